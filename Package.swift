@@ -1,0 +1,49 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "walbridge",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "walbridge", targets: ["walbridge"]),
+        .library(name: "WALBridge", targets: ["WALBridge"]),
+    ],
+    dependencies: [
+        // Command-line parsing for the `walbridge` tool.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // The logging API the libraries accept; the CLI chooses the backend.
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
+        ),
+        .target(name: "PGClient", dependencies: ["CLibPQ"]),
+        .target(name: "PGOutput"),
+        .target(
+            name: "WALBridge",
+            dependencies: [
+                "PGClient", "PGOutput",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "walbridge",
+            dependencies: [
+                "WALBridge",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "decoder-bench", dependencies: ["PGOutput"], path: "bench/decoder"),
+        .testTarget(name: "PGOutputTests", dependencies: ["PGOutput"]),
+        .testTarget(name: "WALBridgeTests", dependencies: ["WALBridge", "PGOutput"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["WALBridge", "PGClient", "PGOutput", "walbridge"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,4 @@
+#ifndef WALBRIDGE_CLIBPQ_SHIM_H
+#define WALBRIDGE_CLIBPQ_SHIM_H
+#include <libpq-fe.h>
+#endif
