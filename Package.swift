@@ -38,7 +38,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "decoder-bench", dependencies: ["PGOutput"], path: "bench/decoder"),
-        .testTarget(name: "PGOutputTests", dependencies: ["PGOutput"]),
+        .testTarget(name: "PGOutputTests", dependencies: ["PGOutput"], exclude: ["Fixtures"]),
         .testTarget(name: "WALBridgeTests", dependencies: ["WALBridge", "PGOutput"]),
         .testTarget(
             name: "IntegrationTests",

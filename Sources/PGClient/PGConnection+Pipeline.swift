@@ -2,7 +2,8 @@ import CLibPQ
 
 extension PGConnection {
     /// Sends every statement in libpq pipeline mode (one round trip for all) and returns their results in order.
-    /// After a failed statement the server skips the rest; the first failure is thrown with its `statementIndex`.
+    /// Without an explicit BEGIN the statements form one implicit transaction: after a failure the server
+    /// skips the rest and rolls back the whole pipeline; the first failure is thrown with its `statementIndex`.
     public func pipeline(_ statements: [Statement]) throws -> [QueryResult] {
         let conn = try connection()
         guard !statements.isEmpty else { return [] }

@@ -237,15 +237,9 @@ public actor PGConnection {
 func libpqMessage(_ conn: OpaquePointer) -> String {
     String(cString: PQerrorMessage(conn))
         .split(whereSeparator: \.isNewline)
-        .map { $0.trimmingLeadingSpaces() }
+        .map { $0.drop { $0 == " " || $0 == "\t" } }
         .joined(separator: " ")
         .trimmingTrailingNewlines()
-}
-
-private extension Substring {
-    func trimmingLeadingSpaces() -> Substring {
-        drop { $0 == " " }
-    }
 }
 
 /// Calls `body` with a NULL-terminated C array of the strings.

@@ -1,0 +1,56 @@
+import PGClient
+
+/// Checks that a source database can feed logical replication, turning each problem into one line that says what to fix.
+public enum SourceCheck {
+    /// Connects (normal or replication session), rewording the common failures so they say what to fix.
+    public static func connect(_ source: ConnectionString, replication: Bool = false, role: String = "source") async throws -> PGConnection {
+        do {
+            return try await PGConnection.connect(source, replication: replication)
+        } catch let error as PGError {
+            throw BridgeError.sourceNotReady(advice(for: error, connection: source, role: role))
+        }
+    }
+
+    /// The sentence to print for a failed connection.
+    static func advice(for error: PGError, connection: ConnectionString, role: String) -> String {
+        let text = error.message
+        let user = connection["user"] ?? "the connecting user"
+        let fix: String?
+        if text.contains("password authentication failed") || text.contains("no password supplied") {
+            fix = "check the password for \(user) (in the connection string, PGPASSWORD or ~/.pgpass)"
+        } else if text.contains("must be superuser or replication role") || text.contains("permission denied to start WAL sender") {
+            fix = "give the role the right to replicate: ALTER ROLE \(SQLQuoting.identifier(user)) REPLICATION"
+        } else if text.contains("no pg_hba.conf entry") && text.contains("replication") {
+            fix = "allow replication connections for \(user) in pg_hba.conf (a line with database 'replication' is not needed for logical replication, but one matching the database is)"
+        } else {
+            fix = nil
+        }
+        return "\(role): \(text)" + (fix.map { "; \($0)" } ?? "")
+    }
+
+    /// Checks `wal_level`, the replication right and that every publication exists, on a short-lived normal session.
+    public static func checkForLogicalReplication(_ source: ConnectionString, publications: [String]) async throws {
+        let connection = try await connect(source)
+        defer { Task { await connection.close() } }
+        let walLevel = try await connection.query("SELECT current_setting('wal_level')").scalar ?? ""
+        guard walLevel == "logical" else {
+            throw BridgeError.sourceNotReady(
+                "source: wal_level is '\(walLevel)', and logical decoding needs 'logical'; run ALTER SYSTEM SET wal_level = logical (or set it in postgresql.conf) and restart PostgreSQL")
+        }
+        let role = try await connection.query(
+            "SELECT current_user, rolsuper OR rolreplication FROM pg_roles WHERE rolname = current_user")
+        if let row = role.rows.first, row[1] != "t" {
+            let name = row[0] ?? "current_user"
+            throw BridgeError.sourceNotReady(
+                "source: role \(name) may not replicate; run ALTER ROLE \(SQLQuoting.identifier(name)) REPLICATION (or connect as a superuser)")
+        }
+        let database = try await connection.query("SELECT current_database()").scalar ?? ""
+        for publication in publications {
+            let found = try await connection.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [publication])
+            if found.rows.isEmpty {
+                throw BridgeError.sourceNotReady(
+                    "source: publication \(publication) does not exist in database \(database); create it with CREATE PUBLICATION \(SQLQuoting.identifier(publication)) FOR TABLE … (or FOR ALL TABLES)")
+            }
+        }
+    }
+}
