@@ -143,4 +143,29 @@ struct TailTests {
             })
         }
     }
+
+    @Test("answers the server's reply-requested keepalives at once, between periodic status updates")
+    func answersKeepaliveRequests() async throws {
+        try await TestClusters.withDatabase(on: try TestClusters.source) { db in
+            let app = try await PGConnection.connect(db)
+            try await app.simpleQuery("CREATE TABLE t (id int PRIMARY KEY); CREATE PUBLICATION p FOR TABLE t")
+            // With wal_sender_timeout = 1 s the walsender asks for a reply after 0.5 s of silence and
+            // ends the session if none comes; periodic updates are pushed out of the way (60 s).
+            let impatient = try ConnectionString(db.raw + " options='-c wal_sender_timeout=1000'")
+            var options = TailOptions(source: impatient, publications: ["p"])
+            options.statusInterval = .seconds(60)
+            let log = EventLog()
+            let tail = Tail(options: options, logger: Logger(label: "test"))
+            let task = Task {
+                try await tail.run(onStart: { _, _ in await log.markStarted() }, onChanges: { await log.append($0) })
+            }
+            #expect(await TestClusters.eventually { await log.started })
+            try await Task.sleep(for: .seconds(4))
+            try await app.query("INSERT INTO t VALUES (1)")
+            #expect(await TestClusters.eventually(timeout: .seconds(5)) { await log.events.count == 1 },
+                    "the stream is still alive after 4 s of silence")
+            task.cancel()
+            try await task.value
+        }
+    }
 }
