@@ -290,3 +290,17 @@ extension QueryResult {
         commandTag = String(cString: PQcmdStatus(result))
     }
 }
+
+extension PGConnection {
+    /// Runs `body` with this connection and closes it afterwards, whether `body` returned or threw.
+    public nonisolated func closing<R: Sendable>(_ body: (PGConnection) async throws -> R) async throws -> R {
+        do {
+            let result = try await body(self)
+            await close()
+            return result
+        } catch {
+            await close()
+            throw error
+        }
+    }
+}

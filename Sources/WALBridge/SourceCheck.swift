@@ -30,8 +30,12 @@ public enum SourceCheck {
 
     /// Checks `wal_level`, the replication right and that every publication exists, on a short-lived normal session.
     public static func checkForLogicalReplication(_ source: ConnectionString, publications: [String]) async throws {
-        let connection = try await connect(source)
-        defer { Task { await connection.close() } }
+        try await connect(source).closing { connection in
+            try await check(connection, publications: publications)
+        }
+    }
+
+    private static func check(_ connection: PGConnection, publications: [String]) async throws {
         let walLevel = try await connection.query("SELECT current_setting('wal_level')").scalar ?? ""
         guard walLevel == "logical" else {
             throw BridgeError.sourceNotReady(

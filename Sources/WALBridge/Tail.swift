@@ -40,8 +40,17 @@ public struct Tail: Sendable {
         onChanges: @Sendable ([ChangeEvent]) async throws -> Void
     ) async throws {
         try await SourceCheck.checkForLogicalReplication(options.source, publications: options.publications)
-        let connection = try await SourceCheck.connect(options.source, replication: true)
-        defer { Task { await connection.close() } }
+        try await SourceCheck.connect(options.source, replication: true).closing { connection in
+            try await stream(on: connection, onStart: onStart, onChanges: onChanges)
+        }
+    }
+
+    /// Creates or opens the slot on the replication session and streams from it until cancelled.
+    private func stream(
+        on connection: PGConnection,
+        onStart: @Sendable (_ slot: String, _ start: LSN) async throws -> Void,
+        onChanges: @Sendable ([ChangeEvent]) async throws -> Void
+    ) async throws {
         try await setStableOutputFormat(connection)
 
         let slot: String

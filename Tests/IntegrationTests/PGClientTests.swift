@@ -142,4 +142,21 @@ struct PGClientTests {
             await repl.close()
         }
     }
+
+    @Test("EXPORT_SNAPSHOT gives a snapshot another session can adopt until the next replication command")
+    func exportedSnapshot() async throws {
+        try await TestClusters.withDatabase(on: try TestClusters.source) { db in
+            let sql = try await PGConnection.connect(db)
+            try await sql.simpleQuery("CREATE TABLE s (id int); INSERT INTO s VALUES (1)")
+            let repl = try await PGConnection.connect(db, replication: true)
+            let slot = try await repl.createReplicationSlot("export_test", temporary: true, snapshot: .export)
+            let snapshot = try #require(slot.snapshotName)
+            try await sql.query("INSERT INTO s VALUES (2)")
+            let reader = try await PGConnection.connect(db)
+            try await reader.simpleQuery("BEGIN ISOLATION LEVEL REPEATABLE READ; SET TRANSACTION SNAPSHOT \(SQLQuoting.literal(snapshot))")
+            #expect(try await reader.query("SELECT count(*) FROM s").scalar == "1", "the snapshot predates the second insert")
+            try await reader.simpleQuery("COMMIT")
+            #expect(try await sql.query("SELECT count(*) FROM s").scalar == "2")
+        }
+    }
 }
