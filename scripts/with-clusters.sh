@@ -65,7 +65,7 @@ max_wal_senders = 20
 max_replication_slots = 20
 max_connections = 200
 fsync = ${WALBRIDGE_PG_FSYNC:-off}
-synchronous_commit = ${WALBRIDGE_PG_FSYNC:-off}
+
 full_page_writes = ${WALBRIDGE_PG_FSYNC:-off}
 shared_buffers = 256MB
 max_wal_size = 4GB
