@@ -19,7 +19,7 @@ SCRATCH=${SWIFT_SCRATCH_PATH:-$ROOT/.build}
 ROWS=${BENCH_ROWS:-500000}
 BATCH=${BENCH_BATCH:-10000}
 mkdir -p "$OUT"
-# Slot functions only decode flushed WAL; with-clusters.sh turns synchronous_commit off.
+# Slot functions only decode flushed WAL: make sure commits are flushed whatever the server default.
 export PGOPTIONS="-c synchronous_commit=on"
 
 psql_src() { psql "$WALBRIDGE_TEST_SOURCE" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
