@@ -87,14 +87,7 @@ struct PGClientTests {
     @Test("a wrong password fails with the server's reason, and the password never appears in messages")
     func wrongPassword() async throws {
         let target = try TestClusters.target
-        let admin = try await PGConnection.connect(target)
-        try await admin.simpleQuery("""
-            DO $$ BEGIN
-              IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'walbridge_pw') THEN
-                CREATE ROLE walbridge_pw LOGIN REPLICATION PASSWORD 'right-secret';
-              END IF;
-            END $$
-            """)
+        try await TestClusters.ensurePasswordRole(on: target)
         let wrong = try ConnectionString(target.raw + " user=walbridge_pw password=wrong-secret")
         let error = await #expect(throws: PGError.self) { try await PGConnection.connect(wrong) }
         #expect(error?.kind == .connect)

@@ -49,14 +49,7 @@ struct TailCommandTests {
     @Test("a wrong password is one line that says what to fix, and the password is not printed")
     func wrongPassword() async throws {
         let source = try TestClusters.source
-        let admin = try await PGConnection.connect(source)
-        try await admin.simpleQuery("""
-            DO $$ BEGIN
-              IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'walbridge_pw') THEN
-                CREATE ROLE walbridge_pw LOGIN REPLICATION PASSWORD 'right-secret';
-              END IF;
-            END $$
-            """)
+        try await TestClusters.ensurePasswordRole(on: source)
         let run = try CommandRun(["tail", "--publication", "p", "--source", source.raw + " user=walbridge_pw password=not-it"])
         #expect(await run.wait() == 1)
         let lines = run.stderr.split(separator: "\n")

@@ -47,6 +47,19 @@ enum TestClusters {
         await admin.close()
     }
 
+    /// Creates the role `walbridge_pw` (password `right-secret`) that pg_hba.conf makes give a password.
+    static func ensurePasswordRole(on cluster: ConnectionString) async throws {
+        try await PGConnection.connect(cluster).closing { admin in
+            try await admin.simpleQuery("""
+                DO $$ BEGIN
+                  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'walbridge_pw') THEN
+                    CREATE ROLE walbridge_pw LOGIN REPLICATION PASSWORD 'right-secret';
+                  END IF;
+                END $$
+                """)
+        }
+    }
+
     /// Polls `condition` every 50 ms until it holds or `timeout` passes; returns whether it held.
     static func eventually(timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async rethrows -> Bool {
         let deadline = ContinuousClock.now + timeout
