@@ -10,6 +10,14 @@ public enum BridgeError: Error, CustomStringConvertible, Equatable {
     case unexpectedMessage(String, at: LSN)
     /// The source cannot be used as it is; the text says what to change.
     case sourceNotReady(String)
+    /// A mapped source table changed shape under the bridge.
+    case schemaDrift(table: TableName, at: LSN, reason: String)
+    /// The source truncated a table whose target says `on_truncate: stop`.
+    case truncateStops(table: TableName, target: TableName, at: LSN)
+    /// The target rejected a change (`on_error: stop`).
+    case rejected(RejectedChange)
+    /// The target cannot be used as it is; the text says what to change.
+    case targetNotReady(String)
 
     public var description: String {
         switch self {
@@ -19,8 +27,14 @@ public enum BridgeError: Error, CustomStringConvertible, Equatable {
             return "change at LSN \(lsn) refers to relation \(id), which the stream never described"
         case .unexpectedMessage(let kind, let lsn):
             return "unexpected \(kind) message at LSN \(lsn)"
-        case .sourceNotReady(let text):
+        case .sourceNotReady(let text), .targetNotReady(let text):
             return text
+        case .schemaDrift(let table, let lsn, let reason):
+            return "schema drift on \(table) at LSN \(lsn): \(reason); nothing of that transaction was applied. Update the mapping (and the target) to match, then restart"
+        case .truncateStops(let table, let target, let lsn):
+            return "\(table) was truncated at LSN \(lsn), and its target \(target) has on_truncate: stop; truncate the target yourself and set on_truncate (truncate or ignore), then restart"
+        case .rejected(let change):
+            return change.description
         }
     }
 }

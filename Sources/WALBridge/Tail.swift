@@ -106,7 +106,6 @@ public struct Tail: Sendable {
 
     /// Fixes the session settings that shape how values are printed, so output does not depend on server defaults.
     private func setStableOutputFormat(_ connection: PGConnection) async throws {
-        try await connection.simpleQuery(
-            "SET datestyle = 'ISO, YMD'; SET intervalstyle = 'postgres'; SET timezone = 'UTC'; SET extra_float_digits = 3; SET bytea_output = 'hex'")
+        try await connection.simpleQuery(StableOutput.settings)
     }
 }

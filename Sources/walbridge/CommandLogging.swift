@@ -40,6 +40,8 @@ enum CommandLogging {
             fail(error.description)
         } catch let error as PGError {
             fail(error.description)
+        } catch let error as PlanProblems {
+            fail(error.description)
         }
     }
 

@@ -1,0 +1,22 @@
+import PGOutput
+
+/// The end of a source transaction, as the applier needs it for its checkpoint.
+struct TransactionEnd: Sendable, Equatable {
+    var xid: UInt32
+    var commitLSN: LSN
+    /// The LSN just past the commit record; the checkpoint and the flush position reported to the source.
+    var endLSN: LSN
+    var commitTime: PGTimestamp
+}
+
+/// What the reader hands the applier, in source commit order.
+enum ApplyEvent: Sendable, Equatable {
+    /// A change to the source table at `source` (an index into the plan).
+    case change(source: Int, RowChange)
+    /// The source tables at these plan indices were truncated.
+    case truncate(sources: [Int], lsn: LSN)
+    /// A source transaction ended; one with no changes (skipped, or the bridge's own) only moves the position.
+    case commit(TransactionEnd)
+    /// Between transactions, the source has sent everything up to this position.
+    case idle(LSN)
+}

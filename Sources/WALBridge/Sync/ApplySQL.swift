@@ -1,0 +1,86 @@
+import PGClient
+
+/// Names of the bookkeeping columns every staging table has besides the staged source columns.
+enum StagingColumn {
+    static let seq = SQLQuoting.identifier("__wb_seq")
+    static let op = SQLQuoting.identifier("__wb_op")
+    static let unchanged = SQLQuoting.identifier("__wb_unchanged")
+}
+
+/// The statements that apply a staging table's rows to one target, set-based.
+struct TargetStatements: Sendable {
+    /// Deletes rows whose source row was deleted or whose `when` became false; nil when nothing can be deleted.
+    let delete: String?
+    /// Writes complete rows: an upsert, or an UPDATE of existing rows in place.
+    let write: String
+    /// Updates existing rows from rows with unchanged TOAST inputs, keeping those columns; returns the staged seq of each row it did not find.
+    let writePartial: String
+}
+
+extension SourcePlan {
+    /// The staging table's qualified name.
+    var staging: String {
+        "pg_temp." + SQLQuoting.identifier(stagingTable)
+    }
+
+    /// DDL for the session's staging table; `types` are the column types to use (the source's, or text where the target lacks one).
+    func createStaging(types: [String]) -> String {
+        let columns = zip(stagedColumns, types).map { "\(SQLQuoting.identifier($0.name)) \($1)" }
+        return "CREATE TEMP TABLE IF NOT EXISTS \(SQLQuoting.identifier(stagingTable)) (\(StagingColumn.seq) int4, \(StagingColumn.op) \"char\", \(StagingColumn.unchanged) int2[], \(columns.joined(separator: ", "))) ON COMMIT DELETE ROWS"
+    }
+
+    /// The SQL that applies this source's staged rows to `target`.
+    func statements(for target: TargetPlan) -> TargetStatements {
+        let mapping = target.mapping
+        let table = mapping.into.quoted
+        let q = SQLQuoting.identifier
+        let when = "COALESCE((\(mapping.when ?? "true")), false)"
+        let keys = mapping.key.map(q)
+        let nonKey = mapping.columns.filter { !mapping.key.contains($0.column) }
+        let keyMatch = keys.map { "t.\($0) = m.\($0)" }.joined(separator: " AND ")
+        let selectKeys = mapping.key.map { key in
+            "(\(mapping.columns.first { $0.column == key }?.expression ?? "NULL")) AS \(q(key))"
+        }
+        let selectAll = mapping.columns.map { "(\($0.expression)) AS \(q($0.column))" }
+        let complete = "\(StagingColumn.op) = 'U' AND \(StagingColumn.unchanged) IS NULL AND \(when)"
+
+        var deleteWhen: [String] = []
+        if !target.inPlace && mapping.onDelete == .delete { deleteWhen.append("\(StagingColumn.op) = 'D'") }
+        if !target.inPlace && mapping.when != nil { deleteWhen.append("(\(StagingColumn.op) = 'U' AND NOT \(when))") }
+        let delete = deleteWhen.isEmpty ? nil :
+            "DELETE FROM \(table) AS t USING (SELECT \(selectKeys.joined(separator: ", ")) FROM \(staging) WHERE \(deleteWhen.joined(separator: " OR "))) AS m WHERE \(keyMatch)"
+
+        let write: String
+        if target.inPlace {
+            let set = nonKey.map { "\(q($0.column)) = m.\(q($0.column))" }.joined(separator: ", ")
+            write = "UPDATE \(table) AS t SET \(set) FROM (SELECT \(selectAll.joined(separator: ", ")) FROM \(staging) WHERE \(complete)) AS m WHERE \(keyMatch)"
+        } else {
+            let onConflict = nonKey.isEmpty
+                ? "DO NOTHING"
+                : "DO UPDATE SET " + nonKey.map { "\(q($0.column)) = EXCLUDED.\(q($0.column))" }.joined(separator: ", ")
+            write = "INSERT INTO \(table) (\(mapping.columns.map { q($0.column) }.joined(separator: ", "))) SELECT \(mapping.columns.map { "(\($0.expression))" }.joined(separator: ", ")) FROM \(staging) WHERE \(complete) ON CONFLICT (\(keys.joined(separator: ", "))) \(onConflict)"
+        }
+
+        var partialSelect = ["\(StagingColumn.seq)"] + selectAll
+        var partialSet: [String] = []
+        for (index, column) in mapping.columns.enumerated() where !mapping.key.contains(column.column) {
+            let deps = target.dependencies[index]
+            if deps.isEmpty {
+                partialSet.append("\(q(column.column)) = m.\(q(column.column))")
+            } else {
+                let present = q("__wb_present_\(index)")
+                partialSelect.append("NOT (\(StagingColumn.unchanged) && '{\(deps.map { String($0) }.joined(separator: ","))}'::int2[]) AS \(present)")
+                partialSet.append("\(q(column.column)) = CASE WHEN m.\(present) THEN m.\(q(column.column)) ELSE t.\(q(column.column)) END")
+            }
+        }
+        // A target whose columns are all key columns has nothing to update: touch the key so the match still counts.
+        if partialSet.isEmpty, let key = keys.first { partialSet.append("\(key) = t.\(key)") }
+        let writePartial = """
+            WITH m AS (SELECT \(partialSelect.joined(separator: ", ")) FROM \(staging) WHERE \(StagingColumn.op) = 'U' AND \(StagingColumn.unchanged) IS NOT NULL AND \(when)), \
+            u AS (UPDATE \(table) AS t SET \(partialSet.joined(separator: ", ")) FROM m WHERE \(keyMatch) RETURNING m.\(StagingColumn.seq)) \
+            SELECT \(StagingColumn.seq) FROM m WHERE \(StagingColumn.seq) NOT IN (SELECT \(StagingColumn.seq) FROM u)
+            """
+
+        return TargetStatements(delete: delete, write: write, writePartial: writePartial)
+    }
+}

@@ -1,0 +1,173 @@
+import Logging
+import PGClient
+import PGOutput
+import Synchronization
+
+/// The running bridge: streams the source slot, maps each committed change and applies it to the
+/// target, resuming from the checkpoint in the target after any restart or lost connection.
+public struct Bridge: Sendable {
+    public let configuration: Configuration
+    public let logger: Logger
+    public var limits = ApplyLimits()
+    /// How often the flush position goes to the source at the least.
+    public var statusInterval: Duration = .seconds(1)
+    /// Called once the stream is running (with the start position), and again after each reconnect.
+    public var onStreaming: @Sendable (LSN) async -> Void = { _ in }
+
+    /// A bridge for `configuration`, logging through `logger`.
+    public init(configuration: Configuration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Runs until cancelled (returns normally) or a problem that a retry can't mend (throws).
+    /// Lost connections are retried with backoff, resuming from the checkpoint.
+    public func run() async throws {
+        var orderedThrough: LSN?
+        var streamedOnce = false
+        var delay: Duration = .milliseconds(500)
+        while !Task.isCancelled {
+            do {
+                try await runOnce(orderedThrough: orderedThrough) { start in
+                    streamedOnce = true
+                    delay = .milliseconds(500)
+                    await onStreaming(start)
+                }
+                return
+            } catch let replay as OrderedReplay {
+                logger.warning("the target refused a batch; replaying it one change at a time to find the change at fault", metadata: [
+                    "error": "\(replay.cause)", "through": "\(replay.through)",
+                ])
+                orderedThrough = replay.through
+            } catch where streamedOnce && Self.isTransient(error) {
+                logger.warning("connection lost; resuming from the checkpoint", metadata: [
+                    "error": "\(error)", "retry_in": "\(delay)",
+                ])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(30))
+            }
+        }
+    }
+
+    /// Errors that a reconnect may mend: lost connections and a server starting, stopping or full.
+    static func isTransient(_ error: Error) -> Bool {
+        guard let error = error as? PGError else { return false }
+        switch error.kind {
+        case .connect, .connectionLost, .timeout, .closed: return true
+        case .server:
+            let state = error.sqlState ?? ""
+            return state.hasPrefix("08") || state.hasPrefix("57P") || state == "53300" || state == "55006"
+        case .protocolViolation: return false
+        }
+    }
+
+    /// One session: set up, stream and apply until cancelled or failed.
+    private func runOnce(orderedThrough: LSN?, streaming: (LSN) async -> Void) async throws {
+        // Connections that an error leaves behind close when released.
+        let target = try await connect(configuration.target, role: "target")
+        try await StateSchema.ensure(on: target)
+        let checkpoint = try await StateSchema.checkpoint(slot: configuration.slot, on: target)
+
+        let (plan, sameDatabase) = try await prepareSource(checkpoint: checkpoint, target: target)
+        let problems = try await TargetCheck.problems(plan, on: target)
+        if !problems.isEmpty { throw PlanProblems(problems: problems) }
+
+        let replication = try await connect(configuration.source, role: "source", replication: true)
+        try await replication.simpleQuery(StableOutput.settings)
+        let start = checkpoint ?? .zero
+        let stream = try await ReplicationStream.start(
+            on: replication, slot: configuration.slot, publications: [configuration.publication], from: start,
+            statusInterval: statusInterval)
+
+        let applier = Applier(
+            plan: plan, target: target, sourceRows: SourceRows(source: configuration.source), slot: configuration.slot, markWrites: sameDatabase,
+            onError: configuration.onError, limits: limits, logger: logger, durable: start, orderedThrough: orderedThrough)
+        try await applier.prepare()
+        logger.info("streaming", metadata: [
+            "slot": "\(configuration.slot)", "from": "\(start)", "tables": "\(plan.sources.count)",
+            "mode": "\(orderedThrough == nil ? "batched" : "ordered replay")",
+        ])
+        await streaming(start)
+
+        let durable = DurablePosition(start)
+        let queue = AsyncBoundedQueue<[ApplyEvent]>(capacity: 32)
+        // The applier is not cancelled with the bridge: on shutdown it finishes what is queued,
+        // committing a batch that ends on a transaction boundary and rolling back one that does not.
+        let applying = Task {
+            do {
+                try await applier.run(queue) { durable.store($0) }
+            } catch {
+                await queue.finish(throwing: error)
+                throw error
+            }
+        }
+        var reader = TransactionReader(plan: plan, slot: configuration.slot, checkpoint: start)
+        do {
+            while !Task.isCancelled, await !queue.isFinished {
+                let items: [StreamItem]
+                do {
+                    items = try await stream.read()
+                } catch is CancellationError {
+                    break
+                }
+                var events: [ApplyEvent] = []
+                for item in items { events += try reader.consume(item) }
+                if !events.isEmpty { await queue.send(events) }
+                stream.acknowledge(durable.load())
+            }
+            await queue.finish()
+        } catch {
+            await queue.finish(throwing: error)
+        }
+        let outcome = await applying.result
+        stream.acknowledge(durable.load())
+        try? await stream.sendStatus()
+        await replication.close()
+        await target.close()
+        try outcome.get()
+        logger.info("stopped", metadata: ["applied": "\(durable.load())"])
+    }
+
+    /// Reads the source catalog, builds the plan, and makes sure the publication and slot exist.
+    private func prepareSource(checkpoint: LSN?, target: PGConnection) async throws -> (MappingPlan, Bool) {
+        try await SourceCheck.checkForLogicalReplication(configuration.source, publications: [])
+        let source = try await connect(configuration.source, role: "source")
+        return try await source.closing { source in
+            let tables = try await SourceSetup.describeTables(configuration, on: source)
+            let sameDatabase = try await SourceSetup.databaseIdentity(source) == SourceSetup.databaseIdentity(target)
+            let plan = try MappingPlan.build(configuration, sourceTables: tables, sameDatabase: sameDatabase)
+            try await SourceSetup.ensurePublication(configuration, on: source, logger: logger)
+            try await SourceSetup.ensureSlot(configuration.slot, checkpoint: checkpoint, on: source, logger: logger)
+            return (plan, sameDatabase)
+        }
+    }
+
+    /// Connects, turning a refused connection into a sentence about what to fix.
+    private func connect(_ connection: ConnectionString, role: String, replication: Bool = false) async throws -> PGConnection {
+        do {
+            return try await PGConnection.connect(connection, replication: replication)
+        } catch let error as PGError where error.kind == .connect && !error.message.contains("could not connect") && !error.message.contains("Connection refused") && !error.message.contains("starting up") && !error.message.contains("shutting down") {
+            throw BridgeError.sourceNotReady(SourceCheck.advice(for: error, connection: connection, role: role))
+        }
+    }
+}
+
+/// The flush position the applier has made durable, shared with the reader that reports it.
+final class DurablePosition: Sendable {
+    private let value: Atomic<UInt64>
+
+    /// Starts at `lsn`.
+    init(_ lsn: LSN) {
+        value = Atomic(lsn.rawValue)
+    }
+
+    /// The current position.
+    func load() -> LSN {
+        LSN(value.load(ordering: .acquiring))
+    }
+
+    /// Moves the position.
+    func store(_ lsn: LSN) {
+        value.store(lsn.rawValue, ordering: .releasing)
+    }
+}

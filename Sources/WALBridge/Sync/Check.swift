@@ -1,0 +1,94 @@
+import Logging
+import PGClient
+
+/// What `walbridge check` found: the plan as SQL, and every problem with what to do.
+public struct CheckReport: Sendable {
+    /// The statements each change kind will run, per target, for people to read.
+    public var plan: [String] = []
+    /// Facts worth knowing that are not problems (a slot that will be created, say).
+    public var notes: [String] = []
+    /// Problems, each one line naming the config entry and what to do.
+    public var problems: [String] = []
+}
+
+/// Validates a configuration against both databases before anything runs.
+public enum Check {
+    /// Runs every check; throws only when a database cannot be reached at all.
+    public static func run(_ configuration: Configuration) async throws -> CheckReport {
+        var report = CheckReport()
+        do {
+            try await SourceCheck.checkForLogicalReplication(configuration.source, publications: [])
+        } catch let error as BridgeError {
+            report.problems.append(error.description)
+            return report
+        }
+        let source = try await SourceCheck.connect(configuration.source)
+        let target = try await SourceCheck.connect(configuration.target, role: "target")
+        let tables = try await SourceSetup.describeTables(configuration, on: source)
+        let sameDatabase = try await SourceSetup.databaseIdentity(source) == SourceSetup.databaseIdentity(target)
+        let slot = try await source.query("SELECT active FROM pg_replication_slots WHERE slot_name = $1", [configuration.slot]).rows.first
+        report.notes.append(slot == nil
+            ? "slot \(configuration.slot) does not exist yet; walbridge run creates it"
+            : "slot \(configuration.slot) exists\(slot?.first == "t" ? " and is in use" : "")")
+        let publication = try await source.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [configuration.publication]).rows
+        report.notes.append(publication.isEmpty
+            ? "publication \(configuration.publication) does not exist yet; walbridge run creates it for the mapped tables"
+            : "publication \(configuration.publication) exists")
+        await source.close()
+        do {
+            let plan = try MappingPlan.build(configuration, sourceTables: tables, sameDatabase: sameDatabase)
+            report.problems += try await TargetCheck.problems(plan, on: target).map(\.description)
+            report.plan = describe(plan)
+        } catch let problems as PlanProblems {
+            report.problems += problems.problems.map(\.description)
+        }
+        await target.close()
+        return report
+    }
+
+    /// The plan as readable SQL: for each target, what each kind of source change runs.
+    static func describe(_ plan: MappingPlan) -> [String] {
+        var lines: [String] = []
+        for source in plan.sources {
+            let staged = source.stagedColumns.map { "\($0.name) \($0.typeSQL)" }.joined(separator: ", ")
+            lines.append("\(source.info.table) (row key: \(source.info.rowKey.joined(separator: ", ")); staged columns: \(staged))")
+            for target in source.targets {
+                let statements = source.statements(for: target)
+                let mapping = target.mapping
+                lines.append("  → \(mapping.into) (key: \(mapping.key.joined(separator: ", "))\(target.inPlace ? ", in place: updates only" : "")\(mapping.when.map { "; when: \($0)" } ?? ""))")
+                lines.append("    INSERT, UPDATE: \(statements.write)")
+                lines.append("    UPDATE with unchanged TOAST values: \(statements.writePartial.replacingAll("\n", with: " "))")
+                if let delete = statements.delete {
+                    let kinds = [
+                        mapping.onDelete == .delete ? "DELETE" : nil,
+                        mapping.when != nil ? "UPDATE that makes when false" : nil,
+                    ].compactMap { $0 }
+                    lines.append("    \(kinds.joined(separator: ", ")): \(delete)")
+                } else {
+                    lines.append("    DELETE: ignored (\(target.inPlace ? "in place" : "on_delete: ignore"))")
+                }
+                let truncate: String
+                if target.inPlace {
+                    truncate = "ignored (in place)"
+                } else {
+                    switch mapping.onTruncate {
+                    case .truncate: truncate = "TRUNCATE \(mapping.into.quoted)"
+                    case .ignore: truncate = "ignored"
+                    case .stop: truncate = "stops the bridge"
+                    }
+                }
+                lines.append("    TRUNCATE: \(truncate)")
+            }
+        }
+        return lines
+    }
+}
+
+extension String {
+    /// Every occurrence of one character replaced.
+    func replacingAll(_ character: Character, with replacement: String) -> String {
+        var result = ""
+        for c in self { if c == character { result += replacement } else { result.append(c) } }
+        return result
+    }
+}

@@ -1,0 +1,118 @@
+import PGClient
+
+/// How one target table is fed from its source table's staged rows.
+public struct TargetPlan: Sendable {
+    public let mapping: TargetMapping
+    /// The target is the source table itself (in-place expand): rows are only updated, never inserted or deleted.
+    public let inPlace: Bool
+    /// For each mapped column, the staged columns (by index) its expression reads.
+    let dependencies: [[Int]]
+    /// Staged columns read by the key expressions and by `when`.
+    let keyDependencies: Set<Int>
+    let whenDependencies: Set<Int>
+}
+
+/// How one source table's changes are staged in the target and applied to each of its targets.
+public struct SourcePlan: Sendable {
+    public let info: SourceTableInfo
+    /// The source columns copied into the staging table: every column an expression or the row key reads.
+    public let stagedColumns: [SourceColumn]
+    /// Positions in `stagedColumns` of the columns that identify a row (the replica identity or primary key).
+    let rowKey: [Int]
+    /// The temporary staging table's name in the target session.
+    let stagingTable: String
+    public let targets: [TargetPlan]
+}
+
+/// A problem with the mapping found before anything runs: where in the file, and what to do.
+public struct PlanProblem: Error, Hashable, Sendable, CustomStringConvertible {
+    public var location: String
+    public var message: String
+
+    public var description: String { "\(location): \(message)" }
+}
+
+/// Several plan problems reported together.
+public struct PlanProblems: Error, Sendable, CustomStringConvertible {
+    public var problems: [PlanProblem]
+
+    public var description: String {
+        problems.map(\.description).joined(separator: "\n")
+    }
+}
+
+/// The whole mapping, resolved against the source catalog.
+public struct MappingPlan: Sendable {
+    public let sources: [SourcePlan]
+
+    /// Builds the plan; `sameDatabase` says whether source and target are one database (so `into` may name the source table).
+    /// Throws `PlanProblems` listing everything wrong at once.
+    public static func build(
+        _ configuration: Configuration, sourceTables: [TableName: SourceTableInfo], sameDatabase: Bool
+    ) throws -> MappingPlan {
+        var problems: [PlanProblem] = []
+        var sources: [SourcePlan] = []
+        for (index, table) in configuration.tables.enumerated() {
+            let location = "tables.\(table.source)"
+            guard let info = sourceTables[table.source] else {
+                problems.append(PlanProblem(location: location, message: "source table \(table.source) does not exist on the source"))
+                continue
+            }
+            switch info.replicaIdentity {
+            case "n":
+                problems.append(PlanProblem(location: location, message: "\(table.source) has REPLICA IDENTITY NOTHING, so its updates and deletes cannot be mapped; use ALTER TABLE \(table.source.quoted) REPLICA IDENTITY DEFAULT (with a primary key), USING INDEX or FULL"))
+                continue
+            case "d" where info.primaryKey.isEmpty:
+                problems.append(PlanProblem(location: location, message: "\(table.source) has no primary key, so PostgreSQL cannot publish its updates and deletes; add a primary key, or run ALTER TABLE \(table.source.quoted) REPLICA IDENTITY FULL (or USING INDEX a unique index)"))
+                continue
+            default:
+                break
+            }
+            let names = Set(info.columns.map(\.name))
+            var used = Set(info.rowKey)
+            var targets: [(TargetMapping, [Set<String>], Set<String>, Set<String>)] = []
+            for target in table.targets {
+                let deps = target.columns.map { ExpressionReferences.columns(in: $0.expression, among: names) }
+                let keyDeps = target.key.reduce(into: Set<String>()) { acc, key in
+                    if let i = target.columns.firstIndex(where: { $0.column == key }) { acc.formUnion(deps[i]) }
+                }
+                let whenDeps = target.when.map { ExpressionReferences.columns(in: $0, among: names) } ?? []
+                let outsideIdentity = keyDeps.subtracting(info.identityColumns)
+                if !outsideIdentity.isEmpty {
+                    problems.append(PlanProblem(
+                        location: target.location,
+                        message: "key \(target.key.joined(separator: ", ")) reads \(outsideIdentity.sorted().joined(separator: ", ")), which a delete does not carry: key expressions may only use the replica identity of \(table.source) (\(info.identityColumns.joined(separator: ", ")))"))
+                }
+                if target.into == table.source && !sameDatabase {
+                    problems.append(PlanProblem(location: target.location, message: "into names the source table, but the target is another database"))
+                }
+                used.formUnion(deps.joined())
+                used.formUnion(whenDeps)
+                targets.append((target, deps, keyDeps, whenDeps))
+            }
+            let staged = info.columns.filter { used.contains($0.name) }
+            let position = Dictionary(uniqueKeysWithValues: staged.enumerated().map { ($1.name, $0) })
+            func positions(_ names: Set<String>) -> Set<Int> { Set(names.compactMap { position[$0] }) }
+            sources.append(SourcePlan(
+                info: info,
+                stagedColumns: staged,
+                rowKey: info.rowKey.compactMap { position[$0] },
+                stagingTable: "walbridge_stage_\(index)",
+                targets: targets.map { target, deps, keyDeps, whenDeps in
+                    TargetPlan(
+                        mapping: target,
+                        inPlace: target.into == table.source,
+                        dependencies: deps.map { positions($0).sorted() },
+                        keyDependencies: positions(keyDeps),
+                        whenDependencies: positions(whenDeps))
+                }))
+        }
+        if !problems.isEmpty { throw PlanProblems(problems: problems) }
+        return MappingPlan(sources: sources)
+    }
+
+    /// The plan for a source table.
+    public func source(_ table: TableName) -> SourcePlan? {
+        sources.first { $0.info.table == table }
+    }
+}

@@ -1,0 +1,97 @@
+import PGOutput
+
+/// One row change of a mapped source table, with its values in staged-column order.
+struct RowChange: Sendable, Equatable {
+    /// What happened to the row.
+    enum Kind: Sendable, Equatable { case insert, update, delete }
+
+    var kind: Kind
+    /// The new row (insert, update).
+    var new: [TupleValue]?
+    /// The old row as the source sent it (delete; update with a changed key or REPLICA IDENTITY FULL).
+    var old: [TupleValue]?
+    /// Whether `old` holds every column (REPLICA IDENTITY FULL) rather than only the key.
+    var oldIsFull: Bool
+    /// WAL position of the change.
+    var lsn: LSN
+}
+
+/// A row's final state within a batch, after every change to it has been folded in.
+struct FoldedRow: Sendable, Equatable {
+    /// Upsert the values, or delete the row they identify.
+    enum Operation: Sendable, Equatable { case upsert, delete }
+
+    var operation: Operation
+    /// Values in staged-column order; `.unchangedToast` where the source did not send the value.
+    var values: [TupleValue]
+    /// WAL position of the last change folded in.
+    var lsn: LSN
+
+    /// Positions of the values the source did not send.
+    var unchanged: [Int] {
+        values.indices.filter { values[$0] == .unchangedToast }
+    }
+}
+
+/// Folds a sequence of changes to one source table into one final state per row key, in first-seen order.
+struct RowFolder: Sendable {
+    let rowKey: [Int]
+    private(set) var rows: [FoldedRow] = []
+    private var position: [[TupleValue]: Int] = [:]
+
+    /// A folder that identifies rows by the values at `rowKey`.
+    init(rowKey: [Int]) {
+        self.rowKey = rowKey
+    }
+
+    /// Whether nothing has been folded in.
+    var isEmpty: Bool { rows.isEmpty }
+
+    /// Folds one change in. An update that changes the key deletes the old key and upserts the new one;
+    /// a value the update did not send is taken from an earlier change in the batch, or from a full old row.
+    mutating func fold(_ change: RowChange) {
+        switch change.kind {
+        case .insert:
+            guard let new = change.new else { return }
+            set(FoldedRow(operation: .upsert, values: new, lsn: change.lsn))
+        case .update:
+            guard var new = change.new else { return }
+            let oldKey = change.old.map(key) ?? key(new)
+            let prior = position[oldKey].map { rows[$0] }
+            for index in new.indices where new[index] == .unchangedToast {
+                if let prior, prior.operation == .upsert, prior.values[index] != .unchangedToast {
+                    new[index] = prior.values[index]
+                } else if change.oldIsFull, let old = change.old, index < old.count, old[index] != .unchangedToast {
+                    new[index] = old[index]
+                }
+            }
+            if oldKey != key(new), let old = change.old {
+                set(FoldedRow(operation: .delete, values: old, lsn: change.lsn))
+            }
+            set(FoldedRow(operation: .upsert, values: new, lsn: change.lsn))
+        case .delete:
+            guard let old = change.old else { return }
+            set(FoldedRow(operation: .delete, values: old, lsn: change.lsn))
+        }
+    }
+
+    /// Replaces the state of one row.
+    mutating func replace(at index: Int, with row: FoldedRow) {
+        rows[index] = row
+    }
+
+    private mutating func set(_ row: FoldedRow) {
+        let rowKeyValues = key(row.values)
+        if let index = position[rowKeyValues] {
+            rows[index] = row
+        } else {
+            position[rowKeyValues] = rows.count
+            rows.append(row)
+        }
+    }
+
+    /// The row-key values of a tuple.
+    func key(_ values: [TupleValue]) -> [TupleValue] {
+        rowKey.map { $0 < values.count ? values[$0] : .null }
+    }
+}

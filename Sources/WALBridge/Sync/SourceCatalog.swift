@@ -1,0 +1,65 @@
+import PGClient
+
+/// One column of a source table as the source catalog describes it.
+public struct SourceColumn: Hashable, Sendable {
+    public var name: String
+    public var typeOID: UInt32
+    /// The type as SQL, e.g. `numeric(10,2)`, for the staging table.
+    public var typeSQL: String
+}
+
+/// A source table's columns and replica identity, read from the source catalog.
+public struct SourceTableInfo: Hashable, Sendable {
+    public var table: TableName
+    public var columns: [SourceColumn]
+    /// `d` (default: primary key), `i` (index), `f` (full) or `n` (nothing).
+    public var replicaIdentity: Character
+    public var primaryKey: [String]
+    /// The columns pgoutput sends as the old key: the primary key, the identity index, or every column for FULL.
+    public var identityColumns: [String]
+    /// Columns that identify a row for folding changes: the primary key when there is one, else the identity.
+    public var rowKey: [String] {
+        replicaIdentity == "f" && !primaryKey.isEmpty ? primaryKey : identityColumns
+    }
+
+    /// The column with this name.
+    public func column(_ name: String) -> SourceColumn? {
+        columns.first { $0.name == name }
+    }
+}
+
+/// Reads table descriptions from a source database.
+enum SourceCatalog {
+    /// The description of `table`, or nil when it does not exist.
+    static func describe(_ table: TableName, on connection: PGConnection) async throws -> SourceTableInfo? {
+        let found = try await connection.query("""
+            SELECT c.oid, c.relreplident FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
+            """, [table.schema, table.name])
+        guard let row = found.rows.first, let oid = row[0] else { return nil }
+        let columns = try await connection.query("""
+            SELECT attname, atttypid, format_type(atttypid, atttypmod) FROM pg_attribute
+            WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum
+            """, [oid]).rows.map { SourceColumn(name: $0[0] ?? "", typeOID: UInt32($0[1] ?? "") ?? 0, typeSQL: $0[2] ?? "text") }
+        let indexes = try await connection.query("""
+            SELECT i.indisprimary, i.indisreplident, a.attname
+            FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+            JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+            WHERE i.indrelid = $1 AND (i.indisprimary OR i.indisreplident)
+            ORDER BY i.indexrelid, k.ord
+            """, [oid]).rows
+        let primaryKey = indexes.filter { $0[0] == "t" }.compactMap { $0[2] }
+        let identityIndex = indexes.filter { $0[1] == "t" }.compactMap { $0[2] }
+        let identity = Character(row[1] ?? "d")
+        let identityColumns: [String]
+        switch identity {
+        case "f": identityColumns = columns.map(\.name)
+        case "i": identityColumns = identityIndex
+        case "n": identityColumns = []
+        default: identityColumns = primaryKey
+        }
+        return SourceTableInfo(
+            table: table, columns: columns, replicaIdentity: identity, primaryKey: primaryKey,
+            identityColumns: identityColumns)
+    }
+}

@@ -1,0 +1,71 @@
+import PGClient
+import PGOutput
+
+/// Reads current rows from the source when a change did not carry a value the bridge needs
+/// (an unchanged TOAST value for a row the target does not have yet). Connects on first use.
+final class SourceRows {
+    private let source: ConnectionString
+    private var connection: PGConnection?
+
+    /// A reader of rows from `source`.
+    init(source: ConnectionString) {
+        self.source = source
+    }
+
+    /// The current staged-column values of the rows with these row keys, by key; rows that no longer exist are absent.
+    func fetch(_ plan: SourcePlan, keys: [[TupleValue]]) async throws -> [[TupleValue]: [TupleValue]] {
+        guard !keys.isEmpty else { return [:] }
+        let connection = try await open()
+        let q = SQLQuoting.identifier
+        let keyColumns = plan.rowKey.map { plan.stagedColumns[$0] }
+        let unnest = keyColumns.indices.map { "$\($0 + 1)::text[]" }.joined(separator: ", ")
+        let aliases = keyColumns.indices.map { "k\($0)" }
+        let casts = zip(aliases, keyColumns).map { "\($0)::\($1.typeSQL)" }.joined(separator: ", ")
+        let sql = """
+            SELECT \(plan.stagedColumns.map { "\(q($0.name))::text" }.joined(separator: ", ")) FROM \(plan.info.table.quoted)
+            WHERE (\(keyColumns.map { q($0.name) }.joined(separator: ", "))) IN (SELECT \(casts) FROM unnest(\(unnest)) AS u(\(aliases.joined(separator: ", "))))
+            """
+        let arrays = keyColumns.indices.map { column in
+            arrayLiteral(keys.map { $0[column] })
+        }
+        let result = try await connection.query(sql, arrays)
+        var rows: [[TupleValue]: [TupleValue]] = [:]
+        for row in result.rows {
+            let values = row.map { $0.map { TupleValue.text(Array($0.utf8)) } ?? .null }
+            rows[plan.rowKey.map { values[$0] }] = values
+        }
+        return rows
+    }
+
+    /// Closes the connection, if one was opened.
+    func close() async {
+        await connection?.close()
+        connection = nil
+    }
+
+    private func open() async throws -> PGConnection {
+        if let connection, await connection.isOpen { return connection }
+        let opened = try await PGConnection.connect(source, applicationName: "walbridge fetch")
+        try await opened.simpleQuery(StableOutput.settings)
+        connection = opened
+        return opened
+    }
+
+    /// A PostgreSQL array literal of text values (`{"a","b\"c",NULL}`).
+    private func arrayLiteral(_ values: [TupleValue]) -> String {
+        "{" + values.map { value in
+            guard case .text(let bytes) = value else { return "NULL" }
+            var text = "\""
+            for scalar in String(decoding: bytes, as: UTF8.self).unicodeScalars {
+                if scalar == "\"" || scalar == "\\" { text.unicodeScalars.append("\\") }
+                text.unicodeScalars.append(scalar)
+            }
+            return text + "\""
+        }.joined(separator: ",") + "}"
+    }
+}
+
+/// Session settings that fix how values are printed, so text read from the stream and from queries agree.
+enum StableOutput {
+    static let settings = "SET datestyle = 'ISO, YMD'; SET intervalstyle = 'postgres'; SET timezone = 'UTC'; SET extra_float_digits = 3; SET bytea_output = 'hex'"
+}

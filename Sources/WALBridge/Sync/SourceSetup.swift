@@ -1,0 +1,66 @@
+import Logging
+import PGClient
+import PGOutput
+
+/// What the bridge prepares and reads on the source before streaming.
+enum SourceSetup {
+    /// Reads the mapped tables from the source catalog.
+    static func describeTables(_ configuration: Configuration, on source: PGConnection) async throws -> [TableName: SourceTableInfo] {
+        var tables: [TableName: SourceTableInfo] = [:]
+        for mapping in configuration.tables {
+            if let info = try await SourceCatalog.describe(mapping.source, on: source) { tables[mapping.source] = info }
+        }
+        return tables
+    }
+
+    /// A value that differs between any two databases: server start time, port and database name.
+    static func databaseIdentity(_ connection: PGConnection) async throws -> String {
+        try await connection.query(
+            "SELECT pg_postmaster_start_time()::text || ' ' || current_setting('port') || ' ' || current_database()"
+        ).scalar ?? ""
+    }
+
+    /// Creates the publication for the mapped tables, or adds the ones it lacks.
+    static func ensurePublication(_ configuration: Configuration, on source: PGConnection, logger: Logger) async throws {
+        let name = configuration.publication
+        let tables = configuration.tables.map(\.source)
+        let exists = try await source.query("SELECT puballtables FROM pg_publication WHERE pubname = $1", [name]).rows.first
+        guard let exists else {
+            try await source.query("CREATE PUBLICATION \(SQLQuoting.identifier(name)) FOR TABLE \(tables.map(\.quoted).joined(separator: ", "))")
+            logger.info("created publication", metadata: ["publication": "\(name)", "tables": "\(tables.map(\.description).joined(separator: ","))"])
+            return
+        }
+        if exists.first == "t" { return }
+        let published = Set(try await source.query(
+            "SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1", [name]
+        ).rows.map { TableName(schema: $0[0] ?? "", name: $0[1] ?? "") })
+        for table in tables where !published.contains(table) {
+            try await source.query("ALTER PUBLICATION \(SQLQuoting.identifier(name)) ADD TABLE \(table.quoted)")
+            logger.info("added table to publication", metadata: ["publication": "\(name)", "table": "\(table)"])
+        }
+    }
+
+    /// Makes sure the slot exists, creating it on first run. A slot that vanished or lost WAL while the
+    /// target holds a checkpoint is an error: re-creating it would silently skip the changes in between.
+    static func ensureSlot(_ slot: String, checkpoint: LSN?, on source: PGConnection, logger: Logger) async throws {
+        let row = try await source.query(
+            "SELECT plugin, database = current_database(), coalesce(wal_status, '') FROM pg_replication_slots WHERE slot_name = $1",
+            [slot]).rows.first
+        guard let row else {
+            if let checkpoint {
+                throw BridgeError.sourceNotReady(
+                    "source: replication slot \(slot) does not exist, but the target holds a checkpoint at \(checkpoint): the changes made since then can no longer be streamed. Re-create the slot and backfill again (delete the slot's row from walbridge.progress in the target first), or restore the slot")
+            }
+            let created = try await source.query("SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')", [slot]).scalar
+            logger.info("created replication slot", metadata: ["slot": "\(slot)", "lsn": "\(created ?? "?")"])
+            return
+        }
+        guard row[0] == "pgoutput", row[1] == "t" else {
+            throw BridgeError.sourceNotReady("source: replication slot \(slot) exists but is not a pgoutput slot of this database; choose another slot name")
+        }
+        if row[2] == "lost" {
+            throw BridgeError.sourceNotReady(
+                "source: replication slot \(slot) has lost WAL it needed (wal_status = lost; max_slot_wal_keep_size was exceeded): changes are missing. Drop and re-create the slot and backfill again")
+        }
+    }
+}

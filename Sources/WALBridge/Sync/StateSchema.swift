@@ -1,0 +1,62 @@
+import PGClient
+import PGOutput
+
+/// The bridge's own tables in the target: progress per slot and dead letters. Plain SQL, so operators and
+/// applications doing gray reads can query freshness directly.
+public enum StateSchema {
+    /// The schema's name in the target database.
+    public static let name = "walbridge"
+
+    /// Statements that create the schema and its tables when missing.
+    static let create = """
+        CREATE SCHEMA IF NOT EXISTS walbridge;
+        CREATE TABLE IF NOT EXISTS walbridge.progress (
+            slot text PRIMARY KEY,
+            applied_lsn pg_lsn NOT NULL,
+            source_commit_time timestamptz,
+            updated_at timestamptz NOT NULL DEFAULT now()
+        );
+        COMMENT ON TABLE walbridge.progress IS 'walbridge: per slot, the end LSN of the last source transaction applied and its commit time';
+        CREATE TABLE IF NOT EXISTS walbridge.dead_letters (
+            id bigserial PRIMARY KEY,
+            slot text NOT NULL,
+            lsn pg_lsn NOT NULL,
+            xid bigint,
+            source_table text NOT NULL,
+            target_table text,
+            operation text NOT NULL,
+            key jsonb,
+            row_data jsonb,
+            sqlstate text,
+            error text NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            retried_at timestamptz
+        );
+        COMMENT ON TABLE walbridge.dead_letters IS 'walbridge: changes the target rejected (on_error: dead_letter); walbridge dlq list | retry';
+        """
+
+    /// Creates the schema if it is missing; concurrent bridges may race, so a duplicate is not an error.
+    static func ensure(on target: PGConnection) async throws {
+        do {
+            try await target.simpleQuery(create)
+        } catch let error as PGError where error.sqlState == "23505" || error.sqlState == "42P06" || error.sqlState == "42P07" {
+            try await target.simpleQuery(create)
+        }
+    }
+
+    /// The checkpoint stored for `slot`: the end LSN of the last applied source transaction.
+    static func checkpoint(slot: String, on target: PGConnection) async throws -> LSN? {
+        let value = try await target.query("SELECT applied_lsn::text FROM walbridge.progress WHERE slot = $1", [slot]).scalar
+        return value.flatMap { LSN($0) }
+    }
+
+    /// The statement that records the checkpoint inside the batch's own transaction.
+    static func recordCheckpoint(slot: String, lsn: LSN, commitTime: PGTimestamp?) -> Statement {
+        Statement("""
+            INSERT INTO walbridge.progress (slot, applied_lsn, source_commit_time, updated_at)
+            VALUES ($1, $2::pg_lsn, $3::timestamptz, now())
+            ON CONFLICT (slot) DO UPDATE SET applied_lsn = EXCLUDED.applied_lsn,
+                source_commit_time = EXCLUDED.source_commit_time, updated_at = now()
+            """, [slot, lsn.description, commitTime?.iso8601])
+    }
+}

@@ -1,0 +1,99 @@
+import PGClient
+
+/// Checks the target against the plan: tables, columns, a unique constraint for each key, and
+/// that every statement the bridge will run compiles (expressions, `when`, types).
+enum TargetCheck {
+    /// Every problem found; none means the plan can run.
+    static func problems(_ plan: MappingPlan, on target: PGConnection) async throws -> [PlanProblem] {
+        var problems: [PlanProblem] = []
+        for source in plan.sources {
+            for mapped in source.targets {
+                let location = mapped.mapping.location
+                let table = mapped.mapping.into
+                guard let oid = try await target.query("SELECT to_regclass($1)::oid", [table.quoted]).scalar else {
+                    problems.append(PlanProblem(location: location, message: "target table \(table) does not exist in the target database"))
+                    continue
+                }
+                let columns = Set(try await target.query(
+                    "SELECT attname FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped", [oid]
+                ).rows.compactMap { $0[0] })
+                let missing = mapped.mapping.columns.map(\.column).filter { !columns.contains($0) }
+                if !missing.isEmpty {
+                    problems.append(PlanProblem(location: location, message: "target table \(table) has no column \(missing.joined(separator: ", "))"))
+                    continue
+                }
+                if !mapped.inPlace {
+                    let uniques = try await target.query("""
+                        SELECT array_to_string(array_agg(a.attname ORDER BY a.attname), ',')
+                        FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) AS k(attnum)
+                        JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+                        WHERE i.indrelid = $1 AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
+                        GROUP BY i.indexrelid
+                        """, [oid]).rows.compactMap { $0[0] }
+                    if !uniques.contains(mapped.mapping.key.sorted().joined(separator: ",")) {
+                        problems.append(PlanProblem(
+                            location: location,
+                            message: "key \(mapped.mapping.key.joined(separator: ", ")) has no unique constraint on \(table): add one, e.g. ALTER TABLE \(table.quoted) ADD UNIQUE (\(mapped.mapping.key.map(SQLQuoting.identifier).joined(separator: ", ")))"))
+                        continue
+                    }
+                }
+                problems += try await compile(source, mapped, on: target)
+            }
+        }
+        return problems
+    }
+
+    /// Compiles the target's statements with EXPLAIN inside a rolled-back transaction; a failure is traced to the column or `when` at fault.
+    private static func compile(_ source: SourcePlan, _ mapped: TargetPlan, on target: PGConnection) async throws -> [PlanProblem] {
+        let statements = source.statements(for: mapped)
+        let all = [statements.delete, statements.write, statements.writePartial].compactMap { $0 }
+        let types = try await stagingTypes(source, on: target)
+        try await target.simpleQuery("BEGIN")
+        do {
+            try await target.query(source.createStaging(types: types))
+            for statement in all {
+                do {
+                    try await target.simpleQuery("SAVEPOINT walbridge_check; EXPLAIN \(statement)")
+                    try await target.simpleQuery("RELEASE SAVEPOINT walbridge_check")
+                } catch let error as PGError where error.kind == .server {
+                    try await target.simpleQuery("ROLLBACK TO SAVEPOINT walbridge_check")
+                    let problem = try await locate(error, source, mapped, on: target)
+                    try await target.simpleQuery("ROLLBACK")
+                    return [problem]
+                }
+            }
+            try await target.simpleQuery("ROLLBACK")
+            return []
+        } catch {
+            _ = try? await target.simpleQuery("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Finds which expression makes a statement fail, by compiling each on its own.
+    private static func locate(_ error: PGError, _ source: SourcePlan, _ mapped: TargetPlan, on target: PGConnection) async throws -> PlanProblem {
+        let location = mapped.mapping.location
+        var pieces = mapped.mapping.columns.map { ("columns.\($0.column)", "SELECT (\($0.expression)) FROM \(source.staging)") }
+        if let when = mapped.mapping.when { pieces.append(("when", "SELECT 1 FROM \(source.staging) WHERE (\(when))")) }
+        for (name, sql) in pieces {
+            do {
+                try await target.simpleQuery("SAVEPOINT walbridge_piece; EXPLAIN \(sql)")
+                try await target.simpleQuery("RELEASE SAVEPOINT walbridge_piece")
+            } catch let pieceError as PGError where pieceError.kind == .server {
+                try await target.simpleQuery("ROLLBACK TO SAVEPOINT walbridge_piece")
+                return PlanProblem(location: "\(location).\(name)", message: "does not compile against the source columns: \(pieceError.description)")
+            }
+        }
+        return PlanProblem(location: location, message: "the statements for \(mapped.mapping.into) do not compile: \(error.description)")
+    }
+
+    /// The staging column types: the source's, or text where the target lacks the type.
+    static func stagingTypes(_ source: SourcePlan, on target: PGConnection) async throws -> [String] {
+        var types: [String] = []
+        for column in source.stagedColumns {
+            let known = try await target.query("SELECT to_regtype($1) IS NOT NULL", [column.typeSQL]).scalar == "t"
+            types.append(known ? column.typeSQL : "text")
+        }
+        return types
+    }
+}

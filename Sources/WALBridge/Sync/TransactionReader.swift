@@ -1,0 +1,129 @@
+import Logging
+import PGOutput
+
+/// Turns the pgoutput stream into apply events for the mapped tables: skips transactions already
+/// applied (at or before the checkpoint) and the bridge's own writes (marked by a logical message),
+/// and stops on schema drift before anything of the drifted transaction is applied.
+struct TransactionReader: Sendable {
+    /// The prefix of the logical message the bridge writes first in each of its target transactions.
+    static let markerPrefix = "walbridge"
+
+    /// What the reader knows of one relation id.
+    private struct RelationState: Sendable {
+        var source: Int
+        /// For each staged column, its position in the relation's tuples.
+        var positions: [Int]
+    }
+
+    let plan: MappingPlan
+    let slot: String
+    let checkpoint: LSN
+    private var relations: [UInt32: RelationState?] = [:]
+    private var transaction: Begin?
+    private var skipping = false
+    /// Changes of the current transaction seen so far (for the log of skipped ones).
+    private(set) var inTransaction = false
+
+    /// A reader for `plan` that skips transactions committed before `checkpoint`.
+    init(plan: MappingPlan, slot: String, checkpoint: LSN) {
+        self.plan = plan
+        self.slot = slot
+        self.checkpoint = checkpoint
+    }
+
+    /// The events one stream item produces.
+    mutating func consume(_ item: StreamItem) throws -> [ApplyEvent] {
+        switch item {
+        case .keepalive(let keepalive):
+            return inTransaction ? [] : [.idle(keepalive.walEnd)]
+        case .message(let lsn, let message):
+            return try consume(message, at: lsn)
+        }
+    }
+
+    private mutating func consume(_ message: PGOutputMessage, at lsn: LSN) throws -> [ApplyEvent] {
+        switch message {
+        case .begin(let begin):
+            transaction = begin
+            inTransaction = true
+            // The checkpoint is the end of the last applied commit: every commit before it was applied.
+            skipping = begin.finalLSN < checkpoint
+        case .commit(let commit):
+            guard let begin = transaction else { throw BridgeError.unexpectedMessage("Commit without Begin", at: lsn) }
+            transaction = nil
+            inTransaction = false
+            skipping = false
+            return [.commit(TransactionEnd(xid: begin.xid, commitLSN: commit.commitLSN, endLSN: commit.endLSN, commitTime: commit.commitTime))]
+        case .relation(let relation):
+            relations[relation.id] = try resolve(relation, at: lsn)
+        case .message(let logical):
+            if logical.transactional && logical.prefix == Self.markerPrefix && logical.content == Array(slot.utf8) {
+                skipping = true
+            }
+        case .type, .origin:
+            break
+        case .insert(let insert):
+            guard !skipping, let state = try mapped(insert.relationID, at: lsn) else { break }
+            return [.change(source: state.source, RowChange(
+                kind: .insert, new: try staged(insert.new, state, at: lsn), old: nil, oldIsFull: false, lsn: lsn))]
+        case .update(let update):
+            guard !skipping, let state = try mapped(update.relationID, at: lsn) else { break }
+            return [.change(source: state.source, RowChange(
+                kind: .update, new: try staged(update.new, state, at: lsn),
+                old: try update.old.map { try staged($0.values, state, at: lsn) }, oldIsFull: update.old?.kind == .full, lsn: lsn))]
+        case .delete(let delete):
+            guard !skipping, let state = try mapped(delete.relationID, at: lsn) else { break }
+            return [.change(source: state.source, RowChange(
+                kind: .delete, new: nil, old: try staged(delete.old.values, state, at: lsn),
+                oldIsFull: delete.old.kind == .full, lsn: lsn))]
+        case .truncate(let truncate):
+            guard !skipping else { break }
+            let sources = try truncate.relationIDs.compactMap { try mapped($0, at: lsn)?.source }
+            return sources.isEmpty ? [] : [.truncate(sources: sources, lsn: lsn)]
+        case .streamStart, .streamStop, .streamCommit, .streamAbort, .beginPrepare, .prepare,
+            .commitPrepared, .rollbackPrepared, .streamPrepare:
+            throw BridgeError.unexpectedMessage(message.kindName, at: lsn)
+        }
+        return []
+    }
+
+    /// The state of a relation id; nil for a relation the mapping does not cover.
+    private func mapped(_ id: UInt32, at lsn: LSN) throws -> RelationState? {
+        guard let state = relations[id] else { throw BridgeError.unknownRelation(id, at: lsn) }
+        return state
+    }
+
+    /// Checks a Relation message against the plan: every staged column must still exist with the same type.
+    private func resolve(_ relation: Relation, at lsn: LSN) throws -> RelationState? {
+        let name = TableName(schema: relation.namespace, name: relation.name)
+        guard let source = plan.sources.firstIndex(where: { $0.info.table == name }) else { return nil }
+        let sourcePlan = plan.sources[source]
+        var positions: [Int] = []
+        for column in sourcePlan.stagedColumns {
+            guard let position = relation.columns.firstIndex(where: { $0.name == column.name }) else {
+                throw BridgeError.schemaDrift(table: name, at: lsn, reason: "mapped column \(column.name) no longer exists")
+            }
+            let now = relation.columns[position].typeOID
+            guard now == column.typeOID else {
+                throw BridgeError.schemaDrift(
+                    table: name, at: lsn,
+                    reason: "mapped column \(column.name) changed type (type oid \(column.typeOID) → \(now))")
+            }
+            positions.append(position)
+        }
+        return RelationState(source: source, positions: positions)
+    }
+
+    /// A tuple in the relation's column order, reordered to the staged columns.
+    private func staged(_ tuple: [TupleValue], _ state: RelationState, at lsn: LSN) throws -> [TupleValue] {
+        try state.positions.map { position in
+            guard position < tuple.count else {
+                throw BridgeError.corruptStream(at: lsn, reason: "tuple has \(tuple.count) columns, its relation more")
+            }
+            if case .binary = tuple[position] {
+                throw BridgeError.corruptStream(at: lsn, reason: "binary tuple value, but the stream was started in text mode")
+            }
+            return tuple[position]
+        }
+    }
+}
