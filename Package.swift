@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // The logging API the libraries accept; the CLI chooses the backend.
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // YAML for the configuration file.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(
@@ -27,6 +29,7 @@ let package = Package(
             dependencies: [
                 "PGClient", "PGOutput",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(

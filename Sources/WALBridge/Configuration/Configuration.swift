@@ -1,0 +1,61 @@
+import Foundation
+import PGClient
+
+/// A whole migration, as one YAML file describes it.
+public struct Configuration: Sendable {
+    public var source: ConnectionString
+    public var target: ConnectionString
+    /// The logical replication slot on the source.
+    public var slot: String
+    /// The publication on the source.
+    public var publication: String
+    /// In file order.
+    public var tables: [TableMapping]
+    public var onError: OnError
+    public var backfill: BackfillMode
+    /// Rows per second for the initial copy; nil = unlimited.
+    public var backfillRate: Int?
+    /// Where to serve metrics, `host:port`.
+    public var metrics: String?
+
+    /// A configuration with the file's defaults for whatever is not given.
+    public init(
+        source: ConnectionString, target: ConnectionString, slot: String, publication: String, tables: [TableMapping],
+        onError: OnError = .stop, backfill: BackfillMode = .auto, backfillRate: Int? = nil, metrics: String? = nil
+    ) {
+        self.source = source
+        self.target = target
+        self.slot = slot
+        self.publication = publication
+        self.tables = tables
+        self.onError = onError
+        self.backfill = backfill
+        self.backfillRate = backfillRate
+        self.metrics = metrics
+    }
+
+    /// Reads and validates a file; `environment` supplies ${NAME} and the WALBRIDGE_SOURCE / WALBRIDGE_TARGET overrides.
+    public static func load(
+        path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> Configuration {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ConfigurationError(file: path, line: nil, column: nil, path: "", message: "no such file")
+        }
+        guard !isDirectory.boolValue else {
+            throw ConfigurationError(file: path, line: nil, column: nil, path: "", message: "is a directory, not a YAML file")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(file: path, line: nil, column: nil, path: "", message: "cannot be read; check its permissions")
+        }
+        guard let yaml = String(data: data, encoding: .utf8) else {
+            throw ConfigurationError(file: path, line: nil, column: nil, path: "", message: "is not UTF-8 text")
+        }
+        return try parse(yaml: yaml, file: path, environment: environment)
+    }
+
+    /// Parses YAML text; `file` names it in messages.
+    public static func parse(yaml: String, file: String, environment: [String: String]) throws -> Configuration {
+        try ConfigurationParser(file: file, environment: environment).configuration(yaml: yaml)
+    }
+}
