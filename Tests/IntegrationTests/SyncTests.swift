@@ -1,0 +1,152 @@
+import Foundation
+import Logging
+import PGClient
+import Testing
+import WALBridge
+
+@Suite("walbridge run: the CONFIG.md semantics on the seed migration")
+struct SyncTests {
+    @Test("insert, update, key change, when turning false and true, delete: the target equals the oracle")
+    func semanticsTable() async throws {
+        try await SeedMigration.with { seed in
+            let bridge = try await seed.start()
+            try await seed.onSourceScript("""
+                INSERT INTO users (name, email, address_street, address_city, address_postal_code)
+                  VALUES ('Ada', 'ada@example.com', '1 Road', 'London', 'N1'), ('Bob', 'bob@example.com', NULL, NULL, NULL),
+                         ('Cy', NULL, '3 Way', 'Oslo', NULL);
+                INSERT INTO products (name, price) VALUES ('Engine', 1999), ('Cards', 250), ('Free', 0);
+                UPDATE users SET name = 'Ada Lovelace' WHERE id = 1;
+                UPDATE users SET address_street = '2 Lane', address_city = 'Paris' WHERE id = 2;
+                UPDATE users SET address_street = NULL WHERE id = 1;
+                UPDATE users SET id = 20 WHERE id = 2;
+                UPDATE products SET price = price + 1;
+                DELETE FROM products WHERE id = 2;
+                DELETE FROM users WHERE id = 3;
+                BEGIN; INSERT INTO users (id, name) VALUES (100, 'tmp'); UPDATE users SET name = 'kept' WHERE id = 100; COMMIT;
+                BEGIN; INSERT INTO users (id, name) VALUES (101, 'gone'); DELETE FROM users WHERE id = 101; COMMIT;
+                BEGIN; INSERT INTO users (id, name) VALUES (102, 'rolled back'); ROLLBACK;
+                """)
+            #expect(try await seed.converges(), "target equals the mapping evaluated over the source")
+            #expect(try await seed.targetScalar("SELECT full_name FROM users_v2 WHERE id = 20") == "Bob")
+            #expect(try await seed.targetScalar("SELECT count(*) FROM users_v2 WHERE id IN (2, 3, 101, 102)") == "0")
+            #expect(try await seed.targetScalar("SELECT street || ',' || city FROM addresses WHERE user_id = 20") == "2 Lane,Paris")
+            #expect(try await seed.targetScalar("SELECT count(*) FROM addresses WHERE user_id = 1") == "0")
+            #expect(try await seed.targetScalar("SELECT price::text FROM products_v2 WHERE id = 1") == "20.00")
+            bridge.cancel()
+            try await bridge.value
+        }
+    }
+
+    @Test("TRUNCATE follows on_truncate: stop halts with a clear error, truncate empties the target")
+    func truncate() async throws {
+        try await SeedMigration.with { seed in
+            let bridge = try await seed.start()
+            try await seed.onSource("INSERT INTO products (name, price) VALUES ('a', 1)")
+            #expect(try await seed.converges())
+            try await seed.onSource("TRUNCATE products")
+            let error = await #expect(throws: BridgeError.self) { try await bridge.value }
+            #expect("\(error.map { "\($0)" } ?? "")".contains("on_truncate: stop"))
+            #expect(try await seed.targetScalar("SELECT count(*) FROM products_v2") == "1", "nothing applied past the stop")
+        }
+        try await SeedMigration.with(edit: { $0.replacingOccurrences(of: "    - into: public.products_v2\n", with: "    - into: public.products_v2\n      on_truncate: truncate\n") }) { seed in
+            #expect(seed.configuration.tables[1].targets[0].onTruncate == .truncate)
+            let bridge = try await seed.start()
+            try await seed.onSource("INSERT INTO products (name, price) VALUES ('a', 1), ('b', 2)")
+            #expect(try await seed.converges())
+            try await seed.onSourceScript("TRUNCATE products; INSERT INTO products (name, price) VALUES ('c', 3)")
+            #expect(try await seed.converges())
+            #expect(try await seed.targetScalar("SELECT string_agg(name, ',') FROM products_v2") == "c")
+            bridge.cancel()
+            try await bridge.value
+        }
+    }
+
+    @Test("an update of another column keeps a 100 kB TOAST value the source did not send")
+    func toastIsKept() async throws {
+        let big = String(repeating: "walbridge keeps toast ", count: 4_700)
+        try await SeedMigration.with(targetSchema: SeedMigration.newSchema + "ALTER TABLE users_v2 ADD COLUMN bio text;",
+                                     edit: { $0.replacingOccurrences(of: "        email: email\n", with: "        email: email\n        bio: bio\n") }) { seed in
+            let bridge = try await seed.start()
+            try await seed.onSource("INSERT INTO users (id, name, bio) VALUES (1, 'Ada', $1)", [big])
+            #expect(try await seed.converges())
+            try await seed.onSource("UPDATE users SET name = 'Ada L' WHERE id = 1")
+            #expect(try await seed.converges())
+            #expect(try await seed.targetScalar("SELECT length(bio) FROM users_v2 WHERE id = 1") == String(big.count))
+            #expect(try await seed.targetScalar("SELECT full_name FROM users_v2 WHERE id = 1") == "Ada L")
+            // A row the target lacks but whose update left the big value out: read from the source, never NULL.
+            try await seed.onSource("UPDATE users SET address_street = 'x' WHERE id = 1")
+            #expect(try await seed.converges())
+            try await PGConnection.connect(seed.target).closing { _ = try await $0.query("DELETE FROM users_v2 WHERE id = 1") }
+            try await seed.onSource("UPDATE users SET name = 'Ada King' WHERE id = 1")
+            #expect(try await seed.converges())
+            #expect(try await seed.targetScalar("SELECT length(bio) FROM users_v2 WHERE id = 1") == String(big.count))
+            bridge.cancel()
+            try await bridge.value
+        }
+    }
+
+    @Test("a row the target rejects stops the bridge with table, key, LSN and SQLSTATE, and nothing after it is applied")
+    func rejectedRowStops() async throws {
+        try await SeedMigration.with { seed in
+            let bridge = try await seed.start()
+            try await seed.onSource("INSERT INTO products (id, name, price) VALUES (1, 'fine', 100)")
+            #expect(try await seed.converges())
+            // Three source transactions; the middle one's price (20 billion dollars) overflows numeric(10,2).
+            try await seed.onSourceScript("""
+                BEGIN; INSERT INTO products (id, name, price) VALUES (2, 'also fine', 200); COMMIT;
+                BEGIN; INSERT INTO products (id, name, price) VALUES (3, 'too expensive', 2000000000000); COMMIT;
+                BEGIN; INSERT INTO products (id, name, price) VALUES (4, 'after', 400); COMMIT;
+                """)
+            let error = await #expect(throws: BridgeError.self) { try await bridge.value }
+            let text = error.map { "\($0)" } ?? ""
+            #expect(text.contains("public.products (id)=(3)"))
+            #expect(text.contains("public.products_v2"))
+            #expect(text.contains("22003"))
+            #expect(text.contains("at LSN "))
+            #expect(try await seed.targetScalar("SELECT string_agg(id::text, ',' ORDER BY id) FROM products_v2") == "1,2",
+                    "the transaction before the bad row is applied, the one after is not")
+        }
+    }
+
+    @Test("on_error: dead_letter keeps the rejected row with its payload and goes on")
+    func rejectedRowIsDeadLettered() async throws {
+        try await SeedMigration.with(edit: { $0 + "\non_error: dead_letter\n" }) { seed in
+            let bridge = try await seed.start()
+            try await seed.onSourceScript("""
+                BEGIN; INSERT INTO products (id, name, price) VALUES (1, 'fine', 100); COMMIT;
+                BEGIN; INSERT INTO products (id, name, price) VALUES (3, 'too expensive', 2000000000000); COMMIT;
+                BEGIN; INSERT INTO products (id, name, price) VALUES (4, 'after', 400); COMMIT;
+                """)
+            #expect(await TestClusters.eventually {
+                (try? await seed.targetScalar("SELECT string_agg(id::text, ',' ORDER BY id) FROM products_v2")) == "1,4"
+            })
+            #expect(try await seed.targetScalar("SELECT count(*) FROM walbridge.dead_letters") == "1")
+            #expect(try await seed.targetScalar("SELECT sqlstate || ' ' || source_table || ' ' || (key->>'id') || ' ' || (row_data->'new'->>'price') FROM walbridge.dead_letters")
+                    == "22003 public.products 3 2000000000000")
+            // Later changes still flow.
+            try await seed.onSource("UPDATE products SET name = 'renamed' WHERE id = 4")
+            #expect(await TestClusters.eventually { (try? await seed.targetScalar("SELECT name FROM products_v2 WHERE id = 4")) == "renamed" })
+            bridge.cancel()
+            try await bridge.value
+        }
+    }
+
+    @Test("the checkpoint makes a restarted bridge skip what it applied and resume after it")
+    func resumesFromCheckpoint() async throws {
+        try await SeedMigration.with { seed in
+            var bridge = try await seed.start()
+            try await seed.onSource("INSERT INTO users (id, name) SELECT g, 'u' || g FROM generate_series(1, 500) g")
+            #expect(try await seed.converges())
+            bridge.cancel()
+            try await bridge.value
+            // Changes while stopped are kept by the slot; a target edit shows that applied changes are not redone.
+            try await seed.onSource("UPDATE users SET name = 'while stopped' WHERE id <= 10")
+            try await PGConnection.connect(seed.target).closing { _ = try await $0.query("UPDATE users_v2 SET full_name = 'edited in target' WHERE id = 500") }
+            bridge = try await seed.start()
+            #expect(await TestClusters.eventually { (try? await seed.targetScalar("SELECT count(*) FROM users_v2 WHERE full_name = 'while stopped'")) == "10" })
+            #expect(try await seed.targetScalar("SELECT full_name FROM users_v2 WHERE id = 500") == "edited in target")
+            bridge.cancel()
+            try await bridge.value
+        }
+    }
+}
