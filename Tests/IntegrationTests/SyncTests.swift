@@ -150,3 +150,72 @@ struct SyncTests {
         }
     }
 }
+
+@Suite("walbridge run: in-place expand in one database")
+struct InPlaceTests {
+    static let config = """
+        slot: SLOT
+        publication: SLOT
+        tables:
+          public.users:
+            - into: public.users
+              key: [id]
+              columns:
+                id: id
+                full_name: name
+        """
+
+    @Test("users.name → users.full_name in the same table: no loop, no phantom rows, converges under concurrent writes")
+    func inPlaceExpand() async throws {
+        try await TestClusters.withDatabase(on: try TestClusters.source) { db in
+            try await PGConnection.connect(db).closing { try await $0.simpleQuery("""
+                CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL, email text, full_name text);
+                INSERT INTO users (id, name) SELECT g, 'old ' || g FROM generate_series(1, 200) g;
+                """) }
+            let slot = "wbt_\(UInt32.random(in: 0...UInt32.max))"
+            let configuration = try Configuration.parse(
+                yaml: Self.config.replacingOccurrences(of: "SLOT", with: slot), file: "inplace.yml",
+                environment: ["WALBRIDGE_SOURCE": db.raw, "WALBRIDGE_TARGET": db.raw])
+            let streaming = Flag()
+            var bridge = Bridge(configuration: configuration, logger: Logger(label: "inplace"))
+            bridge.onStreaming = { _ in await streaming.set() }
+            let task = Task { try await bridge.run() }
+            #expect(await TestClusters.eventually { await streaming.isSet })
+
+            // Two writers: inserts, renames and deletes at once.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for writer in 0..<2 {
+                    group.addTask {
+                        try await PGConnection.connect(db).closing { app in
+                            for i in 0..<150 {
+                                let id = 1000 + writer * 1000 + i
+                                try await app.query("INSERT INTO users (id, name) VALUES ($1, $2)", [String(id), "new \(id)"])
+                                try await app.query("UPDATE users SET name = $2 WHERE id = $1", [String(1 + (i * 7 + writer) % 200), "renamed \(writer) \(i)"])
+                                if i % 10 == 0 { try await app.query("DELETE FROM users WHERE id = $1", [String(id)]) }
+                            }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            // Old rows only change when the application renames them: those (and the new rows) converge.
+            let converged = await TestClusters.eventually {
+                (try? await PGConnection.connect(db).closing {
+                    try await $0.query("SELECT count(*) FROM users WHERE full_name IS DISTINCT FROM name AND (id > 200 OR full_name IS NOT NULL)").scalar
+                }) == "0"
+            }
+            #expect(converged, "every row the stream touched has full_name = name")
+            try await PGConnection.connect(db).closing { app in
+                // No phantom rows: the bridge never inserts or deletes in place.
+                #expect(try await app.query("SELECT count(*) FROM users").scalar == String(200 + 300 - 30))
+                // No loop: once idle, the bridge's own updates do not come back as work.
+                let before = try await app.query("SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'users'").scalar
+                try await Task.sleep(for: .seconds(2))
+                let after = try await app.query("SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'users'").scalar
+                #expect(before == after, "no updates happen while the application is idle")
+            }
+            task.cancel()
+            try await task.value
+        }
+    }
+}
