@@ -1,0 +1,70 @@
+import Foundation
+import PGClient
+import Testing
+import WALBridge
+
+@Suite("walbridge run survives SIGKILL")
+struct CrashSafetyTests {
+    /// Mixed multi-statement transactions on users and products, a tenth of them rolled back.
+    static let churn = """
+        CREATE PROCEDURE churn(n int, seed float8) LANGUAGE plpgsql AS $$
+        DECLARE i int;
+        BEGIN
+          PERFORM setseed(seed);
+          FOR i IN 1..n LOOP
+            INSERT INTO users (id, name, address_street, address_city)
+              VALUES (1 + floor(random() * 2000), 'n' || i, CASE WHEN random() < 0.5 THEN 'street ' || i END, 'city')
+              ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, address_street = EXCLUDED.address_street;
+            UPDATE users SET name = name || '+' WHERE id = 1 + floor(random() * 2000);
+            IF random() < 0.3 THEN DELETE FROM users WHERE id = 1 + floor(random() * 2000); END IF;
+            INSERT INTO products (id, name, price) VALUES (1 + floor(random() * 500), 'p' || i, floor(random() * 100000))
+              ON CONFLICT (id) DO UPDATE SET price = EXCLUDED.price;
+            IF random() < 0.1 THEN ROLLBACK; ELSE COMMIT; END IF;
+          END LOOP;
+        END $$;
+        """
+
+    @Test("killed with SIGKILL at 20 random moments while applying a backlog, it ends exactly equal to the oracle")
+    func killTwentyTimes() async throws {
+        try await SeedMigration.with { seed in
+            try await seed.onSourceScript(Self.churn)
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("walbridge-crash-\(UUID().uuidString).yml")
+            try SeedMigration.configurationText(slot: seed.configuration.slot).write(to: file, atomically: true, encoding: .utf8)
+            let environment = ["WALBRIDGE_SOURCE": seed.source.raw, "WALBRIDGE_TARGET": seed.target.raw]
+            func startBridge() throws -> CommandRun {
+                try CommandRun(["run", "--config", file.path, "--quiet"], environment: environment)
+            }
+            // First run creates the slot; then a backlog queues while the bridge is down.
+            var bridge = try startBridge()
+            #expect(await TestClusters.eventually {
+                (try? await PGConnection.connect(seed.source).closing {
+                    try await $0.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", [seed.configuration.slot]).scalar
+                }) == "1"
+            })
+            bridge.signal(SIGKILL)
+            _ = await bridge.wait()
+            try await seed.onSource("CALL churn(3000, 0.42)")
+
+            // A writer keeps going while the bridge is killed and restarted.
+            let writer = Task {
+                try await PGConnection.connect(seed.source).closing { app in
+                    for round in 0..<40 { try await app.query("CALL churn(100, $1)", [String(Double(round) / 100)]) }
+                }
+            }
+            var generator = SystemRandomNumberGenerator()
+            for _ in 0..<20 {
+                bridge = try startBridge()
+                try await Task.sleep(for: .milliseconds(Int.random(in: 150...900, using: &generator)))
+                bridge.signal(SIGKILL)
+                #expect(await bridge.wait() == SIGKILL, "the bridge was still running when killed: \(bridge.stderr)")
+            }
+            try await writer.value
+            bridge = try startBridge()
+            #expect(try await seed.converges(timeout: .seconds(60)), "after 20 kills the target equals the oracle exactly")
+            let differences = try await seed.differences()
+            #expect(differences.isEmpty, "\(differences)")
+            bridge.signal(SIGTERM)
+            #expect(await bridge.wait() == 0)
+        }
+    }
+}
