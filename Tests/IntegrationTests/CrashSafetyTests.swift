@@ -68,3 +68,37 @@ struct CrashSafetyTests {
         }
     }
 }
+
+@Suite("walbridge run survives server restarts")
+struct RestartTests {
+    @Test("a source restart and a target restart during streaming lose nothing")
+    func restarts() async throws {
+        let sourceCluster = try PrivateCluster(walLevel: "logical")
+        defer { sourceCluster.destroy() }
+        let targetCluster = try PrivateCluster(walLevel: "replica")
+        defer { targetCluster.destroy() }
+        let source = try sourceCluster.connection()
+        let target = try targetCluster.connection()
+        try await PGConnection.connect(source).closing { try await $0.simpleQuery(SeedMigration.legacySchema) }
+        try await PGConnection.connect(target).closing { try await $0.simpleQuery(SeedMigration.newSchema) }
+        let configuration = try Configuration.parse(
+            yaml: try SeedMigration.configurationText(slot: "restart_test"), file: "walbridge.yml",
+            environment: ["WALBRIDGE_SOURCE": source.raw, "WALBRIDGE_TARGET": target.raw])
+        let seed = SeedMigration(source: source, target: target, configuration: configuration)
+        let bridge = try await seed.start()
+
+        try await seed.onSource("INSERT INTO users (id, name) SELECT g, 'first ' || g FROM generate_series(1, 300) g")
+        #expect(try await seed.converges())
+        try sourceCluster.restart()
+        try await seed.onSource("INSERT INTO users (id, name) SELECT g, 'second ' || g FROM generate_series(301, 600) g")
+        try await seed.onSource("UPDATE users SET address_street = 'after source restart' WHERE id % 3 = 0")
+        #expect(try await seed.converges(), "after the source restart")
+        try targetCluster.restart()
+        try await seed.onSource("INSERT INTO users (id, name) SELECT g, 'third ' || g FROM generate_series(601, 900) g")
+        try await seed.onSource("DELETE FROM users WHERE id % 5 = 0")
+        #expect(try await seed.converges(), "after the target restart")
+        #expect(try await seed.targetScalar("SELECT count(*) FROM users_v2") == "720")
+        bridge.cancel()
+        try await bridge.value
+    }
+}
