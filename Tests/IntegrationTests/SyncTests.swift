@@ -128,6 +128,20 @@ struct SyncTests {
             #expect(await TestClusters.eventually { (try? await seed.targetScalar("SELECT name FROM products_v2 WHERE id = 4")) == "renamed" })
             bridge.cancel()
             try await bridge.value
+
+            // dlq list shows it; retry fails while the target still cannot hold it, then applies once it can.
+            let letters = try await DeadLetterQueue.list(seed.configuration)
+            #expect(letters.map(\.sourceTable) == ["public.products"])
+            #expect(letters.first?.sqlState == "22003")
+            let logger = Logger(label: "dlq")
+            #expect(try await DeadLetterQueue.retry(seed.configuration, logger: logger).map { $0.error != nil } == [true])
+            try await PGConnection.connect(seed.target).closing { _ = try await $0.query("ALTER TABLE products_v2 ALTER COLUMN price TYPE numeric(20,2)") }
+            try await seed.onSource("UPDATE products SET name = 'still expensive' WHERE id = 3")
+            let retried = try await DeadLetterQueue.retry(seed.configuration, logger: logger)
+            #expect(retried.map(\.id) == [letters[0].id] && retried.allSatisfy { $0.error == nil })
+            #expect(try await seed.targetScalar("SELECT name || ' ' || price FROM products_v2 WHERE id = 3") == "still expensive 20000000000.00",
+                    "the row is applied as the source holds it now")
+            #expect(try await DeadLetterQueue.list(seed.configuration).isEmpty)
         }
     }
 

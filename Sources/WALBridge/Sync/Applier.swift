@@ -282,6 +282,26 @@ final class Applier {
         }
     }
 
+    /// Writes the rows with these keys as the source holds them now, in a transaction of their own that also runs `extra`.
+    func resync(source: Int, keys: [[TupleValue]], extra: () -> [Statement]) async throws {
+        let sourcePlan = plan.sources[source]
+        let placeholders = keys.map { key in
+            var values = [TupleValue](repeating: .null, count: sourcePlan.stagedColumns.count)
+            for (position, value) in zip(sourcePlan.rowKey, key) { values[position] = value }
+            return FoldedRow(operation: .upsert, values: values, lsn: .zero)
+        }
+        try await begin()
+        do {
+            let rows = try await refetch(placeholders, Array(placeholders.indices), sourcePlan)
+            _ = try await stageAndRun(rows, source: source)
+            try await target.pipeline(extra() + [Statement("COMMIT")])
+            open = false
+        } catch {
+            await rollback()
+            throw error
+        }
+    }
+
     // MARK: - Ordered replay
 
     /// Applies one change on its own; a rejection stops the bridge (`on_error: stop`) after committing

@@ -1,0 +1,90 @@
+import Foundation
+import Logging
+import PGClient
+import PGOutput
+
+/// One change kept in `walbridge.dead_letters`.
+public struct DeadLetter: Sendable, Equatable {
+    public var id: Int
+    public var createdAt: String
+    public var lsn: String
+    public var sourceTable: String
+    public var targetTable: String?
+    public var operation: String
+    /// The source row key as JSON, e.g. `{"id": "3"}`.
+    public var key: String
+    public var sqlState: String?
+    public var error: String
+}
+
+/// What retrying one dead letter did.
+public struct RetryOutcome: Sendable, Equatable {
+    public var id: Int
+    /// nil when the row now applies; otherwise why it still does not.
+    public var error: String?
+}
+
+/// Lists and retries the changes the target rejected under `on_error: dead_letter`.
+public enum DeadLetterQueue {
+    /// The dead letters of the configuration's slot not yet retried successfully, oldest first.
+    public static func list(_ configuration: Configuration) async throws -> [DeadLetter] {
+        try await SourceCheck.connect(configuration.target, role: "target").closing { target in
+            try await StateSchema.ensure(on: target)
+            return try await target.query("""
+                SELECT id, created_at::text, lsn::text, source_table, target_table, operation, key::text, sqlstate, error
+                FROM walbridge.dead_letters WHERE slot = $1 AND retried_at IS NULL ORDER BY id
+                """, [configuration.slot]).rows.map { row in
+                DeadLetter(
+                    id: Int(row[0] ?? "") ?? 0, createdAt: row[1] ?? "", lsn: row[2] ?? "", sourceTable: row[3] ?? "",
+                    targetTable: row[4], operation: row[5] ?? "", key: row[6] ?? "{}", sqlState: row[7], error: row[8] ?? "")
+            }
+        }
+    }
+
+    /// Re-applies each dead letter's row as the source holds it now (or deletes it from the targets if the
+    /// source no longer has it), each in its own transaction; a success marks the letter retried.
+    public static func retry(_ configuration: Configuration, ids: [Int]? = nil, logger: Logger) async throws -> [RetryOutcome] {
+        let letters = try await list(configuration).filter { ids == nil || ids!.contains($0.id) }
+        guard !letters.isEmpty else { return [] }
+        let source = try await SourceCheck.connect(configuration.source)
+        let target = try await SourceCheck.connect(configuration.target, role: "target")
+        let tables = try await SourceSetup.describeTables(configuration, on: source)
+        let sameDatabase = try await SourceSetup.databaseIdentity(source) == SourceSetup.databaseIdentity(target)
+        await source.close()
+        let plan = try MappingPlan.build(configuration, sourceTables: tables, sameDatabase: sameDatabase)
+        let applier = Applier(
+            plan: plan, target: target, sourceRows: SourceRows(source: configuration.source), slot: configuration.slot,
+            markWrites: sameDatabase, onError: .stop, limits: ApplyLimits(), logger: logger, durable: .zero, orderedThrough: nil)
+        try await applier.prepare()
+        var outcomes: [RetryOutcome] = []
+        for letter in letters {
+            guard let index = plan.sources.firstIndex(where: { $0.info.table.description == letter.sourceTable }),
+                  let key = keyValues(letter.key, plan.sources[index])
+            else {
+                outcomes.append(RetryOutcome(id: letter.id, error: "\(letter.sourceTable) is no longer mapped, or the key cannot be read"))
+                continue
+            }
+            do {
+                try await applier.resync(source: index, keys: [key]) {
+                    [Statement("UPDATE walbridge.dead_letters SET retried_at = now() WHERE id = $1", [String(letter.id)])]
+                }
+                outcomes.append(RetryOutcome(id: letter.id, error: nil))
+            } catch let error as PGError where error.kind == .server {
+                outcomes.append(RetryOutcome(id: letter.id, error: error.description))
+            }
+        }
+        await target.close()
+        return outcomes
+    }
+
+    /// The row-key values, in row-key order, from the JSON object stored with the letter.
+    private static func keyValues(_ json: String, _ plan: SourcePlan) -> [TupleValue]? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return nil }
+        var values: [TupleValue] = []
+        for index in plan.rowKey {
+            guard let text = object[plan.stagedColumns[index].name] as? String else { return nil }
+            values.append(.text(Array(text.utf8)))
+        }
+        return values
+    }
+}
