@@ -5,7 +5,7 @@ import PGOutput
 /// How large the applier lets its work grow.
 public struct ApplyLimits: Sendable {
     /// Changes folded and staged at a time (also inside one large source transaction).
-    public var sliceRows = 5_000
+    public var sliceRows = 20_000
     /// Changes after which the open target transaction commits at the next source commit.
     public var batchRows = 20_000
     /// Time after which the open target transaction commits at the next source commit.
@@ -196,7 +196,7 @@ final class Applier {
         var order: [Int] = []
         for (source, change) in pending {
             if folders[source] == nil {
-                folders[source] = RowFolder(rowKey: plan.sources[source].rowKey)
+                folders[source] = RowFolder(rowKey: plan.sources[source].rowKey, capacity: pending.count)
                 order.append(source)
             }
             folders[source]?.fold(change)
@@ -227,19 +227,36 @@ final class Applier {
         }
     }
 
-    /// Stages rows with COPY and runs every target's statements in one pipeline; returns the rows
-    /// with unchanged values that some target did not have.
-    private func stageAndRun(_ rows: [FoldedRow], source: Int) async throws -> Set<Int> {
+    /// Stages rows with COPY and runs, in one pipeline, the statements of every target that can
+    /// match something in them; returns the rows with unchanged values that some target did not have.
+    private func stageAndRun(_ folded: [FoldedRow], source: Int) async throws -> Set<Int> {
         let sourcePlan = plan.sources[source]
-        try await target.copyIn("COPY \(sourcePlan.staging) FROM STDIN", data: StagingCopy.encode(rows))
-        let hasPartial = rows.contains { $0.operation == .upsert && !$0.unchanged.isEmpty }
+        var rows = folded
+        if orderedThrough != nil {
+            // Replaying in order: upsert everything, so a target row that should not exist cannot fail the insert again.
+            for index in rows.indices { rows[index].fresh = false }
+        }
+        // A row inserted and deleted within the batch never reached the target: nothing to do.
+        let staged = rows.indices.filter { !(rows[$0].fresh && rows[$0].operation == .delete) }.map { ($0, rows[$0]) }
+        guard !staged.isEmpty else { return [] }
+        try await target.copyIn("COPY \(sourcePlan.staging) FROM STDIN", data: StagingCopy.encode(staged))
+        let upserts = staged.map(\.1).filter { $0.operation == .upsert }
+        let hasDelete = upserts.count < staged.count
+        let hasFresh = upserts.contains { $0.fresh }
+        let hasStale = upserts.contains { !$0.fresh && $0.unchanged.isEmpty }
+        let hasPartial = upserts.contains { !$0.fresh && !$0.unchanged.isEmpty }
         var batch: [Statement] = []
         var partialResults: [Int] = []
         for (index, statement) in statements[source].enumerated() {
-            if let delete = statement.delete { batch.append(Statement(delete)) }
-            batch.append(Statement(statement.write))
+            let mapped = sourcePlan.targets[index]
+            if let delete = statement.delete,
+               (hasDelete && mapped.mapping.onDelete == .delete) || (mapped.mapping.when != nil && (hasStale || hasPartial)) {
+                batch.append(Statement(delete))
+            }
+            if hasStale || (mapped.inPlace && hasFresh) { batch.append(Statement(statement.write)) }
+            if hasFresh && !mapped.inPlace { batch.append(Statement(statement.insertFresh)) }
             if hasPartial {
-                if !sourcePlan.targets[index].inPlace { partialResults.append(batch.count) }
+                if !mapped.inPlace { partialResults.append(batch.count) }
                 batch.append(Statement(statement.writePartial))
             }
         }

@@ -13,6 +13,9 @@ struct TargetStatements: Sendable {
     let delete: String?
     /// Writes complete rows: an upsert, or an UPDATE of existing rows in place.
     let write: String
+    /// Inserts fresh rows (op `I`), which the target cannot hold yet, without the cost of ON CONFLICT.
+    /// A conflict means the target had a row it should not have: the batch fails and is replayed in order with upserts.
+    let insertFresh: String
     /// Updates existing rows from rows with unchanged TOAST inputs, keeping those columns; returns the staged seq of each row it did not find.
     let writePartial: String
 }
@@ -43,6 +46,9 @@ extension SourcePlan {
         }
         let selectAll = mapping.columns.map { "(\($0.expression)) AS \(q($0.column))" }
         let complete = "\(StagingColumn.op) = 'U' AND \(StagingColumn.unchanged) IS NULL AND \(when)"
+        let fresh = "\(StagingColumn.op) = 'I' AND \(when)"
+        let columnList = mapping.columns.map { q($0.column) }.joined(separator: ", ")
+        let expressions = mapping.columns.map { "(\($0.expression))" }.joined(separator: ", ")
 
         var deleteWhen: [String] = []
         if !target.inPlace && mapping.onDelete == .delete { deleteWhen.append("\(StagingColumn.op) = 'D'") }
@@ -51,14 +57,18 @@ extension SourcePlan {
             "DELETE FROM \(table) AS t USING (SELECT \(selectKeys.joined(separator: ", ")) FROM \(staging) WHERE \(deleteWhen.joined(separator: " OR "))) AS m WHERE \(keyMatch)"
 
         let write: String
+        let insertFresh: String
         if target.inPlace {
+            // In place nothing is inserted: fresh rows update the row the application just wrote, like any other.
             let set = nonKey.map { "\(q($0.column)) = m.\(q($0.column))" }.joined(separator: ", ")
-            write = "UPDATE \(table) AS t SET \(set) FROM (SELECT \(selectAll.joined(separator: ", ")) FROM \(staging) WHERE \(complete)) AS m WHERE \(keyMatch)"
+            write = "UPDATE \(table) AS t SET \(set) FROM (SELECT \(selectAll.joined(separator: ", ")) FROM \(staging) WHERE (\(complete)) OR (\(fresh))) AS m WHERE \(keyMatch)"
+            insertFresh = write
         } else {
             let onConflict = nonKey.isEmpty
                 ? "DO NOTHING"
                 : "DO UPDATE SET " + nonKey.map { "\(q($0.column)) = EXCLUDED.\(q($0.column))" }.joined(separator: ", ")
-            write = "INSERT INTO \(table) (\(mapping.columns.map { q($0.column) }.joined(separator: ", "))) SELECT \(mapping.columns.map { "(\($0.expression))" }.joined(separator: ", ")) FROM \(staging) WHERE \(complete) ON CONFLICT (\(keys.joined(separator: ", "))) \(onConflict)"
+            write = "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) WHERE \(complete) ON CONFLICT (\(keys.joined(separator: ", "))) \(onConflict)"
+            insertFresh = "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) WHERE \(fresh)"
         }
 
         var partialSelect = ["\(StagingColumn.seq)"] + selectAll
@@ -81,6 +91,6 @@ extension SourcePlan {
             SELECT \(StagingColumn.seq) FROM m WHERE \(StagingColumn.seq) NOT IN (SELECT \(StagingColumn.seq) FROM u)
             """
 
-        return TargetStatements(delete: delete, write: write, writePartial: writePartial)
+        return TargetStatements(delete: delete, write: write, insertFresh: insertFresh, writePartial: writePartial)
     }
 }

@@ -22,6 +22,8 @@ struct FoldedRow: Sendable, Equatable {
     enum Operation: Sendable, Equatable { case upsert, delete }
 
     var operation: Operation
+    /// The row's first change in the batch was an insert: it did not exist before, so the target cannot hold it yet.
+    var fresh = false
     /// Values in staged-column order; `.unchangedToast` where the source did not send the value.
     var values: [TupleValue]
     /// WAL position of the last change folded in.
@@ -37,11 +39,13 @@ struct FoldedRow: Sendable, Equatable {
 struct RowFolder: Sendable {
     let rowKey: [Int]
     private(set) var rows: [FoldedRow] = []
-    private var position: [[TupleValue]: Int] = [:]
+    private var position: [RowKey: Int] = [:]
 
-    /// A folder that identifies rows by the values at `rowKey`.
-    init(rowKey: [Int]) {
+    /// A folder that identifies rows by the values at `rowKey`, sized for about `capacity` rows.
+    init(rowKey: [Int], capacity: Int = 0) {
         self.rowKey = rowKey
+        rows.reserveCapacity(capacity)
+        position.reserveCapacity(capacity)
     }
 
     /// Whether nothing has been folded in.
@@ -53,10 +57,10 @@ struct RowFolder: Sendable {
         switch change.kind {
         case .insert:
             guard let new = change.new else { return }
-            set(FoldedRow(operation: .upsert, values: new, lsn: change.lsn))
+            set(FoldedRow(operation: .upsert, values: new, lsn: change.lsn), insert: true)
         case .update:
             guard var new = change.new else { return }
-            let oldKey = change.old.map(key) ?? key(new)
+            let oldKey = RowKey(change.old.map(key) ?? key(new))
             let prior = position[oldKey].map { rows[$0] }
             for index in new.indices where new[index] == .unchangedToast {
                 if let prior, prior.operation == .upsert, prior.values[index] != .unchangedToast {
@@ -65,7 +69,7 @@ struct RowFolder: Sendable {
                     new[index] = old[index]
                 }
             }
-            if oldKey != key(new), let old = change.old {
+            if oldKey != RowKey(key(new)), let old = change.old {
                 set(FoldedRow(operation: .delete, values: old, lsn: change.lsn))
             }
             set(FoldedRow(operation: .upsert, values: new, lsn: change.lsn))
@@ -80,11 +84,15 @@ struct RowFolder: Sendable {
         rows[index] = row
     }
 
-    private mutating func set(_ row: FoldedRow) {
-        let rowKeyValues = key(row.values)
+    /// Sets a row's state; a row first seen through an insert stays fresh through later changes.
+    private mutating func set(_ row: FoldedRow, insert: Bool = false) {
+        var row = row
+        let rowKeyValues = RowKey(key(row.values))
         if let index = position[rowKeyValues] {
+            row.fresh = rows[index].fresh
             rows[index] = row
         } else {
+            row.fresh = insert
             position[rowKeyValues] = rows.count
             rows.append(row)
         }
@@ -93,5 +101,26 @@ struct RowFolder: Sendable {
     /// The row-key values of a tuple.
     func key(_ values: [TupleValue]) -> [TupleValue] {
         rowKey.map { $0 < values.count ? values[$0] : .null }
+    }
+}
+
+/// Row-key values as a dictionary key, hashed over their raw bytes (much cheaper than hashing the enum values one by one).
+struct RowKey: Hashable, Sendable {
+    let values: [TupleValue]
+
+    init(_ values: [TupleValue]) {
+        self.values = values
+    }
+
+    func hash(into hasher: inout Hasher) {
+        for value in values {
+            switch value {
+            case .null: hasher.combine(0 as UInt8)
+            case .unchangedToast: hasher.combine(1 as UInt8)
+            case .text(let bytes), .binary(let bytes):
+                hasher.combine(bytes.count)
+                bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+            }
+        }
     }
 }

@@ -2,14 +2,17 @@ import PGOutput
 
 /// Encodes folded rows as COPY text-format lines for a staging table: seq, op, unchanged positions, values.
 enum StagingCopy {
-    /// The COPY data for `rows`, numbering them from `firstSeq`.
-    static func encode(_ rows: [FoldedRow], firstSeq: Int = 0) -> [UInt8] {
+    /// The COPY data for rows with their sequence numbers. Op `I` marks a fresh row (plain insert),
+    /// `U` one to upsert, `D` one to delete.
+    static func encode(_ rows: [(seq: Int, row: FoldedRow)]) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(rows.count * 64)
-        for (offset, row) in rows.enumerated() {
-            out.append(contentsOf: String(firstSeq + offset).utf8)
+        out.reserveCapacity(rows.reduce(0) { total, row in
+            total + 16 + row.row.values.reduce(0) { if case .text(let bytes) = $1 { $0 + bytes.count + 1 } else { $0 + 3 } }
+        })
+        for (seq, row) in rows {
+            out.append(contentsOf: String(seq).utf8)
             out.append(tab)
-            out.append(row.operation == .upsert ? UInt8(ascii: "U") : UInt8(ascii: "D"))
+            out.append(row.operation == .delete ? UInt8(ascii: "D") : row.fresh ? UInt8(ascii: "I") : UInt8(ascii: "U"))
             out.append(tab)
             let unchanged = row.operation == .upsert ? row.unchanged : []
             if unchanged.isEmpty {
@@ -33,8 +36,16 @@ enum StagingCopy {
     private static let newline = UInt8(ascii: "\n")
     private static let nullMarker: [UInt8] = [UInt8(ascii: "\\"), UInt8(ascii: "N")]
 
-    /// Appends a value with COPY text escapes for backslash, tab, newline and carriage return.
+    /// Appends a value with COPY text escapes for backslash, tab, newline and carriage return
+    /// (a value without any is copied whole).
     private static func appendEscaped(_ bytes: [UInt8], to out: inout [UInt8]) {
+        let plain = bytes.withUnsafeBufferPointer { buffer in
+            !buffer.contains { $0 == UInt8(ascii: "\\") || $0 == tab || $0 == newline || $0 == UInt8(ascii: "\r") }
+        }
+        if plain {
+            out.append(contentsOf: bytes)
+            return
+        }
         for byte in bytes {
             switch byte {
             case UInt8(ascii: "\\"): out.append(byte); out.append(byte)
