@@ -1,0 +1,93 @@
+import PGOutput
+import Testing
+@testable import WALBridge
+
+@Suite("RowFolder")
+struct RowFolderTests {
+    // Staged columns: id (row key), name, big.
+    func row(_ id: String, _ name: TupleValue, _ big: TupleValue = .null) -> [TupleValue] { [text(id), name, big] }
+    func change(_ kind: RowChange.Kind, new: [TupleValue]? = nil, old: [TupleValue]? = nil, full: Bool = false) -> RowChange {
+        RowChange(kind: kind, new: new, old: old, oldIsFull: full, lsn: LSN(1))
+    }
+
+    @Test("insert then update then delete of one key folds to one delete that never reached the target")
+    func insertUpdateDelete() {
+        var folder = RowFolder(rowKey: [0])
+        folder.fold(change(.insert, new: row("1", text("a"))))
+        folder.fold(change(.update, new: row("1", text("b"))))
+        #expect(folder.rows.count == 1)
+        #expect(folder.rows[0].operation == .upsert && folder.rows[0].fresh && folder.rows[0].values[1] == text("b"))
+        folder.fold(change(.delete, old: row("1", .null)))
+        #expect(folder.rows.map(\.operation) == [.delete])
+        #expect(folder.rows[0].fresh, "inserted and deleted in the batch: staging skips it")
+    }
+
+    @Test("an unchanged TOAST value is filled from an earlier change in the batch, or from a full old row")
+    func toastFill() {
+        var folder = RowFolder(rowKey: [0])
+        folder.fold(change(.insert, new: row("1", text("a"), text("BIG"))))
+        folder.fold(change(.update, new: row("1", text("b"), .unchangedToast)))
+        #expect(folder.rows[0].values == row("1", text("b"), text("BIG")))
+        #expect(folder.rows[0].unchanged.isEmpty)
+
+        var alone = RowFolder(rowKey: [0])
+        alone.fold(change(.update, new: row("2", text("b"), .unchangedToast)))
+        #expect(alone.rows[0].unchanged == [2], "nothing to fill from: the applier keeps the target's value")
+        #expect(!alone.rows[0].fresh)
+
+        var full = RowFolder(rowKey: [0])
+        full.fold(change(.update, new: row("3", text("b"), .unchangedToast), old: row("3", text("a"), text("OLD BIG")), full: true))
+        #expect(full.rows[0].values[2] == text("OLD BIG"))
+    }
+
+    @Test("an update that changes the key deletes the old key and upserts the new one, carrying values over")
+    func keyChange() {
+        var folder = RowFolder(rowKey: [0])
+        folder.fold(change(.insert, new: row("1", text("a"), text("BIG"))))
+        folder.fold(change(.update, new: row("2", text("a"), .unchangedToast), old: row("1", .null)))
+        #expect(folder.rows.count == 2)
+        #expect(folder.rows[0].operation == .delete && folder.rows[0].values[0] == text("1"))
+        #expect(folder.rows[1].operation == .upsert && folder.rows[1].values == row("2", text("a"), text("BIG")))
+        // A new row at the old key later in the batch replaces the delete.
+        folder.fold(change(.insert, new: row("1", text("again"))))
+        #expect(folder.rows.map(\.operation) == [.upsert, .upsert])
+    }
+
+    @Test("composite keys tell rows apart by every part")
+    func compositeKey() {
+        var folder = RowFolder(rowKey: [0, 1])
+        folder.fold(change(.insert, new: [text("1"), text("a"), .null]))
+        folder.fold(change(.insert, new: [text("1"), text("b"), .null]))
+        folder.fold(change(.insert, new: [text("1"), text("a"), text("x")]))
+        #expect(folder.rows.count == 2)
+        #expect(folder.rows[0].values[2] == text("x"))
+    }
+}
+
+@Suite("StagingCopy")
+struct StagingCopyTests {
+    @Test("COPY text escapes, NULL, unchanged positions and op letters")
+    func encoding() {
+        let rows: [(seq: Int, row: FoldedRow)] = [
+            (0, FoldedRow(operation: .upsert, fresh: true, values: [text("1"), text("tab\there\\ and\nnew line\r")], lsn: .zero)),
+            (4, FoldedRow(operation: .upsert, values: [text("2"), .unchangedToast], lsn: .zero)),
+            (5, FoldedRow(operation: .delete, values: [text("3"), .null], lsn: .zero)),
+        ]
+        let text = String(decoding: StagingCopy.encode(rows), as: UTF8.self)
+        #expect(text == "0\tI\t\\N\t1\ttab\\there\\\\ and\\nnew line\\r\n4\tU\t{1}\t2\t\\N\n5\tD\t\\N\t3\t\\N\n")
+    }
+}
+
+@Suite("ExpressionReferences")
+struct ExpressionReferencesTests {
+    let columns: Set<String> = ["name", "price", "address_street", "Mixed"]
+
+    @Test("finds column names outside literals and comments, folding unquoted names")
+    func references() {
+        #expect(ExpressionReferences.columns(in: "price::numeric / 100", among: columns) == ["price"])
+        #expect(ExpressionReferences.columns(in: "upper(NAME) || 'price' || $$address_street$$", among: columns) == ["name"])
+        #expect(ExpressionReferences.columns(in: "coalesce(\"Mixed\", E'it\\'s price') -- address_street", among: columns) == ["Mixed"])
+        #expect(ExpressionReferences.columns(in: "/* name */ 42", among: columns).isEmpty)
+        #expect(ExpressionReferences.columns(in: "address_street IS NOT NULL", among: columns) == ["address_street"])
+    }
+}
