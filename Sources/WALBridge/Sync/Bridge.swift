@@ -23,6 +23,9 @@ public struct Bridge: Sendable {
     /// Runs until cancelled (returns normally) or a problem that a retry can't mend (throws).
     /// Lost connections are retried with backoff, resuming from the checkpoint.
     public func run() async throws {
+        if configuration.backfill == .auto {
+            logger.warning("backfill is not available in this version: rows that existed before the slot was created are not copied; set backfill: skip to acknowledge")
+        }
         var orderedThrough: LSN?
         var streamedOnce = false
         var delay: Duration = .milliseconds(500)
