@@ -28,13 +28,14 @@ struct OrderedReplay: Error {
 final class Applier {
     private let plan: MappingPlan
     private let target: PGConnection
-    private let sourceRows: SourceRows
     private let slot: String
     private let markWrites: Bool
     private let onError: OnError
     private let limits: ApplyLimits
     private let logger: Logger
-    private let statements: [[TargetStatements]]
+    private let writer: SliceWriter
+    /// The slice being written while the next one is folded.
+    private var inflight: Task<Void, Error>?
 
     /// Replay in order (one change at a time, one target transaction per source transaction) until a commit past this.
     private var orderedThrough: LSN?
@@ -55,7 +56,6 @@ final class Applier {
     ) {
         self.plan = plan
         self.target = target
-        self.sourceRows = sourceRows
         self.slot = slot
         self.markWrites = markWrites
         self.onError = onError
@@ -63,7 +63,7 @@ final class Applier {
         self.logger = logger
         self.durable = durable
         self.orderedThrough = orderedThrough
-        statements = plan.sources.map { source in source.targets.map { source.statements(for: $0) } }
+        writer = SliceWriter(plan: plan, target: target, sourceRows: sourceRows, logger: logger)
     }
 
     /// Sets up the target session: durable commits and one staging table per source table.
@@ -78,9 +78,9 @@ final class Applier {
     func run(_ queue: AsyncBoundedQueue<[ApplyEvent]>, report: @Sendable (LSN) -> Void) async throws {
         do {
             try await applyAll(queue, report: report)
-            await sourceRows.close()
+            await writer.close()
         } catch {
-            await sourceRows.close()
+            await writer.close()
             throw error
         }
     }
@@ -163,9 +163,17 @@ final class Applier {
         batchRows = 0
     }
 
+    /// Waits for the slice in flight to be written, surfacing its error.
+    private func settle() async throws {
+        guard let task = inflight else { return }
+        inflight = nil
+        try await task.value
+    }
+
     /// Applies what is pending, records the checkpoint and commits; then the position is durable.
     private func commitBatch(_ explicitEnd: TransactionEnd? = nil, report: @Sendable (LSN) -> Void) async throws {
         try await applySlice()
+        try await settle()
         guard let end = explicitEnd ?? lastEnd else { return }
         if open {
             try await target.pipeline([
@@ -180,6 +188,7 @@ final class Applier {
     }
 
     private func rollback() async {
+        _ = try? await settle()
         guard open else { return }
         open = false
         pending.removeAll()
@@ -203,90 +212,17 @@ final class Applier {
         }
         batchRows += pending.count
         pending.removeAll(keepingCapacity: true)
-        for source in order {
-            if let rows = folders[source]?.rows { try await apply(rows, source: source) }
+        let slices = order.compactMap { source in folders[source].map { (source, $0.rows) } }
+        try await settle()
+        let writer = writer
+        let upsertOnly = orderedThrough != nil
+        inflight = Task {
+            for (source, rows) in slices { try await writer.apply(rows, source: source, upsertOnly: upsertOnly) }
         }
-    }
-
-    /// Applies one source table's folded rows to all of its targets.
-    private func apply(_ folded: [FoldedRow], source: Int) async throws {
-        let sourcePlan = plan.sources[source]
-        var rows = folded
-        // A key or `when` that reads a value the source did not send can't be decided: read the row now.
-        let decisive = sourcePlan.targets.reduce(into: Set<Int>()) { $0.formUnion($1.keyDependencies.union($1.whenDependencies)) }
-        let undecidable = rows.indices.filter { rows[$0].operation == .upsert && !decisive.isDisjoint(with: rows[$0].unchanged) }
-        if !undecidable.isEmpty {
-            rows = try await refetch(rows, undecidable, sourcePlan)
-        }
-        let unmatched = try await stageAndRun(rows, source: source)
-        // Rows with unchanged TOAST values that a target did not hold yet: write them whole, as the source has them now.
-        if !unmatched.isEmpty {
-            let refetched = try await refetch(rows, unmatched.sorted(), sourcePlan)
-            let complete = unmatched.sorted().map { refetched[$0] }.filter { $0.operation == .delete || $0.unchanged.isEmpty }
-            if !complete.isEmpty { _ = try await stageAndRun(complete, source: source) }
-        }
-    }
-
-    /// Stages rows with COPY and runs, in one pipeline, the statements of every target that can
-    /// match something in them; returns the rows with unchanged values that some target did not have.
-    private func stageAndRun(_ folded: [FoldedRow], source: Int) async throws -> Set<Int> {
-        let sourcePlan = plan.sources[source]
-        var rows = folded
-        if orderedThrough != nil {
-            // Replaying in order: upsert everything, so a target row that should not exist cannot fail the insert again.
-            for index in rows.indices { rows[index].fresh = false }
-        }
-        // A row inserted and deleted within the batch never reached the target: nothing to do.
-        let staged = rows.indices.filter { !(rows[$0].fresh && rows[$0].operation == .delete) }.map { ($0, rows[$0]) }
-        guard !staged.isEmpty else { return [] }
-        try await target.copyIn("COPY \(sourcePlan.staging) FROM STDIN", data: StagingCopy.encode(staged))
-        let upserts = staged.map(\.1).filter { $0.operation == .upsert }
-        let hasDelete = upserts.count < staged.count
-        let hasFresh = upserts.contains { $0.fresh }
-        let hasStale = upserts.contains { !$0.fresh && $0.unchanged.isEmpty }
-        let hasPartial = upserts.contains { !$0.fresh && !$0.unchanged.isEmpty }
-        var batch: [Statement] = []
-        var partialResults: [Int] = []
-        for (index, statement) in statements[source].enumerated() {
-            let mapped = sourcePlan.targets[index]
-            if let delete = statement.delete,
-               (hasDelete && mapped.mapping.onDelete == .delete) || (mapped.mapping.when != nil && (hasStale || hasPartial)) {
-                batch.append(Statement(delete))
-            }
-            if hasStale || (mapped.inPlace && hasFresh) { batch.append(Statement(statement.write)) }
-            if hasFresh && !mapped.inPlace { batch.append(Statement(statement.insertFresh)) }
-            if hasPartial {
-                if !mapped.inPlace { partialResults.append(batch.count) }
-                batch.append(Statement(statement.writePartial))
-            }
-        }
-        batch.append(Statement("TRUNCATE \(sourcePlan.staging)"))
-        let results = try await target.pipeline(batch)
-        var unmatched = Set<Int>()
-        for index in partialResults {
-            for row in results[index].rows { if let seq = row.first.flatMap({ $0.flatMap { Int($0) } }) { unmatched.insert(seq) } }
-        }
-        return unmatched
-    }
-
-    /// Replaces the rows at `indices` with the source's current version; a row gone from the source
-    /// becomes a delete (the source's own delete follows later in the stream).
-    private func refetch(_ rows: [FoldedRow], _ indices: [Int], _ sourcePlan: SourcePlan) async throws -> [FoldedRow] {
-        let folder = RowFolder(rowKey: sourcePlan.rowKey)
-        let current = try await sourceRows.fetch(sourcePlan, keys: indices.map { folder.key(rows[$0].values) })
-        var result = rows
-        for index in indices {
-            if let values = current[folder.key(rows[index].values)] {
-                result[index].values = values
-            } else {
-                logger.debug("row gone from the source; its delete follows", metadata: ["table": "\(sourcePlan.info.table)"])
-                result[index].operation = .delete
-            }
-        }
-        return result
     }
 
     private func truncate(_ sources: [Int], at lsn: LSN) async throws {
+        try await settle()
         try await begin()
         for source in sources {
             for mapped in plan.sources[source].targets where !mapped.inPlace {
@@ -309,8 +245,8 @@ final class Applier {
         }
         try await begin()
         do {
-            let rows = try await refetch(placeholders, Array(placeholders.indices), sourcePlan)
-            _ = try await stageAndRun(rows, source: source)
+            let rows = try await writer.refetch(placeholders, Array(placeholders.indices), sourcePlan)
+            _ = try await writer.stageAndRun(rows, source: source, upsertOnly: true)
             try await target.pipeline(extra() + [Statement("COMMIT")])
             open = false
         } catch {
@@ -331,7 +267,7 @@ final class Applier {
             try await target.query("SAVEPOINT walbridge_change")
         }
         do {
-            try await apply(folder.rows, source: source)
+            try await writer.apply(folder.rows, source: source, upsertOnly: true)
         } catch let error as PGError where error.kind == .server {
             let rejected = describe(change, source: source, error: error)
             guard onError == .deadLetter else {

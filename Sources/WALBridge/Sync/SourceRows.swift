@@ -3,7 +3,7 @@ import PGOutput
 
 /// Reads current rows from the source when a change did not carry a value the bridge needs
 /// (an unchanged TOAST value for a row the target does not have yet). Connects on first use.
-final class SourceRows {
+actor SourceRows {
     private let source: ConnectionString
     private var connection: PGConnection?
 

@@ -1,0 +1,106 @@
+import Logging
+import PGClient
+import PGOutput
+
+/// Writes folded rows to the target: stages them with COPY and runs each target's statements in one
+/// pipeline, reading rows from the source where a change left out a value it needs. An actor of its
+/// own, so the applier can fold the next slice while this one is written.
+actor SliceWriter {
+    private let plan: MappingPlan
+    private let target: PGConnection
+    private let sourceRows: SourceRows
+    private let logger: Logger
+    private let statements: [[TargetStatements]]
+
+    /// A writer of `plan`'s slices to `target`.
+    init(plan: MappingPlan, target: PGConnection, sourceRows: SourceRows, logger: Logger) {
+        self.plan = plan
+        self.target = target
+        self.sourceRows = sourceRows
+        self.logger = logger
+        statements = plan.sources.map { source in source.targets.map { source.statements(for: $0) } }
+    }
+
+    /// Closes the source connection used for reading rows, if one was opened.
+    func close() async {
+        await sourceRows.close()
+    }
+
+    /// Applies one source table's folded rows to all of its targets.
+    func apply(_ folded: [FoldedRow], source: Int, upsertOnly: Bool) async throws {
+        let sourcePlan = plan.sources[source]
+        var rows = folded
+        // A key or `when` that reads a value the source did not send can't be decided: read the row now.
+        let decisive = sourcePlan.targets.reduce(into: Set<Int>()) { $0.formUnion($1.keyDependencies.union($1.whenDependencies)) }
+        let undecidable = rows.indices.filter { rows[$0].operation == .upsert && !decisive.isDisjoint(with: rows[$0].unchanged) }
+        if !undecidable.isEmpty {
+            rows = try await refetch(rows, undecidable, sourcePlan)
+        }
+        let unmatched = try await stageAndRun(rows, source: source, upsertOnly: upsertOnly)
+        // Rows with unchanged TOAST values that a target did not hold yet: write them whole, as the source has them now.
+        if !unmatched.isEmpty {
+            let refetched = try await refetch(rows, unmatched.sorted(), sourcePlan)
+            let complete = unmatched.sorted().map { refetched[$0] }.filter { $0.operation == .delete || $0.unchanged.isEmpty }
+            if !complete.isEmpty { _ = try await stageAndRun(complete, source: source, upsertOnly: upsertOnly) }
+        }
+    }
+
+    /// Stages rows with COPY and runs, in one pipeline, the statements of every target that can
+    /// match something in them; returns the rows with unchanged values that some target did not have.
+    func stageAndRun(_ folded: [FoldedRow], source: Int, upsertOnly: Bool) async throws -> Set<Int> {
+        let sourcePlan = plan.sources[source]
+        var rows = folded
+        if upsertOnly {
+            // Replaying in order: upsert everything, so a target row that should not exist cannot fail the insert again.
+            for index in rows.indices { rows[index].fresh = false }
+        }
+        // A row inserted and deleted within the batch never reached the target: nothing to do.
+        let staged = rows.indices.filter { !(rows[$0].fresh && rows[$0].operation == .delete) }.map { ($0, rows[$0]) }
+        guard !staged.isEmpty else { return [] }
+        try await target.copyIn("COPY \(sourcePlan.staging) FROM STDIN", data: StagingCopy.encode(staged))
+        let upserts = staged.map(\.1).filter { $0.operation == .upsert }
+        let hasDelete = upserts.count < staged.count
+        let hasFresh = upserts.contains { $0.fresh }
+        let hasStale = upserts.contains { !$0.fresh && $0.unchanged.isEmpty }
+        let hasPartial = upserts.contains { !$0.fresh && !$0.unchanged.isEmpty }
+        var batch: [Statement] = []
+        var partialResults: [Int] = []
+        for (index, statement) in statements[source].enumerated() {
+            let mapped = sourcePlan.targets[index]
+            if let delete = statement.delete,
+               (hasDelete && mapped.mapping.onDelete == .delete) || (mapped.mapping.when != nil && (hasStale || hasPartial)) {
+                batch.append(Statement(delete))
+            }
+            if hasStale || (mapped.inPlace && hasFresh) { batch.append(Statement(statement.write)) }
+            if hasFresh && !mapped.inPlace { batch.append(Statement(statement.insertFresh)) }
+            if hasPartial {
+                if !mapped.inPlace { partialResults.append(batch.count) }
+                batch.append(Statement(statement.writePartial))
+            }
+        }
+        batch.append(Statement("TRUNCATE \(sourcePlan.staging)"))
+        let results = try await target.pipeline(batch)
+        var unmatched = Set<Int>()
+        for index in partialResults {
+            for row in results[index].rows { if let seq = row.first.flatMap({ $0.flatMap { Int($0) } }) { unmatched.insert(seq) } }
+        }
+        return unmatched
+    }
+
+    /// Replaces the rows at `indices` with the source's current version; a row gone from the source
+    /// becomes a delete (the source's own delete follows later in the stream).
+    func refetch(_ rows: [FoldedRow], _ indices: [Int], _ sourcePlan: SourcePlan) async throws -> [FoldedRow] {
+        let folder = RowFolder(rowKey: sourcePlan.rowKey)
+        let current = try await sourceRows.fetch(sourcePlan, keys: indices.map { folder.key(rows[$0].values) })
+        var result = rows
+        for index in indices {
+            if let values = current[folder.key(rows[index].values)] {
+                result[index].values = values
+            } else {
+                logger.debug("row gone from the source; its delete follows", metadata: ["table": "\(sourcePlan.info.table)"])
+                result[index].operation = .delete
+            }
+        }
+        return result
+    }
+}
