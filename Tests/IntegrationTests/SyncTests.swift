@@ -233,3 +233,47 @@ struct InPlaceTests {
         }
     }
 }
+
+@Suite("walbridge run and check: schema problems")
+struct SchemaTests {
+    @Test("a mapped column dropped on the source stops the bridge before that transaction applies; a new unmapped column is ignored")
+    func schemaDrift() async throws {
+        try await SeedMigration.with { seed in
+            let bridge = try await seed.start()
+            try await seed.onSourceScript("ALTER TABLE users ADD COLUMN nickname text; INSERT INTO users (id, name, nickname) VALUES (1, 'Ada', 'ada')")
+            #expect(try await seed.converges(), "an unmapped new column changes nothing")
+            try await seed.onSourceScript("BEGIN; ALTER TABLE users DROP COLUMN email; INSERT INTO users (id, name) VALUES (2, 'Bob'); COMMIT;")
+            let error = await #expect(throws: BridgeError.self) { try await bridge.value }
+            let text = error.map { "\($0)" } ?? ""
+            #expect(text.contains("schema drift on public.users"))
+            #expect(text.contains("mapped column email no longer exists"))
+            #expect(try await seed.targetScalar("SELECT count(*) FROM users_v2") == "1", "nothing of the drifted transaction was applied")
+        }
+    }
+
+    @Test("check names each problem with its config entry: missing column, no unique key, an expression that does not compile")
+    func checkReportsProblems() async throws {
+        let target = """
+            CREATE TABLE users_v2 (id bigint, full_name text);
+            CREATE TABLE addresses (user_id bigint PRIMARY KEY, street text, city text, postal_code text);
+            CREATE TABLE products_v2 (id bigint PRIMARY KEY, name text NOT NULL, price numeric(10,2) NOT NULL);
+            """
+        try await SeedMigration.with(targetSchema: target, edit: { $0.replacingOccurrences(of: "city: address_city", with: "city: upper(adress_city)") }) { seed in
+            let report = try await Check.run(seed.configuration)
+            let problems = report.problems.joined(separator: "\n")
+            #expect(report.problems.count == 2, "\(problems)")
+            #expect(problems.contains("tables.public.users[0]") && problems.contains("has no column email"))
+            #expect(problems.contains("tables.public.users[1]") && problems.contains("columns.city") && problems.contains("adress_city"))
+        }
+        try await SeedMigration.with(targetSchema: SeedMigration.newSchema.replacingOccurrences(of: "user_id bigint PRIMARY KEY", with: "user_id bigint")) { seed in
+            let report = try await Check.run(seed.configuration)
+            #expect(report.problems.count == 1)
+            #expect(report.problems.first?.contains("key user_id has no unique constraint on public.addresses") == true)
+        }
+        try await SeedMigration.with { seed in
+            let report = try await Check.run(seed.configuration)
+            #expect(report.problems.isEmpty, "\(report.problems)")
+            #expect(report.plan.contains { $0.contains("INSERT INTO \"public\".\"products_v2\"") && $0.contains("(price::numeric / 100)") })
+        }
+    }
+}
