@@ -129,7 +129,7 @@ extension ChangeEvent {
     }
 
     private static func quoted(_ text: String) -> String {
-        "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+        "'" + text.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "''") + "'"
     }
 
     /// Long values are cut for the terminal, saying how long they were.
@@ -144,13 +144,6 @@ extension String {
     fileprivate var isPlainInteger: Bool {
         let digits = utf8.first == UInt8(ascii: "-") ? Substring(self).dropFirst() : Substring(self)
         return !digits.isEmpty && digits.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
-    }
-
-    /// Replaces every occurrence of `target` (no Foundation).
-    fileprivate func replacingOccurrences(of target: Character, with replacement: String) -> String {
-        var result = ""
-        for c in self { if c == target { result += replacement } else { result.append(c) } }
-        return result
     }
 }
 

@@ -51,7 +51,7 @@ public struct Tail: Sendable {
         onStart: @Sendable (_ slot: String, _ start: LSN) async throws -> Void,
         onChanges: @Sendable ([ChangeEvent]) async throws -> Void
     ) async throws {
-        try await setStableOutputFormat(connection)
+        try await connection.simpleQuery(StableOutput.settings)
 
         let slot: String
         let start: LSN
@@ -102,10 +102,5 @@ public struct Tail: Sendable {
         }
         try? await stream.sendStatus()
         logger.info("stopped", metadata: ["slot": "\(slot)", "received": "\(stream.received)"])
-    }
-
-    /// Fixes the session settings that shape how values are printed, so output does not depend on server defaults.
-    private func setStableOutputFormat(_ connection: PGConnection) async throws {
-        try await connection.simpleQuery(StableOutput.settings)
     }
 }

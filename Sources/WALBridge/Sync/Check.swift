@@ -57,7 +57,7 @@ public enum Check {
                 let mapping = target.mapping
                 lines.append("  → \(mapping.into) (key: \(mapping.key.joined(separator: ", "))\(target.inPlace ? ", in place: updates only" : "")\(mapping.when.map { "; when: \($0)" } ?? ""))")
                 lines.append("    INSERT, UPDATE: \(statements.write)")
-                lines.append("    UPDATE with unchanged TOAST values: \(statements.writePartial.replacingAll("\n", with: " "))")
+                lines.append("    UPDATE with unchanged TOAST values: \(statements.writePartial)")
                 if let delete = statements.delete {
                     let kinds = [
                         mapping.onDelete == .delete ? "DELETE" : nil,
@@ -81,14 +81,5 @@ public enum Check {
             }
         }
         return lines
-    }
-}
-
-extension String {
-    /// Every occurrence of one character replaced.
-    func replacingAll(_ character: Character, with replacement: String) -> String {
-        var result = ""
-        for c in self { if c == character { result += replacement } else { result.append(c) } }
-        return result
     }
 }
