@@ -31,23 +31,27 @@ public final class ReplicationStream {
         flushed = start
     }
 
-    /// Starts pgoutput on `slot` from `start` (`LSN.zero`: from the slot's confirmed position).
+    /// Starts pgoutput on `slot` from `start` (`LSN.zero`: from the slot's confirmed position);
+    /// with `streaming`, large transactions arrive in chunks before they commit (protocol 2).
     public static func start(
         on connection: PGConnection,
         slot: String,
         publications: [String],
         from start: LSN = .zero,
         protocolVersion: Int = 1,
+        streaming: Bool = false,
         messages: Bool = true,
         acknowledges: Bool = true,
         statusInterval: Duration = .seconds(10)
     ) async throws -> ReplicationStream {
         let names = publications.map { SQLQuoting.identifier($0) }.joined(separator: ",")
-        try await connection.startReplication(slot: slot, startLSN: start.description, options: [
-            ("proto_version", String(protocolVersion)),
+        var options: [(name: String, value: String)] = [
+            ("proto_version", String(streaming ? max(protocolVersion, 2) : protocolVersion)),
             ("publication_names", names),
             ("messages", messages ? "true" : "false"),
-        ])
+        ]
+        if streaming { options.append(("streaming", "on")) }
+        try await connection.startReplication(slot: slot, startLSN: start.description, options: options)
         return ReplicationStream(connection: connection, start: start, acknowledges: acknowledges, statusInterval: statusInterval)
     }
 

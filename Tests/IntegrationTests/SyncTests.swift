@@ -277,3 +277,56 @@ struct SchemaTests {
         }
     }
 }
+
+@Suite("walbridge run: large transactions streamed before they commit")
+struct StreamingTests {
+    /// The seed migration with a walsender that streams any transaction over 64 kB.
+    static func withSmallDecodingMemory(_ body: (SeedMigration) async throws -> Void) async throws {
+        try await SeedMigration.with { seed in
+            let source = try ConnectionString(seed.source.raw + " options='-c logical_decoding_work_mem=64kB'")
+            var configuration = seed.configuration
+            configuration.source = source
+            try await body(SeedMigration(source: seed.source, target: seed.target, configuration: configuration))
+        }
+    }
+
+    static let big = "repeat('x', 200)"
+
+    @Test("a streamed transaction is applied whole; aborts, subtransaction rollbacks and interleaved commits fall back and still converge")
+    func streamedTransactions() async throws {
+        try await Self.withSmallDecodingMemory { seed in
+            let bridge = try await seed.start()
+            // Streamed in many chunks, then committed.
+            try await seed.onSource("INSERT INTO users (id, name, email) SELECT g, 'u' || g, \(Self.big) || g FROM generate_series(1, 5000) g")
+            #expect(try await seed.converges(), "a streamed transaction")
+            let streamed = try await PGConnection.connect(seed.source).closing {
+                try await $0.query("SELECT stream_txns FROM pg_stat_replication_slots WHERE slot_name = $1", [seed.configuration.slot]).scalar
+            }
+            #expect(Int(streamed ?? "0") ?? 0 >= 1, "the walsender streamed it")
+            // Each case below starts a fresh bridge, which streams again (a fallback turns streaming off for the process).
+            bridge.cancel()
+            try await bridge.value
+            var next = try await seed.start()
+            // A small transaction commits while a large one is being streamed.
+            let large = try await PGConnection.connect(seed.source)
+            try await large.simpleQuery("BEGIN; INSERT INTO users (id, name, email) SELECT g, 'big' || g, \(Self.big) || g FROM generate_series(30001, 34000) g")
+            try await seed.onSource("INSERT INTO users (id, name) VALUES (40000, 'small, committed first')")
+            try await large.simpleQuery("COMMIT")
+            #expect(try await seed.converges(), "after a commit interleaved with a streamed transaction")
+            next.cancel()
+            try await next.value
+            next = try await seed.start()
+            // A streamed transaction that rolls back, and one that rolls back a subtransaction.
+            try await seed.onSourceScript("""
+                BEGIN; INSERT INTO users (id, name, email) SELECT g, 'gone' || g, \(Self.big) || g FROM generate_series(10001, 13000) g; ROLLBACK;
+                BEGIN; INSERT INTO users (id, name) VALUES (20000, 'kept');
+                SAVEPOINT s; INSERT INTO users (id, name, email) SELECT g, 'sub' || g, \(Self.big) || g FROM generate_series(20001, 23000) g; ROLLBACK TO SAVEPOINT s;
+                UPDATE users SET name = 'after rollback to savepoint' WHERE id = 1; COMMIT;
+                """)
+            #expect(try await seed.converges(), "after a streamed abort and a subtransaction rollback")
+            #expect(try await seed.targetScalar("SELECT count(*) FROM users_v2 WHERE id > 10000 AND id < 30000") == "1")
+            next.cancel()
+            try await next.value
+        }
+    }
+}

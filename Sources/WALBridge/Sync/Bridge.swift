@@ -27,16 +27,20 @@ public struct Bridge: Sendable {
             logger.warning("backfill is not available in this version: rows that existed before the slot was created are not copied; set backfill: skip to acknowledge")
         }
         var orderedThrough: LSN?
+        var streaming = true
         var streamedOnce = false
         var delay: Duration = .milliseconds(500)
         while !Task.isCancelled {
             do {
-                try await runOnce(orderedThrough: orderedThrough) { start in
+                try await runOnce(orderedThrough: orderedThrough, streaming: streaming) { start in
                     streamedOnce = true
                     delay = .milliseconds(500)
                     await onStreaming(start)
                 }
                 return
+            } catch let fallback as StreamingFallback {
+                logger.info("replaying from the checkpoint without streaming large transactions", metadata: ["reason": "\(fallback)"])
+                streaming = false
             } catch let replay as OrderedReplay {
                 logger.warning("the target refused a batch; replaying it one change at a time to find the change at fault", metadata: [
                     "error": "\(replay.cause)", "through": "\(replay.through)",
@@ -65,7 +69,7 @@ public struct Bridge: Sendable {
     }
 
     /// One session: set up, stream and apply until cancelled or failed.
-    private func runOnce(orderedThrough: LSN?, streaming: (LSN) async -> Void) async throws {
+    private func runOnce(orderedThrough: LSN?, streaming: Bool, started: (LSN) async -> Void) async throws {
         // Connections that an error leaves behind close when released.
         let target = try await connect(configuration.target, role: "target")
         try await StateSchema.ensure(on: target)
@@ -80,7 +84,7 @@ public struct Bridge: Sendable {
         let start = checkpoint ?? .zero
         let stream = try await ReplicationStream.start(
             on: replication, slot: configuration.slot, publications: [configuration.publication], from: start,
-            statusInterval: statusInterval)
+            streaming: streaming && orderedThrough == nil, statusInterval: statusInterval)
 
         let applier = Applier(
             plan: plan, target: target, sourceRows: SourceRows(source: configuration.source), slot: configuration.slot, markWrites: sameDatabase,
@@ -88,9 +92,9 @@ public struct Bridge: Sendable {
         try await applier.prepare()
         logger.info("streaming", metadata: [
             "slot": "\(configuration.slot)", "from": "\(start)", "tables": "\(plan.sources.count)",
-            "mode": "\(orderedThrough == nil ? "batched" : "ordered replay")",
+            "mode": "\(orderedThrough == nil ? "batched" : "ordered replay")", "streaming": "\(streaming && orderedThrough == nil)",
         ])
-        await streaming(start)
+        await started(start)
 
         let durable = DurablePosition(start)
         let queue = AsyncBoundedQueue<[ApplyEvent]>(capacity: 32)

@@ -3,7 +3,9 @@ import PGOutput
 
 /// Turns the pgoutput stream into apply events for the mapped tables: skips transactions already
 /// applied (at or before the checkpoint) and the bridge's own writes (marked by a logical message),
-/// and stops on schema drift before anything of the drifted transaction is applied.
+/// and stops on schema drift before anything of the drifted transaction is applied. With streaming,
+/// one large transaction's chunks become events before it commits; anything a single open target
+/// transaction cannot follow (an abort, another commit in between) asks for a replay without streaming.
 struct TransactionReader: Sendable {
     /// The prefix of the logical message the bridge writes first in each of its target transactions.
     static let markerPrefix = "walbridge"
@@ -20,6 +22,8 @@ struct TransactionReader: Sendable {
     let checkpoint: LSN
     private var relations: [UInt32: RelationState?] = [:]
     private var transaction: Begin?
+    /// The streamed transaction whose chunks are being applied, between its first Stream Start and its Stream Commit.
+    private var streamed: UInt32?
     private var skipping = false
     /// Changes of the current transaction seen so far (for the log of skipped ones).
     private(set) var inTransaction = false
@@ -44,6 +48,7 @@ struct TransactionReader: Sendable {
     private mutating func consume(_ message: PGOutputMessage, at lsn: LSN) throws -> [ApplyEvent] {
         switch message {
         case .begin(let begin):
+            if streamed != nil { throw StreamingFallback(reason: "a transaction committed while a streamed one was open", at: lsn) }
             transaction = begin
             inTransaction = true
             // The checkpoint is the end of the last applied commit: every commit before it was applied.
@@ -80,8 +85,28 @@ struct TransactionReader: Sendable {
             guard !skipping else { break }
             let sources = try truncate.relationIDs.compactMap { try mapped($0, at: lsn)?.source }
             return sources.isEmpty ? [] : [.truncate(sources: sources, lsn: lsn)]
-        case .streamStart, .streamStop, .streamCommit, .streamAbort, .beginPrepare, .prepare,
-            .commitPrepared, .rollbackPrepared, .streamPrepare:
+        case .streamStart(let start):
+            // Chunks of one large transaction are applied as they come; a second one at the same time is not.
+            if streamed == nil && !inTransaction {
+                streamed = start.xid
+                inTransaction = true
+                skipping = false
+            } else if streamed != start.xid {
+                throw StreamingFallback(reason: "two transactions streamed at once", at: lsn)
+            }
+        case .streamStop:
+            break
+        case .streamCommit(let commit):
+            guard commit.xid == streamed else { throw StreamingFallback(reason: "commit of a transaction not being streamed", at: lsn) }
+            // Already applied before a restart: its chunks must not count twice, so replay without streaming.
+            if commit.commitLSN < checkpoint { throw StreamingFallback(reason: "a streamed transaction was already applied", at: lsn) }
+            streamed = nil
+            inTransaction = false
+            skipping = false
+            return [.commit(TransactionEnd(xid: commit.xid, commitLSN: commit.commitLSN, endLSN: commit.endLSN, commitTime: commit.commitTime))]
+        case .streamAbort:
+            throw StreamingFallback(reason: "a streamed transaction or subtransaction was rolled back", at: lsn)
+        case .beginPrepare, .prepare, .commitPrepared, .rollbackPrepared, .streamPrepare:
             throw BridgeError.unexpectedMessage(message.kindName, at: lsn)
         }
         return []
@@ -126,4 +151,12 @@ struct TransactionReader: Sendable {
             return tuple[position]
         }
     }
+}
+
+/// The streamed chunks can't be applied as they came: roll back and replay from the checkpoint without streaming.
+struct StreamingFallback: Error, CustomStringConvertible {
+    var reason: String
+    var at: LSN
+
+    var description: String { "\(reason) at LSN \(at)" }
 }
