@@ -149,9 +149,9 @@ struct TailTests {
         try await TestClusters.withDatabase(on: try TestClusters.source) { db in
             let app = try await PGConnection.connect(db)
             try await app.simpleQuery("CREATE TABLE t (id int PRIMARY KEY); CREATE PUBLICATION p FOR TABLE t")
-            // With wal_sender_timeout = 1 s the walsender asks for a reply after 0.5 s of silence and
+            // With wal_sender_timeout = 2 s the walsender asks for a reply after 1 s of silence and
             // ends the session if none comes; periodic updates are pushed out of the way (60 s).
-            let impatient = try ConnectionString(db.raw + " options='-c wal_sender_timeout=1000'")
+            let impatient = try ConnectionString(db.raw + " options='-c wal_sender_timeout=2000'")
             var options = TailOptions(source: impatient, publications: ["p"])
             options.statusInterval = .seconds(60)
             let log = EventLog()
