@@ -68,12 +68,11 @@ struct RowFolderTests {
 struct StagingCopyTests {
     @Test("COPY text escapes, NULL, unchanged positions and op letters")
     func encoding() {
-        let rows: [(seq: Int, row: FoldedRow)] = [
-            (0, FoldedRow(operation: .upsert, fresh: true, values: [text("1"), text("tab\there\\ and\nnew line\r")], lsn: .zero)),
-            (4, FoldedRow(operation: .upsert, values: [text("2"), .unchangedToast], lsn: .zero)),
-            (5, FoldedRow(operation: .delete, values: [text("3"), .null], lsn: .zero)),
-        ]
-        let text = String(decoding: StagingCopy.encode(rows), as: UTF8.self)
+        var rows = [FoldedRow](repeating: FoldedRow(operation: .delete, values: [], lsn: .zero), count: 6)
+        rows[0] = FoldedRow(operation: .upsert, fresh: true, values: [text("1"), text("tab\there\\ and\nnew line\r")], lsn: .zero)
+        rows[4] = FoldedRow(operation: .upsert, values: [text("2"), .unchangedToast], lsn: .zero)
+        rows[5] = FoldedRow(operation: .delete, values: [text("3"), .null], lsn: .zero)
+        let text = String(decoding: StagingCopy.encode(rows, at: [0, 4, 5]), as: UTF8.self)
         #expect(text == "0\tI\t\\N\t1\ttab\\there\\\\ and\\nnew line\\r\n4\tU\t{1}\t2\t\\N\n5\tD\t\\N\t3\t\\N\n")
     }
 }

@@ -33,6 +33,11 @@ struct FoldedRow: Sendable, Equatable {
     var unchanged: [Int] {
         values.indices.filter { values[$0] == .unchangedToast }
     }
+
+    /// Whether the source left out any value (cheaper than `unchanged` when only that matters).
+    var hasUnchanged: Bool {
+        values.contains { if case .unchangedToast = $0 { true } else { false } }
+    }
 }
 
 /// Folds a sequence of changes to one source table into one final state per row key, in first-seen order.

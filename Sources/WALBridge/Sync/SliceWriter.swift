@@ -32,7 +32,7 @@ actor SliceWriter {
         var rows = folded
         // A key or `when` that reads a value the source did not send can't be decided: read the row now.
         let decisive = sourcePlan.targets.reduce(into: Set<Int>()) { $0.formUnion($1.keyDependencies.union($1.whenDependencies)) }
-        let undecidable = rows.indices.filter { rows[$0].operation == .upsert && !decisive.isDisjoint(with: rows[$0].unchanged) }
+        let undecidable = rows.indices.filter { rows[$0].operation == .upsert && rows[$0].hasUnchanged && !decisive.isDisjoint(with: rows[$0].unchanged) }
         if !undecidable.isEmpty {
             rows = try await refetch(rows, undecidable, sourcePlan)
         }
@@ -40,7 +40,7 @@ actor SliceWriter {
         // Rows with unchanged TOAST values that a target did not hold yet: write them whole, as the source has them now.
         if !unmatched.isEmpty {
             let refetched = try await refetch(rows, unmatched.sorted(), sourcePlan)
-            let complete = unmatched.sorted().map { refetched[$0] }.filter { $0.operation == .delete || $0.unchanged.isEmpty }
+            let complete = unmatched.sorted().map { refetched[$0] }.filter { $0.operation == .delete || !$0.hasUnchanged }
             if !complete.isEmpty { _ = try await stageAndRun(complete, source: source, upsertOnly: upsertOnly) }
         }
     }
@@ -55,14 +55,22 @@ actor SliceWriter {
             for index in rows.indices { rows[index].fresh = false }
         }
         // A row inserted and deleted within the batch never reached the target: nothing to do.
-        let staged = rows.indices.filter { !(rows[$0].fresh && rows[$0].operation == .delete) }.map { ($0, rows[$0]) }
+        let staged = rows.indices.filter { !(rows[$0].fresh && rows[$0].operation == .delete) }
         guard !staged.isEmpty else { return [] }
-        try await target.copyIn("COPY \(sourcePlan.staging) FROM STDIN", data: StagingCopy.encode(staged))
-        let upserts = staged.map(\.1).filter { $0.operation == .upsert }
-        let hasDelete = upserts.count < staged.count
-        let hasFresh = upserts.contains { $0.fresh }
-        let hasStale = upserts.contains { !$0.fresh && $0.unchanged.isEmpty }
-        let hasPartial = upserts.contains { !$0.fresh && !$0.unchanged.isEmpty }
+        try await target.copyIn("COPY \(sourcePlan.staging) FROM STDIN", data: StagingCopy.encode(rows, at: staged))
+        var hasDelete = false, hasFresh = false, hasStale = false, hasPartial = false
+        for index in staged {
+            let row = rows[index]
+            if row.operation == .delete {
+                hasDelete = true
+            } else if row.fresh {
+                hasFresh = true
+            } else if row.hasUnchanged {
+                hasPartial = true
+            } else {
+                hasStale = true
+            }
+        }
         var batch: [Statement] = []
         var partialResults: [Int] = []
         for (index, statement) in statements[source].enumerated() {

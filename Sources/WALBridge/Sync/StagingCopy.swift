@@ -2,19 +2,20 @@ import PGOutput
 
 /// Encodes folded rows as COPY text-format lines for a staging table: seq, op, unchanged positions, values.
 enum StagingCopy {
-    /// The COPY data for rows with their sequence numbers. Op `I` marks a fresh row (plain insert),
-    /// `U` one to upsert, `D` one to delete.
-    static func encode(_ rows: [(seq: Int, row: FoldedRow)]) -> [UInt8] {
+    /// The COPY data for the rows at `indices`, each numbered by its index. Op `I` marks a fresh row
+    /// (plain insert), `U` one to upsert, `D` one to delete.
+    static func encode(_ rows: [FoldedRow], at indices: [Int]) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(rows.reduce(0) { total, row in
-            total + 16 + row.row.values.reduce(0) { if case .text(let bytes) = $1 { $0 + bytes.count + 1 } else { $0 + 3 } }
+        out.reserveCapacity(indices.count * 16 + indices.reduce(0) { total, index in
+            total + rows[index].values.reduce(0) { if case .text(let bytes) = $1 { $0 + bytes.count + 1 } else { $0 + 3 } }
         })
-        for (seq, row) in rows {
+        for seq in indices {
+            let row = rows[seq]
             out.append(contentsOf: String(seq).utf8)
             out.append(tab)
             out.append(row.operation == .delete ? UInt8(ascii: "D") : row.fresh ? UInt8(ascii: "I") : UInt8(ascii: "U"))
             out.append(tab)
-            let unchanged = row.operation == .upsert ? row.unchanged : []
+            let unchanged = row.operation == .upsert && row.hasUnchanged ? row.unchanged : []
             if unchanged.isEmpty {
                 out.append(contentsOf: nullMarker)
             } else {
