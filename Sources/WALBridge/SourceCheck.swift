@@ -2,13 +2,25 @@ import PGClient
 
 /// Checks that a source database can feed logical replication, turning each problem into one line that says what to fix.
 public enum SourceCheck {
-    /// Connects (normal or replication session), rewording the common failures so they say what to fix.
+    /// Connects (normal or replication session), rewording the failures a retry cannot mend (a wrong
+    /// password, a missing right) so they say what to fix; a server that is down, starting or full stays
+    /// a `PGError`, which the bridge retries.
     public static func connect(_ source: ConnectionString, replication: Bool = false, role: String = "source") async throws -> PGConnection {
         do {
             return try await PGConnection.connect(source, replication: replication)
-        } catch let error as PGError {
+        } catch let error as PGError where !isPassing(error) {
             throw BridgeError.sourceNotReady(advice(for: error, connection: source, role: role))
         }
+    }
+
+    /// Whether a failed connection may work on a later try: the server is unreachable, starting, stopping or full.
+    static func isPassing(_ error: PGError) -> Bool {
+        if error.kind == .timeout || error.kind == .connectionLost { return true }
+        let passing = [
+            "Connection refused", "could not connect", "No such file or directory", "starting up", "shutting down",
+            "not yet accepting connections", "in recovery mode", "too many clients", "server closed the connection",
+        ]
+        return passing.contains { error.message.contains($0) }
     }
 
     /// The sentence to print for a failed connection.

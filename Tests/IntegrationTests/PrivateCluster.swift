@@ -42,9 +42,11 @@ final class PrivateCluster: @unchecked Sendable {
         try ConnectionString("host=127.0.0.1 port=\(port) user=postgres dbname=\(database)")
     }
 
-    /// Restarts the server (fast shutdown: sessions are cut, as in a real restart).
+    /// Restarts the server (fast shutdown: sessions are cut) and stays down 1.5 s, so that clients see refused connections.
     func restart() throws {
-        try Self.run("pg_ctl", ["-D", dataPath, "-m", "fast", "-w", "restart", "-l", directory.appendingPathComponent("log").path])
+        try Self.run("pg_ctl", ["-D", dataPath, "-m", "fast", "-w", "stop"])
+        usleep(1_500_000)
+        try Self.run("pg_ctl", ["-D", dataPath, "-l", directory.appendingPathComponent("log").path, "-w", "start"])
     }
 
     /// Stops the server and removes its files.

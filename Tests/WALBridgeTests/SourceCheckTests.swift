@@ -33,4 +33,16 @@ struct SourceCheckTests {
         #expect(!uri.description.contains("s3cret"))
         #expect(uri["sslmode"] == "disable")
     }
+
+    @Test("a server that is down, starting or full is worth retrying; a wrong password is not")
+    func passingFailures() {
+        let starting = PGError(.connect, "cannot connect to a@b:1/c: connection to server at \"127.0.0.1\", port 1 failed: FATAL:  the database system is starting up")
+        let refused = PGError(.connect, "cannot connect to a@b:1/c: connection to server at \"127.0.0.1\", port 1 failed: Connection refused")
+        let password = PGError(.connect, "cannot connect to a@b:1/c: FATAL:  password authentication failed for user \"a\"")
+        #expect(SourceCheck.isPassing(starting))
+        #expect(SourceCheck.isPassing(refused))
+        #expect(SourceCheck.isPassing(PGError(.timeout, "no answer within 30 seconds")))
+        #expect(!SourceCheck.isPassing(password))
+        #expect(Bridge.isTransient(starting) && !Bridge.isTransient(BridgeError.sourceNotReady("x")))
+    }
 }

@@ -71,7 +71,7 @@ public struct Bridge: Sendable {
     /// One session: set up, stream and apply until cancelled or failed.
     private func runOnce(orderedThrough: LSN?, streaming: Bool, started: (LSN) async -> Void) async throws {
         // Connections that an error leaves behind close when released.
-        let target = try await connect(configuration.target, role: "target")
+        let target = try await SourceCheck.connect(configuration.target, role: "target")
         try await StateSchema.ensure(on: target)
         let checkpoint = try await StateSchema.checkpoint(slot: configuration.slot, on: target)
 
@@ -79,7 +79,7 @@ public struct Bridge: Sendable {
         let problems = try await TargetCheck.problems(plan, on: target)
         if !problems.isEmpty { throw PlanProblems(problems: problems) }
 
-        let replication = try await connect(configuration.source, role: "source", replication: true)
+        let replication = try await SourceCheck.connect(configuration.source, replication: true)
         try await replication.simpleQuery(StableOutput.settings)
         let start = checkpoint ?? .zero
         let stream = try await ReplicationStream.start(
@@ -138,7 +138,7 @@ public struct Bridge: Sendable {
     /// Reads the source catalog, builds the plan, and makes sure the publication and slot exist.
     private func prepareSource(checkpoint: LSN?, target: PGConnection) async throws -> (MappingPlan, Bool) {
         try await SourceCheck.checkForLogicalReplication(configuration.source, publications: [])
-        let source = try await connect(configuration.source, role: "source")
+        let source = try await SourceCheck.connect(configuration.source)
         return try await source.closing { source in
             let tables = try await SourceSetup.describeTables(configuration, on: source)
             let sameDatabase = try await SourceSetup.databaseIdentity(source) == SourceSetup.databaseIdentity(target)
@@ -146,15 +146,6 @@ public struct Bridge: Sendable {
             try await SourceSetup.ensurePublication(configuration, on: source, logger: logger)
             try await SourceSetup.ensureSlot(configuration.slot, checkpoint: checkpoint, on: source, logger: logger)
             return (plan, sameDatabase)
-        }
-    }
-
-    /// Connects, turning a refused connection into a sentence about what to fix.
-    private func connect(_ connection: ConnectionString, role: String, replication: Bool = false) async throws -> PGConnection {
-        do {
-            return try await PGConnection.connect(connection, replication: replication)
-        } catch let error as PGError where error.kind == .connect && !error.message.contains("could not connect") && !error.message.contains("Connection refused") && !error.message.contains("starting up") && !error.message.contains("shutting down") {
-            throw BridgeError.sourceNotReady(SourceCheck.advice(for: error, connection: connection, role: role))
         }
     }
 }
