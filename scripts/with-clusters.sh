@@ -61,8 +61,8 @@ listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$WORK'
 wal_level = $wal_level
-max_wal_senders = 20
-max_replication_slots = 20
+max_wal_senders = 64
+max_replication_slots = 64
 max_connections = 200
 fsync = ${WALBRIDGE_PG_FSYNC:-off}
 

@@ -178,25 +178,13 @@ public actor PGConnection {
         return PQgetResult(conn)
     }
 
-    /// Cancels the command in flight and discards its results; closes the connection if the server does not answer in 5 s.
+    /// Cancels the command in flight and closes the connection: a pipeline or COPY cut short leaves the
+    /// session in a state no later call could rely on.
     private func abandonCommand(_ conn: OpaquePointer) {
         if let cancel = PQgetCancel(conn) {
             var buffer = [CChar](repeating: 0, count: 256)
             _ = PQcancel(cancel, &buffer, Int32(buffer.count))
             PQfreeCancel(cancel)
-        }
-        let deadline = ContinuousClock.now + .seconds(5)
-        while ContinuousClock.now < deadline {
-            while PQisBusy(conn) == 0 {
-                guard let result = PQgetResult(conn) else { return }
-                let status = PQresultStatus(result)
-                PQclear(result)
-                if status == PGRES_COPY_IN { PQputCopyEnd(conn, "cancelled") }
-                if status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH { close(); return }
-            }
-            guard (try? waitSocket(read: true, write: false, cancellable: false)) != nil,
-                PQconsumeInput(conn) == 1
-            else { break }
         }
         close()
     }

@@ -15,6 +15,11 @@ public struct ApplyLimits: Sendable {
     public init() {}
 }
 
+/// The reader ended the stream with an error; the applier commits what is complete, then rethrows it.
+struct ReaderFailure: Error {
+    var underlying: Error
+}
+
 /// The set-based apply of a batch failed on the target: replay from the checkpoint in order,
 /// one change at a time, until past `through`, to find and handle the change at fault.
 struct OrderedReplay: Error {
@@ -87,7 +92,7 @@ final class Applier {
 
     private func applyAll(_ queue: AsyncBoundedQueue<[ApplyEvent]>, report: @Sendable (LSN) -> Void) async throws {
         do {
-            while let events = try await queue.next() {
+            while let events = try await nextEvents(queue) {
                 for event in events { try await handle(event, report: report) }
                 if await queue.count == 0, !midTransaction, open || !pending.isEmpty {
                     try await commitBatch(report: report)
@@ -95,12 +100,27 @@ final class Applier {
             }
             if !midTransaction && (open || !pending.isEmpty) { try await commitBatch(report: report) }
             await rollback()
-        } catch let error as PGError where error.kind == .server && orderedThrough == nil {
+        } catch let failure as ReaderFailure {
+            // The stream stopped (schema drift, say): keep the complete transactions already applied, so a
+            // restart after the fix starts right at the transaction that stopped it.
+            if !midTransaction && (open || !pending.isEmpty) { try? await commitBatch(report: report) }
+            await rollback()
+            throw failure.underlying
+        } catch let error as PGError where error.isRejection && orderedThrough == nil {
             await rollback()
             throw OrderedReplay(through: highest, cause: error)
         } catch {
             await rollback()
             throw error
+        }
+    }
+
+    /// The next batch of events; an error the reader ended the queue with comes back as a `ReaderFailure`.
+    private func nextEvents(_ queue: AsyncBoundedQueue<[ApplyEvent]>) async throws -> [ApplyEvent]? {
+        do {
+            return try await queue.next()
+        } catch {
+            throw ReaderFailure(underlying: error)
         }
     }
 
@@ -215,9 +235,8 @@ final class Applier {
         let slices = order.compactMap { source in folders[source].map { (source, $0.rows) } }
         try await settle()
         let writer = writer
-        let upsertOnly = orderedThrough != nil
         inflight = Task {
-            for (source, rows) in slices { try await writer.apply(rows, source: source, upsertOnly: upsertOnly) }
+            for (source, rows) in slices { try await writer.apply(rows, source: source, upsertOnly: false) }
         }
     }
 
@@ -268,7 +287,7 @@ final class Applier {
         }
         do {
             try await writer.apply(folder.rows, source: source, upsertOnly: true)
-        } catch let error as PGError where error.kind == .server {
+        } catch let error as PGError where error.isRejection {
             let rejected = describe(change, source: source, error: error)
             guard onError == .deadLetter else {
                 await rollback()

@@ -51,6 +51,7 @@ extension SourcePlan {
         let expressions = mapping.columns.map { "(\($0.expression))" }.joined(separator: ", ")
 
         var deleteWhen: [String] = []
+        if !target.inPlace { deleteWhen.append("\(StagingColumn.op) = 'K'") }
         if !target.inPlace && mapping.onDelete == .delete { deleteWhen.append("\(StagingColumn.op) = 'D'") }
         if !target.inPlace && mapping.when != nil { deleteWhen.append("(\(StagingColumn.op) = 'U' AND NOT \(when))") }
         let delete = deleteWhen.isEmpty ? nil :
@@ -68,7 +69,10 @@ extension SourcePlan {
                 ? "DO NOTHING"
                 : "DO UPDATE SET " + nonKey.map { "\(q($0.column)) = EXCLUDED.\(q($0.column))" }.joined(separator: ", ")
             write = "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) WHERE \(complete) ON CONFLICT (\(keys.joined(separator: ", "))) \(onConflict)"
+            // A target that keeps rows the source deleted or truncated may hold a "new" key already: upsert there too.
+            let keepsRows = mapping.onDelete == .ignore || mapping.onTruncate == .ignore
             insertFresh = "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) WHERE \(fresh)"
+                + (keepsRows ? " ON CONFLICT (\(keys.joined(separator: ", "))) \(onConflict)" : "")
         }
 
         var partialSelect = ["\(StagingColumn.seq)"] + selectAll

@@ -30,6 +30,8 @@ public struct Bridge: Sendable {
         var streaming = true
         var streamedOnce = false
         var delay: Duration = .milliseconds(500)
+        // A bridge restarted right after the last one died finds the slot still held by its walsender for a moment.
+        let busySlotDeadline = ContinuousClock.now + .seconds(30)
         while !Task.isCancelled {
             do {
                 try await runOnce(orderedThrough: orderedThrough, streaming: streaming) { start in
@@ -46,7 +48,7 @@ public struct Bridge: Sendable {
                     "error": "\(replay.cause)", "through": "\(replay.through)",
                 ])
                 orderedThrough = replay.through
-            } catch where streamedOnce && Self.isTransient(error) {
+            } catch where (streamedOnce && Self.isTransient(error)) || (Self.isSlotBusy(error) && ContinuousClock.now < busySlotDeadline) {
                 logger.warning("connection lost; resuming from the checkpoint", metadata: [
                     "error": "\(error)", "retry_in": "\(delay)",
                 ])
@@ -56,6 +58,11 @@ public struct Bridge: Sendable {
         }
     }
 
+    /// The slot is held by another session (55006): the previous bridge's walsender, or another bridge.
+    static func isSlotBusy(_ error: Error) -> Bool {
+        (error as? PGError)?.sqlState == "55006"
+    }
+
     /// Errors that a reconnect may mend: lost connections and a server starting, stopping or full.
     static func isTransient(_ error: Error) -> Bool {
         guard let error = error as? PGError else { return false }
@@ -63,7 +70,8 @@ public struct Bridge: Sendable {
         case .connect, .connectionLost, .timeout, .closed: return true
         case .server:
             let state = error.sqlState ?? ""
-            return state.hasPrefix("08") || state.hasPrefix("57P") || state == "53300" || state == "55006"
+            // Lost connections, server shutdown, resources, locks, deadlocks, serialization, cancelled statements, a busy slot.
+            return ["08", "57", "53", "40"].contains(String(state.prefix(2))) || state == "55006" || state == "55P03"
         case .protocolViolation: return false
         }
     }
@@ -118,7 +126,13 @@ public struct Bridge: Sendable {
                     break
                 }
                 var events: [ApplyEvent] = []
-                for item in items { events += try reader.consume(item) }
+                do {
+                    for item in items { events += try reader.consume(item) }
+                } catch {
+                    // What was decoded before the failure still goes to the applier, which commits the complete transactions.
+                    if !events.isEmpty { await queue.send(events) }
+                    throw error
+                }
                 if !events.isEmpty { await queue.send(events) }
                 stream.acknowledge(durable.load())
             }

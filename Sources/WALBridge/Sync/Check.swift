@@ -22,28 +22,31 @@ public enum Check {
             report.problems.append(error.description)
             return report
         }
-        let source = try await SourceCheck.connect(configuration.source)
-        let target = try await SourceCheck.connect(configuration.target, role: "target")
-        let tables = try await SourceSetup.describeTables(configuration, on: source)
-        let sameDatabase = try await SourceSetup.databaseIdentity(source) == SourceSetup.databaseIdentity(target)
-        let slot = try await source.query("SELECT active FROM pg_replication_slots WHERE slot_name = $1", [configuration.slot]).rows.first
-        report.notes.append(slot == nil
-            ? "slot \(configuration.slot) does not exist yet; walbridge run creates it"
-            : "slot \(configuration.slot) exists\(slot?.first == "t" ? " and is in use" : "")")
-        let publication = try await source.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [configuration.publication]).rows
-        report.notes.append(publication.isEmpty
-            ? "publication \(configuration.publication) does not exist yet; walbridge run creates it for the mapped tables"
-            : "publication \(configuration.publication) exists")
-        await source.close()
-        do {
-            let plan = try MappingPlan.build(configuration, sourceTables: tables, sameDatabase: sameDatabase)
-            report.problems += try await TargetCheck.problems(plan, on: target).map(\.description)
-            report.plan = describe(plan)
-        } catch let problems as PlanProblems {
-            report.problems += problems.problems.map(\.description)
+        let (tables, sourceIdentity, notes) = try await SourceCheck.connect(configuration.source).closing { source in
+            let slot = try await source.query("SELECT active FROM pg_replication_slots WHERE slot_name = $1", [configuration.slot]).rows.first
+            let publication = try await source.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [configuration.publication]).rows
+            let notes = [
+                slot == nil
+                    ? "slot \(configuration.slot) does not exist yet; walbridge run creates it"
+                    : "slot \(configuration.slot) exists\(slot?.first == "t" ? " and is in use" : "")",
+                publication.isEmpty
+                    ? "publication \(configuration.publication) does not exist yet; walbridge run creates it for the mapped tables"
+                    : "publication \(configuration.publication) exists",
+            ]
+            return (try await SourceSetup.describeTables(configuration, on: source), try await SourceSetup.databaseIdentity(source), notes)
         }
-        await target.close()
-        return report
+        report.notes = notes
+        return try await SourceCheck.connect(configuration.target, role: "target").closing { target in
+            do {
+                let sameDatabase = try await SourceSetup.databaseIdentity(target) == sourceIdentity
+                let plan = try MappingPlan.build(configuration, sourceTables: tables, sameDatabase: sameDatabase)
+                report.problems += try await TargetCheck.problems(plan, on: target).map(\.description)
+                report.plan = describe(plan)
+            } catch let problems as PlanProblems {
+                report.problems += problems.problems.map(\.description)
+            }
+            return report
+        }
     }
 
     /// The plan as readable SQL: for each target, what each kind of source change runs.
@@ -61,10 +64,12 @@ public enum Check {
                 if let delete = statements.delete {
                     let kinds = [
                         mapping.onDelete == .delete ? "DELETE" : nil,
+                        "UPDATE that changes the key (at the old key)",
                         mapping.when != nil ? "UPDATE that makes when false" : nil,
                     ].compactMap { $0 }
                     lines.append("    \(kinds.joined(separator: ", ")): \(delete)")
-                } else {
+                }
+                if target.inPlace || mapping.onDelete == .ignore {
                     lines.append("    DELETE: ignored (\(target.inPlace ? "in place" : "on_delete: ignore"))")
                 }
                 let truncate: String

@@ -46,16 +46,38 @@ public enum DeadLetterQueue {
     public static func retry(_ configuration: Configuration, ids: [Int]? = nil, logger: Logger) async throws -> [RetryOutcome] {
         let letters = try await list(configuration).filter { ids == nil || ids!.contains($0.id) }
         guard !letters.isEmpty else { return [] }
-        let source = try await SourceCheck.connect(configuration.source)
-        let target = try await SourceCheck.connect(configuration.target, role: "target")
-        let tables = try await SourceSetup.describeTables(configuration, on: source)
-        let sameDatabase = try await SourceSetup.databaseIdentity(source) == SourceSetup.databaseIdentity(target)
-        await source.close()
-        let plan = try MappingPlan.build(configuration, sourceTables: tables, sameDatabase: sameDatabase)
-        let applier = Applier(
-            plan: plan, target: target, sourceRows: SourceRows(source: configuration.source), slot: configuration.slot,
-            markWrites: sameDatabase, onError: .stop, limits: ApplyLimits(), logger: logger, durable: .zero, orderedThrough: nil)
-        try await applier.prepare()
+        let (tables, sourceIdentity) = try await SourceCheck.connect(configuration.source).closing { source in
+            (try await SourceSetup.describeTables(configuration, on: source), try await SourceSetup.databaseIdentity(source))
+        }
+        let sourceRows = SourceRows(source: configuration.source)
+        do {
+            let outcomes = try await retry(letters, configuration, tables, sourceIdentity, sourceRows, logger)
+            await sourceRows.close()
+            return outcomes
+        } catch {
+            await sourceRows.close()
+            throw error
+        }
+    }
+
+    /// Connects to the target, prepares an applier, and retries each letter.
+    private static func retry(
+        _ letters: [DeadLetter], _ configuration: Configuration, _ tables: [TableName: SourceTableInfo],
+        _ sourceIdentity: String, _ sourceRows: SourceRows, _ logger: Logger
+    ) async throws -> [RetryOutcome] {
+        try await SourceCheck.connect(configuration.target, role: "target").closing { target in
+            let sameDatabase = try await SourceSetup.databaseIdentity(target) == sourceIdentity
+            let plan = try MappingPlan.build(configuration, sourceTables: tables, sameDatabase: sameDatabase)
+            let applier = Applier(
+                plan: plan, target: target, sourceRows: sourceRows, slot: configuration.slot,
+                markWrites: sameDatabase, onError: .stop, limits: ApplyLimits(), logger: logger, durable: .zero, orderedThrough: nil)
+            try await applier.prepare()
+            return try await retry(letters, plan: plan, applier: applier)
+        }
+    }
+
+    /// Retries each letter in its own transaction.
+    private static func retry(_ letters: [DeadLetter], plan: MappingPlan, applier: Applier) async throws -> [RetryOutcome] {
         var outcomes: [RetryOutcome] = []
         for letter in letters {
             guard let index = plan.sources.firstIndex(where: { $0.info.table.description == letter.sourceTable }),
@@ -73,7 +95,6 @@ public enum DeadLetterQueue {
                 outcomes.append(RetryOutcome(id: letter.id, error: error.description))
             }
         }
-        await target.close()
         return outcomes
     }
 

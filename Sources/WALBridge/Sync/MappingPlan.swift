@@ -107,12 +107,17 @@ public struct MappingPlan: Sendable {
                         whenDependencies: positions(whenDeps))
                 }))
         }
+        // Two source tables feeding one target would race in a batch (each is applied set-based on its own).
+        var fed: [TableName: TableName] = [:]
+        for table in configuration.tables {
+            for target in table.targets {
+                if let other = fed[target.into], other != table.source {
+                    problems.append(PlanProblem(location: target.location, message: "\(target.into) is already fed by \(other); one target table can have one source table"))
+                }
+                fed[target.into] = table.source
+            }
+        }
         if !problems.isEmpty { throw PlanProblems(problems: problems) }
         return MappingPlan(sources: sources)
-    }
-
-    /// The plan for a source table.
-    public func source(_ table: TableName) -> SourcePlan? {
-        sources.first { $0.info.table == table }
     }
 }

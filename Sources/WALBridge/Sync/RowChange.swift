@@ -24,6 +24,8 @@ struct FoldedRow: Sendable, Equatable {
     var operation: Operation
     /// The row's first change in the batch was an insert: it did not exist before, so the target cannot hold it yet.
     var fresh = false
+    /// A delete that an update changing the key left at the old key: applied whatever `on_delete` says.
+    var moved = false
     /// Values in staged-column order; `.unchangedToast` where the source did not send the value.
     var values: [TupleValue]
     /// WAL position of the last change folded in.
@@ -53,9 +55,6 @@ struct RowFolder: Sendable {
         position.reserveCapacity(capacity)
     }
 
-    /// Whether nothing has been folded in.
-    var isEmpty: Bool { rows.isEmpty }
-
     /// Folds one change in. An update that changes the key deletes the old key and upserts the new one;
     /// a value the update did not send is taken from an earlier change in the batch, or from a full old row.
     mutating func fold(_ change: RowChange) {
@@ -75,18 +74,13 @@ struct RowFolder: Sendable {
                 }
             }
             if oldKey != RowKey(key(new)), let old = change.old {
-                set(FoldedRow(operation: .delete, values: old, lsn: change.lsn))
+                set(FoldedRow(operation: .delete, moved: true, values: old, lsn: change.lsn))
             }
             set(FoldedRow(operation: .upsert, values: new, lsn: change.lsn))
         case .delete:
             guard let old = change.old else { return }
             set(FoldedRow(operation: .delete, values: old, lsn: change.lsn))
         }
-    }
-
-    /// Replaces the state of one row.
-    mutating func replace(at index: Int, with row: FoldedRow) {
-        rows[index] = row
     }
 
     /// Sets a row's state; a row first seen through an insert stays fresh through later changes.

@@ -58,10 +58,12 @@ actor SliceWriter {
         let staged = rows.indices.filter { !(rows[$0].fresh && rows[$0].operation == .delete) }
         guard !staged.isEmpty else { return [] }
         try await target.copyIn("COPY \(sourcePlan.staging) FROM STDIN", data: StagingCopy.encode(rows, at: staged))
-        var hasDelete = false, hasFresh = false, hasStale = false, hasPartial = false
+        var hasDelete = false, hasMoved = false, hasFresh = false, hasStale = false, hasPartial = false
         for index in staged {
             let row = rows[index]
-            if row.operation == .delete {
+            if row.operation == .delete && row.moved {
+                hasMoved = true
+            } else if row.operation == .delete {
                 hasDelete = true
             } else if row.fresh {
                 hasFresh = true
@@ -76,7 +78,7 @@ actor SliceWriter {
         for (index, statement) in statements[source].enumerated() {
             let mapped = sourcePlan.targets[index]
             if let delete = statement.delete,
-               (hasDelete && mapped.mapping.onDelete == .delete) || (mapped.mapping.when != nil && (hasStale || hasPartial)) {
+               hasMoved || (hasDelete && mapped.mapping.onDelete == .delete) || (mapped.mapping.when != nil && (hasStale || hasPartial)) {
                 batch.append(Statement(delete))
             }
             if hasStale || (mapped.inPlace && hasFresh) { batch.append(Statement(statement.write)) }

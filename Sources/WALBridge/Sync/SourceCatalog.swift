@@ -11,6 +11,8 @@ public struct SourceColumn: Hashable, Sendable {
 /// A source table's columns and replica identity, read from the source catalog.
 public struct SourceTableInfo: Hashable, Sendable {
     public var table: TableName
+    /// The table's OID, which the stream's Relation messages carry (and which survives a rename).
+    public var oid: UInt32 = 0
     public var columns: [SourceColumn]
     /// `d` (default: primary key), `i` (index), `f` (full) or `n` (nothing).
     public var replicaIdentity: Character
@@ -59,7 +61,7 @@ enum SourceCatalog {
         default: identityColumns = primaryKey
         }
         return SourceTableInfo(
-            table: table, columns: columns, replicaIdentity: identity, primaryKey: primaryKey,
+            table: table, oid: UInt32(oid) ?? 0, columns: columns, replicaIdentity: identity, primaryKey: primaryKey,
             identityColumns: identityColumns)
     }
 }

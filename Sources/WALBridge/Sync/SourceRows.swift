@@ -28,7 +28,13 @@ actor SourceRows {
         let arrays = keyColumns.indices.map { column in
             arrayLiteral(keys.map { $0[column] })
         }
-        let result = try await connection.query(sql, arrays)
+        let result: QueryResult
+        do {
+            result = try await connection.query(sql, arrays)
+        } catch let error as PGError where error.kind == .server {
+            // A source-side failure is not the target refusing a row.
+            throw BridgeError.sourceNotReady("source: reading current rows of \(plan.info.table) failed: \(error)")
+        }
         var rows: [[TupleValue]: [TupleValue]] = [:]
         for row in result.rows {
             let values = row.map { $0.map { TupleValue.text(Array($0.utf8)) } ?? .null }

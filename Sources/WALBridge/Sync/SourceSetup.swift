@@ -30,6 +30,20 @@ enum SourceSetup {
             logger.info("created publication", metadata: ["publication": "\(name)", "tables": "\(tables.map(\.description).joined(separator: ","))"])
             return
         }
+        // A publication that leaves out deletes (say) or filters rows would drop changes without a word.
+        let actions = try await source.query(
+            "SELECT pubinsert AND pubupdate AND pubdelete AND pubtruncate FROM pg_publication WHERE pubname = $1", [name]).scalar
+        if actions != "t" {
+            throw BridgeError.sourceNotReady(
+                "source: publication \(name) does not publish every kind of change; run ALTER PUBLICATION \(SQLQuoting.identifier(name)) SET (publish = 'insert, update, delete, truncate')")
+        }
+        let filtered = try await source.query(
+            "SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = $1 AND rowfilter IS NOT NULL", [name]
+        ).rows.compactMap { $0[0] }
+        if !filtered.isEmpty {
+            throw BridgeError.sourceNotReady(
+                "source: publication \(name) filters the rows of \(filtered.joined(separator: ", ")); the bridge needs every row: drop the WHERE clause from the publication")
+        }
         if exists.first == "t" { return }
         let published = Set(try await source.query(
             "SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1", [name]

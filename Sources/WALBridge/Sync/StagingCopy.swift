@@ -3,7 +3,7 @@ import PGOutput
 /// Encodes folded rows as COPY text-format lines for a staging table: seq, op, unchanged positions, values.
 enum StagingCopy {
     /// The COPY data for the rows at `indices`, each numbered by its index. Op `I` marks a fresh row
-    /// (plain insert), `U` one to upsert, `D` one to delete.
+    /// (plain insert), `U` one to upsert, `D` one to delete, `K` the old key of a row whose key changed.
     static func encode(_ rows: [FoldedRow], at indices: [Int]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(indices.count * 16 + indices.reduce(0) { total, index in
@@ -13,7 +13,12 @@ enum StagingCopy {
             let row = rows[seq]
             out.append(contentsOf: String(seq).utf8)
             out.append(tab)
-            out.append(row.operation == .delete ? UInt8(ascii: "D") : row.fresh ? UInt8(ascii: "I") : UInt8(ascii: "U"))
+            switch (row.operation, row.moved, row.fresh) {
+            case (.delete, true, _): out.append(UInt8(ascii: "K"))
+            case (.delete, false, _): out.append(UInt8(ascii: "D"))
+            case (.upsert, _, true): out.append(UInt8(ascii: "I"))
+            case (.upsert, _, false): out.append(UInt8(ascii: "U"))
+            }
             out.append(tab)
             let unchanged = row.operation == .upsert && row.hasUnchanged ? row.unchanged : []
             if unchanged.isEmpty {

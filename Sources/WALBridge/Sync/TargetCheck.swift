@@ -53,8 +53,10 @@ enum TargetCheck {
             try await target.query(source.createStaging(types: types))
             for statement in all {
                 do {
-                    try await target.simpleQuery("SAVEPOINT walbridge_check; EXPLAIN \(statement)")
-                    try await target.simpleQuery("RELEASE SAVEPOINT walbridge_check")
+                    // The extended protocol runs exactly one statement, whatever the configuration's expressions hold.
+                    try await target.query("SAVEPOINT walbridge_check")
+                    try await target.query("EXPLAIN \(statement)")
+                    try await target.query("RELEASE SAVEPOINT walbridge_check")
                 } catch let error as PGError where error.kind == .server {
                     try await target.simpleQuery("ROLLBACK TO SAVEPOINT walbridge_check")
                     let problem = try await locate(error, source, mapped, on: target)
@@ -77,8 +79,9 @@ enum TargetCheck {
         if let when = mapped.mapping.when { pieces.append(("when", "SELECT 1 FROM \(source.staging) WHERE (\(when))")) }
         for (name, sql) in pieces {
             do {
-                try await target.simpleQuery("SAVEPOINT walbridge_piece; EXPLAIN \(sql)")
-                try await target.simpleQuery("RELEASE SAVEPOINT walbridge_piece")
+                try await target.query("SAVEPOINT walbridge_piece")
+                try await target.query("EXPLAIN \(sql)")
+                try await target.query("RELEASE SAVEPOINT walbridge_piece")
             } catch let pieceError as PGError where pieceError.kind == .server {
                 try await target.simpleQuery("ROLLBACK TO SAVEPOINT walbridge_piece")
                 return PlanProblem(location: "\(location).\(name)", message: "does not compile against the source columns: \(pieceError.description)")

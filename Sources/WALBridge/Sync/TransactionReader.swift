@@ -121,6 +121,9 @@ struct TransactionReader: Sendable {
     /// Checks a Relation message against the plan: every staged column must still exist with the same type.
     private func resolve(_ relation: Relation, at lsn: LSN) throws -> RelationState? {
         let name = TableName(schema: relation.namespace, name: relation.name)
+        if let renamed = plan.sources.first(where: { $0.info.oid == relation.id && $0.info.table != name }) {
+            throw BridgeError.schemaDrift(table: renamed.info.table, at: lsn, reason: "the table was renamed to \(name)")
+        }
         guard let source = plan.sources.firstIndex(where: { $0.info.table == name }) else { return nil }
         let sourcePlan = plan.sources[source]
         var positions: [Int] = []
