@@ -253,6 +253,45 @@ struct SchemaTests {
         }
     }
 
+    @Test("check compiles expressions as one statement each: an expression cannot smuggle in another statement")
+    func checkRunsNoExtraStatements() async throws {
+        try await SeedMigration.with(edit: { $0.replacingOccurrences(of: "name: name\n", with: "name: \"name); DROP TABLE products_v2; --\"\n") }) { seed in
+            let report = try await Check.run(seed.configuration)
+            #expect(!report.problems.isEmpty)
+            #expect(try await seed.targetScalar("SELECT to_regclass('public.products_v2') IS NOT NULL") == "t")
+        }
+    }
+
+    @Test("on_delete: ignore keeps the target row, but a key change still leaves no row at the old key")
+    func onDeleteIgnore() async throws {
+        let keyLine = "      key: [id]                       # target columns that identify the row (a unique constraint)\n"
+        try await SeedMigration.with(edit: { $0.replacingOccurrences(of: keyLine, with: keyLine + "      on_delete: ignore\n") }) { seed in
+            #expect(seed.configuration.tables[0].targets[0].onDelete == .ignore)
+            let bridge = try await seed.start()
+            try await seed.onSourceScript("INSERT INTO users (id, name) VALUES (1, 'Ada'), (2, 'Bob')")
+            try await seed.onSourceScript("DELETE FROM users WHERE id = 1; UPDATE users SET id = 20 WHERE id = 2")
+            // Inserted and deleted in one transaction, so in one batch: the insert still reaches the target.
+            try await seed.onSourceScript("INSERT INTO users (id, name) VALUES (3, 'Cy'); DELETE FROM users WHERE id = 3")
+            let ids = "SELECT string_agg(id::text, ',' ORDER BY id) FROM users_v2"
+            let settled = await TestClusters.eventually { (try? await seed.targetScalar(ids)) == "1,3,20" }
+            let held = try await seed.targetScalar(ids) ?? "none"
+            #expect(settled, "the deleted row stays, the moved row is only at its new key; target has \(held)")
+            bridge.cancel()
+            try await bridge.value
+        }
+    }
+
+    @Test("a publication that does not publish deletes is refused, with the statement that fixes it")
+    func publicationWithoutDeletes() async throws {
+        try await SeedMigration.with { seed in
+            try await seed.onSource("CREATE PUBLICATION \(SQLQuoting.identifier(seed.configuration.publication)) FOR TABLE users, products WITH (publish = 'insert, update')")
+            let error = await #expect(throws: BridgeError.self) {
+                try await Bridge(configuration: seed.configuration, logger: Logger(label: "pub")).run()
+            }
+            #expect("\(error.map { "\($0)" } ?? "")".contains("SET (publish = 'insert, update, delete, truncate')"))
+        }
+    }
+
     @Test("check names each problem with its config entry: missing column, no unique key, an expression that does not compile")
     func checkReportsProblems() async throws {
         let target = """

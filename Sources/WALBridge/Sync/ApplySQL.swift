@@ -45,15 +45,17 @@ extension SourcePlan {
             "(\(mapping.columns.first { $0.column == key }?.expression ?? "NULL")) AS \(q(key))"
         }
         let selectAll = mapping.columns.map { "(\($0.expression)) AS \(q($0.column))" }
-        let complete = "\(StagingColumn.op) = 'U' AND \(StagingColumn.unchanged) IS NULL AND \(when)"
+        // With on_delete: ignore, a row deleted after a write in the batch (E) stays, with that write's values.
+        let live = mapping.onDelete == .ignore ? "\(StagingColumn.op) IN ('U', 'E')" : "\(StagingColumn.op) = 'U'"
+        let complete = "\(live) AND \(StagingColumn.unchanged) IS NULL AND \(when)"
         let fresh = "\(StagingColumn.op) = 'I' AND \(when)"
         let columnList = mapping.columns.map { q($0.column) }.joined(separator: ", ")
         let expressions = mapping.columns.map { "(\($0.expression))" }.joined(separator: ", ")
 
         var deleteWhen: [String] = []
         if !target.inPlace { deleteWhen.append("\(StagingColumn.op) = 'K'") }
-        if !target.inPlace && mapping.onDelete == .delete { deleteWhen.append("\(StagingColumn.op) = 'D'") }
-        if !target.inPlace && mapping.when != nil { deleteWhen.append("(\(StagingColumn.op) = 'U' AND NOT \(when))") }
+        if !target.inPlace && mapping.onDelete == .delete { deleteWhen.append("\(StagingColumn.op) IN ('D', 'E')") }
+        if !target.inPlace && mapping.when != nil { deleteWhen.append("(\(live) AND NOT \(when))") }
         let delete = deleteWhen.isEmpty ? nil :
             "DELETE FROM \(table) AS t USING (SELECT \(selectKeys.joined(separator: ", ")) FROM \(staging) WHERE \(deleteWhen.joined(separator: " OR "))) AS m WHERE \(keyMatch)"
 
@@ -90,7 +92,7 @@ extension SourcePlan {
         // A target whose columns are all key columns has nothing to update: touch the key so the match still counts.
         if partialSet.isEmpty, let key = keys.first { partialSet.append("\(key) = t.\(key)") }
         let writePartial = """
-            WITH m AS (SELECT \(partialSelect.joined(separator: ", ")) FROM \(staging) WHERE \(StagingColumn.op) = 'U' AND \(StagingColumn.unchanged) IS NOT NULL AND \(when)), \
+            WITH m AS (SELECT \(partialSelect.joined(separator: ", ")) FROM \(staging) WHERE \(live) AND \(StagingColumn.unchanged) IS NOT NULL AND \(when)), \
             u AS (UPDATE \(table) AS t SET \(partialSet.joined(separator: ", ")) FROM m WHERE \(keyMatch) RETURNING m.\(StagingColumn.seq)) \
             SELECT \(StagingColumn.seq) FROM m WHERE \(StagingColumn.seq) NOT IN (SELECT \(StagingColumn.seq) FROM u)
             """

@@ -26,6 +26,9 @@ struct FoldedRow: Sendable, Equatable {
     var fresh = false
     /// A delete that an update changing the key left at the old key: applied whatever `on_delete` says.
     var moved = false
+    /// A delete of a row written earlier in the batch: it carries that write's values, which a target with
+    /// `on_delete: ignore` keeps.
+    var deletedAfterWrite = false
     /// Values in staged-column order; `.unchangedToast` where the source did not send the value.
     var values: [TupleValue]
     /// WAL position of the last change folded in.
@@ -79,7 +82,11 @@ struct RowFolder: Sendable {
             set(FoldedRow(operation: .upsert, values: new, lsn: change.lsn))
         case .delete:
             guard let old = change.old else { return }
-            set(FoldedRow(operation: .delete, values: old, lsn: change.lsn))
+            if let index = position[RowKey(key(old))], rows[index].operation == .upsert {
+                set(FoldedRow(operation: .delete, deletedAfterWrite: true, values: rows[index].values, lsn: change.lsn))
+            } else {
+                set(FoldedRow(operation: .delete, values: old, lsn: change.lsn))
+            }
         }
     }
 

@@ -54,8 +54,10 @@ actor SliceWriter {
             // Replaying in order: upsert everything, so a target row that should not exist cannot fail the insert again.
             for index in rows.indices { rows[index].fresh = false }
         }
-        // A row inserted and deleted within the batch never reached the target: nothing to do.
-        let staged = rows.indices.filter { !(rows[$0].fresh && rows[$0].operation == .delete) }
+        // A row inserted and deleted within the batch never reached the target: nothing to do, unless a
+        // target ignores deletes and so must keep it.
+        let keepsDeleted = sourcePlan.targets.contains { !$0.inPlace && $0.mapping.onDelete == .ignore }
+        let staged = rows.indices.filter { keepsDeleted || !(rows[$0].fresh && rows[$0].operation == .delete) }
         guard !staged.isEmpty else { return [] }
         try await target.copyIn("COPY \(sourcePlan.staging) FROM STDIN", data: StagingCopy.encode(rows, at: staged))
         var hasDelete = false, hasMoved = false, hasFresh = false, hasStale = false, hasPartial = false
@@ -63,6 +65,10 @@ actor SliceWriter {
             let row = rows[index]
             if row.operation == .delete && row.moved {
                 hasMoved = true
+            } else if row.operation == .delete && row.deletedAfterWrite {
+                // A delete for most targets, a write for those that ignore deletes.
+                hasDelete = true
+                if row.hasUnchanged { hasPartial = true } else { hasStale = true }
             } else if row.operation == .delete {
                 hasDelete = true
             } else if row.fresh {

@@ -3,7 +3,8 @@ import PGOutput
 /// Encodes folded rows as COPY text-format lines for a staging table: seq, op, unchanged positions, values.
 enum StagingCopy {
     /// The COPY data for the rows at `indices`, each numbered by its index. Op `I` marks a fresh row
-    /// (plain insert), `U` one to upsert, `D` one to delete, `K` the old key of a row whose key changed.
+    /// (plain insert), `U` one to upsert, `D` one to delete, `E` one deleted after being written in the batch
+    /// (with that write's values), `K` the old key of a row whose key changed.
     static func encode(_ rows: [FoldedRow], at indices: [Int]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(indices.count * 16 + indices.reduce(0) { total, index in
@@ -13,14 +14,15 @@ enum StagingCopy {
             let row = rows[seq]
             out.append(contentsOf: String(seq).utf8)
             out.append(tab)
-            switch (row.operation, row.moved, row.fresh) {
-            case (.delete, true, _): out.append(UInt8(ascii: "K"))
-            case (.delete, false, _): out.append(UInt8(ascii: "D"))
-            case (.upsert, _, true): out.append(UInt8(ascii: "I"))
-            case (.upsert, _, false): out.append(UInt8(ascii: "U"))
+            switch (row.operation, row.moved, row.deletedAfterWrite, row.fresh) {
+            case (.delete, true, _, _): out.append(UInt8(ascii: "K"))
+            case (.delete, false, true, _): out.append(UInt8(ascii: "E"))
+            case (.delete, false, false, _): out.append(UInt8(ascii: "D"))
+            case (.upsert, _, _, true): out.append(UInt8(ascii: "I"))
+            case (.upsert, _, _, false): out.append(UInt8(ascii: "U"))
             }
             out.append(tab)
-            let unchanged = row.operation == .upsert && row.hasUnchanged ? row.unchanged : []
+            let unchanged = (row.operation == .upsert || row.deletedAfterWrite) && row.hasUnchanged ? row.unchanged : []
             if unchanged.isEmpty {
                 out.append(contentsOf: nullMarker)
             } else {
