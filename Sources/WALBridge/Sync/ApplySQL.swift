@@ -18,6 +18,11 @@ struct TargetStatements: Sendable {
     let insertFresh: String
     /// Updates existing rows from rows with unchanged TOAST inputs, keeping those columns; returns the staged seq of each row it did not find.
     let writePartial: String
+
+    /// Every statement, for checking that they all compile.
+    var all: [String] {
+        [delete, write, insertFresh, writePartial].compactMap { $0 }
+    }
 }
 
 extension SourcePlan {

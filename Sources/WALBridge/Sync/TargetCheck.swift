@@ -45,27 +45,19 @@ enum TargetCheck {
 
     /// Compiles the target's statements with EXPLAIN inside a rolled-back transaction; a failure is traced to the column or `when` at fault.
     private static func compile(_ source: SourcePlan, _ mapped: TargetPlan, on target: PGConnection) async throws -> [PlanProblem] {
-        let statements = source.statements(for: mapped)
-        let all = [statements.delete, statements.write, statements.writePartial].compactMap { $0 }
         let types = try await stagingTypes(source, on: target)
         try await target.simpleQuery("BEGIN")
         do {
             try await target.query(source.createStaging(types: types))
-            for statement in all {
-                do {
-                    // The extended protocol runs exactly one statement, whatever the configuration's expressions hold.
-                    try await target.query("SAVEPOINT walbridge_check")
-                    try await target.query("EXPLAIN \(statement)")
-                    try await target.query("RELEASE SAVEPOINT walbridge_check")
-                } catch let error as PGError where error.kind == .server {
-                    try await target.simpleQuery("ROLLBACK TO SAVEPOINT walbridge_check")
-                    let problem = try await locate(error, source, mapped, on: target)
-                    try await target.simpleQuery("ROLLBACK")
-                    return [problem]
+            var problems: [PlanProblem] = []
+            for statement in source.statements(for: mapped).all {
+                if let error = try await explainError(statement, on: target) {
+                    problems.append(try await locate(error, source, mapped, on: target))
+                    break
                 }
             }
             try await target.simpleQuery("ROLLBACK")
-            return []
+            return problems
         } catch {
             _ = try? await target.simpleQuery("ROLLBACK")
             throw error
@@ -78,16 +70,25 @@ enum TargetCheck {
         var pieces = mapped.mapping.columns.map { ("columns.\($0.column)", "SELECT (\($0.expression)) FROM \(source.staging)") }
         if let when = mapped.mapping.when { pieces.append(("when", "SELECT 1 FROM \(source.staging) WHERE (\(when))")) }
         for (name, sql) in pieces {
-            do {
-                try await target.query("SAVEPOINT walbridge_piece")
-                try await target.query("EXPLAIN \(sql)")
-                try await target.query("RELEASE SAVEPOINT walbridge_piece")
-            } catch let pieceError as PGError where pieceError.kind == .server {
-                try await target.simpleQuery("ROLLBACK TO SAVEPOINT walbridge_piece")
+            if let pieceError = try await explainError(sql, on: target) {
                 return PlanProblem(location: "\(location).\(name)", message: "does not compile against the source columns: \(pieceError.description)")
             }
         }
         return PlanProblem(location: location, message: "the statements for \(mapped.mapping.into) do not compile: \(error.description)")
+    }
+
+    /// EXPLAINs one statement inside a savepoint of the open transaction; returns the server's error, if any.
+    /// The extended protocol runs exactly one statement, whatever the configuration's expressions hold.
+    private static func explainError(_ sql: String, on target: PGConnection) async throws -> PGError? {
+        try await target.query("SAVEPOINT walbridge_check")
+        do {
+            try await target.query("EXPLAIN \(sql)")
+            try await target.query("RELEASE SAVEPOINT walbridge_check")
+            return nil
+        } catch let error as PGError where error.kind == .server {
+            try await target.query("ROLLBACK TO SAVEPOINT walbridge_check")
+            return error
+        }
     }
 
     /// The staging column types: the source's, or text where the target lacks the type.
