@@ -51,7 +51,7 @@ public enum DeadLetterQueue {
         }
         let sourceRows = SourceRows(source: configuration.source)
         do {
-            let outcomes = try await retry(letters, configuration, tables, sourceIdentity, sourceRows, logger)
+            let outcomes = try await retryOnTarget(letters, configuration, tables, sourceIdentity, sourceRows, logger)
             await sourceRows.close()
             return outcomes
         } catch {
@@ -61,7 +61,7 @@ public enum DeadLetterQueue {
     }
 
     /// Connects to the target, prepares an applier, and retries each letter.
-    private static func retry(
+    private static func retryOnTarget(
         _ letters: [DeadLetter], _ configuration: Configuration, _ tables: [TableName: SourceTableInfo],
         _ sourceIdentity: String, _ sourceRows: SourceRows, _ logger: Logger
     ) async throws -> [RetryOutcome] {
@@ -72,12 +72,12 @@ public enum DeadLetterQueue {
                 plan: plan, target: target, sourceRows: sourceRows, slot: configuration.slot,
                 markWrites: sameDatabase, onError: .stop, limits: ApplyLimits(), logger: logger, durable: .zero, orderedThrough: nil)
             try await applier.prepare()
-            return try await retry(letters, plan: plan, applier: applier)
+            return try await retryEach(letters, plan: plan, applier: applier)
         }
     }
 
     /// Retries each letter in its own transaction.
-    private static func retry(_ letters: [DeadLetter], plan: MappingPlan, applier: Applier) async throws -> [RetryOutcome] {
+    private static func retryEach(_ letters: [DeadLetter], plan: MappingPlan, applier: Applier) async throws -> [RetryOutcome] {
         var outcomes: [RetryOutcome] = []
         for letter in letters {
             guard let index = plan.sources.firstIndex(where: { $0.info.table.description == letter.sourceTable }),
