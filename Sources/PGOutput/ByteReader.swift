@@ -6,11 +6,14 @@ public struct ByteReader {
     public var message: String
     /// The offset of the next byte to read.
     public private(set) var offset = 0
+    /// The array `bytes` points into, if any: values are then slices of it rather than copies.
+    let storage: ArraySlice<UInt8>?
 
-    /// Starts reading at the first byte of `bytes`.
-    public init(_ bytes: UnsafeRawBufferPointer, message: String) {
+    /// Starts reading at the first byte of `bytes`; `storage`, if given, must be the array `bytes` points into.
+    public init(_ bytes: UnsafeRawBufferPointer, message: String, storage: ArraySlice<UInt8>? = nil) {
         self.bytes = bytes
         self.message = message
+        self.storage = storage
     }
 
     /// The number of bytes not read yet.
@@ -95,6 +98,20 @@ public struct ByteReader {
         let value = [UInt8](UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count]))
         offset += count
         return value
+    }
+
+    /// The next `count` bytes: a slice of `storage` (no copy) when there is one, else a copy.
+    public mutating func readSlice(_ count: Int) throws(DecodeError) -> ArraySlice<UInt8> {
+        guard count >= 0 else {
+            throw failure("negative length \(count)")
+        }
+        try need(count)
+        let start = offset
+        offset += count
+        guard let storage else {
+            return ArraySlice(UnsafeRawBufferPointer(rebasing: bytes[start..<offset]))
+        }
+        return storage[storage.startIndex + start..<storage.startIndex + offset]
     }
 
     /// Throws if any bytes are left after a message.

@@ -6,9 +6,14 @@ public struct PGOutputDecoder: Sendable {
     /// Creates a decoder outside any stream block.
     public init() {}
 
-    /// Decodes one whole message; a failure leaves the stream-block state unchanged.
+    /// Decodes one whole message; a failure leaves the stream-block state unchanged. Tuple values are copied.
     public mutating func decode(_ bytes: UnsafeRawBufferPointer) throws(DecodeError) -> PGOutputMessage {
-        var reader = ByteReader(bytes, message: "message")
+        try decode(ByteReader(bytes, message: "message"))
+    }
+
+    /// Decodes the message `reader` starts at.
+    private mutating func decode(_ reader: ByteReader) throws(DecodeError) -> PGOutputMessage {
+        var reader = reader
         let type = try reader.readUInt8()
         let message: PGOutputMessage
         switch type {
@@ -88,14 +93,16 @@ public struct PGOutputDecoder: Sendable {
         return message
     }
 
-    /// Decodes one whole message.
+    /// Decodes one whole message; tuple values are slices of `bytes`.
     public mutating func decode(_ bytes: [UInt8]) throws(DecodeError) -> PGOutputMessage {
-        try bytes.withUnsafeBytes { buffer in Result { () throws(DecodeError) in try decode(buffer) } }.get()
+        try decode(bytes[...])
     }
 
-    /// Decodes one whole message; error offsets count from the slice's first byte.
+    /// Decodes one whole message; tuple values are slices of `bytes`, and error offsets count from its first byte.
     public mutating func decode(_ bytes: ArraySlice<UInt8>) throws(DecodeError) -> PGOutputMessage {
-        try bytes.withUnsafeBytes { buffer in Result { () throws(DecodeError) in try decode(buffer) } }.get()
+        try bytes.withUnsafeBytes { buffer in
+            Result { () throws(DecodeError) in try decode(ByteReader(buffer, message: "message", storage: bytes)) }
+        }.get()
     }
 
     /// Reads the xid that prefixes changes inside a stream block; nil outside one.

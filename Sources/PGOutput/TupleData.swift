@@ -4,10 +4,10 @@ public enum TupleValue: Hashable, Sendable {
     case null
     /// A TOASTed value that did not change and was not sent ('u').
     case unchangedToast
-    /// The value in the type's text format ('t').
-    case text([UInt8])
-    /// The value in the type's binary (send/receive) format ('b').
-    case binary([UInt8])
+    /// The value in the type's text format ('t'); usually a slice of the message, so its indices need not start at 0.
+    case text(ArraySlice<UInt8>)
+    /// The value in the type's binary (send/receive) format ('b'); usually a slice of the message.
+    case binary(ArraySlice<UInt8>)
 
     /// Reads TupleData: an Int16 column count, then each column's kind byte and value.
     static func decodeTuple(from reader: inout ByteReader) throws(DecodeError) -> [TupleValue] {
@@ -22,10 +22,10 @@ public enum TupleValue: Hashable, Sendable {
         for _ in 0..<count {
             let kind = try reader.readUInt8()
             switch kind {
-            case UInt8(ascii: "t"): values.append(.text(try reader.readBytes(try reader.readLength())))
+            case UInt8(ascii: "t"): values.append(.text(try reader.readSlice(try reader.readLength())))
             case UInt8(ascii: "n"): values.append(.null)
             case UInt8(ascii: "u"): values.append(.unchangedToast)
-            case UInt8(ascii: "b"): values.append(.binary(try reader.readBytes(try reader.readLength())))
+            case UInt8(ascii: "b"): values.append(.binary(try reader.readSlice(try reader.readLength())))
             default: throw reader.failure("unknown tuple kind \(hexByte(kind))", at: reader.offset - 1)
             }
         }

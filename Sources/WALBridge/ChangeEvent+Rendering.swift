@@ -147,7 +147,7 @@ extension String {
     }
 }
 
-extension Array where Element == UInt8 {
+extension Collection where Element == UInt8 {
     /// Lowercase hex digits, two per byte.
     var hexString: String {
         let digits = Array("0123456789abcdef".utf8)

@@ -65,7 +65,7 @@ struct TailTests {
                 return nil
             }
             let first = try #require(events[0].new)
-            #expect(first[0] == .text(Array("1".utf8)))
+            #expect(first[0] == .text(ArraySlice("1".utf8)))
             #expect(first[1] == .null)
             #expect(first[2] == .text([]))
             #expect(text(first[3]) == "\\x00ff10")

@@ -35,6 +35,24 @@ import Testing
         }
     }
 
+    @Test func slicesShareTheStorageTheyWereReadFrom() throws {
+        let frame: [UInt8] = [0xFF, 1, 2, 3, 4, 5]
+        let message = frame[1...]
+        try message.withUnsafeBytes { buffer in
+            var shared = ByteReader(buffer, message: "Test", storage: message)
+            _ = try shared.readUInt8()
+            let value = try shared.readSlice(3)
+            #expect(value == [2, 3, 4])
+            #expect(value.startIndex == 2)
+            #expect(throws: DecodeError(message: "Test", offset: 4, reason: "needs 2 bytes, 1 left")) { try shared.readSlice(2) }
+            var copying = ByteReader(buffer, message: "Test")
+            _ = try copying.readUInt8()
+            let copy = try copying.readSlice(3)
+            #expect(copy == [2, 3, 4])
+            #expect(copy.startIndex == 0)
+        }
+    }
+
     @Test func emptyInputThrowsWithoutCrashing() {
         var reader = ByteReader(UnsafeRawBufferPointer(start: nil, count: 0), message: "Empty")
         #expect(reader.remaining == 0)

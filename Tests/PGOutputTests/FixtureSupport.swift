@@ -82,7 +82,7 @@ struct Wire {
 
 extension TupleValue {
     /// A text value from a Swift string.
-    static func string(_ value: String) -> TupleValue { .text(Array(value.utf8)) }
+    static func string(_ value: String) -> TupleValue { .text(ArraySlice(value.utf8)) }
 }
 
 /// Optional accessors so tests can `#require` a message kind.

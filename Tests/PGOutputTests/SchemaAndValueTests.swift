@@ -84,10 +84,10 @@ import Testing
         #expect(insert.new == [
             .binary([0, 0, 1, 2]),
             .binary([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE]),
-            .binary(Array("hi".utf8)),
+            .binary(ArraySlice("hi".utf8)),
             .binary([1]),
             .binary([0xDE, 0xAD, 0xBE, 0xEF]),
-            .binary(Array("ok".utf8)),
+            .binary(ArraySlice("ok".utf8)),
             .null,
         ])
     }

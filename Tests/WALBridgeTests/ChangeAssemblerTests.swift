@@ -12,7 +12,7 @@ let users = Relation(
         RelationColumn(isKey: false, name: "big", typeOID: 25, typeModifier: -1),
     ])
 
-func text(_ string: String) -> TupleValue { .text(Array(string.utf8)) }
+func text(_ string: String) -> TupleValue { .text(ArraySlice(string.utf8)) }
 
 @Suite("ChangeAssembler")
 struct ChangeAssemblerTests {

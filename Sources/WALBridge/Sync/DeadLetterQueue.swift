@@ -104,7 +104,7 @@ public enum DeadLetterQueue {
         var values: [TupleValue] = []
         for index in plan.rowKey {
             guard let text = object[plan.stagedColumns[index].name] as? String else { return nil }
-            values.append(.text(Array(text.utf8)))
+            values.append(.text(ArraySlice(text.utf8)))
         }
         return values
     }

@@ -67,7 +67,7 @@ struct RowFolder: Sendable {
             set(FoldedRow(operation: .upsert, values: new, lsn: change.lsn), insert: true)
         case .update:
             guard var new = change.new else { return }
-            let oldKey = RowKey(change.old.map(key) ?? key(new))
+            let oldKey = RowKey(change.old ?? new, at: rowKey)
             let prior = position[oldKey].map { rows[$0] }
             for index in new.indices where new[index] == .unchangedToast {
                 if let prior, prior.operation == .upsert, prior.values[index] != .unchangedToast {
@@ -76,13 +76,13 @@ struct RowFolder: Sendable {
                     new[index] = old[index]
                 }
             }
-            if oldKey != RowKey(key(new)), let old = change.old {
+            if oldKey != RowKey(new, at: rowKey), let old = change.old {
                 set(FoldedRow(operation: .delete, moved: true, values: old, lsn: change.lsn))
             }
             set(FoldedRow(operation: .upsert, values: new, lsn: change.lsn))
         case .delete:
             guard let old = change.old else { return }
-            if let index = position[RowKey(key(old))], rows[index].operation == .upsert {
+            if let index = position[RowKey(old, at: rowKey)], rows[index].operation == .upsert {
                 set(FoldedRow(operation: .delete, deletedAfterWrite: true, values: rows[index].values, lsn: change.lsn))
             } else {
                 set(FoldedRow(operation: .delete, values: old, lsn: change.lsn))
@@ -93,13 +93,14 @@ struct RowFolder: Sendable {
     /// Sets a row's state; a row first seen through an insert stays fresh through later changes.
     private mutating func set(_ row: FoldedRow, insert: Bool = false) {
         var row = row
-        let rowKeyValues = RowKey(key(row.values))
-        if let index = position[rowKeyValues] {
+        let key = RowKey(row.values, at: rowKey)
+        // One hash for a new row (the common case); a row seen before gets its first position back.
+        if let index = position.updateValue(rows.count, forKey: key) {
+            position[key] = index
             row.fresh = rows[index].fresh
             rows[index] = row
         } else {
             row.fresh = insert
-            position[rowKeyValues] = rows.count
             rows.append(row)
         }
     }
@@ -110,23 +111,33 @@ struct RowFolder: Sendable {
     }
 }
 
-/// Row-key values as a dictionary key, hashed over their raw bytes (much cheaper than hashing the enum values one by one).
+/// Row-key values as a dictionary key, hashed over their raw bytes (much cheaper than hashing the enum values one
+/// by one); the first value is held inline, so a single-column key allocates nothing.
 struct RowKey: Hashable, Sendable {
-    let values: [TupleValue]
+    private let first: TupleValue
+    private let rest: [TupleValue]
 
-    init(_ values: [TupleValue]) {
-        self.values = values
+    /// The key of `values` made of the values at `positions` (NULL past the end).
+    init(_ values: [TupleValue], at positions: [Int]) {
+        func value(_ position: Int) -> TupleValue { position < values.count ? values[position] : .null }
+        first = positions.first.map(value) ?? .null
+        rest = positions.count > 1 ? positions.dropFirst().map(value) : []
     }
 
     func hash(into hasher: inout Hasher) {
-        for value in values {
-            switch value {
-            case .null: hasher.combine(0 as UInt8)
-            case .unchangedToast: hasher.combine(1 as UInt8)
-            case .text(let bytes), .binary(let bytes):
-                hasher.combine(bytes.count)
-                bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
-            }
+        Self.combine(first, into: &hasher)
+        for value in rest {
+            Self.combine(value, into: &hasher)
+        }
+    }
+
+    private static func combine(_ value: TupleValue, into hasher: inout Hasher) {
+        switch value {
+        case .null: hasher.combine(0 as UInt8)
+        case .unchangedToast: hasher.combine(1 as UInt8)
+        case .text(let bytes), .binary(let bytes):
+            hasher.combine(bytes.count)
+            bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
         }
     }
 }

@@ -37,7 +37,7 @@ actor SourceRows {
         }
         var rows: [[TupleValue]: [TupleValue]] = [:]
         for row in result.rows {
-            let values = row.map { $0.map { TupleValue.text(Array($0.utf8)) } ?? .null }
+            let values = row.map { $0.map { TupleValue.text(ArraySlice($0.utf8)) } ?? .null }
             rows[plan.rowKey.map { values[$0] }] = values
         }
         return rows

@@ -46,7 +46,7 @@ enum StagingCopy {
 
     /// Appends a value with COPY text escapes for backslash, tab, newline and carriage return
     /// (a value without any is copied whole).
-    private static func appendEscaped(_ bytes: [UInt8], to out: inout [UInt8]) {
+    private static func appendEscaped(_ bytes: ArraySlice<UInt8>, to out: inout [UInt8]) {
         let plain = bytes.withUnsafeBufferPointer { buffer in
             !buffer.contains { $0 == UInt8(ascii: "\\") || $0 == tab || $0 == newline || $0 == UInt8(ascii: "\r") }
         }
