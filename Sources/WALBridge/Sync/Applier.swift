@@ -49,6 +49,8 @@ final class Applier {
     private var batchStart = ContinuousClock.now
     private var batchRows = 0
     private var lastEnd: TransactionEnd?
+    /// Statements the open batch commits with (backfill progress).
+    private var batchExtras: [Statement] = []
     private var midTransaction = false
     private var highest = LSN.zero
     /// The position up to which the target durably holds everything: safe to report to the source.
@@ -159,6 +161,16 @@ final class Applier {
             }
         case .idle(let lsn):
             if !open && pending.isEmpty { advance(lsn, report) }
+        case .backfillWindow:
+            // The bridge resolves windows into chunks before they reach the applier.
+            break
+        case .backfill(let chunk):
+            for values in chunk.rows {
+                try await handle(.change(source: chunk.source, RowChange(kind: .update, new: values, old: nil, oldIsFull: false, lsn: chunk.lsn)), report: report)
+            }
+            try await begin()
+            batchExtras.append(chunk.progress)
+            try await handle(.commit(TransactionEnd(xid: 0, commitLSN: chunk.lsn, endLSN: chunk.lsn, commitTime: nil)), report: report)
         }
     }
 
@@ -196,11 +208,11 @@ final class Applier {
         try await settle()
         guard let end = explicitEnd ?? lastEnd else { return }
         if open {
-            try await target.pipeline([
-                StateSchema.recordCheckpoint(slot: slot, lsn: end.endLSN, commitTime: end.commitTime),
+            try await target.pipeline([StateSchema.recordCheckpoint(slot: slot, lsn: end.endLSN, commitTime: end.commitTime)] + batchExtras + [
                 Statement("COMMIT"),
             ])
             open = false
+            batchExtras.removeAll()
             logger.debug("committed batch", metadata: ["lsn": "\(end.endLSN)", "rows": "\(batchRows)"])
         }
         lastEnd = nil
@@ -212,6 +224,7 @@ final class Applier {
         guard open else { return }
         open = false
         pending.removeAll()
+        batchExtras.removeAll()
         _ = try? await target.simpleQuery("ROLLBACK")
     }
 

@@ -1,3 +1,4 @@
+import PGClient
 import PGOutput
 
 /// The end of a source transaction, as the applier needs it for its checkpoint.
@@ -6,7 +7,8 @@ struct TransactionEnd: Sendable, Equatable {
     var commitLSN: LSN
     /// The LSN just past the commit record; the checkpoint and the flush position reported to the source.
     var endLSN: LSN
-    var commitTime: PGTimestamp
+    /// Nil for a backfill chunk, which sits between transactions.
+    var commitTime: PGTimestamp?
 }
 
 /// What the reader hands the applier, in source commit order.
@@ -19,4 +21,15 @@ enum ApplyEvent: Sendable, Equatable {
     case commit(TransactionEnd)
     /// Between transactions, the source has sent everything up to this position.
     case idle(LSN)
+    /// A backfill chunk's window closed here (from the reader; the bridge turns it into `backfill` or drops it).
+    case backfillWindow(BackfillWindow)
+    /// Rows of a backfill chunk to write at this point of the stream, as one more transaction.
+    case backfill(BackfillChunk)
+}
+
+extension ApplyEvent {
+    /// Whether this is a closed backfill window still to be resolved.
+    var isBackfillWindow: Bool {
+        if case .backfillWindow = self { true } else { false }
+    }
 }

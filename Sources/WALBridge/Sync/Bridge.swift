@@ -9,6 +9,8 @@ public struct Bridge: Sendable {
     public let configuration: Configuration
     public let logger: Logger
     public var limits = ApplyLimits()
+    /// Backfill chunk size and rate (the rate defaults to the configuration's `backfill_rate`).
+    public var backfillLimits = BackfillLimits()
     /// How often the flush position goes to the source at the least.
     public var statusInterval: Duration = .seconds(1)
     /// Called once the stream is running (with the start position), and again after each reconnect.
@@ -23,9 +25,6 @@ public struct Bridge: Sendable {
     /// Runs until cancelled (returns normally) or a problem that a retry can't mend (throws).
     /// Lost connections are retried with backoff, resuming from the checkpoint.
     public func run() async throws {
-        if configuration.backfill == .auto {
-            logger.warning("backfill is not available in this version: rows that existed before the slot was created are not copied; set backfill: skip to acknowledge")
-        }
         var orderedThrough: LSN?
         var streaming = true
         var streamedOnce = false
@@ -106,6 +105,19 @@ public struct Bridge: Sendable {
 
         let durable = DurablePosition(start)
         let queue = AsyncBoundedQueue<[ApplyEvent]>(capacity: 32)
+        let coordinator = BackfillCoordinator()
+        let run = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        var backfillLimits = backfillLimits
+        backfillLimits.rowsPerSecond = backfillLimits.rowsPerSecond ?? configuration.backfillRate
+        let worker = BackfillWorker(plan: plan, configuration: configuration, run: run, coordinator: coordinator, limits: backfillLimits, logger: logger)
+        let backfilling = Task {
+            do {
+                try await worker.run()
+            } catch where !Task.isCancelled {
+                // The stream stops with the worker's error; the bridge retries or reports it like any other.
+                await queue.finish(throwing: error)
+            }
+        }
         // The applier is not cancelled with the bridge: on shutdown it finishes what is queued,
         // committing a batch that ends on a transaction boundary and rolling back one that does not.
         let applying = Task {
@@ -116,7 +128,7 @@ public struct Bridge: Sendable {
                 throw error
             }
         }
-        var reader = TransactionReader(plan: plan, slot: configuration.slot, checkpoint: start)
+        var reader = TransactionReader(plan: plan, slot: configuration.slot, checkpoint: start, backfillRun: run)
         do {
             while !Task.isCancelled, await !queue.isFinished {
                 let items: [StreamItem]
@@ -133,6 +145,7 @@ public struct Bridge: Sendable {
                     if !events.isEmpty { await queue.send(events) }
                     throw error
                 }
+                if events.contains(where: \.isBackfillWindow) { events = await place(events, reader: reader, coordinator: coordinator, plan: plan) }
                 if !events.isEmpty { await queue.send(events) }
                 stream.acknowledge(durable.load())
             }
@@ -140,6 +153,8 @@ public struct Bridge: Sendable {
         } catch {
             await queue.finish(throwing: error)
         }
+        backfilling.cancel()
+        _ = await backfilling.result
         let outcome = await applying.result
         stream.acknowledge(durable.load())
         try? await stream.sendStatus()
@@ -147,6 +162,26 @@ public struct Bridge: Sendable {
         await target.close()
         try outcome.get()
         logger.info("stopped", metadata: ["applied": "\(durable.load())"])
+    }
+
+    /// Replaces each closed backfill window with its chunk's rows, or drops it (stale, or to be read again).
+    private func place(_ events: [ApplyEvent], reader: TransactionReader, coordinator: BackfillCoordinator, plan: MappingPlan) async -> [ApplyEvent] {
+        var placed: [ApplyEvent] = []
+        for event in events {
+            guard case .backfillWindow(let window) = event else {
+                placed.append(event)
+                continue
+            }
+            guard let chunk = await coordinator.take(window.seq) else { continue }
+            if let rows = chunk.placement(in: window, seenCommit: reader.recentCommits.contains, rowKey: plan.sources[window.source].rowKey) {
+                await coordinator.placed(chunk)
+                placed.append(.backfill(rows))
+            } else {
+                logger.debug("backfill chunk must be read again", metadata: ["table": "\(plan.sources[window.source].info.table)", "at": "\(window.lsn)"])
+                await coordinator.discard(chunk)
+            }
+        }
+        return placed
     }
 
     /// Reads the source catalog, builds the plan, and makes sure the publication and slot exist.

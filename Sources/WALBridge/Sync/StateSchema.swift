@@ -32,6 +32,20 @@ public enum StateSchema {
             created_at timestamptz NOT NULL DEFAULT now(),
             retried_at timestamptz
         );
+        CREATE TABLE IF NOT EXISTS walbridge.backfill (
+            slot text NOT NULL,
+            source_table text NOT NULL,
+            state text NOT NULL CHECK (state IN ('pending', 'copying', 'done')),
+            request integer NOT NULL DEFAULT 0,
+            last_key text[],
+            rows_copied bigint NOT NULL DEFAULT 0,
+            rows_estimated bigint,
+            started_at timestamptz,
+            finished_at timestamptz,
+            updated_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (slot, source_table)
+        );
+        COMMENT ON TABLE walbridge.backfill IS 'walbridge: per slot and source table, the backfill state and the last row key copied (written with the rows)';
         COMMENT ON TABLE walbridge.dead_letters IS 'walbridge: changes the target rejected (on_error: dead_letter); walbridge dlq list | retry';
         """
 
@@ -50,13 +64,14 @@ public enum StateSchema {
         return value.flatMap { LSN($0) }
     }
 
-    /// The statement that records the checkpoint inside the batch's own transaction.
+    /// The statement that records the checkpoint inside the batch's own transaction; without a commit time
+    /// (a backfill chunk between transactions) the stored one stays.
     static func recordCheckpoint(slot: String, lsn: LSN, commitTime: PGTimestamp?) -> Statement {
         Statement("""
             INSERT INTO walbridge.progress (slot, applied_lsn, source_commit_time, updated_at)
             VALUES ($1, $2::pg_lsn, $3::timestamptz, now())
             ON CONFLICT (slot) DO UPDATE SET applied_lsn = EXCLUDED.applied_lsn,
-                source_commit_time = EXCLUDED.source_commit_time, updated_at = now()
+                source_commit_time = coalesce(EXCLUDED.source_commit_time, walbridge.progress.source_commit_time), updated_at = now()
             """, [slot, lsn.description, commitTime?.iso8601])
     }
 }

@@ -20,6 +20,12 @@ struct TransactionReader: Sendable {
     let plan: MappingPlan
     let slot: String
     let checkpoint: LSN
+    /// This run's backfill token: watermarks carrying it open and close chunk windows.
+    let backfillRun: String?
+    /// The chunk window between a low watermark and its high one.
+    private var window: BackfillWindow?
+    /// Transactions seen to commit, for telling whether one a chunk could not see committed before its window.
+    private(set) var recentCommits = RecentCommits(capacity: 65_536)
     private var relations: [UInt32: RelationState?] = [:]
     private var transaction: Begin?
     /// The streamed transaction whose chunks are being applied, between its first Stream Start and its Stream Commit.
@@ -29,10 +35,11 @@ struct TransactionReader: Sendable {
     private(set) var inTransaction = false
 
     /// A reader for `plan` that skips transactions committed before `checkpoint`.
-    init(plan: MappingPlan, slot: String, checkpoint: LSN) {
+    init(plan: MappingPlan, slot: String, checkpoint: LSN, backfillRun: String? = nil) {
         self.plan = plan
         self.slot = slot
         self.checkpoint = checkpoint
+        self.backfillRun = backfillRun
     }
 
     /// The events one stream item produces.
@@ -58,29 +65,35 @@ struct TransactionReader: Sendable {
             transaction = nil
             inTransaction = false
             skipping = false
+            committed(begin.xid)
             return [.commit(TransactionEnd(xid: begin.xid, commitLSN: commit.commitLSN, endLSN: commit.endLSN, commitTime: commit.commitTime))]
         case .relation(let relation):
             relations[relation.id] = try resolve(relation, at: lsn)
         case .message(let logical):
             if logical.transactional && logical.prefix == Self.markerPrefix && logical.content == Array(slot.utf8) {
                 skipping = true
+            } else if !logical.transactional && logical.prefix == BackfillMark.prefix {
+                return watermark(logical.content, at: lsn)
             }
         case .type, .origin:
             break
         case .insert(let insert):
             guard !skipping, let state = try mapped(insert.relationID, at: lsn) else { break }
-            return [.change(source: state.source, RowChange(
-                kind: .insert, new: try staged(insert.new, state, at: lsn), old: nil, oldIsFull: false, lsn: lsn))]
+            let new = try staged(insert.new, state, at: lsn)
+            touch(state.source, new)
+            return [.change(source: state.source, RowChange(kind: .insert, new: new, old: nil, oldIsFull: false, lsn: lsn))]
         case .update(let update):
             guard !skipping, let state = try mapped(update.relationID, at: lsn) else { break }
-            return [.change(source: state.source, RowChange(
-                kind: .update, new: try staged(update.new, state, at: lsn),
-                old: try update.old.map { try staged($0.values, state, at: lsn) }, oldIsFull: update.old?.kind == .full, lsn: lsn))]
+            let new = try staged(update.new, state, at: lsn)
+            let old = try update.old.map { try staged($0.values, state, at: lsn) }
+            touch(state.source, new)
+            if let old { touch(state.source, old) }
+            return [.change(source: state.source, RowChange(kind: .update, new: new, old: old, oldIsFull: update.old?.kind == .full, lsn: lsn))]
         case .delete(let delete):
             guard !skipping, let state = try mapped(delete.relationID, at: lsn) else { break }
-            return [.change(source: state.source, RowChange(
-                kind: .delete, new: nil, old: try staged(delete.old.values, state, at: lsn),
-                oldIsFull: delete.old.kind == .full, lsn: lsn))]
+            let old = try staged(delete.old.values, state, at: lsn)
+            touch(state.source, old)
+            return [.change(source: state.source, RowChange(kind: .delete, new: nil, old: old, oldIsFull: delete.old.kind == .full, lsn: lsn))]
         case .truncate(let truncate):
             guard !skipping else { break }
             let sources = try truncate.relationIDs.compactMap { try mapped($0, at: lsn)?.source }
@@ -103,6 +116,7 @@ struct TransactionReader: Sendable {
             streamed = nil
             inTransaction = false
             skipping = false
+            committed(commit.xid)
             return [.commit(TransactionEnd(xid: commit.xid, commitLSN: commit.commitLSN, endLSN: commit.endLSN, commitTime: commit.commitTime))]
         case .streamAbort:
             throw StreamingFallback(reason: "a streamed transaction or subtransaction was rolled back", at: lsn)
@@ -110,6 +124,34 @@ struct TransactionReader: Sendable {
             throw BridgeError.unexpectedMessage(message.kindName, at: lsn)
         }
         return []
+    }
+
+    /// Notes a commit for the backfill's checks.
+    private mutating func committed(_ xid: UInt32) {
+        recentCommits.insert(xid)
+        window?.committed.insert(xid)
+    }
+
+    /// Notes a row of `source` changed inside a chunk window of that table.
+    private mutating func touch(_ source: Int, _ values: [TupleValue]) {
+        guard window?.source == source else { return }
+        window?.touched.insert(RowKey(values, at: plan.sources[source].rowKey))
+    }
+
+    /// Opens a chunk window at a low watermark of this run; closes it at the matching high one.
+    private mutating func watermark(_ content: [UInt8], at lsn: LSN) -> [ApplyEvent] {
+        guard let mark = BackfillMark(content: content), mark.run == backfillRun, mark.slot == slot else { return [] }
+        switch mark.edge {
+        case .low:
+            window = BackfillWindow(seq: mark.seq, source: mark.source, lsn: lsn)
+            return []
+        case .high:
+            guard var closed = window, closed.seq == mark.seq else { return [] }
+            window = nil
+            closed.lsn = lsn
+            closed.interrupted = streamed != nil || inTransaction
+            return [.backfillWindow(closed)]
+        }
     }
 
     /// The state of a relation id; nil for a relation the mapping does not cover.

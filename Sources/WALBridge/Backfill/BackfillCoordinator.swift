@@ -1,0 +1,115 @@
+import PGClient
+import PGOutput
+
+// Why a chunk written at its high watermark is exact (the argument the tests check):
+//
+// The backfill writes a low watermark L to the source, reads a chunk in a REPEATABLE READ transaction
+// with snapshot S (taken after L), notes D, the transactions S saw as running that had committed by the
+// time the read ended, then writes a high watermark H. The stream delivers every transaction at its
+// commit, in commit order, and the watermarks in WAL order, so a transaction that committed before H was
+// delivered (and applied) before H. For a row key k of the chunk:
+//  - A transaction visible to S committed before S was taken, so before H: the stream applied it before H,
+//    and the chunk's value of k already includes it.
+//  - A transaction not visible to S that committed before H changed k, or it did not. If it committed
+//    inside the window [L, H), the reader saw k change there, and the chunk's row for k is dropped: the
+//    stream has already written k as it stands at H. If it committed before L, S would have seen it, unless
+//    it was still leaving the running set (its commit record written, its snapshot visibility not yet):
+//    then it is in D, and the reader saw its commit outside the window; the whole chunk is discarded and
+//    read again.
+//  - A transaction committing after H is applied after the chunk, like any later change.
+// So every row the chunk writes holds exactly the value the source had at H, and the stream's newer
+// versions always win. D's check relies on the reader remembering the last 65,536 commits: a transaction
+// whose visibility lagged its commit record by more commits than that would not be caught.
+
+/// A chunk read from the source, waiting for the reader to reach its high watermark.
+struct PendingChunk: Sendable {
+    var seq: Int
+    var source: Int
+    var rows: [[TupleValue]]
+    /// Transactions the chunk's snapshot saw running that had committed by the end of the read.
+    var committedUnseen: Set<UInt32>
+    /// The key the chunk started after (nil: the table's start), to read it again if it must be discarded.
+    var after: [String]?
+    /// The progress to record with the rows.
+    var progress: Statement
+}
+
+/// Hands chunks from the backfill worker to the stream at their high watermarks, and tells the worker
+/// when one has to be read again.
+actor BackfillCoordinator {
+    private var pending: [Int: PendingChunk] = [:]
+    private var restart: (source: Int, after: [String]?)?
+    private var roomWaiters: [CheckedContinuation<Void, Never>] = []
+    private var resolvedWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Rows placed in the stream per source table (the worker's progress figures).
+    private(set) var rowsPlaced: [Int: Int] = [:]
+
+    /// Chunks read and not yet placed.
+    var inFlight: Int { pending.count }
+
+    /// Adds a chunk the worker has read; its high watermark goes to the source next.
+    func deposit(_ chunk: PendingChunk) {
+        pending[chunk.seq] = chunk
+    }
+
+    /// Waits until fewer than `limit` chunks are in flight.
+    func waitForRoom(limit: Int) async {
+        while pending.count >= limit {
+            await withCheckedContinuation { roomWaiters.append($0) }
+        }
+    }
+
+    /// Waits until every chunk read so far has been placed or discarded.
+    func waitUntilResolved() async {
+        while !pending.isEmpty {
+            await withCheckedContinuation { resolvedWaiters.append($0) }
+        }
+    }
+
+    /// Whether a discarded chunk is waiting to be read again.
+    var hasRestart: Bool { restart != nil }
+
+    /// Where the worker must read again after a discarded chunk (once).
+    func takeRestart() -> (source: Int, after: [String]?)? {
+        defer { restart = nil }
+        return restart
+    }
+
+    /// Takes the chunk for a closed window; nil when the window is stale (an earlier run, or a discarded chunk).
+    func take(_ seq: Int) -> PendingChunk? {
+        defer { wake() }
+        return pending.removeValue(forKey: seq)
+    }
+
+    /// Counts a chunk that was placed in the stream.
+    func placed(_ chunk: PendingChunk) {
+        rowsPlaced[chunk.source, default: 0] += chunk.rows.count
+    }
+
+    /// Discards a chunk that could not be placed, and every later one: the worker reads again from where it started.
+    func discard(_ chunk: PendingChunk) {
+        pending = pending.filter { $0.key < chunk.seq }
+        restart = (chunk.source, chunk.after)
+        wake()
+    }
+
+    private func wake() {
+        for waiter in roomWaiters { waiter.resume() }
+        roomWaiters.removeAll()
+        if pending.isEmpty {
+            for waiter in resolvedWaiters { waiter.resume() }
+            resolvedWaiters.removeAll()
+        }
+    }
+}
+
+extension PendingChunk {
+    /// The rows to write at the window's high watermark, or nil when the chunk must be read again: a streamed
+    /// transaction was open there, or a transaction the snapshot missed had committed before the window.
+    func placement(in window: BackfillWindow, seenCommit: (UInt32) -> Bool, rowKey: [Int]) -> BackfillChunk? {
+        let lagging = committedUnseen.contains { !window.committed.contains($0) && seenCommit($0) }
+        if window.interrupted || lagging { return nil }
+        let kept = window.touched.isEmpty ? rows : rows.filter { !window.touched.contains(RowKey($0, at: rowKey)) }
+        return BackfillChunk(source: source, rows: kept, lsn: window.lsn, progress: progress)
+    }
+}

@@ -1,0 +1,95 @@
+import PGClient
+
+/// One table's row in `walbridge.backfill`.
+struct BackfillJob: Sendable {
+    /// Bumped by `walbridge backfill` to start the table over; progress of an older request is not recorded.
+    var request: Int
+    /// The last row key copied (as text, in row-key order); nil before the first chunk.
+    var lastKey: [String]?
+}
+
+/// Reads and writes `walbridge.backfill` in the target.
+enum BackfillState {
+    /// The table's job if it is to be copied now: one being copied resumes; a pending one (requested by
+    /// `walbridge backfill`, or any table not yet seen when `auto`) starts from its first row; nil when done or skipped.
+    static func claim(slot: String, table: TableName, auto: Bool, estimate: Int, on target: PGConnection) async throws -> BackfillJob? {
+        if auto {
+            try await target.query("""
+                INSERT INTO walbridge.backfill (slot, source_table, state) VALUES ($1, $2, 'pending')
+                ON CONFLICT (slot, source_table) DO NOTHING
+                """, [slot, table.description])
+        }
+        let row = try await target.query("""
+            UPDATE walbridge.backfill SET state = 'copying', started_at = coalesce(started_at, now()),
+                rows_estimated = $3, updated_at = now()
+            WHERE slot = $1 AND source_table = $2 AND state <> 'done'
+            RETURNING request, last_key::text
+            """, [slot, table.description, String(estimate)]).rows.first
+        guard let row, let request = row[0].flatMap({ Int($0) }) else { return nil }
+        return BackfillJob(request: request, lastKey: row[1].map(TextArray.parse))
+    }
+
+    /// The table's current request number (nil when its row is gone).
+    static func request(slot: String, table: TableName, on target: PGConnection) async throws -> Int? {
+        try await target.query("SELECT request FROM walbridge.backfill WHERE slot = $1 AND source_table = $2", [slot, table.description])
+            .scalar.flatMap { Int($0) }
+    }
+
+    /// Records a chunk, in the transaction that writes its rows: the last key copied, and `done` after the last chunk.
+    static func recordChunk(slot: String, table: TableName, job: BackfillJob, lastKey: [String]?, rows: Int, done: Bool) -> Statement {
+        Statement("""
+            UPDATE walbridge.backfill SET state = $4, last_key = $5::text[], rows_copied = rows_copied + $6,
+                finished_at = CASE WHEN $4 = 'done' THEN now() END, updated_at = now()
+            WHERE slot = $1 AND source_table = $2 AND request = $3
+            """, [slot, table.description, String(job.request), done ? "done" : "copying", lastKey.map(TextArray.literal), String(rows)])
+    }
+
+    /// Asks for a table to be copied again from its first row (by a running bridge now, or by the next `walbridge run`).
+    static func request(slot: String, table: TableName, on target: PGConnection) async throws {
+        try await target.query("""
+            INSERT INTO walbridge.backfill (slot, source_table, state) VALUES ($1, $2, 'pending')
+            ON CONFLICT (slot, source_table) DO UPDATE SET state = 'pending', request = walbridge.backfill.request + 1,
+                last_key = NULL, rows_copied = 0, started_at = NULL, finished_at = NULL, updated_at = now()
+            """, [slot, table.description])
+    }
+}
+
+/// PostgreSQL `text[]` literals.
+enum TextArray {
+    /// `{"a","b\"c"}` for the given values.
+    static func literal(_ values: [String]) -> String {
+        "{" + values.map { value in
+            var text = "\""
+            for scalar in value.unicodeScalars {
+                if scalar == "\"" || scalar == "\\" { text.unicodeScalars.append("\\") }
+                text.unicodeScalars.append(scalar)
+            }
+            return text + "\""
+        }.joined(separator: ",") + "}"
+    }
+
+    /// The elements of a `text[]` as PostgreSQL prints it (no NULL elements).
+    static func parse(_ literal: String) -> [String] {
+        var values: [String] = []
+        var current = ""
+        var quoted = false
+        var escaped = false
+        for character in literal.dropFirst().dropLast() {
+            if escaped {
+                current.append(character)
+                escaped = false
+            } else if character == "\\" {
+                escaped = true
+            } else if character == "\"" {
+                quoted.toggle()
+            } else if character == "," && !quoted {
+                values.append(current)
+                current = ""
+            } else {
+                current.append(character)
+            }
+        }
+        if literal.count > 2 { values.append(current) }
+        return values
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import Logging
+import PGClient
+import PGOutput
+
+/// How the backfill reads the source.
+public struct BackfillLimits: Sendable {
+    /// Rows per chunk; each chunk is one short source transaction.
+    public var chunkRows = 10_000
+    /// Rows read per second at the most; nil for no limit.
+    public var rowsPerSecond: Int?
+    /// Chunks read ahead of the stream.
+    public var chunksAhead = 3
+
+    /// The defaults.
+    public init() {}
+}
+
+/// Copies the rows that existed before streaming began, table by table in row-key order, one chunk per short
+/// source transaction between two watermarks; the reader places each chunk in the stream (see BackfillCoordinator).
+struct BackfillWorker: Sendable {
+    let plan: MappingPlan
+    let configuration: Configuration
+    let run: String
+    let coordinator: BackfillCoordinator
+    let limits: BackfillLimits
+    let logger: Logger
+
+    /// Copies every table whose backfill is due, then waits for new requests (`walbridge backfill`) until cancelled.
+    func run() async throws {
+        let source = try await SourceCheck.connect(configuration.source)
+        let target = try await SourceCheck.connect(configuration.target, role: "target")
+        defer {
+            Task { await source.close(); await target.close() }
+        }
+        try await source.simpleQuery(StableOutput.settings)
+        var seq = 0
+        while !Task.isCancelled {
+            var copied = false
+            for index in plan.sources.indices {
+                let table = plan.sources[index].info.table
+                let estimate = try await source.query("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = $1", [String(plan.sources[index].info.oid)]).scalar.flatMap { Int($0) } ?? 0
+                guard let job = try await BackfillState.claim(
+                    slot: configuration.slot, table: table, auto: configuration.backfill == .auto, estimate: estimate, on: target)
+                else { continue }
+                copied = true
+                try await copy(index, job, estimate: estimate, seq: &seq, source: source, target: target)
+            }
+            if !copied { try await Task.sleep(for: .seconds(1)) }
+        }
+    }
+
+    /// Copies one table from where its job stands; returns early if the table was requested again meanwhile.
+    private func copy(_ index: Int, _ job: BackfillJob, estimate: Int, seq: inout Int, source: PGConnection, target: PGConnection) async throws {
+        let sourcePlan = plan.sources[index]
+        let table = sourcePlan.info.table
+        let chunkRows = min(limits.chunkRows, max(limits.rowsPerSecond ?? .max, 1))
+        let query = ChunkQuery(sourcePlan, limit: chunkRows)
+        var after = job.lastKey
+        let started = ContinuousClock.now
+        var read = 0
+        var lastLog = started
+        logger.info("backfill started", metadata: [
+            "table": "\(table)", "estimated_rows": "\(estimate)", "from": "\(after.map { "after key \($0)" } ?? "the first row")",
+        ])
+        while !Task.isCancelled {
+            if let restart = await coordinator.takeRestart() {
+                logger.debug("backfill chunk read again", metadata: ["table": "\(table)"])
+                after = restart.after
+            }
+            guard try await BackfillState.request(slot: configuration.slot, table: table, on: target) == job.request else {
+                await coordinator.waitUntilResolved()
+                logger.info("backfill requested again; starting the table over", metadata: ["table": "\(table)"])
+                return
+            }
+            await coordinator.waitForRoom(limit: limits.chunksAhead)
+            seq += 1
+            try await emit(.low, seq: seq, source: index, on: source)
+            let chunk = try await query.read(after: after, on: source)
+            let lastKey = chunk.rows.last.map { row in sourcePlan.rowKey.map { row[$0].displayText } } ?? after
+            let done = chunk.rows.count < chunkRows
+            await coordinator.deposit(PendingChunk(
+                seq: seq, source: index, rows: chunk.rows, committedUnseen: chunk.committedUnseen, after: after,
+                progress: BackfillState.recordChunk(slot: configuration.slot, table: table, job: job, lastKey: lastKey, rows: chunk.rows.count, done: done)))
+            try await emit(.high, seq: seq, source: index, on: source)
+            after = lastKey
+            read += chunk.rows.count
+            if ContinuousClock.now - lastLog >= .seconds(5) {
+                lastLog = .now
+                logProgress(table, placed: await coordinator.rowsPlaced[index] ?? 0, estimate: estimate, since: started)
+            }
+            if done {
+                await coordinator.waitUntilResolved()
+                if await coordinator.hasRestart { continue }
+                let placed = await coordinator.rowsPlaced[index] ?? 0
+                logger.info("backfill done", metadata: [
+                    "table": "\(table)", "rows": "\(placed)",
+                    "seconds": "\(Self.seconds(ContinuousClock.now - started))",
+                ])
+                return
+            }
+            if let rate = limits.rowsPerSecond {
+                let due = started + .milliseconds(read * 1000 / max(rate, 1))
+                if due > .now { try await Task.sleep(until: due) }
+            }
+        }
+    }
+
+    private func emit(_ edge: BackfillMark.Edge, seq: Int, source index: Int, on source: PGConnection) async throws {
+        let mark = BackfillMark(edge: edge, seq: seq, source: index, run: run, slot: configuration.slot)
+        try await source.query("SELECT pg_logical_emit_message(false, $1, $2)::text", [BackfillMark.prefix, mark.content])
+    }
+
+    private func logProgress(_ table: TableName, placed: Int, estimate: Int, since start: ContinuousClock.Instant) {
+        let seconds = max(Self.seconds(ContinuousClock.now - start), 0.001)
+        let rate = Double(placed) / seconds
+        var metadata: Logger.Metadata = ["table": "\(table)", "rows": "\(placed)", "estimated_rows": "\(estimate)", "rows_per_second": "\(Int(rate))"]
+        if estimate > placed && rate > 0 { metadata["eta_seconds"] = "\(Int(Double(estimate - placed) / rate))" }
+        logger.info("backfill progress", metadata: metadata)
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+/// The source query of a table's chunks: the staged columns of the next rows in row-key order, through COPY.
+struct ChunkQuery: Sendable {
+    let plan: SourcePlan
+    let limit: Int
+    private let first: String
+    private let next: String
+
+    init(_ plan: SourcePlan, limit: Int) {
+        self.plan = plan
+        self.limit = limit
+        let q = SQLQuoting.identifier
+        let keys = plan.rowKey.map { q(plan.stagedColumns[$0].name) }.joined(separator: ", ")
+        // COPY takes no parameters: the last key goes in as transaction-local settings, bound like any value.
+        let bounds = plan.rowKey.indices.map { "current_setting('walbridge.after_\($0)')::\(plan.stagedColumns[plan.rowKey[$0]].typeSQL)" }
+        let select = "SELECT \(plan.stagedColumns.map { q($0.name) }.joined(separator: ", ")) FROM \(plan.info.table.quoted)"
+        first = "COPY (\(select) ORDER BY \(keys) LIMIT \(limit)) TO STDOUT"
+        next = "COPY (\(select) WHERE (\(keys)) > (\(bounds.joined(separator: ", "))) ORDER BY \(keys) LIMIT \(limit)) TO STDOUT"
+    }
+
+    /// The rows after `after` (from the start when nil), read in one REPEATABLE READ transaction, and the
+    /// transactions its snapshot saw running that had committed by the end of the read.
+    func read(after: [String]?, on source: PGConnection) async throws -> (rows: [[TupleValue]], committedUnseen: Set<UInt32>) {
+        let data: [UInt8]
+        let snapshot: String
+        do {
+            var setup = [Statement("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"), Statement("SELECT pg_current_snapshot()::text")]
+            for (index, value) in (after ?? []).enumerated() {
+                setup.append(Statement("SELECT set_config($1, $2, true)", ["walbridge.after_\(index)", value]))
+            }
+            snapshot = try await source.pipeline(setup)[1].scalar ?? ""
+            data = try await source.copyOut(after == nil ? first : next)
+            try await source.query("COMMIT")
+        } catch {
+            _ = try? await source.simpleQuery("ROLLBACK")
+            throw error
+        }
+        let rows = try CopyText.rows(data, columns: plan.stagedColumns.count)
+        let committed = try await source.query("""
+            SELECT x::text FROM pg_snapshot_xip($1::pg_snapshot) AS x WHERE pg_xact_status(x) = 'committed'
+            """, [snapshot]).rows.compactMap { $0[0].flatMap { UInt64($0) }.map { UInt32(truncatingIfNeeded: $0) } }
+        return (rows, Set(committed))
+    }
+}
