@@ -9,6 +9,7 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Creates the publication and the slot on first run and the walbridge schema in the target.
             Resumes from the checkpoint in the target after a restart; lost connections are retried.
+            With backfill: auto (the default) it also copies the rows that existed before, in chunks, while streaming.
             Ends cleanly on Ctrl-C or SIGTERM.
             """
     )
@@ -18,10 +19,18 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Log only warnings and errors.")
     var quiet = false
 
+    @Option(help: "Read at most this many rows per second while backfilling (default: backfill_rate, else no limit).")
+    var maxRowsPerSecond: Int?
+
+    func validate() throws {
+        if let maxRowsPerSecond, maxRowsPerSecond < 1 { throw ValidationError("--max-rows-per-second must be at least 1") }
+    }
+
     func run() async throws {
         let logger = CommandLogging.logger(quiet: quiet)
-        let bridge = Bridge(configuration: options.load(), logger: logger)
-        try await CommandLogging.runUntilSignalled(logger: logger) {
+        var bridge = Bridge(configuration: options.load(), logger: logger)
+        bridge.backfillLimits.rowsPerSecond = maxRowsPerSecond
+        try await CommandLogging.runUntilSignalled(logger: logger) { [bridge] in
             try await bridge.run()
         }
     }

@@ -56,10 +56,13 @@ struct SeedMigration {
     }
 
     /// Starts the bridge in this process; returns once it streams.
-    func start(limits: ApplyLimits = ApplyLimits(), configuration: Configuration? = nil) async throws -> Task<Void, Error> {
+    func start(
+        limits: ApplyLimits = ApplyLimits(), backfill: BackfillLimits = BackfillLimits(), configuration: Configuration? = nil
+    ) async throws -> Task<Void, Error> {
         let streaming = Flag()
         var bridge = Bridge(configuration: configuration ?? self.configuration, logger: Logger(label: "bridge-test"))
         bridge.limits = limits
+        bridge.backfillLimits = backfill
         bridge.onStreaming = { _ in await streaming.set() }
         let ended = Flag()
         let task = Task {
@@ -114,6 +117,22 @@ struct SeedMigration {
     /// Waits until the target equals the oracle.
     func converges(timeout: Duration = .seconds(30)) async throws -> Bool {
         await TestClusters.eventually(timeout: timeout) { (try? await differences().isEmpty) == true }
+    }
+
+    /// The backfill state of every table of the slot (`pending`, `copying`, `done`), by source table.
+    func backfillStates() async throws -> [String: String] {
+        try await PGConnection.connect(target).closing { target in
+            let rows = try await target.query("SELECT source_table, state FROM walbridge.backfill WHERE slot = $1", [configuration.slot]).rows
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0[0] ?? "", $0[1] ?? "") })
+        }
+    }
+
+    /// Waits until every mapped table's backfill is done.
+    func backfillDone(timeout: Duration = .seconds(120)) async -> Bool {
+        await TestClusters.eventually(timeout: timeout) {
+            let states = (try? await backfillStates()) ?? [:]
+            return states.count == configuration.tables.count && states.values.allSatisfy { $0 == "done" }
+        }
     }
 
     /// Runs SQL on the source.

@@ -58,6 +58,13 @@ struct MappingPlanTests {
             }
             #expect(error?.description.contains(expected) == true)
         }
+        // REPLICA IDENTITY FULL without a primary key streams, but cannot be backfilled in key order.
+        let users = [TableName(schema: "public", name: "users"): info("users", identity: "f", primaryKey: [])]
+        let full = #expect(throws: PlanProblems.self) { try MappingPlan.build(try configuration(yaml), sourceTables: users, sameDatabase: false) }
+        #expect(full?.description.contains("REPLICA IDENTITY FULL but no primary key") == true)
+        #expect(full?.description.contains("backfill: skip") == true)
+        _ = try MappingPlan.build(try configuration(yaml + "\nbackfill: skip\n"), sourceTables: users, sameDatabase: false)
+
         let missing = #expect(throws: PlanProblems.self) {
             try MappingPlan.build(try configuration(yaml), sourceTables: [:], sameDatabase: false)
         }

@@ -30,7 +30,7 @@ enum BackfillState {
     }
 
     /// The table's current request number (nil when its row is gone).
-    static func request(slot: String, table: TableName, on target: PGConnection) async throws -> Int? {
+    static func currentRequest(slot: String, table: TableName, on target: PGConnection) async throws -> Int? {
         try await target.query("SELECT request FROM walbridge.backfill WHERE slot = $1 AND source_table = $2", [slot, table.description])
             .scalar.flatMap { Int($0) }
     }
@@ -45,7 +45,7 @@ enum BackfillState {
     }
 
     /// Asks for a table to be copied again from its first row (by a running bridge now, or by the next `walbridge run`).
-    static func request(slot: String, table: TableName, on target: PGConnection) async throws {
+    static func requestAgain(slot: String, table: TableName, on target: PGConnection) async throws {
         try await target.query("""
             INSERT INTO walbridge.backfill (slot, source_table, state) VALUES ($1, $2, 'pending')
             ON CONFLICT (slot, source_table) DO UPDATE SET state = 'pending', request = walbridge.backfill.request + 1,

@@ -28,38 +28,47 @@ struct BackfillWorker: Sendable {
 
     /// Copies every table whose backfill is due, then waits for new requests (`walbridge backfill`) until cancelled.
     func run() async throws {
-        let source = try await SourceCheck.connect(configuration.source)
+        let source = try await PGConnection.connect(configuration.source, applicationName: "walbridge backfill")
         let target = try await SourceCheck.connect(configuration.target, role: "target")
         defer {
             Task { await source.close(); await target.close() }
         }
         try await source.simpleQuery(StableOutput.settings)
         var seq = 0
+        // The request each table was last copied for in this run: its `done` may still be on its way to the target.
+        var finished: [Int: Int] = [:]
         while !Task.isCancelled {
             var copied = false
             for index in plan.sources.indices {
                 let table = plan.sources[index].info.table
                 let estimate = try await source.query("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = $1", [String(plan.sources[index].info.oid)]).scalar.flatMap { Int($0) } ?? 0
                 guard let job = try await BackfillState.claim(
-                    slot: configuration.slot, table: table, auto: configuration.backfill == .auto, estimate: estimate, on: target)
+                    slot: configuration.slot, table: table, auto: configuration.backfill == .auto, estimate: estimate, on: target),
+                    finished[index] != job.request
                 else { continue }
                 copied = true
-                try await copy(index, job, estimate: estimate, seq: &seq, source: source, target: target)
+                if try await copy(index, job, estimate: estimate, seq: &seq, source: source, target: target) {
+                    finished[index] = job.request
+                }
             }
             if !copied { try await Task.sleep(for: .seconds(1)) }
         }
     }
 
-    /// Copies one table from where its job stands; returns early if the table was requested again meanwhile.
-    private func copy(_ index: Int, _ job: BackfillJob, estimate: Int, seq: inout Int, source: PGConnection, target: PGConnection) async throws {
+    /// Copies one table from where its job stands; false when it stopped early (the table was requested again meanwhile).
+    private func copy(_ index: Int, _ job: BackfillJob, estimate: Int, seq: inout Int, source: PGConnection, target: PGConnection) async throws -> Bool {
         let sourcePlan = plan.sources[index]
         let table = sourcePlan.info.table
+        guard sourcePlan.info.hasUniqueRowKey else {
+            throw BridgeError.sourceNotReady("source: \(table) has REPLICA IDENTITY FULL but no primary key, so its existing rows cannot be copied in key order; add a primary key or REPLICA IDENTITY USING INDEX with a unique index")
+        }
         let chunkRows = min(limits.chunkRows, max(limits.rowsPerSecond ?? .max, 1))
         let query = ChunkQuery(sourcePlan, limit: chunkRows)
         var after = job.lastKey
         let started = ContinuousClock.now
         var read = 0
         var lastLog = started
+        let placedBefore = await coordinator.rowsPlaced[index] ?? 0
         logger.info("backfill started", metadata: [
             "table": "\(table)", "estimated_rows": "\(estimate)", "from": "\(after.map { "after key \($0)" } ?? "the first row")",
         ])
@@ -68,10 +77,10 @@ struct BackfillWorker: Sendable {
                 logger.debug("backfill chunk read again", metadata: ["table": "\(table)"])
                 after = restart.after
             }
-            guard try await BackfillState.request(slot: configuration.slot, table: table, on: target) == job.request else {
+            guard try await BackfillState.currentRequest(slot: configuration.slot, table: table, on: target) == job.request else {
                 await coordinator.waitUntilResolved()
                 logger.info("backfill requested again; starting the table over", metadata: ["table": "\(table)"])
-                return
+                return false
             }
             await coordinator.waitForRoom(limit: limits.chunksAhead)
             seq += 1
@@ -87,23 +96,24 @@ struct BackfillWorker: Sendable {
             read += chunk.rows.count
             if ContinuousClock.now - lastLog >= .seconds(5) {
                 lastLog = .now
-                logProgress(table, placed: await coordinator.rowsPlaced[index] ?? 0, estimate: estimate, since: started)
+                logProgress(table, placed: (await coordinator.rowsPlaced[index] ?? 0) - placedBefore, estimate: estimate, since: started)
             }
             if done {
                 await coordinator.waitUntilResolved()
                 if await coordinator.hasRestart { continue }
-                let placed = await coordinator.rowsPlaced[index] ?? 0
+                let placed = (await coordinator.rowsPlaced[index] ?? 0) - placedBefore
                 logger.info("backfill done", metadata: [
                     "table": "\(table)", "rows": "\(placed)",
                     "seconds": "\(Self.seconds(ContinuousClock.now - started))",
                 ])
-                return
+                return true
             }
             if let rate = limits.rowsPerSecond {
                 let due = started + .milliseconds(read * 1000 / max(rate, 1))
                 if due > .now { try await Task.sleep(until: due) }
             }
         }
+        return false
     }
 
     private func emit(_ edge: BackfillMark.Edge, seq: Int, source index: Int, on source: PGConnection) async throws {

@@ -65,6 +65,9 @@ public struct MappingPlan: Sendable {
             case "d" where info.primaryKey.isEmpty:
                 problems.append(PlanProblem(location: location, message: "\(table.source) has no primary key, so PostgreSQL cannot publish its updates and deletes; add a primary key, or run ALTER TABLE \(table.source.quoted) REPLICA IDENTITY FULL (or USING INDEX a unique index)"))
                 continue
+            case "f" where info.primaryKey.isEmpty && configuration.backfill == .auto:
+                problems.append(PlanProblem(location: location, message: "\(table.source) has REPLICA IDENTITY FULL but no primary key, so its existing rows cannot be copied in key order; add a primary key, or use ALTER TABLE \(table.source.quoted) REPLICA IDENTITY USING INDEX with a unique index, or set backfill: skip"))
+                continue
             default:
                 break
             }

@@ -24,6 +24,11 @@ public struct SourceTableInfo: Hashable, Sendable {
         replicaIdentity == "f" && !primaryKey.isEmpty ? primaryKey : identityColumns
     }
 
+    /// Whether `rowKey` is a unique key (a primary key or identity index), so rows can be copied in its order.
+    public var hasUniqueRowKey: Bool {
+        replicaIdentity != "f" || !primaryKey.isEmpty
+    }
+
     /// The column with this name.
     public func column(_ name: String) -> SourceColumn? {
         columns.first { $0.name == name }
