@@ -38,6 +38,8 @@ struct PendingChunk: Sendable {
 /// when one has to be read again.
 actor BackfillCoordinator {
     private var pending: [Int: PendingChunk] = [:]
+    /// Chunks placed in the stream that the applier has not taken yet (they hold memory too).
+    private var placedUnapplied = 0
     private var restart: (source: Int, after: [String]?)?
     private var roomWaiters: [CheckedContinuation<Void, Never>] = []
     private var resolvedWaiters: [CheckedContinuation<Void, Never>] = []
@@ -52,9 +54,9 @@ actor BackfillCoordinator {
         pending[chunk.seq] = chunk
     }
 
-    /// Waits until fewer than `limit` chunks are in flight.
+    /// Waits until fewer than `limit` chunks are read and not yet taken by the applier.
     func waitForRoom(limit: Int) async {
-        while pending.count >= limit {
+        while pending.count + placedUnapplied >= limit {
             await withCheckedContinuation { roomWaiters.append($0) }
         }
     }
@@ -84,6 +86,13 @@ actor BackfillCoordinator {
     /// Counts a chunk that was placed in the stream.
     func placed(_ chunk: PendingChunk) {
         rowsPlaced[chunk.source, default: 0] += chunk.rows.count
+        placedUnapplied += 1
+    }
+
+    /// The applier has taken a placed chunk's rows.
+    func applied() {
+        placedUnapplied = max(placedUnapplied - 1, 0)
+        wake()
     }
 
     /// Discards a chunk that could not be placed, and every later one: the worker reads again from where it started.

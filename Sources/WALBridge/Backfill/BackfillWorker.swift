@@ -33,7 +33,7 @@ struct BackfillWorker: Sendable {
         defer {
             Task { await source.close(); await target.close() }
         }
-        try await source.simpleQuery(StableOutput.settings)
+        try await source.simpleQuery(StableOutput.settings + "; SET synchronous_commit = local")
         var seq = 0
         // The request each table was last copied for in this run: its `done` may still be on its way to the target.
         var finished: [Int: Int] = [:]
@@ -118,7 +118,15 @@ struct BackfillWorker: Sendable {
 
     private func emit(_ edge: BackfillMark.Edge, seq: Int, source index: Int, on source: PGConnection) async throws {
         let mark = BackfillMark(edge: edge, seq: seq, source: index, run: run, slot: configuration.slot)
-        try await source.query("SELECT pg_logical_emit_message(false, $1, $2)::text", [BackfillMark.prefix, mark.content])
+        guard edge == .high else {
+            try await source.query("SELECT pg_logical_emit_message(false, $1, $2)::text", [BackfillMark.prefix, mark.content])
+            return
+        }
+        // A non-transactional message is not flushed by itself (PostgreSQL 15 has no flush argument), so the
+        // walsender would see it only at the WAL writer's next round; a transactional one commits, flushing both.
+        try await source.query(
+            "SELECT pg_logical_emit_message(false, $1, $2)::text, pg_logical_emit_message(true, $1, '')::text",
+            [BackfillMark.prefix, mark.content])
     }
 
     private func logProgress(_ table: TableName, placed: Int, estimate: Int, since start: ContinuousClock.Instant) {

@@ -41,6 +41,8 @@ final class Applier {
     private let writer: SliceWriter
     /// The slice being written while the next one is folded.
     private var inflight: Task<Void, Error>?
+    /// Called once a backfill chunk's rows are taken (so the backfill reads ahead by a bounded number of chunks).
+    var onBackfillChunk: @Sendable () async -> Void = {}
 
     /// Replay in order (one change at a time, one target transaction per source transaction) until a commit past this.
     private var orderedThrough: LSN?
@@ -73,9 +75,12 @@ final class Applier {
         writer = SliceWriter(plan: plan, target: target, sourceRows: sourceRows, logger: logger)
     }
 
-    /// Sets up the target session: durable commits and one staging table per source table.
+    /// Sets up the target session: durable commits, joins through the target keys' indexes, and one staging
+    /// table per source table.
     func prepare() async throws {
-        try await target.simpleQuery("SET synchronous_commit = on")
+        // Every apply statement joins a slice of staged keys to the target's unique key. The staging tables have
+        // no statistics, and a hash or merge join would read the whole target table for each slice.
+        try await target.simpleQuery("SET synchronous_commit = on; SET enable_hashjoin = off; SET enable_mergejoin = off")
         for source in plan.sources {
             try await target.query(source.createStaging(types: try await TargetCheck.stagingTypes(source, on: target)))
         }
@@ -168,6 +173,7 @@ final class Applier {
             for values in chunk.rows {
                 try await handle(.change(source: chunk.source, RowChange(kind: .update, new: values, old: nil, oldIsFull: false, lsn: chunk.lsn)), report: report)
             }
+            await onBackfillChunk()
             try await begin()
             batchExtras.append(chunk.progress)
             try await handle(.commit(TransactionEnd(xid: 0, commitLSN: chunk.lsn, endLSN: chunk.lsn, commitTime: nil)), report: report)

@@ -2,7 +2,8 @@
 /// so a fast reader cannot run ahead of the applier by more than `capacity` elements.
 actor AsyncBoundedQueue<Element: Sendable> {
     private let capacity: Int
-    private var elements: [Element] = []
+    /// Queued elements from `head` on; taken ones are cleared at once, so they do not hold memory until compaction.
+    private var elements: [Element?] = []
     private var head = 0
     private var finished: Result<Void, Error>?
     private var waitingConsumer: CheckedContinuation<Void, Never>?
@@ -49,6 +50,7 @@ actor AsyncBoundedQueue<Element: Sendable> {
             await withCheckedContinuation { waitingConsumer = $0 }
         }
         let element = elements[head]
+        elements[head] = nil
         head += 1
         if head > 1024 && head * 2 > elements.count {
             elements.removeFirst(head)

@@ -97,6 +97,8 @@ public struct Bridge: Sendable {
             plan: plan, target: target, sourceRows: SourceRows(source: configuration.source), slot: configuration.slot, markWrites: sameDatabase,
             onError: configuration.onError, limits: limits, logger: logger, durable: start, orderedThrough: orderedThrough)
         try await applier.prepare()
+        let coordinator = BackfillCoordinator()
+        applier.onBackfillChunk = { await coordinator.applied() }
         logger.info("streaming", metadata: [
             "slot": "\(configuration.slot)", "from": "\(start)", "tables": "\(plan.sources.count)",
             "mode": "\(orderedThrough == nil ? "batched" : "ordered replay")", "streaming": "\(streaming && orderedThrough == nil)",
@@ -105,7 +107,6 @@ public struct Bridge: Sendable {
 
         let durable = DurablePosition(start)
         let queue = AsyncBoundedQueue<[ApplyEvent]>(capacity: 32)
-        let coordinator = BackfillCoordinator()
         let run = String(UInt64.random(in: 0...UInt64.max), radix: 36)
         var backfillLimits = backfillLimits
         backfillLimits.rowsPerSecond = backfillLimits.rowsPerSecond ?? configuration.backfillRate
