@@ -122,7 +122,7 @@ checkpoint
 start=$EPOCHREALTIME
 "$BIN" run --config "$CONFIG" >"$OUT/backfill-walbridge.out" 2>"$OUT/backfill-walbridge.err" &
 BRIDGE_PID=$!
-deadline=$(calc "print $start + $TIMEOUT")
+deadline=$(calc "printf \"%.6f\", $start + $TIMEOUT")
 BRIDGE_S=
 while kill -0 "$BRIDGE_PID" 2>/dev/null; do
     if [ "$(q "$BRIDGE" -c "SELECT state FROM walbridge.backfill WHERE source_table = 'public.users'" 2>/dev/null)" = done ]; then

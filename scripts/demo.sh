@@ -25,13 +25,19 @@ echo "== legacy database: users (name, address columns) and products (price in i
 legacy "CREATE TABLE users (id bigserial PRIMARY KEY, name text NOT NULL, email text UNIQUE,
                             address_street text, address_city text, address_postal_code text)"
 legacy "CREATE TABLE products (id bigserial PRIMARY KEY, name text NOT NULL, price integer NOT NULL)"
+echo "== 50,000 legacy users and 5,000 products exist before the bridge starts"
+legacy "INSERT INTO users (id, name, email, address_street, address_city, address_postal_code)
+        SELECT g, 'user ' || g, 'u' || g || '@example.com', CASE WHEN g % 2 = 0 THEN g || ' Main St' END,
+               CASE WHEN g % 2 = 0 THEN 'Springfield' END, CASE WHEN g % 2 = 0 THEN '12345' END
+        FROM generate_series(1001, 51000) g;
+        INSERT INTO products (id, name, price) SELECT g, 'product ' || g, g * 7 FROM generate_series(1001, 6000) g"
 echo "== new database: users_v2 (full_name), addresses, products_v2 (DECIMAL dollars)"
 new "CREATE TABLE users_v2 (id bigint PRIMARY KEY, full_name text NOT NULL, email text UNIQUE);
      CREATE TABLE addresses (user_id bigint PRIMARY KEY, street text, city text, postal_code text);
      CREATE TABLE products_v2 (id bigint PRIMARY KEY, name text NOT NULL, price numeric(10,2) NOT NULL)" >/dev/null
 
 export WALBRIDGE_SOURCE="$WALBRIDGE_TEST_SOURCE" WALBRIDGE_TARGET="$WALBRIDGE_TEST_TARGET"
-{ grep -v '^backfill' examples/walbridge.yml; echo "backfill: skip"; } >"$work/walbridge.yml"
+cp examples/walbridge.yml "$work/walbridge.yml"
 echo "== walbridge check --config examples/walbridge.yml (connection strings from WALBRIDGE_SOURCE / WALBRIDGE_TARGET)"
 "$bin" check --config "$work/walbridge.yml" | tail -3
 "$bin" run --config "$work/walbridge.yml" --quiet 2>"$work/run.log" &
@@ -52,13 +58,19 @@ legacy "INSERT INTO products (name, price) VALUES ('Analytical Engine', 1999), (
 legacy "BEGIN; UPDATE users SET name = 'Augusta Ada King' WHERE id = 1; UPDATE products SET price = price + 100; COMMIT"
 legacy "UPDATE users SET address_street = '1 Renmin Rd', address_city = 'Beijing' WHERE id = 2"
 legacy "DELETE FROM products WHERE id = 2"
-sleep 2
+for _ in $(seq 1 300); do
+    [ "$(psql "$WALBRIDGE_TEST_TARGET" -qAtc "SELECT count(*) FROM walbridge.backfill WHERE state = 'done'" 2>/dev/null)" = 2 ] && break
+    sleep 0.1
+done
 
 echo "== walbridge tail: each committed change, in commit order"
 cat "$work/tail.out"
-echo "== the new schema, filled by walbridge run from the log"
-new "SELECT * FROM users_v2 ORDER BY id"
-new "SELECT * FROM addresses ORDER BY user_id"
-new "SELECT * FROM products_v2 ORDER BY id"
+echo "== the new schema, filled by walbridge run: the existing rows by its backfill, the new writes from the log"
+new "SELECT * FROM users_v2 WHERE id < 1000 ORDER BY id"
+new "SELECT * FROM addresses WHERE user_id < 1000 ORDER BY user_id"
+new "SELECT * FROM products_v2 WHERE id < 1000 ORDER BY id"
+new "SELECT (SELECT count(*) FROM users_v2) AS users_v2, (SELECT count(*) FROM addresses) AS addresses,
+            (SELECT count(*) FROM products_v2) AS products_v2"
+new "SELECT source_table, state, rows_copied FROM walbridge.backfill ORDER BY source_table"
 new "SELECT slot, applied_lsn, source_commit_time FROM walbridge.progress"
 if [ -s "$work/run.log" ]; then echo "== walbridge run said:"; cat "$work/run.log"; fi

@@ -1,7 +1,7 @@
 import Foundation
 import PGClient
 import Testing
-import WALBridge
+@testable import WALBridge
 
 @Suite("walbridge run: backfill")
 struct BackfillTests {
@@ -100,7 +100,9 @@ struct BackfillTests {
             let differences = try await seed.differences()
             #expect(differences.isEmpty, "\(differences)")
             #expect(seen > 0, "the sampler saw the backfill's transactions")
-            #expect(oldest < 1.0, "the oldest backfill snapshot was \(oldest) s old; the copy took \(took)")
+            // A chunk's transaction lasts milliseconds when the machine is idle; under a loaded test run, allow
+            // seconds, still far from a snapshot held for the whole copy.
+            #expect(oldest < min(5.0, BackfillWorker.seconds(took) / 4), "the oldest backfill snapshot was \(oldest) s old; the copy took \(took)")
             #expect(try await seed.targetScalar("SELECT sum(rows_copied)::text FROM walbridge.backfill") != "0")
             bridge.cancel()
             try await bridge.value
@@ -110,13 +112,13 @@ struct BackfillTests {
     @Test("killed with SIGKILL three times while backfilling, it resumes after the last chunk it wrote and ends exact")
     func killThreeTimes() async throws {
         try await SeedMigration.with { seed in
-            try await seed.onSourceScript(Self.legacyRows(200_000))
+            try await seed.onSourceScript(Self.legacyRows(100_000))
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("walbridge-backfill-\(UUID().uuidString).yml")
             try SeedMigration.configurationText(slot: seed.configuration.slot).write(to: file, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(at: file) }
             let environment = ["WALBRIDGE_SOURCE": seed.source.raw, "WALBRIDGE_TARGET": seed.target.raw]
             func startBridge() throws -> CommandRun {
-                try CommandRun(["run", "--config", file.path, "--quiet", "--max-rows-per-second", "30000"], environment: environment)
+                try CommandRun(["run", "--config", file.path, "--quiet", "--max-rows-per-second", "15000"], environment: environment)
             }
             let stop = Flag()
             let writer = Task {
@@ -124,14 +126,14 @@ struct BackfillTests {
                     var generator = SystemRandomNumberGenerator()
                     var next = 300_000
                     while await !stop.isSet {
-                        try await Self.change(Int.random(in: 1...200_000, using: &generator), next: &next, on: app, using: &generator)
+                        try await Self.change(Int.random(in: 1...100_000, using: &generator), next: &next, on: app, using: &generator)
                     }
                 }
             }
             var copied: [Int] = []
             for _ in 0..<3 {
                 let bridge = try startBridge()
-                #expect(await TestClusters.eventually {
+                #expect(await TestClusters.eventually(timeout: .seconds(60)) {
                     (try? await seed.targetScalar("SELECT max(rows_copied)::text FROM walbridge.backfill WHERE source_table = 'public.users'")).flatMap { $0.flatMap { Int($0) } }.map { $0 > (copied.last ?? 0) } == true
                 }, "the run copies more rows")
                 bridge.signal(SIGKILL)

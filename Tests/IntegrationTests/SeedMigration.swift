@@ -74,7 +74,7 @@ struct SeedMigration {
                 throw error
             }
         }
-        let started = await TestClusters.eventually {
+        let started = await TestClusters.eventually(timeout: .seconds(60)) {
             let streamed = await streaming.isSet
             let stopped = await ended.isSet
             return streamed || stopped

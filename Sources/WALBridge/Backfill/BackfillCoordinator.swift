@@ -38,6 +38,10 @@ struct PendingChunk: Sendable {
 /// when one has to be read again.
 actor BackfillCoordinator {
     private var pending: [Int: PendingChunk] = [:]
+    /// Set when the stream stops: nothing will be placed any more, so no wait may last.
+    private var closed = false
+    /// Chunks taken by the stream whose placement is not decided yet.
+    private var deciding = 0
     /// Chunks placed in the stream that the applier has not taken yet (they hold memory too).
     private var placedUnapplied = 0
     private var restart: (source: Int, after: [String]?)?
@@ -56,14 +60,14 @@ actor BackfillCoordinator {
 
     /// Waits until fewer than `limit` chunks are read and not yet taken by the applier.
     func waitForRoom(limit: Int) async {
-        while pending.count + placedUnapplied >= limit {
+        while !closed && pending.count + deciding + placedUnapplied >= limit {
             await withCheckedContinuation { roomWaiters.append($0) }
         }
     }
 
     /// Waits until every chunk read so far has been placed or discarded.
     func waitUntilResolved() async {
-        while !pending.isEmpty {
+        while !closed && (!pending.isEmpty || deciding > 0) {
             await withCheckedContinuation { resolvedWaiters.append($0) }
         }
     }
@@ -77,16 +81,20 @@ actor BackfillCoordinator {
         return restart
     }
 
-    /// Takes the chunk for a closed window; nil when the window is stale (an earlier run, or a discarded chunk).
+    /// Takes the chunk for a closed window, to be `placed` or `discard`ed next; nil when the window is stale
+    /// (an earlier run, or a discarded chunk).
     func take(_ seq: Int) -> PendingChunk? {
-        defer { wake() }
-        return pending.removeValue(forKey: seq)
+        guard let chunk = pending.removeValue(forKey: seq) else { return nil }
+        deciding += 1
+        return chunk
     }
 
     /// Counts a chunk that was placed in the stream.
     func placed(_ chunk: PendingChunk) {
         rowsPlaced[chunk.source, default: 0] += chunk.rows.count
+        deciding -= 1
         placedUnapplied += 1
+        wake()
     }
 
     /// The applier has taken a placed chunk's rows.
@@ -97,15 +105,22 @@ actor BackfillCoordinator {
 
     /// Discards a chunk that could not be placed, and every later one: the worker reads again from where it started.
     func discard(_ chunk: PendingChunk) {
+        deciding -= 1
         pending = pending.filter { $0.key < chunk.seq }
         restart = (chunk.source, chunk.after)
+        wake()
+    }
+
+    /// Ends every wait: the stream has stopped, and the worker is being cancelled.
+    func close() {
+        closed = true
         wake()
     }
 
     private func wake() {
         for waiter in roomWaiters { waiter.resume() }
         roomWaiters.removeAll()
-        if pending.isEmpty {
+        if closed || (pending.isEmpty && deciding == 0) {
             for waiter in resolvedWaiters { waiter.resume() }
             resolvedWaiters.removeAll()
         }

@@ -56,9 +56,10 @@ enum BackfillState {
 
 /// PostgreSQL `text[]` literals.
 enum TextArray {
-    /// `{"a","b\"c"}` for the given values.
-    static func literal(_ values: [String]) -> String {
+    /// `{"a","b\"c",NULL}` for the given values.
+    static func literal(_ values: [String?]) -> String {
         "{" + values.map { value in
+            guard let value else { return "NULL" }
             var text = "\""
             for scalar in value.unicodeScalars {
                 if scalar == "\"" || scalar == "\\" { text.unicodeScalars.append("\\") }

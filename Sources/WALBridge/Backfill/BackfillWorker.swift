@@ -28,12 +28,15 @@ struct BackfillWorker: Sendable {
 
     /// Copies every table whose backfill is due, then waits for new requests (`walbridge backfill`) until cancelled.
     func run() async throws {
-        let source = try await PGConnection.connect(configuration.source, applicationName: "walbridge backfill")
-        let target = try await SourceCheck.connect(configuration.target, role: "target")
-        defer {
-            Task { await source.close(); await target.close() }
+        try await PGConnection.connect(configuration.source, applicationName: "walbridge backfill").closing { source in
+            try await SourceCheck.connect(configuration.target, role: "target").closing { target in
+                try await source.simpleQuery(StableOutput.settings + "; SET synchronous_commit = local")
+                try await copyAll(source: source, target: target)
+            }
         }
-        try await source.simpleQuery(StableOutput.settings + "; SET synchronous_commit = local")
+    }
+
+    private func copyAll(source: PGConnection, target: PGConnection) async throws {
         var seq = 0
         // The request each table was last copied for in this run: its `done` may still be on its way to the target.
         var finished: [Int: Int] = [:]
@@ -83,6 +86,7 @@ struct BackfillWorker: Sendable {
                 return false
             }
             await coordinator.waitForRoom(limit: limits.chunksAhead)
+            try Task.checkCancellation()
             seq += 1
             try await emit(.low, seq: seq, source: index, on: source)
             let chunk = try await query.read(after: after, on: source)
@@ -100,6 +104,7 @@ struct BackfillWorker: Sendable {
             }
             if done {
                 await coordinator.waitUntilResolved()
+                try Task.checkCancellation()
                 if await coordinator.hasRestart { continue }
                 let placed = (await coordinator.rowsPlaced[index] ?? 0) - placedBefore
                 logger.info("backfill done", metadata: [

@@ -155,6 +155,7 @@ public struct Bridge: Sendable {
             await queue.finish(throwing: error)
         }
         backfilling.cancel()
+        await coordinator.close()
         _ = await backfilling.result
         let outcome = await applying.result
         stream.acknowledge(durable.load())

@@ -26,7 +26,7 @@ actor SourceRows {
             WHERE (\(keyColumns.map { q($0.name) }.joined(separator: ", "))) IN (SELECT \(casts) FROM unnest(\(unnest)) AS u(\(aliases.joined(separator: ", "))))
             """
         let arrays = keyColumns.indices.map { column in
-            arrayLiteral(keys.map { $0[column] })
+            TextArray.literal(keys.map { $0[column].textString })
         }
         let result: QueryResult
         do {
@@ -55,19 +55,6 @@ actor SourceRows {
         try await opened.simpleQuery(StableOutput.settings)
         connection = opened
         return opened
-    }
-
-    /// A PostgreSQL array literal of text values (`{"a","b\"c",NULL}`).
-    private func arrayLiteral(_ values: [TupleValue]) -> String {
-        "{" + values.map { value in
-            guard case .text(let bytes) = value else { return "NULL" }
-            var text = "\""
-            for scalar in String(decoding: bytes, as: UTF8.self).unicodeScalars {
-                if scalar == "\"" || scalar == "\\" { text.unicodeScalars.append("\\") }
-                text.unicodeScalars.append(scalar)
-            }
-            return text + "\""
-        }.joined(separator: ",") + "}"
     }
 }
 
