@@ -25,16 +25,12 @@ set -euo pipefail
 : "${WALBRIDGE_TEST_TARGET:?run me as: scripts/with-clusters.sh bench/backfill.sh}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 OUT="$ROOT/bench/out"
-SCRATCH=${SWIFT_SCRATCH_PATH:-$ROOT/.build}
 ROWS=${BENCH_ROWS:-5000000}
 TIMEOUT=${BENCH_TIMEOUT:-900}
 mkdir -p "$OUT"
 
-log() { echo "backfill: $*" >&2; }
-die() { echo "backfill: error: $*" >&2; exit 1; }
-calc() { awk "BEGIN { $1 }"; }
-with_db() { echo "$(sed -E 's/(^|[[:space:]])dbname=[^[:space:]]*//g; s/^[[:space:]]+//' <<<"$1") dbname=$2"; }
-q() { local conn=$1; shift; psql "$conn" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+BENCH_NAME=backfill
+. "$ROOT/bench/common.sh"
 
 SRC=$(with_db "$WALBRIDGE_TEST_SOURCE" bfbench)
 PIPE=$(with_db "$WALBRIDGE_TEST_TARGET" bfpipe)
@@ -51,14 +47,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ -n "${WALBRIDGE_BIN:-}" ]; then
-    BIN=$WALBRIDGE_BIN
-else
-    log "building walbridge (release)"
-    (cd "$ROOT" && swift build -c release --scratch-path "$SCRATCH" --product walbridge >&2)
-    BIN="$(cd "$ROOT" && swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/walbridge"
-fi
-[ -x "$BIN" ] || die "no walbridge binary at $BIN"
+BIN=$(walbridge_bin)
 
 log "creating source database bfbench with $ROWS users"
 q "$WALBRIDGE_TEST_SOURCE" -c "DROP DATABASE IF EXISTS bfbench" -c "CREATE DATABASE bfbench"

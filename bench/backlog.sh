@@ -46,7 +46,6 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 SQL="$ROOT/bench/backlog"
 OUT="$ROOT/bench/out"
-SCRATCH=${SWIFT_SCRATCH_PATH:-$ROOT/.build}
 SEED=${BENCH_SEED_ROWS:-100000}
 TXNS=${BENCH_TXNS:-200000}
 BIG=${BENCH_BIG_ROWS:-1000000}
@@ -56,22 +55,16 @@ SKIP=${BENCH_SKIP_WALBRIDGE:-}
 if [ "$SKIP" = 0 ]; then SKIP=; fi
 mkdir -p "$OUT"
 
-log() { echo "backlog: $*" >&2; }
-die() { echo "backlog: error: $*" >&2; exit 1; }
-# Arithmetic on decimals (EPOCHREALTIME, epoch seconds from the server).
-calc() { awk "BEGIN { $1 }"; }
+BENCH_NAME=backlog
+. "$ROOT/bench/common.sh"
 
 [ "$TXNS" -le $((SEED * 20 / 9)) ] || die "BENCH_TXNS ($TXNS) may be at most 2.2 x BENCH_SEED_ROWS ($SEED): its deletes hit seed ids 3, 6, 9, …"
 
-# with_db CONNINFO DBNAME: the conninfo with its dbname replaced.
-with_db() { echo "$(sed -E 's/(^|[[:space:]])dbname=[^[:space:]]*//g; s/^[[:space:]]+//' <<<"$1") dbname=$2"; }
 SRC_ADMIN=$WALBRIDGE_TEST_SOURCE
 TGT_ADMIN=$WALBRIDGE_TEST_TARGET
 SRC=$(with_db "$WALBRIDGE_TEST_SOURCE" bench)
 NATIVE=$(with_db "$WALBRIDGE_TEST_TARGET" native)
 BRIDGE=$(with_db "$WALBRIDGE_TEST_TARGET" bridge)
-
-q() { local conn=$1; shift; psql "$conn" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
 BRIDGE_PID=
 CONFIG=
@@ -88,14 +81,7 @@ trap cleanup EXIT
 # walbridge binary (first, so that a missing `run` fails before minutes of setup)
 
 if [ -z "$SKIP" ]; then
-    if [ -n "${WALBRIDGE_BIN:-}" ]; then
-        BIN=$WALBRIDGE_BIN
-    else
-        log "building walbridge (release)"
-        (cd "$ROOT" && swift build -c release --scratch-path "$SCRATCH" --product walbridge >&2)
-        BIN="$(cd "$ROOT" && swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/walbridge"
-    fi
-    [ -x "$BIN" ] || die "no walbridge binary at $BIN"
+    BIN=$(walbridge_bin)
     "$BIN" run --help >/dev/null 2>&1 ||
         die "$BIN has no working 'run' subcommand yet ('$BIN run --help' fails); set BENCH_SKIP_WALBRIDGE=1 for the native half only"
     CONFIG=$(mktemp /tmp/walbridge-backlog.XXXXXX.yml)
