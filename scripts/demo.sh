@@ -55,7 +55,7 @@ legacy "INSERT INTO users (name, email, address_street, address_city, address_po
         VALUES ('Ada Lovelace', 'ada@example.com', '12 St James''s Square', 'London', 'SW1Y 4JH'),
                ('李雷', 'lilei@example.com', NULL, NULL, NULL)"
 legacy "INSERT INTO products (name, price) VALUES ('Analytical Engine', 1999), ('Punch cards', 250)"
-legacy "BEGIN; UPDATE users SET name = 'Augusta Ada King' WHERE id = 1; UPDATE products SET price = price + 100; COMMIT"
+legacy "BEGIN; UPDATE users SET name = 'Augusta Ada King' WHERE id = 1; UPDATE products SET price = price + 100 WHERE id < 1000; COMMIT"
 legacy "UPDATE users SET address_street = '1 Renmin Rd', address_city = 'Beijing' WHERE id = 2"
 legacy "DELETE FROM products WHERE id = 2"
 for _ in $(seq 1 300); do
