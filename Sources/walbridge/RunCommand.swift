@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import WALBridge
 
 /// `walbridge run`: stream the source into the target until stopped.
@@ -30,6 +31,10 @@ struct RunCommand: AsyncParsableCommand {
         let logger = CommandLogging.logger(quiet: quiet)
         var bridge = Bridge(configuration: options.load(), logger: logger)
         bridge.backfillLimits.rowsPerSecond = maxRowsPerSecond
+        if !quiet && isatty(STDERR_FILENO) == 1 {
+            let bar = ProgressBar()
+            bridge.onBackfillProgress = { bar.draw($0) }
+        }
         try await CommandLogging.runUntilSignalled(logger: logger) { [bridge] in
             try await bridge.run()
         }

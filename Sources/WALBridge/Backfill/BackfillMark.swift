@@ -50,7 +50,7 @@ struct BackfillWindow: Sendable, Equatable {
     var touched: Set<RowKey> = []
     /// Transactions committed inside the window.
     var committed: Set<UInt32> = []
-    /// A streamed transaction was open at the high watermark, so the chunk cannot be placed there.
+    /// The chunk cannot be placed at the high watermark: a streamed transaction was open there, or its table was truncated in the window.
     var interrupted = false
 }
 

@@ -16,6 +16,19 @@ public struct BackfillLimits: Sendable {
     public init() {}
 }
 
+/// One table's backfill progress, for a display.
+public struct BackfillReport: Sendable {
+    public var table: TableName
+    /// Rows placed in the stream so far in this copy.
+    public var rows: Int
+    /// `pg_class.reltuples` when the copy started.
+    public var estimate: Int
+    public var rowsPerSecond: Double
+    /// Seconds left at the current rate, when the estimate allows a guess.
+    public var etaSeconds: Int?
+    public var done: Bool
+}
+
 /// Copies the rows that existed before streaming began, table by table in row-key order, one chunk per short
 /// source transaction between two watermarks; the reader places each chunk in the stream (see BackfillCoordinator).
 struct BackfillWorker: Sendable {
@@ -25,6 +38,8 @@ struct BackfillWorker: Sendable {
     let coordinator: BackfillCoordinator
     let limits: BackfillLimits
     let logger: Logger
+    /// Receives progress after every chunk; without it, progress is logged every 5 seconds.
+    let report: (@Sendable (BackfillReport) -> Void)?
 
     /// Copies every table whose backfill is due, then waits for new requests (`walbridge backfill`) until cancelled.
     func run() async throws {
@@ -98,15 +113,25 @@ struct BackfillWorker: Sendable {
             try await emit(.high, seq: seq, source: index, on: source)
             after = lastKey
             read += chunk.rows.count
-            if ContinuousClock.now - lastLog >= .seconds(5) {
+            let progress = Self.progress(table, placed: (await coordinator.rowsPlaced[index] ?? 0) - placedBefore, estimate: estimate, since: started)
+            if let report {
+                report(progress)
+            } else if ContinuousClock.now - lastLog >= .seconds(5) {
                 lastLog = .now
-                logProgress(table, placed: (await coordinator.rowsPlaced[index] ?? 0) - placedBefore, estimate: estimate, since: started)
+                var metadata: Logger.Metadata = [
+                    "table": "\(table)", "rows": "\(progress.rows)", "estimated_rows": "\(estimate)", "rows_per_second": "\(Int(progress.rowsPerSecond))",
+                ]
+                if let eta = progress.etaSeconds { metadata["eta_seconds"] = "\(eta)" }
+                logger.info("backfill progress", metadata: metadata)
             }
             if done {
                 await coordinator.waitUntilResolved()
                 try Task.checkCancellation()
                 if await coordinator.hasRestart { continue }
                 let placed = (await coordinator.rowsPlaced[index] ?? 0) - placedBefore
+                var final = Self.progress(table, placed: placed, estimate: estimate, since: started)
+                final.done = true
+                report?(final)
                 logger.info("backfill done", metadata: [
                     "table": "\(table)", "rows": "\(placed)",
                     "seconds": "\(Self.seconds(ContinuousClock.now - started))",
@@ -134,12 +159,11 @@ struct BackfillWorker: Sendable {
             [BackfillMark.prefix, mark.content])
     }
 
-    private func logProgress(_ table: TableName, placed: Int, estimate: Int, since start: ContinuousClock.Instant) {
-        let seconds = max(Self.seconds(ContinuousClock.now - start), 0.001)
-        let rate = Double(placed) / seconds
-        var metadata: Logger.Metadata = ["table": "\(table)", "rows": "\(placed)", "estimated_rows": "\(estimate)", "rows_per_second": "\(Int(rate))"]
-        if estimate > placed && rate > 0 { metadata["eta_seconds"] = "\(Int(Double(estimate - placed) / rate))" }
-        logger.info("backfill progress", metadata: metadata)
+    /// The progress of a copy that started at `start`.
+    private static func progress(_ table: TableName, placed: Int, estimate: Int, since start: ContinuousClock.Instant) -> BackfillReport {
+        let rate = Double(placed) / max(seconds(ContinuousClock.now - start), 0.001)
+        let eta = estimate > placed && rate > 0 ? Int(Double(estimate - placed) / rate) : nil
+        return BackfillReport(table: table, rows: placed, estimate: estimate, rowsPerSecond: rate, etaSeconds: eta, done: false)
     }
 
     static func seconds(_ duration: Duration) -> Double {

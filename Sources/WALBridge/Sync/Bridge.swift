@@ -13,6 +13,8 @@ public struct Bridge: Sendable {
     public var backfillLimits = BackfillLimits()
     /// How often the flush position goes to the source at the least.
     public var statusInterval: Duration = .seconds(1)
+    /// Receives backfill progress after every chunk (a terminal's progress bar); without it, progress is logged every 5 seconds.
+    public var onBackfillProgress: (@Sendable (BackfillReport) -> Void)?
     /// Called once the stream is running (with the start position), and again after each reconnect.
     public var onStreaming: @Sendable (LSN) async -> Void = { _ in }
 
@@ -110,7 +112,7 @@ public struct Bridge: Sendable {
         let run = String(UInt64.random(in: 0...UInt64.max), radix: 36)
         var backfillLimits = backfillLimits
         backfillLimits.rowsPerSecond = backfillLimits.rowsPerSecond ?? configuration.backfillRate
-        let worker = BackfillWorker(plan: plan, configuration: configuration, run: run, coordinator: coordinator, limits: backfillLimits, logger: logger)
+        let worker = BackfillWorker(plan: plan, configuration: configuration, run: run, coordinator: coordinator, limits: backfillLimits, logger: logger, report: onBackfillProgress)
         let backfilling = Task {
             do {
                 try await worker.run()

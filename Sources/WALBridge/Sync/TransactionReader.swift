@@ -97,6 +97,8 @@ struct TransactionReader: Sendable {
         case .truncate(let truncate):
             guard !skipping else { break }
             let sources = try truncate.relationIDs.compactMap { try mapped($0, at: lsn)?.source }
+            // A chunk read around a TRUNCATE of its table may hold rows that are gone: read it again.
+            if let source = window?.source, sources.contains(source) { window?.interrupted = true }
             return sources.isEmpty ? [] : [.truncate(sources: sources, lsn: lsn)]
         case .streamStart(let start):
             // Chunks of one large transaction are applied as they come; a second one at the same time is not.
@@ -149,7 +151,7 @@ struct TransactionReader: Sendable {
             guard var closed = window, closed.seq == mark.seq else { return [] }
             window = nil
             closed.lsn = lsn
-            closed.interrupted = streamed != nil || inTransaction
+            closed.interrupted = closed.interrupted || streamed != nil || inTransaction
             return [.backfillWindow(closed)]
         }
     }
