@@ -35,14 +35,8 @@ BENCH_NAME=backfill
 SRC=$(with_db "$WALBRIDGE_TEST_SOURCE" bfbench)
 PIPE=$(with_db "$WALBRIDGE_TEST_TARGET" bfpipe)
 BRIDGE=$(with_db "$WALBRIDGE_TEST_TARGET" bfbridge)
-BRIDGE_PID=
-CONFIG=
 cleanup() {
-    if [ -n "$BRIDGE_PID" ] && kill -0 "$BRIDGE_PID" 2>/dev/null; then
-        kill -TERM "$BRIDGE_PID" 2>/dev/null || true
-        wait "$BRIDGE_PID" 2>/dev/null || true
-    fi
-    if [ -n "$CONFIG" ]; then rm -f "$CONFIG"; fi
+    stop_bridge
     q "$SRC" -c "SELECT pg_drop_replication_slot('walbridge_bfbench') FROM pg_replication_slots WHERE slot_name = 'walbridge_bfbench'" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT

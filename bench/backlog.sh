@@ -66,16 +66,7 @@ SRC=$(with_db "$WALBRIDGE_TEST_SOURCE" bench)
 NATIVE=$(with_db "$WALBRIDGE_TEST_TARGET" native)
 BRIDGE=$(with_db "$WALBRIDGE_TEST_TARGET" bridge)
 
-BRIDGE_PID=
-CONFIG=
-cleanup() {
-    if [ -n "$BRIDGE_PID" ] && kill -0 "$BRIDGE_PID" 2>/dev/null; then
-        kill -TERM "$BRIDGE_PID" 2>/dev/null || true
-        wait "$BRIDGE_PID" 2>/dev/null || true
-    fi
-    if [ -n "$CONFIG" ]; then rm -f "$CONFIG"; fi
-}
-trap cleanup EXIT
+trap stop_bridge EXIT
 
 # ---------------------------------------------------------------------------------------------
 # walbridge binary (first, so that a missing `run` fails before minutes of setup)

@@ -9,6 +9,17 @@ with_db() { echo "$(sed -E 's/(^|[[:space:]])dbname=[^[:space:]]*//g; s/^[[:spac
 # q CONNINFO ARGS…: psql, quiet, unaligned, stopping at the first error.
 q() { local conn=$1; shift; psql "$conn" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
+# Stops the walbridge started in the background (BRIDGE_PID) and removes its configuration file (CONFIG).
+BRIDGE_PID=
+CONFIG=
+stop_bridge() {
+    if [ -n "$BRIDGE_PID" ] && kill -0 "$BRIDGE_PID" 2>/dev/null; then
+        kill -TERM "$BRIDGE_PID" 2>/dev/null || true
+        wait "$BRIDGE_PID" 2>/dev/null || true
+    fi
+    if [ -n "$CONFIG" ]; then rm -f "$CONFIG"; fi
+}
+
 # The walbridge binary: WALBRIDGE_BIN, else a release build in SWIFT_SCRATCH_PATH (default .build).
 walbridge_bin() {
     local bin

@@ -12,7 +12,7 @@ struct BackfillJob: Sendable {
 enum BackfillState {
     /// The table's job if it is to be copied now: one being copied resumes; a pending one (requested by
     /// `walbridge backfill`, or any table not yet seen when `auto`) starts from its first row; nil when done or skipped.
-    static func claim(slot: String, table: TableName, auto: Bool, estimate: Int, on target: PGConnection) async throws -> BackfillJob? {
+    static func claim(slot: String, table: TableName, auto: Bool, on target: PGConnection) async throws -> BackfillJob? {
         if auto {
             try await target.query("""
                 INSERT INTO walbridge.backfill (slot, source_table, state) VALUES ($1, $2, 'pending')
@@ -20,13 +20,19 @@ enum BackfillState {
                 """, [slot, table.description])
         }
         let row = try await target.query("""
-            UPDATE walbridge.backfill SET state = 'copying', started_at = coalesce(started_at, now()),
-                rows_estimated = $3, updated_at = now()
+            UPDATE walbridge.backfill SET state = 'copying', started_at = coalesce(started_at, now()), updated_at = now()
             WHERE slot = $1 AND source_table = $2 AND state <> 'done'
             RETURNING request, last_key::text
-            """, [slot, table.description, String(estimate)]).rows.first
+            """, [slot, table.description]).rows.first
         guard let row, let request = row[0].flatMap({ Int($0) }) else { return nil }
         return BackfillJob(request: request, lastKey: row[1].map(TextArray.parse))
+    }
+
+    /// Records the source's row estimate (`pg_class.reltuples`) for a table being copied.
+    static func recordEstimate(_ estimate: Int, slot: String, table: TableName, on target: PGConnection) async throws {
+        try await target.query(
+            "UPDATE walbridge.backfill SET rows_estimated = $3 WHERE slot = $1 AND source_table = $2",
+            [slot, table.description, String(estimate)])
     }
 
     /// The table's current request number (nil when its row is gone).

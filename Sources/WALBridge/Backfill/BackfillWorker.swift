@@ -59,12 +59,12 @@ struct BackfillWorker: Sendable {
             var copied = false
             for index in plan.sources.indices {
                 let table = plan.sources[index].info.table
-                let estimate = try await source.query("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = $1", [String(plan.sources[index].info.oid)]).scalar.flatMap { Int($0) } ?? 0
-                guard let job = try await BackfillState.claim(
-                    slot: configuration.slot, table: table, auto: configuration.backfill == .auto, estimate: estimate, on: target),
+                guard let job = try await BackfillState.claim(slot: configuration.slot, table: table, auto: configuration.backfill == .auto, on: target),
                     finished[index] != job.request
                 else { continue }
                 copied = true
+                let estimate = try await source.query("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = $1", [String(plan.sources[index].info.oid)]).scalar.flatMap { Int($0) } ?? 0
+                try await BackfillState.recordEstimate(estimate, slot: configuration.slot, table: table, on: target)
                 if try await copy(index, job, estimate: estimate, seq: &seq, source: source, target: target) {
                     finished[index] = job.request
                 }
