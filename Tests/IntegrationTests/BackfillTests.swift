@@ -236,11 +236,17 @@ struct BackfillTests {
             #expect(try await seed.targetScalar("SELECT count(*)::text FROM users_v2") == "5000")
             #expect(try await seed.targetScalar("SELECT count(*)::text FROM products_v2") == "0", "only the requested table is copied")
 
-            // Rows deleted on the target come back when the table is requested again.
+            // Rows deleted on the target come back when the table is requested again; a changed row is written
+            // over, and a row whose `when` is false on the source is removed.
             _ = try await seed.targetScalar("DELETE FROM users_v2 WHERE id > 4000")
+            _ = try await seed.targetScalar("UPDATE users_v2 SET full_name = 'changed on the target' WHERE id = 10")
+            _ = try await seed.targetScalar("INSERT INTO addresses (user_id, street) VALUES (1, 'not on the source')")
             let again = try CommandRun(["backfill", "--config", file.path, "--table", "users"], environment: environment)
             #expect(await again.wait() == 0, "\(again.stderr)")
             #expect(await TestClusters.eventually { (try? await seed.targetScalar("SELECT count(*)::text FROM users_v2")) == "5000" })
+            #expect(await TestClusters.eventually { (try? await seed.backfillStates())?["public.users"] == "done" })
+            let differences = try await seed.differences()
+            #expect(differences.filter { !$0.hasPrefix("public.products_v2") }.isEmpty, "\(differences)")
 
             let unknown = try CommandRun(["backfill", "--config", file.path, "--table", "public.orders"], environment: environment)
             #expect(await unknown.wait() == 1)

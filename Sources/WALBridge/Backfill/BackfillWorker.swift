@@ -11,6 +11,8 @@ public struct BackfillLimits: Sendable {
     public var rowsPerSecond: Int?
     /// Chunks read ahead of the stream.
     public var chunksAhead = 3
+    /// Target sessions that write a chunk's rows side by side (when the target is not the source database).
+    public var writerSessions = 2
 
     /// The defaults.
     public init() {}

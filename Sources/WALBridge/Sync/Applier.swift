@@ -43,6 +43,8 @@ final class Applier {
     private var inflight: Task<Void, Error>?
     /// Called once a backfill chunk's rows are taken (so the backfill reads ahead by a bounded number of chunks).
     var onBackfillChunk: @Sendable () async -> Void = {}
+    /// Sessions that write backfill chunks side by side; nil: chunks go through the apply session like changes.
+    var chunkWriters: ChunkWriters?
 
     /// Replay in order (one change at a time, one target transaction per source transaction) until a commit past this.
     private var orderedThrough: LSN?
@@ -78,6 +80,11 @@ final class Applier {
     /// Sets up the target session: durable commits, joins through the target keys' indexes, and one staging
     /// table per source table.
     func prepare() async throws {
+        try await Self.prepareSession(target, plan: plan)
+    }
+
+    /// Sets up a session that writes `plan`'s slices.
+    static func prepareSession(_ target: PGConnection, plan: MappingPlan) async throws {
         // Every apply statement joins a slice of staged keys to the target's unique key. The staging tables have
         // no statistics, and a hash or merge join would read the whole target table for each slice.
         try await target.simpleQuery("SET synchronous_commit = on; SET enable_hashjoin = off; SET enable_mergejoin = off")
@@ -91,8 +98,10 @@ final class Applier {
         do {
             try await applyAll(queue, report: report)
             await writer.close()
+            await chunkWriters?.close()
         } catch {
             await writer.close()
+            await chunkWriters?.close()
             throw error
         }
     }
@@ -170,8 +179,15 @@ final class Applier {
             // The bridge resolves windows into chunks before they reach the applier.
             break
         case .backfill(let chunk):
-            for values in chunk.rows {
-                try await handle(.change(source: chunk.source, RowChange(kind: .update, new: values, old: nil, oldIsFull: false, lsn: chunk.lsn)), report: report)
+            if let chunkWriters, orderedThrough == nil {
+                // Everything before the high watermark is committed first; the chunk's rows follow on their own sessions.
+                try await commitBatch(report: report)
+                if chunk.lsn > highest { highest = chunk.lsn }
+                try await chunkWriters.write(chunk)
+            } else {
+                for values in chunk.rows {
+                    try await handle(.change(source: chunk.source, RowChange(kind: .update, new: values, old: nil, oldIsFull: false, lsn: chunk.lsn)), report: report)
+                }
             }
             await onBackfillChunk()
             try await begin()

@@ -18,10 +18,14 @@ struct TargetStatements: Sendable {
     let insertFresh: String
     /// Updates existing rows from rows with unchanged TOAST inputs, keeping those columns; returns the staged seq of each row it did not find.
     let writePartial: String
+    /// Inserts every staged row whose `when` holds, without ON CONFLICT (a backfill chunk's first try).
+    let insertAll: String
+    /// Deletes the rows of staged keys whose `when` does not hold; nil without `when`.
+    let deleteUnwanted: String?
 
     /// Every statement, for checking that they all compile.
     var all: [String] {
-        [delete, write, insertFresh, writePartial].compactMap { $0 }
+        [delete, write, insertFresh, writePartial, insertAll, deleteUnwanted].compactMap { $0 }
     }
 }
 
@@ -102,6 +106,10 @@ extension SourcePlan {
             SELECT \(StagingColumn.seq) FROM m WHERE \(StagingColumn.seq) NOT IN (SELECT \(StagingColumn.seq) FROM u)
             """
 
-        return TargetStatements(delete: delete, write: write, insertFresh: insertFresh, writePartial: writePartial)
+        let insertAll = "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) WHERE \(when)"
+        let deleteUnwanted = mapping.when == nil ? nil :
+            "DELETE FROM \(table) AS t USING (SELECT \(selectKeys.joined(separator: ", ")) FROM \(staging) WHERE NOT \(when)) AS m WHERE \(keyMatch)"
+        return TargetStatements(
+            delete: delete, write: write, insertFresh: insertFresh, writePartial: writePartial, insertAll: insertAll, deleteUnwanted: deleteUnwanted)
     }
 }

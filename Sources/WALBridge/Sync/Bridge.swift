@@ -101,6 +101,13 @@ public struct Bridge: Sendable {
         try await applier.prepare()
         let coordinator = BackfillCoordinator()
         applier.onBackfillChunk = { await coordinator.applied() }
+        if !sameDatabase && backfillLimits.writerSessions > 0 {
+            // The bridge's own writes need marking only when the target is the source database; there they stay on one session.
+            let target = configuration.target
+            applier.chunkWriters = ChunkWriters(
+                plan: plan, sessions: backfillLimits.writerSessions, sourceRows: SourceRows(source: configuration.source), logger: logger,
+                connect: { try await SourceCheck.connect(target, role: "target") })
+        }
         logger.info("streaming", metadata: [
             "slot": "\(configuration.slot)", "from": "\(start)", "tables": "\(plan.sources.count)",
             "mode": "\(orderedThrough == nil ? "batched" : "ordered replay")", "streaming": "\(streaming && orderedThrough == nil)",

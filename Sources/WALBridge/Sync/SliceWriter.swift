@@ -26,8 +26,8 @@ actor SliceWriter {
         await sourceRows.close()
     }
 
-    /// Applies one source table's folded rows to all of its targets.
-    func apply(_ folded: [FoldedRow], source: Int, upsertOnly: Bool) async throws {
+    /// Applies one source table's folded rows to all of its targets, or to those at `targets` (indexes in the source's plan).
+    func apply(_ folded: [FoldedRow], source: Int, upsertOnly: Bool, targets: Set<Int>? = nil) async throws {
         let sourcePlan = plan.sources[source]
         var rows = folded
         // A key or `when` that reads a value the source did not send can't be decided: read the row now.
@@ -36,18 +36,18 @@ actor SliceWriter {
         if !undecidable.isEmpty {
             rows = try await refetch(rows, undecidable, sourcePlan)
         }
-        let unmatched = try await stageAndRun(rows, source: source, upsertOnly: upsertOnly)
+        let unmatched = try await stageAndRun(rows, source: source, upsertOnly: upsertOnly, targets: targets)
         // Rows with unchanged TOAST values that a target did not hold yet: write them whole, as the source has them now.
         if !unmatched.isEmpty {
             let refetched = try await refetch(rows, unmatched.sorted(), sourcePlan)
             let complete = unmatched.sorted().map { refetched[$0] }.filter { $0.operation == .delete || !$0.hasUnchanged }
-            if !complete.isEmpty { _ = try await stageAndRun(complete, source: source, upsertOnly: upsertOnly) }
+            if !complete.isEmpty { _ = try await stageAndRun(complete, source: source, upsertOnly: upsertOnly, targets: targets) }
         }
     }
 
     /// Stages rows with COPY and runs, in one pipeline, the statements of every target that can
     /// match something in them; returns the rows with unchanged values that some target did not have.
-    func stageAndRun(_ folded: [FoldedRow], source: Int, upsertOnly: Bool) async throws -> Set<Int> {
+    func stageAndRun(_ folded: [FoldedRow], source: Int, upsertOnly: Bool, targets: Set<Int>? = nil) async throws -> Set<Int> {
         let sourcePlan = plan.sources[source]
         var rows = folded
         if upsertOnly {
@@ -81,7 +81,7 @@ actor SliceWriter {
         }
         var batch: [Statement] = []
         var partialResults: [Int] = []
-        for (index, statement) in statements[source].enumerated() {
+        for (index, statement) in statements[source].enumerated() where targets?.contains(index) ?? true {
             let mapped = sourcePlan.targets[index]
             if let delete = statement.delete,
                hasMoved || (hasDelete && mapped.mapping.onDelete == .delete) || (mapped.mapping.when != nil && (hasStale || hasPartial)) {

@@ -40,6 +40,20 @@ enum StagingCopy {
         return out
     }
 
+    /// COPY text lines holding, for each row, the values at `positions` (a target's columns copied straight from the source).
+    static func encode(_ rows: [[TupleValue]], columns positions: [Int]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(rows.count * positions.count * 12)
+        for row in rows {
+            for (index, position) in positions.enumerated() {
+                if index > 0 { out.append(tab) }
+                if case .text(let bytes) = row[position] { appendEscaped(bytes, to: &out) } else { out.append(contentsOf: nullMarker) }
+            }
+            out.append(newline)
+        }
+        return out
+    }
+
     private static let tab = UInt8(ascii: "\t")
     private static let newline = UInt8(ascii: "\n")
     private static let nullMarker: [UInt8] = [UInt8(ascii: "\\"), UInt8(ascii: "N")]

@@ -1,0 +1,169 @@
+import Logging
+import PGClient
+import PGOutput
+
+/// Target sessions beside the apply session that write a backfill chunk's rows to its targets side by side, each
+/// session in a transaction of its own; opened at the first chunk.
+///
+/// A chunk's rows hold the source's values at its high watermark, so writing them is idempotent: the apply session
+/// commits everything before the watermark first, waits for every part, and only then records the chunk's progress
+/// and checkpoint. A crash in between leaves rows that the replay from the older checkpoint and the chunk read again
+/// bring to the same values.
+///
+/// Each session first writes its rows as plain inserts, which cost half an upsert: straight `COPY` into a target whose
+/// columns are source columns of the same type, else an `INSERT … SELECT` from the staging table. A key the target
+/// already holds (the stream wrote it) makes that fail; the rows are then written again as upserts.
+final class ChunkWriters {
+    private let plan: MappingPlan
+    private let sessions: Int
+    private let connect: @Sendable () async throws -> PGConnection
+    private let sourceRows: SourceRows
+    private let logger: Logger
+    private var writers: [ChunkSession] = []
+
+    /// Writers over `sessions` target sessions opened with `connect`.
+    init(plan: MappingPlan, sessions: Int, sourceRows: SourceRows, logger: Logger, connect: @escaping @Sendable () async throws -> PGConnection) {
+        self.plan = plan
+        self.sessions = sessions
+        self.sourceRows = sourceRows
+        self.logger = logger
+        self.connect = connect
+    }
+
+    /// Writes the chunk's rows, each session writing some of the source table's targets (like one `COPY` per target
+    /// table side by side); returns once every session has committed.
+    func write(_ chunk: BackfillChunk) async throws {
+        guard !chunk.rows.isEmpty else { return }
+        if writers.isEmpty { try await open() }
+        let targets = plan.sources[chunk.source].targets.indices
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, writer) in writers.enumerated() {
+                let share = Set(targets.filter { $0 % writers.count == index })
+                if share.isEmpty { continue }
+                group.addTask { try await writer.write(chunk.rows, source: chunk.source, targets: share, lsn: chunk.lsn) }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// Closes the sessions.
+    func close() async {
+        for writer in writers { await writer.close() }
+        writers.removeAll()
+        await sourceRows.close()
+    }
+
+    private func open() async throws {
+        var opened: [PGConnection] = []
+        do {
+            for _ in 0..<sessions {
+                let connection = try await connect()
+                opened.append(connection)
+                try await Applier.prepareSession(connection, plan: plan)
+            }
+            let routes = try await ChunkRoute.routes(plan, on: opened[0])
+            writers = opened.map { ChunkSession(plan: plan, routes: routes, target: $0, writer: SliceWriter(plan: plan, target: $0, sourceRows: sourceRows, logger: logger)) }
+        } catch {
+            for connection in opened { await connection.close() }
+            throw error
+        }
+        logger.debug("backfill writer sessions opened", metadata: ["sessions": "\(sessions)"])
+    }
+}
+
+/// How a chunk's rows reach one target when it holds none of their keys yet.
+enum ChunkRoute: Sendable {
+    /// `COPY` straight into the target: each target column is a source column of the same type (by staged position).
+    case copy(statement: String, positions: [Int])
+    /// Through the staging table and the target's `insertAll`.
+    case staged
+
+    /// The route of every target, per source table.
+    static func routes(_ plan: MappingPlan, on target: PGConnection) async throws -> [[ChunkRoute]] {
+        var routes: [[ChunkRoute]] = []
+        for source in plan.sources {
+            var perTarget: [ChunkRoute] = []
+            for mapped in source.targets {
+                let rows = try await target.query("""
+                    SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
+                    WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped
+                    """, [mapped.mapping.into.quoted]).rows
+                let types = Dictionary(rows.map { ($0[0] ?? "", $0[1] ?? "") }, uniquingKeysWith: { first, _ in first })
+                let positions = mapped.mapping.columns.map { column -> Int? in
+                    let expression = column.expression.trimmingCharacters(in: .whitespaces)
+                    return source.stagedColumns.firstIndex {
+                        ($0.name == expression || SQLQuoting.identifier($0.name) == expression) && types[column.column] == $0.typeSQL
+                    }
+                }
+                if mapped.mapping.when == nil, !mapped.inPlace, !positions.contains(nil) {
+                    let columns = mapped.mapping.columns.map { SQLQuoting.identifier($0.column) }.joined(separator: ", ")
+                    perTarget.append(.copy(statement: "COPY \(mapped.mapping.into.quoted) (\(columns)) FROM STDIN", positions: positions.compactMap { $0 }))
+                } else {
+                    perTarget.append(.staged)
+                }
+            }
+            routes.append(perTarget)
+        }
+        return routes
+    }
+}
+
+/// One target session writing chunks to some targets.
+actor ChunkSession {
+    private let plan: MappingPlan
+    private let routes: [[ChunkRoute]]
+    private let target: PGConnection
+    private let writer: SliceWriter
+    private let statements: [[TargetStatements]]
+
+    init(plan: MappingPlan, routes: [[ChunkRoute]], target: PGConnection, writer: SliceWriter) {
+        self.plan = plan
+        self.routes = routes
+        self.target = target
+        self.writer = writer
+        statements = plan.sources.map { source in source.targets.map { source.statements(for: $0) } }
+    }
+
+    /// Writes rows of `source` to its `targets` in a transaction of its own: inserted if no target holds their keys,
+    /// else upserted.
+    func write(_ rows: [[TupleValue]], source: Int, targets: Set<Int>, lsn: LSN) async throws {
+        let folded = rows.map { FoldedRow(operation: .upsert, values: $0, lsn: lsn) }
+        try await target.simpleQuery("BEGIN; SAVEPOINT walbridge_chunk")
+        do {
+            do {
+                try await insert(rows, folded, source: source, targets: targets)
+            } catch let error as PGError where error.isRejection {
+                // Usually a key the stream wrote already; a row the target truly rejects fails the upsert too.
+                try await target.simpleQuery("ROLLBACK TO SAVEPOINT walbridge_chunk")
+                try await writer.apply(folded, source: source, upsertOnly: true, targets: targets)
+            }
+            try await target.simpleQuery("COMMIT")
+        } catch {
+            _ = try? await target.simpleQuery("ROLLBACK")
+            throw error
+        }
+    }
+
+    func close() async {
+        await target.close()
+    }
+
+    private func insert(_ rows: [[TupleValue]], _ folded: [FoldedRow], source: Int, targets: Set<Int>) async throws {
+        let sourcePlan = plan.sources[source]
+        var staged = false
+        for (index, route) in routes[source].enumerated() where targets.contains(index) {
+            switch route {
+            case .copy(let statement, let positions):
+                _ = try await target.copyIn(statement, data: StagingCopy.encode(rows, columns: positions))
+            case .staged:
+                if !staged {
+                    _ = try await target.copyIn("COPY \(sourcePlan.staging) FROM STDIN", data: StagingCopy.encode(folded, at: Array(folded.indices)))
+                    staged = true
+                }
+                let statement = statements[source][index]
+                try await target.pipeline(([statement.deleteUnwanted, statement.insertAll] as [String?]).compactMap { $0 }.map { Statement($0) })
+            }
+        }
+        if staged { try await target.query("TRUNCATE \(sourcePlan.staging)") }
+    }
+}
