@@ -35,7 +35,7 @@ let package = Package(
         .executableTarget(
             name: "walbridge",
             dependencies: [
-                "WALBridge",
+                "WALBridge", "PGClient", "PGOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

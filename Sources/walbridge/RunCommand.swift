@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PGOutput
 import WALBridge
 
 /// `walbridge run`: stream the source into the target until stopped.
@@ -23,14 +24,19 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Read at most this many rows per second while backfilling (default: backfill_rate, else no limit).")
     var maxRowsPerSecond: Int?
 
+    @Option(help: "Exit after applying the last source transaction that commits at or before this LSN (e.g. 0/1A2B3C4).")
+    var untilLsn: String?
+
     func validate() throws {
         if let maxRowsPerSecond, maxRowsPerSecond < 1 { throw ValidationError("--max-rows-per-second must be at least 1") }
+        if let untilLsn, LSN(untilLsn) == nil { throw ValidationError("--until-lsn \(untilLsn) is not an LSN such as 0/1A2B3C4") }
     }
 
     func run() async throws {
         let logger = CommandLogging.logger(quiet: quiet)
         var bridge = Bridge(configuration: options.load(), logger: logger)
         bridge.backfillLimits.rowsPerSecond = maxRowsPerSecond
+        bridge.untilLSN = untilLsn.flatMap { LSN($0) }
         if !quiet && isatty(STDERR_FILENO) == 1 {
             let bar = ProgressBar()
             bridge.onBackfillProgress = { bar.draw($0) }

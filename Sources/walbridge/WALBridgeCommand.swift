@@ -8,6 +8,9 @@ struct WALBridgeCommand: AsyncParsableCommand {
         commandName: "walbridge",
         abstract: "Replace dual writes with the write-ahead log: stream a legacy PostgreSQL database's changes into a new schema.",
         version: walbridgeVersion,
-        subcommands: [RunCommand.self, CheckCommand.self, BackfillCommand.self, TailCommand.self, DeadLetterCommand.self]
+        subcommands: [
+            RunCommand.self, CheckCommand.self, BackfillCommand.self, StatusCommand.self, PauseCommand.self, ResumeCommand.self,
+            SlotCommand.self, TailCommand.self, DeadLetterCommand.self,
+        ]
     )
 }

@@ -128,7 +128,8 @@ actor ChunkSession {
     /// else upserted.
     func write(_ rows: [[TupleValue]], source: Int, targets: Set<Int>, lsn: LSN) async throws {
         let folded = rows.map { FoldedRow(operation: .upsert, values: $0, lsn: lsn) }
-        try await target.simpleQuery("BEGIN; SAVEPOINT walbridge_chunk")
+        // No flush wait: the apply session's commit of the chunk's checkpoint comes later and flushes the WAL before it.
+        try await target.simpleQuery("BEGIN; SET LOCAL synchronous_commit = off; SAVEPOINT walbridge_chunk")
         do {
             do {
                 try await insert(rows, folded, source: source, targets: targets)

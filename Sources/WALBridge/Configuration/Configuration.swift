@@ -17,11 +17,16 @@ public struct Configuration: Sendable {
     public var backfillRate: Int?
     /// Where to serve metrics, `host:port`.
     public var metrics: String?
+    /// WAL the slot may keep on the source before the bridge warns (`retained_wal_warning`).
+    public var retainedWALWarningBytes: Int64?
+    /// The default warning threshold: 1 GB.
+    public static let defaultRetainedWALWarning: Int64 = 1 << 30
 
     /// A configuration with the file's defaults for whatever is not given.
     public init(
         source: ConnectionString, target: ConnectionString, slot: String, publication: String, tables: [TableMapping],
-        onError: OnError = .stop, backfill: BackfillMode = .auto, backfillRate: Int? = nil, metrics: String? = nil
+        onError: OnError = .stop, backfill: BackfillMode = .auto, backfillRate: Int? = nil, metrics: String? = nil,
+        retainedWALWarningBytes: Int64? = defaultRetainedWALWarning
     ) {
         self.source = source
         self.target = target
@@ -32,6 +37,7 @@ public struct Configuration: Sendable {
         self.backfill = backfill
         self.backfillRate = backfillRate
         self.metrics = metrics
+        self.retainedWALWarningBytes = retainedWALWarningBytes
     }
 
     /// Reads and validates a file; `environment` supplies ${NAME} and the WALBRIDGE_SOURCE / WALBRIDGE_TARGET overrides.

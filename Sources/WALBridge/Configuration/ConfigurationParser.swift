@@ -11,7 +11,7 @@ struct ConfigurationParser {
 
     /// The keys allowed at the top of the file.
     static let topLevelKeys = [
-        "source", "target", "slot", "publication", "tables", "on_error", "backfill", "backfill_rate", "metrics",
+        "source", "target", "slot", "publication", "tables", "on_error", "backfill", "backfill_rate", "metrics", "retained_wal_warning",
     ]
 
     /// Parses and checks the whole file.
@@ -29,7 +29,8 @@ struct ConfigurationParser {
             onError: try top["on_error"].map { try choice($0, at: "on_error") } ?? .stop,
             backfill: try top["backfill"].map { try choice($0, at: "backfill") } ?? .auto,
             backfillRate: try top["backfill_rate"].map(backfillRate),
-            metrics: try top["metrics"].map(metrics))
+            metrics: try top["metrics"].map(metrics),
+            retainedWALWarningBytes: try top["retained_wal_warning"].map(byteSize) ?? Configuration.defaultRetainedWALWarning)
     }
 
     /// `source` or `target`: the environment's override, or the file's value with `${NAME}` replaced; never echoed.
@@ -116,6 +117,19 @@ struct ConfigurationParser {
                 "must be a positive whole number of rows per second, e.g. 5000, not \(given); leave it out for no limit")
         }
         return rate
+    }
+
+    /// `retained_wal_warning`: bytes, or a number with kB, MB, GB or TB (powers of 1024, as PostgreSQL reads them).
+    private func byteSize(_ node: Node) throws -> Int64 {
+        let value = (node.scalar?.string ?? "").trimmingCharacters(in: .whitespaces)
+        let units: [(String, Int64)] = [("TB", 1 << 40), ("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10), ("B", 1), ("", 1)]
+        for (unit, factor) in units where value.hasSuffix(unit) {
+            if let number = Int64(value.dropLast(unit.count).trimmingCharacters(in: .whitespaces)), number > 0 {
+                return number * factor
+            }
+            break
+        }
+        throw error(at: node, "retained_wal_warning", "'\(value)' must be a size such as 1GB, 512MB or 1073741824 (bytes)")
     }
 
     /// The metrics endpoint's `host:port`.

@@ -1,6 +1,7 @@
 import Logging
 import PGClient
 import PGOutput
+import Synchronization
 
 /// How large the applier lets its work grow.
 public struct ApplyLimits: Sendable {
@@ -13,6 +14,17 @@ public struct ApplyLimits: Sendable {
 
     /// The defaults.
     public init() {}
+}
+
+/// Asks the applier to stop at the next source transaction boundary.
+final class HaltFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+
+    /// Whether a stop was asked for.
+    var isSet: Bool { value.load(ordering: .acquiring) }
+
+    /// Asks for the stop.
+    func set() { value.store(true, ordering: .releasing) }
 }
 
 /// The reader ended the stream with an error; the applier commits what is complete, then rethrows it.
@@ -45,6 +57,8 @@ final class Applier {
     var onBackfillChunk: @Sendable () async -> Void = {}
     /// Sessions that write backfill chunks side by side; nil: chunks go through the apply session like changes.
     var chunkWriters: ChunkWriters?
+    /// Set to stop at the next source transaction boundary instead of applying everything queued.
+    let halt = HaltFlag()
 
     /// Replay in order (one change at a time, one target transaction per source transaction) until a commit past this.
     private var orderedThrough: LSN?
@@ -59,6 +73,8 @@ final class Applier {
     private var highest = LSN.zero
     /// The position up to which the target durably holds everything: safe to report to the source.
     private(set) var durable: LSN
+    /// The checkpoint last written to `walbridge.progress`.
+    private var recorded: LSN
 
     /// An applier writing to `target`, starting from the checkpoint `durable`.
     init(
@@ -73,6 +89,7 @@ final class Applier {
         self.limits = limits
         self.logger = logger
         self.durable = durable
+        recorded = durable
         self.orderedThrough = orderedThrough
         writer = SliceWriter(plan: plan, target: target, sourceRows: sourceRows, logger: logger)
     }
@@ -108,8 +125,13 @@ final class Applier {
 
     private func applyAll(_ queue: AsyncBoundedQueue<[ApplyEvent]>, report: @Sendable (LSN) -> Void) async throws {
         do {
-            while let events = try await nextEvents(queue) {
-                for event in events { try await handle(event, report: report) }
+            events: while let events = try await nextEvents(queue) {
+                for event in events {
+                    // Halted (pause, shutdown): stop at this transaction boundary; what is still queued was not
+                    // acknowledged and comes again from the checkpoint.
+                    if halt.isSet && !midTransaction { break events }
+                    try await handle(event, report: report)
+                }
                 if await queue.count == 0, !midTransaction, open || !pending.isEmpty {
                     try await commitBatch(report: report)
                 }
@@ -174,7 +196,17 @@ final class Applier {
                 try await commitBatch(report: report)
             }
         case .idle(let lsn):
-            if !open && pending.isEmpty { advance(lsn, report) }
+            guard !open && pending.isEmpty else { break }
+            advance(lsn, report)
+            // Keeps walbridge.progress (and wait_for_lsn) current while nothing mapped changes. Not where the target is
+            // the source: the write would itself move the source's WAL, and the next keepalive with it.
+            if !markWrites && lsn > recorded {
+                recorded = lsn
+                try await target.pipeline([
+                    Statement("BEGIN"), Statement("SET LOCAL synchronous_commit = off"),
+                    StateSchema.recordIdle(slot: slot, lsn: lsn), Statement("COMMIT"),
+                ])
+            }
         case .backfillWindow:
             // The bridge resolves windows into chunks before they reach the applier.
             break
@@ -234,6 +266,7 @@ final class Applier {
                 Statement("COMMIT"),
             ])
             open = false
+            recorded = max(recorded, end.endLSN)
             batchExtras.removeAll()
             logger.debug("committed batch", metadata: ["lsn": "\(end.endLSN)", "rows": "\(batchRows)"])
         }

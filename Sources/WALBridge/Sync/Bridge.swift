@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PGClient
 import PGOutput
@@ -17,6 +18,10 @@ public struct Bridge: Sendable {
     public var onBackfillProgress: (@Sendable (BackfillReport) -> Void)?
     /// Called once the stream is running (with the start position), and again after each reconnect.
     public var onStreaming: @Sendable (LSN) async -> Void = { _ in }
+    /// Stop for good right after the last transaction that commits at or before this position (`run --until-lsn`).
+    public var untilLSN: LSN?
+    /// How often the bridge reads `walbridge.control` for a pause.
+    public var controlInterval: Duration = .milliseconds(250)
 
     /// A bridge for `configuration`, logging through `logger`.
     public init(configuration: Configuration, logger: Logger) {
@@ -24,23 +29,84 @@ public struct Bridge: Sendable {
         self.logger = logger
     }
 
-    /// Runs until cancelled (returns normally) or a problem that a retry can't mend (throws).
-    /// Lost connections are retried with backoff, resuming from the checkpoint.
+    /// Runs until cancelled or past `untilLSN` (returns normally), or a problem that a retry can't mend (throws).
+    /// Lost connections are retried with backoff, resuming from the checkpoint; a pause asked for in
+    /// `walbridge.control` stops the stream at a transaction boundary until the bridge is resumed.
     public func run() async throws {
+        let control = try await SourceCheck.connect(configuration.target, role: "target")
+        try await StateSchema.ensure(on: control)
+        let watch = ControlWatch(try await Control.request(slot: configuration.slot, on: control))
+        let pid = ProcessInfo.processInfo.processIdentifier
+        let report: @Sendable (BridgeState, String?) async -> Void = { state, error in
+            do {
+                try await Control.report(state, error: error, slot: configuration.slot, pid: pid, on: control)
+            } catch {
+                logger.debug("could not record the bridge's state", metadata: ["error": "\(error)"])
+            }
+        }
+        let interval = controlInterval
+        let poller = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                if let request = try? await Control.request(slot: configuration.slot, on: control) { watch.set(request) }
+            }
+        }
+        await report(.starting, nil)
+        do {
+            try await runUntilStopped(watch: watch, report: report, control: control)
+            await report(.stopped, nil)
+        } catch {
+            await report(.failed, "\(error)")
+            poller.cancel()
+            _ = await poller.result
+            await control.close()
+            throw error
+        }
+        poller.cancel()
+        _ = await poller.result
+        await control.close()
+    }
+
+    private func runUntilStopped(watch: ControlWatch, report: @escaping @Sendable (BridgeState, String?) async -> Void, control: PGConnection) async throws {
         var orderedThrough: LSN?
         var streaming = true
         var streamedOnce = false
         var delay: Duration = .milliseconds(500)
+        // The pause position the stream last stopped at; the bridge stays paused there until resumed.
+        var stoppedAt: LSN?
         // A bridge restarted right after the last one died finds the slot still held by its walsender for a moment.
         let busySlotDeadline = ContinuousClock.now + .seconds(30)
         while !Task.isCancelled {
+            let request = watch.current
+            if request.paused && (request.atLSN == nil || request.atLSN == stoppedAt) {
+                let at = try await StateSchema.checkpoint(slot: configuration.slot, on: control)
+                logger.info("paused; the slot keeps the source's WAL from here until walbridge resume", metadata: ["applied": "\(at ?? .zero)"])
+                await report(.paused, nil)
+                while !Task.isCancelled && watch.current == request { try? await Task.sleep(for: .milliseconds(50)) }
+                if Task.isCancelled { return }
+                if !watch.current.paused { logger.info("resumed") }
+                continue
+            }
+            let stop = [request.paused ? request.atLSN : nil, untilLSN].compactMap { $0 }.min()
             do {
-                try await runOnce(orderedThrough: orderedThrough, streaming: streaming) { start in
+                let end = try await runOnce(orderedThrough: orderedThrough, streaming: streaming, stop: stop, watch: watch) { start in
                     streamedOnce = true
                     delay = .milliseconds(500)
+                    await report(.streaming, nil)
                     await onStreaming(start)
                 }
-                return
+                switch end {
+                case .cancelled:
+                    return
+                case .paused:
+                    stoppedAt = nil
+                case .reachedStop(let lsn):
+                    if lsn == untilLSN {
+                        logger.info("reached --until-lsn; stopping", metadata: ["until": "\(lsn)"])
+                        return
+                    }
+                    stoppedAt = lsn
+                }
             } catch let fallback as StreamingFallback {
                 logger.info("replaying from the checkpoint without streaming large transactions", metadata: ["reason": "\(fallback)"])
                 streaming = false
@@ -77,8 +143,17 @@ public struct Bridge: Sendable {
         }
     }
 
-    /// One session: set up, stream and apply until cancelled or failed.
-    private func runOnce(orderedThrough: LSN?, streaming: Bool, started: (LSN) async -> Void) async throws {
+    /// Why one session of the stream ended.
+    private enum RunEnd {
+        case cancelled
+        /// At a transaction boundary, for a pause asked for now.
+        case paused
+        /// Past the stop position: every transaction committing at or before it was applied.
+        case reachedStop(LSN)
+    }
+
+    /// One session: set up, stream and apply until cancelled, paused, past `stop`, or failed.
+    private func runOnce(orderedThrough: LSN?, streaming: Bool, stop: LSN?, watch: ControlWatch, started: (LSN) async -> Void) async throws -> RunEnd {
         // Connections that an error leaves behind close when released.
         let target = try await SourceCheck.connect(configuration.target, role: "target")
         try await StateSchema.ensure(on: target)
@@ -93,7 +168,7 @@ public struct Bridge: Sendable {
         let start = checkpoint ?? .zero
         let stream = try await ReplicationStream.start(
             on: replication, slot: configuration.slot, publications: [configuration.publication], from: start,
-            streaming: streaming && orderedThrough == nil, statusInterval: statusInterval)
+            streaming: streaming && orderedThrough == nil && stop == nil, statusInterval: statusInterval)
 
         let applier = Applier(
             plan: plan, target: target, sourceRows: SourceRows(source: configuration.source), slot: configuration.slot, markWrites: sameDatabase,
@@ -128,8 +203,9 @@ public struct Bridge: Sendable {
                 await queue.finish(throwing: error)
             }
         }
-        // The applier is not cancelled with the bridge: on shutdown it finishes what is queued,
-        // committing a batch that ends on a transaction boundary and rolling back one that does not.
+        // The applier is not cancelled with the bridge: on shutdown or pause it is halted, and stops at the next
+        // transaction boundary, committing what it applied; a batch that ends mid-transaction is rolled back.
+        let halt = applier.halt
         let applying = Task {
             do {
                 try await applier.run(queue) { durable.store($0) }
@@ -139,8 +215,16 @@ public struct Bridge: Sendable {
             }
         }
         var reader = TransactionReader(plan: plan, slot: configuration.slot, checkpoint: start, backfillRun: run)
+        reader.stopAfter = stop
+        var end = RunEnd.cancelled
         do {
             while !Task.isCancelled, await !queue.isFinished {
+                let request = watch.current
+                if request.paused && request.atLSN == nil && !reader.inTransaction {
+                    end = .paused
+                    break
+                }
+                if request.paused, let at = request.atLSN, at != reader.stopAfter { reader.stopAfter = at }
                 let items: [StreamItem]
                 do {
                     items = try await stream.read()
@@ -158,7 +242,12 @@ public struct Bridge: Sendable {
                 if events.contains(where: \.isBackfillWindow) { events = await place(events, reader: reader, coordinator: coordinator, plan: plan) }
                 if !events.isEmpty { await queue.send(events) }
                 stream.acknowledge(durable.load())
+                if reader.stopped, let stop = reader.stopAfter {
+                    end = .reachedStop(stop)
+                    break
+                }
             }
+            if case .reachedStop = end {} else { halt.set() }
             await queue.finish()
         } catch {
             await queue.finish(throwing: error)
@@ -173,6 +262,7 @@ public struct Bridge: Sendable {
         await target.close()
         try outcome.get()
         logger.info("stopped", metadata: ["applied": "\(durable.load())"])
+        return end
     }
 
     /// Replaces each closed backfill window with its chunk's rows, or drops it (stale, or to be read again).
@@ -207,6 +297,25 @@ public struct Bridge: Sendable {
             try await SourceSetup.ensureSlot(configuration.slot, checkpoint: checkpoint, on: source, logger: logger)
             return (plan, sameDatabase)
         }
+    }
+}
+
+/// The pause last read from `walbridge.control`, shared with the stream loop.
+final class ControlWatch: Sendable {
+    private let value: Mutex<PauseRequest>
+
+    init(_ request: PauseRequest) {
+        value = Mutex(request)
+    }
+
+    /// The latest request.
+    var current: PauseRequest {
+        value.withLock { $0 }
+    }
+
+    /// Replaces the request.
+    func set(_ request: PauseRequest) {
+        value.withLock { $0 = request }
     }
 }
 

@@ -47,6 +47,33 @@ public enum StateSchema {
         );
         COMMENT ON TABLE walbridge.backfill IS 'walbridge: per slot and source table, the backfill state and the last row key copied (written with the rows)';
         COMMENT ON TABLE walbridge.dead_letters IS 'walbridge: changes the target rejected (on_error: dead_letter); walbridge dlq list | retry';
+        CREATE TABLE IF NOT EXISTS walbridge.control (
+            slot text PRIMARY KEY,
+            paused boolean NOT NULL DEFAULT false,
+            pause_at_lsn pg_lsn,
+            state text NOT NULL DEFAULT 'stopped',
+            error text,
+            pid integer,
+            updated_at timestamptz NOT NULL DEFAULT now()
+        );
+        COMMENT ON TABLE walbridge.control IS 'walbridge: per slot, the pause asked for by walbridge pause | resume, and the state the bridge last reported';
+        CREATE OR REPLACE FUNCTION walbridge.wait_for_lsn(lsn pg_lsn, timeout interval DEFAULT '10 seconds', slot_name text DEFAULT NULL)
+        RETURNS boolean LANGUAGE plpgsql VOLATILE AS $wait$
+        DECLARE
+            deadline timestamptz := clock_timestamp() + timeout;
+        BEGIN
+            LOOP
+                IF EXISTS (SELECT 1 FROM walbridge.progress p WHERE (slot_name IS NULL OR p.slot = slot_name) AND p.applied_lsn >= lsn) THEN
+                    RETURN true;
+                END IF;
+                IF clock_timestamp() >= deadline THEN
+                    RETURN false;
+                END IF;
+                PERFORM pg_sleep(0.01);
+            END LOOP;
+        END
+        $wait$;
+        COMMENT ON FUNCTION walbridge.wait_for_lsn(pg_lsn, interval, text) IS 'walbridge: true once the bridge has applied the source up to lsn (take pg_current_wal_lsn() on the source after a write), false after timeout; call it outside a REPEATABLE READ transaction';
         """
 
     /// Creates the schema if it is missing; concurrent bridges may race, so a duplicate is not an error.
@@ -62,6 +89,15 @@ public enum StateSchema {
     static func checkpoint(slot: String, on target: PGConnection) async throws -> LSN? {
         let value = try await target.query("SELECT applied_lsn::text FROM walbridge.progress WHERE slot = $1", [slot]).scalar
         return value.flatMap { LSN($0) }
+    }
+
+    /// Moves the checkpoint to `lsn` with nothing applied: the source sent nothing mapped before it.
+    static func recordIdle(slot: String, lsn: LSN) -> Statement {
+        Statement("""
+            INSERT INTO walbridge.progress (slot, applied_lsn) VALUES ($1, $2::pg_lsn)
+            ON CONFLICT (slot) DO UPDATE SET applied_lsn = EXCLUDED.applied_lsn, updated_at = now()
+            WHERE walbridge.progress.applied_lsn < EXCLUDED.applied_lsn
+            """, [slot, lsn.description])
     }
 
     /// The statement that records the checkpoint inside the batch's own transaction; without a commit time

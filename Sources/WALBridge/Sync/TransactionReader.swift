@@ -33,6 +33,10 @@ struct TransactionReader: Sendable {
     private var skipping = false
     /// Changes of the current transaction seen so far (for the log of skipped ones).
     private(set) var inTransaction = false
+    /// Deliver only transactions that commit at or before this position (`pause --at-lsn`, `run --until-lsn`).
+    var stopAfter: LSN?
+    /// Set once the stream passed `stopAfter`: nothing more is delivered.
+    private(set) var stopped = false
 
     /// A reader for `plan` that skips transactions committed before `checkpoint`.
     init(plan: MappingPlan, slot: String, checkpoint: LSN, backfillRun: String? = nil) {
@@ -44,11 +48,31 @@ struct TransactionReader: Sendable {
 
     /// The events one stream item produces.
     mutating func consume(_ item: StreamItem) throws -> [ApplyEvent] {
+        if stopped { return [] }
         switch item {
         case .keepalive(let keepalive):
-            return inTransaction ? [] : [.idle(keepalive.walEnd)]
+            if inTransaction { return [] }
+            // Everything before the keepalive's position was sent: no transaction committing at or before the stop is left.
+            if let stop = stopAfter, keepalive.walEnd > stop {
+                stopped = true
+                return []
+            }
+            return [.idle(keepalive.walEnd)]
         case .message(let lsn, let message):
+            if let stop = stopAfter, Self.commitsAfter(message, stop) {
+                stopped = true
+                return []
+            }
             return try consume(message, at: lsn)
+        }
+    }
+
+    /// Whether the message begins or commits a transaction whose commit lies after `stop`.
+    private static func commitsAfter(_ message: PGOutputMessage, _ stop: LSN) -> Bool {
+        switch message {
+        case .begin(let begin): begin.finalLSN > stop
+        case .streamCommit(let commit): commit.commitLSN > stop
+        default: false
         }
     }
 

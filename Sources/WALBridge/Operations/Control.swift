@@ -1,0 +1,60 @@
+import PGClient
+import PGOutput
+
+/// What a bridge is doing, as it reports it in `walbridge.control`.
+public enum BridgeState: String, Sendable, Codable {
+    case starting, backfilling, streaming, paused, stopped, failed
+}
+
+/// What `walbridge pause` and `walbridge resume` ask of a slot's bridge.
+public struct PauseRequest: Sendable, Equatable {
+    /// Stop (at the next transaction boundary, or after `atLSN`) and stay stopped until resumed.
+    public var paused: Bool
+    /// Stop right after the last transaction that commits at or before this position.
+    public var atLSN: LSN?
+
+    /// No pause.
+    public static let none = PauseRequest(paused: false, atLSN: nil)
+}
+
+/// Reads and writes `walbridge.control` in the target: the pause an operator asked for, the state a bridge reports.
+public enum Control {
+    /// The pause asked of `slot`'s bridge.
+    public static func request(slot: String, on target: PGConnection) async throws -> PauseRequest {
+        let row = try await target.query("SELECT paused::text, pause_at_lsn::text FROM walbridge.control WHERE slot = $1", [slot]).rows.first
+        guard let row else { return .none }
+        return PauseRequest(paused: row[0] == "true", atLSN: row[1].flatMap { LSN($0) })
+    }
+
+    /// Runs a pause or resume against `configuration`'s target, creating the state schema if needed.
+    public static func change(_ configuration: Configuration, _ body: (PGConnection) async throws -> Void) async throws {
+        try await SourceCheck.connect(configuration.target, role: "target").closing { target in
+            try await StateSchema.ensure(on: target)
+            try await body(target)
+        }
+    }
+
+    /// Asks the bridge of `slot` to pause now (at its next source transaction boundary) or after `lsn`.
+    public static func pause(slot: String, at lsn: LSN?, on target: PGConnection) async throws {
+        try await target.query("""
+            INSERT INTO walbridge.control (slot, paused, pause_at_lsn) VALUES ($1, true, $2::pg_lsn)
+            ON CONFLICT (slot) DO UPDATE SET paused = true, pause_at_lsn = EXCLUDED.pause_at_lsn, updated_at = now()
+            """, [slot, lsn?.description])
+    }
+
+    /// Lets the bridge of `slot` go on from where it paused.
+    public static func resume(slot: String, on target: PGConnection) async throws {
+        try await target.query("""
+            INSERT INTO walbridge.control (slot, paused) VALUES ($1, false)
+            ON CONFLICT (slot) DO UPDATE SET paused = false, pause_at_lsn = NULL, updated_at = now()
+            """, [slot])
+    }
+
+    /// Records the state the bridge of `slot` is in (and the error it failed with).
+    static func report(_ state: BridgeState, error: String? = nil, slot: String, pid: Int32, on target: PGConnection) async throws {
+        try await target.query("""
+            INSERT INTO walbridge.control (slot, state, error, pid) VALUES ($1, $2, $3, $4::int)
+            ON CONFLICT (slot) DO UPDATE SET state = EXCLUDED.state, error = EXCLUDED.error, pid = EXCLUDED.pid, updated_at = now()
+            """, [slot, state.rawValue, error, String(pid)])
+    }
+}

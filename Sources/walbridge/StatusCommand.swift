@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import WALBridge
+
+/// `walbridge status`: the bridge's state, position, lag and backfill, whether or not it runs.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the bridge's state, applied position, lag, dead letters, backfill progress and the slot's retained WAL."
+    )
+
+    @OptionGroup var options: ConfigOption
+
+    @Flag(help: "Print JSON for scripts.")
+    var json = false
+
+    func run() async throws {
+        let configuration = options.load()
+        let json = json
+        try await CommandLogging.runUntilSignalled(logger: CommandLogging.logger(quiet: true)) {
+            let status = try await BridgeStatus.read(configuration)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(status), as: UTF8.self))
+            } else {
+                print(StatusText.render(status))
+            }
+        }
+    }
+}
+
+/// `walbridge status` for people.
+enum StatusText {
+    static func render(_ status: BridgeStatus) -> String {
+        var lines = ["slot \(status.slot): \(status.state)\(status.error.map { " (\($0))" } ?? "")"]
+        if status.paused { lines.append("  paused\(status.pauseAtLSN.map { " at LSN \($0)" } ?? ""); walbridge resume goes on") }
+        lines.append("  applied:      \(status.appliedLSN ?? "nothing yet")\(status.sourceCommitTime.map { " (source commit \($0))" } ?? "")")
+        if let bytes = status.lagBytes {
+            lines.append("  lag:          \(bytes) bytes\(status.lagSeconds.map { String(format: ", %.1f s", $0) } ?? "")")
+        }
+        lines.append("  dead letters: \(status.deadLetters)")
+        for table in status.backfill {
+            let estimate = table.rowsEstimated.map { " of about \($0)" } ?? ""
+            lines.append("  backfill \(table.table): \(table.state), \(table.rowsCopied) rows\(estimate)")
+        }
+        let slot = status.sourceSlot
+        if slot.exists {
+            lines.append("  source slot:  \(slot.active ? "active (walsender pid \(slot.activePID.map(String.init) ?? "?"))" : "inactive"), wal_status \(slot.walStatus ?? "?")")
+            lines.append("                confirmed_flush_lsn \(slot.confirmedFlushLSN ?? "-"), restart_lsn \(slot.restartLSN ?? "-")")
+            lines.append("                retains \(slot.retainedBytes.map(String.init) ?? "?") bytes of WAL (max_slot_wal_keep_size \(slot.maxSlotWALKeepSize))")
+        } else {
+            lines.append("  source slot:  missing")
+        }
+        if let warning = status.retainedWALWarning { lines.append("  warning: \(warning)") }
+        return lines.joined(separator: "\n")
+    }
+}

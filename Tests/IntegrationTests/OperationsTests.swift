@@ -1,0 +1,224 @@
+import Foundation
+import Logging
+import PGClient
+import PGOutput
+import Testing
+@testable import WALBridge
+
+@Suite("operations: pause, resume, status, freshness, slot commands")
+struct OperationsTests {
+    /// The users_v2 ids on the target, in order.
+    static func ids(_ seed: SeedMigration) async throws -> String {
+        try await seed.targetScalar("SELECT coalesce(string_agg(id::text, ',' ORDER BY id), '') FROM users_v2") ?? ""
+    }
+
+    /// The source's current WAL position.
+    static func sourceLSN(_ seed: SeedMigration) async throws -> LSN {
+        try await PGConnection.connect(seed.source).closing { try await $0.query("SELECT pg_current_wal_lsn()::text").scalar }.flatMap { LSN($0) } ?? .zero
+    }
+
+    static func onTarget(_ seed: SeedMigration, _ body: (PGConnection) async throws -> Void) async throws {
+        try await PGConnection.connect(seed.target).closing { try await body($0) }
+    }
+
+    @Test("pause with a writer running stops the target within a second and keeps the slot; a bridge restarted while paused stays paused; resume goes on from there")
+    func pauseAndResume() async throws {
+        try await SeedMigration.with { seed in
+            let bridge = try await seed.start()
+            let stop = Flag()
+            let writer = Task {
+                try await PGConnection.connect(seed.source).closing { app in
+                    var id = 0
+                    while await !stop.isSet {
+                        id += 1
+                        try await app.query("INSERT INTO users (id, name) VALUES ($1::bigint, 'writer')", [String(id)])
+                        try await Task.sleep(for: .milliseconds(5))
+                    }
+                }
+            }
+            #expect(await TestClusters.eventually { (try? await seed.targetScalar("SELECT count(*)::text FROM users_v2")).flatMap { $0.flatMap { Int($0) } } ?? 0 > 20 })
+            try await Self.onTarget(seed) { try await Control.pause(slot: seed.configuration.slot, at: nil, on: $0) }
+            try await Task.sleep(for: .milliseconds(1_500))
+            let held = try await seed.targetScalar("SELECT count(*)::text FROM users_v2")
+            try await Task.sleep(for: .seconds(1))
+            #expect(try await seed.targetScalar("SELECT count(*)::text FROM users_v2") == held, "the target stopped changing")
+            let status = try await BridgeStatus.read(seed.configuration)
+            #expect(status.state == "paused" && status.paused, "\(status)")
+            #expect(status.sourceSlot.exists && !status.sourceSlot.active, "the slot stays, with no walsender: \(status.sourceSlot)")
+
+            // Restarted while paused: it stays paused.
+            bridge.cancel()
+            try await bridge.value
+            let restarted = Task { try await Bridge(configuration: seed.configuration, logger: Logger(label: "paused")).run() }
+            try await Task.sleep(for: .seconds(2))
+            #expect(try await seed.targetScalar("SELECT count(*)::text FROM users_v2") == held, "a bridge started while paused applies nothing")
+            #expect(try await BridgeStatus.read(seed.configuration).state == "paused")
+
+            await stop.set()
+            try await writer.value
+            try await Self.onTarget(seed) { try await Control.resume(slot: seed.configuration.slot, on: $0) }
+            #expect(try await seed.converges(), "resume applies everything written meanwhile")
+            #expect(try await BridgeStatus.read(seed.configuration).state == "streaming")
+            restarted.cancel()
+            try await restarted.value
+            #expect(try await BridgeStatus.read(seed.configuration).state == "stopped")
+        }
+    }
+
+    @Test("pause --at-lsn and run --until-lsn apply exactly the transactions committed at or before the LSN")
+    func pauseAtLSN() async throws {
+        try await SeedMigration.with { seed in
+            let bridge = try await seed.start()
+            #expect(await seed.backfillDone())
+            try await Self.onTarget(seed) { try await Control.pause(slot: seed.configuration.slot, at: nil, on: $0) }
+            #expect(await TestClusters.eventually { (try? await BridgeStatus.read(seed.configuration).state) == "paused" })
+            try await seed.onSource("INSERT INTO users (id, name) VALUES (1, 'before')")
+            try await seed.onSource("INSERT INTO users (id, name) VALUES (2, 'before')")
+            let cut = try await Self.sourceLSN(seed)
+            try await seed.onSource("INSERT INTO users (id, name) VALUES (3, 'after')")
+            try await Self.onTarget(seed) { try await Control.pause(slot: seed.configuration.slot, at: cut, on: $0) }
+            #expect(await TestClusters.eventually { (try? await Self.ids(seed)) == "1,2" })
+            try await Task.sleep(for: .seconds(1))
+            #expect(try await Self.ids(seed) == "1,2", "nothing after the LSN")
+            let status = try await BridgeStatus.read(seed.configuration)
+            #expect(status.state == "paused" && status.pauseAtLSN == cut.description, "\(status)")
+
+            // run --until-lsn: the bridge ends by itself after the last transaction at or before it.
+            bridge.cancel()
+            try await bridge.value
+            try await Self.onTarget(seed) { try await Control.resume(slot: seed.configuration.slot, on: $0) }
+            let second = try await Self.sourceLSN(seed)
+            try await seed.onSource("INSERT INTO users (id, name) VALUES (4, 'later')")
+            var until = Bridge(configuration: seed.configuration, logger: Logger(label: "until"))
+            until.untilLSN = second
+            let ended = Task { try await until.run() }
+            #expect(await TestClusters.eventually { (try? await Self.ids(seed)) == "1,2,3" })
+            try await ended.value
+            #expect(try await Self.ids(seed) == "1,2,3", "the row written after --until-lsn waits for the next run")
+        }
+    }
+
+    @Test("walbridge.wait_for_lsn returns true once the bridge applied the source up to the LSN, false on timeout while paused")
+    func waitForLSN() async throws {
+        try await SeedMigration.with { seed in
+            let bridge = try await seed.start()
+            try await seed.onSource("INSERT INTO users (id, name) VALUES (1, 'read your write')")
+            let written = try await Self.sourceLSN(seed)
+            let fresh = try await seed.targetScalar("SELECT walbridge.wait_for_lsn($1::pg_lsn, '20 seconds')::text", [written.description])
+            #expect(fresh == "true")
+            #expect(try await seed.targetScalar("SELECT full_name FROM users_v2 WHERE id = 1") == "read your write")
+            // Nothing mapped changes: keepalives still move the position past a later LSN.
+            let idle = try await Self.sourceLSN(seed)
+            #expect(try await seed.targetScalar("SELECT walbridge.wait_for_lsn($1::pg_lsn, '20 seconds')::text", [idle.description]) == "true")
+
+            try await Self.onTarget(seed) { try await Control.pause(slot: seed.configuration.slot, at: nil, on: $0) }
+            #expect(await TestClusters.eventually { (try? await BridgeStatus.read(seed.configuration).state) == "paused" })
+            try await seed.onSource("INSERT INTO users (id, name) VALUES (2, 'while paused')")
+            let paused = try await Self.sourceLSN(seed)
+            #expect(try await seed.targetScalar("SELECT walbridge.wait_for_lsn($1::pg_lsn, '1 second')::text", [paused.description]) == "false")
+            bridge.cancel()
+            try await bridge.value
+        }
+    }
+
+    @Test("a slot dropped behind the bridge's back stops the next start with the way out, and slot create refuses to make a new one")
+    func slotDroppedBehindItsBack() async throws {
+        try await SeedMigration.with { seed in
+            let bridge = try await seed.start()
+            try await seed.onSource("INSERT INTO users (id, name) VALUES (1, 'Ada')")
+            #expect(try await seed.converges())
+            bridge.cancel()
+            try await bridge.value
+            try await seed.onSource("SELECT pg_drop_replication_slot($1)", [seed.configuration.slot])
+            let error = await #expect(throws: BridgeError.self) {
+                try await Bridge(configuration: seed.configuration, logger: Logger(label: "dropped")).run()
+            }
+            let text = error.map { "\($0)" } ?? ""
+            #expect(text.contains("does not exist, but the target holds a checkpoint"), "\(text)")
+            #expect(text.contains("backfill again"), "\(text)")
+            let status = try await BridgeStatus.read(seed.configuration)
+            #expect(status.state == "failed" && !status.sourceSlot.exists, "\(status)")
+            let created = await #expect(throws: BridgeError.self) { _ = try await SlotAdmin.create(seed.configuration, logger: Logger(label: "create")) }
+            #expect("\(created.map { "\($0)" } ?? "")".contains("does not exist, but the target holds a checkpoint"), "slot create refuses too")
+        }
+    }
+
+    @Test("walbridge slot create, status --json and drop: idempotent create, drop refused while attached unless --force, and what the target still holds")
+    func slotCommands() async throws {
+        try await SeedMigration.with { seed in
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("walbridge-slot-\(UUID().uuidString).yml")
+            try SeedMigration.configurationText(slot: seed.configuration.slot).write(to: file, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(at: file) }
+            let environment = ["WALBRIDGE_SOURCE": seed.source.raw, "WALBRIDGE_TARGET": seed.target.raw]
+            for _ in 0..<2 {
+                let create = try CommandRun(["slot", "create", "--config", file.path], environment: environment)
+                #expect(await create.wait() == 0, "\(create.stderr)")
+            }
+            let tables = try await PGConnection.connect(seed.source).closing {
+                try await $0.query("SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_publication_tables WHERE pubname = $1", [seed.configuration.publication]).scalar
+            }
+            #expect(tables == "products,users", "the publication holds exactly the mapped tables")
+
+            let bridge = try await seed.start()
+            try await seed.onSource("INSERT INTO users (id, name) VALUES (1, 'Ada')")
+            #expect(await seed.backfillDone())
+            #expect(try await seed.converges())
+            let status = try CommandRun(["slot", "status", "--config", file.path, "--json"], environment: environment)
+            #expect(await status.wait() == 0, "\(status.stderr)")
+            let slot = try JSONDecoder().decode(SlotStatus.self, from: Data(status.stdout.utf8))
+            #expect(slot.exists && slot.active && slot.activePID != nil && slot.walStatus == "reserved" && slot.retainedBytes != nil, "\(slot)")
+            let full = try CommandRun(["status", "--config", file.path, "--json"], environment: environment)
+            #expect(await full.wait() == 0, "\(full.stderr)")
+            let whole = try JSONDecoder().decode(BridgeStatus.self, from: Data(full.stdout.utf8))
+            #expect(whole.state == "streaming" && whole.appliedLSN != nil && whole.backfill.count == 2, "\(whole)")
+
+            let refused = try CommandRun(["slot", "drop", "--config", file.path], environment: environment)
+            #expect(await refused.wait() == 1)
+            #expect(refused.stderr.contains("a bridge is attached") && refused.stderr.contains("--force"), "\(refused.stderr)")
+            let forced = try CommandRun(["slot", "drop", "--config", file.path, "--force"], environment: environment)
+            #expect(await forced.wait() == 0, "\(forced.stderr)")
+            #expect(forced.stdout.contains("still holds a checkpoint at"), "\(forced.stdout)")
+            bridge.cancel()
+            _ = await bridge.result
+            let left = try await PGConnection.connect(seed.source).closing {
+                try await $0.query("SELECT (SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1) + (SELECT count(*) FROM pg_publication WHERE pubname = $1)", [seed.configuration.slot]).scalar
+            }
+            #expect(left == "0", "slot and publication are gone")
+        }
+    }
+
+    @Test("the slots/ scripts create, show and drop the slot on the live source")
+    func slotScripts() async throws {
+        try await TestClusters.withDatabase(on: try TestClusters.source) { source in
+            try await PGConnection.connect(source).closing { try await $0.simpleQuery("CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE b (id int PRIMARY KEY)") }
+            let slot = "wbt_script_\(UInt32.random(in: 0...UInt32.max))"
+            func psql(_ script: String, _ variables: [String]) throws -> (Int32, String) {
+                let process = Process()
+                let bin = ProcessInfo.processInfo.environment["WALBRIDGE_TEST_PGBIN"] ?? "/usr/lib/postgresql/15/bin"
+                process.executableURL = URL(fileURLWithPath: bin + "/psql")
+                let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../slots").standardized
+                process.arguments = [source.raw, "-X", "-q", "-A", "-t", "-f", folder.appendingPathComponent(script).path] + variables.flatMap { ["-v", $0] }
+                let output = Pipe()
+                process.standardOutput = output
+                process.standardError = output
+                try process.run()
+                let data = output.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+            }
+            let names = ["slot=\(slot)", "publication=\(slot)"]
+            for _ in 0..<2 {
+                let (status, output) = try psql("create.sql", names + ["tables=public.a, public.b"])
+                #expect(status == 0 && output.contains("public.a, public.b"), "\(output)")
+            }
+            let (status, output) = try psql("status.sql", ["slot=\(slot)"])
+            #expect(status == 0 && output.hasPrefix("\(slot)|f|") && output.contains("|reserved|"), "\(output)")
+            let (dropped, dropOutput) = try psql("drop.sql", names)
+            #expect(dropped == 0, "\(dropOutput)")
+            let left = try await PGConnection.connect(source).closing {
+                try await $0.query("SELECT (SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1) + (SELECT count(*) FROM pg_publication WHERE pubname = $1)", [slot]).scalar
+            }
+            #expect(left == "0")
+        }
+    }
+}
