@@ -171,6 +171,10 @@ struct OperationsTests {
             #expect(await full.wait() == 0, "\(full.stderr)")
             let whole = try JSONDecoder().decode(BridgeStatus.self, from: Data(full.stdout.utf8))
             #expect(whole.state == "streaming" && whole.appliedLSN != nil && whole.backfill.count == 2, "\(whole)")
+            #expect(whole.retainedWALWarning == nil, "under the default threshold of 1 GB")
+            var strict = seed.configuration
+            strict.retainedWALWarningBytes = 1
+            #expect(try await BridgeStatus.read(strict).retainedWALWarning?.contains("over the warning threshold of 1") == true)
 
             let refused = try CommandRun(["slot", "drop", "--config", file.path], environment: environment)
             #expect(await refused.wait() == 1)

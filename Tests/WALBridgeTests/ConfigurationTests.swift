@@ -414,6 +414,19 @@ struct ConfigurationErrorTests {
         }
     }
 
+    @Test("retained_wal_warning takes a size with a unit, defaults to 1 GB, and names the fix when malformed")
+    func retainedWALWarning() throws {
+        #expect(try parse(minimal).retainedWALWarningBytes == 1 << 30)
+        for (value, bytes) in [("512MB", Int64(512) << 20), ("2GB", Int64(2) << 30), ("64kB", Int64(64) << 10), ("1048576", Int64(1_048_576))] {
+            #expect(try parse(minimal + "retained_wal_warning: \(value)\n").retainedWALWarningBytes == bytes, "\(value)")
+        }
+        for value in ["lots", "0", "-1GB", "1.5GB", "1 PB"] {
+            let error = try failure(minimal + "retained_wal_warning: \(value)\n")
+            #expect(error.path == "retained_wal_warning")
+            #expect(error.message.contains("must be a size such as 1GB"), "\(value): \(error.message)")
+        }
+    }
+
     @Test("a list or mapping where text belongs is a type error")
     func wrongTypes() throws {
         let slot = try failure(minimal.replacingOccurrences(of: "slot: s", with: "slot: [a, b]"))

@@ -46,7 +46,12 @@ public struct Bridge: Sendable {
         }
         let interval = controlInterval
         let poller = Task {
+            var lastWALCheck = ContinuousClock.now - .seconds(60)
             while !Task.isCancelled {
+                if ContinuousClock.now - lastWALCheck >= .seconds(60) {
+                    lastWALCheck = .now
+                    await warnAboutRetainedWAL()
+                }
                 try? await Task.sleep(for: interval)
                 if let request = try? await Control.request(slot: configuration.slot, on: control) { watch.set(request) }
             }
@@ -65,6 +70,18 @@ public struct Bridge: Sendable {
         poller.cancel()
         _ = await poller.result
         await control.close()
+    }
+
+    /// Logs a warning when the slot keeps more WAL on the source than `retained_wal_warning`.
+    private func warnAboutRetainedWAL() async {
+        guard let limit = configuration.retainedWALWarningBytes else { return }
+        guard let slot = try? await SourceCheck.connect(configuration.source).closing({ try await SlotStatus.read(configuration.slot, on: $0) }),
+            let retained = slot.retainedBytes, retained > limit
+        else { return }
+        logger.warning("the slot keeps much WAL on the source; see walbridge status, and resume or drop the slot before the disk fills", metadata: [
+            "slot": "\(configuration.slot)", "retained_bytes": "\(retained)", "retained_wal_warning": "\(limit)",
+            "wal_status": "\(slot.walStatus ?? "?")",
+        ])
     }
 
     private func runUntilStopped(watch: ControlWatch, report: @escaping @Sendable (BridgeState, String?) async -> Void, control: PGConnection) async throws {
