@@ -7,12 +7,18 @@ import WALBridge
 
 /// Logging set-up, signal handling and error reporting shared by the subcommands.
 enum CommandLogging {
-    /// Bootstraps swift-log once to standard error and returns the command's logger.
-    static func logger(quiet: Bool) -> Logger {
+    /// Bootstraps swift-log once to standard error (text lines, or one JSON object per line) and returns the command's logger.
+    static func logger(quiet: Bool, format: LogFormat = .text) -> Logger {
+        let level: Logger.Level = quiet ? .warning : .info
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = quiet ? .warning : .info
-            return handler
+            switch format {
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            case .json:
+                return JSONLogHandler(label: label, level: level)
+            }
         }
         return Logger(label: "walbridge")
     }
@@ -50,4 +56,9 @@ enum CommandLogging {
         FileHandle.standardError.write(Data("walbridge: error: \(message)\n".utf8))
         exit(1)
     }
+}
+
+/// How log lines are written: `text` for people, `json` for log collectors.
+enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
 }

@@ -21,6 +21,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Log only warnings and errors.")
     var quiet = false
 
+    @Option(help: "Log lines as text or as one JSON object per line (\(LogFormat.allCases.map(\.rawValue).joined(separator: ", "))).")
+    var logFormat: LogFormat = .text
+
     @Option(help: "Read at most this many rows per second while backfilling (default: backfill_rate, else no limit).")
     var maxRowsPerSecond: Int?
 
@@ -33,11 +36,11 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = CommandLogging.logger(quiet: quiet)
+        let logger = CommandLogging.logger(quiet: quiet, format: logFormat)
         var bridge = Bridge(configuration: options.load(), logger: logger)
         bridge.backfillLimits.rowsPerSecond = maxRowsPerSecond
         bridge.untilLSN = untilLsn.flatMap { LSN($0) }
-        if !quiet && isatty(STDERR_FILENO) == 1 {
+        if !quiet && logFormat == .text && isatty(STDERR_FILENO) == 1 {
             let bar = ProgressBar()
             bridge.onBackfillProgress = { bar.draw($0) }
         }

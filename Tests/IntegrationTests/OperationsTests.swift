@@ -191,6 +191,42 @@ struct OperationsTests {
         }
     }
 
+    @Test("SIGTERM while a large transaction is applied: exit 0 within 5 s, JSON log lines, and after a restart nothing is lost or doubled")
+    func sigtermMidTransaction() async throws {
+        try await SeedMigration.with { seed in
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("walbridge-term-\(UUID().uuidString).yml")
+            try SeedMigration.configurationText(slot: seed.configuration.slot).write(to: file, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(at: file) }
+            let environment = ["WALBRIDGE_SOURCE": seed.source.raw, "WALBRIDGE_TARGET": seed.target.raw]
+            let first = try CommandRun(["run", "--config", file.path, "--log-format", "json"], environment: environment)
+            #expect(await TestClusters.eventually { first.stderr.contains("\"message\":\"streaming\"") }, "\(first.stderr)")
+            try await seed.onSource("INSERT INTO users (id, name) VALUES (0, 'small')")
+            #expect(await TestClusters.eventually { (try? await seed.targetScalar("SELECT count(*)::text FROM users_v2")) == "1" })
+            let writer = Task {
+                try await seed.onSource("INSERT INTO users (id, name, address_street) SELECT g, 'big ' || g, 'street ' || g FROM generate_series(1, 300000) g")
+            }
+            try await writer.value
+            try await Task.sleep(for: .milliseconds(Int.random(in: 300...1_500)))
+            let signalled = ContinuousClock.now
+            first.signal(SIGTERM)
+            #expect(await first.wait(timeout: .seconds(5)) == 0, "exit 0 within 5 s: \(first.stderr.suffix(2_000))")
+            #expect(ContinuousClock.now - signalled < .seconds(5))
+            let lines = first.stderr.split(separator: "\n")
+            #expect(!lines.isEmpty)
+            for line in lines {
+                let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                #expect(object?["level"] != nil && object?["message"] != nil && object?["time"] != nil, "not a JSON log line: \(line)")
+            }
+            let count = try await seed.targetScalar("SELECT count(*)::text FROM users_v2")
+            #expect(count == "1" || count == "300001", "the large transaction is applied whole or not at all: \(count ?? "none")")
+            let second = try CommandRun(["run", "--config", file.path, "--quiet"], environment: environment)
+            #expect(try await seed.converges(timeout: .seconds(60)))
+            #expect(try await seed.targetScalar("SELECT count(*)::text FROM users_v2") == "300001")
+            second.signal(SIGTERM)
+            #expect(await second.wait() == 0)
+        }
+    }
+
     @Test("the slots/ scripts create, show and drop the slot on the live source")
     func slotScripts() async throws {
         try await TestClusters.withDatabase(on: try TestClusters.source) { source in
