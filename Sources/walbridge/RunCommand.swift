@@ -30,9 +30,16 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Exit after applying the last source transaction that commits at or before this LSN (e.g. 0/1A2B3C4).")
     var untilLsn: String?
 
+    @Option(help: "Serve /metrics (Prometheus) and /healthz on host:port (default: the configuration's metrics:, else none).")
+    var metrics: String?
+
+    @Option(help: "Seconds of lag at which /healthz starts answering 503.")
+    var maxHealthyLag: Int = 60
+
     func validate() throws {
         if let maxRowsPerSecond, maxRowsPerSecond < 1 { throw ValidationError("--max-rows-per-second must be at least 1") }
         if let untilLsn, LSN(untilLsn) == nil { throw ValidationError("--until-lsn \(untilLsn) is not an LSN such as 0/1A2B3C4") }
+        if maxHealthyLag < 1 { throw ValidationError("--max-healthy-lag must be at least 1 second") }
     }
 
     func run() async throws {
@@ -40,6 +47,8 @@ struct RunCommand: AsyncParsableCommand {
         var bridge = Bridge(configuration: options.load(), logger: logger)
         bridge.backfillLimits.rowsPerSecond = maxRowsPerSecond
         bridge.untilLSN = untilLsn.flatMap { LSN($0) }
+        bridge.metricsAddress = metrics
+        bridge.maxHealthyLag = .seconds(maxHealthyLag)
         if !quiet && logFormat == .text && isatty(STDERR_FILENO) == 1 {
             let bar = ProgressBar()
             bridge.onBackfillProgress = { bar.draw($0) }

@@ -233,7 +233,7 @@ struct BackfillTests {
             // The running bridge may claim the table between the request and the print.
             #expect(request.stdout.contains("public.users: backfill pending") || request.stdout.contains("public.users: backfill copying"), "\(request.stdout)")
             #expect(request.stdout.contains("The running bridge starts copying within a second"), "\(request.stdout)")
-            #expect(await TestClusters.eventually { (try? await seed.backfillStates())?["public.users"] == "done" })
+            #expect(await TestClusters.eventually(timeout: .seconds(60)) { (try? await seed.backfillStates())?["public.users"] == "done" })
             #expect(try await seed.targetScalar("SELECT count(*)::text FROM users_v2") == "5000")
             #expect(try await seed.targetScalar("SELECT count(*)::text FROM products_v2") == "0", "only the requested table is copied")
 
@@ -244,8 +244,8 @@ struct BackfillTests {
             _ = try await seed.targetScalar("INSERT INTO addresses (user_id, street) VALUES (1, 'not on the source')")
             let again = try CommandRun(["backfill", "--config", file.path, "--table", "users"], environment: environment)
             #expect(await again.wait() == 0, "\(again.stderr)")
-            #expect(await TestClusters.eventually { (try? await seed.targetScalar("SELECT count(*)::text FROM users_v2")) == "5000" })
-            #expect(await TestClusters.eventually { (try? await seed.backfillStates())?["public.users"] == "done" })
+            #expect(await TestClusters.eventually(timeout: .seconds(60)) { (try? await seed.targetScalar("SELECT count(*)::text FROM users_v2")) == "5000" })
+            #expect(await TestClusters.eventually(timeout: .seconds(60)) { (try? await seed.backfillStates())?["public.users"] == "done" })
             let differences = try await seed.differences()
             #expect(differences.filter { !$0.hasPrefix("public.products_v2") }.isEmpty, "\(differences)")
 

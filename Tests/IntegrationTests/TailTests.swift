@@ -149,9 +149,9 @@ struct TailTests {
         try await TestClusters.withDatabase(on: try TestClusters.source) { db in
             let app = try await PGConnection.connect(db)
             try await app.simpleQuery("CREATE TABLE t (id int PRIMARY KEY); CREATE PUBLICATION p FOR TABLE t")
-            // With wal_sender_timeout = 2 s the walsender asks for a reply after 1 s of silence and
+            // With wal_sender_timeout = 4 s the walsender asks for a reply after 2 s of silence and
             // ends the session if none comes; periodic updates are pushed out of the way (60 s).
-            let impatient = try ConnectionString(db.raw + " options='-c wal_sender_timeout=2000'")
+            let impatient = try ConnectionString(db.raw + " options='-c wal_sender_timeout=4000'")
             var options = TailOptions(source: impatient, publications: ["p"])
             options.statusInterval = .seconds(60)
             let log = EventLog()
@@ -160,10 +160,10 @@ struct TailTests {
                 try await tail.run(onStart: { _, _ in await log.markStarted() }, onChanges: { await log.append($0) })
             }
             #expect(await TestClusters.eventually { await log.started })
-            try await Task.sleep(for: .seconds(4))
+            try await Task.sleep(for: .seconds(8))
             try await app.query("INSERT INTO t VALUES (1)")
-            #expect(await TestClusters.eventually(timeout: .seconds(5)) { await log.events.count == 1 },
-                    "the stream is still alive after 4 s of silence")
+            #expect(await TestClusters.eventually(timeout: .seconds(10)) { await log.events.count == 1 },
+                    "the stream is still alive after 8 s of silence")
             task.cancel()
             try await task.value
         }

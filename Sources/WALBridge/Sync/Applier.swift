@@ -59,6 +59,10 @@ final class Applier {
     var chunkWriters: ChunkWriters?
     /// Set to stop at the next source transaction boundary instead of applying everything queued.
     let halt = HaltFlag()
+    /// Where applied changes, commits and latencies are counted (with `metrics:`).
+    var metrics: BridgeMetrics?
+    /// Changes in the open batch per source table and kind, for the metrics.
+    private var counts: [Int: [RowChange.Kind: Int]] = [:]
 
     /// Replay in order (one change at a time, one target transaction per source transaction) until a commit past this.
     private var orderedThrough: LSN?
@@ -166,6 +170,7 @@ final class Applier {
         switch event {
         case .change(let source, let change):
             midTransaction = true
+            if metrics != nil { counts[source, default: [:]][change.kind, default: 0] += 1 }
             if change.lsn > highest { highest = change.lsn }
             if orderedThrough != nil {
                 try await applyOrdered(source, change)
@@ -221,6 +226,7 @@ final class Applier {
                     try await handle(.change(source: chunk.source, RowChange(kind: .update, new: values, old: nil, oldIsFull: false, lsn: chunk.lsn)), report: report)
                 }
             }
+            metrics?.backfilled(chunk.rows.count, table: plan.sources[chunk.source].info.table.description)
             await onBackfillChunk()
             try await begin()
             batchExtras.append(chunk.progress)
@@ -268,10 +274,20 @@ final class Applier {
             open = false
             recorded = max(recorded, end.endLSN)
             batchExtras.removeAll()
+            if let metrics { count(into: metrics) }
             logger.debug("committed batch", metadata: ["lsn": "\(end.endLSN)", "rows": "\(batchRows)"])
         }
         lastEnd = nil
         advance(end.endLSN, report)
+    }
+
+    /// Adds the committed batch to the metrics.
+    private func count(into metrics: BridgeMetrics) {
+        for (source, kinds) in counts {
+            for (kind, count) in kinds { metrics.applied(count, table: plan.sources[source].info.table.description, operation: "\(kind)") }
+        }
+        counts.removeAll()
+        metrics.committed(rows: batchRows, duration: ContinuousClock.now - batchStart)
     }
 
     private func rollback() async {
@@ -280,6 +296,7 @@ final class Applier {
         open = false
         pending.removeAll()
         batchExtras.removeAll()
+        counts.removeAll()
         _ = try? await target.simpleQuery("ROLLBACK")
     }
 
@@ -364,6 +381,7 @@ final class Applier {
             logger.warning("change rejected, kept in walbridge.dead_letters", metadata: ["change": "\(rejected)"])
             try await target.query("ROLLBACK TO SAVEPOINT walbridge_change")
             try await DeadLetters.record(rejected, change: change, plan: plan.sources[source], slot: slot, on: target)
+            metrics?.deadLettered()
         }
     }
 

@@ -22,6 +22,12 @@ public struct Bridge: Sendable {
     public var untilLSN: LSN?
     /// How often the bridge reads `walbridge.control` for a pause.
     public var controlInterval: Duration = .milliseconds(250)
+    /// Where to serve `/metrics` and `/healthz` (`host:port`), over the configuration's `metrics:`.
+    public var metricsAddress: String?
+    /// `/healthz` answers 503 once the lag reaches this.
+    public var maxHealthyLag: Duration = .seconds(60)
+    /// Called with the metrics server once it listens (its port, for tests that ask for port 0).
+    public var onMetricsServer: @Sendable (MetricsServer) -> Void = { _ in }
 
     /// A bridge for `configuration`, logging through `logger`.
     public init(configuration: Configuration, logger: Logger) {
@@ -37,7 +43,17 @@ public struct Bridge: Sendable {
         try await StateSchema.ensure(on: control)
         let watch = ControlWatch(try await Control.request(slot: configuration.slot, on: control))
         let pid = ProcessInfo.processInfo.processIdentifier
-        let report: @Sendable (BridgeState, String?) async -> Void = { state, error in
+        var metrics: BridgeMetrics?
+        var server: MetricsServer?
+        if let address = metricsAddress ?? configuration.metrics {
+            let created = BridgeMetrics()
+            server = try MetricsServer(address: address, metrics: created, maxLag: maxHealthyLag, logger: logger)
+            metrics = created
+            onMetricsServer(server!)
+        }
+        defer { server?.close() }
+        let report: @Sendable (BridgeState, String?) async -> Void = { [metrics] state, error in
+            metrics?.set(state)
             do {
                 try await Control.report(state, error: error, slot: configuration.slot, pid: pid, on: control)
             } catch {
@@ -45,12 +61,13 @@ public struct Bridge: Sendable {
             }
         }
         let interval = controlInterval
-        let poller = Task {
+        let poller = Task { [metrics] in
             var lastWALCheck = ContinuousClock.now - .seconds(60)
+            var lastWarning = ContinuousClock.now - .seconds(60)
             while !Task.isCancelled {
-                if ContinuousClock.now - lastWALCheck >= .seconds(60) {
+                if ContinuousClock.now - lastWALCheck >= .seconds(10) {
                     lastWALCheck = .now
-                    await warnAboutRetainedWAL()
+                    if await checkRetainedWAL(metrics: metrics, warn: ContinuousClock.now - lastWarning >= .seconds(60)) { lastWarning = .now }
                 }
                 try? await Task.sleep(for: interval)
                 if let request = try? await Control.request(slot: configuration.slot, on: control) { watch.set(request) }
@@ -58,7 +75,7 @@ public struct Bridge: Sendable {
         }
         await report(.starting, nil)
         do {
-            try await runUntilStopped(watch: watch, report: report, control: control)
+            try await runUntilStopped(watch: watch, report: report, control: control, metrics: metrics)
             await report(.stopped, nil)
         } catch {
             await report(.failed, "\(error)")
@@ -72,19 +89,24 @@ public struct Bridge: Sendable {
         await control.close()
     }
 
-    /// Logs a warning when the slot keeps more WAL on the source than `retained_wal_warning`.
-    private func warnAboutRetainedWAL() async {
-        guard let limit = configuration.retainedWALWarningBytes else { return }
-        guard let slot = try? await SourceCheck.connect(configuration.source).closing({ try await SlotStatus.read(configuration.slot, on: $0) }),
-            let retained = slot.retainedBytes, retained > limit
-        else { return }
+    /// Reads the WAL the slot keeps on the source into the metrics, and logs a warning (when `warn`) while it is over
+    /// `retained_wal_warning`; true when it warned.
+    private func checkRetainedWAL(metrics: BridgeMetrics?, warn: Bool) async -> Bool {
+        guard metrics != nil || warn, let slot = try? await SourceCheck.connect(configuration.source).closing({ try await SlotStatus.read(configuration.slot, on: $0) }),
+            let retained = slot.retainedBytes
+        else { return false }
+        metrics?.retained(retained)
+        guard warn, let limit = configuration.retainedWALWarningBytes, retained > limit else { return false }
         logger.warning("the slot keeps much WAL on the source; see walbridge status, and resume or drop the slot before the disk fills", metadata: [
             "slot": "\(configuration.slot)", "retained_bytes": "\(retained)", "retained_wal_warning": "\(limit)",
             "wal_status": "\(slot.walStatus ?? "?")",
         ])
+        return true
     }
 
-    private func runUntilStopped(watch: ControlWatch, report: @escaping @Sendable (BridgeState, String?) async -> Void, control: PGConnection) async throws {
+    private func runUntilStopped(
+        watch: ControlWatch, report: @escaping @Sendable (BridgeState, String?) async -> Void, control: PGConnection, metrics: BridgeMetrics?
+    ) async throws {
         var orderedThrough: LSN?
         var streaming = true
         var streamedOnce = false
@@ -106,7 +128,7 @@ public struct Bridge: Sendable {
             }
             let stop = [request.paused ? request.atLSN : nil, untilLSN].compactMap { $0 }.min()
             do {
-                let end = try await runOnce(orderedThrough: orderedThrough, streaming: streaming, stop: stop, watch: watch) { start in
+                let end = try await runOnce(orderedThrough: orderedThrough, streaming: streaming, stop: stop, watch: watch, metrics: metrics) { start in
                     streamedOnce = true
                     delay = .milliseconds(500)
                     await report(.streaming, nil)
@@ -170,7 +192,9 @@ public struct Bridge: Sendable {
     }
 
     /// One session: set up, stream and apply until cancelled, paused, past `stop`, or failed.
-    private func runOnce(orderedThrough: LSN?, streaming: Bool, stop: LSN?, watch: ControlWatch, started: (LSN) async -> Void) async throws -> RunEnd {
+    private func runOnce(
+        orderedThrough: LSN?, streaming: Bool, stop: LSN?, watch: ControlWatch, metrics: BridgeMetrics?, started: (LSN) async -> Void
+    ) async throws -> RunEnd {
         // Connections that an error leaves behind close when released.
         let target = try await SourceCheck.connect(configuration.target, role: "target")
         try await StateSchema.ensure(on: target)
@@ -193,6 +217,7 @@ public struct Bridge: Sendable {
         try await applier.prepare()
         let coordinator = BackfillCoordinator()
         applier.onBackfillChunk = { await coordinator.applied() }
+        applier.metrics = metrics
         if !sameDatabase && backfillLimits.writerSessions > 0 {
             // The bridge's own writes need marking only when the target is the source database; there they stay on one session.
             let target = configuration.target
@@ -207,6 +232,8 @@ public struct Bridge: Sendable {
         await started(start)
 
         let durable = DurablePosition(start)
+        // The source's WAL end as the stream last showed it, for the lag.
+        let sourceEnd = DurablePosition(start)
         let queue = AsyncBoundedQueue<[ApplyEvent]>(capacity: 32)
         let run = String(UInt64.random(in: 0...UInt64.max), radix: 36)
         var backfillLimits = backfillLimits
@@ -225,7 +252,10 @@ public struct Bridge: Sendable {
         let halt = applier.halt
         let applying = Task {
             do {
-                try await applier.run(queue) { durable.store($0) }
+                try await applier.run(queue) { lsn in
+                    durable.store(lsn)
+                    metrics?.observe(serverEnd: sourceEnd.load(), applied: lsn)
+                }
             } catch {
                 await queue.finish(throwing: error)
                 throw error
@@ -249,6 +279,12 @@ public struct Bridge: Sendable {
                     break
                 }
                 var events: [ApplyEvent] = []
+                for item in items {
+                    switch item {
+                    case .keepalive(let keepalive): if keepalive.walEnd > sourceEnd.load() { sourceEnd.store(keepalive.walEnd) }
+                    case .message(let lsn, _): if lsn > sourceEnd.load() { sourceEnd.store(lsn) }
+                    }
+                }
                 do {
                     for item in items { events += try reader.consume(item) }
                 } catch {
@@ -259,6 +295,7 @@ public struct Bridge: Sendable {
                 if events.contains(where: \.isBackfillWindow) { events = await place(events, reader: reader, coordinator: coordinator, plan: plan) }
                 if !events.isEmpty { await queue.send(events) }
                 stream.acknowledge(durable.load())
+                metrics?.observe(serverEnd: sourceEnd.load(), applied: durable.load())
                 if reader.stopped, let stop = reader.stopAfter {
                     end = .reachedStop(stop)
                     break
@@ -336,7 +373,7 @@ final class ControlWatch: Sendable {
     }
 }
 
-/// The flush position the applier has made durable, shared with the reader that reports it.
+/// A WAL position shared between tasks: the flush position the applier has made durable, the source's WAL end.
 final class DurablePosition: Sendable {
     private let value: Atomic<UInt64>
 
