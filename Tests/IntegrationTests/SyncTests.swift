@@ -215,7 +215,7 @@ struct InPlaceTests {
                 try await group.waitForAll()
             }
             // Old rows only change when the application renames them: those (and the new rows) converge.
-            let converged = await TestClusters.eventually {
+            let converged = await TestClusters.eventually(timeout: .seconds(60)) {
                 (try? await PGConnection.connect(db).closing {
                     try await $0.query("SELECT count(*) FROM users WHERE full_name IS DISTINCT FROM name AND (id > 200 OR full_name IS NOT NULL)").scalar
                 }) == "0"

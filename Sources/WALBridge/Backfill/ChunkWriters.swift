@@ -162,7 +162,7 @@ actor ChunkSession {
                     staged = true
                 }
                 let statement = statements[source][index]
-                try await target.pipeline(([statement.deleteUnwanted, statement.insertAll] as [String?]).compactMap { $0 }.map { Statement($0) })
+                _ = try await target.pipeline(([statement.deleteUnwanted, statement.insertAll] as [String?]).compactMap { $0 }.map { Statement($0) })
             }
         }
         if staged { try await target.query("TRUNCATE \(sourcePlan.staging)") }

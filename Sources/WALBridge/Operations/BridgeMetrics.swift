@@ -23,23 +23,27 @@ public final class BridgeMetrics: Sendable {
     }
 
     public init() {
-        lagBytes = registry.makeGauge(name: "walbridge_lag_bytes", help: "Source WAL not yet applied to the target, in bytes")
-        lagSeconds = registry.makeGauge(name: "walbridge_lag_seconds", help: "Time since the bridge last had applied all of the source's WAL; 0 when caught up")
-        retainedWAL = registry.makeGauge(name: "walbridge_retained_wal_bytes", help: "WAL the replication slot keeps on the source")
-        deadLetters = registry.makeCounter(name: "walbridge_dead_letters_total", help: "Changes the target rejected, kept in walbridge.dead_letters")
-        transactions = registry.makeCounter(name: "walbridge_target_transactions_total", help: "Target transactions committed")
+        lagBytes = registry.makeGauge(descriptor: Self.name("lag", "bytes", "Source WAL not yet applied to the target, in bytes"))
+        lagSeconds = registry.makeGauge(descriptor: Self.name("lag", "seconds", "Time since the bridge last had applied all of the source's WAL; 0 when caught up"))
+        retainedWAL = registry.makeGauge(descriptor: Self.name("retained_wal", "bytes", "WAL the replication slot keeps on the source"))
+        deadLetters = registry.makeCounter(descriptor: Self.name("dead_letters", "total", "Changes the target rejected, kept in walbridge.dead_letters"))
+        transactions = registry.makeCounter(descriptor: Self.name("target_transactions", "total", "Target transactions committed"))
         batchRows = registry.makeValueHistogram(
-            name: "walbridge_batch_rows", buckets: [1, 10, 100, 1_000, 10_000, 100_000], help: "Source changes per target transaction")
+            descriptor: Self.name("batch", "rows", "Source changes per target transaction"), buckets: [1, 10, 100, 1_000, 10_000, 100_000])
         applyLatency = registry.makeDurationHistogram(
-            name: "walbridge_apply_seconds",
-            buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(20), .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10)],
-            help: "Time from a target transaction's first statement to its commit")
+            descriptor: Self.name("apply", "seconds", "Time from a target transaction's first statement to its commit"),
+            buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(20), .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10)])
         var states: [BridgeState: Gauge] = [:]
         for state in [BridgeState.starting, .backfilling, .streaming, .paused, .stopped, .failed] {
-            states[state] = registry.makeGauge(name: "walbridge_state", labels: [("state", state.rawValue)], help: "1 for the bridge's current state")
+            states[state] = registry.makeGauge(descriptor: Self.name("state", "", "1 for the bridge's current state"), labels: [("state", state.rawValue)])
         }
         self.states = states
         set(.starting)
+    }
+
+    /// `walbridge_<name>_<unit>`, with its help text.
+    private static func name(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "walbridge", metricName: name, unitName: unit, helpText: help)
     }
 
     /// The bridge's current state.
@@ -50,13 +54,15 @@ public final class BridgeMetrics: Sendable {
 
     /// Changes of `operation` applied to the targets of `table`.
     func applied(_ count: Int, table: String, operation: String) {
-        registry.makeCounter(name: "walbridge_changes_applied_total", labels: [("table", table), ("operation", operation)],
-                             help: "Source changes applied, by source table and operation").increment(by: Int64(count))
+        registry.makeCounter(
+            descriptor: Self.name("changes_applied", "total", "Source changes applied, by source table and operation"),
+            labels: [("table", table), ("operation", operation)]
+        ).increment(by: Int64(count))
     }
 
     /// Rows a backfill chunk wrote for `table`.
     func backfilled(_ count: Int, table: String) {
-        registry.makeCounter(name: "walbridge_backfill_rows_total", labels: [("table", table)], help: "Rows copied by the backfill")
+        registry.makeCounter(descriptor: Self.name("backfill_rows", "total", "Rows copied by the backfill"), labels: [("table", table)])
             .increment(by: Int64(count))
     }
 
