@@ -40,13 +40,7 @@ struct SlotCommand: AsyncParsableCommand {
             let json = json
             try await CommandLogging.runUntilSignalled(logger: CommandLogging.logger(quiet: true)) {
                 let status = try await BridgeStatus.read(configuration)
-                if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                    print(String(decoding: try encoder.encode(status.sourceSlot), as: UTF8.self))
-                } else {
-                    print(StatusText.render(status))
-                }
+                if json { try StatusText.printJSON(status.sourceSlot) } else { print(StatusText.render(status)) }
             }
         }
     }

@@ -19,19 +19,20 @@ struct StatusCommand: AsyncParsableCommand {
         let json = json
         try await CommandLogging.runUntilSignalled(logger: CommandLogging.logger(quiet: true)) {
             let status = try await BridgeStatus.read(configuration)
-            if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try encoder.encode(status), as: UTF8.self))
-            } else {
-                print(StatusText.render(status))
-            }
+            if json { try StatusText.printJSON(status) } else { print(StatusText.render(status)) }
         }
     }
 }
 
-/// `walbridge status` for people.
+/// `walbridge status` for people, and for scripts.
 enum StatusText {
+    /// Prints `value` as indented JSON with sorted keys.
+    static func printJSON(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
     static func render(_ status: BridgeStatus) -> String {
         var lines = ["slot \(status.slot): \(status.state)\(status.error.map { " (\($0))" } ?? "")"]
         if status.paused { lines.append("  paused\(status.pauseAtLSN.map { " at LSN \($0)" } ?? ""); walbridge resume goes on") }
