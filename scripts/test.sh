@@ -1,7 +1,16 @@
 #!/usr/bin/env bash
 # The test command: builds walbridge and runs every test (decoder, engine, and integration
 # tests against real PostgreSQL 15 clusters that this script creates and removes).
-# Installs postgresql-15 and libpq-dev first when they are missing. Extra arguments go to `swift test`.
+# Installs postgresql-15 and libpq-dev first when they are missing.
+#
+# Without arguments the suites run in two rounds, each in parallel: first everything else, then
+# the heavy ones (backfills of 100,000s of rows, kills and restarts, pause and metrics), so that
+# a 2-core machine is not asked to run all of them at once. With arguments, one `swift test`
+# gets them (e.g. scripts/test.sh --filter BackfillTests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec scripts/with-clusters.sh swift test "$@"
+if [ $# -gt 0 ]; then
+    exec scripts/with-clusters.sh swift test "$@"
+fi
+heavy='BackfillTests|CrashSafetyTests|RestartTests|OperationsTests|MetricsTests'
+exec scripts/with-clusters.sh bash -c "swift build --build-tests && swift test --skip-build --skip '$heavy' && swift test --skip-build --filter '$heavy'"

@@ -53,8 +53,10 @@ actor BackfillCoordinator {
     /// Chunks read and not yet placed.
     var inFlight: Int { pending.count }
 
-    /// Adds a chunk the worker has read; its high watermark goes to the source next.
+    /// Adds a chunk the worker has read; its high watermark goes to the source next. A chunk read while a restart
+    /// waits for the worker is dropped: the worker reads its rows again from the restart point.
     func deposit(_ chunk: PendingChunk) {
+        guard restart == nil else { return }
         pending[chunk.seq] = chunk
     }
 
@@ -107,7 +109,8 @@ actor BackfillCoordinator {
     func discard(_ chunk: PendingChunk) {
         deciding -= 1
         pending = pending.filter { $0.key < chunk.seq }
-        restart = (chunk.source, chunk.after)
+        // A restart the worker has not taken yet starts at or before this chunk: keep it, or the rows between would be skipped.
+        if restart == nil { restart = (chunk.source, chunk.after) }
         wake()
     }
 
