@@ -113,12 +113,10 @@ struct BackfillTests {
     func killThreeTimes() async throws {
         try await SeedMigration.with { seed in
             try await seed.onSourceScript(Self.legacyRows(100_000))
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent("walbridge-backfill-\(UUID().uuidString).yml")
-            try SeedMigration.configurationText(slot: seed.configuration.slot).write(to: file, atomically: true, encoding: .utf8)
-            defer { try? FileManager.default.removeItem(at: file) }
-            let environment = ["WALBRIDGE_SOURCE": seed.source.raw, "WALBRIDGE_TARGET": seed.target.raw]
+            let config = try seed.writeConfigFile()
+            defer { config.remove() }
             func startBridge() throws -> CommandRun {
-                try CommandRun(["run", "--config", file.path, "--quiet", "--max-rows-per-second", "15000"], environment: environment)
+                try CommandRun(["run", "--config", config.path, "--quiet", "--max-rows-per-second", "15000"], environment: config.environment)
             }
             let stop = Flag()
             let writer = Task {
@@ -223,12 +221,10 @@ struct BackfillTests {
             let bridge = try await seed.start()
             try await seed.onSource("UPDATE users SET name = 'streamed' WHERE id = 1")
             #expect(await TestClusters.eventually { (try? await seed.targetScalar("SELECT count(*)::text FROM users_v2")) == "1" })
-            let environment = ["WALBRIDGE_SOURCE": seed.source.raw, "WALBRIDGE_TARGET": seed.target.raw]
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent("walbridge-request-\(UUID().uuidString).yml")
-            try SeedMigration.configurationText(slot: seed.configuration.slot) { $0 + "backfill: skip\n" }.write(to: file, atomically: true, encoding: .utf8)
-            defer { try? FileManager.default.removeItem(at: file) }
+            let config = try seed.writeConfigFile { $0 + "backfill: skip\n" }
+            defer { config.remove() }
 
-            let request = try CommandRun(["backfill", "--config", file.path, "--table", "public.users"], environment: environment)
+            let request = try CommandRun(["backfill", "--config", config.path, "--table", "public.users"], environment: config.environment)
             #expect(await request.wait() == 0, "\(request.stderr)")
             // The running bridge may claim the table between the request and the print.
             #expect(request.stdout.contains("public.users: backfill pending") || request.stdout.contains("public.users: backfill copying"), "\(request.stdout)")
@@ -242,14 +238,14 @@ struct BackfillTests {
             _ = try await seed.targetScalar("DELETE FROM users_v2 WHERE id > 4000")
             _ = try await seed.targetScalar("UPDATE users_v2 SET full_name = 'changed on the target' WHERE id = 10")
             _ = try await seed.targetScalar("INSERT INTO addresses (user_id, street) VALUES (1, 'not on the source')")
-            let again = try CommandRun(["backfill", "--config", file.path, "--table", "users"], environment: environment)
+            let again = try CommandRun(["backfill", "--config", config.path, "--table", "users"], environment: config.environment)
             #expect(await again.wait() == 0, "\(again.stderr)")
             #expect(await TestClusters.eventually(timeout: .seconds(60)) { (try? await seed.targetScalar("SELECT count(*)::text FROM users_v2")) == "5000" })
             #expect(await TestClusters.eventually(timeout: .seconds(60)) { (try? await seed.backfillStates())?["public.users"] == "done" })
             let differences = try await seed.differences()
             #expect(differences.filter { !$0.hasPrefix("public.products_v2") }.isEmpty, "\(differences)")
 
-            let unknown = try CommandRun(["backfill", "--config", file.path, "--table", "public.orders"], environment: environment)
+            let unknown = try CommandRun(["backfill", "--config", config.path, "--table", "public.orders"], environment: config.environment)
             #expect(await unknown.wait() == 1)
             #expect(unknown.stderr.contains("public.orders is not a mapped source table"), "\(unknown.stderr)")
             bridge.cancel()

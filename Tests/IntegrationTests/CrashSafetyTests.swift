@@ -28,11 +28,10 @@ struct CrashSafetyTests {
     func killTwentyTimes() async throws {
         try await SeedMigration.with { seed in
             try await seed.onSourceScript(Self.churn)
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent("walbridge-crash-\(UUID().uuidString).yml")
-            try SeedMigration.configurationText(slot: seed.configuration.slot).write(to: file, atomically: true, encoding: .utf8)
-            let environment = ["WALBRIDGE_SOURCE": seed.source.raw, "WALBRIDGE_TARGET": seed.target.raw]
+            let config = try seed.writeConfigFile()
+            defer { config.remove() }
             func startBridge() throws -> CommandRun {
-                try CommandRun(["run", "--config", file.path, "--quiet"], environment: environment)
+                try CommandRun(["run", "--config", config.path, "--quiet"], environment: config.environment)
             }
             // First run creates the slot; then a backlog queues while the bridge is down.
             var bridge = try startBridge()

@@ -156,12 +156,10 @@ struct OperationsTests {
     @Test("walbridge slot create, status --json and drop: idempotent create, drop refused while attached unless --force, and what the target still holds")
     func slotCommands() async throws {
         try await SeedMigration.with { seed in
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent("walbridge-slot-\(UUID().uuidString).yml")
-            try SeedMigration.configurationText(slot: seed.configuration.slot).write(to: file, atomically: true, encoding: .utf8)
-            defer { try? FileManager.default.removeItem(at: file) }
-            let environment = ["WALBRIDGE_SOURCE": seed.source.raw, "WALBRIDGE_TARGET": seed.target.raw]
+            let config = try seed.writeConfigFile()
+            defer { config.remove() }
             for _ in 0..<2 {
-                let create = try CommandRun(["slot", "create", "--config", file.path], environment: environment)
+                let create = try CommandRun(["slot", "create", "--config", config.path], environment: config.environment)
                 #expect(await create.wait() == 0, "\(create.stderr)")
             }
             let tables = try await PGConnection.connect(seed.source).closing {
@@ -173,11 +171,11 @@ struct OperationsTests {
             try await seed.onSource("INSERT INTO users (id, name) VALUES (1, 'Ada')")
             #expect(await seed.backfillDone())
             #expect(try await seed.converges())
-            let status = try CommandRun(["slot", "status", "--config", file.path, "--json"], environment: environment)
+            let status = try CommandRun(["slot", "status", "--config", config.path, "--json"], environment: config.environment)
             #expect(await status.wait() == 0, "\(status.stderr)")
             let slot = try JSONDecoder().decode(SlotStatus.self, from: Data(status.stdout.utf8))
             #expect(slot.exists && slot.active && slot.activePID != nil && slot.walStatus == "reserved" && slot.retainedBytes != nil, "\(slot)")
-            let full = try CommandRun(["status", "--config", file.path, "--json"], environment: environment)
+            let full = try CommandRun(["status", "--config", config.path, "--json"], environment: config.environment)
             #expect(await full.wait() == 0, "\(full.stderr)")
             let whole = try JSONDecoder().decode(BridgeStatus.self, from: Data(full.stdout.utf8))
             #expect(whole.state == "streaming" && whole.appliedLSN != nil && whole.backfill.count == 2, "\(whole)")
@@ -186,10 +184,10 @@ struct OperationsTests {
             strict.retainedWALWarningBytes = 1
             #expect(try await BridgeStatus.read(strict).retainedWALWarning?.contains("over the warning threshold of 1") == true)
 
-            let refused = try CommandRun(["slot", "drop", "--config", file.path], environment: environment)
+            let refused = try CommandRun(["slot", "drop", "--config", config.path], environment: config.environment)
             #expect(await refused.wait() == 1)
             #expect(refused.stderr.contains("a bridge is attached") && refused.stderr.contains("--force"), "\(refused.stderr)")
-            let forced = try CommandRun(["slot", "drop", "--config", file.path, "--force"], environment: environment)
+            let forced = try CommandRun(["slot", "drop", "--config", config.path, "--force"], environment: config.environment)
             #expect(await forced.wait() == 0, "\(forced.stderr)")
             #expect(forced.stdout.contains("still holds a checkpoint at"), "\(forced.stdout)")
             bridge.cancel()
@@ -204,11 +202,9 @@ struct OperationsTests {
     @Test("SIGTERM while a large transaction is applied: exit 0 within 5 s, JSON log lines, and after a restart nothing is lost or doubled")
     func sigtermMidTransaction() async throws {
         try await SeedMigration.with { seed in
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent("walbridge-term-\(UUID().uuidString).yml")
-            try SeedMigration.configurationText(slot: seed.configuration.slot).write(to: file, atomically: true, encoding: .utf8)
-            defer { try? FileManager.default.removeItem(at: file) }
-            let environment = ["WALBRIDGE_SOURCE": seed.source.raw, "WALBRIDGE_TARGET": seed.target.raw]
-            let first = try CommandRun(["run", "--config", file.path, "--log-format", "json"], environment: environment)
+            let config = try seed.writeConfigFile()
+            defer { config.remove() }
+            let first = try CommandRun(["run", "--config", config.path, "--log-format", "json"], environment: config.environment)
             #expect(await TestClusters.eventually { first.stderr.contains("\"message\":\"streaming\"") }, "\(first.stderr)")
             try await seed.onSource("INSERT INTO users (id, name) VALUES (0, 'small')")
             #expect(await TestClusters.eventually { (try? await seed.targetScalar("SELECT count(*)::text FROM users_v2")) == "1" })
@@ -229,7 +225,7 @@ struct OperationsTests {
             }
             let count = try await seed.targetScalar("SELECT count(*)::text FROM users_v2")
             #expect(count == "1" || count == "50001", "the large transaction is applied whole or not at all: \(count ?? "none")")
-            let second = try CommandRun(["run", "--config", file.path, "--quiet"], environment: environment)
+            let second = try CommandRun(["run", "--config", config.path, "--quiet"], environment: config.environment)
             #expect(try await seed.converges(timeout: .seconds(60)))
             #expect(try await seed.targetScalar("SELECT count(*)::text FROM users_v2") == "50001")
             second.signal(SIGTERM)

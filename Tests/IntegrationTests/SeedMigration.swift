@@ -55,6 +55,25 @@ struct SeedMigration {
         }
     }
 
+    /// The example configuration (with this migration's slot and `edit` applied) in a temporary file, and the
+    /// environment that points the `walbridge` binary at these databases.
+    struct ConfigFile {
+        let path: String
+        let environment: [String: String]
+
+        /// Removes the file.
+        func remove() {
+            try? FileManager.default.removeItem(atPath: path)
+        }
+    }
+
+    /// Writes the configuration file for commands run as the `walbridge` binary.
+    func writeConfigFile(edit: (String) -> String = { $0 }) throws -> ConfigFile {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("walbridge-\(UUID().uuidString).yml")
+        try Self.configurationText(slot: configuration.slot, edit: edit).write(to: file, atomically: true, encoding: .utf8)
+        return ConfigFile(path: file.path, environment: ["WALBRIDGE_SOURCE": source.raw, "WALBRIDGE_TARGET": target.raw])
+    }
+
     /// Starts the bridge in this process; returns once it streams.
     func start(
         limits: ApplyLimits = ApplyLimits(), backfill: BackfillLimits = BackfillLimits(), configuration: Configuration? = nil

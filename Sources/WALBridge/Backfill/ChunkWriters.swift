@@ -114,14 +114,12 @@ actor ChunkSession {
     private let routes: [[ChunkRoute]]
     private let target: PGConnection
     private let writer: SliceWriter
-    private let statements: [[TargetStatements]]
 
     init(plan: MappingPlan, routes: [[ChunkRoute]], target: PGConnection, writer: SliceWriter) {
         self.plan = plan
         self.routes = routes
         self.target = target
         self.writer = writer
-        statements = plan.sources.map { source in source.targets.map { source.statements(for: $0) } }
     }
 
     /// Writes rows of `source` to its `targets` in a transaction of its own: inserted if no target holds their keys,
@@ -161,7 +159,7 @@ actor ChunkSession {
                     _ = try await target.copyIn("COPY \(sourcePlan.staging) FROM STDIN", data: StagingCopy.encode(folded, at: Array(folded.indices)))
                     staged = true
                 }
-                let statement = statements[source][index]
+                let statement = writer.statements[source][index]
                 _ = try await target.pipeline(([statement.deleteUnwanted, statement.insertAll] as [String?]).compactMap { $0 }.map { Statement($0) })
             }
         }

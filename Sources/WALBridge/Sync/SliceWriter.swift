@@ -10,7 +10,8 @@ actor SliceWriter {
     private let target: PGConnection
     private let sourceRows: SourceRows
     private let logger: Logger
-    private let statements: [[TargetStatements]]
+    /// Each source table's statements, per target.
+    let statements: [[TargetStatements]]
 
     /// A writer of `plan`'s slices to `target`.
     init(plan: MappingPlan, target: PGConnection, sourceRows: SourceRows, logger: Logger) {
