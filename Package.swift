@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         // Prometheus exposition of the bridge's metrics (lag, retained WAL, changes applied, apply latency).
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Runs each command as a service: SIGTERM/SIGINT become a graceful shutdown.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -41,6 +43,7 @@ let package = Package(
                 "WALBridge", "PGClient", "PGOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(name: "decoder-bench", dependencies: ["PGOutput"], path: "bench/decoder"),

@@ -1,8 +1,8 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import Logging
 import PGClient
+import ServiceLifecycle
 import WALBridge
 
 /// Logging set-up, signal handling and error reporting shared by the subcommands.
@@ -23,23 +23,21 @@ enum CommandLogging {
         return Logger(label: "walbridge")
     }
 
-    /// Runs `body` until it ends or SIGINT/SIGTERM cancels it (a clean exit 0); any error becomes one line on stderr and exit 1.
+    /// Runs `body` as a service until it ends or SIGINT/SIGTERM shuts it down (a clean exit 0); any error becomes one line on stderr and exit 1.
     static func runUntilSignalled(logger: Logger, _ body: @escaping @Sendable () async throws -> Void) async throws {
         signal(SIGPIPE, SIG_IGN)
-        let task = Task { try await body() }
-        let sources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                logger.info("signal received, stopping", metadata: ["signal": "\(number == SIGINT ? "SIGINT" : "SIGTERM")"])
-                task.cancel()
-            }
-            source.resume()
-            return source
-        }
-        defer { sources.forEach { $0.cancel() } }
+        let service = ServiceGroupConfiguration.ServiceConfiguration(
+            service: CommandService(logger: logger, body: body),
+            successTerminationBehavior: .gracefullyShutdownGroup,
+            failureTerminationBehavior: .gracefullyShutdownGroup
+        )
+        var quietLogger = logger
+        quietLogger.logLevel = .warning
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: quietLogger)
+        )
         do {
-            try await task.value
+            try await group.run()
         } catch is CancellationError {
             return
         } catch let error as BridgeError {

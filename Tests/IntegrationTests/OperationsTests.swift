@@ -218,7 +218,7 @@ struct OperationsTests {
             #expect(await first.wait(timeout: .seconds(5)) == 0, "exit 0 within 5 s: \(first.stderr.suffix(2_000))")
             #expect(ContinuousClock.now - signalled < .seconds(5))
             let lines = first.stderr.split(separator: "\n")
-            #expect(!lines.isEmpty)
+            #expect(lines.contains { $0.contains("\"message\":\"signal received, stopping\"") }, "the shutdown is logged")
             for line in lines {
                 let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
                 #expect(object?["level"] != nil && object?["message"] != nil && object?["time"] != nil, "not a JSON log line: \(line)")
