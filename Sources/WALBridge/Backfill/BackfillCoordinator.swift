@@ -4,30 +4,30 @@ import PGOutput
 // Why a chunk written at its high watermark is exact (the argument the tests check):
 //
 // The backfill writes a low watermark L to the source, reads a chunk in a REPEATABLE READ transaction
-// with snapshot S (taken after L), notes D, the transactions S saw as running that had committed by the
-// time the read ended, then writes a high watermark H. The stream delivers every transaction at its
-// commit, in commit order, and the watermarks in WAL order, so a transaction that committed before H was
-// delivered (and applied) before H. For a row key k of the chunk:
+// with snapshot S (taken after L), then writes a high watermark H. The stream delivers every transaction
+// at its commit, in commit order, and the watermarks in WAL order, so a transaction that committed before H
+// was delivered (and applied) before H. For a row key k of the chunk:
 //  - A transaction visible to S committed before S was taken, so before H: the stream applied it before H,
 //    and the chunk's value of k already includes it.
 //  - A transaction not visible to S that committed before H changed k, or it did not. If it committed
 //    inside the window [L, H), the reader saw k change there, and the chunk's row for k is dropped: the
-//    stream has already written k as it stands at H. If it committed before L, S would have seen it, unless
-//    it was still leaving the running set (its commit record written, its snapshot visibility not yet):
-//    then it is in D, and the reader saw its commit outside the window; the whole chunk is discarded and
+//    stream has already written k as it stands at H. If it committed before L, S would normally have seen
+//    it; but PostgreSQL writes a commit record before it makes the commit visible, so a transaction can
+//    come before L in the stream and still be invisible to S. The reader checks the commits it saw before L
+//    against S's xmin, xmax and running list; if one is invisible to S, the whole chunk is discarded and
 //    read again.
 //  - A transaction committing after H is applied after the chunk, like any later change.
 // So every row the chunk writes holds exactly the value the source had at H, and the stream's newer
-// versions always win. D's check relies on the reader remembering the last 65,536 commits: a transaction
-// whose visibility lagged its commit record by more commits than that would not be caught.
+// versions always win. The check before L relies on the reader remembering the last 65,536 commits: a
+// transaction whose visibility lagged its commit record by more commits than that would not be caught.
 
 /// A chunk read from the source, waiting for the reader to reach its high watermark.
 struct PendingChunk: Sendable {
     var seq: Int
     var source: Int
     var rows: [[TupleValue]]
-    /// Transactions the chunk's snapshot saw running that had committed by the end of the read.
-    var committedUnseen: Set<UInt32>
+    /// The snapshot the chunk was read with.
+    var snapshot: ChunkSnapshot
     /// The key the chunk started after (nil: the table's start), to read it again if it must be discarded.
     var after: [String]?
     /// The progress to record with the rows.
@@ -133,8 +133,8 @@ actor BackfillCoordinator {
 extension PendingChunk {
     /// The rows to write at the window's high watermark, or nil when the chunk must be read again: a streamed
     /// transaction was open there, or a transaction the snapshot missed had committed before the window.
-    func placement(in window: BackfillWindow, seenCommit: (UInt32) -> Bool, rowKey: [Int]) -> BackfillChunk? {
-        let lagging = committedUnseen.contains { !window.committed.contains($0) && seenCommit($0) }
+    func placement(in window: BackfillWindow, commits: RecentCommits, rowKey: [Int]) -> BackfillChunk? {
+        let lagging = commits.contains(before: window.commitsBefore) { !snapshot.sees($0) }
         if window.interrupted || lagging { return nil }
         let kept = window.touched.isEmpty ? rows : rows.filter { !window.touched.contains(RowKey($0, at: rowKey)) }
         return BackfillChunk(source: source, rows: kept, lsn: window.lsn, progress: progress)

@@ -48,8 +48,8 @@ struct BackfillWindow: Sendable, Equatable {
     var lsn: LSN
     /// Keys of the chunk's table that transactions committed inside the window changed.
     var touched: Set<RowKey> = []
-    /// Transactions committed inside the window.
-    var committed: Set<UInt32> = []
+    /// How many commits the reader had seen at the low watermark: those before it are checked against the chunk's snapshot.
+    var commitsBefore = 0
     /// The chunk cannot be placed at the high watermark: a streamed transaction was open there, or its table was truncated in the window.
     var interrupted = false
 }
@@ -65,30 +65,26 @@ struct BackfillChunk: Sendable, Equatable {
     var progress: Statement
 }
 
-/// The xids of the last transactions the reader saw commit, oldest dropped first.
+/// The xids of the last transactions the reader saw commit, in commit order, oldest dropped first.
 struct RecentCommits: Sendable {
     private let capacity: Int
-    private var order: [UInt32] = []
-    private var next = 0
-    private var members: Set<UInt32> = []
+    private var ring: [UInt32] = []
+    /// Commits seen in all.
+    private(set) var count = 0
 
     /// Remembers up to `capacity` xids.
     init(capacity: Int) {
         self.capacity = capacity
     }
 
-    /// Whether `xid` is among the remembered commits.
-    func contains(_ xid: UInt32) -> Bool { members.contains(xid) }
-
     /// Remembers a commit.
     mutating func insert(_ xid: UInt32) {
-        guard members.insert(xid).inserted else { return }
-        if order.count < capacity {
-            order.append(xid)
-        } else {
-            members.remove(order[next])
-            order[next] = xid
-            next = (next + 1) % capacity
-        }
+        if ring.count < capacity { ring.append(xid) } else { ring[count % capacity] = xid }
+        count += 1
+    }
+
+    /// Whether one of the remembered commits among the first `end` seen satisfies `predicate`.
+    func contains(before end: Int, where predicate: (UInt32) -> Bool) -> Bool {
+        (max(count - capacity, 0)..<min(end, count)).contains { predicate(ring[$0 % capacity]) }
     }
 }

@@ -110,7 +110,7 @@ struct BackfillWorker: Sendable {
             let lastKey = chunk.rows.last.map { row in sourcePlan.rowKey.map { row[$0].displayText } } ?? after
             let done = chunk.rows.count < chunkRows
             await coordinator.deposit(PendingChunk(
-                seq: seq, source: index, rows: chunk.rows, committedUnseen: chunk.committedUnseen, after: after,
+                seq: seq, source: index, rows: chunk.rows, snapshot: chunk.snapshot, after: after,
                 progress: BackfillState.recordChunk(slot: configuration.slot, table: table, job: job, lastKey: lastKey, rows: chunk.rows.count, done: done)))
             try await emit(.high, seq: seq, source: index, on: source)
             after = lastKey
@@ -192,9 +192,8 @@ struct ChunkQuery: Sendable {
         next = "COPY (\(select) WHERE (\(keys)) > (\(bounds.joined(separator: ", "))) ORDER BY \(keys) LIMIT \(limit)) TO STDOUT"
     }
 
-    /// The rows after `after` (from the start when nil), read in one REPEATABLE READ transaction, and the
-    /// transactions its snapshot saw running that had committed by the end of the read.
-    func read(after: [String]?, on source: PGConnection) async throws -> (rows: [[TupleValue]], committedUnseen: Set<UInt32>) {
+    /// The rows after `after` (from the start when nil), read in one REPEATABLE READ transaction, and its snapshot.
+    func read(after: [String]?, on source: PGConnection) async throws -> (rows: [[TupleValue]], snapshot: ChunkSnapshot) {
         let data: [UInt8]
         let snapshot: String
         do {
@@ -209,10 +208,9 @@ struct ChunkQuery: Sendable {
             _ = try? await source.simpleQuery("ROLLBACK")
             throw error
         }
-        let rows = try CopyText.rows(data, columns: plan.stagedColumns.count)
-        let committed = try await source.query("""
-            SELECT x::text FROM pg_snapshot_xip($1::pg_snapshot) AS x WHERE pg_xact_status(x) = 'committed'
-            """, [snapshot]).rows.compactMap { $0[0].flatMap { UInt64($0) }.map { UInt32(truncatingIfNeeded: $0) } }
-        return (rows, Set(committed))
+        guard let parsed = ChunkSnapshot(snapshot) else {
+            throw BridgeError.sourceNotReady("source: pg_current_snapshot() returned \"\(snapshot)\", which is not a snapshot")
+        }
+        return (try CopyText.rows(data, columns: plan.stagedColumns.count), parsed)
     }
 }

@@ -328,7 +328,7 @@ public struct Bridge: Sendable {
                 continue
             }
             guard let chunk = await coordinator.take(window.seq) else { continue }
-            if let rows = chunk.placement(in: window, seenCommit: reader.recentCommits.contains, rowKey: plan.sources[window.source].rowKey) {
+            if let rows = chunk.placement(in: window, commits: reader.recentCommits, rowKey: plan.sources[window.source].rowKey) {
                 await coordinator.placed(chunk)
                 placed.append(.backfill(rows))
             } else {

@@ -155,7 +155,6 @@ struct TransactionReader: Sendable {
     /// Notes a commit for the backfill's checks.
     private mutating func committed(_ xid: UInt32) {
         recentCommits.insert(xid)
-        window?.committed.insert(xid)
     }
 
     /// Notes a row of `source` changed inside a chunk window of that table.
@@ -169,7 +168,7 @@ struct TransactionReader: Sendable {
         guard let mark = BackfillMark(content: content), mark.run == backfillRun, mark.slot == slot else { return [] }
         switch mark.edge {
         case .low:
-            window = BackfillWindow(seq: mark.seq, source: mark.source, lsn: lsn)
+            window = BackfillWindow(seq: mark.seq, source: mark.source, lsn: lsn, commitsBefore: recentCommits.count)
             return []
         case .high:
             guard var closed = window, closed.seq == mark.seq else { return [] }

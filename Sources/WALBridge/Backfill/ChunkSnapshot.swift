@@ -1,0 +1,35 @@
+/// The MVCC snapshot a chunk was read with (`pg_current_snapshot()`), in the stream's 32-bit xids.
+struct ChunkSnapshot: Sendable, Equatable {
+    /// Every xid before this had finished.
+    var xmin: UInt32
+    /// Every xid from this on had not.
+    var xmax: UInt32
+    /// The xids between that were running.
+    var running: Set<UInt32>
+
+    init(xmin: UInt32, xmax: UInt32, running: Set<UInt32>) {
+        self.xmin = xmin
+        self.xmax = xmax
+        self.running = running
+    }
+
+    /// Parses `xmin:xmax:xip,…` (64-bit xids with their epoch); nil for anything else.
+    init?(_ text: String) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 3, let xmin = UInt64(parts[0]), let xmax = UInt64(parts[1]) else { return nil }
+        let running = parts[2].split(separator: ",").map { UInt64($0) }
+        guard !running.contains(nil) else { return nil }
+        self.init(
+            xmin: UInt32(truncatingIfNeeded: xmin), xmax: UInt32(truncatingIfNeeded: xmax),
+            running: Set(running.compactMap { $0.map { UInt32(truncatingIfNeeded: $0) } }))
+    }
+
+    /// Whether the snapshot sees what transaction `xid` committed (xids compare modulo 2^32, as PostgreSQL's do).
+    func sees(_ xid: UInt32) -> Bool {
+        Self.precedes(xid, xmin) || (Self.precedes(xid, xmax) && !running.contains(xid))
+    }
+
+    private static func precedes(_ a: UInt32, _ b: UInt32) -> Bool {
+        Int32(bitPattern: a &- b) < 0
+    }
+}
