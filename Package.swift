@@ -51,7 +51,10 @@ let package = Package(
         .testTarget(name: "WALBridgeTests", dependencies: ["WALBridge", "PGOutput"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["WALBridge", "PGClient", "PGOutput", "walbridge"]
+            dependencies: [
+                "WALBridge", "PGClient", "PGOutput", "walbridge",
+                .product(name: "Yams", package: "Yams"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -10,7 +10,7 @@ struct WALBridgeCommand: AsyncParsableCommand {
         version: walbridgeVersion,
         subcommands: [
             RunCommand.self, CheckCommand.self, BackfillCommand.self, StatusCommand.self, PauseCommand.self, ResumeCommand.self,
-            SlotCommand.self, TailCommand.self, DeadLetterCommand.self,
+            VerifyCommand.self, SlotCommand.self, TailCommand.self, DeadLetterCommand.self,
         ]
     )
 }

@@ -54,10 +54,16 @@ struct BackfillTests {
                     var oldest = 0.0
                     var seen = 0
                     while !Task.isCancelled {
-                        if let age = try await monitor.query("""
-                            SELECT extract(epoch FROM max(now() - xact_start))::float8::text FROM pg_stat_activity
-                            WHERE application_name = 'walbridge backfill' AND backend_xmin IS NOT NULL
-                            """).scalar.flatMap(Double.init) {
+                        let age: Double?
+                        do {
+                            age = try await monitor.query("""
+                                SELECT extract(epoch FROM max(now() - xact_start))::float8::text FROM pg_stat_activity
+                                WHERE application_name = 'walbridge backfill' AND backend_xmin IS NOT NULL
+                                """).scalar.flatMap(Double.init)
+                        } catch is CancellationError {
+                            break  // Cancelled mid-query: sampling is over.
+                        }
+                        if let age {
                             oldest = max(oldest, age)
                             seen += 1
                         }

@@ -1,0 +1,59 @@
+import PGClient
+
+/// One side of a target's comparison as SQL: the mapping evaluated over the source, or the target table as it is.
+/// Each row becomes its key and its row as text (`ROW(…)::text` of the columns' text), so both sides hash alike.
+struct VerifySide: Sendable {
+    /// Buckets the keys hash into; a bucket is the unit of the first comparison.
+    static let buckets = 4096
+
+    /// `SELECT k, r, c0, c1, … FROM …`: key text, row text, and each column's text.
+    let rows: String
+
+    /// The side over the source table: every column's expression, cast to the target column's type.
+    static func source(_ mapping: TargetMapping, from table: TableName, types: [String: String]) -> VerifySide {
+        let columns = mapping.columns.map { "((\($0.expression))::\(types[$0.column] ?? "text"))::text" }
+        return VerifySide(mapping, columns: columns, from: table, when: mapping.when)
+    }
+
+    /// The side over the target table (where it is the source table itself, only the rows `when` selects).
+    static func target(_ mapping: TargetMapping, inPlace: Bool) -> VerifySide {
+        let columns = mapping.columns.map { "(\(SQLQuoting.identifier($0.column)))::text" }
+        return VerifySide(mapping, columns: columns, from: mapping.into, when: inPlace ? mapping.when : nil)
+    }
+
+    private init(_ mapping: TargetMapping, columns: [String], from table: TableName, when: String?) {
+        let key = mapping.key.compactMap { key in mapping.columns.firstIndex { $0.column == key }.map { columns[$0] } }
+        let named = columns.enumerated().map { "\($1) AS c\($0)" }.joined(separator: ", ")
+        rows = """
+            SELECT ROW(\(key.joined(separator: ", ")))::text AS k, ROW(\(columns.joined(separator: ", ")))::text AS r, \(named) \
+            FROM \(table.quoted)\(when.map { " WHERE (\($0))" } ?? "")
+            """
+    }
+
+    /// Per bucket of keys: the bucket, its row count, and the XOR of its rows' hashes.
+    var summary: String {
+        "SELECT \(Self.bucket) AS b, count(*), bit_xor(('x' || left(md5(r), 16))::bit(64)::bigint) FROM (\(rows)) s GROUP BY 1"
+    }
+
+    /// Key and row hash of every row in the buckets of `$1` (an int array).
+    var hashesInBuckets: String {
+        "SELECT k, md5(r) FROM (\(rows)) s WHERE \(Self.bucket) = ANY($1::int[])"
+    }
+
+    /// Key and column texts of the rows whose keys are in `$1` (a text array).
+    func columns(count: Int) -> String {
+        "SELECT k, \((0..<count).map { "c\($0)" }.joined(separator: ", ")) FROM (\(rows)) s WHERE k = ANY($1::text[])"
+    }
+
+    /// `$1` random keys.
+    var sample: String {
+        "SELECT k FROM (\(rows)) s ORDER BY random() LIMIT $1::bigint"
+    }
+
+    private static let bucket = "mod(hashtext(k)::bigint + 2147483648, \(buckets))::int"
+
+    /// A PostgreSQL array literal of `values`, to be bound as one parameter.
+    static func arrayLiteral(_ values: some Sequence<String>) -> String {
+        "{" + values.map { "\"" + $0.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\"" }.joined(separator: ",") + "}"
+    }
+}
