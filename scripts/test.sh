@@ -4,7 +4,7 @@
 # Installs postgresql-15 and libpq-dev first when they are missing.
 #
 # Without arguments the suites run in two rounds, each in parallel: first everything else, then
-# the heavy ones (backfills of 100,000s of rows, kills and restarts, pause and metrics), so that
+# the heavy ones (backfills of 100,000s of rows, kills and restarts, pause and metrics, the demo), so that
 # a 2-core machine is not asked to run all of them at once. With arguments, one `swift test`
 # gets them (e.g. scripts/test.sh --filter BackfillTests).
 set -euo pipefail
@@ -12,5 +12,5 @@ cd "$(dirname "$0")/.."
 if [ $# -gt 0 ]; then
     exec scripts/with-clusters.sh swift test "$@"
 fi
-heavy='BackfillTests|CrashSafetyTests|RestartTests|OperationsTests|MetricsTests'
+heavy='BackfillTests|CrashSafetyTests|RestartTests|OperationsTests|MetricsTests|DemoTests'
 exec scripts/with-clusters.sh bash -c "swift build --build-tests && swift test --skip-build --skip '$heavy' && swift test --skip-build --filter '$heavy'"

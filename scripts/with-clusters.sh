@@ -10,21 +10,7 @@
 # Installs postgresql-15 and libpq-dev with apt-get when they are missing (as root).
 set -euo pipefail
 
-PG_BIN=/usr/lib/postgresql/15/bin
-
-ensure_packages() {
-    if [ -x "$PG_BIN/initdb" ] && pkg-config --exists libpq 2>/dev/null; then
-        return
-    fi
-    if [ "$(id -u)" != 0 ]; then
-        echo "with-clusters: PostgreSQL 15 server or libpq-dev is missing; install postgresql-15 and libpq-dev" >&2
-        exit 1
-    fi
-    echo "with-clusters: installing postgresql-15 and libpq-dev" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q >&2
-    apt-get install -y -q --no-install-recommends postgresql-15 postgresql-client-15 libpq-dev pkg-config >&2
-}
+. "$(dirname "$0")/ensure-packages.sh"
 
 # Runs a PostgreSQL binary as the postgres user when we are root (the server refuses root).
 as_pg() {

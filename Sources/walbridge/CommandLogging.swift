@@ -46,6 +46,8 @@ enum CommandLogging {
             fail(error.description)
         } catch let error as PlanProblems {
             fail(error.description)
+        } catch let error as DemoError {
+            fail(error.description)
         }
     }
 

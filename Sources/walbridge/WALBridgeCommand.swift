@@ -9,7 +9,7 @@ struct WALBridgeCommand: AsyncParsableCommand {
         abstract: "Replace dual writes with the write-ahead log: stream a legacy PostgreSQL database's changes into a new schema.",
         version: walbridgeVersion,
         subcommands: [
-            RunCommand.self, CheckCommand.self, BackfillCommand.self, StatusCommand.self, PauseCommand.self, ResumeCommand.self,
+            DemoCommand.self, RunCommand.self, CheckCommand.self, BackfillCommand.self, StatusCommand.self, PauseCommand.self, ResumeCommand.self,
             VerifyCommand.self, SlotCommand.self, TailCommand.self, DeadLetterCommand.self,
         ]
     )

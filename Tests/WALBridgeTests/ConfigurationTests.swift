@@ -35,6 +35,13 @@ private func withEntry(_ lines: String) -> String {
 
 @Suite("Configuration: the example file")
 struct ConfigurationExampleTests {
+    @Test("the configuration built in for walbridge demo is examples/walbridge.yml")
+    func builtIn() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../examples/walbridge.yml").standardizedFileURL.path
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == ExampleConfiguration.text + "\n")
+    }
+
     @Test("examples/walbridge.yml loads to the expected mappings, in file order, with defaults")
     func example() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

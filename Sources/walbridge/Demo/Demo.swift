@@ -1,0 +1,169 @@
+import Foundation
+import Logging
+import PGClient
+import WALBridge
+
+/// The whole migration of the seed documents on two throwaway clusters, narrated: prepare, run the bridge
+/// (backfill while the application writes), gray reads in steps, pause and resume, cut-over with verify, contract.
+struct Demo {
+    let users: Int
+    let keep: Bool
+    let logger: Logger
+
+    func run() async throws {
+        let started = ContinuousClock.now
+        say("walbridge demo: the seed documents' zero-downtime migration, with the write-ahead log instead of dual writes")
+        step("1. prepare: two throwaway PostgreSQL clusters, legacy (wal_level=logical) and new")
+        let clusters = try DemoClusters()
+        do {
+            try await migrate(clusters, started: started)
+        } catch {
+            clusters.remove()
+            throw error
+        }
+        if keep {
+            say("""
+
+                the clusters keep running (--keep):
+                  legacy: psql "\(clusters.legacy.raw)"
+                  new:    psql "\(clusters.new.raw)"
+                  the configuration: \(clusters.folder.path)/walbridge.yml
+                  to stop and remove them: \(clusters.removeCommand)
+                """)
+        } else {
+            clusters.remove()
+            say("   removed both clusters")
+        }
+    }
+
+    private func migrate(_ clusters: DemoClusters, started: ContinuousClock.Instant) async throws {
+        let legacy = try await PGConnection.connect(clusters.legacy)
+        let new = try await PGConnection.connect(clusters.new)
+        defer { Task { await legacy.close(); await new.close() } }
+        try await legacy.simpleQuery(DemoSchema.legacy(users: users))
+        try await new.simpleQuery(DemoSchema.new)
+        let products = max(users / 10, 1)
+        say("   legacy: users (name, email, address columns) with \(users) rows, products (price in integer cents) with \(products)")
+        say("   new:    users_v2 (full_name), addresses (its own table), products_v2 (price DECIMAL(10,2) dollars), empty")
+
+        step("2. walbridge check and run, with the example configuration (examples/walbridge.yml)")
+        let configFile = clusters.folder.appendingPathComponent("walbridge.yml")
+        try ExampleConfiguration.text.write(to: configFile, atomically: true, encoding: .utf8)
+        let configuration = try Configuration.parse(
+            yaml: ExampleConfiguration.text, file: configFile.path,
+            environment: ["WALBRIDGE_SOURCE": clusters.legacy.raw, "WALBRIDGE_TARGET": clusters.new.raw])
+        let check = try await Check.run(configuration)
+        guard check.problems.isEmpty else { throw DemoError("check failed: \(check.problems.map(\.description).joined(separator: "; "))") }
+        say("   check passed: 3 targets, every expression prepared on the new database")
+        let app = DemoApplication(legacy: clusters.legacy, users: users)
+        await app.start()
+        say("   the legacy application keeps writing (renames, address changes, sign-ups, deletions, price changes)")
+        let bridge = Task { [logger] in try await Bridge(configuration: configuration, logger: logger).run() }
+        defer { bridge.cancel() }
+        let backfillStart = ContinuousClock.now
+        try await waitFor("the backfill", timeout: .seconds(60), bridge: bridge) {
+            let states = try? await new.query("SELECT state FROM walbridge.backfill WHERE slot = $1", [configuration.slot]).rows
+            return states?.count == 2 && states?.allSatisfy { $0[0] == "done" } == true
+        }
+        let copied = try await new.query("SELECT sum(rows_copied)::text FROM walbridge.backfill WHERE slot = $1", [configuration.slot]).scalar ?? "0"
+        say("   backfill: \(copied) existing rows copied in chunks in \(Self.seconds(since: backfillStart)), while \(app.writes) application writes streamed")
+
+        step("3. gray reads: a share of reads, routed by user id, goes to the new schema; each is compared with legacy")
+        for share in [1, 10, 50, 100] {
+            let reads = try await grayReads(share: share, legacy: legacy, new: new, slot: configuration.slot)
+            say("   \(String(share).leftPadded(3))% of users read the new schema: \(reads.new) of \(reads.total) reads served by users_v2 + addresses, mismatches: \(reads.mismatches)")
+            guard reads.mismatches == 0 else { throw DemoError("a gray read differed from legacy") }
+        }
+
+        step("4. pause and resume (walbridge pause / walbridge resume)")
+        try await Control.pause(slot: configuration.slot, at: nil, on: new)
+        try await waitFor("the pause", timeout: .seconds(10), bridge: bridge) { (try? await BridgeStatus.read(configuration))?.state == "paused" }
+        let pausedAt = try await appliedLSN(new, slot: configuration.slot)
+        try await Task.sleep(for: .seconds(1))
+        let lag = try await BridgeStatus.read(configuration).lagBytes ?? 0
+        let stillAt = try await appliedLSN(new, slot: configuration.slot)
+        say("   paused at \(pausedAt): a second later the target is still at \(stillAt), the slot holds \(lag) bytes of WAL for it")
+        let resumed = ContinuousClock.now
+        try await Control.resume(slot: configuration.slot, on: new)
+        let now = try await legacy.query("SELECT pg_current_wal_lsn()::text").scalar ?? "0/0"
+        try await waitFor("the catch-up", timeout: .seconds(30), bridge: bridge) {
+            try await new.query("SELECT walbridge.wait_for_lsn($1::pg_lsn, '1 second', $2)::text", [now, configuration.slot]).scalar == "true"
+        }
+        say("   resumed: caught up with the legacy database in \(Self.seconds(since: resumed))")
+
+        step("5. cut-over: the application stops writing, the bridge reaches the last LSN, walbridge verify compares every row")
+        await app.stop()
+        let last = try await legacy.query("SELECT pg_current_wal_lsn()::text").scalar ?? "0/0"
+        try await waitFor("the last LSN", timeout: .seconds(30), bridge: bridge) {
+            try await new.query("SELECT walbridge.wait_for_lsn($1::pg_lsn, '1 second', $2)::text", [last, configuration.slot]).scalar == "true"
+        }
+        let status = try await BridgeStatus.read(configuration)
+        say("   applied up to \(last); lag \(status.lagBytes ?? 0) bytes; \(app.writes) application writes streamed in all")
+        let report = try await Verifier(configuration: configuration).run()
+        for table in report.tables {
+            say("   verify \(table.table): \(table.rows) rows, mismatches: \(table.mismatches.count)")
+            for mismatch in table.mismatches.prefix(5) { say("     \(mismatch)") }
+        }
+        say("   verify: mismatches: \(report.mismatchCount) (\(String(format: "%.1f", report.seconds)) s)")
+        guard report.mismatchCount == 0 else { throw DemoError("verify found \(report.mismatchCount) mismatches") }
+
+        step("6. contract: stop the bridge, drop its slot and publication; the application now uses the new schema")
+        bridge.cancel()
+        _ = try? await bridge.value
+        _ = try await SlotAdmin.drop(configuration, force: false, logger: logger)
+        say("   slot and publication dropped; the legacy columns can go (ALTER TABLE users DROP COLUMN name, …)")
+        say("done in \(Self.seconds(since: started)): \(copied) rows backfilled, \(app.writes) changes streamed, mismatches: 0")
+    }
+
+    /// Reads 200 random users the way a gray-read router would, and compares each answer from the new schema with legacy.
+    private func grayReads(share: Int, legacy: PGConnection, new: PGConnection, slot: String) async throws -> (total: Int, new: Int, mismatches: Int) {
+        var served = 0
+        var mismatches = 0
+        let total = 200
+        let newest = Int(try await legacy.query("SELECT max(id)::text FROM users").scalar ?? "") ?? users + 1_000
+        for _ in 0..<total {
+            let id = String(Int.random(in: 1_001...newest))
+            guard Int(id)! % 100 < share else { continue }
+            served += 1
+            // Read your writes: the legacy answer and its LSN, then the new schema once the bridge has applied that LSN.
+            let before = try await legacy.pipeline([Statement(DemoSchema.legacyRead, [id]), Statement("SELECT pg_current_wal_lsn()::text")])
+            _ = try await new.query("SELECT walbridge.wait_for_lsn($1::pg_lsn, '5 seconds', $2)", [before[1].scalar, slot])
+            let answer = try await new.query(DemoSchema.newRead, [id]).rows
+            if answer != before[0].rows {
+                // The application may have changed the user in between: compare with legacy's newer answer.
+                let again = try await legacy.query(DemoSchema.legacyRead, [id]).rows
+                if again != answer {
+                    mismatches += 1
+                    say("     user \(id): legacy \(before[0].rows) then \(again), new schema \(answer)")
+                }
+            }
+        }
+        return (total, served, mismatches)
+    }
+
+    private func appliedLSN(_ new: PGConnection, slot: String) async throws -> String {
+        try await new.query("SELECT applied_lsn::text FROM walbridge.progress WHERE slot = $1", [slot]).scalar ?? "-"
+    }
+
+    /// Polls `condition` every 100 ms; fails if the bridge ended or `timeout` passed.
+    private func waitFor(_ what: String, timeout: Duration, bridge: Task<Void, Error>, _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while try await !condition() {
+            guard ContinuousClock.now < deadline else { throw DemoError("\(what) did not happen within \(timeout)") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    private func step(_ text: String) { say("\n" + text) }
+    private func say(_ text: String) { print(text) }
+
+    private static func seconds(since start: ContinuousClock.Instant) -> String {
+        let elapsed = ContinuousClock.now - start
+        return String(format: "%.1f s", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+}
+
+extension String {
+    /// The string with spaces before it up to `width` characters.
+    func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(width - count, 0)) + self }
+}
