@@ -32,12 +32,12 @@ struct VerifySide: Sendable {
 
     /// Per bucket of keys: the bucket, its row count, and the XOR of its rows' hashes.
     var summary: String {
-        "SELECT \(Self.bucket) AS b, count(*), bit_xor(('x' || left(md5(r), 16))::bit(64)::bigint) FROM (\(rows)) s GROUP BY 1"
+        "SELECT \(Self.bucket) AS b, count(*), bit_xor(hashtextextended(r, 0)) FROM (\(rows)) s GROUP BY 1"
     }
 
     /// Key and row hash of every row in the buckets of `$1` (an int array).
     var hashesInBuckets: String {
-        "SELECT k, md5(r) FROM (\(rows)) s WHERE \(Self.bucket) = ANY($1::int[])"
+        "SELECT k, hashtextextended(r, 0) FROM (\(rows)) s WHERE \(Self.bucket) = ANY($1::int[])"
     }
 
     /// Key and column texts of the rows whose keys are in `$1` (a text array).
