@@ -45,20 +45,10 @@ BIN=$(walbridge_bin)
 
 log "creating source database bfbench with $ROWS users"
 q "$WALBRIDGE_TEST_SOURCE" -c "DROP DATABASE IF EXISTS bfbench" -c "CREATE DATABASE bfbench"
-q "$SRC" <<SQL
-CREATE TABLE users (id bigserial PRIMARY KEY, name text NOT NULL, email text UNIQUE,
-                    address_street text, address_city text, address_postal_code text, bio text);
-INSERT INTO users (id, name, email, address_street, address_city, address_postal_code)
-SELECT g, 'user ' || g, 'u' || g || '@example.com', CASE WHEN g % 2 = 0 THEN g || ' Main St' END,
-       CASE WHEN g % 2 = 0 THEN 'Springfield' END, CASE WHEN g % 2 = 0 THEN lpad((g % 99999)::text, 5, '0') END
-FROM generate_series(1, $ROWS) g;
-VACUUM ANALYZE users;
-SQL
-NEW_SCHEMA="CREATE TABLE users_v2 (id bigint PRIMARY KEY, full_name text NOT NULL, email text UNIQUE);
-CREATE TABLE addresses (user_id bigint PRIMARY KEY, street text, city text, postal_code text);"
+legacy_users_sql "$ROWS" | q "$SRC"
 for db in bfpipe bfbridge; do
     q "$WALBRIDGE_TEST_TARGET" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
-    q "$(with_db "$WALBRIDGE_TEST_TARGET" $db)" -c "$NEW_SCHEMA"
+    q "$(with_db "$WALBRIDGE_TEST_TARGET" $db)" -c "$NEW_USERS_SCHEMA"
 done
 
 checkpoint() { q "$WALBRIDGE_TEST_SOURCE" -c CHECKPOINT; q "$WALBRIDGE_TEST_TARGET" -c CHECKPOINT; }
@@ -86,21 +76,7 @@ PIPE_OK=$(check "$PIPE")
 
 log "walbridge: run with backfill: auto"
 CONFIG=$(mktemp /tmp/walbridge-backfill.XXXXXX.yml)
-cat >"$CONFIG" <<YML
-source: "$SRC"
-target: "$BRIDGE"
-slot: walbridge_bfbench
-publication: walbridge_bfbench
-tables:
-  public.users:
-    - into: public.users_v2
-      key: [id]
-      columns: {id: id, full_name: name, email: email}
-    - into: public.addresses
-      key: [user_id]
-      when: address_street IS NOT NULL
-      columns: {user_id: id, street: address_street, city: address_city, postal_code: address_postal_code}
-YML
+users_config "$SRC" "$BRIDGE" walbridge_bfbench >"$CONFIG"
 checkpoint
 start=$EPOCHREALTIME
 "$BIN" run --config "$CONFIG" >"$OUT/backfill-walbridge.out" 2>"$OUT/backfill-walbridge.err" &

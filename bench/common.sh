@@ -34,3 +34,40 @@ walbridge_bin() {
     [ -x "$bin" ] || die "no walbridge binary at $bin"
     echo "$bin"
 }
+
+# legacy_users_sql ROWS: SQL that creates the seed's legacy users table with ROWS users (an address on
+# every second one) and analyses it.
+legacy_users_sql() {
+    cat <<SQL
+CREATE TABLE users (id bigserial PRIMARY KEY, name text NOT NULL, email text UNIQUE,
+                    address_street text, address_city text, address_postal_code text, bio text);
+INSERT INTO users (id, name, email, address_street, address_city, address_postal_code)
+SELECT g, 'user ' || g, 'u' || g || '@example.com', CASE WHEN g % 2 = 0 THEN g || ' Main St' END,
+       CASE WHEN g % 2 = 0 THEN 'Springfield' END, CASE WHEN g % 2 = 0 THEN lpad((g % 99999)::text, 5, '0') END
+FROM generate_series(1, $1) g;
+VACUUM ANALYZE users;
+SQL
+}
+
+# The seed's new tables for users: users_v2 and addresses.
+NEW_USERS_SCHEMA="CREATE TABLE users_v2 (id bigint PRIMARY KEY, full_name text NOT NULL, email text UNIQUE);
+CREATE TABLE addresses (user_id bigint PRIMARY KEY, street text, city text, postal_code text);"
+
+# users_config SOURCE TARGET SLOT: a configuration with the seed mapping of users (rename and address split).
+users_config() {
+    cat <<YML
+source: "$1"
+target: "$2"
+slot: $3
+publication: $3
+tables:
+  public.users:
+    - into: public.users_v2
+      key: [id]
+      columns: {id: id, full_name: name, email: email}
+    - into: public.addresses
+      key: [user_id]
+      when: address_street IS NOT NULL
+      columns: {user_id: id, street: address_street, city: address_city, postal_code: address_postal_code}
+YML
+}

@@ -37,17 +37,8 @@ BIN=$(walbridge_bin)
 log "creating vfbench with $ROWS users and vftarget with the mapped rows, $PLANTED of them changed"
 q "$WALBRIDGE_TEST_SOURCE" -c "DROP DATABASE IF EXISTS vfbench" -c "CREATE DATABASE vfbench"
 q "$WALBRIDGE_TEST_TARGET" -c "DROP DATABASE IF EXISTS vftarget" -c "CREATE DATABASE vftarget"
-q "$SRC" <<SQL
-CREATE TABLE users (id bigserial PRIMARY KEY, name text NOT NULL, email text UNIQUE,
-                    address_street text, address_city text, address_postal_code text);
-INSERT INTO users (id, name, email, address_street, address_city, address_postal_code)
-SELECT g, 'user ' || g, 'u' || g || '@example.com', CASE WHEN g % 2 = 0 THEN g || ' Main St' END,
-       CASE WHEN g % 2 = 0 THEN 'Springfield' END, CASE WHEN g % 2 = 0 THEN lpad((g % 99999)::text, 5, '0') END
-FROM generate_series(1, $ROWS) g;
-VACUUM ANALYZE users;
-SQL
-q "$TGT" -c "CREATE TABLE users_v2 (id bigint PRIMARY KEY, full_name text NOT NULL, email text UNIQUE);
-             CREATE TABLE addresses (user_id bigint PRIMARY KEY, street text, city text, postal_code text);"
+legacy_users_sql "$ROWS" | q "$SRC"
+q "$TGT" -c "$NEW_USERS_SCHEMA"
 q "$SRC" -c "COPY (SELECT id, name, email FROM users) TO STDOUT" | q "$TGT" -c "COPY users_v2 FROM STDIN"
 q "$SRC" -c "COPY (SELECT id, address_street, address_city, address_postal_code FROM users WHERE address_street IS NOT NULL) TO STDOUT" |
     q "$TGT" -c "COPY addresses FROM STDIN"
@@ -55,21 +46,7 @@ q "$TGT" -c "UPDATE users_v2 SET full_name = full_name || ' (changed)' WHERE id 
          -c "VACUUM ANALYZE users_v2" -c "VACUUM ANALYZE addresses"
 
 CONFIG="$WORK/walbridge.yml"
-cat >"$CONFIG" <<YML
-source: "$SRC"
-target: "$TGT"
-slot: walbridge_vfbench
-publication: walbridge_vfbench
-tables:
-  public.users:
-    - into: public.users_v2
-      key: [id]
-      columns: {id: id, full_name: name, email: email}
-    - into: public.addresses
-      key: [user_id]
-      when: address_street IS NOT NULL
-      columns: {user_id: id, street: address_street, city: address_city, postal_code: address_postal_code}
-YML
+users_config "$SRC" "$TGT" walbridge_vfbench >"$CONFIG"
 
 log "dump: both sides in key order to files, then cmp"
 start=$EPOCHREALTIME

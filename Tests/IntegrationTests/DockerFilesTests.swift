@@ -23,22 +23,7 @@ struct DockerFilesTests {
 
     /// Runs an SQL file of docker/ with psql, stopping at the first error; returns the exit status and output.
     static func psql(_ database: ConnectionString, _ file: String) throws -> (Int32, String) {
-        let process = Process()
-        if let bin = ProcessInfo.processInfo.environment["WALBRIDGE_TEST_PGBIN"] {
-            process.executableURL = URL(fileURLWithPath: bin + "/psql")
-            process.arguments = []
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["psql"]
-        }
-        process.arguments! += [database.raw, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", folder.appendingPathComponent(file).path]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try TestClusters.psql(database, file: folder.appendingPathComponent(file), options: ["-v", "ON_ERROR_STOP=1"])
     }
 
     @Test("docker-compose.yml is YAML with the services legacy, new and walbridge; legacy runs with wal_level=logical and walbridge waits for both")

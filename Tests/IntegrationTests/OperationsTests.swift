@@ -239,18 +239,8 @@ struct OperationsTests {
             _ = try await PGConnection.connect(source).closing { try await $0.simpleQuery("CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE b (id int PRIMARY KEY)") }
             let slot = "wbt_script_\(UInt32.random(in: 0...UInt32.max))"
             func psql(_ script: String, _ variables: [String]) throws -> (Int32, String) {
-                let process = Process()
-                let bin = ProcessInfo.processInfo.environment["WALBRIDGE_TEST_PGBIN"] ?? "/usr/lib/postgresql/15/bin"
-                process.executableURL = URL(fileURLWithPath: bin + "/psql")
                 let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../slots").standardized
-                process.arguments = [source.raw, "-X", "-q", "-A", "-t", "-f", folder.appendingPathComponent(script).path] + variables.flatMap { ["-v", $0] }
-                let output = Pipe()
-                process.standardOutput = output
-                process.standardError = output
-                try process.run()
-                let data = output.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+                return try TestClusters.psql(source, file: folder.appendingPathComponent(script), options: ["-A", "-t"] + variables.flatMap { ["-v", $0] })
             }
             let names = ["slot=\(slot)", "publication=\(slot)"]
             for _ in 0..<2 {

@@ -74,7 +74,23 @@ enum TestClusters {
         }
         return try await condition()
     }
+
+    /// Runs the SQL file at `file` with psql (`-X -q` and `options`) against `database`; its exit status and output.
+    static func psql(_ database: ConnectionString, file: URL, options: [String] = []) throws -> (Int32, String) {
+        let process = Process()
+        let bin = ProcessInfo.processInfo.environment["WALBRIDGE_TEST_PGBIN"] ?? "/usr/lib/postgresql/15/bin"
+        process.executableURL = URL(fileURLWithPath: bin + "/psql")
+        process.arguments = [database.raw, "-X", "-q"] + options + ["-f", file.path]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
 }
 
 /// Thrown after recording why a test cannot run without its clusters.
-struct MissingCluster: Error {}
+struct MissingCluster: Error {
+}
