@@ -37,9 +37,14 @@ struct Demo {
     }
 
     private func migrate(_ clusters: DemoClusters, started: ContinuousClock.Instant) async throws {
-        let legacy = try await PGConnection.connect(clusters.legacy)
-        let new = try await PGConnection.connect(clusters.new)
-        defer { Task { await legacy.close(); await new.close() } }
+        try await PGConnection.connect(clusters.legacy).closing { legacy in
+            try await PGConnection.connect(clusters.new).closing { new in
+                try await migrate(clusters, legacy: legacy, new: new, started: started)
+            }
+        }
+    }
+
+    private func migrate(_ clusters: DemoClusters, legacy: PGConnection, new: PGConnection, started: ContinuousClock.Instant) async throws {
         try await legacy.simpleQuery(DemoSchema.legacy(users: users))
         try await new.simpleQuery(DemoSchema.new)
         let products = max(users / 10, 1)
@@ -61,7 +66,7 @@ struct Demo {
         let bridge = Task { [logger] in try await Bridge(configuration: configuration, logger: logger).run() }
         defer { bridge.cancel() }
         let backfillStart = ContinuousClock.now
-        try await waitFor("the backfill", timeout: .seconds(60), bridge: bridge) {
+        try await waitFor("the backfill", timeout: .seconds(60)) {
             let states = try? await new.query("SELECT state FROM walbridge.backfill WHERE slot = $1", [configuration.slot]).rows
             return states?.count == 2 && states?.allSatisfy { $0[0] == "done" } == true
         }
@@ -77,7 +82,7 @@ struct Demo {
 
         step("4. pause and resume (walbridge pause / walbridge resume)")
         try await Control.pause(slot: configuration.slot, at: nil, on: new)
-        try await waitFor("the pause", timeout: .seconds(10), bridge: bridge) { (try? await BridgeStatus.read(configuration))?.state == "paused" }
+        try await waitFor("the pause", timeout: .seconds(10)) { (try? await BridgeStatus.read(configuration))?.state == "paused" }
         let pausedAt = try await appliedLSN(new, slot: configuration.slot)
         try await Task.sleep(for: .seconds(1))
         let lag = try await BridgeStatus.read(configuration).lagBytes ?? 0
@@ -86,7 +91,7 @@ struct Demo {
         let resumed = ContinuousClock.now
         try await Control.resume(slot: configuration.slot, on: new)
         let now = try await legacy.query("SELECT pg_current_wal_lsn()::text").scalar ?? "0/0"
-        try await waitFor("the catch-up", timeout: .seconds(30), bridge: bridge) {
+        try await waitFor("the catch-up", timeout: .seconds(30)) {
             try await new.query("SELECT walbridge.wait_for_lsn($1::pg_lsn, '1 second', $2)::text", [now, configuration.slot]).scalar == "true"
         }
         say("   resumed: caught up with the legacy database in \(Self.seconds(since: resumed))")
@@ -94,7 +99,7 @@ struct Demo {
         step("5. cut-over: the application stops writing, the bridge reaches the last LSN, walbridge verify compares every row")
         await app.stop()
         let last = try await legacy.query("SELECT pg_current_wal_lsn()::text").scalar ?? "0/0"
-        try await waitFor("the last LSN", timeout: .seconds(30), bridge: bridge) {
+        try await waitFor("the last LSN", timeout: .seconds(30)) {
             try await new.query("SELECT walbridge.wait_for_lsn($1::pg_lsn, '1 second', $2)::text", [last, configuration.slot]).scalar == "true"
         }
         let status = try await BridgeStatus.read(configuration)
@@ -145,8 +150,8 @@ struct Demo {
         try await new.query("SELECT applied_lsn::text FROM walbridge.progress WHERE slot = $1", [slot]).scalar ?? "-"
     }
 
-    /// Polls `condition` every 100 ms; fails if the bridge ended or `timeout` passed.
-    private func waitFor(_ what: String, timeout: Duration, bridge: Task<Void, Error>, _ condition: () async throws -> Bool) async throws {
+    /// Polls `condition` every 100 ms; fails once `timeout` has passed (the bridge logs why it stopped, if it did).
+    private func waitFor(_ what: String, timeout: Duration, _ condition: () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
         while try await !condition() {
             guard ContinuousClock.now < deadline else { throw DemoError("\(what) did not happen within \(timeout)") }
