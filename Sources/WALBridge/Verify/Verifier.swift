@@ -36,7 +36,7 @@ public struct Verifier: Sendable {
                 }
                 let elapsed = ContinuousClock.now - started
                 return VerifyReport(
-                    point: point.description, tables: tables,
+                    point: point.description + (try await unfinishedBackfill(on: target)), tables: tables,
                     seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, sample: sample)
             }
         }
@@ -72,6 +72,15 @@ public struct Verifier: Sendable {
             throw BridgeError.targetNotReady("verify: the bridge has not applied the source up to \(lsn) within \(seconds) s; see walbridge status (or pause the bridge to verify at its position)")
         }
         return .applied(lsn)
+    }
+
+    /// A note naming the tables whose backfill has not finished (their uncopied rows show as missing), or "".
+    private func unfinishedBackfill(on target: PGConnection) async throws -> String {
+        guard try await target.query("SELECT to_regclass('walbridge.backfill') IS NOT NULL").scalar == "t" else { return "" }
+        let tables = try await target.query(
+            "SELECT source_table FROM walbridge.backfill WHERE slot = $1 AND state <> 'done' ORDER BY 1", [configuration.slot]
+        ).rows.compactMap { $0[0] }
+        return tables.isEmpty ? "" : "; the backfill of \(tables.joined(separator: ", ")) has not finished, so rows it has not copied yet show as missing"
     }
 
     private func verify(_ mapping: TargetMapping, of table: TableName, inPlace: Bool, point: Point, source: PGConnection, target: PGConnection) async throws -> TableVerification {
