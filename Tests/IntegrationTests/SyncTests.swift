@@ -220,7 +220,10 @@ struct InPlaceTests {
                     try await $0.query("SELECT count(*) FROM users WHERE full_name IS DISTINCT FROM name AND (id > 200 OR full_name IS NOT NULL)").scalar
                 }) == "0"
             }
-            #expect(converged, "every row the stream touched has full_name = name")
+            let stale = try await PGConnection.connect(db).closing {
+                try await $0.query("SELECT id::text || ': ' || name || ' / ' || coalesce(full_name, 'NULL') FROM users WHERE full_name IS DISTINCT FROM name AND (id > 200 OR full_name IS NOT NULL) ORDER BY id LIMIT 20").rows
+            }
+            #expect(converged, "every row the stream touched has full_name = name; not yet: \(stale.compactMap { $0[0] })")
             try await PGConnection.connect(db).closing { app in
                 // No phantom rows: the bridge never inserts or deletes in place.
                 #expect(try await app.query("SELECT count(*) FROM users").scalar == String(200 + 300 - 30))

@@ -1,4 +1,7 @@
-/// The MVCC snapshot a chunk was read with (`pg_current_snapshot()`), in the stream's 32-bit xids.
+import PGClient
+
+/// An MVCC snapshot (`pg_current_snapshot()`), in the stream's 32-bit xids: the one a backfill chunk was read with,
+/// or a session's current one.
 struct ChunkSnapshot: Sendable, Equatable {
     /// Every xid before this had finished.
     var xmin: UInt32
@@ -31,5 +34,22 @@ struct ChunkSnapshot: Sendable, Equatable {
 
     private static func precedes(_ a: UInt32, _ b: UInt32) -> Bool {
         Int32(bitPattern: a &- b) < 0
+    }
+}
+
+extension ChunkSnapshot {
+    /// Waits until `connection`'s snapshots see every transaction in `xids`. PostgreSQL makes a commit visible a
+    /// moment after writing its record, which the stream may already have delivered: a read or an in-place update
+    /// in that moment would miss the transaction's rows.
+    static func waitUntilVisible(_ xids: [UInt32], on connection: PGConnection) async throws {
+        var waiting = xids
+        while !waiting.isEmpty {
+            let text = try await connection.query("SELECT pg_current_snapshot()::text").scalar ?? ""
+            guard let snapshot = ChunkSnapshot(text) else {
+                throw BridgeError.sourceNotReady("pg_current_snapshot() returned \"\(text)\", which is not a snapshot")
+            }
+            waiting.removeAll { snapshot.sees($0) }
+            if !waiting.isEmpty { try await Task.sleep(for: .milliseconds(1)) }
+        }
     }
 }

@@ -53,6 +53,8 @@ final class Applier {
     private let writer: SliceWriter
     /// The slice being written while the next one is folded.
     private var inflight: Task<Void, Error>?
+    /// Source transactions (xids) whose changes are pending: what reads their rows back must see them committed.
+    private var batchXids: [UInt32] = []
     /// Called once a backfill chunk's rows are taken (so the backfill reads ahead by a bounded number of chunks).
     var onBackfillChunk: @Sendable () async -> Void = {}
     /// Sessions that write backfill chunks side by side; nil: chunks go through the apply session like changes.
@@ -184,6 +186,8 @@ final class Applier {
             try await applySlice()
             try await truncate(sources, at: lsn)
         case .commit(let end):
+            // xids below 3 are PostgreSQL's special ones (and 0 marks a backfill chunk), visible to everyone.
+            if midTransaction && end.xid >= 3 { batchXids.append(end.xid) }
             midTransaction = false
             if end.endLSN > highest { highest = end.endLSN }
             if let through = orderedThrough {
@@ -306,6 +310,10 @@ final class Applier {
     private func applySlice() async throws {
         guard !pending.isEmpty else { return }
         try await begin()
+        let xids = batchXids
+        batchXids.removeAll()
+        // In place, an update only finds the rows its source transactions made visible.
+        if markWrites && plan.hasInPlaceTargets { try await ChunkSnapshot.waitUntilVisible(xids, on: target) }
         var folders: [Int: RowFolder] = [:]
         var order: [Int] = []
         for (source, change) in pending {
@@ -321,7 +329,7 @@ final class Applier {
         try await settle()
         let writer = writer
         inflight = Task {
-            for (source, rows) in slices { try await writer.apply(rows, source: source, upsertOnly: false) }
+            for (source, rows) in slices { try await writer.apply(rows, source: source, upsertOnly: false, visible: xids) }
         }
     }
 
@@ -349,7 +357,7 @@ final class Applier {
         }
         try await begin()
         do {
-            let rows = try await writer.refetch(placeholders, Array(placeholders.indices), sourcePlan)
+            let rows = try await writer.refetch(placeholders, Array(placeholders.indices), sourcePlan, visible: [])
             _ = try await writer.stageAndRun(rows, source: source, upsertOnly: true)
             try await target.pipeline(extra() + [Statement("COMMIT")])
             open = false

@@ -207,9 +207,11 @@ public struct Bridge: Sendable {
         let replication = try await SourceCheck.connect(configuration.source, replication: true)
         try await replication.simpleQuery(StableOutput.settings)
         let start = checkpoint ?? .zero
+        // In place, a row inserted by a transaction still in progress is not there to update: wait for commits.
+        let streamInProgress = streaming && orderedThrough == nil && stop == nil && !plan.hasInPlaceTargets
         let stream = try await ReplicationStream.start(
             on: replication, slot: configuration.slot, publications: [configuration.publication], from: start,
-            streaming: streaming && orderedThrough == nil && stop == nil, statusInterval: statusInterval)
+            streaming: streamInProgress, statusInterval: statusInterval)
 
         let applier = Applier(
             plan: plan, target: target, sourceRows: SourceRows(source: configuration.source), slot: configuration.slot, markWrites: sameDatabase,
@@ -227,7 +229,7 @@ public struct Bridge: Sendable {
         }
         logger.info("streaming", metadata: [
             "slot": "\(configuration.slot)", "from": "\(start)", "tables": "\(plan.sources.count)",
-            "mode": "\(orderedThrough == nil ? "batched" : "ordered replay")", "streaming": "\(streaming && orderedThrough == nil)",
+            "mode": "\(orderedThrough == nil ? "batched" : "ordered replay")", "streaming": "\(streamInProgress)",
         ])
         await started(start)
 

@@ -45,6 +45,9 @@ public struct PlanProblems: Error, Sendable, CustomStringConvertible {
 public struct MappingPlan: Sendable {
     public let sources: [SourcePlan]
 
+    /// Whether a target is its source table itself (in-place expand), whose rows are only ever updated.
+    var hasInPlaceTargets: Bool { sources.contains { $0.targets.contains(where: \.inPlace) } }
+
     /// Builds the plan; `sameDatabase` says whether source and target are one database (so `into` may name the source table).
     /// Throws `PlanProblems` listing everything wrong at once.
     public static func build(

@@ -27,20 +27,21 @@ actor SliceWriter {
         await sourceRows.close()
     }
 
-    /// Applies one source table's folded rows to all of its targets, or to those at `targets` (indexes in the source's plan).
-    func apply(_ folded: [FoldedRow], source: Int, upsertOnly: Bool, targets: Set<Int>? = nil) async throws {
+    /// Applies one source table's folded rows to all of its targets, or to those at `targets` (indexes in the source's plan);
+    /// a row read back from the source reflects at least the transactions `visible`.
+    func apply(_ folded: [FoldedRow], source: Int, upsertOnly: Bool, targets: Set<Int>? = nil, visible: [UInt32] = []) async throws {
         let sourcePlan = plan.sources[source]
         var rows = folded
         // A key or `when` that reads a value the source did not send can't be decided: read the row now.
         let decisive = sourcePlan.targets.reduce(into: Set<Int>()) { $0.formUnion($1.keyDependencies.union($1.whenDependencies)) }
         let undecidable = rows.indices.filter { rows[$0].operation == .upsert && rows[$0].hasUnchanged && !decisive.isDisjoint(with: rows[$0].unchanged) }
         if !undecidable.isEmpty {
-            rows = try await refetch(rows, undecidable, sourcePlan)
+            rows = try await refetch(rows, undecidable, sourcePlan, visible: visible)
         }
         let unmatched = try await stageAndRun(rows, source: source, upsertOnly: upsertOnly, targets: targets)
         // Rows with unchanged TOAST values that a target did not hold yet: write them whole, as the source has them now.
         if !unmatched.isEmpty {
-            let refetched = try await refetch(rows, unmatched.sorted(), sourcePlan)
+            let refetched = try await refetch(rows, unmatched.sorted(), sourcePlan, visible: visible)
             let complete = unmatched.sorted().map { refetched[$0] }.filter { $0.operation == .delete || !$0.hasUnchanged }
             if !complete.isEmpty { _ = try await stageAndRun(complete, source: source, upsertOnly: upsertOnly, targets: targets) }
         }
@@ -106,9 +107,9 @@ actor SliceWriter {
 
     /// Replaces the rows at `indices` with the source's current version; a row gone from the source
     /// becomes a delete (the source's own delete follows later in the stream).
-    func refetch(_ rows: [FoldedRow], _ indices: [Int], _ sourcePlan: SourcePlan) async throws -> [FoldedRow] {
+    func refetch(_ rows: [FoldedRow], _ indices: [Int], _ sourcePlan: SourcePlan, visible: [UInt32]) async throws -> [FoldedRow] {
         let folder = RowFolder(rowKey: sourcePlan.rowKey)
-        let current = try await sourceRows.fetch(sourcePlan, keys: indices.map { folder.key(rows[$0].values) })
+        let current = try await sourceRows.fetch(sourcePlan, keys: indices.map { folder.key(rows[$0].values) }, seeing: visible)
         var result = rows
         for index in indices {
             if let values = current[folder.key(rows[index].values)] {

@@ -12,10 +12,12 @@ actor SourceRows {
         self.source = source
     }
 
-    /// The current staged-column values of the rows with these row keys, by key; rows that no longer exist are absent.
-    func fetch(_ plan: SourcePlan, keys: [[TupleValue]]) async throws -> [[TupleValue]: [TupleValue]] {
+    /// The current staged-column values of the rows with these row keys, by key, as of a snapshot that sees the
+    /// transactions `seeing`; rows that no longer exist are absent.
+    func fetch(_ plan: SourcePlan, keys: [[TupleValue]], seeing: [UInt32] = []) async throws -> [[TupleValue]: [TupleValue]] {
         guard !keys.isEmpty else { return [:] }
         let connection = try await open()
+        try await ChunkSnapshot.waitUntilVisible(seeing, on: connection)
         let q = SQLQuoting.identifier
         let keyColumns = plan.rowKey.map { plan.stagedColumns[$0] }
         let unnest = keyColumns.indices.map { "$\($0 + 1)::text[]" }.joined(separator: ", ")
