@@ -70,6 +70,21 @@ struct CrashSafetyTests {
 
 @Suite("walbridge run survives server restarts")
 struct RestartTests {
+    /// What every session on the servers is doing: the evidence when the bridge stalls.
+    static func activity(_ servers: ConnectionString...) async -> String {
+        var lines: [String] = []
+        for server in servers {
+            let rows = try? await PGConnection.connect(server).closing {
+                try await $0.query("""
+                    SELECT concat_ws(' | ', pid, application_name, backend_type, state, wait_event_type, wait_event,
+                                     left(query, 160), now() - query_start) FROM pg_stat_activity WHERE pid <> pg_backend_pid()
+                    """).rows
+            }
+            lines.append("\(server.raw): " + (rows ?? []).compactMap { $0[0] }.joined(separator: "; "))
+        }
+        return lines.joined(separator: "\n")
+    }
+
     @Test("a source restart and a target restart during streaming lose nothing")
     func restarts() async throws {
         let sourceCluster = try PrivateCluster(walLevel: "logical")
@@ -91,11 +106,15 @@ struct RestartTests {
         try sourceCluster.restart()
         try await seed.onSource("INSERT INTO users (id, name) SELECT g, 'second ' || g FROM generate_series(301, 600) g")
         try await seed.onSource("UPDATE users SET address_street = 'after source restart' WHERE id % 3 = 0")
-        #expect(try await seed.converges(), "after the source restart")
+        let afterSource = try await seed.converges()
+        let sessionsAfterSource = afterSource ? "" : await Self.activity(source, target)
+        #expect(afterSource, "after the source restart; \(sessionsAfterSource)")
         try targetCluster.restart()
         try await seed.onSource("INSERT INTO users (id, name) SELECT g, 'third ' || g FROM generate_series(601, 900) g")
         try await seed.onSource("DELETE FROM users WHERE id % 5 = 0")
-        #expect(try await seed.converges(), "after the target restart")
+        let afterTarget = try await seed.converges()
+        let sessionsAfterTarget = afterTarget ? "" : await Self.activity(source, target)
+        #expect(afterTarget, "after the target restart; \(sessionsAfterTarget)")
         #expect(try await seed.targetScalar("SELECT count(*) FROM users_v2") == "720")
         bridge.cancel()
         try await bridge.value
