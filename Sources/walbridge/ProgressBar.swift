@@ -16,11 +16,16 @@ final class ProgressBar: Sendable {
         }
         guard due else { return }
         let fraction = report.estimate > 0 ? min(Double(report.rows) / Double(report.estimate), 1) : (report.done ? 1 : 0)
-        let width = 30
-        let filled = Int(fraction * Double(width))
-        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        let bar = Self.bar(fraction)
         let eta = report.done ? "done" : report.etaSeconds.map { "ETA \($0) s" } ?? ""
         let line = "\r\u{1B}[K\(report.table) [\(bar)] \(report.rows)/\(report.estimate) rows, \(Int(report.rowsPerSecond)) rows/s \(eta)"
         FileHandle.standardError.write(Data((line + (report.done ? "\n" : "")).utf8))
+    }
+
+    /// A 30-character bar, `#` for the done `fraction` (0…1) and `-` for the rest.
+    static func bar(_ fraction: Double) -> String {
+        let width = 30
+        let filled = Int(min(max(fraction, 0), 1) * Double(width))
+        return String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
     }
 }

@@ -37,9 +37,7 @@ struct VerifyCommand: AsyncParsableCommand {
         verifier.timeout = .seconds(timeout)
         if isatty(STDERR_FILENO) == 1 {
             verifier.onTable = { table, done, total in
-                let width = 30
-                let filled = width * done / max(total, 1)
-                let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+                let bar = ProgressBar.bar(Double(done) / Double(max(total, 1)))
                 FileHandle.standardError.write(Data("\r\u{1B}[Kverify [\(bar)] \(done)/\(total) tables, \(table.table) done\(done == total ? "\n" : "")".utf8))
             }
         }

@@ -208,9 +208,6 @@ struct ChunkQuery: Sendable {
             _ = try? await source.simpleQuery("ROLLBACK")
             throw error
         }
-        guard let parsed = ChunkSnapshot(snapshot) else {
-            throw BridgeError.sourceNotReady("source: pg_current_snapshot() returned \"\(snapshot)\", which is not a snapshot")
-        }
-        return (try CopyText.rows(data, columns: plan.stagedColumns.count), parsed)
+        return (try CopyText.rows(data, columns: plan.stagedColumns.count), try ChunkSnapshot.parsing(snapshot))
     }
 }

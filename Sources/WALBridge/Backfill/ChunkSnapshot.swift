@@ -27,6 +27,14 @@ struct ChunkSnapshot: Sendable, Equatable {
             running: Set(running.compactMap { $0.map { UInt32(truncatingIfNeeded: $0) } }))
     }
 
+    /// Parses `text`, or says in an error that it is not a snapshot.
+    static func parsing(_ text: String) throws -> ChunkSnapshot {
+        guard let snapshot = ChunkSnapshot(text) else {
+            throw BridgeError.sourceNotReady("pg_current_snapshot() returned \"\(text)\", which is not a snapshot")
+        }
+        return snapshot
+    }
+
     /// Whether the snapshot sees what transaction `xid` committed (xids compare modulo 2^32, as PostgreSQL's do).
     func sees(_ xid: UInt32) -> Bool {
         Self.precedes(xid, xmin) || (Self.precedes(xid, xmax) && !running.contains(xid))
@@ -44,10 +52,7 @@ extension ChunkSnapshot {
     static func waitUntilVisible(_ xids: [UInt32], on connection: PGConnection) async throws {
         var waiting = xids
         while !waiting.isEmpty {
-            let text = try await connection.query("SELECT pg_current_snapshot()::text").scalar ?? ""
-            guard let snapshot = ChunkSnapshot(text) else {
-                throw BridgeError.sourceNotReady("pg_current_snapshot() returned \"\(text)\", which is not a snapshot")
-            }
+            let snapshot = try parsing(try await connection.query("SELECT pg_current_snapshot()::text").scalar ?? "")
             waiting.removeAll { snapshot.sees($0) }
             if !waiting.isEmpty { try await Task.sleep(for: .milliseconds(1)) }
         }

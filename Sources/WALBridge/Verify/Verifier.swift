@@ -34,10 +34,9 @@ public struct Verifier: Sendable {
                     tables.append(result)
                     onTable(result, tables.count, targets.count)
                 }
-                let elapsed = ContinuousClock.now - started
                 return VerifyReport(
                     point: point.description + (try await unfinishedBackfill(on: target)), tables: tables,
-                    seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, sample: sample)
+                    seconds: (ContinuousClock.now - started) / .seconds(1), sample: sample)
             }
         }
     }

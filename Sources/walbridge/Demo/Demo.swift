@@ -127,8 +127,9 @@ struct Demo {
         let total = 200
         let newest = Int(try await legacy.query("SELECT max(id)::text FROM users").scalar ?? "") ?? users + 1_000
         for _ in 0..<total {
-            let id = String(Int.random(in: 1_001...newest))
-            guard Int(id)! % 100 < share else { continue }
+            let user = Int.random(in: 1_001...newest)
+            guard user % 100 < share else { continue }
+            let id = String(user)
             served += 1
             // Read your writes: the legacy answer and its LSN, then the new schema once the bridge has applied that LSN.
             let before = try await legacy.pipeline([Statement(DemoSchema.legacyRead, [id]), Statement("SELECT pg_current_wal_lsn()::text")])
@@ -163,8 +164,7 @@ struct Demo {
     private func say(_ text: String) { print(text) }
 
     private static func seconds(since start: ContinuousClock.Instant) -> String {
-        let elapsed = ContinuousClock.now - start
-        return String(format: "%.1f s", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        String(format: "%.1f s", (ContinuousClock.now - start) / .seconds(1))
     }
 }
 
