@@ -258,4 +258,22 @@ struct BackfillTests {
             try await bridge.value
         }
     }
+
+    @Test("a backfill that fails stops the bridge with its error instead of a quiet stop")
+    func failedCopyStops() async throws {
+        try await SeedMigration.with { seed in
+            try await seed.onSource("INSERT INTO users (id, name) VALUES (1, 'existing')")
+            // Progress that no longer fits the key's type: the chunk read fails on the source.
+            try await PGConnection.connect(seed.target).closing { target in
+                try await StateSchema.ensure(on: target)
+                try await target.query(
+                    "INSERT INTO walbridge.backfill (slot, source_table, state, last_key) VALUES ($1, 'public.users', 'copying', '{not-a-key}')",
+                    [seed.configuration.slot])
+            }
+            let bridge = try await seed.start()
+            let error = await #expect(throws: PGError.self) { try await bridge.value }
+            #expect("\(error.map { "\($0)" } ?? "")".contains("invalid input syntax for type bigint"))
+            #expect(try await seed.targetScalar("SELECT state FROM walbridge.control WHERE slot = $1", [seed.configuration.slot]) == "failed")
+        }
+    }
 }

@@ -241,12 +241,16 @@ public struct Bridge: Sendable {
         var backfillLimits = backfillLimits
         backfillLimits.rowsPerSecond = backfillLimits.rowsPerSecond ?? configuration.backfillRate
         let worker = BackfillWorker(plan: plan, configuration: configuration, run: run, coordinator: coordinator, limits: backfillLimits, logger: logger, report: onBackfillProgress)
-        let backfilling = Task {
+        // The worker's own failure (not its cancellation) stops the stream, and runOnce throws it.
+        let backfilling = Task { () -> Error? in
             do {
                 try await worker.run()
+                return nil
             } catch where !Task.isCancelled {
-                // The stream stops with the worker's error; the bridge retries or reports it like any other.
                 await queue.finish(throwing: error)
+                return error
+            } catch {
+                return nil
             }
         }
         // The applier is not cancelled with the bridge: on shutdown or pause it is halted, and stops at the next
@@ -310,13 +314,15 @@ public struct Bridge: Sendable {
         }
         backfilling.cancel()
         await coordinator.close()
-        _ = await backfilling.result
+        let backfillFailure = await backfilling.value
         let outcome = await applying.result
         stream.acknowledge(durable.load())
         try? await stream.sendStatus()
         await replication.close()
         await target.close()
         try outcome.get()
+        // The applier stopped cleanly at the halt the worker's failure led to; the failure must not pass for a stop.
+        if let backfillFailure { throw backfillFailure }
         logger.info("stopped", metadata: ["applied": "\(durable.load())"])
         return end
     }
