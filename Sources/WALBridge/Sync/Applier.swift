@@ -51,7 +51,7 @@ final class Applier {
     private let limits: ApplyLimits
     private let logger: Logger
     private let writer: SliceWriter
-    /// The slice being written while the next one is folded.
+    /// The slice or COMMIT being written while the next batch is folded.
     private var inflight: Task<Void, Error>?
     /// Source transactions (xids) whose changes are pending: what reads their rows back must see them committed.
     private var batchXids: [UInt32] = []
@@ -81,6 +81,10 @@ final class Applier {
     private(set) var durable: LSN
     /// The checkpoint last written to `walbridge.progress`.
     private var recorded: LSN
+    /// Receives each new durable position.
+    private var report: @Sendable (LSN) -> Void = { _ in }
+    /// The end of the batch whose COMMIT is in flight (`inflight`): durable once that task succeeds.
+    private var committing: LSN?
 
     /// An applier writing to `target`, starting from the checkpoint `durable`.
     init(
@@ -117,9 +121,10 @@ final class Applier {
     }
 
     /// Applies events until the queue ends; publishes the durable position after every commit.
-    func run(_ queue: AsyncBoundedQueue<[ApplyEvent]>, report: @Sendable (LSN) -> Void) async throws {
+    func run(_ queue: AsyncBoundedQueue<[ApplyEvent]>, report: @escaping @Sendable (LSN) -> Void) async throws {
+        self.report = report
         do {
-            try await applyAll(queue, report: report)
+            try await applyAll(queue)
             await writer.close()
             await chunkWriters?.close()
         } catch {
@@ -129,25 +134,28 @@ final class Applier {
         }
     }
 
-    private func applyAll(_ queue: AsyncBoundedQueue<[ApplyEvent]>, report: @Sendable (LSN) -> Void) async throws {
+    private func applyAll(_ queue: AsyncBoundedQueue<[ApplyEvent]>) async throws {
         do {
             events: while let events = try await nextEvents(queue) {
                 for event in events {
                     // Halted (pause, shutdown): stop at this transaction boundary; what is still queued was not
                     // acknowledged and comes again from the checkpoint.
                     if halt.isSet && !midTransaction { break events }
-                    try await handle(event, report: report)
+                    try await handle(event)
                 }
-                if await queue.count == 0, !midTransaction, open || !pending.isEmpty {
-                    try await commitBatch(report: report)
+                if await queue.count == 0 {
+                    // Nothing more to fold meanwhile: commit now, and report the position while the stream is quiet.
+                    if !midTransaction, open || !pending.isEmpty { try await commitBatch() }
+                    try await settle()
                 }
             }
-            if !midTransaction && (open || !pending.isEmpty) { try await commitBatch(report: report) }
+            if !midTransaction && (open || !pending.isEmpty) { try await commitBatch() }
+            try await settle()
             await rollback()
         } catch let failure as ReaderFailure {
             // The stream stopped (schema drift, say): keep the complete transactions already applied, so a
             // restart after the fix starts right at the transaction that stopped it.
-            if !midTransaction && (open || !pending.isEmpty) { try? await commitBatch(report: report) }
+            if !midTransaction && (open || !pending.isEmpty) { try? await commitBatch() }
             await rollback()
             throw failure.underlying
         } catch let error as PGError where error.isRejection && orderedThrough == nil {
@@ -168,7 +176,7 @@ final class Applier {
         }
     }
 
-    private func handle(_ event: ApplyEvent, report: @Sendable (LSN) -> Void) async throws {
+    private func handle(_ event: ApplyEvent) async throws {
         switch event {
         case .change(let source, let change):
             midTransaction = true
@@ -191,7 +199,7 @@ final class Applier {
             midTransaction = false
             if end.endLSN > highest { highest = end.endLSN }
             if let through = orderedThrough {
-                if open { try await commitBatch(end, report: report) } else { advance(end.endLSN, report) }
+                if open { try await commitBatch(end) } else { try await settle(); advance(end.endLSN) }
                 if end.endLSN > through {
                     orderedThrough = nil
                     logger.info("ordered replay done, back to batched apply", metadata: ["lsn": "\(end.endLSN)"])
@@ -200,13 +208,15 @@ final class Applier {
             }
             lastEnd = end
             if !open && pending.isEmpty {
-                advance(end.endLSN, report)
+                try await settle()
+                advance(end.endLSN)
             } else if batchRows + pending.count >= limits.batchRows || ContinuousClock.now - batchStart >= limits.batchTime {
-                try await commitBatch(report: report)
+                try await commitBatch()
             }
         case .idle(let lsn):
             guard !open && pending.isEmpty else { break }
-            advance(lsn, report)
+            try await settle()
+            advance(lsn)
             // Keeps walbridge.progress (and wait_for_lsn) current while nothing mapped changes. Not where the target is
             // the source: the write would itself move the source's WAL, and the next keepalive with it.
             if !markWrites && lsn > recorded {
@@ -222,23 +232,24 @@ final class Applier {
         case .backfill(let chunk):
             if let chunkWriters, orderedThrough == nil {
                 // Everything before the high watermark is committed first; the chunk's rows follow on their own sessions.
-                try await commitBatch(report: report)
+                try await commitBatch()
+                try await settle()
                 if chunk.lsn > highest { highest = chunk.lsn }
                 try await chunkWriters.write(chunk)
             } else {
                 for values in chunk.rows {
-                    try await handle(.change(source: chunk.source, RowChange(kind: .update, new: values, old: nil, oldIsFull: false, lsn: chunk.lsn)), report: report)
+                    try await handle(.change(source: chunk.source, RowChange(kind: .update, new: values, old: nil, oldIsFull: false, lsn: chunk.lsn)))
                 }
             }
             metrics?.backfilled(chunk.rows.count, table: plan.sources[chunk.source].info.table.description)
             await onBackfillChunk()
             try await begin()
             batchExtras.append(chunk.progress)
-            try await handle(.commit(TransactionEnd(xid: 0, commitLSN: chunk.lsn, endLSN: chunk.lsn, commitTime: nil)), report: report)
+            try await handle(.commit(TransactionEnd(xid: 0, commitLSN: chunk.lsn, endLSN: chunk.lsn, commitTime: nil)))
         }
     }
 
-    private func advance(_ lsn: LSN, _ report: @Sendable (LSN) -> Void) {
+    private func advance(_ lsn: LSN) {
         guard lsn > durable else { return }
         durable = lsn
         report(lsn)
@@ -248,6 +259,7 @@ final class Applier {
 
     private func begin() async throws {
         guard !open else { return }
+        try await settle()
         var start = [Statement("BEGIN")]
         if markWrites {
             // Marks the transaction as the bridge's own, so that reading the same database never re-applies it.
@@ -259,30 +271,45 @@ final class Applier {
         batchRows = 0
     }
 
-    /// Waits for the slice in flight to be written, surfacing its error.
+    /// Waits for the slice or commit in flight, surfacing its error; a commit that succeeded makes its batch durable.
     private func settle() async throws {
         guard let task = inflight else { return }
         inflight = nil
+        let end = committing
+        committing = nil
         try await task.value
+        if let end { advance(end) }
     }
 
-    /// Applies what is pending, records the checkpoint and commits; then the position is durable.
-    private func commitBatch(_ explicitEnd: TransactionEnd? = nil, report: @Sendable (LSN) -> Void) async throws {
+    /// Applies what is pending, records the checkpoint and commits. In batched apply the COMMIT stays in flight while
+    /// the next batch is folded; its position becomes durable at the next `settle`, which every other use of the
+    /// session waits for first.
+    private func commitBatch(_ explicitEnd: TransactionEnd? = nil) async throws {
         try await applySlice()
-        try await settle()
-        guard let end = explicitEnd ?? lastEnd else { return }
-        if open {
-            try await target.pipeline([StateSchema.recordCheckpoint(slot: slot, lsn: end.endLSN, commitTime: end.commitTime)] + batchExtras + [
-                Statement("COMMIT"),
-            ])
-            open = false
-            recorded = max(recorded, end.endLSN)
-            batchExtras.removeAll()
-            if let metrics { count(into: metrics) }
-            logger.debug("committed batch", metadata: ["lsn": "\(end.endLSN)", "rows": "\(batchRows)"])
+        guard let end = explicitEnd ?? lastEnd else {
+            try await settle()
+            return
         }
         lastEnd = nil
-        advance(end.endLSN, report)
+        guard open else {
+            try await settle()
+            advance(end.endLSN)
+            return
+        }
+        let statements = [StateSchema.recordCheckpoint(slot: slot, lsn: end.endLSN, commitTime: end.commitTime)] + batchExtras + [Statement("COMMIT")]
+        open = false
+        recorded = max(recorded, end.endLSN)
+        batchExtras.removeAll()
+        if let metrics { count(into: metrics) }
+        logger.debug("committing batch", metadata: ["lsn": "\(end.endLSN)", "rows": "\(batchRows)"])
+        let slice = inflight
+        let target = target
+        inflight = Task {
+            try await slice?.value
+            _ = try await target.pipeline(statements)
+        }
+        committing = end.endLSN
+        if orderedThrough != nil { try await settle() }
     }
 
     /// Adds the committed batch to the metrics.
