@@ -143,9 +143,9 @@ final class Applier {
                     if halt.isSet && !midTransaction { break events }
                     try await handle(event)
                 }
-                if await queue.count == 0 {
+                if await queue.count == 0, !midTransaction {
                     // Nothing more to fold meanwhile: commit now, and report the position while the stream is quiet.
-                    if !midTransaction, open || !pending.isEmpty { try await commitBatch() }
+                    if open || !pending.isEmpty { try await commitBatch() }
                     try await settle()
                 }
             }
