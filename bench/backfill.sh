@@ -21,13 +21,9 @@
 # Exit status: 0 when both copies finished and matched, 1 otherwise.
 set -euo pipefail
 
-: "${WALBRIDGE_TEST_SOURCE:?run me as: scripts/with-clusters.sh bench/backfill.sh}"
-: "${WALBRIDGE_TEST_TARGET:?run me as: scripts/with-clusters.sh bench/backfill.sh}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-OUT="$ROOT/bench/out"
 ROWS=${BENCH_ROWS:-5000000}
 TIMEOUT=${BENCH_TIMEOUT:-900}
-mkdir -p "$OUT"
 
 BENCH_NAME=backfill
 . "$ROOT/bench/common.sh"

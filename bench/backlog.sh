@@ -41,11 +41,8 @@
 # Exit status: 0 when everything caught up and matched, 1 otherwise.
 set -euo pipefail
 
-: "${WALBRIDGE_TEST_SOURCE:?run me as: scripts/with-clusters.sh bench/backlog.sh}"
-: "${WALBRIDGE_TEST_TARGET:?run me as: scripts/with-clusters.sh bench/backlog.sh}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 SQL="$ROOT/bench/backlog"
-OUT="$ROOT/bench/out"
 SEED=${BENCH_SEED_ROWS:-100000}
 TXNS=${BENCH_TXNS:-200000}
 BIG=${BENCH_BIG_ROWS:-1000000}
@@ -53,7 +50,6 @@ WORKERS=${BENCH_WORKERS:-2}
 TIMEOUT=${BENCH_TIMEOUT:-600}
 SKIP=${BENCH_SKIP_WALBRIDGE:-}
 if [ "$SKIP" = 0 ]; then SKIP=; fi
-mkdir -p "$OUT"
 
 BENCH_NAME=backlog
 . "$ROOT/bench/common.sh"

@@ -1,4 +1,10 @@
-# Shell helpers shared by the benchmarks; source it after setting BENCH_NAME (the log prefix) and ROOT.
+# Shell helpers shared by the benchmarks; source it after setting BENCH_NAME (the log prefix, and the
+# script's name) and ROOT. It checks that the script runs beside the clusters and sets OUT (bench/out).
+
+: "${WALBRIDGE_TEST_SOURCE:?run me as: scripts/with-clusters.sh bench/$BENCH_NAME.sh}"
+: "${WALBRIDGE_TEST_TARGET:?run me as: scripts/with-clusters.sh bench/$BENCH_NAME.sh}"
+OUT="$ROOT/bench/out"
+mkdir -p "$OUT"
 
 log() { echo "$BENCH_NAME: $*" >&2; }
 die() { echo "$BENCH_NAME: error: $*" >&2; exit 1; }

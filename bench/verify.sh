@@ -16,13 +16,9 @@
 # Environment: BENCH_ROWS (1000000), BENCH_PLANTED (10), WALBRIDGE_BIN (else a release build).
 set -euo pipefail
 
-: "${WALBRIDGE_TEST_SOURCE:?run me as: scripts/with-clusters.sh bench/verify.sh}"
-: "${WALBRIDGE_TEST_TARGET:?run me as: scripts/with-clusters.sh bench/verify.sh}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-OUT="$ROOT/bench/out"
 ROWS=${BENCH_ROWS:-1000000}
 PLANTED=${BENCH_PLANTED:-10}
-mkdir -p "$OUT"
 
 BENCH_NAME=verify
 . "$ROOT/bench/common.sh"

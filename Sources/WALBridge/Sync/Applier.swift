@@ -199,7 +199,7 @@ final class Applier {
             midTransaction = false
             if end.endLSN > highest { highest = end.endLSN }
             if let through = orderedThrough {
-                if open { try await commitBatch(end) } else { try await settle(); advance(end.endLSN) }
+                try await commitBatch(end)
                 if end.endLSN > through {
                     orderedThrough = nil
                     logger.info("ordered replay done, back to batched apply", metadata: ["lsn": "\(end.endLSN)"])
