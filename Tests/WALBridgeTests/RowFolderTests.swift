@@ -89,4 +89,23 @@ struct ExpressionReferencesTests {
         #expect(ExpressionReferences.columns(in: "/* name */ 42", among: columns).isEmpty)
         #expect(ExpressionReferences.columns(in: "address_street IS NOT NULL", among: columns) == ["address_street"])
     }
+
+    @Test("renames plain column references to target columns, and refuses anything else")
+    func renaming() {
+        let renamed = ["address_street": "street", "name": "full_name", "Mixed": "mixed"]
+        let taken: Set<String> = ["street", "full_name", "mixed", "city"]
+        func rename(_ expression: String) -> String? {
+            ExpressionReferences.renaming(expression, renamed, among: columns, taken: taken)
+        }
+        #expect(rename("address_street IS NOT NULL") == "\"street\" IS NOT NULL")
+        #expect(rename("length(NAME) > 3 AND \"Mixed\" <> 'name' -- name") == "length(\"full_name\") > 3 AND \"mixed\" <> 'name' -- name")
+        #expect(rename("address_street::text <> ''") == "\"street\"::text <> ''")
+        // A column not copied straight, a target column's name that the source lacks, and names that are not columns here.
+        #expect(rename("price > 0") == nil)
+        #expect(rename("city IS NOT NULL") == nil)
+        #expect(rename("name(address_street) IS NULL") == nil)
+        #expect(rename("users.name IS NULL") == nil)
+        #expect(rename("'x'::name IS NULL") == nil)
+        #expect(rename("name 'x' IS NULL") == nil)
+    }
 }

@@ -10,8 +10,8 @@ import PGOutput
 /// and checkpoint. A crash in between leaves rows that the replay from the older checkpoint and the chunk read again
 /// bring to the same values.
 ///
-/// Each session first writes its rows as plain inserts, which cost half an upsert: straight `COPY` into a target whose
-/// columns are source columns of the same type, else an `INSERT … SELECT` from the staging table. A key the target
+/// Each session first writes its rows as plain inserts, which cost half an upsert: straight `COPY` into a target that
+/// takes them so (see `DirectCopy`), else an `INSERT … SELECT` from the staging table. A key the target
 /// already holds (the stream wrote it) makes that fail; the rows are then written again as upserts.
 final class ChunkWriters {
     private let plan: MappingPlan
@@ -59,11 +59,12 @@ final class ChunkWriters {
             for _ in 0..<sessions {
                 let connection = try await connect()
                 opened.append(connection)
-                try await Applier.prepareSession(connection, plan: plan)
+                let writer = SliceWriter(plan: plan, target: connection, sourceRows: sourceRows, logger: logger)
+                try await writer.prepare()
+                writers.append(ChunkSession(plan: plan, target: connection, writer: writer))
             }
-            let routes = try await ChunkRoute.routes(plan, on: opened[0])
-            writers = opened.map { ChunkSession(plan: plan, routes: routes, target: $0, writer: SliceWriter(plan: plan, target: $0, sourceRows: sourceRows, logger: logger)) }
         } catch {
+            writers.removeAll()
             for connection in opened { await connection.close() }
             throw error
         }
@@ -71,53 +72,14 @@ final class ChunkWriters {
     }
 }
 
-/// How a chunk's rows reach one target when it holds none of their keys yet.
-enum ChunkRoute: Sendable {
-    /// `COPY` straight into the target: each target column is a source column of the same type (by staged position).
-    case copy(statement: String, positions: [Int])
-    /// Through the staging table and the target's `insertAll`.
-    case staged
-
-    /// The route of every target, per source table.
-    static func routes(_ plan: MappingPlan, on target: PGConnection) async throws -> [[ChunkRoute]] {
-        var routes: [[ChunkRoute]] = []
-        for source in plan.sources {
-            var perTarget: [ChunkRoute] = []
-            for mapped in source.targets {
-                let rows = try await target.query("""
-                    SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
-                    WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped
-                    """, [mapped.mapping.into.quoted]).rows
-                let types = Dictionary(rows.map { ($0[0] ?? "", $0[1] ?? "") }, uniquingKeysWith: { first, _ in first })
-                let positions = mapped.mapping.columns.map { column -> Int? in
-                    let expression = column.expression.trimmingCharacters(in: .whitespaces)
-                    return source.stagedColumns.firstIndex {
-                        ($0.name == expression || SQLQuoting.identifier($0.name) == expression) && types[column.column] == $0.typeSQL
-                    }
-                }
-                if mapped.mapping.when == nil, !mapped.inPlace, !positions.contains(nil) {
-                    let columns = mapped.mapping.columns.map { SQLQuoting.identifier($0.column) }.joined(separator: ", ")
-                    perTarget.append(.copy(statement: "COPY \(mapped.mapping.into.quoted) (\(columns)) FROM STDIN", positions: positions.compactMap { $0 }))
-                } else {
-                    perTarget.append(.staged)
-                }
-            }
-            routes.append(perTarget)
-        }
-        return routes
-    }
-}
-
 /// One target session writing chunks to some targets.
 actor ChunkSession {
     private let plan: MappingPlan
-    private let routes: [[ChunkRoute]]
     private let target: PGConnection
     private let writer: SliceWriter
 
-    init(plan: MappingPlan, routes: [[ChunkRoute]], target: PGConnection, writer: SliceWriter) {
+    init(plan: MappingPlan, target: PGConnection, writer: SliceWriter) {
         self.plan = plan
-        self.routes = routes
         self.target = target
         self.writer = writer
     }
@@ -147,21 +109,22 @@ actor ChunkSession {
         await target.close()
     }
 
+    /// Writes the rows as plain inserts: straight by COPY where a target takes them so, else from the staging table.
     private func insert(_ rows: [[TupleValue]], _ folded: [FoldedRow], source: Int, targets: Set<Int>) async throws {
         let sourcePlan = plan.sources[source]
+        let copies = await writer.copies[source]
         var staged = false
-        for (index, route) in routes[source].enumerated() where targets.contains(index) {
-            switch route {
-            case .copy(let statement, let positions):
-                _ = try await target.copyIn(statement, data: StagingCopy.encode(rows, columns: positions))
-            case .staged:
-                if !staged {
-                    _ = try await target.copyIn("COPY \(sourcePlan.staging) FROM STDIN", data: StagingCopy.encode(folded, at: Array(folded.indices)))
-                    staged = true
-                }
-                let statement = writer.statements[source][index]
-                _ = try await target.pipeline(([statement.deleteUnwanted, statement.insertAll] as [String?]).compactMap { $0 }.map { Statement($0) })
+        for index in targets.sorted() {
+            if let copy = copies[index], try await copy.suffices(for: rows, source: sourcePlan, on: target) {
+                _ = try await target.copyIn(copy.statement, data: copy.data(rows))
+                continue
             }
+            if !staged {
+                _ = try await target.copyIn("COPY \(sourcePlan.staging) FROM STDIN", data: StagingCopy.encode(folded, at: Array(folded.indices)))
+                staged = true
+            }
+            let statement = writer.statements[source][index]
+            _ = try await target.pipeline(([statement.deleteUnwanted, statement.insertAll] as [String?]).compactMap { $0 }.map { Statement($0) })
         }
         if staged { try await target.query("TRUNCATE \(sourcePlan.staging)") }
     }

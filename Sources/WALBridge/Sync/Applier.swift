@@ -104,20 +104,9 @@ final class Applier {
         writer = SliceWriter(plan: plan, target: target, sourceRows: sourceRows, logger: logger)
     }
 
-    /// Sets up the target session: durable commits, joins through the target keys' indexes, and one staging
-    /// table per source table.
+    /// Sets up the target session (see `SliceWriter.prepare`).
     func prepare() async throws {
-        try await Self.prepareSession(target, plan: plan)
-    }
-
-    /// Sets up a session that writes `plan`'s slices.
-    static func prepareSession(_ target: PGConnection, plan: MappingPlan) async throws {
-        // Every apply statement joins a slice of staged keys to the target's unique key. The staging tables have
-        // no statistics, and a hash or merge join would read the whole target table for each slice.
-        try await target.simpleQuery("SET synchronous_commit = on; SET enable_hashjoin = off; SET enable_mergejoin = off")
-        for source in plan.sources {
-            try await target.query(source.createStaging(types: try await TargetCheck.stagingTypes(source, on: target)))
-        }
+        try await writer.prepare()
     }
 
     /// Applies events until the queue ends; publishes the durable position after every commit.

@@ -81,9 +81,8 @@ extension SourcePlan {
                 : "DO UPDATE SET " + nonKey.map { "\(q($0.column)) = EXCLUDED.\(q($0.column))" }.joined(separator: ", ")
             write = "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) WHERE \(complete) ON CONFLICT (\(keys.joined(separator: ", "))) \(onConflict)"
             // A target that keeps rows the source deleted or truncated may hold a "new" key already: upsert there too.
-            let keepsRows = mapping.onDelete == .ignore || mapping.onTruncate == .ignore
             insertFresh = "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) WHERE \(fresh)"
-                + (keepsRows ? " ON CONFLICT (\(keys.joined(separator: ", "))) \(onConflict)" : "")
+                + (target.keepsRows ? " ON CONFLICT (\(keys.joined(separator: ", "))) \(onConflict)" : "")
         }
 
         var partialSelect = ["\(StagingColumn.seq)"] + selectAll

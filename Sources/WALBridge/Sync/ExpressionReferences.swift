@@ -1,3 +1,5 @@
+import PGClient
+
 /// Finds the column names an SQL expression may refer to, so the bridge knows which source
 /// columns each target column depends on. It over-approximates (a function or type name that
 /// equals a column name counts), which only makes the bridge more careful.
@@ -9,8 +11,42 @@ enum ExpressionReferences {
 
     /// Every identifier in `expression`: unquoted ones folded to lower case, quoted ones as written.
     static func identifiers(in expression: String) -> [String] {
+        identifierTokens(in: Array(expression.unicodeScalars)).map(\.name)
+    }
+
+    /// `expression` with each of the `renamed` columns (among the columns `names`) replaced by its new name, quoted; nil
+    /// unless each column appears only as a plain column reference and named one of `renamed`, and no name in `taken`
+    /// appears other than through the renaming.
+    static func renaming(_ expression: String, _ renamed: [String: String], among names: Set<String>, taken: Set<String>) -> String? {
         let chars = Array(expression.unicodeScalars)
-        var names: [String] = []
+        var result = String.UnicodeScalarView()
+        var copied = 0
+        for token in identifierTokens(in: chars) {
+            guard names.contains(token.name) else {
+                if taken.contains(token.name) { return nil }
+                continue
+            }
+            guard let name = renamed[token.name] else { return nil }
+            // A function, type, qualifier or qualified name that happens to equal the column's.
+            let before = chars[..<token.range.lowerBound].last { !$0.properties.isWhitespace }
+            let after = chars[token.range.upperBound...].first { !$0.properties.isWhitespace }
+            if before == "." || before == ":" || after == "(" || after == "." || after == "'" { return nil }
+            result.append(contentsOf: chars[copied..<token.range.lowerBound])
+            result.append(contentsOf: SQLQuoting.identifier(name).unicodeScalars)
+            copied = token.range.upperBound
+        }
+        result.append(contentsOf: chars[copied...])
+        return String(result)
+    }
+
+    /// An identifier's name (unquoted ones folded to lower case) and where it stands in the expression.
+    private struct Token {
+        var name: String
+        var range: Range<Int>
+    }
+
+    private static func identifierTokens(in chars: [Unicode.Scalar]) -> [Token] {
+        var names: [Token] = []
         var i = 0
         func isIdentifierStart(_ c: Unicode.Scalar) -> Bool {
             c == "_" || c.properties.isAlphabetic
@@ -34,6 +70,7 @@ enum ExpressionReferences {
                 }
                 i += 1
             } else if c == "\"" {
+                let start = i
                 var name = ""
                 i += 1
                 while i < chars.count {
@@ -45,7 +82,7 @@ enum ExpressionReferences {
                     i += 1
                 }
                 i += 1
-                names.append(name)
+                names.append(Token(name: name, range: start..<min(i, chars.count)))
             } else if c == "-" && i + 1 < chars.count && chars[i + 1] == "-" {
                 while i < chars.count && chars[i] != "\n" { i += 1 }
             } else if c == "/" && i + 1 < chars.count && chars[i + 1] == "*" {
@@ -55,6 +92,7 @@ enum ExpressionReferences {
             } else if c == "$", let end = dollarQuoteEnd(chars, from: i) {
                 i = end
             } else if isIdentifierStart(c) {
+                let start = i
                 var name = ""
                 while i < chars.count && isIdentifierPart(chars[i]) {
                     name.unicodeScalars.append(chars[i])
@@ -62,7 +100,7 @@ enum ExpressionReferences {
                 }
                 // E'…' is a literal's prefix, not an identifier.
                 if (name == "E" || name == "e") && i < chars.count && chars[i] == "'" { continue }
-                names.append(name.lowercased())
+                names.append(Token(name: name.lowercased(), range: start..<i))
             } else if ("0"..."9").contains(c) {
                 while i < chars.count && (isIdentifierPart(chars[i]) || chars[i] == ".") { i += 1 }
             } else {

@@ -10,6 +10,9 @@ public struct TargetPlan: Sendable {
     /// Staged columns read by the key expressions and by `when`.
     let keyDependencies: Set<Int>
     let whenDependencies: Set<Int>
+
+    /// The target keeps rows the source deleted or truncated, so a key new to the source may be there already.
+    var keepsRows: Bool { mapping.onDelete == .ignore || mapping.onTruncate == .ignore }
 }
 
 /// How one source table's changes are staged in the target and applied to each of its targets.

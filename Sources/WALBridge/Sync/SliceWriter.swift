@@ -12,6 +12,8 @@ actor SliceWriter {
     private let logger: Logger
     /// Each source table's statements, per target.
     let statements: [[TargetStatements]]
+    /// Each source table's targets that new rows can be copied straight into (found by `prepare`).
+    private(set) var copies: [[DirectCopy?]]
 
     /// A writer of `plan`'s slices to `target`.
     init(plan: MappingPlan, target: PGConnection, sourceRows: SourceRows, logger: Logger) {
@@ -20,6 +22,19 @@ actor SliceWriter {
         self.sourceRows = sourceRows
         self.logger = logger
         statements = plan.sources.map { source in source.targets.map { source.statements(for: $0) } }
+        copies = plan.sources.map { source in source.targets.map { _ in nil } }
+    }
+
+    /// Sets up the target session: durable commits, joins through the target keys' indexes, one staging table per
+    /// source table, and the targets that take new rows by COPY.
+    func prepare() async throws {
+        // Every apply statement joins a slice of staged keys to the target's unique key. The staging tables have
+        // no statistics, and a hash or merge join would read the whole target table for each slice.
+        try await target.simpleQuery("SET synchronous_commit = on; SET enable_hashjoin = off; SET enable_mergejoin = off")
+        for source in plan.sources {
+            try await target.query(source.createStaging(types: try await TargetCheck.stagingTypes(source, on: target)))
+        }
+        copies = try await DirectCopy.plan(plan, on: target)
     }
 
     /// Closes the source connection used for reading rows, if one was opened.
@@ -47,8 +62,9 @@ actor SliceWriter {
         }
     }
 
-    /// Stages rows with COPY and runs, in one pipeline, the statements of every target that can
-    /// match something in them; returns the rows with unchanged values that some target did not have.
+    /// Stages rows with COPY and runs, in one pipeline, the statements of every target (or of those at `targets`) that
+    /// can match something in them; new rows go straight into the targets that take them by COPY instead. Returns the
+    /// rows with unchanged values that some target did not have.
     func stageAndRun(_ folded: [FoldedRow], source: Int, upsertOnly: Bool, targets: Set<Int>? = nil) async throws -> Set<Int> {
         let sourcePlan = plan.sources[source]
         var rows = folded
@@ -59,8 +75,29 @@ actor SliceWriter {
         // A row inserted and deleted within the batch never reached the target: nothing to do, unless a
         // target ignores deletes and so must keep it.
         let keepsDeleted = sourcePlan.targets.contains { !$0.inPlace && $0.mapping.onDelete == .ignore }
-        let staged = rows.indices.filter { keepsDeleted || !(rows[$0].fresh && rows[$0].operation == .delete) }
-        guard !staged.isEmpty else { return [] }
+        var staged = rows.indices.filter { keepsDeleted || !(rows[$0].fresh && rows[$0].operation == .delete) }
+        let chosen = sourcePlan.targets.indices.filter { targets?.contains($0) ?? true }
+        // Not into a target that may hold a new row's key already (it keeps deleted rows): that one upserts.
+        let fresh = staged.filter { rows[$0].fresh && rows[$0].operation == .upsert }
+        let copied = fresh.isEmpty ? [] : chosen.filter { copies[source][$0] != nil && !sourcePlan.targets[$0].keepsRows }
+        if copied.count == chosen.count { staged.removeAll { rows[$0].fresh && rows[$0].operation == .upsert } }
+        var unmatched = Set<Int>()
+        if !staged.isEmpty {
+            unmatched = try await runStaged(rows, staged, source: source, targets: chosen, copied: Set(copied))
+        }
+        if !copied.isEmpty {
+            let values = fresh.map { rows[$0].values }
+            for index in copied {
+                if let copy = copies[source][index] { _ = try await target.copyIn(copy.statement, data: copy.data(values)) }
+            }
+        }
+        return unmatched
+    }
+
+    /// Stages the rows at `staged` and runs the statements of `targets` that can match something in them, except the
+    /// insert of new rows into the targets `copied` (which get them by COPY).
+    private func runStaged(_ rows: [FoldedRow], _ staged: [Int], source: Int, targets: [Int], copied: Set<Int>) async throws -> Set<Int> {
+        let sourcePlan = plan.sources[source]
         try await target.copyIn("COPY \(sourcePlan.staging) FROM STDIN", data: StagingCopy.encode(rows, at: staged))
         var hasDelete = false, hasMoved = false, hasFresh = false, hasStale = false, hasPartial = false
         for index in staged {
@@ -83,14 +120,15 @@ actor SliceWriter {
         }
         var batch: [Statement] = []
         var partialResults: [Int] = []
-        for (index, statement) in statements[source].enumerated() where targets?.contains(index) ?? true {
+        for index in targets {
+            let statement = statements[source][index]
             let mapped = sourcePlan.targets[index]
             if let delete = statement.delete,
                hasMoved || (hasDelete && mapped.mapping.onDelete == .delete) || (mapped.mapping.when != nil && (hasStale || hasPartial)) {
                 batch.append(Statement(delete))
             }
             if hasStale || (mapped.inPlace && hasFresh) { batch.append(Statement(statement.write)) }
-            if hasFresh && !mapped.inPlace { batch.append(Statement(statement.insertFresh)) }
+            if hasFresh && !mapped.inPlace && !copied.contains(index) { batch.append(Statement(statement.insertFresh)) }
             if hasPartial {
                 if !mapped.inPlace { partialResults.append(batch.count) }
                 batch.append(Statement(statement.writePartial))

@@ -1,0 +1,104 @@
+import PGClient
+import PGOutput
+
+/// A target that new rows can be copied straight into, without the staging table: each of its columns is a source
+/// column of the same type, and its `when`, if it has one, reads only such columns, so that COPY's own WHERE (over
+/// the target's columns) decides it exactly as the staged statements would.
+struct DirectCopy: Sendable {
+    /// `COPY target (columns) FROM STDIN [WHERE when]`.
+    let statement: String
+    /// For each target column, the position of its source column among the staged columns.
+    let positions: [Int]
+    /// For a target with a `when`, which a copy cannot use to remove rows it holds already: a query whether the target
+    /// holds any key between two row keys (bound as text), when its key is the source's row key of types that sort the
+    /// same on both sides (no collation); nil for a target without `when`.
+    let probe: Probe?
+
+    /// Whether a target with a `when` holds rows in a key range.
+    enum Probe: Sendable {
+        case range(String)
+        /// The key is not the row key, or sorts by a collation: any key may be held.
+        case unknown
+    }
+
+    /// Each target's direct copy, per source table; nil where the target needs the staging table. Each statement is
+    /// tried once on `target` with no rows (a `when` COPY cannot take is found here, not on the first rows).
+    static func plan(_ plan: MappingPlan, on target: PGConnection) async throws -> [[DirectCopy?]] {
+        var copies: [[DirectCopy?]] = []
+        for source in plan.sources {
+            var perTarget: [DirectCopy?] = []
+            for mapped in source.targets {
+                perTarget.append(try await direct(mapped, of: source, on: target))
+            }
+            copies.append(perTarget)
+        }
+        return copies
+    }
+
+    private static func direct(_ mapped: TargetPlan, of source: SourcePlan, on target: PGConnection) async throws -> DirectCopy? {
+        guard !mapped.inPlace else { return nil }
+        let mapping = mapped.mapping
+        let rows = try await target.query("""
+            SELECT attname, format_type(atttypid, atttypmod), attcollation = 0 FROM pg_attribute
+            WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped
+            """, [mapping.into.quoted]).rows
+        let types = Dictionary(rows.map { ($0[0] ?? "", $0[1] ?? "") }, uniquingKeysWith: { first, _ in first })
+        let collated = Set(rows.filter { $0[2] != "t" }.map { $0[0] ?? "" })
+        var positions: [Int] = []
+        var renamed: [String: String] = [:]
+        for column in mapping.columns {
+            let expression = column.expression.trimmingCharacters(in: .whitespaces)
+            guard let position = source.stagedColumns.firstIndex(where: {
+                ($0.name == expression || SQLQuoting.identifier($0.name) == expression) && types[column.column] == $0.typeSQL
+            }) else { return nil }
+            positions.append(position)
+            renamed[source.stagedColumns[position].name] = column.column
+        }
+        let columns = mapping.columns.map { SQLQuoting.identifier($0.column) }.joined(separator: ", ")
+        var statement = "COPY \(mapping.into.quoted) (\(columns)) FROM STDIN"
+        var probe: Probe?
+        if let when = mapping.when {
+            let names = Set(source.info.columns.map(\.name))
+            guard let condition = ExpressionReferences.renaming(when, renamed, among: names, taken: Set(types.keys)) else { return nil }
+            statement += " WHERE \(condition)"
+            // COPY's WHERE takes no subquery, for one; the same statement with no rows says whether it takes this one.
+            try await target.simpleQuery("BEGIN")
+            do {
+                _ = try await target.copyIn(statement, data: [])
+                try await target.simpleQuery("ROLLBACK")
+            } catch let error as PGError where error.kind == .server {
+                try await target.simpleQuery("ROLLBACK")
+                return nil
+            }
+            probe = .unknown
+            let keyPositions = mapping.key.compactMap { key in mapping.columns.firstIndex { $0.column == key }.map { positions[$0] } }
+            if keyPositions == source.rowKey, collated.isDisjoint(with: mapping.key) {
+                let keys = mapping.key.map(SQLQuoting.identifier).joined(separator: ", ")
+                let bound = { (offset: Int) in
+                    mapping.key.indices.map { "$\($0 + offset + 1)::\(types[mapping.key[$0]] ?? "text")" }.joined(separator: ", ")
+                }
+                probe = .range("SELECT EXISTS (SELECT 1 FROM \(mapping.into.quoted) WHERE (\(keys)) >= (\(bound(0))) AND (\(keys)) <= (\(bound(mapping.key.count))))")
+            }
+        }
+        return DirectCopy(statement: statement, positions: positions, probe: probe)
+    }
+
+    /// Whether COPY alone writes `rows` (a backfill chunk, in row-key order) as the staged statements would: true
+    /// unless the target has a `when` and may hold one of their keys, whose row a false `when` must remove.
+    func suffices(for rows: [[TupleValue]], source: SourcePlan, on target: PGConnection) async throws -> Bool {
+        switch probe {
+        case nil: return true
+        case .unknown: return false
+        case .range(let query):
+            guard let first = rows.first, let last = rows.last else { return true }
+            let bounds = (source.rowKey.map { first[$0].textString } + source.rowKey.map { last[$0].textString })
+            guard !bounds.contains(nil) else { return false }
+            return try await target.query(query, bounds).scalar == "f"
+        }
+    }
+
+    /// COPY text data holding the values of `rows` (in staged-column order) for this target.
+    func data(_ rows: [[TupleValue]]) -> [UInt8] {
+        StagingCopy.encode(rows, columns: positions)
+    }
+}
