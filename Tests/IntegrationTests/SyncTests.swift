@@ -320,6 +320,10 @@ struct SchemaTests {
             let report = try await Check.run(seed.configuration)
             #expect(report.problems.isEmpty, "\(report.problems)")
             #expect(report.plan.contains { $0.contains("INSERT INTO \"public\".\"products_v2\"") && $0.contains("(price::numeric / 100)") })
+            // Renamed columns of the same type, and a when over them, copy straight in; a cast does not.
+            #expect(report.plan.contains { $0.hasSuffix("COPY \"public\".\"users_v2\" (\"id\", \"full_name\", \"email\") FROM STDIN") })
+            #expect(report.plan.contains { $0.hasSuffix("COPY \"public\".\"addresses\" (\"user_id\", \"street\", \"city\", \"postal_code\") FROM STDIN WHERE \"street\" IS NOT NULL") })
+            #expect(!report.plan.contains { $0.contains("COPY \"public\".\"products_v2\"") })
         }
     }
 }

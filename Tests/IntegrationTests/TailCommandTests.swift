@@ -7,10 +7,11 @@ final class CommandRun: @unchecked Sendable {
     let process = Process()
     let stdoutURL: URL
     let stderrURL: URL
+    private let folder: URL
 
     /// Starts `walbridge ARGS…`.
     init(_ arguments: [String], environment: [String: String] = [:]) throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("walbridge-cmd-\(UUID().uuidString)")
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("walbridge-cmd-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         stdoutURL = folder.appendingPathComponent("stdout")
         stderrURL = folder.appendingPathComponent("stderr")
@@ -22,6 +23,12 @@ final class CommandRun: @unchecked Sendable {
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
         process.standardError = try FileHandle(forWritingTo: stderrURL)
         try process.run()
+    }
+
+    /// Stops the process if it still runs and removes its output files.
+    deinit {
+        if process.isRunning { process.terminate() }
+        try? FileManager.default.removeItem(at: folder)
     }
 
     /// The `walbridge` executable that `swift build` put beside the test bundle.

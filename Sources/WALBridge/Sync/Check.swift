@@ -41,7 +41,8 @@ public enum Check {
                 let sameDatabase = try await SourceSetup.databaseIdentity(target) == sourceIdentity
                 let plan = try MappingPlan.build(configuration, sourceTables: tables, sameDatabase: sameDatabase)
                 report.problems += try await TargetCheck.problems(plan, on: target).map(\.description)
-                report.plan = describe(plan)
+                let copies = report.problems.isEmpty ? try await DirectCopy.plan(plan, on: target) : []
+                report.plan = describe(plan, copies: copies)
             } catch let problems as PlanProblems {
                 report.problems += problems.problems.map(\.description)
             }
@@ -49,17 +50,21 @@ public enum Check {
         }
     }
 
-    /// The plan as readable SQL: for each target, what each kind of source change runs.
-    static func describe(_ plan: MappingPlan) -> [String] {
+    /// The plan as readable SQL: for each target, what each kind of source change runs (`copies` as `DirectCopy.plan`
+    /// found them, or empty when it was not asked).
+    static func describe(_ plan: MappingPlan, copies: [[DirectCopy?]] = []) -> [String] {
         var lines: [String] = []
-        for source in plan.sources {
+        for (sourceIndex, source) in plan.sources.enumerated() {
             let staged = source.stagedColumns.map { "\($0.name) \($0.typeSQL)" }.joined(separator: ", ")
             lines.append("\(source.info.table) (row key: \(source.info.rowKey.joined(separator: ", ")); staged columns: \(staged))")
-            for target in source.targets {
+            for (targetIndex, target) in source.targets.enumerated() {
                 let statements = source.statements(for: target)
                 let mapping = target.mapping
                 lines.append("  → \(mapping.into) (key: \(mapping.key.joined(separator: ", "))\(target.inPlace ? ", in place: updates only" : "")\(mapping.when.map { "; when: \($0)" } ?? ""))")
                 lines.append("    INSERT, UPDATE: \(statements.write)")
+                if !target.keepsRows, copies.indices.contains(sourceIndex), let copy = copies[sourceIndex][targetIndex] {
+                    lines.append("    INSERT of a key the target does not hold: \(copy.statement)")
+                }
                 lines.append("    UPDATE with unchanged TOAST values: \(statements.writePartial)")
                 if let delete = statements.delete {
                     let kinds = [
