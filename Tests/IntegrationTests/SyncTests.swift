@@ -108,6 +108,24 @@ struct SyncTests {
         }
     }
 
+    @Test("a new row that a COPY-fed target rejects stops the bridge the same way, and nothing after it is applied")
+    func rejectedCopiedRowStops() async throws {
+        let target = SeedMigration.newSchema.replacingOccurrences(of: "email text UNIQUE);", with: "email text UNIQUE CHECK (email LIKE '%@%'));")
+        try await SeedMigration.with(targetSchema: target) { seed in
+            let bridge = try await seed.start()
+            // users_v2 takes new rows straight by COPY; the middle transaction's email breaks its CHECK.
+            try await seed.onSourceScript("""
+                BEGIN; INSERT INTO users (id, name, email) VALUES (1, 'Ada', 'ada@example.com'); COMMIT;
+                BEGIN; INSERT INTO users (id, name, email) VALUES (2, 'Bob', 'no address'); COMMIT;
+                BEGIN; INSERT INTO users (id, name, email) VALUES (3, 'Cy', 'cy@example.com'); COMMIT;
+                """)
+            let error = await #expect(throws: BridgeError.self) { try await bridge.value }
+            let text = error.map { "\($0)" } ?? ""
+            #expect(text.contains("public.users (id)=(2)") && text.contains("public.users_v2") && text.contains("23514"), "\(text)")
+            #expect(try await seed.targetScalar("SELECT string_agg(id::text, ',' ORDER BY id) FROM users_v2") == "1")
+        }
+    }
+
     @Test("on_error: dead_letter keeps the rejected row with its payload and goes on")
     func rejectedRowIsDeadLettered() async throws {
         // No backfill: a chunk that also copies the bad row would dead-letter it a second time.
