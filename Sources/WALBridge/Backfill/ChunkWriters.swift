@@ -56,11 +56,14 @@ final class ChunkWriters {
     private func open() async throws {
         var opened: [PGConnection] = []
         do {
-            for _ in 0..<sessions {
+            // The sessions share one plan of direct copies, found on the first.
+            var copies: [[DirectCopy?]] = []
+            for session in 0..<sessions {
                 let connection = try await connect()
                 opened.append(connection)
+                if session == 0 { copies = try await DirectCopy.plan(plan, on: connection) }
                 let writer = SliceWriter(plan: plan, target: connection, sourceRows: sourceRows, logger: logger)
-                try await writer.prepare()
+                try await writer.prepare(copies: copies)
                 writers.append(ChunkSession(plan: plan, target: connection, writer: writer))
             }
         } catch {

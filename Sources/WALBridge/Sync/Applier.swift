@@ -106,7 +106,7 @@ final class Applier {
 
     /// Sets up the target session (see `SliceWriter.prepare`).
     func prepare() async throws {
-        try await writer.prepare()
+        try await writer.prepare(copies: try await DirectCopy.plan(plan, on: target))
     }
 
     /// Applies events until the queue ends; publishes the durable position after every commit.

@@ -52,7 +52,7 @@ public enum Check {
 
     /// The plan as readable SQL: for each target, what each kind of source change runs (`copies` as `DirectCopy.plan`
     /// found them, or empty when it was not asked).
-    static func describe(_ plan: MappingPlan, copies: [[DirectCopy?]] = []) -> [String] {
+    static func describe(_ plan: MappingPlan, copies: [[DirectCopy?]]) -> [String] {
         var lines: [String] = []
         for (sourceIndex, source) in plan.sources.enumerated() {
             let staged = source.stagedColumns.map { "\($0.name) \($0.typeSQL)" }.joined(separator: ", ")

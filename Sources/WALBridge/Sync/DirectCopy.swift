@@ -38,12 +38,9 @@ struct DirectCopy: Sendable {
     private static func direct(_ mapped: TargetPlan, of source: SourcePlan, on target: PGConnection) async throws -> DirectCopy? {
         guard !mapped.inPlace else { return nil }
         let mapping = mapped.mapping
-        let rows = try await target.query("""
-            SELECT attname, format_type(atttypid, atttypmod), attcollation = 0 FROM pg_attribute
-            WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped
-            """, [mapping.into.quoted]).rows
-        let types = Dictionary(rows.map { ($0[0] ?? "", $0[1] ?? "") }, uniquingKeysWith: { first, _ in first })
-        let collated = Set(rows.filter { $0[2] != "t" }.map { $0[0] ?? "" })
+        let columns = try await TargetCheck.columns(of: mapping.into, on: target)
+        let types = columns.mapValues(\.type)
+        let collated = Set(columns.filter(\.value.collated).keys)
         var positions: [Int] = []
         var renamed: [String: String] = [:]
         for column in mapping.columns {
@@ -54,8 +51,8 @@ struct DirectCopy: Sendable {
             positions.append(position)
             renamed[source.stagedColumns[position].name] = column.column
         }
-        let columns = mapping.columns.map { SQLQuoting.identifier($0.column) }.joined(separator: ", ")
-        var statement = "COPY \(mapping.into.quoted) (\(columns)) FROM STDIN"
+        let columnList = mapping.columns.map { SQLQuoting.identifier($0.column) }.joined(separator: ", ")
+        var statement = "COPY \(mapping.into.quoted) (\(columnList)) FROM STDIN"
         var probe: Probe?
         if let when = mapping.when {
             let names = Set(source.info.columns.map(\.name))

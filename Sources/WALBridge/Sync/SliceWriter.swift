@@ -12,7 +12,7 @@ actor SliceWriter {
     private let logger: Logger
     /// Each source table's statements, per target.
     let statements: [[TargetStatements]]
-    /// Each source table's targets that new rows can be copied straight into (found by `prepare`).
+    /// Each source table's targets that new rows can be copied straight into (given to `prepare`).
     private(set) var copies: [[DirectCopy?]]
 
     /// A writer of `plan`'s slices to `target`.
@@ -25,16 +25,16 @@ actor SliceWriter {
         copies = plan.sources.map { source in source.targets.map { _ in nil } }
     }
 
-    /// Sets up the target session: durable commits, joins through the target keys' indexes, one staging table per
-    /// source table, and the targets that take new rows by COPY.
-    func prepare() async throws {
+    /// Sets up the target session: durable commits, joins through the target keys' indexes, and one staging table per
+    /// source table; new rows go by `copies` (from `DirectCopy.plan`).
+    func prepare(copies: [[DirectCopy?]]) async throws {
         // Every apply statement joins a slice of staged keys to the target's unique key. The staging tables have
         // no statistics, and a hash or merge join would read the whole target table for each slice.
         try await target.simpleQuery("SET synchronous_commit = on; SET enable_hashjoin = off; SET enable_mergejoin = off")
         for source in plan.sources {
             try await target.query(source.createStaging(types: try await TargetCheck.stagingTypes(source, on: target)))
         }
-        copies = try await DirectCopy.plan(plan, on: target)
+        self.copies = copies
     }
 
     /// Closes the source connection used for reading rows, if one was opened.
@@ -87,8 +87,8 @@ actor SliceWriter {
         }
         if !copied.isEmpty {
             let values = fresh.map { rows[$0].values }
-            for index in copied {
-                if let copy = copies[source][index] { _ = try await target.copyIn(copy.statement, data: copy.data(values)) }
+            for copy in copied.compactMap({ copies[source][$0] }) {
+                _ = try await target.copyIn(copy.statement, data: copy.data(values))
             }
         }
         return unmatched

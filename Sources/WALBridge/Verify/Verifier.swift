@@ -83,11 +83,7 @@ public struct Verifier: Sendable {
     }
 
     private func verify(_ mapping: TargetMapping, of table: TableName, inPlace: Bool, point: Point, source: PGConnection, target: PGConnection) async throws -> TableVerification {
-        let types = try await target.query("""
-            SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
-            WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped
-            """, [mapping.into.quoted]).rows
-        let typeOf = Dictionary(types.map { ($0[0] ?? "", $0[1] ?? "text") }, uniquingKeysWith: { first, _ in first })
+        let typeOf = try await TargetCheck.columns(of: mapping.into, on: target).mapValues(\.type)
         let sides = (
             source: VerifySide.source(mapping, from: table, types: typeOf),
             target: VerifySide.target(mapping, inPlace: inPlace)
