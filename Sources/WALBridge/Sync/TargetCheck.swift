@@ -14,10 +14,8 @@ enum TargetCheck {
                     problems.append(PlanProblem(location: location, message: "target table \(table) does not exist in the target database"))
                     continue
                 }
-                let columns = Set(try await target.query(
-                    "SELECT attname FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped", [oid]
-                ).rows.compactMap { $0[0] })
-                let missing = mapped.mapping.columns.map(\.column).filter { !columns.contains($0) }
+                let existing = try await columns(of: table, on: target)
+                let missing = mapped.mapping.columns.map(\.column).filter { existing[$0] == nil }
                 if !missing.isEmpty {
                     problems.append(PlanProblem(location: location, message: "target table \(table) has no column \(missing.joined(separator: ", "))"))
                     continue
