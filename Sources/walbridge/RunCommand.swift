@@ -27,6 +27,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Read at most this many rows per second while backfilling (default: backfill_rate, else no limit).")
     var maxRowsPerSecond: Int?
 
+    @Option(help: "Rows per backfill chunk (default 10000); each chunk is one short source transaction.")
+    var backfillChunkRows: Int?
+
     @Option(help: "Exit after applying the last source transaction that commits at or before this LSN (e.g. 0/1A2B3C4).")
     var untilLsn: String?
 
@@ -38,6 +41,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let maxRowsPerSecond, maxRowsPerSecond < 1 { throw ValidationError("--max-rows-per-second must be at least 1") }
+        if let backfillChunkRows, backfillChunkRows < 1 { throw ValidationError("--backfill-chunk-rows must be at least 1") }
         if let untilLsn, LSN(untilLsn) == nil { throw ValidationError("--until-lsn \(untilLsn) is not an LSN such as 0/1A2B3C4") }
         if maxHealthyLag < 1 { throw ValidationError("--max-healthy-lag must be at least 1 second") }
     }
@@ -46,6 +50,7 @@ struct RunCommand: AsyncParsableCommand {
         let logger = CommandLogging.logger(quiet: quiet, format: logFormat)
         var bridge = Bridge(configuration: options.load(), logger: logger)
         bridge.backfillLimits.rowsPerSecond = maxRowsPerSecond
+        if let backfillChunkRows { bridge.backfillLimits.chunkRows = backfillChunkRows }
         bridge.untilLSN = untilLsn.flatMap { LSN($0) }
         bridge.metricsAddress = metrics
         bridge.maxHealthyLag = .seconds(maxHealthyLag)

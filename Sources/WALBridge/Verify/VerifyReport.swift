@@ -14,7 +14,8 @@ public struct Mismatch: Sendable, Equatable, CustomStringConvertible {
     /// The key columns and their values, as `(id)=(17)`.
     public var key: String
     public var kind: Kind
-    /// For `changed`: each differing column with the source's and the target's value (nil for NULL).
+    /// For `changed`: each differing column with the source's and the target's value (nil for NULL), whole; the
+    /// description cuts long ones (``VerifyValue``).
     public var columns: [ColumnDifference]
 
     /// One column of a changed row.
@@ -35,13 +36,15 @@ public struct Mismatch: Sendable, Equatable, CustomStringConvertible {
         case .missing: return "\(table) \(key): missing in the target"
         case .extra: return "\(table) \(key): in the target only (the mapping over the source gives no such row)"
         case .changed:
-            let columns = columns.map { "\($0.column): source \(Self.show($0.source)), target \(Self.show($0.target))" }
+            let columns = columns.map {
+                "\($0.column): source \(Self.show($0.source)), target \(Self.show($0.target))" + VerifyValue.firstDifference($0.source, $0.target)
+            }
             return "\(table) \(key): \(columns.joined(separator: "; "))"
         }
     }
 
     private static func show(_ value: String?) -> String {
-        value.map { "'\($0)'" } ?? "NULL"
+        VerifyValue.shown(value)
     }
 }
 
