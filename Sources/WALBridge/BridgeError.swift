@@ -18,6 +18,8 @@ public enum BridgeError: Error, CustomStringConvertible, Equatable {
     case rejected(RejectedChange)
     /// The target cannot be used as it is; the text says what to change.
     case targetNotReady(String)
+    /// `pause --at-lsn` came too late: the bridge had already applied a transaction committing after the stop.
+    case pastStop(slot: String, stop: LSN, applied: LSN)
 
     public var description: String {
         switch self {
@@ -35,6 +37,8 @@ public enum BridgeError: Error, CustomStringConvertible, Equatable {
             return "\(table) was truncated at LSN \(lsn), and its target \(target) has on_truncate: stop; truncate the target yourself and set on_truncate (truncate or ignore), then restart"
         case .rejected(let change):
             return change.description
+        case .pastStop(let slot, let stop, let applied):
+            return "the bridge of slot \(slot) has already applied a source transaction committing at \(applied), after \(stop), so it cannot stop at \(stop); nothing was asked. Pause at a later LSN, or stop the writes first and take pg_current_wal_lsn() then"
         }
     }
 }

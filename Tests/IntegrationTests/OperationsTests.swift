@@ -112,6 +112,61 @@ struct OperationsTests {
         }
     }
 
+    @Test("pause --at-lsn with a writer racing it: once it returns, nothing committed after the LSN reaches the target; too late, it fails and asks nothing")
+    func pauseAtLSNRacingWriter() async throws {
+        try await SeedMigration.with { seed in
+            let bridge = try await seed.start()
+            #expect(await seed.backfillDone())
+            let writer = try await PGConnection.connect(seed.source)
+            // After each commit, the source's WAL position: row n committed after ends[n - 1] and before ends[n].
+            var ends: [LSN] = [.zero]
+            var exact = 0
+            for round in 1...6 {
+                let cutAfter = Int.random(in: 5...25)
+                var cut: LSN?
+                var asked = false
+                for step in 0..<40 {
+                    let id = ends.count
+                    try await writer.query("INSERT INTO products (id, name, price) VALUES ($1::bigint, 'p', 1)", [String(id)])
+                    ends.append(LSN(try await writer.query("SELECT pg_current_wal_lsn()::text").scalar ?? "") ?? .zero)
+                    if step == cutAfter {
+                        let lsn = try await Self.sourceLSN(seed)
+                        cut = lsn
+                        do {
+                            try await Self.onTarget(seed) { try await Control.pause(slot: seed.configuration.slot, at: lsn, on: $0) }
+                            asked = true
+                        } catch let error as BridgeError {
+                            #expect("\(error)".contains("has already applied"), "\(error)")
+                        }
+                    }
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 0...30)))
+                }
+                guard let cut else { continue }
+                if asked {
+                    exact += 1
+                    #expect(await TestClusters.eventually { (try? await BridgeStatus.read(seed.configuration).state) == "paused" })
+                    let held = try await seed.targetScalar("SELECT string_agg(id::text, ',' ORDER BY id) FROM products_v2") ?? ""
+                    let ids = held.split(separator: ",").compactMap { Int($0) }
+                    let before = ends.indices.dropFirst().filter { ends[$0] <= cut }
+                    let after = ends.indices.dropFirst().filter { ends[$0 - 1] >= cut }
+                    #expect(ids == Array(1...(ids.last ?? 0)), "round \(round): the target holds a prefix of the transactions")
+                    #expect(Set(before).isSubset(of: Set(ids)), "round \(round): every row committed before \(cut) is there")
+                    #expect(Set(after).isDisjoint(with: Set(ids)), "round \(round): no row committed after \(cut): \(Set(after).intersection(Set(ids)).sorted())")
+                } else {
+                    #expect((try await BridgeStatus.read(seed.configuration)).paused == false, "round \(round): a refused pause asks nothing")
+                }
+                try await Self.onTarget(seed) { try await Control.resume(slot: seed.configuration.slot, on: $0) }
+                #expect(await TestClusters.eventually {
+                    (try? await seed.targetScalar("SELECT count(*)::text FROM products_v2")) == String(ends.count - 1)
+                }, "round \(round): resumed, the bridge catches up")
+            }
+            #expect(exact > 0, "at least one pause landed before the bridge passed its LSN")
+            await writer.close()
+            bridge.cancel()
+            try await bridge.value
+        }
+    }
+
     @Test("walbridge.wait_for_lsn returns true once the bridge applied the source up to the LSN, false on timeout while paused")
     func waitForLSN() async throws {
         try await SeedMigration.with { seed in

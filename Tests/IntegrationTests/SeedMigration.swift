@@ -24,6 +24,11 @@ struct SeedMigration {
         CREATE TABLE products_v2 (id bigint PRIMARY KEY, name text NOT NULL, price numeric(10,2) NOT NULL);
         """
 
+    /// An edit that replaces the example configuration's `tables:` section with `tables` (YAML from `tables:` on).
+    static func tables(_ tables: String) -> (String) -> String {
+        { text in String(text[..<text.range(of: "\ntables:")!.lowerBound]) + "\n" + tables }
+    }
+
     /// The example configuration file, with a slot name of its own and edits applied to its text.
     static func configurationText(slot: String, edit: (String) -> String = { $0 }) throws -> String {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -36,7 +41,7 @@ struct SeedMigration {
 
     /// Runs `body` with fresh source and target databases holding the seed schemas.
     static func with<R>(
-        targetSchema: String = newSchema, inPlace: Bool = false,
+        legacySchema: String = legacySchema, targetSchema: String = newSchema, inPlace: Bool = false,
         edit: @escaping (String) -> String = { $0 }, _ body: (SeedMigration) async throws -> R
     ) async throws -> R {
         try await TestClusters.withDatabase(on: try TestClusters.source) { source in

@@ -34,12 +34,26 @@ public enum Control {
         }
     }
 
-    /// Asks the bridge of `slot` to pause now (at its next source transaction boundary) or after `lsn`.
+    /// Asks the bridge of `slot` to pause now (at its next source transaction boundary) or after `lsn`. With `lsn`, it is
+    /// exact: the row lock taken here serialises with the check every batch makes before its COMMIT, so once this
+    /// returns no transaction committing after `lsn` reaches the target; it throws `BridgeError.pastStop` (asking
+    /// nothing) when the bridge has already applied one.
     public static func pause(slot: String, at lsn: LSN?, on target: PGConnection) async throws {
-        try await target.query("""
-            INSERT INTO walbridge.control (slot, paused, pause_at_lsn) VALUES ($1, true, $2::pg_lsn)
-            ON CONFLICT (slot) DO UPDATE SET paused = true, pause_at_lsn = EXCLUDED.pause_at_lsn, updated_at = now()
-            """, [slot, lsn?.description])
+        try await target.query("BEGIN")
+        do {
+            try await target.query("""
+                INSERT INTO walbridge.control (slot, paused, pause_at_lsn) VALUES ($1, true, $2::pg_lsn)
+                ON CONFLICT (slot) DO UPDATE SET paused = true, pause_at_lsn = EXCLUDED.pause_at_lsn, updated_at = now()
+                """, [slot, lsn?.description])
+            if let lsn, let applied = try await target.query(
+                "SELECT applied_commit_lsn::text FROM walbridge.progress WHERE slot = $1", [slot]).scalar.flatMap({ LSN($0) }), applied > lsn {
+                throw BridgeError.pastStop(slot: slot, stop: lsn, applied: applied)
+            }
+            try await target.query("COMMIT")
+        } catch {
+            _ = try? await target.simpleQuery("ROLLBACK")
+            throw error
+        }
     }
 
     /// Lets the bridge of `slot` go on from where it paused.

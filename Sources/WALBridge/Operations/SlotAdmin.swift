@@ -30,10 +30,11 @@ public enum SlotAdmin {
         }
         try await SourceCheck.checkForLogicalReplication(configuration.source, publications: [])
         return try await SourceCheck.connect(configuration.source).closing { source in
-            for mapping in configuration.tables where try await SourceCatalog.describe(mapping.source, on: source) == nil {
+            let tables = try await SourceSetup.describeTables(configuration, on: source)
+            for mapping in configuration.tables where tables[mapping.source] == nil {
                 throw BridgeError.sourceNotReady("source: table \(mapping.source) does not exist; create it or remove it from tables")
             }
-            try await SourceSetup.ensurePublication(configuration, on: source, logger: logger)
+            try await SourceSetup.ensurePublication(configuration, tables: tables, on: source, logger: logger)
             try await SourceSetup.ensureSlot(configuration.slot, checkpoint: checkpoint, on: source, logger: logger)
             return try await SlotStatus.read(configuration.slot, on: source)
         }

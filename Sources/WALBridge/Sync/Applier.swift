@@ -32,6 +32,9 @@ struct ReaderFailure: Error {
     var underlying: Error
 }
 
+/// A batch reached past a pause position asked while it was read: it was rolled back, to be applied again up to the pause.
+struct StopRequested: Error {}
+
 /// The set-based apply of a batch failed on the target: replay from the checkpoint in order,
 /// one change at a time, until past `through`, to find and handle the change at fault.
 struct OrderedReplay: Error {
@@ -147,6 +150,10 @@ final class Applier {
             if !midTransaction && (open || !pending.isEmpty) { try? await commitBatch() }
             await rollback()
             throw failure.underlying
+        } catch let error as PGError where error.sqlState == StateSchema.stopRequested {
+            // A pause at an LSN inside this batch was asked after the stream had read past it: apply up to it instead.
+            await rollback()
+            throw StopRequested()
         } catch let error as PGError where error.isRejection && orderedThrough == nil {
             await rollback()
             throw OrderedReplay(through: highest, cause: error)
@@ -202,6 +209,10 @@ final class Applier {
             } else if batchRows + pending.count >= limits.batchRows || ContinuousClock.now - batchStart >= limits.batchTime {
                 try await commitBatch()
             }
+        case .streamStart:
+            // A streamed transaction applies in a target transaction of its own, so that stopping inside it (a pause,
+            // a lost connection) keeps the complete transactions before it.
+            if open || !pending.isEmpty { try await commitBatch() }
         case .idle(let lsn):
             guard !open && pending.isEmpty else { break }
             try await settle()
@@ -285,7 +296,10 @@ final class Applier {
             advance(end.endLSN)
             return
         }
-        let statements = [StateSchema.recordCheckpoint(slot: slot, lsn: end.endLSN, commitTime: end.commitTime)] + batchExtras + [Statement("COMMIT")]
+        let statements = [
+            StateSchema.checkStop(slot: slot, commitLSN: end.commitLSN),
+            StateSchema.recordCheckpoint(slot: slot, lsn: end.endLSN, commitLSN: end.commitLSN, commitTime: end.commitTime),
+        ] + batchExtras + [Statement("COMMIT")]
         open = false
         recorded = max(recorded, end.endLSN)
         batchExtras.removeAll()
@@ -334,7 +348,7 @@ final class Applier {
         var order: [Int] = []
         for (source, change) in pending {
             if folders[source] == nil {
-                folders[source] = RowFolder(rowKey: plan.sources[source].rowKey, capacity: pending.count)
+                folders[source] = RowFolder(plan.sources[source], capacity: pending.count)
                 order.append(source)
             }
             folders[source]?.fold(change)
@@ -389,7 +403,7 @@ final class Applier {
     /// the transactions before it, or lands in the dead-letter table (`on_error: dead_letter`).
     private func applyOrdered(_ source: Int, _ change: RowChange) async throws {
         try await begin()
-        var folder = RowFolder(rowKey: plan.sources[source].rowKey)
+        var folder = RowFolder(plan.sources[source])
         folder.fold(change)
         if onError == .deadLetter {
             try await target.query("SAVEPOINT walbridge_change")

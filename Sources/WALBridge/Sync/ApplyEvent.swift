@@ -21,6 +21,8 @@ enum ApplyEvent: Sendable, Equatable {
     case commit(TransactionEnd)
     /// Between transactions, the source has sent everything up to this position.
     case idle(LSN)
+    /// A large transaction starts arriving in chunks before its commit.
+    case streamStart
     /// A backfill chunk's window closed here (from the reader; the bridge turns it into `backfill` or drops it).
     case backfillWindow(BackfillWindow)
     /// Rows of a backfill chunk to write at this point of the stream, as one more transaction.

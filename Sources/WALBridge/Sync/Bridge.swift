@@ -146,6 +146,9 @@ public struct Bridge: Sendable {
                     }
                     stoppedAt = lsn
                 }
+            } catch is StopRequested {
+                // The pause is in walbridge.control already; read it now rather than at the next poll.
+                watch.set(try await Control.request(slot: configuration.slot, on: control))
             } catch let fallback as StreamingFallback {
                 logger.info("replaying from the checkpoint without streaming large transactions", metadata: ["reason": "\(fallback)"])
                 streaming = false
@@ -355,7 +358,7 @@ public struct Bridge: Sendable {
             let tables = try await SourceSetup.describeTables(configuration, on: source)
             let sameDatabase = try await SourceSetup.databaseIdentity(source) == SourceSetup.databaseIdentity(target)
             let plan = try MappingPlan.build(configuration, sourceTables: tables, sameDatabase: sameDatabase)
-            try await SourceSetup.ensurePublication(configuration, on: source, logger: logger)
+            try await SourceSetup.ensurePublication(configuration, tables: tables, on: source, logger: logger)
             try await SourceSetup.ensureSlot(configuration.slot, checkpoint: checkpoint, on: source, logger: logger)
             return (plan, sameDatabase)
         }

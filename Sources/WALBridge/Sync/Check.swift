@@ -24,8 +24,10 @@ public enum Check {
         }
         let (tables, sourceIdentity, notes) = try await SourceCheck.connect(configuration.source).closing { source in
             let slot = try await source.query("SELECT active FROM pg_replication_slots WHERE slot_name = $1", [configuration.slot]).rows.first
-            let publication = try await source.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [configuration.publication]).rows
-            let notes = [
+            let publication = try await source.query("SELECT pubviaroot FROM pg_publication WHERE pubname = $1", [configuration.publication]).rows
+            let tables = try await SourceSetup.describeTables(configuration, on: source)
+            let partitioned = configuration.tables.map(\.source).filter { tables[$0]?.partitioned == true }
+            var notes = [
                 slot == nil
                     ? "slot \(configuration.slot) does not exist yet; walbridge run creates it"
                     : "slot \(configuration.slot) exists\(slot?.first == "t" ? " and is in use" : "")",
@@ -33,7 +35,11 @@ public enum Check {
                     ? "publication \(configuration.publication) does not exist yet; walbridge run creates it for the mapped tables"
                     : "publication \(configuration.publication) exists",
             ]
-            return (try await SourceSetup.describeTables(configuration, on: source), try await SourceSetup.databaseIdentity(source), notes)
+            for table in partitioned {
+                let change = publication.first.map { $0[0] == "t" } ?? true ? "" : "; walbridge run sets publish_via_partition_root = true on it"
+                notes.append("\(table) is partitioned: its changes, in every partition (also ones attached later), are published through \(table) itself (publish_via_partition_root)\(change). A TRUNCATE or DETACH of a single partition is not published: truncate or delete through \(table)")
+            }
+            return (tables, try await SourceSetup.databaseIdentity(source), notes)
         }
         report.notes = notes
         return try await SourceCheck.connect(configuration.target, role: "target").closing { target in

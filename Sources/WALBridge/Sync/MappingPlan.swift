@@ -25,6 +25,16 @@ public struct SourcePlan: Sendable {
     /// The temporary staging table's name in the target session.
     let stagingTable: String
     public let targets: [TargetPlan]
+
+    /// Staged columns outside the row key that some target's key reads (possible with REPLICA IDENTITY FULL).
+    var targetKeyColumns: [Int] {
+        targets.reduce(into: Set<Int>()) { $0.formUnion($1.keyDependencies) }.subtracting(rowKey).sorted()
+    }
+
+    /// Whether a target's key reads a column outside the row key, so an update can move its row.
+    func keyedOutsideRowKey(_ target: TargetPlan) -> Bool {
+        !target.keyDependencies.isSubset(of: rowKey)
+    }
 }
 
 /// A problem with the mapping found before anything runs: where in the file, and what to do.

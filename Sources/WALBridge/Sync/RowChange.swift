@@ -29,6 +29,12 @@ struct FoldedRow: Sendable, Equatable {
     /// A delete of a row written earlier in the batch: it carries that write's values, which a target with
     /// `on_delete: ignore` keeps.
     var deletedAfterWrite = false
+    /// A delete at the old values of a row whose update changed a target key outside the row key (REPLICA IDENTITY
+    /// FULL): applied to the targets keyed on such columns.
+    var rekeyed = false
+    /// An upsert of a row that an update moved to this key without sending some values: the target row at this key
+    /// (if any) is another row's, so the values left out must be read from the source.
+    var movedIn = false
     /// Values in staged-column order; `.unchangedToast` where the source did not send the value.
     var values: [TupleValue]
     /// WAL position of the last change folded in.
@@ -43,19 +49,38 @@ struct FoldedRow: Sendable, Equatable {
     var hasUnchanged: Bool {
         values.contains { if case .unchangedToast = $0 { true } else { false } }
     }
+
+    /// Whether the values at `positions` include one the source sent and one it left out.
+    func mixes(_ positions: [Int]) -> Bool {
+        var sent = false, left = false
+        for position in positions where position < values.count {
+            if values[position] == .unchangedToast { left = true } else { sent = true }
+            if sent && left { return true }
+        }
+        return false
+    }
 }
 
 /// Folds a sequence of changes to one source table into one final state per row key, in first-seen order.
 struct RowFolder: Sendable {
     let rowKey: [Int]
+    /// Columns outside the row key that some target's key reads: an update of one (seen through a full old row)
+    /// moves that target's row.
+    let targetKeyColumns: [Int]
     private(set) var rows: [FoldedRow] = []
     private var position: [RowKey: Int] = [:]
 
     /// A folder that identifies rows by the values at `rowKey`, sized for about `capacity` rows.
-    init(rowKey: [Int], capacity: Int = 0) {
+    init(rowKey: [Int], targetKeyColumns: [Int] = [], capacity: Int = 0) {
         self.rowKey = rowKey
+        self.targetKeyColumns = targetKeyColumns
         rows.reserveCapacity(capacity)
         position.reserveCapacity(capacity)
+    }
+
+    /// A folder for one source table of the plan.
+    init(_ plan: SourcePlan, capacity: Int = 0) {
+        self.init(rowKey: plan.rowKey, targetKeyColumns: plan.targetKeyColumns, capacity: capacity)
     }
 
     /// Folds one change in. An update that changes the key deletes the old key and upserts the new one;
@@ -76,10 +101,16 @@ struct RowFolder: Sendable {
                     new[index] = old[index]
                 }
             }
-            if oldKey != RowKey(new, at: rowKey), let old = change.old {
+            let moved = oldKey != RowKey(new, at: rowKey)
+            if moved, let old = change.old {
                 set(FoldedRow(operation: .delete, moved: true, values: old, lsn: change.lsn))
+            } else if change.oldIsFull, let old = change.old, targetKeyColumns.contains(where: { $0 < old.count && old[$0] != new[$0] }) {
+                // Not registered under a key: the row keeps its row key, only some target's key moved.
+                rows.append(FoldedRow(operation: .delete, rekeyed: true, values: old, lsn: change.lsn))
             }
-            set(FoldedRow(operation: .upsert, values: new, lsn: change.lsn))
+            var row = FoldedRow(operation: .upsert, values: new, lsn: change.lsn)
+            row.movedIn = (moved || (prior?.movedIn ?? false)) && row.hasUnchanged
+            set(row)
         case .delete:
             guard let old = change.old else { return }
             if let index = position[RowKey(old, at: rowKey)], rows[index].operation == .upsert {

@@ -14,6 +14,10 @@ actor SliceWriter {
     let statements: [[TargetStatements]]
     /// Each source table's targets that new rows can be copied straight into (given to `prepare`).
     private(set) var copies: [[DirectCopy?]]
+    /// Per source table, the staged columns read by some target's key or `when`.
+    private let decisive: [Set<Int>]
+    /// Per source table, the inputs of each target column whose expression reads more than one staged column.
+    private let mixedInputs: [[[Int]]]
 
     /// A writer of `plan`'s slices to `target`.
     init(plan: MappingPlan, target: PGConnection, sourceRows: SourceRows, logger: Logger) {
@@ -23,6 +27,10 @@ actor SliceWriter {
         self.logger = logger
         statements = plan.sources.map { source in source.targets.map { source.statements(for: $0) } }
         copies = plan.sources.map { source in source.targets.map { _ in nil } }
+        decisive = plan.sources.map { source in
+            source.targets.reduce(into: Set<Int>()) { $0.formUnion($1.keyDependencies.union($1.whenDependencies)) }
+        }
+        mixedInputs = plan.sources.map { source in source.targets.flatMap { $0.dependencies.filter { $0.count > 1 } } }
     }
 
     /// Sets up the target session: durable commits, joins through the target keys' indexes, and one staging table per
@@ -47,9 +55,14 @@ actor SliceWriter {
     func apply(_ folded: [FoldedRow], source: Int, upsertOnly: Bool, targets: Set<Int>? = nil, visible: [UInt32] = []) async throws {
         let sourcePlan = plan.sources[source]
         var rows = folded
-        // A key or `when` that reads a value the source did not send can't be decided: read the row now.
-        let decisive = sourcePlan.targets.reduce(into: Set<Int>()) { $0.formUnion($1.keyDependencies.union($1.whenDependencies)) }
-        let undecidable = rows.indices.filter { rows[$0].operation == .upsert && rows[$0].hasUnchanged && !decisive.isDisjoint(with: rows[$0].unchanged) }
+        // Read the row now where a value the source did not send decides something: a key or `when` that reads it, a
+        // column whose expression also reads a value that was sent (and may have changed), or a row moved to a key whose
+        // target row is another row's.
+        let undecidable = rows.indices.filter { index in
+            let row = rows[index]
+            guard row.operation == .upsert && row.hasUnchanged else { return false }
+            return row.movedIn || !decisive[source].isDisjoint(with: row.unchanged) || mixedInputs[source].contains { row.mixes($0) }
+        }
         if !undecidable.isEmpty {
             rows = try await refetch(rows, undecidable, sourcePlan, visible: visible)
         }
@@ -102,7 +115,7 @@ actor SliceWriter {
         var hasDelete = false, hasMoved = false, hasFresh = false, hasStale = false, hasPartial = false
         for index in staged {
             let row = rows[index]
-            if row.operation == .delete && row.moved {
+            if row.operation == .delete && (row.moved || row.rekeyed) {
                 hasMoved = true
             } else if row.operation == .delete && row.deletedAfterWrite {
                 // A delete for most targets, a write for those that ignore deletes.
@@ -146,7 +159,7 @@ actor SliceWriter {
     /// Replaces the rows at `indices` with the source's current version; a row gone from the source
     /// becomes a delete (the source's own delete follows later in the stream).
     func refetch(_ rows: [FoldedRow], _ indices: [Int], _ sourcePlan: SourcePlan, visible: [UInt32]) async throws -> [FoldedRow] {
-        let folder = RowFolder(rowKey: sourcePlan.rowKey)
+        let folder = RowFolder(sourcePlan)
         let current = try await sourceRows.fetch(sourcePlan, keys: indices.map { folder.key(rows[$0].values) }, seeing: visible)
         var result = rows
         for index in indices {

@@ -19,6 +19,8 @@ public struct SourceTableInfo: Hashable, Sendable {
     public var primaryKey: [String]
     /// The columns pgoutput sends as the old key: the primary key, the identity index, or every column for FULL.
     public var identityColumns: [String]
+    /// A partitioned table (`PARTITION BY`): its changes are published through it only with `publish_via_partition_root`.
+    public var partitioned = false
     /// Columns that identify a row for folding changes: the primary key when there is one, else the identity.
     public var rowKey: [String] {
         replicaIdentity == "f" && !primaryKey.isEmpty ? primaryKey : identityColumns
@@ -40,7 +42,7 @@ enum SourceCatalog {
     /// The description of `table`, or nil when it does not exist.
     static func describe(_ table: TableName, on connection: PGConnection) async throws -> SourceTableInfo? {
         let found = try await connection.query("""
-            SELECT c.oid, c.relreplident FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            SELECT c.oid, c.relreplident, c.relkind = 'p' FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
             """, [table.schema, table.name])
         guard let row = found.rows.first, let oid = row[0] else { return nil }
@@ -67,6 +69,6 @@ enum SourceCatalog {
         }
         return SourceTableInfo(
             table: table, oid: UInt32(oid) ?? 0, columns: columns, replicaIdentity: identity, primaryKey: primaryKey,
-            identityColumns: identityColumns)
+            identityColumns: identityColumns, partitioned: row[2] == "t")
     }
 }

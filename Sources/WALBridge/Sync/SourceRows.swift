@@ -24,7 +24,7 @@ actor SourceRows {
         let aliases = keyColumns.indices.map { "k\($0)" }
         let casts = zip(aliases, keyColumns).map { "\($0)::\($1.typeSQL)" }.joined(separator: ", ")
         let sql = """
-            SELECT \(plan.stagedColumns.map { "\(q($0.name))::text" }.joined(separator: ", ")) FROM \(plan.info.table.quoted)
+            SELECT \(plan.stagedColumns.map { q($0.name) }.joined(separator: ", ")) FROM \(plan.info.table.quoted)
             WHERE (\(keyColumns.map { q($0.name) }.joined(separator: ", "))) IN (SELECT \(casts) FROM unnest(\(unnest)) AS u(\(aliases.joined(separator: ", "))))
             """
         let arrays = keyColumns.indices.map { column in
@@ -37,6 +37,8 @@ actor SourceRows {
             // A source-side failure is not the target refusing a row.
             throw BridgeError.sourceNotReady("source: reading current rows of \(plan.info.table) failed: \(error)")
         }
+        // Each value in its type's output text, as the stream sends it (`::text` differs for char(n), inet, bool and
+        // more), so that the rows are found again by the keys the stream gave.
         var rows: [[TupleValue]: [TupleValue]] = [:]
         for row in result.rows {
             let values = row.map { $0.map { TupleValue.text(ArraySlice($0.utf8)) } ?? .null }

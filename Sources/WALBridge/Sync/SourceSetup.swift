@@ -20,13 +20,17 @@ enum SourceSetup {
         ).scalar ?? ""
     }
 
-    /// Creates the publication for the mapped tables, or adds the ones it lacks.
-    static func ensurePublication(_ configuration: Configuration, on source: PGConnection, logger: Logger) async throws {
+    /// Creates the publication for the mapped tables, or adds the ones it lacks. It publishes partitioned tables through
+    /// their root (`publish_via_partition_root`): without it pgoutput names each change's leaf partition, which no
+    /// mapping names.
+    static func ensurePublication(
+        _ configuration: Configuration, tables infos: [TableName: SourceTableInfo], on source: PGConnection, logger: Logger
+    ) async throws {
         let name = configuration.publication
         let tables = configuration.tables.map(\.source)
-        let exists = try await source.query("SELECT puballtables FROM pg_publication WHERE pubname = $1", [name]).rows.first
+        let exists = try await source.query("SELECT puballtables, pubviaroot FROM pg_publication WHERE pubname = $1", [name]).rows.first
         guard let exists else {
-            try await source.query("CREATE PUBLICATION \(SQLQuoting.identifier(name)) FOR TABLE \(tables.map(\.quoted).joined(separator: ", "))")
+            try await source.query("CREATE PUBLICATION \(SQLQuoting.identifier(name)) FOR TABLE \(tables.map(\.quoted).joined(separator: ", ")) WITH (publish_via_partition_root = true)")
             logger.info("created publication", metadata: ["publication": "\(name)", "tables": "\(tables.map(\.description).joined(separator: ","))"])
             return
         }
@@ -44,7 +48,14 @@ enum SourceSetup {
             throw BridgeError.sourceNotReady(
                 "source: publication \(name) filters the rows of \(filtered.joined(separator: ", ")); the bridge needs every row: drop the WHERE clause from the publication")
         }
-        if exists.first == "t" { return }
+        let partitioned = tables.filter { infos[$0]?.partitioned == true }
+        if exists[1] != "t" && !partitioned.isEmpty {
+            try await source.query("ALTER PUBLICATION \(SQLQuoting.identifier(name)) SET (publish_via_partition_root = true)")
+            logger.info("publication now publishes partitioned tables through their root", metadata: [
+                "publication": "\(name)", "tables": "\(partitioned.map(\.description).joined(separator: ","))",
+            ])
+        }
+        if exists[0] == "t" { return }
         let published = Set(try await source.query(
             "SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1", [name]
         ).rows.map { TableName(schema: $0[0] ?? "", name: $0[1] ?? "") })

@@ -4,7 +4,8 @@ import PGOutput
 enum StagingCopy {
     /// The COPY data for the rows at `indices`, each numbered by its index. Op `I` marks a fresh row
     /// (plain insert), `U` one to upsert, `D` one to delete, `E` one deleted after being written in the batch
-    /// (with that write's values), `K` the old key of a row whose key changed.
+    /// (with that write's values), `K` the old key of a row whose key changed, `R` the old values of a row whose update moved
+    /// it in the targets keyed outside the row key.
     static func encode(_ rows: [FoldedRow], at indices: [Int]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(indices.count * 16 + indices.reduce(0) { total, index in
@@ -15,6 +16,7 @@ enum StagingCopy {
             out.append(contentsOf: String(seq).utf8)
             out.append(tab)
             switch (row.operation, row.moved, row.deletedAfterWrite, row.fresh) {
+            case (.delete, _, _, _) where row.rekeyed: out.append(UInt8(ascii: "R"))
             case (.delete, true, _, _): out.append(UInt8(ascii: "K"))
             case (.delete, false, true, _): out.append(UInt8(ascii: "E"))
             case (.delete, false, false, _): out.append(UInt8(ascii: "D"))

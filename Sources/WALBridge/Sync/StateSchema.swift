@@ -56,6 +56,22 @@ public enum StateSchema {
             pid integer,
             updated_at timestamptz NOT NULL DEFAULT now()
         );
+        ALTER TABLE walbridge.progress ADD COLUMN IF NOT EXISTS applied_commit_lsn pg_lsn;
+        CREATE OR REPLACE FUNCTION walbridge.check_stop(slot_name text, commit_lsn pg_lsn)
+        RETURNS void LANGUAGE plpgsql VOLATILE AS $check$
+        DECLARE
+            stop pg_lsn;
+            asked boolean;
+        BEGIN
+            -- The row lock serialises with walbridge pause --at-lsn, which updates the row and then reads what was applied.
+            SELECT c.pause_at_lsn, c.paused INTO stop, asked FROM walbridge.control c WHERE c.slot = slot_name FOR SHARE;
+            IF asked AND stop IS NOT NULL AND commit_lsn > stop THEN
+                RAISE EXCEPTION 'walbridge: a pause at % was asked, and this batch holds a transaction committing at %', stop, commit_lsn
+                    USING ERRCODE = 'WBS01';
+            END IF;
+        END
+        $check$;
+        COMMENT ON FUNCTION walbridge.check_stop(text, pg_lsn) IS 'walbridge: called by the bridge before each commit; fails when a pause --at-lsn lies before the batch''s last source commit';
         COMMENT ON TABLE walbridge.control IS 'walbridge: per slot, the pause asked for by walbridge pause | resume, and the state the bridge last reported';
         CREATE OR REPLACE FUNCTION walbridge.wait_for_lsn(lsn pg_lsn, timeout interval DEFAULT '10 seconds', slot_name text DEFAULT NULL)
         RETURNS boolean LANGUAGE plpgsql VOLATILE AS $wait$
@@ -100,14 +116,23 @@ public enum StateSchema {
             """, [slot, lsn.description])
     }
 
-    /// The statement that records the checkpoint inside the batch's own transaction; without a commit time
-    /// (a backfill chunk between transactions) the stored one stays.
-    static func recordCheckpoint(slot: String, lsn: LSN, commitTime: PGTimestamp?) -> Statement {
+    /// The statement that records the checkpoint inside the batch's own transaction, with the commit position of its
+    /// last source transaction; without a commit time (a backfill chunk between transactions) the stored one stays.
+    static func recordCheckpoint(slot: String, lsn: LSN, commitLSN: LSN, commitTime: PGTimestamp?) -> Statement {
         Statement("""
-            INSERT INTO walbridge.progress (slot, applied_lsn, source_commit_time, updated_at)
-            VALUES ($1, $2::pg_lsn, $3::timestamptz, now())
-            ON CONFLICT (slot) DO UPDATE SET applied_lsn = EXCLUDED.applied_lsn,
+            INSERT INTO walbridge.progress (slot, applied_lsn, applied_commit_lsn, source_commit_time, updated_at)
+            VALUES ($1, $2::pg_lsn, $3::pg_lsn, $4::timestamptz, now())
+            ON CONFLICT (slot) DO UPDATE SET applied_lsn = EXCLUDED.applied_lsn, applied_commit_lsn = EXCLUDED.applied_commit_lsn,
                 source_commit_time = coalesce(EXCLUDED.source_commit_time, walbridge.progress.source_commit_time), updated_at = now()
-            """, [slot, lsn.description, commitTime?.iso8601])
+            """, [slot, lsn.description, commitLSN.description, commitTime?.iso8601])
     }
+
+    /// Fails the batch's transaction (SQLSTATE `WBS01`) when a pause at an LSN before `commitLSN` was asked; it runs
+    /// before COMMIT and locks the control row, so it serialises with `Control.pause`.
+    static func checkStop(slot: String, commitLSN: LSN) -> Statement {
+        Statement("SELECT walbridge.check_stop($1, $2::pg_lsn)", [slot, commitLSN.description])
+    }
+
+    /// SQLSTATE of `check_stop`'s failure.
+    static let stopRequested = "WBS01"
 }

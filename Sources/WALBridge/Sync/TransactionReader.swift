@@ -130,6 +130,7 @@ struct TransactionReader: Sendable {
                 streamed = start.xid
                 inTransaction = true
                 skipping = false
+                return [.streamStart]
             } else if streamed != start.xid {
                 throw StreamingFallback(reason: "two transactions streamed at once", at: lsn)
             }

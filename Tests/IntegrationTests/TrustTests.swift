@@ -1,0 +1,156 @@
+import Foundation
+import PGClient
+import Testing
+import WALBridge
+
+/// Shapes of ordinary legacy schemas on which the bridge once wrote a target that differed from the source.
+@Suite("walbridge run: no silent wrong row on real legacy schemas")
+struct TrustTests {
+    static let big = String(repeating: "a TOASTed value, stored out of line ", count: 400)
+
+    @Test("a partitioned source table streams every change, also in a partition attached later, and restarts")
+    func partitioned() async throws {
+        let legacy = """
+            CREATE TABLE events (id bigint NOT NULL, kind text NOT NULL, payload text, PRIMARY KEY (id, kind)) PARTITION BY LIST (kind);
+            CREATE TABLE events_a PARTITION OF events FOR VALUES IN ('a');
+            CREATE TABLE events_b PARTITION OF events FOR VALUES IN ('b');
+            INSERT INTO events VALUES (1, 'a', 'before'), (2, 'b', 'before');
+            """
+        let target = "CREATE TABLE events_v2 (id bigint, kind text, body text, PRIMARY KEY (id, kind));"
+        let tables = """
+            tables:
+              public.events:
+                - into: public.events_v2
+                  key: [id, kind]
+                  columns: {id: id, kind: kind, body: payload}
+            """
+        try await SeedMigration.with(legacySchema: legacy, targetSchema: target, edit: SeedMigration.tables(tables)) { seed in
+            var bridge = try await seed.start()
+            #expect(await seed.backfillDone())
+            try await seed.onSourceScript("""
+                INSERT INTO events VALUES (3, 'a', 'new'), (4, 'b', 'new');
+                UPDATE events SET payload = 'changed' WHERE id = 1;
+                UPDATE events SET kind = 'b' WHERE id = 3;
+                DELETE FROM events WHERE id = 2;
+                """)
+            #expect(try await seed.converges(), "changes in the leaf partitions reach the target")
+            bridge.cancel()
+            try await bridge.value
+            try await seed.onSourceScript("""
+                CREATE TABLE events_c PARTITION OF events FOR VALUES IN ('c');
+                INSERT INTO events VALUES (5, 'c', 'attached later');
+                """)
+            bridge = try await seed.start()
+            #expect(try await seed.converges(), "a restart resumes, and a partition attached later streams too")
+            #expect(try await seed.targetScalar("SELECT body FROM events_v2 WHERE id = 5") == "attached later")
+            bridge.cancel()
+            try await bridge.value
+            let report = try await Check.run(seed.configuration)
+            #expect(report.notes.contains { $0.contains("public.events is partitioned") && $0.contains("publish_via_partition_root") })
+        }
+    }
+
+    @Test("rows read back from the source are found by char(n), inet and bool keys, not taken as deleted")
+    func refetchByTextKeys() async throws {
+        let legacy = """
+            CREATE TABLE hosts (code char(6), addr inet, active bool, name text, notes text, PRIMARY KEY (code, addr, active));
+            ALTER TABLE hosts ALTER COLUMN notes SET STORAGE EXTERNAL;
+            """
+        let target = """
+            CREATE TABLE hosts_v2 (code char(6), addr inet, active bool, name text, PRIMARY KEY (code, addr, active));
+            CREATE TABLE host_notes (code char(6), addr inet, active bool, notes text, PRIMARY KEY (code, addr, active));
+            """
+        let tables = """
+            tables:
+              public.hosts:
+                - into: public.hosts_v2
+                  key: [code, addr, active]
+                  columns: {code: code, addr: addr, active: active, name: name}
+                - into: public.host_notes
+                  key: [code, addr, active]
+                  when: notes IS NOT NULL
+                  columns: {code: code, addr: addr, active: active, notes: notes}
+            """
+        try await SeedMigration.with(legacySchema: legacy, targetSchema: target, edit: SeedMigration.tables(tables)) { seed in
+            let bridge = try await seed.start()
+            try await seed.onSource(
+                "INSERT INTO hosts VALUES ('ab', '10.0.0.1', true, 'one', $1), ('abc', '10.1.0.0/16', false, 'two', $1)", [Self.big])
+            #expect(try await seed.converges())
+            // `when` reads the unchanged TOAST value: the row is read back from the source.
+            try await seed.onSource("UPDATE hosts SET name = upper(name)")
+            #expect(try await seed.converges(), "both rows are still in both targets")
+            #expect(try await seed.targetScalar("SELECT string_agg(name, ',' ORDER BY name) FROM hosts_v2") == "ONE,TWO")
+            #expect(try await seed.targetScalar("SELECT count(*) FROM host_notes") == "2")
+            bridge.cancel()
+            try await bridge.value
+        }
+    }
+
+    @Test("a row moved into a freed key, or swapped through a temporary key, brings its own TOAST value")
+    func movedIntoFreedKey() async throws {
+        let target = SeedMigration.newSchema + "ALTER TABLE users_v2 ADD COLUMN bio text;"
+        let edit = { (text: String) in text.replacingOccurrences(of: "        email: email\n", with: "        email: email\n        bio: bio\n") }
+        try await SeedMigration.with(targetSchema: target, edit: edit) { seed in
+            let bridge = try await seed.start()
+            try await seed.onSource("""
+                INSERT INTO users (id, name, bio) VALUES (1, 'Ada', 'ada ' || $1), (2, 'Bob', 'bob ' || $1),
+                  (3, 'Cy', 'cy ' || $1), (4, 'Di', 'di ' || $1)
+                """, [Self.big])
+            #expect(try await seed.converges())
+            try await seed.onSourceScript("""
+                BEGIN; DELETE FROM users WHERE id = 1; UPDATE users SET id = 1 WHERE id = 2; COMMIT;
+                BEGIN; UPDATE users SET id = 100 WHERE id = 3; UPDATE users SET id = 3 WHERE id = 4; UPDATE users SET id = 4 WHERE id = 100; COMMIT;
+                """)
+            #expect(try await seed.converges(), "each moved row keeps its own bio")
+            #expect(try await seed.targetScalar("SELECT left(bio, 3) FROM users_v2 WHERE id = 1") == "bob")
+            #expect(try await seed.targetScalar("SELECT string_agg(left(bio, 3), ',' ORDER BY id) FROM users_v2 WHERE id IN (3, 4)") == "di ,cy ")
+            bridge.cancel()
+            try await bridge.value
+        }
+    }
+
+    @Test("an expression over a changed column and an unchanged TOAST column is computed again")
+    func mixedExpression() async throws {
+        let target = SeedMigration.newSchema + "ALTER TABLE users_v2 ADD COLUMN profile text;"
+        let edit = { (text: String) in
+            text.replacingOccurrences(of: "        email: email\n", with: "        email: email\n        profile: \"name || ': ' || left(bio, 3)\"\n")
+        }
+        try await SeedMigration.with(targetSchema: target, edit: edit) { seed in
+            let bridge = try await seed.start()
+            try await seed.onSource("INSERT INTO users (id, name, bio) VALUES (1, 'Ada', $1)", [Self.big])
+            #expect(try await seed.converges())
+            try await seed.onSource("UPDATE users SET name = 'Bob' WHERE id = 1")
+            #expect(try await seed.converges())
+            #expect(try await seed.targetScalar("SELECT profile FROM users_v2 WHERE id = 1") == "Bob: a T")
+            bridge.cancel()
+            try await bridge.value
+        }
+    }
+
+    @Test("REPLICA IDENTITY FULL, target keyed on another column: an update of that column moves the target row")
+    func fullIdentityOtherKey() async throws {
+        let legacy = SeedMigration.legacySchema + "ALTER TABLE users REPLICA IDENTITY FULL;"
+        let target = "CREATE TABLE users_by_email (email text PRIMARY KEY, id bigint, full_name text);"
+        let tables = """
+            tables:
+              public.users:
+                - into: public.users_by_email
+                  key: [email]
+                  when: email IS NOT NULL
+                  columns: {email: email, id: id, full_name: name}
+            """
+        try await SeedMigration.with(legacySchema: legacy, targetSchema: target, edit: SeedMigration.tables(tables)) { seed in
+            let bridge = try await seed.start()
+            try await seed.onSource("INSERT INTO users (id, name, email) VALUES (1, 'Ada', 'ada@old'), (2, 'Bob', 'bob@old')")
+            #expect(try await seed.converges())
+            try await seed.onSourceScript("""
+                UPDATE users SET email = 'ada@new' WHERE id = 1;
+                BEGIN; UPDATE users SET email = 'tmp' WHERE id = 2; UPDATE users SET email = 'bob@new', name = 'Bob B' WHERE id = 2; COMMIT;
+                """)
+            #expect(try await seed.converges(), "no row is left at an old email")
+            #expect(try await seed.targetScalar("SELECT string_agg(email, ',' ORDER BY email) FROM users_by_email") == "ada@new,bob@new")
+            bridge.cancel()
+            try await bridge.value
+        }
+    }
+}
