@@ -1,5 +1,6 @@
 import Foundation
 import PGClient
+import PGOutput
 import Testing
 import WALBridge
 
@@ -122,6 +123,64 @@ struct TrustTests {
             try await seed.onSource("UPDATE users SET name = 'Bob' WHERE id = 1")
             #expect(try await seed.converges())
             #expect(try await seed.targetScalar("SELECT profile FROM users_v2 WHERE id = 1") == "Bob: a T")
+            bridge.cancel()
+            try await bridge.value
+        }
+    }
+
+    @Test("a streamed (large, in-progress) transaction whose rows must be read back writes them as it committed them")
+    func streamedTransactionRefetch() async throws {
+        let target = SeedMigration.newSchema + "ALTER TABLE addresses ADD COLUMN note text;"
+        let edit = { (text: String) in
+            text.replacingOccurrences(of: "        postal_code: address_postal_code\n", with: "        postal_code: address_postal_code\n        note: bio\n")
+        }
+        try await SeedMigration.with(targetSchema: target, edit: edit) { seed in
+            // The walsender of this database streams any transaction that decodes to more than 64 kB.
+            let database = try await PGConnection.connect(seed.source).closing { try await $0.query("SELECT current_database()").scalar } ?? ""
+            try await seed.onSource("ALTER DATABASE \(SQLQuoting.identifier(database)) SET logical_decoding_work_mem = '64kB'")
+            try await seed.onSource("INSERT INTO users (id, name, bio) SELECT g, 'user ' || g, $1 FROM generate_series(1, 3000) g", [Self.big])
+            // Slices of 500 changes: most of the update is written before it commits.
+            var limits = ApplyLimits()
+            limits.sliceRows = 500
+            let bridge = try await seed.start(limits: limits)
+            #expect(try await seed.converges(timeout: .seconds(60)))
+            // No address yet: addresses lacks every row, and the update does not send bio, so each row is read back.
+            // Held open for a while, so that its changes reach the bridge while the source has not committed them.
+            try await seed.onSourceScript("BEGIN; UPDATE users SET name = upper(name), address_street = 'Main'; SELECT pg_sleep(3); COMMIT")
+            #expect(try await seed.converges(timeout: .seconds(60)), "every address row is there, with the update's values")
+            let streamed = try await PGConnection.connect(seed.source).closing {
+                try await $0.query("SELECT stream_txns FROM pg_stat_replication_slots WHERE slot_name = $1", [seed.configuration.slot]).scalar
+            }
+            #expect((Int(streamed ?? "0") ?? 0) > 0, "the update was streamed before it committed")
+            bridge.cancel()
+            try await bridge.value
+        }
+    }
+
+    @Test("a pause --at-lsn that lands inside a streamed transaction keeps the complete transactions before it")
+    func pauseInsideStreamedTransaction() async throws {
+        try await SeedMigration.with { seed in
+            let database = try await PGConnection.connect(seed.source).closing { try await $0.query("SELECT current_database()").scalar } ?? ""
+            try await seed.onSource("ALTER DATABASE \(SQLQuoting.identifier(database)) SET logical_decoding_work_mem = '64kB'")
+            let bridge = try await seed.start()
+            #expect(await seed.backfillDone())
+            try await seed.onSource("INSERT INTO users (id, name) VALUES (1, 'before the stop')")
+            let stop = try await PGConnection.connect(seed.source).closing { try await $0.query("SELECT pg_current_wal_lsn()::text").scalar }
+                .flatMap { LSN($0) } ?? .zero
+            // A large transaction after the stop, still open while the bridge applies its streamed chunks when the pause comes.
+            let large = Task {
+                try await seed.onSourceScript("""
+                    BEGIN; INSERT INTO products (name, price) SELECT 'p' || g, g FROM generate_series(1, 5000) g; SELECT pg_sleep(3); COMMIT
+                    """)
+            }
+            try await Task.sleep(for: .seconds(1))
+            try await PGConnection.connect(seed.target).closing { try await Control.pause(slot: seed.configuration.slot, at: stop, on: $0) }
+            try await large.value
+            #expect(await TestClusters.eventually {
+                (try? await seed.targetScalar("SELECT count(*)::text FROM users_v2 WHERE id = 1")) == "1"
+            }, "the transaction before the stop is applied")
+            #expect(await TestClusters.eventually { (try? await BridgeStatus.read(seed.configuration).state) == "paused" })
+            #expect(try await seed.targetScalar("SELECT count(*)::text FROM products_v2") == "0", "the streamed one after it is not")
             bridge.cancel()
             try await bridge.value
         }

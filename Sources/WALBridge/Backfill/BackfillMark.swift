@@ -50,7 +50,7 @@ struct BackfillWindow: Sendable, Equatable {
     var touched: Set<RowKey> = []
     /// How many commits the reader had seen at the low watermark: those before it are checked against the chunk's snapshot.
     var commitsBefore = 0
-    /// The chunk cannot be placed at the high watermark: a streamed transaction was open there, or its table was truncated in the window.
+    /// The chunk cannot be placed at the high watermark: a streamed transaction was open at either watermark, or its table was truncated in the window.
     var interrupted = false
 }
 

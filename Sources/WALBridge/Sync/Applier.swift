@@ -79,6 +79,8 @@ final class Applier {
     /// Statements the open batch commits with (backfill progress).
     private var batchExtras: [Statement] = []
     private var midTransaction = false
+    /// Inside a streamed transaction: the source has not committed it, so rows are not read back from the source until it does.
+    private var streaming = false
     private var highest = LSN.zero
     /// The position up to which the target durably holds everything: safe to report to the source.
     private(set) var durable: LSN
@@ -194,6 +196,14 @@ final class Applier {
             if midTransaction && end.xid >= 3 { batchXids.append(end.xid) }
             midTransaction = false
             if end.endLSN > highest { highest = end.endLSN }
+            if streaming {
+                // Committed now: the rows its slices could not read back yet can be read as it left them.
+                streaming = false
+                try await applySlice()
+                try await settle()
+                let writer = writer
+                inflight = Task { try await writer.applyDeferred(visible: [end.xid]) }
+            }
             if let through = orderedThrough {
                 try await commitBatch(end)
                 if end.endLSN > through {
@@ -213,6 +223,7 @@ final class Applier {
             // A streamed transaction applies in a target transaction of its own, so that stopping inside it (a pause,
             // a lost connection) keeps the complete transactions before it.
             if open || !pending.isEmpty { try await commitBatch() }
+            streaming = true
         case .idle(let lsn):
             guard !open && pending.isEmpty else { break }
             try await settle()
@@ -326,6 +337,8 @@ final class Applier {
 
     private func rollback() async {
         _ = try? await settle()
+        streaming = false
+        await writer.dropDeferred()
         guard open else { return }
         open = false
         pending.removeAll()
@@ -356,10 +369,11 @@ final class Applier {
         batchRows += pending.count
         pending.removeAll(keepingCapacity: true)
         let slices = order.compactMap { source in folders[source].map { (source, $0.rows) } }
+        let deferring = streaming
         try await settle()
         let writer = writer
         inflight = Task {
-            for (source, rows) in slices { try await writer.apply(rows, source: source, upsertOnly: false, visible: xids) }
+            for (source, rows) in slices { try await writer.apply(rows, source: source, upsertOnly: false, visible: xids, deferring: deferring) }
         }
     }
 

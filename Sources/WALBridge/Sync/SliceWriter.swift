@@ -18,6 +18,8 @@ actor SliceWriter {
     private let decisive: [Set<Int>]
     /// Per source table, the inputs of each target column whose expression reads more than one staged column.
     private let mixedInputs: [[[Int]]]
+    /// Per source table, rows of the open streamed transaction kept back to be read from the source once it commits.
+    private var deferred: [Int: [FoldedRow]] = [:]
 
     /// A writer of `plan`'s slices to `target`.
     init(plan: MappingPlan, target: PGConnection, sourceRows: SourceRows, logger: Logger) {
@@ -52,7 +54,11 @@ actor SliceWriter {
 
     /// Applies one source table's folded rows to all of its targets, or to those at `targets` (indexes in the source's plan);
     /// a row read back from the source reflects at least the transactions `visible`.
-    func apply(_ folded: [FoldedRow], source: Int, upsertOnly: Bool, targets: Set<Int>? = nil, visible: [UInt32] = []) async throws {
+    /// With `deferring` (inside a streamed transaction, which the source has not committed yet, so reading a row back
+    /// would see it as it was before), the rows that need reading back are kept for `applyDeferred` instead.
+    func apply(
+        _ folded: [FoldedRow], source: Int, upsertOnly: Bool, targets: Set<Int>? = nil, visible: [UInt32] = [], deferring: Bool = false
+    ) async throws {
         let sourcePlan = plan.sources[source]
         var rows = folded
         // Read the row now where a value the source did not send decides something: a key or `when` that reads it, a
@@ -63,16 +69,43 @@ actor SliceWriter {
             guard row.operation == .upsert && row.hasUnchanged else { return false }
             return row.movedIn || !decisive[source].isDisjoint(with: row.unchanged) || mixedInputs[source].contains { row.mixes($0) }
         }
-        if !undecidable.isEmpty {
+        if !undecidable.isEmpty && deferring {
+            let held = Set(undecidable)
+            deferred[source, default: []] += undecidable.map { rows[$0] }
+            rows = rows.indices.filter { !held.contains($0) }.map { rows[$0] }
+        } else if !undecidable.isEmpty {
             rows = try await refetch(rows, undecidable, sourcePlan, visible: visible)
         }
         let unmatched = try await stageAndRun(rows, source: source, upsertOnly: upsertOnly, targets: targets)
-        // Rows with unchanged TOAST values that a target did not hold yet: write them whole, as the source has them now.
-        if !unmatched.isEmpty {
+        if !unmatched.isEmpty && deferring {
+            deferred[source, default: []] += unmatched.sorted().map { rows[$0] }
+        } else if !unmatched.isEmpty {
+            // Rows with unchanged TOAST values that a target did not hold yet: write them whole, as the source has them now.
             let refetched = try await refetch(rows, unmatched.sorted(), sourcePlan, visible: visible)
             let complete = unmatched.sorted().map { refetched[$0] }.filter { $0.operation == .delete || !$0.hasUnchanged }
             if !complete.isEmpty { _ = try await stageAndRun(complete, source: source, upsertOnly: upsertOnly, targets: targets) }
         }
+    }
+
+    /// Writes the rows kept back during a streamed transaction, now that it committed (`visible`): each whole, as the
+    /// source holds it now (a later change in the transaction may have changed it again), or deleted when it is gone.
+    func applyDeferred(visible: [UInt32]) async throws {
+        let held = deferred
+        deferred.removeAll()
+        for (source, kept) in held.sorted(by: { $0.key < $1.key }) {
+            let sourcePlan = plan.sources[source]
+            // One row per key (a row may have been kept back in several slices).
+            var folder = RowFolder(sourcePlan)
+            for row in kept { folder.fold(RowChange(kind: .update, new: row.values, old: nil, oldIsFull: false, lsn: row.lsn)) }
+            let refetched = try await refetch(folder.rows, Array(folder.rows.indices), sourcePlan, visible: visible)
+            let complete = refetched.filter { $0.operation == .delete || !$0.hasUnchanged }
+            if !complete.isEmpty { _ = try await stageAndRun(complete, source: source, upsertOnly: true) }
+        }
+    }
+
+    /// Forgets the rows kept back (the streamed transaction they belong to was rolled back on the target).
+    func dropDeferred() {
+        deferred.removeAll()
     }
 
     /// Stages rows with COPY and runs, in one pipeline, the statements of every target (or of those at `targets`) that

@@ -169,7 +169,10 @@ struct TransactionReader: Sendable {
         guard let mark = BackfillMark(content: content), mark.run == backfillRun, mark.slot == slot else { return [] }
         switch mark.edge {
         case .low:
-            window = BackfillWindow(seq: mark.seq, source: mark.source, lsn: lsn, commitsBefore: recentCommits.count)
+            // A transaction streamed before the low watermark may have changed keys of the chunk there, unseen by the
+            // window; if it commits after the chunk's snapshot, the chunk would hold older values. Read it again.
+            window = BackfillWindow(
+                seq: mark.seq, source: mark.source, lsn: lsn, commitsBefore: recentCommits.count, interrupted: streamed != nil)
             return []
         case .high:
             guard var closed = window, closed.seq == mark.seq else { return [] }

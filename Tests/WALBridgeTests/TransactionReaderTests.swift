@@ -1,0 +1,72 @@
+import PGOutput
+import Testing
+@testable import WALBridge
+
+@Suite("TransactionReader")
+struct TransactionReaderTests {
+    static let plan: MappingPlan = {
+        let configuration = try! Configuration.parse(yaml: """
+            slot: s
+            publication: p
+            tables:
+              public.users:
+                - into: public.users_v2
+                  key: [id]
+                  columns: {id: id, full_name: name}
+            """, file: "t.yml", environment: ["WALBRIDGE_SOURCE": "host=a", "WALBRIDGE_TARGET": "host=b"])
+        let info = SourceTableInfo(
+            table: TableName(schema: "public", name: "users"), oid: 16384,
+            columns: [SourceColumn(name: "id", typeOID: 20, typeSQL: "bigint"), SourceColumn(name: "name", typeOID: 25, typeSQL: "text")],
+            replicaIdentity: "d", primaryKey: ["id"], identityColumns: ["id"])
+        return try! MappingPlan.build(configuration, sourceTables: [info.table: info], sameDatabase: false)
+    }()
+
+    static let relation = PGOutputMessage.relation(Relation(
+        xid: nil, id: 16384, namespace: "public", name: "users", replicaIdentity: .default,
+        columns: [RelationColumn(isKey: true, name: "id", typeOID: 20, typeModifier: -1), RelationColumn(isKey: false, name: "name", typeOID: 25, typeModifier: -1)]))
+
+    static func text(_ value: String) -> TupleValue { .text(ArraySlice(value.utf8)) }
+
+    static func insert(_ id: String, xid: UInt32? = nil) -> PGOutputMessage {
+        .insert(Insert(xid: xid, relationID: 16384, new: [text(id), text("n")]))
+    }
+
+    static func mark(_ edge: BackfillMark.Edge, seq: Int = 1) -> PGOutputMessage {
+        let content = BackfillMark(edge: edge, seq: seq, source: 0, run: "r", slot: "s").content
+        return .message(LogicalMessage(xid: nil, transactional: false, lsn: .zero, prefix: BackfillMark.prefix, content: Array(content.utf8)))
+    }
+
+    /// The events of `messages`, fed one by one at growing positions.
+    static func events(_ messages: [PGOutputMessage]) throws -> [ApplyEvent] {
+        var reader = TransactionReader(plan: plan, slot: "s", checkpoint: .zero, backfillRun: "r")
+        var events: [ApplyEvent] = []
+        for (index, message) in messages.enumerated() {
+            events += try reader.consume(.message(LSN(UInt64(100 + index * 10)), message))
+        }
+        return events
+    }
+
+    static func windows(_ events: [ApplyEvent]) -> [BackfillWindow] {
+        events.compactMap { if case .backfillWindow(let window) = $0 { window } else { nil } }
+    }
+
+    @Test("a chunk window opened while a streamed transaction is open is not trusted, even when it commits inside the window")
+    func windowOpenedInsideStream() throws {
+        let commit = PGOutputMessage.streamCommit(StreamCommit(xid: 900, flags: 0, commitLSN: LSN(150), endLSN: LSN(160), commitTime: PGTimestamp(rawValue: 0)))
+        let events = try Self.events([
+            Self.relation, .streamStart(StreamStart(xid: 900, firstSegment: true)), Self.insert("1", xid: 900), .streamStop,
+            Self.mark(.low), commit, Self.mark(.high),
+        ])
+        #expect(Self.windows(events).map(\.interrupted) == [true])
+        #expect(events.first == .streamStart, "the applier hears that a streamed transaction begins")
+    }
+
+    @Test("a window with no streamed transaction at either watermark is trusted, and records the keys changed inside it")
+    func plainWindow() throws {
+        let begin = PGOutputMessage.begin(Begin(finalLSN: LSN(150), commitTime: PGTimestamp(rawValue: 0), xid: 901))
+        let commit = PGOutputMessage.commit(Commit(flags: 0, commitLSN: LSN(150), endLSN: LSN(160), commitTime: PGTimestamp(rawValue: 0)))
+        let windows = Self.windows(try Self.events([Self.relation, Self.mark(.low), begin, Self.insert("7"), commit, Self.mark(.high)]))
+        #expect(windows.map(\.interrupted) == [false])
+        #expect(windows.first?.touched == [RowKey([Self.text("7")], at: [0])])
+    }
+}
