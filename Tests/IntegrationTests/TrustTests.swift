@@ -110,6 +110,30 @@ struct TrustTests {
         }
     }
 
+    @Test("on_delete: ignore keeps a deleted row; a row later moved into its key brings its own TOAST value")
+    func movedIntoKeptKey() async throws {
+        let target = SeedMigration.newSchema + "ALTER TABLE users_v2 ADD COLUMN bio text;"
+        let edit = { (text: String) in
+            text.replacingOccurrences(of: "        email: email\n", with: "        email: email\n        bio: bio\n")
+                .replacingOccurrences(of: "      key: [id]                       #", with: "      on_delete: ignore\n      key: [id]   #")
+        }
+        try await SeedMigration.with(targetSchema: target, edit: edit) { seed in
+            #expect(seed.configuration.tables[0].targets[0].onDelete == .ignore)
+            let bridge = try await seed.start()
+            try await seed.onSource("INSERT INTO users (id, name, bio) VALUES (1, 'Ada', 'ada ' || $1), (2, 'Bob', 'bob ' || $1)", [Self.big])
+            #expect(try await seed.converges())
+            try await seed.onSource("DELETE FROM users WHERE id = 1")
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await seed.targetScalar("SELECT full_name FROM users_v2 WHERE id = 1") == "Ada", "the deleted row is kept")
+            try await seed.onSource("UPDATE users SET id = 1 WHERE id = 2")
+            #expect(await TestClusters.eventually {
+                (try? await seed.targetScalar("SELECT left(bio, 3) || full_name FROM users_v2 WHERE id = 1")) == "bobBob"
+            }, "row 1 is Bob's, with Bob's bio")
+            bridge.cancel()
+            try await bridge.value
+        }
+    }
+
     @Test("an expression over a changed column and an unchanged TOAST column is computed again")
     func mixedExpression() async throws {
         let target = SeedMigration.newSchema + "ALTER TABLE users_v2 ADD COLUMN profile text;"

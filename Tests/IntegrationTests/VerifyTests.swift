@@ -68,4 +68,38 @@ struct VerifyTests {
             #expect(sampled.stdout.contains("mismatches: 3"), "\(sampled.stdout)")
         }
     }
+
+    @Test("a planted difference deep inside a 200 kB value is one short report line naming both lengths, md5 prefixes and where they part")
+    func longValue() async throws {
+        try await SeedMigration.with { seed in
+            try await seed.onSourceScript(BackfillTests.legacyRows(100))
+            try await seed.onSource("UPDATE users SET name = repeat('x', 200000) WHERE id = 5")
+            let bridge = try await seed.start()
+            #expect(await seed.backfillDone())
+            #expect(try await seed.converges())
+            bridge.cancel()
+            _ = try? await bridge.value
+            try await PGConnection.connect(seed.target).closing {
+                try await $0.simpleQuery("UPDATE users_v2 SET full_name = overlay(full_name placing 'planted' from 150001) WHERE id = 5")
+            }
+            let sourceHash = try await PGConnection.connect(seed.source).closing {
+                try await $0.query("SELECT left(md5(name), 8) FROM users WHERE id = 5").scalar
+            }
+            let targetHash = try await seed.targetScalar("SELECT left(md5(full_name), 8) FROM users_v2 WHERE id = 5")
+            let report = try await Self.verify(seed)
+            #expect(report.tables.flatMap(\.mismatches).first?.columns.first?.source?.count == 200_000, "the report keeps the whole value")
+
+            let config = try seed.writeConfigFile()
+            defer { config.remove() }
+            let run = try CommandRun(["verify", "--config", config.path], environment: config.environment)
+            #expect(await run.wait(timeout: .seconds(60)) == 1, "\(run.stderr)")
+            let line = run.stdout.split(separator: "\n").first { $0.contains("(id)=(5)") }.map(String.init) ?? ""
+            let prefix = String(repeating: "x", count: 60)
+            #expect(line.count < 300, "one short line: \(line.prefix(400))")
+            #expect(line == "  public.users_v2 (id)=(5): full_name: source '\(prefix)…' (200000 characters, md5 \(sourceHash ?? "?")), "
+                + "target '\(prefix)…' (200000 characters, md5 \(targetHash ?? "?")), first different at character 150001", "\(line.prefix(400))")
+            #expect(run.stdout.count < 2_000, "the whole report is short: \(run.stdout.prefix(2_000))")
+            #expect(run.stdout.contains("mismatches: 1"))
+        }
+    }
 }

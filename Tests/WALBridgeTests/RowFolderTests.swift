@@ -53,6 +53,41 @@ struct RowFolderTests {
         #expect(folder.rows.map(\.operation) == [.upsert, .upsert])
     }
 
+    @Test("a row moved into a key freed in the batch, without its TOAST value, is marked to be read back; so is a later update of it")
+    func movedIntoFreedKey() {
+        var folder = RowFolder(rowKey: [0])
+        folder.fold(change(.delete, old: row("1", .null)))
+        folder.fold(change(.update, new: row("1", text("b"), .unchangedToast), old: row("2", .null)))
+        let moved = folder.rows.first { $0.values[0] == text("1") }
+        #expect(moved?.operation == .upsert && moved?.movedIn == true, "the target row at 1 is the deleted row's: its TOAST value is not this row's")
+        folder.fold(change(.update, new: row("1", text("c"), .unchangedToast)))
+        #expect(folder.rows.first { $0.values[0] == text("1") }?.movedIn == true)
+        // A move whose values are all known needs nothing from the target.
+        var known = RowFolder(rowKey: [0])
+        known.fold(change(.update, new: row("1", text("b"), text("BIG")), old: row("2", .null)))
+        #expect(known.rows.allSatisfy { !$0.movedIn })
+    }
+
+    @Test("REPLICA IDENTITY FULL: an update of a column some target is keyed on deletes that target's row at the old values")
+    func rekeyedOutsideRowKey() {
+        // Column 1 (name) is a target's key; the row key is column 0.
+        var folder = RowFolder(rowKey: [0], targetKeyColumns: [1])
+        folder.fold(change(.update, new: row("1", text("new"), text("BIG")), old: row("1", text("old"), text("BIG")), full: true))
+        #expect(folder.rows.map(\.operation) == [.delete, .upsert])
+        #expect(folder.rows[0].rekeyed && folder.rows[0].values[1] == text("old"))
+        var same = RowFolder(rowKey: [0], targetKeyColumns: [1])
+        same.fold(change(.update, new: row("1", text("old"), text("other")), old: row("1", text("old"), text("BIG")), full: true))
+        #expect(same.rows.map(\.operation) == [.upsert], "the target key did not change: nothing to delete")
+    }
+
+    @Test("a value mixing a sent and an unsent input is told apart from one whose inputs were all left out")
+    func mixes() {
+        let folded = FoldedRow(operation: .upsert, values: row("1", text("b"), .unchangedToast), lsn: LSN(1))
+        #expect(folded.mixes([1, 2]))
+        #expect(!folded.mixes([2]))
+        #expect(!folded.mixes([0, 1]))
+    }
+
     @Test("composite keys tell rows apart by every part")
     func compositeKey() {
         var folder = RowFolder(rowKey: [0, 1])

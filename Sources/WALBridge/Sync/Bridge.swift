@@ -39,9 +39,12 @@ public struct Bridge: Sendable {
     /// Lost connections are retried with backoff, resuming from the checkpoint; a pause asked for in
     /// `walbridge.control` stops the stream at a transaction boundary until the bridge is resumed.
     public func run() async throws {
-        let control = try await SourceCheck.connect(configuration.target, role: "target")
-        try await StateSchema.ensure(on: control)
-        let watch = ControlWatch(try await Control.request(slot: configuration.slot, on: control))
+        let control = ControlSession(target: configuration.target)
+        let slot = configuration.slot
+        let watch = ControlWatch(try await control.run { target in
+            try await StateSchema.ensure(on: target)
+            return try await Control.request(slot: slot, on: target)
+        })
         let pid = ProcessInfo.processInfo.processIdentifier
         var metrics: BridgeMetrics?
         var server: MetricsServer?
@@ -55,7 +58,7 @@ public struct Bridge: Sendable {
         let report: @Sendable (BridgeState, String?) async -> Void = { [metrics] state, error in
             metrics?.set(state)
             do {
-                try await Control.report(state, error: error, slot: configuration.slot, pid: pid, on: control)
+                try await control.run { try await Control.report(state, error: error, slot: slot, pid: pid, on: $0) }
             } catch {
                 logger.debug("could not record the bridge's state", metadata: ["error": "\(error)"])
             }
@@ -70,7 +73,7 @@ public struct Bridge: Sendable {
                     if await checkRetainedWAL(metrics: metrics, warn: ContinuousClock.now - lastWarning >= .seconds(60)) { lastWarning = .now }
                 }
                 try? await Task.sleep(for: interval)
-                if let request = try? await Control.request(slot: configuration.slot, on: control) { watch.set(request) }
+                if let request = try? await control.run({ try await Control.request(slot: slot, on: $0) }) { watch.set(request) }
             }
         }
         await report(.starting, nil)
@@ -105,7 +108,7 @@ public struct Bridge: Sendable {
     }
 
     private func runUntilStopped(
-        watch: ControlWatch, report: @escaping @Sendable (BridgeState, String?) async -> Void, control: PGConnection, metrics: BridgeMetrics?
+        watch: ControlWatch, report: @escaping @Sendable (BridgeState, String?) async -> Void, control: ControlSession, metrics: BridgeMetrics?
     ) async throws {
         var orderedThrough: LSN?
         var streaming = true
@@ -118,8 +121,9 @@ public struct Bridge: Sendable {
         while !Task.isCancelled {
             let request = watch.current
             if request.paused && (request.atLSN == nil || request.atLSN == stoppedAt) {
-                let at = try await StateSchema.checkpoint(slot: configuration.slot, on: control)
-                logger.info("paused; the slot keeps the source's WAL from here until walbridge resume", metadata: ["applied": "\(at ?? .zero)"])
+                let slot = configuration.slot
+                let at = try? await control.run { try await StateSchema.checkpoint(slot: slot, on: $0) }
+                logger.info("paused; the slot keeps the source's WAL from here until walbridge resume", metadata: ["applied": "\(at.flatMap { $0 } ?? .zero)"])
                 await report(.paused, nil)
                 while !Task.isCancelled && watch.current == request { try? await Task.sleep(for: .milliseconds(50)) }
                 if Task.isCancelled { return }
@@ -148,7 +152,8 @@ public struct Bridge: Sendable {
                 }
             } catch is StopRequested {
                 // The pause is in walbridge.control already; read it now rather than at the next poll.
-                watch.set(try await Control.request(slot: configuration.slot, on: control))
+                let slot = configuration.slot
+                if let request = try? await control.run({ try await Control.request(slot: slot, on: $0) }) { watch.set(request) }
             } catch let fallback as StreamingFallback {
                 logger.info("replaying from the checkpoint without streaming large transactions", metadata: ["reason": "\(fallback)"])
                 streaming = false
