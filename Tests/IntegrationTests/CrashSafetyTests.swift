@@ -68,6 +68,59 @@ struct CrashSafetyTests {
     }
 }
 
+extension CrashSafetyTests {
+    @Test("killed with SIGKILL at random moments of a backfill, of streaming and of streamed transactions (WALBRIDGE_CRASH_KILLS, default 12), it ends equal to the oracle")
+    func killDuringBackfillAndStreams() async throws {
+        let kills = Int(ProcessInfo.processInfo.environment["WALBRIDGE_CRASH_KILLS"] ?? "") ?? 12
+        try await SeedMigration.with { seed in
+            try await seed.onSourceScript(Self.churn)
+            let database = try await PGConnection.connect(seed.source).closing { try await $0.query("SELECT current_database()").scalar } ?? ""
+            // Transactions over 64 kB arrive streamed, before they commit.
+            try await seed.onSource("ALTER DATABASE \(SQLQuoting.identifier(database)) SET logical_decoding_work_mem = '64kB'")
+            try await seed.onSourceScript("""
+                INSERT INTO users (id, name, address_street, bio)
+                  SELECT g, 'u' || g, CASE WHEN g % 3 = 0 THEN 'street ' || g END, CASE WHEN g % 40 = 0 THEN repeat('toast ', 3000) END
+                  FROM generate_series(1, 30000) g;
+                INSERT INTO products (id, name, price) SELECT g, 'p' || g, g FROM generate_series(1, 3000) g;
+                """)
+            let config = try seed.writeConfigFile()
+            defer { config.remove() }
+            func startBridge() throws -> CommandRun {
+                try CommandRun(["run", "--config", config.path, "--quiet", "--backfill-chunk-rows", "700"], environment: config.environment)
+            }
+            let stop = Flag()
+            // Small transactions, and large ones (hundreds of rows, TOAST values left unchanged) that are streamed.
+            let writer = Task {
+                try await PGConnection.connect(seed.source).closing { app in
+                    var round = 0
+                    while await !stop.isSet {
+                        round += 1
+                        try await app.query("CALL churn(40, $1)", [String(Double(round % 100) / 100)])
+                        try await app.query("UPDATE users SET name = name || '.', address_street = CASE WHEN id % 2 = 0 THEN NULL ELSE 'moved' END WHERE id % 97 = $1::int", [String(round % 97)])
+                        try await app.query("UPDATE users SET id = id + 40000 WHERE id % 389 = $1::int AND id < 40000", [String(round % 389)])
+                    }
+                }
+            }
+            var generator = SystemRandomNumberGenerator()
+            var bridge = try startBridge()
+            for _ in 0..<kills {
+                try await Task.sleep(for: .milliseconds(Int.random(in: 200...1500, using: &generator)))
+                bridge.signal(SIGKILL)
+                #expect(await bridge.wait() == SIGKILL, "the bridge was still running when killed: \(bridge.stderr)")
+                bridge = try startBridge()
+            }
+            await stop.set()
+            try await writer.value
+            #expect(await seed.backfillDone(timeout: .seconds(180)), "the backfill finishes after \(kills) kills")
+            #expect(try await seed.converges(timeout: .seconds(120)), "after \(kills) kills the target equals the oracle exactly")
+            let differences = try await seed.differences()
+            #expect(differences.isEmpty, "\(differences)")
+            bridge.signal(SIGTERM)
+            #expect(await bridge.wait() == 0)
+        }
+    }
+}
+
 @Suite("walbridge run survives server restarts")
 struct RestartTests {
     /// What every session on the servers is doing: the evidence when the bridge stalls.
