@@ -51,6 +51,31 @@ struct TrustTests {
         }
     }
 
+    @Test("a partitioned table whose partitions have another replica identity than it is refused, naming them")
+    func partitionIdentity() async throws {
+        let legacy = """
+            CREATE TABLE events (id bigint NOT NULL, kind text NOT NULL, payload text, PRIMARY KEY (id, kind)) PARTITION BY LIST (kind);
+            CREATE TABLE events_a PARTITION OF events FOR VALUES IN ('a');
+            CREATE TABLE events_b PARTITION OF events FOR VALUES IN ('b');
+            ALTER TABLE events REPLICA IDENTITY FULL;
+            ALTER TABLE events_a REPLICA IDENTITY FULL;
+            """
+        let tables = """
+            tables:
+              public.events:
+                - into: public.events_v2
+                  key: [id, kind]
+                  columns: {id: id, kind: kind, body: payload}
+            """
+        try await SeedMigration.with(
+            legacySchema: legacy, targetSchema: "CREATE TABLE events_v2 (id bigint, kind text, body text, PRIMARY KEY (id, kind));",
+            edit: SeedMigration.tables(tables)
+        ) { seed in
+            let report = try await Check.run(seed.configuration)
+            #expect(report.problems.contains { $0.contains("REPLICA IDENTITY FULL") && $0.contains("events_b") && !$0.contains("events_a") }, "\(report.problems)")
+        }
+    }
+
     @Test("rows read back from the source are found by char(n), inet and bool keys, not taken as deleted")
     func refetchByTextKeys() async throws {
         let legacy = """

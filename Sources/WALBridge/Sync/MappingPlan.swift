@@ -87,6 +87,11 @@ public struct MappingPlan: Sendable {
             default:
                 break
             }
+            if !info.partitionsWithOtherIdentity.isEmpty {
+                let identity = ["d": "DEFAULT", "i": "USING INDEX", "f": "FULL", "n": "NOTHING"][String(info.replicaIdentity)] ?? "\(info.replicaIdentity)"
+                problems.append(PlanProblem(location: location, message: "\(table.source) has REPLICA IDENTITY \(identity), but its partitions \(info.partitionsWithOtherIdentity.joined(separator: ", ")) have another, and PostgreSQL sends each partition's own old values; give each the same (ALTER TABLE partition REPLICA IDENTITY \(identity == "USING INDEX" ? "USING INDEX its matching index" : identity))"))
+                continue
+            }
             let names = Set(info.columns.map(\.name))
             var used = Set(info.rowKey)
             var targets: [(TargetMapping, [Set<String>], Set<String>, Set<String>)] = []

@@ -21,6 +21,8 @@ public struct SourceTableInfo: Hashable, Sendable {
     public var identityColumns: [String]
     /// A partitioned table (`PARTITION BY`): its changes are published through it only with `publish_via_partition_root`.
     public var partitioned = false
+    /// Partitions whose replica identity differs from the partitioned table's: their updates and deletes carry other old values.
+    public var partitionsWithOtherIdentity: [String] = []
     /// Columns that identify a row for folding changes: the primary key when there is one, else the identity.
     public var rowKey: [String] {
         replicaIdentity == "f" && !primaryKey.isEmpty ? primaryKey : identityColumns
@@ -67,8 +69,16 @@ enum SourceCatalog {
         case "n": identityColumns = []
         default: identityColumns = primaryKey
         }
-        return SourceTableInfo(
+        var info = SourceTableInfo(
             table: table, oid: UInt32(oid) ?? 0, columns: columns, replicaIdentity: identity, primaryKey: primaryKey,
             identityColumns: identityColumns, partitioned: row[2] == "t")
+        if info.partitioned {
+            // PostgreSQL sends each leaf's own old values; a leaf with another identity than the table's would not match the plan.
+            info.partitionsWithOtherIdentity = try await connection.query("""
+                SELECT t.relid::regclass::text FROM pg_partition_tree($1::oid) t JOIN pg_class c ON c.oid = t.relid
+                WHERE t.isleaf AND c.relreplident <> $2 ORDER BY 1
+                """, [oid, String(identity)]).rows.compactMap { $0[0] }
+        }
+        return info
     }
 }
