@@ -76,6 +76,24 @@ struct TrustTests {
         }
     }
 
+    @Test("a mapping that reads a generated column, which PostgreSQL does not publish, is refused with its expression")
+    func generatedColumn() async throws {
+        let legacy = "CREATE TABLE orders (id bigint PRIMARY KEY, net bigint, tax bigint, total bigint GENERATED ALWAYS AS (net + tax) STORED);"
+        let tables = """
+            tables:
+              public.orders:
+                - into: public.orders_v2
+                  key: [id]
+                  columns: {id: id, total: total}
+            """
+        try await SeedMigration.with(
+            legacySchema: legacy, targetSchema: "CREATE TABLE orders_v2 (id bigint PRIMARY KEY, total bigint);", edit: SeedMigration.tables(tables)
+        ) { seed in
+            let report = try await Check.run(seed.configuration)
+            #expect(report.problems.contains { $0.contains("column total of public.orders is generated") && $0.contains("(net + tax)") }, "\(report.problems)")
+        }
+    }
+
     @Test("rows read back from the source are found by char(n), inet and bool keys, not taken as deleted")
     func refetchByTextKeys() async throws {
         let legacy = """

@@ -115,6 +115,12 @@ public struct MappingPlan: Sendable {
                 targets.append((target, deps, keyDeps, whenDeps))
             }
             let staged = info.columns.filter { used.contains($0.name) }
+            for column in staged {
+                guard let expression = column.generated else { continue }
+                problems.append(PlanProblem(
+                    location: location,
+                    message: "column \(column.name) of \(table.source) is generated (GENERATED ALWAYS AS (\(expression)) STORED), and PostgreSQL does not publish generated columns to logical replication; map its expression over the other columns instead (for example \(column.name): \(expression))"))
+            }
             let position = Dictionary(uniqueKeysWithValues: staged.enumerated().map { ($1.name, $0) })
             func positions(_ names: Set<String>) -> Set<Int> { Set(names.compactMap { position[$0] }) }
             sources.append(SourcePlan(

@@ -6,6 +6,8 @@ public struct SourceColumn: Hashable, Sendable {
     public var typeOID: UInt32
     /// The type as SQL, e.g. `numeric(10,2)`, for the staging table.
     public var typeSQL: String
+    /// The expression of a generated column (`GENERATED ALWAYS AS (…) STORED`), which PostgreSQL 15 does not publish.
+    public var generated: String? = nil
 }
 
 /// A source table's columns and replica identity, read from the source catalog.
@@ -49,9 +51,13 @@ enum SourceCatalog {
             """, [table.schema, table.name])
         guard let row = found.rows.first, let oid = row[0] else { return nil }
         let columns = try await connection.query("""
-            SELECT attname, atttypid, format_type(atttypid, atttypmod) FROM pg_attribute
-            WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum
-            """, [oid]).rows.map { SourceColumn(name: $0[0] ?? "", typeOID: UInt32($0[1] ?? "") ?? 0, typeSQL: $0[2] ?? "text") }
+            SELECT a.attname, a.atttypid, format_type(a.atttypid, a.atttypmod),
+                   CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END
+            FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+            WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
+            """, [oid]).rows.map {
+                SourceColumn(name: $0[0] ?? "", typeOID: UInt32($0[1] ?? "") ?? 0, typeSQL: $0[2] ?? "text", generated: $0[3])
+            }
         let indexes = try await connection.query("""
             SELECT i.indisprimary, i.indisreplident, a.attname
             FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
