@@ -74,9 +74,7 @@ extension CrashSafetyTests {
         let kills = Int(ProcessInfo.processInfo.environment["WALBRIDGE_CRASH_KILLS"] ?? "") ?? 12
         try await SeedMigration.with { seed in
             try await seed.onSourceScript(Self.churn)
-            let database = try await PGConnection.connect(seed.source).closing { try await $0.query("SELECT current_database()").scalar } ?? ""
-            // Transactions over 64 kB arrive streamed, before they commit.
-            try await seed.onSource("ALTER DATABASE \(SQLQuoting.identifier(database)) SET logical_decoding_work_mem = '64kB'")
+            try await seed.streamLargeTransactions()
             try await seed.onSourceScript("""
                 INSERT INTO users (id, name, address_street, bio)
                   SELECT g, 'u' || g, CASE WHEN g % 3 = 0 THEN 'street ' || g END, CASE WHEN g % 40 = 0 THEN repeat('toast ', 3000) END

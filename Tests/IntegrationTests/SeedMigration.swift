@@ -159,6 +159,12 @@ struct SeedMigration {
         }
     }
 
+    /// Makes the source's walsenders for this database stream every transaction that decodes to more than 64 kB, before it commits.
+    func streamLargeTransactions() async throws {
+        let database = try await PGConnection.connect(source).closing { try await $0.query("SELECT current_database()").scalar } ?? ""
+        try await onSource("ALTER DATABASE \(SQLQuoting.identifier(database)) SET logical_decoding_work_mem = '64kB'")
+    }
+
     /// Runs SQL on the source.
     func onSource(_ sql: String, _ parameters: [String?] = []) async throws {
         try await PGConnection.connect(source).closing { _ = try await $0.query(sql, parameters) }

@@ -202,9 +202,7 @@ struct TrustTests {
             text.replacingOccurrences(of: "        postal_code: address_postal_code\n", with: "        postal_code: address_postal_code\n        note: bio\n")
         }
         try await SeedMigration.with(targetSchema: target, edit: edit) { seed in
-            // The walsender of this database streams any transaction that decodes to more than 64 kB.
-            let database = try await PGConnection.connect(seed.source).closing { try await $0.query("SELECT current_database()").scalar } ?? ""
-            try await seed.onSource("ALTER DATABASE \(SQLQuoting.identifier(database)) SET logical_decoding_work_mem = '64kB'")
+            try await seed.streamLargeTransactions()
             try await seed.onSource("INSERT INTO users (id, name, bio) SELECT g, 'user ' || g, $1 FROM generate_series(1, 3000) g", [Self.big])
             // Slices of 500 changes: most of the update is written before it commits.
             var limits = ApplyLimits()
@@ -227,8 +225,7 @@ struct TrustTests {
     @Test("a pause --at-lsn that lands inside a streamed transaction keeps the complete transactions before it")
     func pauseInsideStreamedTransaction() async throws {
         try await SeedMigration.with { seed in
-            let database = try await PGConnection.connect(seed.source).closing { try await $0.query("SELECT current_database()").scalar } ?? ""
-            try await seed.onSource("ALTER DATABASE \(SQLQuoting.identifier(database)) SET logical_decoding_work_mem = '64kB'")
+            try await seed.streamLargeTransactions()
             let bridge = try await seed.start()
             #expect(await seed.backfillDone())
             try await seed.onSource("INSERT INTO users (id, name) VALUES (1, 'before the stop')")
