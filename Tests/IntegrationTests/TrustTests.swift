@@ -172,6 +172,8 @@ struct TrustTests {
             #expect(await TestClusters.eventually {
                 (try? await seed.targetScalar("SELECT left(bio, 3) || full_name FROM users_v2 WHERE id = 1")) == "bobBob"
             }, "row 1 is Bob's, with Bob's bio")
+            let notes = try await Check.run(seed.configuration).notes
+            #expect(notes.contains { $0.contains("users_v2 keeps deleted rows (on_delete: ignore) and reads") && $0.contains("REPLICA IDENTITY FULL") }, "\(notes)")
             bridge.cancel()
             try await bridge.value
         }
@@ -272,6 +274,15 @@ struct TrustTests {
                 """)
             #expect(try await seed.converges(), "no row is left at an old email")
             #expect(try await seed.targetScalar("SELECT string_agg(email, ',' ORDER BY email) FROM users_by_email") == "ada@new,bob@new")
+            // A delete, then another row moved (or a new one inserted) into the freed id, in one transaction: the deleted
+            // row's email goes too (found by the differential test, seed 3008).
+            try await seed.onSourceScript("""
+                INSERT INTO users (id, name, email) VALUES (3, 'Cy', 'cy@x'), (4, 'Di', 'di@x');
+                BEGIN; DELETE FROM users WHERE id = 1; UPDATE users SET id = 1 WHERE id = 2; COMMIT;
+                BEGIN; DELETE FROM users WHERE id = 3; INSERT INTO users (id, name, email) VALUES (3, 'Ed', 'ed@x'); COMMIT;
+                """)
+            #expect(try await seed.converges(), "no row is left at a deleted row's email")
+            #expect(try await seed.targetScalar("SELECT string_agg(email, ',' ORDER BY email) FROM users_by_email") == "bob@new,di@x,ed@x")
             bridge.cancel()
             try await bridge.value
         }

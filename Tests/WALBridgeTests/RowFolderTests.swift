@@ -75,6 +75,11 @@ struct RowFolderTests {
         folder.fold(change(.update, new: row("1", text("new"), text("BIG")), old: row("1", text("old"), text("BIG")), full: true))
         #expect(folder.rows.map(\.operation) == [.delete, .upsert])
         #expect(folder.rows[0].rekeyed && folder.rows[0].values[1] == text("old"))
+        // A delete, then another row moved into the freed row key (or inserted there): the deleted row's target key goes too.
+        var freed = RowFolder(rowKey: [0], targetKeyColumns: [1])
+        freed.fold(change(.delete, old: row("1", text("gone"), text("BIG")), full: true))
+        freed.fold(change(.update, new: row("1", text("moved"), text("B")), old: row("2", text("moved"), text("B")), full: true))
+        #expect(freed.rows.contains { $0.rekeyed && $0.values[1] == text("gone") }, "\(freed.rows)")
         var same = RowFolder(rowKey: [0], targetKeyColumns: [1])
         same.fold(change(.update, new: row("1", text("old"), text("other")), old: row("1", text("old"), text("BIG")), full: true))
         #expect(same.rows.map(\.operation) == [.upsert], "the target key did not change: nothing to delete")

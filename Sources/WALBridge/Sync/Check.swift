@@ -49,10 +49,25 @@ public enum Check {
                 report.problems += try await TargetCheck.problems(plan, on: target).map(\.description)
                 let copies = report.problems.isEmpty ? try await DirectCopy.plan(plan, on: target) : []
                 report.plan = describe(plan, copies: copies)
+                report.notes += keptRowNotes(plan)
             } catch let problems as PlanProblems {
                 report.problems += problems.problems.map(\.description)
             }
             return report
+        }
+    }
+
+    /// Targets that keep deleted rows and read values PostgreSQL may leave out of an update (unchanged TOAST values)
+    /// of a table without REPLICA IDENTITY FULL: what such a kept row may miss.
+    static func keptRowNotes(_ plan: MappingPlan) -> [String] {
+        plan.sources.flatMap { source -> [String] in
+            guard source.info.replicaIdentity != "f" else { return [] }
+            return source.targets.compactMap { target in
+                guard !target.inPlace && target.mapping.onDelete == .ignore else { return nil }
+                let toastable = Set(target.dependencies.joined()).sorted().map { source.stagedColumns[$0] }.filter(\.mayBeToasted).map(\.name)
+                guard !toastable.isEmpty else { return nil }
+                return "\(source.info.table) → \(target.mapping.into) keeps deleted rows (on_delete: ignore) and reads \(toastable.joined(separator: ", ")), which an update leaves out when unchanged and stored out of line (TOAST): a row so updated and then deleted before the bridge reads it back from the source keeps there the columns computed from those values as they were. ALTER TABLE \(source.info.table.quoted) REPLICA IDENTITY FULL makes every update and delete carry the whole row"
+            }
         }
     }
 

@@ -128,7 +128,16 @@ struct RowFolder: Sendable {
         // One hash for a new row (the common case); a row seen before gets its first position back.
         if let index = position.updateValue(rows.count, forKey: key) {
             position[key] = index
-            row.fresh = rows[index].fresh
+            let replaced = rows[index]
+            // A new row at a deleted row's key: the delete still applies to the targets keyed outside the row key
+            // wherever the two rows' keys there differ.
+            if replaced.operation == .delete && row.operation == .upsert,
+               targetKeyColumns.contains(where: { $0 < row.values.count && replaced.values[$0] != row.values[$0] }) {
+                var delete = replaced
+                delete.rekeyed = true
+                rows.append(delete)
+            }
+            row.fresh = replaced.fresh
             rows[index] = row
         } else {
             row.fresh = insert

@@ -74,7 +74,10 @@ actor SliceWriter {
             deferred[source, default: []] += undecidable.map { rows[$0] }
             rows = rows.indices.filter { !held.contains($0) }.map { rows[$0] }
         } else if !undecidable.isEmpty {
+            let sent = rows
             rows = try await refetch(rows, undecidable, sourcePlan, visible: visible)
+            let gone = undecidable.filter { rows[$0].operation == .delete }.map { sent[$0] }
+            try await keepWhatWasSent(gone, source: source, upsertOnly: upsertOnly, targets: targets)
         }
         let unmatched = try await stageAndRun(rows, source: source, upsertOnly: upsertOnly, targets: targets)
         if !unmatched.isEmpty && deferring {
@@ -85,6 +88,23 @@ actor SliceWriter {
             let complete = unmatched.sorted().map { refetched[$0] }.filter { $0.operation == .delete || !$0.hasUnchanged }
             if !complete.isEmpty { _ = try await stageAndRun(complete, source: source, upsertOnly: upsertOnly, targets: targets) }
         }
+    }
+
+    /// For targets that keep deleted rows (`on_delete: ignore`), writes what the source sent of updated rows that were
+    /// deleted before they could be read back: the delete that follows is ignored there, so without this the kept row
+    /// would miss the update. Columns whose inputs were not sent keep their value; a row moved to another's key, or one
+    /// whose key or `when` reads a value not sent, can't be placed and is left as it is.
+    private func keepWhatWasSent(_ gone: [FoldedRow], source: Int, upsertOnly: Bool, targets: Set<Int>?) async throws {
+        let sourcePlan = plan.sources[source]
+        let placeable = gone.filter { !$0.movedIn }
+        guard !placeable.isEmpty else { return }
+        let unsent = placeable.reduce(into: Set<Int>()) { $0.formUnion($1.unchanged) }
+        let keeping = Set(sourcePlan.targets.indices.filter { index in
+            let target = sourcePlan.targets[index]
+            return (targets?.contains(index) ?? true) && !target.inPlace && target.mapping.onDelete == .ignore
+                && target.keyDependencies.union(target.whenDependencies).isDisjoint(with: unsent)
+        })
+        if !keeping.isEmpty { _ = try await stageAndRun(placeable, source: source, upsertOnly: upsertOnly, targets: keeping) }
     }
 
     /// Writes the rows kept back during a streamed transaction, now that it committed (`visible`): each whole, as the
