@@ -47,6 +47,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "decoder-bench", dependencies: ["PGOutput"], path: "bench/decoder"),
+        .executableTarget(name: "differential", dependencies: ["PGClient"], path: "Tests/Differential"),
         .testTarget(name: "PGOutputTests", dependencies: ["PGOutput"], exclude: ["Fixtures"]),
         .testTarget(name: "WALBridgeTests", dependencies: ["WALBridge", "PGOutput"]),
         .testTarget(

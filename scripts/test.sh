@@ -3,14 +3,15 @@
 # tests against real PostgreSQL 15 clusters that this script creates and removes).
 # Installs postgresql-15 and libpq-dev first when they are missing.
 #
-# Without arguments the suites run in two rounds: first everything else, in parallel, then the heavy
-# ones (backfills of 100,000s of rows, kills and restarts, pause and metrics, the demo) one at a time,
-# since several of them check what a bridge does within a second or two. With arguments, one `swift test`
+# Without arguments the suites run in three rounds: first everything else, in parallel, then the heavy
+# ones (backfills of 100,000s of rows, kills and restarts, network faults, pause and metrics, the demo) one
+# at a time, since several of them check what a bridge does within a second or two, then the differential
+# test's short form on fixed seeds (scripts/differential.sh runs it on its own, and its --long form). With arguments, one `swift test`
 # gets them (e.g. scripts/test.sh --filter BackfillTests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ $# -gt 0 ]; then
     exec scripts/with-clusters.sh swift test "$@"
 fi
-heavy='BackfillTests|CrashSafetyTests|RestartTests|OperationsTests|MetricsTests|DemoTests'
-exec scripts/with-clusters.sh bash -c "swift build --build-tests && swift test --skip-build --skip '$heavy' && swift test --skip-build --no-parallel --filter '$heavy'"
+heavy='BackfillTests|CrashSafetyTests|RestartTests|OperationsTests|MetricsTests|DemoTests|NetworkFaultTests|TrustTests'
+exec scripts/with-clusters.sh bash -c "swift build --build-tests && swift test --skip-build --skip '$heavy' && swift test --skip-build --no-parallel --filter '$heavy' && swift build --product differential && .build/debug/differential --walbridge .build/debug/walbridge --seed 1 --cases 10"

@@ -1,0 +1,56 @@
+/// One generated source transaction: the session that runs it, its place in that session's list, a label and its statements.
+struct Transaction: Sendable {
+    var session: Int
+    var index: Int
+    var label: String
+    var statements: [String]
+
+    /// The transaction as a script: BEGIN, the statements, COMMIT.
+    var script: String {
+        "BEGIN;  -- \(label)\n" + statements.map { $0 + ";\n" }.joined() + "COMMIT;\n"
+    }
+}
+
+/// A signal sent to the bridge after session 0 has finished one of its transactions.
+struct Fault: Sendable {
+    /// Index in session 0's list after which the fault fires.
+    var afterTransaction: Int
+    /// SIGKILL or SIGTERM.
+    var signal: Int32
+    /// Milliseconds to wait before the signal, and before restarting the bridge.
+    var delayMilliseconds: Int
+    var restartMilliseconds: Int
+}
+
+/// One row inserted before the bridge starts: its key number and its `(…)` value tuple.
+struct InitialRow: Sendable {
+    var g: Int
+    var tuple: String
+}
+
+/// Everything a case does to the source: the initial rows, each session's transactions and the faults.
+struct Workload: Sendable {
+    /// Per table, the rows inserted before the bridge starts.
+    var initialRows: [[InitialRow]]
+    var sessions: [[Transaction]]
+    var faults: [Fault]
+
+    /// Multi-row INSERTs of the initial rows, 50 rows a statement.
+    func initialSQL(_ schema: Schema) -> [String] {
+        var statements: [String] = []
+        for (index, rows) in initialRows.enumerated() where !rows.isEmpty {
+            let table = schema.tables[index]
+            let columns = table.columns.map(\.sql).joined(separator: ", ")
+            var start = 0
+            while start < rows.count {
+                let chunk = rows[start..<min(rows.count, start + 50)]
+                statements.append("INSERT INTO \(table.sql) (\(columns)) VALUES\n  \(chunk.map(\.tuple).joined(separator: ",\n  "))")
+                start += 50
+            }
+        }
+        return statements
+    }
+
+    /// Every transaction of every session.
+    var transactionCount: Int { sessions.reduce(0) { $0 + $1.count } }
+}

@@ -1,0 +1,366 @@
+import Glibc
+
+/// Draws the initial rows and each session's transactions from the seed. Every session owns the key numbers
+/// `g` with `g % 3 == session` and models only its own rows, so its statements never depend on how the sessions
+/// interleave at run time: the same seed always yields the same SQL.
+struct WorkloadGenerator {
+    let schema: Schema
+    let mapping: Mapping
+    var sessions: Int
+    var transactionsPerSession: Int
+    /// Rows of the occasional transaction large enough to be streamed.
+    var largeRows: Int
+    var faults: Int
+    var hugeRows = 0
+
+    /// One row the session believes exists: its key number and code number.
+    struct Row {
+        var g: Int
+        var code: Int
+    }
+
+    /// One session's view of one table.
+    struct TableModel {
+        var rows: [Row] = []
+        var nextCounter: Int
+        var nextCode: Int
+    }
+
+    /// The whole workload.
+    func generate(seed: UInt64) -> Workload {
+        var initialRNG = SplitMix64.derived(seed, 100)
+        var initialRows: [[InitialRow]] = []
+        var models = Array(repeating: [TableModel](), count: sessions)
+        for (t, table) in schema.tables.enumerated() {
+            var rows: [InitialRow] = []
+            for s in 0..<sessions { models[s].append(TableModel(nextCounter: table.initialRows + 1, nextCode: table.initialRows + 1)) }
+            for i in 0..<table.initialRows {
+                let owner = i % sessions
+                let g = 3 * i + owner
+                rows.append(InitialRow(g: g, tuple: rowTuple(table, g: g, code: g, &initialRNG, invalid: 0)))
+                models[owner][t].rows.append(Row(g: g, code: g))
+            }
+            initialRows.append(rows)
+        }
+        var lists: [[Transaction]] = []
+        for s in 0..<sessions {
+            var session = Session(generator: self, number: s, rng: SplitMix64.derived(seed, UInt64(200 + s)), models: models[s])
+            lists.append(session.transactions())
+        }
+        var faultRNG = SplitMix64.derived(seed, 300)
+        let positions = Set((0..<faults).map { _ in faultRNG.int(1...max(1, transactionsPerSession - 2)) }).sorted()
+        let plan = positions.map { position in
+            Fault(
+                afterTransaction: position, signal: faultRNG.chance(0.8) ? SIGKILL : SIGTERM,
+                delayMilliseconds: faultRNG.int(0...300), restartMilliseconds: faultRNG.pick([0, 50, 200, 600]))
+        }
+        return Workload(initialRows: initialRows, sessions: lists, faults: plan)
+    }
+
+    /// `(v1, v2, …)` for a row with key number `g` and code number `code`.
+    func rowTuple(_ table: SourceTable, g: Int, code: Int, _ rng: inout SplitMix64, invalid: Double = 0.01) -> String {
+        let keys = ValueGenerator.keyLiterals(table, g, schema.names)
+        let values = table.columns.indices.map { index -> String in
+            let column = table.columns[index]
+            if let k = table.key.firstIndex(of: index) { return keys[k] }
+            if column.role == .code { return ValueGenerator.code(code) }
+            if column.toast { return ValueGenerator.toastLiteral(&rng) }
+            return ValueGenerator.random(column.type, &rng, schema.names, invalid: invalid)
+        }
+        return "(" + values.joined(separator: ", ") + ")"
+    }
+
+    /// One session's generator state.
+    struct Session {
+        let generator: WorkloadGenerator
+        let number: Int
+        var rng: SplitMix64
+        var models: [TableModel]
+        /// At most one huge transaction per session.
+        var hugeDone = false
+
+        var schema: Schema { generator.schema }
+
+        /// The session's transactions in order.
+        mutating func transactions() -> [Transaction] {
+            var list: [Transaction] = []
+            let lateAt = number == 0 ? Int(Double(generator.transactionsPerSession) * 0.35) : -1
+            for index in 0..<generator.transactionsPerSession {
+                if index == lateAt, let late = lateDDL() {
+                    list.append(Transaction(session: number, index: list.count, label: "create late partition", statements: late))
+                }
+                var (label, statements) = transaction()
+                if statements.isEmpty { (label, statements) = ("insert", insert(rng.int(0...(schema.tables.count - 1)), rows: 1)) }
+                list.append(Transaction(session: number, index: list.count, label: label, statements: statements))
+            }
+            return list
+        }
+
+        /// `CREATE TABLE … PARTITION OF …` for each table whose last RANGE partition is made during the workload.
+        func lateDDL() -> [String]? {
+            let statements = schema.tables.flatMap { table in table.partitioning?.late.map { table.partitionDDL($0) } ?? [] }
+            return statements.isEmpty ? nil : statements
+        }
+
+        /// One transaction of 1–4 operations, or one special one.
+        mutating func transaction() -> (String, [String]) {
+            let t = rng.int(0...(schema.tables.count - 1))
+            let table = schema.tables[t]
+            let special = rng.int(0...99)
+            if special < 2 && rng.chance(0.15), let huge = huge(t) { return ("huge insert + update every row (streamed, held open)", huge) }
+            if special < 2 { return ("large insert (streamed)", insert(t, rows: generator.largeRows)) }
+            if special < 5 && !models[t].rows.isEmpty {
+                // Streamed before it commits, with updates that leave TOAST columns unchanged (rows that may need reading back).
+                var statements = insert(t, rows: max(20, generator.largeRows / 3))
+                if !generator.mapping.flips[t].isEmpty && rng.chance(0.5) {
+                    statements += ["UPDATE \(table.sql) SET \(rng.pick(generator.mapping.flips[t]))"]
+                } else {
+                    for _ in 0..<rng.int(2...6) { statements += update(t, toast: false) }
+                }
+                if rng.chance(0.5) { statements.append("SELECT pg_sleep(\(rng.pick(["0.3", "0.8", "1.5"])))") }
+                return ("large insert + updates (streamed)", statements)
+            }
+            if special < 8 { return ("update every row", allRows(t, flip: rng.chance(0.6))) }
+            if special < 10 && table.allowTruncate {
+                models[t].rows.removeAll()
+                return ("truncate", ["TRUNCATE \(table.sql)"])
+            }
+            if special < 18 {
+                let before = rng.int(0...1), after = rng.int(0...1)
+                var statements: [String] = []
+                var labels: [String] = []
+                for _ in 0..<before { let (l, s) = operation(); labels.append(l); statements += s }
+                let saved = models
+                let release = rng.chance(0.3)
+                let (inner, body) = operation()
+                if !release { models = saved }
+                statements += ["SAVEPOINT sp1"] + body + [release ? "RELEASE SAVEPOINT sp1" : "ROLLBACK TO SAVEPOINT sp1"]
+                labels.append("savepoint(\(inner))\(release ? " released" : " rolled back")")
+                for _ in 0..<after { let (l, s) = operation(); labels.append(l); statements += s }
+                return (labels.joined(separator: " + "), statements)
+            }
+            var statements: [String] = []
+            var labels: [String] = []
+            for _ in 0..<rng.weighted([(1, 5), (2, 3), (3, 2), (4, 1)]) {
+                let (label, body) = operation()
+                labels.append(label)
+                statements += body
+            }
+            return (labels.joined(separator: " + "), statements)
+        }
+
+        /// One operation on a random table.
+        mutating func operation() -> (String, [String]) {
+            let t = rng.int(0...(schema.tables.count - 1))
+            let table = schema.tables[t]
+            let rows = models[t].rows.count
+            var kinds: [(String, Int)] = [
+                ("insert", rows < 3 ? 30 : 14), ("update", 20), ("update toast", table.toastColumns.isEmpty ? 0 : 10),
+                ("move key", 8), ("delete", 7), ("delete + move into freed key", rows >= 2 ? 6 : 0),
+                ("swap keys", rows >= 2 ? 4 : 0), ("move code", table.code == nil ? 0 : 8),
+                ("swap codes", table.code != nil && rows >= 2 ? 3 : 0), ("flip when", generator.mapping.flips[t].isEmpty ? 0 : 6),
+            ]
+            if rows == 0 { kinds = [("insert", 1)] }
+            let kind = rng.weighted(kinds)
+            switch kind {
+            case "insert": return (kind, insert(t, rows: rng.weighted([(1, 6), (2, 2), (3, 1), (10, 1)])))
+            case "update": return (kind, update(t, toast: false))
+            case "update toast": return (kind, update(t, toast: true))
+            case "move key": return (kind, moveKey(t))
+            case "delete": return (kind, delete(t))
+            case "delete + move into freed key": return (kind, deleteAndMoveInto(t))
+            case "swap keys": return (kind, swapKeys(t))
+            case "move code": return (kind, moveCode(t))
+            case "swap codes": return (kind, swapCodes(t))
+            default: return (kind, flipWhen(t))
+            }
+        }
+
+        // MARK: - Operations
+
+        /// More rows than one apply slice, by generate_series, then an UPDATE of every row, held open for 2 s: the bridge
+        /// applies slices (and reads rows back) while the source has not committed. Only for a single int or bigint key.
+        mutating func huge(_ t: Int) -> [String]? {
+            let table = schema.tables[t]
+            let key = table.columns[table.main]
+            guard generator.hugeRows > 0, !hugeDone, table.key.count == 1, table.code == nil, [.int, .bigint].contains(key.type) else { return nil }
+            hugeDone = true
+            let first = models[t].nextCounter
+            models[t].nextCounter += generator.hugeRows
+            for i in 0..<generator.hugeRows { models[t].rows.append(Row(g: 3 * (first + i) + number, code: 0)) }
+            let n = "(3 * (\(first) + i) + \(number))"
+            let value = key.type == .int ? "\(n) - 100" : "3000000000 + \(n)::bigint * 1000003"
+            let plain = table.plainColumns.filter { !table.columns[$0].toast }
+            let column = table.columns[rng.pick(plain)]
+            let literal = ValueGenerator.random(column.type, &rng, schema.names, nulls: 0, invalid: 0)
+            var statements = ["INSERT INTO \(table.sql) (\(key.sql), \(column.sql)) SELECT \(value), \(literal) FROM generate_series(0, \(generator.hugeRows - 1)) i"]
+            statements += allRows(t, flip: true)
+            statements.append("SELECT pg_sleep(2)")
+            return statements
+        }
+
+        func keyMatch(_ table: SourceTable, _ g: Int) -> String {
+            zip(table.key, ValueGenerator.keyLiterals(table, g, schema.names))
+                .map { "\(table.columns[$0].sql) = \($1)" }.joined(separator: " AND ")
+        }
+
+        func keySet(_ table: SourceTable, _ g: Int) -> String {
+            zip(table.key, ValueGenerator.keyLiterals(table, g, schema.names))
+                .map { "\(table.columns[$0].sql) = \($1)" }.joined(separator: ", ")
+        }
+
+        mutating func freshKey(_ t: Int) -> Int {
+            defer { models[t].nextCounter += 1 }
+            return 3 * models[t].nextCounter + number
+        }
+
+        mutating func freshCode(_ t: Int) -> Int {
+            defer { models[t].nextCode += 1 }
+            return 3 * models[t].nextCode + number
+        }
+
+        mutating func randomRow(_ t: Int) -> Int {
+            rng.int(0...(models[t].rows.count - 1))
+        }
+
+        mutating func insert(_ t: Int, rows count: Int) -> [String] {
+            let table = schema.tables[t]
+            var tuples: [String] = []
+            for _ in 0..<count {
+                let row = Row(g: freshKey(t), code: freshCode(t))
+                var valueRNG = SplitMix64(seed: rng.next())
+                tuples.append(generator.rowTuple(table, g: row.g, code: row.code, &valueRNG))
+                models[t].rows.append(row)
+            }
+            return ["INSERT INTO \(table.sql) (\(table.columns.map(\.sql).joined(separator: ", "))) VALUES \(tuples.joined(separator: ", "))"]
+        }
+
+        /// SET clauses for 1–3 plain columns (hot ones often), never the TOAST columns unless `toast`.
+        mutating func plainSets(_ t: Int, toast: Bool) -> [String] {
+            let table = schema.tables[t]
+            var sets: [String] = []
+            if toast {
+                let column = rng.pick(table.toastColumns)
+                sets.append("\(table.columns[column].sql) = \(ValueGenerator.toastLiteral(&rng))")
+            }
+            let plain = table.plainColumns.filter { !table.columns[$0].toast }
+            let hot = generator.mapping.hot[t].filter { plain.contains($0) }
+            var chosen = Set<Int>()
+            for _ in 0..<(toast ? rng.int(0...1) : rng.int(1...3)) {
+                chosen.insert(!hot.isEmpty && rng.chance(0.6) ? rng.pick(hot) : rng.pick(plain))
+            }
+            for column in chosen.sorted() {
+                sets.append("\(table.columns[column].sql) = \(ValueGenerator.random(table.columns[column].type, &rng, schema.names))")
+            }
+            return sets
+        }
+
+        mutating func update(_ t: Int, toast: Bool) -> [String] {
+            let table = schema.tables[t]
+            let row = models[t].rows[randomRow(t)]
+            return ["UPDATE \(table.sql) SET \(plainSets(t, toast: toast).joined(separator: ", ")) WHERE \(keyMatch(table, row.g))"]
+        }
+
+        mutating func moveKey(_ t: Int) -> [String] {
+            let table = schema.tables[t]
+            let i = randomRow(t)
+            let old = models[t].rows[i].g
+            let new = freshKey(t)
+            models[t].rows[i].g = new
+            var sets = [keySet(table, new)]
+            if rng.chance(0.3) { sets += plainSets(t, toast: false) }
+            return ["UPDATE \(table.sql) SET \(sets.joined(separator: ", ")) WHERE \(keyMatch(table, old))"]
+        }
+
+        mutating func delete(_ t: Int) -> [String] {
+            let table = schema.tables[t]
+            let i = randomRow(t)
+            let row = models[t].rows.remove(at: i)
+            return ["DELETE FROM \(table.sql) WHERE \(keyMatch(table, row.g))"]
+        }
+
+        /// DELETE row A, then move row B into A's key, in one transaction.
+        mutating func deleteAndMoveInto(_ t: Int) -> [String] {
+            let table = schema.tables[t]
+            let pair = rng.sample(Array(models[t].rows.indices), 2)
+            let a = models[t].rows[pair[0]], b = models[t].rows[pair[1]]
+            models[t].rows[pair[1]].g = a.g
+            models[t].rows.remove(at: pair[0])
+            var sets = [keySet(table, a.g)]
+            if rng.chance(0.4) { sets += plainSets(t, toast: false) }
+            return [
+                "DELETE FROM \(table.sql) WHERE \(keyMatch(table, a.g))",
+                "UPDATE \(table.sql) SET \(sets.joined(separator: ", ")) WHERE \(keyMatch(table, b.g))",
+            ]
+        }
+
+        /// Rows A and B exchange keys through a temporary key.
+        mutating func swapKeys(_ t: Int) -> [String] {
+            let table = schema.tables[t]
+            let pair = rng.sample(Array(models[t].rows.indices), 2)
+            let a = models[t].rows[pair[0]].g, b = models[t].rows[pair[1]].g
+            let temp = freshKey(t)
+            models[t].rows[pair[0]].g = b
+            models[t].rows[pair[1]].g = a
+            return [
+                "UPDATE \(table.sql) SET \(keySet(table, temp)) WHERE \(keyMatch(table, a))",
+                "UPDATE \(table.sql) SET \(keySet(table, a)) WHERE \(keyMatch(table, b))",
+                "UPDATE \(table.sql) SET \(keySet(table, b)) WHERE \(keyMatch(table, temp))",
+            ]
+        }
+
+        mutating func moveCode(_ t: Int) -> [String] {
+            let table = schema.tables[t]
+            let i = randomRow(t)
+            let code = freshCode(t)
+            models[t].rows[i].code = code
+            var sets = ["code = \(ValueGenerator.code(code))"]
+            if rng.chance(0.4) { sets += plainSets(t, toast: false) }
+            return ["UPDATE \(table.sql) SET \(sets.joined(separator: ", ")) WHERE \(keyMatch(table, models[t].rows[i].g))"]
+        }
+
+        mutating func swapCodes(_ t: Int) -> [String] {
+            let table = schema.tables[t]
+            let pair = rng.sample(Array(models[t].rows.indices), 2)
+            let a = models[t].rows[pair[0]], b = models[t].rows[pair[1]]
+            let temp = freshCode(t)
+            models[t].rows[pair[0]].code = b.code
+            models[t].rows[pair[1]].code = a.code
+            return [
+                "UPDATE \(table.sql) SET code = \(ValueGenerator.code(temp)) WHERE \(keyMatch(table, a.g))",
+                "UPDATE \(table.sql) SET code = \(ValueGenerator.code(a.code)) WHERE \(keyMatch(table, b.g))",
+                "UPDATE \(table.sql) SET code = \(ValueGenerator.code(b.code)) WHERE \(keyMatch(table, a.g))",
+            ]
+        }
+
+        /// Flips a `when` predicate on one row, without touching the TOAST columns.
+        mutating func flipWhen(_ t: Int) -> [String] {
+            let table = schema.tables[t]
+            let row = models[t].rows[randomRow(t)]
+            return ["UPDATE \(table.sql) SET \(rng.pick(generator.mapping.flips[t])) WHERE \(keyMatch(table, row.g))"]
+        }
+
+        /// An UPDATE of every row: a `when` flip, or plain columns rewritten from themselves (the TOAST columns left alone).
+        mutating func allRows(_ t: Int, flip: Bool) -> [String] {
+            let table = schema.tables[t]
+            if flip && !generator.mapping.flips[t].isEmpty {
+                return ["UPDATE \(table.sql) SET \(rng.pick(generator.mapping.flips[t]))"]
+            }
+            var sets: [String] = []
+            for index in rng.sample(table.plainColumns.filter { !table.columns[$0].toast }, rng.int(1...2)) {
+                let q = table.columns[index].sql
+                switch table.columns[index].type {
+                case .text, .varchar, .domainText: sets.append(rng.chance(0.5) ? "\(q) = upper(\(q))" : "\(q) = 'Main'")
+                case .char6: sets.append("\(q) = upper(\(q))")
+                case .int, .domainInt, .bigint: sets.append("\(q) = abs(coalesce(\(q), 0) % 1000) + 1")
+                case .bool: sets.append("\(q) = NOT coalesce(\(q), false)")
+                case .numeric: sets.append("\(q) = round(coalesce(\(q), 0) / 2, 2)")
+                case .jsonb: sets.append("\(q) = coalesce(\(q), '{}') || '{\"u\": 1}'")
+                default: sets.append("\(q) = NULL")
+                }
+            }
+            if sets.isEmpty { return models[t].rows.isEmpty ? insert(t, rows: 1) : update(t, toast: false) }
+            return ["UPDATE \(table.sql) SET \(sets.joined(separator: ", "))"]
+        }
+    }
+}
