@@ -252,6 +252,34 @@ struct TrustTests {
         }
     }
 
+    @Test("REPLICA IDENTITY FULL, target keyed on another column with on_delete: ignore: a row deleted and its id taken again stays")
+    func fullIdentityOtherKeyKeepsDeleted() async throws {
+        let legacy = SeedMigration.legacySchema + "ALTER TABLE users REPLICA IDENTITY FULL;"
+        let tables = """
+            tables:
+              public.users:
+                - into: public.users_by_email
+                  key: [email]
+                  on_delete: ignore
+                  when: email IS NOT NULL
+                  columns: {email: email, id: id, full_name: name}
+            """
+        try await SeedMigration.with(
+            legacySchema: legacy, targetSchema: "CREATE TABLE users_by_email (email text PRIMARY KEY, id bigint, full_name text);",
+            edit: SeedMigration.tables(tables)
+        ) { seed in
+            let bridge = try await seed.start()
+            try await seed.onSource("INSERT INTO users (id, name, email) VALUES (1, 'Ada', 'ada@x')")
+            #expect(try await seed.converges())
+            try await seed.onSourceScript("BEGIN; DELETE FROM users WHERE id = 1; INSERT INTO users (id, name, email) VALUES (1, 'Bob', 'bob@x'); COMMIT;")
+            #expect(await TestClusters.eventually {
+                (try? await seed.targetScalar("SELECT string_agg(email, ',' ORDER BY email) FROM users_by_email")) == "ada@x,bob@x"
+            }, "the deleted row is kept, as on_delete: ignore says, beside the new one")
+            bridge.cancel()
+            try await bridge.value
+        }
+    }
+
     @Test("REPLICA IDENTITY FULL, target keyed on another column: an update of that column moves the target row")
     func fullIdentityOtherKey() async throws {
         let legacy = SeedMigration.legacySchema + "ALTER TABLE users REPLICA IDENTITY FULL;"

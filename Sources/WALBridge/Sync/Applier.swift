@@ -401,7 +401,7 @@ final class Applier {
         }
         try await begin()
         do {
-            let rows = try await writer.refetch(placeholders, Array(placeholders.indices), sourcePlan, visible: [])
+            let rows = try await writer.refetch(placeholders, Array(placeholders.indices), sourcePlan, visible: []).rows
             _ = try await writer.stageAndRun(rows, source: source, upsertOnly: true)
             try await target.pipeline(extra() + [Statement("COMMIT")])
             open = false

@@ -62,7 +62,10 @@ extension SourcePlan {
         let expressions = mapping.columns.map { "(\($0.expression))" }.joined(separator: ", ")
 
         var deleteWhen: [String] = []
-        if !target.inPlace { deleteWhen.append(keyedOutsideRowKey(target) ? "\(StagingColumn.op) IN ('K', 'R')" : "\(StagingColumn.op) = 'K'") }
+        if !target.inPlace && !keyedOutsideRowKey(target) { deleteWhen.append("\(StagingColumn.op) = 'K'") }
+        if !target.inPlace && keyedOutsideRowKey(target) {
+            deleteWhen.append(mapping.onDelete == .delete ? "\(StagingColumn.op) IN ('K', 'R', 'X')" : "\(StagingColumn.op) IN ('K', 'R')")
+        }
         if !target.inPlace && mapping.onDelete == .delete { deleteWhen.append("\(StagingColumn.op) IN ('D', 'E')") }
         if !target.inPlace && mapping.when != nil { deleteWhen.append("(\(live) AND NOT \(when))") }
         let delete = deleteWhen.isEmpty ? nil :

@@ -35,6 +35,9 @@ struct FoldedRow: Sendable, Equatable {
     /// An upsert of a row that an update moved to this key without sending some values: the target row at this key
     /// (if any) is another row's, so the values left out must be read from the source.
     var movedIn = false
+    /// A source delete whose row key a new row took in the batch: applied to the targets keyed outside the row key
+    /// that delete rows (`on_delete: delete`), where the two rows' keys differ.
+    var displaced = false
     /// Values in staged-column order; `.unchangedToast` where the source did not send the value.
     var values: [TupleValue]
     /// WAL position of the last change folded in.
@@ -134,7 +137,8 @@ struct RowFolder: Sendable {
             if replaced.operation == .delete && row.operation == .upsert,
                targetKeyColumns.contains(where: { $0 < row.values.count && replaced.values[$0] != row.values[$0] }) {
                 var delete = replaced
-                delete.rekeyed = true
+                // A key change deletes its old key whatever on_delete says; a source delete follows on_delete.
+                if replaced.moved { delete.rekeyed = true } else { delete.displaced = true }
                 rows.append(delete)
             }
             row.fresh = replaced.fresh

@@ -74,18 +74,19 @@ actor SliceWriter {
             deferred[source, default: []] += undecidable.map { rows[$0] }
             rows = rows.indices.filter { !held.contains($0) }.map { rows[$0] }
         } else if !undecidable.isEmpty {
-            let sent = rows
-            rows = try await refetch(rows, undecidable, sourcePlan, visible: visible)
-            let gone = undecidable.filter { rows[$0].operation == .delete }.map { sent[$0] }
-            try await keepWhatWasSent(gone, source: source, upsertOnly: upsertOnly, targets: targets)
+            // A row gone from the source by now is left to the change that removed it, later in the stream (a delete, a
+            // key change, or a TRUNCATE that a target may ignore).
+            let (current, gone) = try await refetch(rows, undecidable, sourcePlan, visible: visible)
+            try await keepWhatWasSent(gone.sorted().map { rows[$0] }, source: source, upsertOnly: upsertOnly, targets: targets)
+            rows = current.indices.filter { !gone.contains($0) }.map { current[$0] }
         }
         let unmatched = try await stageAndRun(rows, source: source, upsertOnly: upsertOnly, targets: targets)
         if !unmatched.isEmpty && deferring {
             deferred[source, default: []] += unmatched.sorted().map { rows[$0] }
         } else if !unmatched.isEmpty {
             // Rows with unchanged TOAST values that a target did not hold yet: write them whole, as the source has them now.
-            let refetched = try await refetch(rows, unmatched.sorted(), sourcePlan, visible: visible)
-            let complete = unmatched.sorted().map { refetched[$0] }.filter { $0.operation == .delete || !$0.hasUnchanged }
+            let (refetched, gone) = try await refetch(rows, unmatched.sorted(), sourcePlan, visible: visible)
+            let complete = unmatched.sorted().filter { !gone.contains($0) }.map { refetched[$0] }.filter { !$0.hasUnchanged }
             if !complete.isEmpty { _ = try await stageAndRun(complete, source: source, upsertOnly: upsertOnly, targets: targets) }
         }
     }
@@ -108,7 +109,8 @@ actor SliceWriter {
     }
 
     /// Writes the rows kept back during a streamed transaction, now that it committed (`visible`): each whole, as the
-    /// source holds it now (a later change in the transaction may have changed it again), or deleted when it is gone.
+    /// source holds it now (a later change in the transaction may have changed it again); one gone by now is left to the
+    /// change that removed it.
     func applyDeferred(visible: [UInt32]) async throws {
         let held = deferred
         deferred.removeAll()
@@ -117,8 +119,8 @@ actor SliceWriter {
             // One row per key (a row may have been kept back in several slices).
             var folder = RowFolder(sourcePlan)
             for row in kept { folder.fold(RowChange(kind: .update, new: row.values, old: nil, oldIsFull: false, lsn: row.lsn)) }
-            let refetched = try await refetch(folder.rows, Array(folder.rows.indices), sourcePlan, visible: visible)
-            let complete = refetched.filter { $0.operation == .delete || !$0.hasUnchanged }
+            let (refetched, gone) = try await refetch(folder.rows, Array(folder.rows.indices), sourcePlan, visible: visible)
+            let complete = refetched.indices.filter { !gone.contains($0) }.map { refetched[$0] }.filter { !$0.hasUnchanged }
             if !complete.isEmpty { _ = try await stageAndRun(complete, source: source, upsertOnly: true) }
         }
     }
@@ -168,7 +170,7 @@ actor SliceWriter {
         var hasDelete = false, hasMoved = false, hasFresh = false, hasStale = false, hasPartial = false
         for index in staged {
             let row = rows[index]
-            if row.operation == .delete && (row.moved || row.rekeyed) {
+            if row.operation == .delete && (row.moved || row.rekeyed || row.displaced) {
                 hasMoved = true
             } else if row.operation == .delete && row.deletedAfterWrite {
                 // A delete for most targets, a write for those that ignore deletes.
@@ -209,20 +211,22 @@ actor SliceWriter {
         return unmatched
     }
 
-    /// Replaces the rows at `indices` with the source's current version; a row gone from the source
-    /// becomes a delete (the source's own delete follows later in the stream).
-    func refetch(_ rows: [FoldedRow], _ indices: [Int], _ sourcePlan: SourcePlan, visible: [UInt32]) async throws -> [FoldedRow] {
+    /// Replaces the rows at `indices` with the source's current version; a row gone from the source becomes a delete
+    /// and is listed in `gone` (the change that removed it follows later in the stream).
+    func refetch(_ rows: [FoldedRow], _ indices: [Int], _ sourcePlan: SourcePlan, visible: [UInt32]) async throws -> (rows: [FoldedRow], gone: Set<Int>) {
         let folder = RowFolder(sourcePlan)
         let current = try await sourceRows.fetch(sourcePlan, keys: indices.map { folder.key(rows[$0].values) }, seeing: visible)
         var result = rows
+        var gone = Set<Int>()
         for index in indices {
             if let values = current[folder.key(rows[index].values)] {
                 result[index].values = values
             } else {
-                logger.debug("row gone from the source; its delete follows", metadata: ["table": "\(sourcePlan.info.table)"])
+                logger.debug("row gone from the source; the change that removed it follows", metadata: ["table": "\(sourcePlan.info.table)"])
                 result[index].operation = .delete
+                gone.insert(index)
             }
         }
-        return result
+        return (result, gone)
     }
 }

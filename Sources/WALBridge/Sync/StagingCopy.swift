@@ -5,7 +5,8 @@ enum StagingCopy {
     /// The COPY data for the rows at `indices`, each numbered by its index. Op `I` marks a fresh row
     /// (plain insert), `U` one to upsert, `D` one to delete, `E` one deleted after being written in the batch
     /// (with that write's values), `K` the old key of a row whose key changed, `R` the old values of a row whose update moved
-    /// it in the targets keyed outside the row key.
+    /// it in the targets keyed outside the row key, `X` the
+    /// values of a deleted row whose row key a new row took (for those targets, under `on_delete: delete`).
     static func encode(_ rows: [FoldedRow], at indices: [Int]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(indices.count * 16 + indices.reduce(0) { total, index in
@@ -17,6 +18,7 @@ enum StagingCopy {
             out.append(tab)
             switch (row.operation, row.moved, row.deletedAfterWrite, row.fresh) {
             case (.delete, _, _, _) where row.rekeyed: out.append(UInt8(ascii: "R"))
+            case (.delete, _, _, _) where row.displaced: out.append(UInt8(ascii: "X"))
             case (.delete, true, _, _): out.append(UInt8(ascii: "K"))
             case (.delete, false, true, _): out.append(UInt8(ascii: "E"))
             case (.delete, false, false, _): out.append(UInt8(ascii: "D"))
