@@ -14,4 +14,4 @@ if [ $# -gt 0 ]; then
     exec scripts/with-clusters.sh swift test "$@"
 fi
 heavy='BackfillTests|CrashSafetyTests|RestartTests|OperationsTests|MetricsTests|DemoTests|NetworkFaultTests|TrustTests'
-exec scripts/with-clusters.sh bash -c "swift build --build-tests && swift test --skip-build --skip '$heavy' && swift test --skip-build --no-parallel --filter '$heavy' && swift build --product differential && .build/debug/differential --walbridge .build/debug/walbridge --seed 1 --cases 10"
+exec scripts/with-clusters.sh bash -c "swift build --build-tests && swift test --skip-build --skip '$heavy' && swift test --skip-build --no-parallel --filter '$heavy' && swift build --product differential && .build/debug/differential --walbridge .build/debug/walbridge --seed 1 --cases 9"

@@ -32,8 +32,10 @@ struct MappingGenerator {
                 while usedNames.contains(name) { name += "_\(index)\(n)" }
                 usedNames.insert(name)
                 target.name = name
+                var whenReads: [Int] = []
                 if let predicate = whenPredicate(table, &rng, rate: n > 0 ? 0.75 : 0.25) {
                     target.when = predicate.0
+                    whenReads = predicate.1
                     hot[index] += predicate.1
                     flips[index].append(predicate.2)
                 }
@@ -43,6 +45,7 @@ struct MappingGenerator {
                     // deleted before it was read back, so such targets read no TOASTed column unless the identity is FULL.
                     let toast = Set(table.toastColumns)
                     target.columns.removeAll { !$0.reads.allSatisfy { !toast.contains($0) } }
+                    if whenReads.contains(where: toast.contains) { target.when = nil }
                 }
                 target.onTruncate = table.allowTruncate
                     ? rng.weighted([("truncate", 6), ("ignore", 4)])

@@ -31,6 +31,11 @@ struct Shrinker {
 
     var timeLeft: Bool { Date() < deadline }
 
+    /// Seconds the original run took to settle; replays may take a few times that, no more.
+    private var originalSettle: Double {
+        original.phases.first { $0.0 == "settle" }?.1 ?? 20
+    }
+
     /// Whether the targets that differed originally still differ (or the same kind of problem comes back).
     private func sameFailure(_ outcome: CaseOutcome) -> Bool {
         guard outcome.failed else { return false }
@@ -38,7 +43,14 @@ struct Shrinker {
             let targets = Set(original.differences.map(\.target))
             return outcome.differences.contains { targets.contains($0.target) }
         }
+        // The same kind of problem: its first words (the bridge exited, did not catch up, …) and the bridge's error line.
+        func kind(_ problem: String?) -> String {
+            guard let problem else { return "" }
+            let error = problem.split(separator: "\n").first { $0.contains("walbridge: error") }.map { String($0.prefix(60)) } ?? ""
+            return String(problem.prefix(30)) + error
+        }
         return outcome.problem != nil && outcome.differences.isEmpty && !(outcome.problem ?? "").hasPrefix("harness error")
+            && kind(outcome.problem) == kind(original.problem)
     }
 
     /// Runs one serial replay; true when it shows the failure.
@@ -48,7 +60,7 @@ struct Shrinker {
         scenario.mapping = mapping ?? self.mapping
         let replay = CaseRunner(
             scenario: scenario, clusters: runner.clusters, walbridge: runner.walbridge, directory: runner.directory,
-            settleTimeout: min(runner.settleTimeout, 20))
+            settleTimeout: min(runner.settleTimeout, max(20, 3 * originalSettle)))
         let plan = RunPlan(tag: "r\(trials)", initialRows: initialRows, sessions: [transactions], faults: [], check: false)
         let outcome = await replay.run(plan)
         let failing = sameFailure(outcome)

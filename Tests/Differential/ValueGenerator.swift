@@ -53,6 +53,39 @@ enum ValueGenerator {
         }
     }
 
+    /// SQL expressions for the key columns of counter `c` (an SQL expression, e.g. `(1000 + i)`) in session `s`, matching
+    /// `keyLiterals`, for rows made by generate_series; nil when the main column's type has no such formula here.
+    static func keyExpressions(_ table: SourceTable, counter c: String, session s: Int, _ names: TypeNames) -> [String]? {
+        let m = table.boolComponent != nil ? "(\(c) / 2)" : c
+        let n = "(\(m) * 3 + \(s))"
+        func main(_ type: SQLType) -> String? {
+            switch type {
+            case .int: return "(\(n) - 100)"
+            case .bigint: return "(3000000000 + \(n)::bigint * 1000003)"
+            case .numeric: return "((\(n) * 125 - 5000)::numeric / 100)::numeric(12,2)"
+            case .date: return "('1970-01-01'::date + (10957 + \(n))::integer)"
+            case .text: return "((ARRAY[\(keyPrefixes.map(SQLText.literal).joined(separator: ", "))])[\(n) % \(keyPrefixes.count) + 1] || '-' || \(n))"
+            case .varchar: return "((ARRAY[\(["v", "é", "q'"].map(SQLText.literal).joined(separator: ", "))])[\(n) % 3 + 1] || \(n))"
+            default: return nil
+            }
+        }
+        guard let mainSQL = main(table.columns[table.main].type) else { return nil }
+        return table.key.map { index in
+            let type = table.columns[index].type
+            if index == table.main { return mainSQL }
+            if index == table.boolComponent { return "(\(c) % 2 = 1)" }
+            if index == table.enumComponent {
+                return "(ARRAY[\(names.labels.map(SQLText.literal).joined(separator: ", "))]::\(names.enumName)[])[(\(m) + \(s)) % \(names.labels.count) + 1]"
+            }
+            return "(CASE \(n) % 5 " + (0..<5).map { "WHEN \($0) THEN \(secondaryKey(type, $0, names))" }.joined(separator: " ") + " END)::\(type.sql(names))"
+        }
+    }
+
+    /// The code of code number `g` as an SQL expression over an SQL number expression.
+    static func codeExpression(_ g: String) -> String {
+        "((ARRAY[\(["c", "Ç", "c d", "c'q"].map(SQLText.literal).joined(separator: ", "))])[\(g) % 4 + 1] || '-' || \(g))"
+    }
+
     /// The number the main column gets for the first row of counter `c`, for partition bounds.
     static func mainNumber(_ table: SourceTable, counter c: Int) -> Int {
         (table.boolComponent != nil ? c >> 1 : c) * 3

@@ -179,21 +179,29 @@ struct WorkloadGenerator {
         // MARK: - Operations
 
         /// More rows than one apply slice, by generate_series, then an UPDATE of every row, held open for 2 s: the bridge
-        /// applies slices (and reads rows back) while the source has not committed. Only for a single int or bigint key.
+        /// applies slices (and reads rows back) while the source has not committed.
         mutating func huge(_ t: Int) -> [String]? {
             let table = schema.tables[t]
-            let key = table.columns[table.main]
-            guard generator.hugeRows > 0, !hugeDone, table.key.count == 1, table.code == nil, [.int, .bigint].contains(key.type) else { return nil }
+            guard generator.hugeRows > 0, !hugeDone else { return nil }
+            let first = models[t].nextCounter, firstCode = models[t].nextCode
+            guard let keys = ValueGenerator.keyExpressions(table, counter: "(\(first) + i)", session: number, schema.names) else { return nil }
             hugeDone = true
-            let first = models[t].nextCounter
             models[t].nextCounter += generator.hugeRows
-            for i in 0..<generator.hugeRows { models[t].rows.append(Row(g: 3 * (first + i) + number, code: 0)) }
-            let n = "(3 * (\(first) + i) + \(number))"
-            let value = key.type == .int ? "\(n) - 100" : "3000000000 + \(n)::bigint * 1000003"
+            models[t].nextCode += generator.hugeRows
+            for i in 0..<generator.hugeRows { models[t].rows.append(Row(g: 3 * (first + i) + number, code: 3 * (firstCode + i) + number)) }
+            var columns = table.key.map { table.columns[$0].sql }
+            var values = keys
+            if let code = table.code {
+                columns.append(table.columns[code].sql)
+                values.append(ValueGenerator.codeExpression("(3 * (\(firstCode) + i) + \(number))"))
+            }
             let plain = table.plainColumns.filter { !table.columns[$0].toast }
             let column = table.columns[rng.pick(plain)]
-            let literal = ValueGenerator.random(column.type, &rng, schema.names, nulls: 0, invalid: 0)
-            var statements = ["INSERT INTO \(table.sql) (\(key.sql), \(column.sql)) SELECT \(value), \(literal) FROM generate_series(0, \(generator.hugeRows - 1)) i"]
+            columns.append(column.sql)
+            values.append(ValueGenerator.random(column.type, &rng, schema.names, nulls: 0, invalid: 0))
+            var statements = [
+                "INSERT INTO \(table.sql) (\(columns.joined(separator: ", "))) SELECT \(values.joined(separator: ", ")) FROM generate_series(0, \(generator.hugeRows - 1)) i"
+            ]
             statements += allRows(t, flip: true)
             statements.append("SELECT pg_sleep(2)")
             return statements
