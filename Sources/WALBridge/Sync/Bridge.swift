@@ -110,6 +110,7 @@ public struct Bridge: Sendable {
     private func runUntilStopped(
         watch: ControlWatch, report: @escaping @Sendable (BridgeState, String?) async -> Void, control: ControlSession, metrics: BridgeMetrics?
     ) async throws {
+        let slot = configuration.slot
         var orderedThrough: LSN?
         var streaming = true
         var streamedOnce = false
@@ -121,7 +122,6 @@ public struct Bridge: Sendable {
         while !Task.isCancelled {
             let request = watch.current
             if request.paused && (request.atLSN == nil || request.atLSN == stoppedAt) {
-                let slot = configuration.slot
                 let at = try? await control.run { try await StateSchema.checkpoint(slot: slot, on: $0) }
                 logger.info("paused; the slot keeps the source's WAL from here until walbridge resume", metadata: ["applied": "\(at.flatMap { $0 } ?? .zero)"])
                 await report(.paused, nil)
@@ -152,7 +152,6 @@ public struct Bridge: Sendable {
                 }
             } catch is StopRequested {
                 // The pause is in walbridge.control already; read it now rather than at the next poll.
-                let slot = configuration.slot
                 if let request = try? await control.run({ try await Control.request(slot: slot, on: $0) }) { watch.set(request) }
             } catch let fallback as StreamingFallback {
                 logger.info("replaying from the checkpoint without streaming large transactions", metadata: ["reason": "\(fallback)"])
