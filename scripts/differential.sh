@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --walbridge) walbridge=$2; shift 2 ;;
         --seed|--cases|--minutes|--size|--out) args+=("$1" "$2"); shift 2 ;;
-        --long|--no-shrink|--print) args+=("$1"); shift ;;
+        --long|--no-shrink|--keep|--print) args+=("$1"); shift ;;
         -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
         *) echo "differential.sh: unknown argument $1" >&2; exit 2 ;;
     esac

@@ -41,6 +41,8 @@ struct CaseRunner: Sendable {
     let walbridge: String
     let directory: String
     let settleTimeout: Double
+    /// Keep the databases when the run fails.
+    var keepFailed = false
 
     /// The per-run database names and slot.
     struct Names {
@@ -111,8 +113,12 @@ struct CaseRunner: Sendable {
         }
         phase("compare")
         await bridge.stop(signal: SIGTERM, timeout: 10)
-        await Clusters.drop(names.source, on: clusters.source)
-        if !scenario.mapping.inPlace { await Clusters.drop(names.target, on: clusters.target) }
+        if keepFailed && outcome.failed {
+            Report.say("  kept databases \(names.source) and \(names.target) for inspection")
+        } else {
+            await Clusters.drop(names.source, on: clusters.source)
+            if !scenario.mapping.inPlace { await Clusters.drop(names.target, on: clusters.target) }
+        }
         phase("teardown")
         outcome.seconds = Date().timeIntervalSince(started)
         return outcome

@@ -67,7 +67,7 @@ struct Differential {
             Report.say("case \(i + 1) seed \(seed)\(level > 1 ? " size \(level)" : ""):\n\(Report.shape(scenario))")
             let runner = CaseRunner(
                 scenario: scenario, clusters: clusters, walbridge: walbridge, directory: directory,
-                settleTimeout: level > 1 ? min(600, 120 + 30 * Double(level)) : 60)
+                settleTimeout: level > 1 ? min(600, 120 + 30 * Double(level)) : 60, keepFailed: options.keep)
             let plan = RunPlan(
                 tag: "a", initialRows: scenario.workload.initialRows, sessions: scenario.workload.sessions,
                 faults: scenario.workload.faults, check: true)

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The command line: `differential [--long] [--seed N] [--cases N] [--minutes M] [--size S] [--walbridge PATH] [--out DIR] [--no-shrink] [--shrink-seconds S] [--print]`.
+/// The command line: `differential [--long] [--seed N] [--cases N] [--minutes M] [--size S] [--walbridge PATH] [--out DIR] [--no-shrink] [--shrink-seconds S] [--keep] [--print]`.
 struct Options: Sendable {
     var long = false
     var seed: UInt64?
@@ -12,10 +12,12 @@ struct Options: Sendable {
     var shrink = true
     /// Seconds of shrinking (default: 60 in all for the short form, 600 per failure for the long form).
     var shrinkSeconds: Double?
+    /// Keep the databases of a failing run (with `--no-shrink`, on clusters the caller keeps) for inspection.
+    var keep = false
     /// Print the generated case (DDL, mapping, workload) instead of running it.
     var printOnly = false
 
-    static let usage = "usage: differential [--long] [--seed N] [--cases N] [--minutes M] [--size S] [--walbridge PATH] [--out DIR] [--no-shrink] [--shrink-seconds S] [--print]"
+    static let usage = "usage: differential [--long] [--seed N] [--cases N] [--minutes M] [--size S] [--walbridge PATH] [--out DIR] [--no-shrink] [--shrink-seconds S] [--keep] [--print]"
 
     /// Parses the arguments; nil (after printing why) when they are wrong.
     static func parse(_ arguments: [String]) -> Options? {
@@ -36,6 +38,7 @@ struct Options: Sendable {
             case "--out": guard let v = value() else { return fail("--out needs a directory") }; options.out = v
             case "--no-shrink": options.shrink = false
             case "--shrink-seconds": guard let v = value(), let n = Double(v), n > 0 else { return fail("--shrink-seconds needs a positive number") }; options.shrinkSeconds = n
+            case "--keep": options.keep = true
             case "--print": options.printOnly = true
             case "-h", "--help":
                 print(usage)

@@ -280,6 +280,46 @@ struct TrustTests {
         }
     }
 
+    @Test("REPLICA IDENTITY FULL, target keyed on another column, on_delete: ignore: a row written, deleted and replaced at its id in one batch is kept as last written, or leaves by its when")
+    func fullIdentityOtherKeyKeepsLastWrite() async throws {
+        // Found by the differential test (seed 10): the update that made `when` false was folded into the delete, which
+        // the target ignores, so the row stayed there as it was before the update.
+        let legacy = SeedMigration.legacySchema + "ALTER TABLE users REPLICA IDENTITY FULL;"
+        let tables = """
+            tables:
+              public.users:
+                - into: public.users_by_email
+                  key: [email]
+                  on_delete: ignore
+                  when: email NOT LIKE '%@hidden'
+                  columns: {email: email, id: id, full_name: name}
+            """
+        try await SeedMigration.with(
+            legacySchema: legacy, targetSchema: "CREATE TABLE users_by_email (email text PRIMARY KEY, id bigint, full_name text);",
+            edit: SeedMigration.tables(tables)
+        ) { seed in
+            let bridge = try await seed.start()
+            try await seed.onSource("INSERT INTO users (id, name, email) VALUES (1, 'Ada', 'ada@x'), (2, 'Cy', 'cy@x')")
+            #expect(try await seed.converges())
+            try await seed.onSourceScript("""
+                BEGIN;
+                UPDATE users SET email = 'ada@hidden' WHERE id = 1;
+                DELETE FROM users WHERE id = 1;
+                INSERT INTO users (id, name, email) VALUES (1, 'Bob', 'bob@x');
+                UPDATE users SET name = 'Cy Young' WHERE id = 2;
+                DELETE FROM users WHERE id = 2;
+                INSERT INTO users (id, name, email) VALUES (2, 'Di', 'di@x');
+                COMMIT;
+                """)
+            #expect(await TestClusters.eventually {
+                (try? await seed.targetScalar("SELECT string_agg(email || '=' || full_name, ',' ORDER BY email) FROM users_by_email"))
+                    == "bob@x=Bob,cy@x=Cy Young,di@x=Di"
+            }, "ada@x left by its when before the delete; cy@x is kept with its last name")
+            bridge.cancel()
+            try await bridge.value
+        }
+    }
+
     @Test("REPLICA IDENTITY FULL, target keyed on another column: an update of that column moves the target row")
     func fullIdentityOtherKey() async throws {
         let legacy = SeedMigration.legacySchema + "ALTER TABLE users REPLICA IDENTITY FULL;"

@@ -11,6 +11,9 @@ enum StagingColumn {
 struct TargetStatements: Sendable {
     /// Deletes rows whose source row was deleted or whose `when` became false; nil when nothing can be deleted.
     let delete: String?
+    /// Writes, into a target that keeps deleted rows and is keyed outside the row key, the last values of rows deleted
+    /// after a write in the batch whose row key a new row took (op `Y`); nil for other targets.
+    let keepDisplaced: String?
     /// Writes complete rows: an upsert, or an UPDATE of existing rows in place.
     let write: String
     /// Inserts fresh rows (op `I`), which the target cannot hold yet, without the cost of ON CONFLICT.
@@ -25,7 +28,7 @@ struct TargetStatements: Sendable {
 
     /// Every statement, for checking that they all compile.
     var all: [String] {
-        [delete, write, insertFresh, writePartial, insertAll, deleteUnwanted].compactMap { $0 }
+        [delete, keepDisplaced, write, insertFresh, writePartial, insertAll, deleteUnwanted].compactMap { $0 }
     }
 }
 
@@ -64,13 +67,18 @@ extension SourcePlan {
         var deleteWhen: [String] = []
         if !target.inPlace && !keyedOutsideRowKey(target) { deleteWhen.append("\(StagingColumn.op) = 'K'") }
         if !target.inPlace && keyedOutsideRowKey(target) {
-            deleteWhen.append(mapping.onDelete == .delete ? "\(StagingColumn.op) IN ('K', 'R', 'X')" : "\(StagingColumn.op) IN ('K', 'R')")
+            deleteWhen.append(mapping.onDelete == .delete ? "\(StagingColumn.op) IN ('K', 'R', 'X', 'Y')" : "\(StagingColumn.op) IN ('K', 'R')")
+            // Kept there, its last write's `when` decides: a row that left the filter before its delete leaves the target.
+            if mapping.onDelete == .ignore && mapping.when != nil { deleteWhen.append("(\(StagingColumn.op) = 'Y' AND NOT \(when))") }
         }
         if !target.inPlace && mapping.onDelete == .delete { deleteWhen.append("\(StagingColumn.op) IN ('D', 'E')") }
         if !target.inPlace && mapping.when != nil { deleteWhen.append("(\(live) AND NOT \(when))") }
         let delete = deleteWhen.isEmpty ? nil :
             "DELETE FROM \(table) AS t USING (SELECT \(selectKeys.joined(separator: ", ")) FROM \(staging) WHERE \(deleteWhen.joined(separator: " OR "))) AS m WHERE \(keyMatch)"
 
+        let onConflict = nonKey.isEmpty
+            ? "DO NOTHING"
+            : "DO UPDATE SET " + nonKey.map { "\(q($0.column)) = EXCLUDED.\(q($0.column))" }.joined(separator: ", ")
         let write: String
         let insertFresh: String
         if target.inPlace {
@@ -79,14 +87,18 @@ extension SourcePlan {
             write = "UPDATE \(table) AS t SET \(set) FROM (SELECT \(selectAll.joined(separator: ", ")) FROM \(staging) WHERE (\(complete)) OR (\(fresh))) AS m WHERE \(keyMatch)"
             insertFresh = write
         } else {
-            let onConflict = nonKey.isEmpty
-                ? "DO NOTHING"
-                : "DO UPDATE SET " + nonKey.map { "\(q($0.column)) = EXCLUDED.\(q($0.column))" }.joined(separator: ", ")
             write = "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) WHERE \(complete) ON CONFLICT (\(keys.joined(separator: ", "))) \(onConflict)"
             // A target that keeps rows the source deleted or truncated may hold a "new" key already: upsert there too.
             insertFresh = "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) WHERE \(fresh)"
                 + (target.keepsRows ? " ON CONFLICT (\(keys.joined(separator: ", "))) \(onConflict)" : "")
         }
+
+        // The last such row per target key (another row deleted later in the batch may have had the same one).
+        let keyList = keys.joined(separator: ", ")
+        let keepDisplaced = target.inPlace || !keyedOutsideRowKey(target) || mapping.onDelete != .ignore ? nil :
+            "INSERT INTO \(table) (\(columnList)) SELECT \(columnList) FROM (SELECT DISTINCT ON (\(keyList)) * FROM "
+            + "(SELECT \(StagingColumn.seq), \(selectAll.joined(separator: ", ")) FROM \(staging) WHERE \(StagingColumn.op) = 'Y' AND \(when)) AS m "
+            + "ORDER BY \(keyList), \(StagingColumn.seq) DESC) AS d ON CONFLICT (\(keyList)) \(onConflict)"
 
         var partialSelect = ["\(StagingColumn.seq)"] + selectAll
         var partialSet: [String] = []
@@ -112,6 +124,6 @@ extension SourcePlan {
         let deleteUnwanted = mapping.when == nil ? nil :
             "DELETE FROM \(table) AS t USING (SELECT \(selectKeys.joined(separator: ", ")) FROM \(staging) WHERE NOT \(when)) AS m WHERE \(keyMatch)"
         return TargetStatements(
-            delete: delete, write: write, insertFresh: insertFresh, writePartial: writePartial, insertAll: insertAll, deleteUnwanted: deleteUnwanted)
+            delete: delete, keepDisplaced: keepDisplaced, write: write, insertFresh: insertFresh, writePartial: writePartial, insertAll: insertAll, deleteUnwanted: deleteUnwanted)
     }
 }

@@ -167,11 +167,12 @@ actor SliceWriter {
     private func runStaged(_ rows: [FoldedRow], _ staged: [Int], source: Int, targets: [Int], copied: Set<Int>) async throws -> Set<Int> {
         let sourcePlan = plan.sources[source]
         try await target.copyIn("COPY \(sourcePlan.staging) FROM STDIN", data: StagingCopy.encode(rows, at: staged))
-        var hasDelete = false, hasMoved = false, hasFresh = false, hasStale = false, hasPartial = false
+        var hasDelete = false, hasMoved = false, hasFresh = false, hasStale = false, hasPartial = false, hasKeptDisplaced = false
         for index in staged {
             let row = rows[index]
             if row.operation == .delete && (row.moved || row.rekeyed || row.displaced) {
                 hasMoved = true
+                if row.displaced && row.deletedAfterWrite { hasKeptDisplaced = true }
             } else if row.operation == .delete && row.deletedAfterWrite {
                 // A delete for most targets, a write for those that ignore deletes.
                 hasDelete = true
@@ -195,6 +196,7 @@ actor SliceWriter {
                hasMoved || (hasDelete && mapped.mapping.onDelete == .delete) || (mapped.mapping.when != nil && (hasStale || hasPartial)) {
                 batch.append(Statement(delete))
             }
+            if hasKeptDisplaced, let keep = statement.keepDisplaced { batch.append(Statement(keep)) }
             if hasStale || (mapped.inPlace && hasFresh) { batch.append(Statement(statement.write)) }
             if hasFresh && !mapped.inPlace && !copied.contains(index) { batch.append(Statement(statement.insertFresh)) }
             if hasPartial {

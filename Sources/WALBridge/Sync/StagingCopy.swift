@@ -6,7 +6,8 @@ enum StagingCopy {
     /// (plain insert), `U` one to upsert, `D` one to delete, `E` one deleted after being written in the batch
     /// (with that write's values), `K` the old key of a row whose key changed, `R` the old values of a row whose update moved
     /// it in the targets keyed outside the row key, `X` the
-    /// values of a deleted row whose row key a new row took (for those targets, under `on_delete: delete`).
+    /// values of a deleted row whose row key a new row took (for those targets, under `on_delete: delete`), `Y` the same
+    /// for a row written earlier in the batch (with that write's values, which those targets keep under `on_delete: ignore`).
     static func encode(_ rows: [FoldedRow], at indices: [Int]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(indices.count * 16 + indices.reduce(0) { total, index in
@@ -18,6 +19,7 @@ enum StagingCopy {
             out.append(tab)
             switch (row.operation, row.moved, row.deletedAfterWrite, row.fresh) {
             case (.delete, _, _, _) where row.rekeyed: out.append(UInt8(ascii: "R"))
+            case (.delete, _, true, _) where row.displaced: out.append(UInt8(ascii: "Y"))
             case (.delete, _, _, _) where row.displaced: out.append(UInt8(ascii: "X"))
             case (.delete, true, _, _): out.append(UInt8(ascii: "K"))
             case (.delete, false, true, _): out.append(UInt8(ascii: "E"))
