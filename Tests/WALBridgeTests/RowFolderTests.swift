@@ -80,6 +80,14 @@ struct RowFolderTests {
         freed.fold(change(.delete, old: row("1", text("gone"), text("BIG")), full: true))
         freed.fold(change(.update, new: row("1", text("moved"), text("B")), old: row("2", text("moved"), text("B")), full: true))
         #expect(freed.rows.contains { $0.displaced && !$0.rekeyed && $0.values[1] == text("gone") }, "a source delete: it follows on_delete")
+        // The same after a write in the batch: the delete carries that write's values, staged as Y (kept under on_delete: ignore).
+        var written = RowFolder(rowKey: [0], targetKeyColumns: [1])
+        written.fold(change(.update, new: row("1", text("gone"), text("new")), old: row("1", text("gone"), text("BIG")), full: true))
+        written.fold(change(.delete, old: row("1", text("gone"), text("new")), full: true))
+        written.fold(change(.insert, new: row("1", text("other"), text("B"))))
+        let kept = written.rows.firstIndex { $0.displaced }
+        #expect(kept.map { written.rows[$0].deletedAfterWrite && written.rows[$0].values[2] == text("new") } == true)
+        #expect(kept.map { String(decoding: StagingCopy.encode(written.rows, at: [$0]), as: UTF8.self).split(separator: "\t")[1] } == "Y")
         var same = RowFolder(rowKey: [0], targetKeyColumns: [1])
         same.fold(change(.update, new: row("1", text("old"), text("other")), old: row("1", text("old"), text("BIG")), full: true))
         #expect(same.rows.map(\.operation) == [.upsert], "the target key did not change: nothing to delete")

@@ -93,19 +93,30 @@ actor SliceWriter {
 
     /// For targets that keep deleted rows (`on_delete: ignore`), writes what the source sent of updated rows that were
     /// deleted before they could be read back: the delete that follows is ignored there, so without this the kept row
-    /// would miss the update. Columns whose inputs were not sent keep their value; a row moved to another's key, or one
-    /// whose key or `when` reads a value not sent, can't be placed and is left as it is.
+    /// would miss the update. A target that reads none of the values left out gets the rows whole; elsewhere the columns
+    /// computed from those values keep theirs (as `check` notes). A target whose key or `when` reads a value not sent
+    /// can't place the row.
     private func keepWhatWasSent(_ gone: [FoldedRow], source: Int, upsertOnly: Bool, targets: Set<Int>?) async throws {
+        guard !gone.isEmpty else { return }
         let sourcePlan = plan.sources[source]
-        let placeable = gone.filter { !$0.movedIn }
-        guard !placeable.isEmpty else { return }
-        let unsent = placeable.reduce(into: Set<Int>()) { $0.formUnion($1.unchanged) }
-        let keeping = Set(sourcePlan.targets.indices.filter { index in
+        let unsent = gone.reduce(into: Set<Int>()) { $0.formUnion($1.unchanged) }
+        var whole = Set<Int>(), partial = Set<Int>()
+        for index in sourcePlan.targets.indices where targets?.contains(index) ?? true {
             let target = sourcePlan.targets[index]
-            return (targets?.contains(index) ?? true) && !target.inPlace && target.mapping.onDelete == .ignore
-                && target.keyDependencies.union(target.whenDependencies).isDisjoint(with: unsent)
-        })
-        if !keeping.isEmpty { _ = try await stageAndRun(placeable, source: source, upsertOnly: upsertOnly, targets: keeping) }
+            guard !target.inPlace && target.mapping.onDelete == .ignore
+                && target.keyDependencies.union(target.whenDependencies).isDisjoint(with: unsent) else { continue }
+            if target.dependencies.allSatisfy({ $0.allSatisfy { !unsent.contains($0) } }) { whole.insert(index) } else { partial.insert(index) }
+        }
+        if !whole.isEmpty {
+            // Those targets read none of the values left out: NULL stands in for them.
+            let complete = gone.map { row in
+                var row = row
+                row.values = row.values.map { $0 == .unchangedToast ? .null : $0 }
+                return row
+            }
+            _ = try await stageAndRun(complete, source: source, upsertOnly: upsertOnly, targets: whole)
+        }
+        if !partial.isEmpty { _ = try await stageAndRun(gone, source: source, upsertOnly: upsertOnly, targets: partial) }
     }
 
     /// Writes the rows kept back during a streamed transaction, now that it committed (`visible`): each whole, as the
@@ -120,6 +131,7 @@ actor SliceWriter {
             var folder = RowFolder(sourcePlan)
             for row in kept { folder.fold(RowChange(kind: .update, new: row.values, old: nil, oldIsFull: false, lsn: row.lsn)) }
             let (refetched, gone) = try await refetch(folder.rows, Array(folder.rows.indices), sourcePlan, visible: visible)
+            try await keepWhatWasSent(gone.sorted().map { folder.rows[$0] }, source: source, upsertOnly: true, targets: nil)
             let complete = refetched.indices.filter { !gone.contains($0) }.map { refetched[$0] }.filter { !$0.hasUnchanged }
             if !complete.isEmpty { _ = try await stageAndRun(complete, source: source, upsertOnly: true) }
         }
