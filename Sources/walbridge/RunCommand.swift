@@ -30,6 +30,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Rows per backfill chunk (default 10000); each chunk is one short source transaction.")
     var backfillChunkRows: Int?
 
+    @Option(help: "Changes folded and written at a time, also inside one large source transaction (default 20000); fewer bound memory.")
+    var applySliceRows: Int?
+
     @Option(help: "Exit after applying the last source transaction that commits at or before this LSN (e.g. 0/1A2B3C4).")
     var untilLsn: String?
 
@@ -42,6 +45,7 @@ struct RunCommand: AsyncParsableCommand {
     func validate() throws {
         if let maxRowsPerSecond, maxRowsPerSecond < 1 { throw ValidationError("--max-rows-per-second must be at least 1") }
         if let backfillChunkRows, backfillChunkRows < 1 { throw ValidationError("--backfill-chunk-rows must be at least 1") }
+        if let applySliceRows, applySliceRows < 1 { throw ValidationError("--apply-slice-rows must be at least 1") }
         if let untilLsn, LSN(untilLsn) == nil { throw ValidationError("--until-lsn \(untilLsn) is not an LSN such as 0/1A2B3C4") }
         if maxHealthyLag < 1 { throw ValidationError("--max-healthy-lag must be at least 1 second") }
     }
@@ -51,6 +55,7 @@ struct RunCommand: AsyncParsableCommand {
         var bridge = Bridge(configuration: options.load(), logger: logger)
         bridge.backfillLimits.rowsPerSecond = maxRowsPerSecond
         if let backfillChunkRows { bridge.backfillLimits.chunkRows = backfillChunkRows }
+        if let applySliceRows { bridge.limits.sliceRows = applySliceRows }
         bridge.untilLSN = untilLsn.flatMap { LSN($0) }
         bridge.metricsAddress = metrics
         bridge.maxHealthyLag = .seconds(maxHealthyLag)

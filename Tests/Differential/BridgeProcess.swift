@@ -7,6 +7,8 @@ final class BridgeProcess: @unchecked Sendable {
     let config: String
     let log: String
     let chunkRows: Int
+    /// `--apply-slice-rows`, or nil for the default.
+    let sliceRows: Int?
     private let lock = NSLock()
     private var process: Process?
     private var signalled = false
@@ -14,11 +16,12 @@ final class BridgeProcess: @unchecked Sendable {
     /// How many times the bridge was started.
     private(set) var starts = 0
 
-    init(binary: String, config: String, log: String, chunkRows: Int) {
+    init(binary: String, config: String, log: String, chunkRows: Int, sliceRows: Int?) {
         self.binary = binary
         self.config = config
         self.log = log
         self.chunkRows = chunkRows
+        self.sliceRows = sliceRows
         _ = FileManager.default.createFile(atPath: log, contents: nil)
     }
 
@@ -30,6 +33,7 @@ final class BridgeProcess: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["run", "--config", config, "--quiet", "--backfill-chunk-rows", String(chunkRows)]
+            + (sliceRows.map { ["--apply-slice-rows", String($0)] } ?? [])
         process.standardOutput = handle
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice

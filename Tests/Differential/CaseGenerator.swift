@@ -30,6 +30,9 @@ struct Scenario: Sendable {
     var workload: Workload
     /// `--backfill-chunk-rows`, small so backfill chunks interleave with the workload.
     var chunkRows: Int
+    /// `--apply-slice-rows`: often small, so a streamed transaction's slices are written (and rows read back) before
+    /// it commits; nil for the default. Drawn from a stream of its own, so the rest of a seed's case stays as it was.
+    var sliceRows: Int?
 
     /// Draws the whole case from `seed`.
     static func generate(seed: UInt64, size: CaseSize) -> Scenario {
@@ -44,7 +47,10 @@ struct Scenario: Sendable {
             schema: schema, mapping: mapping, sessions: sessions, transactionsPerSession: perSession,
             largeRows: rng.int(size.largeRows), faults: rng.int(0...size.maxFaults), hugeRows: size.hugeRows
         ).generate(seed: seed)
-        return Scenario(seed: seed, size: size, schema: schema, mapping: mapping, workload: workload, chunkRows: rng.pick(size.level > 1 ? [10, 50, 200, 1000] : [5, 10, 20, 50]))
+        var sliceRng = SplitMix64.derived(seed, 400)
+        return Scenario(
+            seed: seed, size: size, schema: schema, mapping: mapping, workload: workload,
+            chunkRows: rng.pick(size.level > 1 ? [10, 50, 200, 1000] : [5, 10, 20, 50]), sliceRows: sliceRng.pick([nil, 40, 150, 600]))
     }
 
     /// The source DDL: types, tables, then the in-place targets' new columns.

@@ -44,7 +44,9 @@ struct WorkloadGenerator {
         }
         var lists: [[Transaction]] = []
         for s in 0..<sessions {
-            var session = Session(generator: self, number: s, rng: SplitMix64.derived(seed, UInt64(200 + s)), models: models[s])
+            var session = Session(
+                generator: self, number: s, rng: SplitMix64.derived(seed, UInt64(200 + s)), models: models[s],
+                opener: SplitMix64.derived(seed, UInt64(500 + s)))
             lists.append(session.transactions())
         }
         var faultRNG = SplitMix64.derived(seed, 300)
@@ -78,6 +80,8 @@ struct WorkloadGenerator {
         var models: [TableModel]
         /// At most one huge transaction per session.
         var hugeDone = false
+        /// Draws for `opener`, apart from `rng` so the rest of the session stays as it was.
+        var opener: SplitMix64
 
         var schema: Schema { generator.schema }
 
@@ -85,6 +89,9 @@ struct WorkloadGenerator {
         mutating func transactions() -> [Transaction] {
             var list: [Transaction] = []
             let lateAt = number == 0 ? Int(Double(generator.transactionsPerSession) * 0.35) : -1
+            if number == 0, let first = openStreamBeforeBackfill() {
+                list.append(Transaction(session: number, index: 0, label: "updates + large insert (streamed, held open while the backfill runs)", statements: first))
+            }
             for index in 0..<generator.transactionsPerSession {
                 if index == lateAt, let late = lateDDL() {
                     list.append(Transaction(session: number, index: list.count, label: "create late partition", statements: late))
@@ -100,6 +107,22 @@ struct WorkloadGenerator {
         func lateDDL() -> [String]? {
             let statements = schema.tables.flatMap { table in table.partitioning?.late.map { table.partitionDDL($0) } ?? [] }
             return statements.isEmpty ? nil : statements
+        }
+
+        /// Sometimes (from `opener`), a first transaction that updates rows the backfill is about to copy, then streams (a
+        /// large insert) and stays open for a while: backfill windows open while it is in progress, and it commits later.
+        mutating func openStreamBeforeBackfill() -> [String]? {
+            let tables = schema.tables.indices.filter { !models[$0].rows.isEmpty }
+            guard opener.chance(0.4), !tables.isEmpty else { return nil }
+            let t = opener.pick(tables)
+            let main = rng
+            rng = opener
+            defer { opener = rng; rng = main }
+            var statements: [String] = []
+            for _ in 0..<rng.int(3...8) { statements += update(t, toast: false) }
+            statements += insert(t, rows: generator.largeRows)
+            statements.append("SELECT pg_sleep(\(rng.pick(["0.5", "1.0", "2.0"])))")
+            return statements
         }
 
         /// One transaction of 1–4 operations, or one special one.
