@@ -11,6 +11,10 @@ enum StagingColumn {
 struct TargetStatements: Sendable {
     /// Deletes rows whose source row was deleted or whose `when` became false; nil when nothing can be deleted.
     let delete: String?
+    /// In a target that keeps deleted rows and is keyed outside the row key: fails (SQLSTATE 21000, so the batch is
+    /// replayed one change at a time) when a row deleted after a write shares its target key with another staged row,
+    /// since which one the target keeps depends on their order; nil for other targets.
+    let keptCollision: String?
     /// Writes, into a target that keeps deleted rows and is keyed outside the row key, the last values of rows deleted
     /// after a write in the batch whose row key a new row took (op `Y`); nil for other targets.
     let keepDisplaced: String?
@@ -28,7 +32,7 @@ struct TargetStatements: Sendable {
 
     /// Every statement, for checking that they all compile.
     var all: [String] {
-        [delete, keepDisplaced, write, insertFresh, writePartial, insertAll, deleteUnwanted].compactMap { $0 }
+        [keptCollision, delete, keepDisplaced, write, insertFresh, writePartial, insertAll, deleteUnwanted].compactMap { $0 }
     }
 }
 
@@ -93,12 +97,15 @@ extension SourcePlan {
                 + (target.keepsRows ? " ON CONFLICT (\(keys.joined(separator: ", "))) \(onConflict)" : "")
         }
 
-        // The last such row per target key (another row deleted later in the batch may have had the same one).
-        let keyList = keys.joined(separator: ", ")
-        let keepDisplaced = target.inPlace || !keyedOutsideRowKey(target) || mapping.onDelete != .ignore ? nil :
-            "INSERT INTO \(table) (\(columnList)) SELECT \(columnList) FROM (SELECT DISTINCT ON (\(keyList)) * FROM "
-            + "(SELECT \(StagingColumn.seq), \(selectAll.joined(separator: ", ")) FROM \(staging) WHERE \(StagingColumn.op) = 'Y' AND \(when)) AS m "
-            + "ORDER BY \(keyList), \(StagingColumn.seq) DESC) AS d ON CONFLICT (\(keyList)) \(onConflict)"
+        let keepsDisplaced = !target.inPlace && keyedOutsideRowKey(target) && mapping.onDelete == .ignore
+        let keepDisplaced = keepsDisplaced
+            ? "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) WHERE \(StagingColumn.op) = 'Y' AND \(when) ON CONFLICT (\(keys.joined(separator: ", "))) \(onConflict)"
+            : nil
+        // A scalar subquery of two rows raises 21000, only where such a key exists.
+        let keptCollision = keepsDisplaced
+            ? "SELECT (SELECT 1 UNION ALL SELECT 2) FROM (SELECT 1 FROM (SELECT \(selectKeys.joined(separator: ", ")), \(StagingColumn.op) FROM \(staging)) AS s "
+                + "GROUP BY \(keys.joined(separator: ", ")) HAVING count(*) > 1 AND bool_or(\(StagingColumn.op) IN ('E', 'Y')) LIMIT 1) AS collision"
+            : nil
 
         var partialSelect = ["\(StagingColumn.seq)"] + selectAll
         var partialSet: [String] = []
@@ -124,6 +131,6 @@ extension SourcePlan {
         let deleteUnwanted = mapping.when == nil ? nil :
             "DELETE FROM \(table) AS t USING (SELECT \(selectKeys.joined(separator: ", ")) FROM \(staging) WHERE NOT \(when)) AS m WHERE \(keyMatch)"
         return TargetStatements(
-            delete: delete, keepDisplaced: keepDisplaced, write: write, insertFresh: insertFresh, writePartial: writePartial, insertAll: insertAll, deleteUnwanted: deleteUnwanted)
+            delete: delete, keptCollision: keptCollision, keepDisplaced: keepDisplaced, write: write, insertFresh: insertFresh, writePartial: writePartial, insertAll: insertAll, deleteUnwanted: deleteUnwanted)
     }
 }

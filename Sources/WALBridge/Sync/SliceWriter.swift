@@ -94,29 +94,36 @@ actor SliceWriter {
     /// For targets that keep deleted rows (`on_delete: ignore`), writes what the source sent of updated rows that were
     /// deleted before they could be read back: the delete that follows is ignored there, so without this the kept row
     /// would miss the update. A target that reads none of the values left out gets the rows whole; elsewhere the columns
-    /// computed from those values keep theirs (as `check` notes). A target whose key or `when` reads a value not sent
-    /// can't place the row.
+    /// computed from those values keep theirs (as `check` notes), except in a row moved to another's key. A target whose
+    /// key or `when` reads a value not sent can't place the row. (Targets that delete rows get them too: the change that
+    /// removed the row follows.)
     private func keepWhatWasSent(_ gone: [FoldedRow], source: Int, upsertOnly: Bool, targets: Set<Int>?) async throws {
-        guard !gone.isEmpty else { return }
         let sourcePlan = plan.sources[source]
-        let unsent = gone.reduce(into: Set<Int>()) { $0.formUnion($1.unchanged) }
-        var whole = Set<Int>(), partial = Set<Int>()
-        for index in sourcePlan.targets.indices where targets?.contains(index) ?? true {
-            let target = sourcePlan.targets[index]
-            guard !target.inPlace && target.mapping.onDelete == .ignore
-                && target.keyDependencies.union(target.whenDependencies).isDisjoint(with: unsent) else { continue }
-            if target.dependencies.allSatisfy({ $0.allSatisfy { !unsent.contains($0) } }) { whole.insert(index) } else { partial.insert(index) }
-        }
-        if !whole.isEmpty {
-            // Those targets read none of the values left out: NULL stands in for them.
-            let complete = gone.map { row in
-                var row = row
-                row.values = row.values.map { $0 == .unchangedToast ? .null : $0 }
-                return row
+        // Rows grouped by the values they lack, so one row's gap does not keep another's update from a target.
+        for (unchanged, rows) in Dictionary(grouping: gone, by: \.unchanged).sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            let unsent = Set(unchanged)
+            var whole = Set<Int>(), partial = Set<Int>()
+            for index in sourcePlan.targets.indices where targets?.contains(index) ?? true {
+                let target = sourcePlan.targets[index]
+                guard !target.inPlace && target.keepsRows
+                    && target.keyDependencies.union(target.whenDependencies).isDisjoint(with: unsent) else { continue }
+                if target.dependencies.allSatisfy({ $0.allSatisfy { !unsent.contains($0) } }) { whole.insert(index) } else { partial.insert(index) }
             }
-            _ = try await stageAndRun(complete, source: source, upsertOnly: upsertOnly, targets: whole)
+            if !whole.isEmpty {
+                // Those targets read none of the values left out: NULL stands in for them.
+                let complete = rows.map { row in
+                    var row = row
+                    row.values = row.values.map { $0 == .unchangedToast ? .null : $0 }
+                    return row
+                }
+                _ = try await stageAndRun(complete, source: source, upsertOnly: upsertOnly, targets: whole)
+            }
+            // Not a row moved to another's key: the target row there is that other row's.
+            let placeable = rows.filter { !$0.movedIn }
+            if !partial.isEmpty && !placeable.isEmpty {
+                _ = try await stageAndRun(placeable, source: source, upsertOnly: upsertOnly, targets: partial)
+            }
         }
-        if !partial.isEmpty { _ = try await stageAndRun(gone, source: source, upsertOnly: upsertOnly, targets: partial) }
     }
 
     /// Writes the rows kept back during a streamed transaction, now that it committed (`visible`): each whole, as the
@@ -131,7 +138,6 @@ actor SliceWriter {
             var folder = RowFolder(sourcePlan)
             for row in kept { folder.fold(RowChange(kind: .update, new: row.values, old: nil, oldIsFull: false, lsn: row.lsn)) }
             let (refetched, gone) = try await refetch(folder.rows, Array(folder.rows.indices), sourcePlan, visible: visible)
-            try await keepWhatWasSent(gone.sorted().map { folder.rows[$0] }, source: source, upsertOnly: true, targets: nil)
             let complete = refetched.indices.filter { !gone.contains($0) }.map { refetched[$0] }.filter { !$0.hasUnchanged }
             if !complete.isEmpty { _ = try await stageAndRun(complete, source: source, upsertOnly: true) }
         }
@@ -179,15 +185,17 @@ actor SliceWriter {
     private func runStaged(_ rows: [FoldedRow], _ staged: [Int], source: Int, targets: [Int], copied: Set<Int>) async throws -> Set<Int> {
         let sourcePlan = plan.sources[source]
         try await target.copyIn("COPY \(sourcePlan.staging) FROM STDIN", data: StagingCopy.encode(rows, at: staged))
-        var hasDelete = false, hasMoved = false, hasFresh = false, hasStale = false, hasPartial = false, hasKeptDisplaced = false
+        var hasDelete = false, hasMoved = false, hasFresh = false, hasStale = false, hasPartial = false
+        var hasKept = false, hasKeptDisplaced = false
         for index in staged {
             let row = rows[index]
             if row.operation == .delete && (row.moved || row.rekeyed || row.displaced) {
                 hasMoved = true
-                if row.displaced && row.deletedAfterWrite { hasKeptDisplaced = true }
+                if row.displaced && row.deletedAfterWrite { hasKeptDisplaced = true; hasKept = true }
             } else if row.operation == .delete && row.deletedAfterWrite {
                 // A delete for most targets, a write for those that ignore deletes.
                 hasDelete = true
+                hasKept = true
                 if row.hasUnchanged { hasPartial = true } else { hasStale = true }
             } else if row.operation == .delete {
                 hasDelete = true
@@ -204,6 +212,7 @@ actor SliceWriter {
         for index in targets {
             let statement = statements[source][index]
             let mapped = sourcePlan.targets[index]
+            if hasKept, let collision = statement.keptCollision { batch.append(Statement(collision)) }
             if let delete = statement.delete,
                hasMoved || (hasDelete && mapped.mapping.onDelete == .delete) || (mapped.mapping.when != nil && (hasStale || hasPartial)) {
                 batch.append(Statement(delete))
