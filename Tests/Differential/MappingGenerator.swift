@@ -27,9 +27,11 @@ struct MappingGenerator {
             let count = index == inPlaceTable ? rng.int(0...1) : rng.weighted([(1, 6), (2, 4)])
             for n in 0..<count {
                 var target = self.target(index, split: n > 0, &rng)
-                // Never the source table's own name: walbridge takes that for an in-place target even in another database.
                 var name = n == 0 ? rng.pick(["\(table.name)_v2", "\(table.name)_new", "\(table.name)V2"]) : rng.pick(["\(table.name)_split", "\(table.name)Part"])
                 while usedNames.contains(name) { name += "_\(index)\(n)" }
+                // In another database, the first table's first target has the source table's own name (a new database
+                // with the same table names), which is not an in-place target there.
+                if inPlaceTable == nil && index == 0 && n == 0 { name = table.name }
                 usedNames.insert(name)
                 target.name = name
                 var whenReads: [Int] = []

@@ -398,6 +398,30 @@ struct TrustTests {
         }
     }
 
+    @Test("a target in another database may have the source table's own name (not in place there)")
+    func sameNameInAnotherDatabase() async throws {
+        // From review: check and run refused it ("into names the source table, but the target is another database").
+        let tables = """
+            tables:
+              public.users:
+                - into: public.users
+                  key: [id]
+                  columns: {id: id, full_name: name, email: email}
+            """
+        let target = "CREATE TABLE users (id bigint PRIMARY KEY, full_name text NOT NULL, email text UNIQUE);"
+        try await SeedMigration.with(targetSchema: target, edit: SeedMigration.tables(tables)) { seed in
+            #expect(try await Check.run(seed.configuration).problems.isEmpty)
+            try await seed.onSource("INSERT INTO users (id, name, email) VALUES (1, 'Ada', 'ada@x'), (2, 'Bob', NULL)")
+            let bridge = try await seed.start()
+            #expect(try await seed.converges(), "backfilled")
+            try await seed.onSourceScript("UPDATE users SET name = 'Ada L' WHERE id = 1; DELETE FROM users WHERE id = 2; INSERT INTO users (id, name) VALUES (3, 'Cy');")
+            #expect(try await seed.converges(), "streamed: inserted, updated and deleted, not updated in place")
+            #expect(try await seed.targetScalar("SELECT string_agg(id || '=' || full_name, ',' ORDER BY id) FROM users") == "1=Ada L,3=Cy")
+            bridge.cancel()
+            try await bridge.value
+        }
+    }
+
     @Test("REPLICA IDENTITY FULL, target keyed on another column: an update of that column moves the target row")
     func fullIdentityOtherKey() async throws {
         let legacy = SeedMigration.legacySchema + "ALTER TABLE users REPLICA IDENTITY FULL;"

@@ -107,9 +107,6 @@ public struct MappingPlan: Sendable {
                         location: target.location,
                         message: "key \(target.key.joined(separator: ", ")) reads \(outsideIdentity.sorted().joined(separator: ", ")), which a delete does not carry: key expressions may only use the replica identity of \(table.source) (\(info.identityColumns.joined(separator: ", ")))"))
                 }
-                if target.into == table.source && !sameDatabase {
-                    problems.append(PlanProblem(location: target.location, message: "into names the source table, but the target is another database"))
-                }
                 used.formUnion(deps.joined())
                 used.formUnion(whenDeps)
                 targets.append((target, deps, keyDeps, whenDeps))
@@ -131,7 +128,8 @@ public struct MappingPlan: Sendable {
                 targets: targets.map { target, deps, keyDeps, whenDeps in
                     TargetPlan(
                         mapping: target,
-                        inPlace: target.into == table.source,
+                        // The same name in another database is a table of its own there.
+                        inPlace: sameDatabase && target.into == table.source,
                         dependencies: deps.map { positions($0).sorted() },
                         keyDependencies: positions(keyDeps),
                         whenDependencies: positions(whenDeps))
