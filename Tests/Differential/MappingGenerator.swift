@@ -42,16 +42,17 @@ struct MappingGenerator {
                     flips[index].append(predicate.2)
                 }
                 target.onDelete = rng.weighted([(nil, 3), ("delete", 4), ("ignore", 3)])
-                if target.onDelete == "ignore" && table.identity != .full {
-                    // Documented limit (walbridge check notes it): a kept row can't learn an unsent TOAST value of a row
-                    // deleted before it was read back, so such targets read no TOASTed column unless the identity is FULL.
-                    let toast = Set(table.toastColumns)
-                    target.columns.removeAll { !$0.reads.allSatisfy { !toast.contains($0) } }
-                    if whenReads.contains(where: toast.contains) { target.when = nil }
-                }
                 target.onTruncate = table.allowTruncate
                     ? rng.weighted([("truncate", 6), ("ignore", 4)])
                     : rng.weighted([("truncate", 4), ("ignore", 3), ("stop", 1), (nil, 2)])
+                if target.keepsRemovedRows && table.identity != .full {
+                    // Documented limit (walbridge check notes it): a kept row can't learn an unsent TOAST value of a row
+                    // removed before it was read back, so its key and when read no TOASTed column unless the identity is
+                    // FULL; its columns that read one are not compared.
+                    let toast = Set(table.toastColumns)
+                    if target.onDelete == "ignore" { target.columns.removeAll { !$0.reads.allSatisfy { !toast.contains($0) } } }
+                    if whenReads.contains(where: toast.contains) { target.when = nil }
+                }
                 hot[index] += target.columns.filter { $0.reads.count > 1 }.flatMap(\.reads)
                 targets.append(target)
             }

@@ -79,7 +79,7 @@ final class Applier {
     /// Statements the open batch commits with (backfill progress).
     private var batchExtras: [Statement] = []
     private var midTransaction = false
-    /// Inside a streamed transaction: the source has not committed it, so rows are not read back from the source until it does.
+    /// Inside a streamed transaction: the source has not committed it, so no row can be read back from the source.
     private var streaming = false
     private var highest = LSN.zero
     /// The position up to which the target durably holds everything: safe to report to the source.
@@ -196,14 +196,7 @@ final class Applier {
             if midTransaction && end.xid >= 3 { batchXids.append(end.xid) }
             midTransaction = false
             if end.endLSN > highest { highest = end.endLSN }
-            if streaming {
-                // Committed now: the rows its slices could not read back yet can be read as it left them.
-                streaming = false
-                try await applySlice()
-                try await settle()
-                let writer = writer
-                inflight = Task { try await writer.applyDeferred(visible: [end.xid]) }
-            }
+            streaming = false
             if let through = orderedThrough {
                 try await commitBatch(end)
                 if end.endLSN > through {
@@ -338,7 +331,6 @@ final class Applier {
     private func rollback() async {
         _ = try? await settle()
         streaming = false
-        await writer.dropDeferred()
         guard open else { return }
         open = false
         pending.removeAll()
@@ -369,11 +361,11 @@ final class Applier {
         batchRows += pending.count
         pending.removeAll(keepingCapacity: true)
         let slices = order.compactMap { source in folders[source].map { (source, $0.rows) } }
-        let deferring = streaming
+        let streamed = streaming
         try await settle()
         let writer = writer
         inflight = Task {
-            for (source, rows) in slices { try await writer.apply(rows, source: source, upsertOnly: false, visible: xids, deferring: deferring) }
+            for (source, rows) in slices { try await writer.apply(rows, source: source, upsertOnly: false, visible: xids, streamed: streamed) }
         }
     }
 

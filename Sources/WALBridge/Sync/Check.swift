@@ -63,10 +63,13 @@ public enum Check {
         plan.sources.flatMap { source -> [String] in
             guard source.info.replicaIdentity != "f" else { return [] }
             return source.targets.compactMap { target in
-                guard !target.inPlace && target.mapping.onDelete == .ignore else { return nil }
+                guard !target.inPlace && target.keepsRows else { return nil }
                 let toastable = Set(target.dependencies.joined()).sorted().map { source.stagedColumns[$0] }.filter(\.mayBeToasted).map(\.name)
                 guard !toastable.isEmpty else { return nil }
-                return "\(source.info.table) → \(target.mapping.into) keeps deleted rows (on_delete: ignore) and reads \(toastable.joined(separator: ", ")), which an update leaves out when unchanged and stored out of line (TOAST): a row so updated and then deleted before the bridge reads it back from the source keeps there the columns computed from those values as they were. ALTER TABLE \(source.info.table.quoted) REPLICA IDENTITY FULL makes every update and delete carry the whole row"
+                let keeps = target.mapping.onDelete == .ignore
+                    ? (target.mapping.onTruncate == .ignore ? "deleted and truncated rows (on_delete: ignore, on_truncate: ignore)" : "deleted rows (on_delete: ignore)")
+                    : "truncated rows (on_truncate: ignore)"
+                return "\(source.info.table) → \(target.mapping.into) keeps \(keeps) and reads \(toastable.joined(separator: ", ")), which an update leaves out when unchanged and stored out of line (TOAST): a row so updated and then removed before the bridge reads it back from the source keeps there the columns computed from those values as they were (where the update moved it to another row's key, as that row's); a key or when over them leaves the row as it was. ALTER TABLE \(source.info.table.quoted) REPLICA IDENTITY FULL makes every update carry the whole row"
             }
         }
     }

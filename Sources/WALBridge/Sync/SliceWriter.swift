@@ -18,8 +18,6 @@ actor SliceWriter {
     private let decisive: [Set<Int>]
     /// Per source table, the inputs of each target column whose expression reads more than one staged column.
     private let mixedInputs: [[[Int]]]
-    /// Per source table, rows of the open streamed transaction kept back to be read from the source once it commits.
-    private var deferred: [Int: [FoldedRow]] = [:]
 
     /// A writer of `plan`'s slices to `target`.
     init(plan: MappingPlan, target: PGConnection, sourceRows: SourceRows, logger: Logger) {
@@ -54,10 +52,10 @@ actor SliceWriter {
 
     /// Applies one source table's folded rows to all of its targets, or to those at `targets` (indexes in the source's plan);
     /// a row read back from the source reflects at least the transactions `visible`.
-    /// With `deferring` (inside a streamed transaction, which the source has not committed yet, so reading a row back
-    /// would see it as it was before), the rows that need reading back are kept for `applyDeferred` instead.
+    /// Inside a `streamed` transaction, which the source has not committed yet (a row read back would be as it was
+    /// before), a row that needs reading back throws `StreamingFallback`: the transaction is applied again once committed.
     func apply(
-        _ folded: [FoldedRow], source: Int, upsertOnly: Bool, targets: Set<Int>? = nil, visible: [UInt32] = [], deferring: Bool = false
+        _ folded: [FoldedRow], source: Int, upsertOnly: Bool, targets: Set<Int>? = nil, visible: [UInt32] = [], streamed: Bool = false
     ) async throws {
         let sourcePlan = plan.sources[source]
         var rows = folded
@@ -69,11 +67,10 @@ actor SliceWriter {
             guard row.operation == .upsert && row.hasUnchanged else { return false }
             return row.movedIn || !decisive[source].isDisjoint(with: row.unchanged) || mixedInputs[source].contains { row.mixes($0) }
         }
-        if !undecidable.isEmpty && deferring {
-            let held = Set(undecidable)
-            deferred[source, default: []] += undecidable.map { rows[$0] }
-            rows = rows.indices.filter { !held.contains($0) }.map { rows[$0] }
-        } else if !undecidable.isEmpty {
+        if let first = undecidable.first, streamed {
+            throw StreamingFallback(reason: "a streamed transaction has rows to read back from the source, which has not committed it", at: rows[first].lsn)
+        }
+        if !undecidable.isEmpty {
             // A row gone from the source by now is left to the change that removed it, later in the stream (a delete, a
             // key change, or a TRUNCATE that a target may ignore).
             let (current, gone) = try await refetch(rows, undecidable, sourcePlan, visible: visible)
@@ -81,9 +78,10 @@ actor SliceWriter {
             rows = current.indices.filter { !gone.contains($0) }.map { current[$0] }
         }
         let unmatched = try await stageAndRun(rows, source: source, upsertOnly: upsertOnly, targets: targets)
-        if !unmatched.isEmpty && deferring {
-            deferred[source, default: []] += unmatched.sorted().map { rows[$0] }
-        } else if !unmatched.isEmpty {
+        if let first = unmatched.min(), streamed {
+            throw StreamingFallback(reason: "a streamed transaction has rows to read back from the source, which has not committed it", at: rows[first].lsn)
+        }
+        if !unmatched.isEmpty {
             // Rows with unchanged TOAST values that a target did not hold yet: write them whole, as the source has them now.
             let (refetched, gone) = try await refetch(rows, unmatched.sorted(), sourcePlan, visible: visible)
             let complete = unmatched.sorted().filter { !gone.contains($0) }.map { refetched[$0] }.filter { !$0.hasUnchanged }
@@ -94,9 +92,9 @@ actor SliceWriter {
     /// For targets that keep deleted rows (`on_delete: ignore`), writes what the source sent of updated rows that were
     /// deleted before they could be read back: the delete that follows is ignored there, so without this the kept row
     /// would miss the update. A target that reads none of the values left out gets the rows whole; elsewhere the columns
-    /// computed from those values keep theirs (as `check` notes), except in a row moved to another's key. A target whose
-    /// key or `when` reads a value not sent can't place the row. (Targets that delete rows get them too: the change that
-    /// removed the row follows.)
+    /// computed from those values keep theirs (as `check` notes; in a row moved to another's key, that row's). A target
+    /// whose key or `when` reads a value not sent can't place the row. (Targets that delete rows get them too: the change
+    /// that removed the row follows.)
     private func keepWhatWasSent(_ gone: [FoldedRow], source: Int, upsertOnly: Bool, targets: Set<Int>?) async throws {
         let sourcePlan = plan.sources[source]
         // Rows grouped by the values they lack, so one row's gap does not keep another's update from a target.
@@ -118,34 +116,8 @@ actor SliceWriter {
                 }
                 _ = try await stageAndRun(complete, source: source, upsertOnly: upsertOnly, targets: whole)
             }
-            // Not a row moved to another's key: the target row there is that other row's.
-            let placeable = rows.filter { !$0.movedIn }
-            if !partial.isEmpty && !placeable.isEmpty {
-                _ = try await stageAndRun(placeable, source: source, upsertOnly: upsertOnly, targets: partial)
-            }
+            if !partial.isEmpty { _ = try await stageAndRun(rows, source: source, upsertOnly: upsertOnly, targets: partial) }
         }
-    }
-
-    /// Writes the rows kept back during a streamed transaction, now that it committed (`visible`): each whole, as the
-    /// source holds it now (a later change in the transaction may have changed it again); one gone by now is left to the
-    /// change that removed it.
-    func applyDeferred(visible: [UInt32]) async throws {
-        let held = deferred
-        deferred.removeAll()
-        for (source, kept) in held.sorted(by: { $0.key < $1.key }) {
-            let sourcePlan = plan.sources[source]
-            // One row per key (a row may have been kept back in several slices).
-            var folder = RowFolder(sourcePlan)
-            for row in kept { folder.fold(RowChange(kind: .update, new: row.values, old: nil, oldIsFull: false, lsn: row.lsn)) }
-            let (refetched, gone) = try await refetch(folder.rows, Array(folder.rows.indices), sourcePlan, visible: visible)
-            let complete = refetched.indices.filter { !gone.contains($0) }.map { refetched[$0] }.filter { !$0.hasUnchanged }
-            if !complete.isEmpty { _ = try await stageAndRun(complete, source: source, upsertOnly: true) }
-        }
-    }
-
-    /// Forgets the rows kept back (the streamed transaction they belong to was rolled back on the target).
-    func dropDeferred() {
-        deferred.removeAll()
     }
 
     /// Stages rows with COPY and runs, in one pipeline, the statements of every target (or of those at `targets`) that
