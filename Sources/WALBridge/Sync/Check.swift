@@ -69,7 +69,7 @@ public enum Check {
                 let keeps = target.mapping.onDelete == .ignore
                     ? (target.mapping.onTruncate == .ignore ? "deleted and truncated rows (on_delete: ignore, on_truncate: ignore)" : "deleted rows (on_delete: ignore)")
                     : "truncated rows (on_truncate: ignore)"
-                return "\(source.info.table) → \(target.mapping.into) keeps \(keeps) and reads \(toastable.joined(separator: ", ")), which an update leaves out when unchanged and stored out of line (TOAST): a row so updated and then removed before the bridge reads it back from the source keeps there the columns computed from those values as they were (where the update moved it to another row's key, as that row's); a key or when over them leaves the row as it was. ALTER TABLE \(source.info.table.quoted) REPLICA IDENTITY FULL makes every update carry the whole row"
+                return "\(source.info.table) → \(target.mapping.into) keeps \(keeps) and reads \(toastable.joined(separator: ", ")), which an update leaves out when unchanged and stored out of line (TOAST): a row so updated and then removed before the bridge reads it back from the source keeps there the columns computed from those values as they were (where the update moved it to another row's key, as that row's; to a key the target does not hold, it is not kept); a key or when over them leaves the row as it was. ALTER TABLE \(source.info.table.quoted) REPLICA IDENTITY FULL makes every update carry the whole row"
             }
         }
     }

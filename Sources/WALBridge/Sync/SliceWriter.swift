@@ -82,8 +82,10 @@ actor SliceWriter {
             throw StreamingFallback(reason: "a streamed transaction has rows to read back from the source, which has not committed it", at: rows[first].lsn)
         }
         if !unmatched.isEmpty {
-            // Rows with unchanged TOAST values that a target did not hold yet: write them whole, as the source has them now.
+            // Rows with unchanged TOAST values that a target did not hold yet: write them whole, as the source has them now
+            // (one gone by now, as what was sent where a target keeps it).
             let (refetched, gone) = try await refetch(rows, unmatched.sorted(), sourcePlan, visible: visible)
+            try await keepWhatWasSent(gone.sorted().map { rows[$0] }, source: source, upsertOnly: upsertOnly, targets: targets)
             let complete = unmatched.sorted().filter { !gone.contains($0) }.map { refetched[$0] }.filter { !$0.hasUnchanged }
             if !complete.isEmpty { _ = try await stageAndRun(complete, source: source, upsertOnly: upsertOnly, targets: targets) }
         }
