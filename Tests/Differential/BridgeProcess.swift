@@ -9,6 +9,8 @@ final class BridgeProcess: @unchecked Sendable {
     let chunkRows: Int
     /// `--apply-slice-rows`, or nil for the default.
     let sliceRows: Int?
+    /// `--max-rows-per-second`, or nil for no limit.
+    let backfillRate: Int?
     private let lock = NSLock()
     private var process: Process?
     private var signalled = false
@@ -16,12 +18,13 @@ final class BridgeProcess: @unchecked Sendable {
     /// How many times the bridge was started.
     private(set) var starts = 0
 
-    init(binary: String, config: String, log: String, chunkRows: Int, sliceRows: Int?) {
+    init(binary: String, config: String, log: String, chunkRows: Int, sliceRows: Int?, backfillRate: Int?) {
         self.binary = binary
         self.config = config
         self.log = log
         self.chunkRows = chunkRows
         self.sliceRows = sliceRows
+        self.backfillRate = backfillRate
         _ = FileManager.default.createFile(atPath: log, contents: nil)
     }
 
@@ -34,6 +37,7 @@ final class BridgeProcess: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["run", "--config", config, "--quiet", "--backfill-chunk-rows", String(chunkRows)]
             + (sliceRows.map { ["--apply-slice-rows", String($0)] } ?? [])
+            + (backfillRate.map { ["--max-rows-per-second", String($0)] } ?? [])
         process.standardOutput = handle
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice

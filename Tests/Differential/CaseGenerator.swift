@@ -33,6 +33,9 @@ struct Scenario: Sendable {
     /// `--apply-slice-rows`: often small, so a streamed transaction's slices are written (and rows read back) before
     /// it commits; nil for the default. Drawn from a stream of its own, so the rest of a seed's case stays as it was.
     var sliceRows: Int?
+    /// `--max-rows-per-second` (from the same stream): sometimes low, so the backfill lasts while the first
+    /// transactions run; nil for no limit.
+    var backfillRate: Int?
 
     /// Draws the whole case from `seed`.
     static func generate(seed: UInt64, size: CaseSize) -> Scenario {
@@ -50,7 +53,8 @@ struct Scenario: Sendable {
         var sliceRng = SplitMix64.derived(seed, 400)
         return Scenario(
             seed: seed, size: size, schema: schema, mapping: mapping, workload: workload,
-            chunkRows: rng.pick(size.level > 1 ? [10, 50, 200, 1000] : [5, 10, 20, 50]), sliceRows: sliceRng.pick([nil, 40, 150, 600]))
+            chunkRows: rng.pick(size.level > 1 ? [10, 50, 200, 1000] : [5, 10, 20, 50]), sliceRows: sliceRng.pick([nil, 40, 150, 600]),
+            backfillRate: sliceRng.pick([nil, nil, 100 * size.level, 400 * size.level]))
     }
 
     /// The source DDL: types, tables, then the in-place targets' new columns.

@@ -63,7 +63,7 @@ struct CaseRunner: Sendable {
         let sourceDB = Clusters.database(clusters.source, names.source)
         let targetDB = scenario.mapping.inPlace ? sourceDB : Clusters.database(clusters.target, names.target)
         let configPath = "\(directory)/walbridge-\(plan.tag).yml"
-        let bridge = BridgeProcess(binary: walbridge, config: configPath, log: "\(directory)/bridge-\(plan.tag).log", chunkRows: scenario.chunkRows, sliceRows: scenario.sliceRows)
+        let bridge = BridgeProcess(binary: walbridge, config: configPath, log: "\(directory)/bridge-\(plan.tag).log", chunkRows: scenario.chunkRows, sliceRows: scenario.sliceRows, backfillRate: scenario.backfillRate)
         var outcome = CaseOutcome()
         var mark = Date()
         func phase(_ name: String) {

@@ -18,7 +18,7 @@ enum Report {
             lines.append(text)
         }
         let w = scenario.workload
-        lines.append("    workload: \(w.sessions.count) session(s), \(w.transactionCount) transactions, \(w.faults.count) fault(s), chunk \(scenario.chunkRows) rows\(scenario.sliceRows.map { ", slice \($0) rows" } ?? "")")
+        lines.append("    workload: \(w.sessions.count) session(s), \(w.transactionCount) transactions, \(w.faults.count) fault(s), chunk \(scenario.chunkRows) rows\(scenario.sliceRows.map { ", slice \($0) rows" } ?? "")\(scenario.backfillRate.map { ", backfill \($0) rows/s" } ?? "")")
         return lines.joined(separator: "\n")
     }
 

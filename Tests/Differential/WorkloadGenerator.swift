@@ -89,8 +89,8 @@ struct WorkloadGenerator {
         mutating func transactions() -> [Transaction] {
             var list: [Transaction] = []
             let lateAt = number == 0 ? Int(Double(generator.transactionsPerSession) * 0.35) : -1
-            if number == 0, let first = openStreamBeforeBackfill() {
-                list.append(Transaction(session: number, index: 0, label: "updates + large insert (streamed, held open while the backfill runs)", statements: first))
+            if number == 0, let first = heldOpenStream() {
+                list.append(Transaction(session: number, index: 0, label: "updates + moves + large insert (streamed, held open), first", statements: first))
             }
             for index in 0..<generator.transactionsPerSession {
                 if index == lateAt, let late = lateDDL() {
@@ -99,6 +99,10 @@ struct WorkloadGenerator {
                 var (label, statements) = transaction()
                 if statements.isEmpty { (label, statements) = ("insert", insert(rng.int(0...(schema.tables.count - 1)), rows: 1)) }
                 list.append(Transaction(session: number, index: list.count, label: label, statements: statements))
+            }
+            // The same last, where no later transaction of the workload is likely to write those rows again.
+            if number == 0, let last = heldOpenStream() {
+                list.append(Transaction(session: number, index: list.count, label: "updates + moves + large insert (streamed, held open), last", statements: last))
             }
             return list
         }
@@ -109,18 +113,24 @@ struct WorkloadGenerator {
             return statements.isEmpty ? nil : statements
         }
 
-        /// Sometimes (from `opener`), a first transaction that updates rows the backfill is about to copy, then streams (a
-        /// large insert) and stays open for a while: backfill windows open while it is in progress, and it commits later.
-        mutating func openStreamBeforeBackfill() -> [String]? {
-            let tables = schema.tables.indices.filter { !models[$0].rows.isEmpty }
+        /// Sometimes (from `opener`), a transaction that updates and moves rows the backfill may be about to copy, then
+        /// streams (a large insert) and stays open for a while: backfill windows open while it is in progress, slices with
+        /// rows to read back are written before it commits, and it commits later.
+        mutating func heldOpenStream() -> [String]? {
+            let tables = schema.tables.indices.filter { models[$0].rows.count >= 2 }
             guard opener.chance(0.4), !tables.isEmpty else { return nil }
-            let t = opener.pick(tables)
+            // Rows with TOAST values the updates leave out are the ones read back from the source.
+            let toasted = tables.filter { !schema.tables[$0].toastColumns.isEmpty }
+            let t = opener.pick(toasted.isEmpty ? tables : toasted)
             let main = rng
             rng = opener
             defer { opener = rng; rng = main }
             var statements: [String] = []
-            for _ in 0..<rng.int(3...8) { statements += update(t, toast: false) }
+            for _ in 0..<rng.int(2...6) { statements += update(t, toast: false) }
+            for _ in 0..<rng.int(1...2) { statements += moveKey(t) }
             statements += insert(t, rows: generator.largeRows)
+            // Then every row, like a migration's own `UPDATE … SET name = upper(name)`, streamed as well.
+            if rng.chance(0.5) { statements += allRows(t, flip: rng.chance(0.5)) + insert(t, rows: max(20, generator.largeRows / 3)) }
             statements.append("SELECT pg_sleep(\(rng.pick(["0.5", "1.0", "2.0"])))")
             return statements
         }
