@@ -9,6 +9,28 @@ import WALBridge
 struct TrustTests {
     static let big = String(repeating: "a TOASTed value, stored out of line ", count: 400)
 
+    /// The seed's users with REPLICA IDENTITY FULL, mapped into users_by_email keyed on email (outside the row key) with
+    /// these policies; `body` gets the migration and its started bridge.
+    static func withUsersByEmail(
+        onDelete: String? = nil, when: String? = nil, _ body: (SeedMigration, Task<Void, Error>) async throws -> Void
+    ) async throws {
+        let policies = [onDelete.map { "on_delete: \($0)" }, when.map { "when: \($0)" }].compactMap { $0 }
+        let tables = """
+            tables:
+              public.users:
+                - into: public.users_by_email
+                  key: [email]
+            \(policies.map { "      \($0)\n" }.joined())      columns: {email: email, id: id, full_name: name}
+            """
+        try await SeedMigration.with(
+            legacySchema: SeedMigration.legacySchema + "ALTER TABLE users REPLICA IDENTITY FULL;",
+            targetSchema: "CREATE TABLE users_by_email (email text PRIMARY KEY, id bigint, full_name text);",
+            edit: SeedMigration.tables(tables)
+        ) { seed in
+            try await body(seed, try await seed.start())
+        }
+    }
+
     @Test("a partitioned source table streams every change, also in a partition attached later, and restarts")
     func partitioned() async throws {
         let legacy = """
@@ -368,21 +390,7 @@ struct TrustTests {
 
     @Test("REPLICA IDENTITY FULL, target keyed on another column with on_delete: ignore: a row deleted and its id taken again stays")
     func fullIdentityOtherKeyKeepsDeleted() async throws {
-        let legacy = SeedMigration.legacySchema + "ALTER TABLE users REPLICA IDENTITY FULL;"
-        let tables = """
-            tables:
-              public.users:
-                - into: public.users_by_email
-                  key: [email]
-                  on_delete: ignore
-                  when: email IS NOT NULL
-                  columns: {email: email, id: id, full_name: name}
-            """
-        try await SeedMigration.with(
-            legacySchema: legacy, targetSchema: "CREATE TABLE users_by_email (email text PRIMARY KEY, id bigint, full_name text);",
-            edit: SeedMigration.tables(tables)
-        ) { seed in
-            let bridge = try await seed.start()
+        try await Self.withUsersByEmail(onDelete: "ignore", when: "email IS NOT NULL") { seed, bridge in
             try await seed.onSource("INSERT INTO users (id, name, email) VALUES (1, 'Ada', 'ada@x')")
             #expect(try await seed.converges())
             try await seed.onSourceScript("BEGIN; DELETE FROM users WHERE id = 1; INSERT INTO users (id, name, email) VALUES (1, 'Bob', 'bob@x'); COMMIT;")
@@ -398,21 +406,7 @@ struct TrustTests {
     func fullIdentityOtherKeyKeepsLastWrite() async throws {
         // Found by the differential test (seed 10): the update that made `when` false was folded into the delete, which
         // the target ignores, so the row stayed there as it was before the update.
-        let legacy = SeedMigration.legacySchema + "ALTER TABLE users REPLICA IDENTITY FULL;"
-        let tables = """
-            tables:
-              public.users:
-                - into: public.users_by_email
-                  key: [email]
-                  on_delete: ignore
-                  when: email NOT LIKE '%@hidden'
-                  columns: {email: email, id: id, full_name: name}
-            """
-        try await SeedMigration.with(
-            legacySchema: legacy, targetSchema: "CREATE TABLE users_by_email (email text PRIMARY KEY, id bigint, full_name text);",
-            edit: SeedMigration.tables(tables)
-        ) { seed in
-            let bridge = try await seed.start()
+        try await Self.withUsersByEmail(onDelete: "ignore", when: "email NOT LIKE '%@hidden'") { seed, bridge in
             try await seed.onSource("INSERT INTO users (id, name, email) VALUES (1, 'Ada', 'ada@x'), (2, 'Cy', 'cy@x')")
             #expect(try await seed.converges())
             try await seed.onSourceScript("""
@@ -437,20 +431,7 @@ struct TrustTests {
     @Test("REPLICA IDENTITY FULL, target keyed on another column, on_delete: ignore: of two rows deleted in one batch at the same target key, the later one is kept")
     func fullIdentityOtherKeyKeepsLaterDelete() async throws {
         // From review: the kept rows were written in an order of their own, not the source's (the earlier delete won).
-        let legacy = SeedMigration.legacySchema + "ALTER TABLE users REPLICA IDENTITY FULL;"
-        let tables = """
-            tables:
-              public.users:
-                - into: public.users_by_email
-                  key: [email]
-                  on_delete: ignore
-                  columns: {email: email, id: id, full_name: name}
-            """
-        try await SeedMigration.with(
-            legacySchema: legacy, targetSchema: "CREATE TABLE users_by_email (email text PRIMARY KEY, id bigint, full_name text);",
-            edit: SeedMigration.tables(tables)
-        ) { seed in
-            let bridge = try await seed.start()
+        try await Self.withUsersByEmail(onDelete: "ignore") { seed, bridge in
             try await seed.onSource("INSERT INTO users (id, name, email) VALUES (2, 'Cy', 'e@x')")
             #expect(try await seed.converges())
             try await seed.onSourceScript("""
@@ -498,18 +479,7 @@ struct TrustTests {
 
     @Test("REPLICA IDENTITY FULL, target keyed on another column: an update of that column moves the target row")
     func fullIdentityOtherKey() async throws {
-        let legacy = SeedMigration.legacySchema + "ALTER TABLE users REPLICA IDENTITY FULL;"
-        let target = "CREATE TABLE users_by_email (email text PRIMARY KEY, id bigint, full_name text);"
-        let tables = """
-            tables:
-              public.users:
-                - into: public.users_by_email
-                  key: [email]
-                  when: email IS NOT NULL
-                  columns: {email: email, id: id, full_name: name}
-            """
-        try await SeedMigration.with(legacySchema: legacy, targetSchema: target, edit: SeedMigration.tables(tables)) { seed in
-            let bridge = try await seed.start()
+        try await Self.withUsersByEmail(when: "email IS NOT NULL") { seed, bridge in
             try await seed.onSource("INSERT INTO users (id, name, email) VALUES (1, 'Ada', 'ada@old'), (2, 'Bob', 'bob@old')")
             #expect(try await seed.converges())
             try await seed.onSourceScript("""
