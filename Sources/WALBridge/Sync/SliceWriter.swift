@@ -57,7 +57,6 @@ actor SliceWriter {
     func apply(
         _ folded: [FoldedRow], source: Int, upsertOnly: Bool, targets: Set<Int>? = nil, visible: [UInt32] = [], streamed: Bool = false
     ) async throws {
-        let sourcePlan = plan.sources[source]
         var rows = folded
         // Read the row now where a value the source did not send decides something: a key or `when` that reads it, a
         // column whose expression also reads a value that was sent (and may have changed), or a row moved to a key whose
@@ -67,32 +66,35 @@ actor SliceWriter {
             guard row.operation == .upsert && row.hasUnchanged else { return false }
             return row.movedIn || !decisive[source].isDisjoint(with: row.unchanged) || mixedInputs[source].contains { row.mixes($0) }
         }
-        if let first = undecidable.first, streamed {
-            throw StreamingFallback(reason: "a streamed transaction has rows to read back from the source, which has not committed it", at: rows[first].lsn)
-        }
         if !undecidable.isEmpty {
-            // A row gone from the source by now is left to the change that removed it, later in the stream (a delete, a
-            // key change, or a TRUNCATE that a target may ignore).
-            let (current, gone) = try await refetch(rows, undecidable, sourcePlan, visible: visible)
-            try await keepWhatWasSent(gone.sorted().map { rows[$0] }, source: source, upsertOnly: upsertOnly, targets: targets)
+            let (current, gone) = try await readBack(rows, undecidable, source: source, upsertOnly: upsertOnly, targets: targets, visible: visible, streamed: streamed)
             rows = current.indices.filter { !gone.contains($0) }.map { current[$0] }
         }
         let unmatched = try await stageAndRun(rows, source: source, upsertOnly: upsertOnly, targets: targets)
-        if let first = unmatched.min(), streamed {
-            throw StreamingFallback(reason: "a streamed transaction has rows to read back from the source, which has not committed it", at: rows[first].lsn)
-        }
         if !unmatched.isEmpty {
-            // Rows with unchanged TOAST values that a target did not hold yet: write them whole, as the source has them now
-            // (one gone by now, as what was sent where a target keeps it).
-            let (refetched, gone) = try await refetch(rows, unmatched.sorted(), sourcePlan, visible: visible)
-            try await keepWhatWasSent(gone.sorted().map { rows[$0] }, source: source, upsertOnly: upsertOnly, targets: targets)
+            // Rows with unchanged TOAST values that a target did not hold yet: write them whole, as the source has them now.
+            let (refetched, gone) = try await readBack(rows, unmatched.sorted(), source: source, upsertOnly: upsertOnly, targets: targets, visible: visible, streamed: streamed)
             let complete = unmatched.sorted().filter { !gone.contains($0) }.map { refetched[$0] }.filter { !$0.hasUnchanged }
             if !complete.isEmpty { _ = try await stageAndRun(complete, source: source, upsertOnly: upsertOnly, targets: targets) }
         }
     }
 
-    /// For targets that keep deleted rows (`on_delete: ignore`), writes what the source sent of updated rows that were
-    /// deleted before they could be read back: the delete that follows is ignored there, so without this the kept row
+    /// Reads the rows at `indices` back from the source (see `refetch`). A row gone by now is left to the change that
+    /// removed it, later in the stream (a delete, a key change, or a TRUNCATE that a target may ignore), after the
+    /// targets that keep rows got what was sent of it. Inside a `streamed` transaction, throws `StreamingFallback`.
+    private func readBack(
+        _ rows: [FoldedRow], _ indices: [Int], source: Int, upsertOnly: Bool, targets: Set<Int>?, visible: [UInt32], streamed: Bool
+    ) async throws -> (rows: [FoldedRow], gone: Set<Int>) {
+        if streamed, let first = indices.first {
+            throw StreamingFallback(reason: "a streamed transaction has rows to read back from the source, which has not committed it", at: rows[first].lsn)
+        }
+        let (current, gone) = try await refetch(rows, indices, plan.sources[source], visible: visible)
+        try await keepWhatWasSent(gone.sorted().map { rows[$0] }, source: source, upsertOnly: upsertOnly, targets: targets)
+        return (current, gone)
+    }
+
+    /// For targets that keep rows (`on_delete` or `on_truncate: ignore`), writes what the source sent of updated rows
+    /// removed before they could be read back: the change that follows is ignored there, so without this the kept row
     /// would miss the update. A target that reads none of the values left out gets the rows whole; elsewhere the columns
     /// computed from those values keep theirs (as `check` notes; in a row moved to another's key, that row's). A target
     /// whose key or `when` reads a value not sent can't place the row. (Targets that delete rows get them too: the change
