@@ -86,7 +86,7 @@ struct CaseRunner: Sendable {
                 try bridge.start()
                 if await bridge.waitStreaming(timeout: 60) {
                     phase("start")
-                    try await workload(plan, sourceDB, bridge, &outcome)
+                    try await workload(plan, names, sourceDB, targetDB, bridge, &outcome)
                     phase("workload")
                     if outcome.problem == nil { try await settle(names, sourceDB, targetDB, bridge, &outcome) }
                     phase("settle")
@@ -158,17 +158,24 @@ struct CaseRunner: Sendable {
         var description: String { message }
     }
 
-    /// The sessions run their transactions side by side; session 0 fires the faults.
-    private func workload(_ plan: RunPlan, _ sourceDB: ConnectionString, _ bridge: BridgeProcess, _ outcome: inout CaseOutcome) async throws {
+    /// A session's leading `alone` transactions run first, one session after another; then every session's middle part,
+    /// side by side, session 0 firing the faults; then, once the bridge has caught up and been restarted, the trailing
+    /// `alone` ones.
+    private func workload(
+        _ plan: RunPlan, _ names: Names, _ sourceDB: ConnectionString, _ targetDB: ConnectionString, _ bridge: BridgeProcess,
+        _ outcome: inout CaseOutcome
+    ) async throws {
         let log = CommitLog()
         let faults = FaultInjector(bridge: bridge)
         let plans = plan.faults
+        let parts = plan.sessions.map(SessionParts.init)
         try await Timeout.run(seconds: 1800, "running the workload") {
+            for part in parts where !part.head.isEmpty { try await Self.session(part.head, sourceDB, log) { _ in } }
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for (number, list) in plan.sessions.enumerated() where !list.isEmpty {
+                for (number, part) in parts.enumerated() where !part.middle.isEmpty {
                     let fires = number == 0 ? plans : []
                     group.addTask {
-                        try await Self.session(list, sourceDB, log) { index in
+                        try await Self.session(part.middle, sourceDB, log) { index in
                             for fault in fires where fault.afterTransaction == index { await faults.fire(fault) }
                         }
                     }
@@ -177,21 +184,47 @@ struct CaseRunner: Sendable {
             }
         }
         await faults.finish()
+        outcome.kills = await faults.count
+        if bridge.exitedOnItsOwn == nil && !bridge.isRunning { try bridge.start() }
+        if parts.contains(where: { !$0.tail.isEmpty }) {
+            try await settle(names, sourceDB, targetDB, bridge, &outcome)
+            if outcome.problem == nil {
+                await bridge.stop(signal: SIGTERM, timeout: 20)
+                try bridge.start()
+                try await Timeout.run(seconds: 600, "running the transactions alone at the end") {
+                    for part in parts where !part.tail.isEmpty { try await Self.session(part.tail, sourceDB, log) { _ in } }
+                }
+            }
+        }
         let (committed, attempted, rolledBack, firstErrors) = await log.snapshot()
         outcome.committed = committed
         outcome.attempted = attempted
         outcome.rolledBack = rolledBack
         outcome.firstErrors = firstErrors
-        outcome.kills = await faults.count
-        if bridge.exitedOnItsOwn == nil && !bridge.isRunning { try bridge.start() }
     }
 
-    /// One session: each transaction in order; a failed statement rolls its transaction back and the session goes on.
+    /// One session's list cut in three: the leading `alone` transactions, the rest but the trailing `alone` ones, those.
+    struct SessionParts: Sendable {
+        var head: ArraySlice<Transaction>
+        var middle: ArraySlice<Transaction>
+        var tail: ArraySlice<Transaction>
+
+        init(_ list: [Transaction]) {
+            let first = list.firstIndex { !$0.alone } ?? list.endIndex
+            let last = list[first...].lastIndex { !$0.alone }.map { $0 + 1 } ?? first
+            head = list[..<first]
+            middle = list[first..<last]
+            tail = list[last...]
+        }
+    }
+
+    /// One session: each transaction in order (`after` gets its index in the session's list); a failed statement rolls
+    /// its transaction back and the session goes on.
     private static func session(
-        _ list: [Transaction], _ sourceDB: ConnectionString, _ log: CommitLog, after: @Sendable (Int) async -> Void
+        _ list: ArraySlice<Transaction>, _ sourceDB: ConnectionString, _ log: CommitLog, after: @Sendable (Int) async -> Void
     ) async throws {
         var db = try await connect(sourceDB)
-        for (position, transaction) in list.enumerated() {
+        for (position, transaction) in zip(list.indices, list) {
             var current = ""
             do {
                 try await db.simpleQuery("BEGIN")

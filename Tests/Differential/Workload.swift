@@ -4,6 +4,9 @@ struct Transaction: Sendable {
     var index: Int
     var label: String
     var statements: [String]
+    /// Runs by itself: the other sessions wait for it, so a streaming bridge sees no other commit while it is open (and,
+    /// at a session's end, the bridge is restarted before it, since an earlier fallback turns streaming off).
+    var alone = false
 
     /// The transaction as a script: BEGIN, the statements, COMMIT.
     var script: String {

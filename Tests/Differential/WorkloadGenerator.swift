@@ -89,8 +89,8 @@ struct WorkloadGenerator {
         mutating func transactions() -> [Transaction] {
             var list: [Transaction] = []
             let lateAt = number == 0 ? Int(Double(generator.transactionsPerSession) * 0.35) : -1
-            if number == 0, let first = heldOpenStream() {
-                list.append(Transaction(session: number, index: 0, label: "updates + moves + large insert (streamed, held open), first", statements: first))
+            if number == 0, let (first, alone) = heldOpenStream() {
+                list.append(Transaction(session: number, index: 0, label: "updates + moves + large insert (streamed, held open\(alone ? ", alone" : "")), first", statements: first, alone: alone))
             }
             for index in 0..<generator.transactionsPerSession {
                 if index == lateAt, let late = lateDDL() {
@@ -101,8 +101,8 @@ struct WorkloadGenerator {
                 list.append(Transaction(session: number, index: list.count, label: label, statements: statements))
             }
             // The same last, where no later transaction of the workload is likely to write those rows again.
-            if number == 0, let last = heldOpenStream() {
-                list.append(Transaction(session: number, index: list.count, label: "updates + moves + large insert (streamed, held open), last", statements: last))
+            if number == 0, let (last, alone) = heldOpenStream() {
+                list.append(Transaction(session: number, index: list.count, label: "updates + moves + large insert (streamed, held open\(alone ? ", alone" : "")), last", statements: last, alone: alone))
             }
             return list
         }
@@ -115,8 +115,8 @@ struct WorkloadGenerator {
 
         /// Sometimes (from `opener`), a transaction that updates and moves rows the backfill may be about to copy, then
         /// streams (a large insert) and stays open for a while: backfill windows open while it is in progress, slices with
-        /// rows to read back are written before it commits, and it commits later.
-        mutating func heldOpenStream() -> [String]? {
+        /// rows to read back are written before it commits, and it commits later. Often it runs alone (see `Transaction.alone`).
+        mutating func heldOpenStream() -> ([String], alone: Bool)? {
             let tables = schema.tables.indices.filter { models[$0].rows.count >= 2 }
             guard opener.chance(0.4), !tables.isEmpty else { return nil }
             // Rows with TOAST values the updates leave out are the ones read back from the source.
@@ -132,7 +132,7 @@ struct WorkloadGenerator {
             // Then every row, like a migration's own `UPDATE … SET name = upper(name)`, streamed as well.
             if rng.chance(0.5) { statements += allRows(t, flip: rng.chance(0.5)) + insert(t, rows: max(20, generator.largeRows / 3)) }
             statements.append("SELECT pg_sleep(\(rng.pick(["0.5", "1.0", "2.0"])))")
-            return statements
+            return (statements, rng.chance(0.6))
         }
 
         /// One transaction of 1–4 operations, or one special one.

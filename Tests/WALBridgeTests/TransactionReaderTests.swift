@@ -69,4 +69,40 @@ struct TransactionReaderTests {
         #expect(windows.map(\.interrupted) == [false])
         #expect(windows.first?.touched == [RowKey([Self.text("7")], at: [0])])
     }
+    static let streamCommit = PGOutputMessage.streamCommit(
+        StreamCommit(xid: 900, flags: 0, commitLSN: LSN(500), endLSN: LSN(510), commitTime: PGTimestamp(rawValue: 0)))
+
+    /// A transaction of xid 901, sent whole, with `body` between its Begin and Commit.
+    static func whole(_ body: [PGOutputMessage]) -> [PGOutputMessage] {
+        [.begin(Begin(finalLSN: LSN(300), commitTime: PGTimestamp(rawValue: 0), xid: 901))] + body
+            + [.commit(Commit(flags: 0, commitLSN: LSN(300), endLSN: LSN(310), commitTime: PGTimestamp(rawValue: 0)))]
+    }
+
+    @Test("a transaction without mapped changes that commits while a streamed one is open is passed over; streaming goes on")
+    func watermarkInsideStream() throws {
+        let flush = PGOutputMessage.message(LogicalMessage(xid: 901, transactional: true, lsn: .zero, prefix: BackfillMark.prefix, content: []))
+        let events = try Self.events(
+            [Self.relation, .streamStart(StreamStart(xid: 900, firstSegment: true)), Self.insert("1", xid: 900), .streamStop]
+                + Self.whole([flush]) + [.streamStart(StreamStart(xid: 900, firstSegment: false)), Self.insert("2", xid: 900), .streamStop, Self.streamCommit])
+        let commits = events.compactMap { if case .commit(let end) = $0 { end.xid } else { nil } }
+        #expect(commits == [900], "only the streamed transaction commits")
+        #expect(events.filter { if case .change = $0 { true } else { false } }.count == 2)
+    }
+
+    @Test("a transaction with a mapped change that commits while a streamed one is open asks for the replay without streaming")
+    func mappedChangeInsideStream() throws {
+        #expect(throws: StreamingFallback.self) {
+            try Self.events([Self.relation, .streamStart(StreamStart(xid: 900, firstSegment: true)), Self.insert("1", xid: 900), .streamStop] + Self.whole([Self.insert("7")]))
+        }
+    }
+
+    @Test("the bridge's own transaction inside a streamed one of its own: both are skipped, before and after")
+    func ownTransactionInsideOwnStream() throws {
+        let own = PGOutputMessage.message(LogicalMessage(xid: 900, transactional: true, lsn: .zero, prefix: TransactionReader.markerPrefix, content: Array("s".utf8)))
+        let ownWhole = PGOutputMessage.message(LogicalMessage(xid: 901, transactional: true, lsn: .zero, prefix: TransactionReader.markerPrefix, content: Array("s".utf8)))
+        let events = try Self.events(
+            [Self.relation, .streamStart(StreamStart(xid: 900, firstSegment: true)), own, Self.insert("1", xid: 900), .streamStop]
+                + Self.whole([ownWhole, Self.insert("7")]) + [.streamStart(StreamStart(xid: 900, firstSegment: false)), Self.insert("2", xid: 900), .streamStop, Self.streamCommit])
+        #expect(!events.contains { if case .change = $0 { true } else { false } }, "no change of the bridge's own writes is applied")
+    }
 }

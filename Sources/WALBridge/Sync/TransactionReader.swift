@@ -5,7 +5,7 @@ import PGOutput
 /// applied (at or before the checkpoint) and the bridge's own writes (marked by a logical message),
 /// and stops on schema drift before anything of the drifted transaction is applied. With streaming,
 /// one large transaction's chunks become events before it commits; anything a single open target
-/// transaction cannot follow (an abort, another commit in between) asks for a replay without streaming.
+/// transaction cannot follow (an abort, another commit of mapped changes in between) asks for a replay without streaming.
 struct TransactionReader: Sendable {
     /// The prefix of the logical message the bridge writes first in each of its target transactions.
     static let markerPrefix = "walbridge"
@@ -30,6 +30,10 @@ struct TransactionReader: Sendable {
     private var transaction: Begin?
     /// The streamed transaction whose chunks are being applied, between its first Stream Start and its Stream Commit.
     private var streamed: UInt32?
+    /// Set while a transaction is sent whole inside `streamed` (a backfill watermark's, the bridge's own), to whether the
+    /// streamed one was being skipped. Such a transaction is passed over, unless it carries a change of a mapped table
+    /// not yet applied, which the open target transaction can't take in its order.
+    private var streamSkipping: Bool?
     private var skipping = false
     /// Changes of the current transaction seen so far (for the log of skipped ones).
     private(set) var inTransaction = false
@@ -79,7 +83,12 @@ struct TransactionReader: Sendable {
     private mutating func consume(_ message: PGOutputMessage, at lsn: LSN) throws -> [ApplyEvent] {
         switch message {
         case .begin(let begin):
-            if streamed != nil { throw StreamingFallback(reason: "a transaction committed while a streamed one was open", at: lsn) }
+            if streamed != nil {
+                streamSkipping = skipping
+                transaction = begin
+                skipping = begin.finalLSN < checkpoint
+                return []
+            }
             transaction = begin
             inTransaction = true
             // The checkpoint is the end of the last applied commit: every commit before it was applied.
@@ -87,9 +96,14 @@ struct TransactionReader: Sendable {
         case .commit(let commit):
             guard let begin = transaction else { throw BridgeError.unexpectedMessage("Commit without Begin", at: lsn) }
             transaction = nil
-            inTransaction = false
-            skipping = false
             committed(begin.xid)
+            if let resumed = streamSkipping {
+                streamSkipping = nil
+                skipping = resumed
+                return []
+            }
+            skipping = false
+            inTransaction = false
             return [.commit(TransactionEnd(xid: begin.xid, commitLSN: commit.commitLSN, endLSN: commit.endLSN, commitTime: commit.commitTime))]
         case .relation(let relation):
             relations[relation.id] = try resolve(relation, at: lsn)
@@ -183,9 +197,11 @@ struct TransactionReader: Sendable {
         }
     }
 
-    /// The state of a relation id; nil for a relation the mapping does not cover.
+    /// The state of a relation id; nil for a relation the mapping does not cover. A change of a mapped table in a
+    /// transaction interleaved with a streamed one asks for the replay without streaming.
     private func mapped(_ id: UInt32, at lsn: LSN) throws -> RelationState? {
         guard let state = relations[id] else { throw BridgeError.unknownRelation(id, at: lsn) }
+        if streamSkipping != nil, state != nil { throw StreamingFallback(reason: "a transaction committed while a streamed one was open", at: lsn) }
         return state
     }
 
