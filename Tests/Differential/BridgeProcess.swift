@@ -28,8 +28,8 @@ final class BridgeProcess: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: log, contents: nil)
     }
 
-    /// Starts `walbridge run` with its output appended to the log.
-    func start() throws {
+    /// Starts `walbridge run` with its output appended to the log (`limited`: with the case's backfill rate, if any).
+    func start(limited: Bool = true) throws {
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         handle.seekToEndOfFile()
         handle.write(Data("--- differential: walbridge run started at \(Date())\n".utf8))
@@ -37,7 +37,7 @@ final class BridgeProcess: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["run", "--config", config, "--quiet", "--backfill-chunk-rows", String(chunkRows)]
             + (sliceRows.map { ["--apply-slice-rows", String($0)] } ?? [])
-            + (backfillRate.map { ["--max-rows-per-second", String($0)] } ?? [])
+            + (limited ? backfillRate.map { ["--max-rows-per-second", String($0)] } ?? [] : [])
         process.standardOutput = handle
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice

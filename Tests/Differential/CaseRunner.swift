@@ -169,13 +169,17 @@ struct CaseRunner: Sendable {
         let faults = FaultInjector(bridge: bridge)
         let plans = plan.faults
         let parts = plan.sessions.map(SessionParts.init)
+        let backfill: @Sendable () async -> Void = {
+            let result = await Command.run(bridge.binary, ["backfill", "--config", bridge.config], timeout: 60)
+            if result.status != 0 { await log.rolledBack("walbridge backfill: status \(result.status)", result.errors, "walbridge backfill") }
+        }
         try await Timeout.run(seconds: 1800, "running the workload") {
-            for part in parts where !part.head.isEmpty { try await Self.session(part.head, sourceDB, log) { _ in } }
+            for part in parts where !part.head.isEmpty { try await Self.session(part.head, sourceDB, log, backfill: backfill) { _ in } }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for (number, part) in parts.enumerated() where !part.middle.isEmpty {
                     let fires = number == 0 ? plans : []
                     group.addTask {
-                        try await Self.session(part.middle, sourceDB, log) { index in
+                        try await Self.session(part.middle, sourceDB, log, backfill: backfill) { index in
                             for fault in fires where fault.afterTransaction == index { await faults.fire(fault) }
                         }
                     }
@@ -189,10 +193,11 @@ struct CaseRunner: Sendable {
         if parts.contains(where: { !$0.tail.isEmpty }) {
             try await settle(names, sourceDB, targetDB, bridge, &outcome)
             if outcome.problem == nil {
+                // Without a backfill rate: a backfill asked for then reads chunk after chunk, so commits fall inside windows.
                 await bridge.stop(signal: SIGTERM, timeout: 20)
-                try bridge.start()
+                try bridge.start(limited: false)
                 try await Timeout.run(seconds: 600, "running the transactions alone at the end") {
-                    for part in parts where !part.tail.isEmpty { try await Self.session(part.tail, sourceDB, log) { _ in } }
+                    for part in parts where !part.tail.isEmpty { try await Self.session(part.tail, sourceDB, log, backfill: backfill) { _ in } }
                 }
             }
         }
@@ -218,10 +223,11 @@ struct CaseRunner: Sendable {
         }
     }
 
-    /// One session: each transaction in order (`after` gets its index in the session's list); a failed statement rolls
-    /// its transaction back and the session goes on.
+    /// One session: each transaction in order (`after` gets its index in the session's list; `backfill` runs where a
+    /// transaction asks for it); a failed statement rolls its transaction back and the session goes on.
     private static func session(
-        _ list: ArraySlice<Transaction>, _ sourceDB: ConnectionString, _ log: CommitLog, after: @Sendable (Int) async -> Void
+        _ list: ArraySlice<Transaction>, _ sourceDB: ConnectionString, _ log: CommitLog, backfill: @Sendable () async -> Void,
+        after: @Sendable (Int) async -> Void
     ) async throws {
         var db = try await connect(sourceDB)
         for (position, transaction) in zip(list.indices, list) {
@@ -230,6 +236,7 @@ struct CaseRunner: Sendable {
                 try await db.simpleQuery("BEGIN")
                 for statement in transaction.statements {
                     current = statement
+                    if transaction.backfillDuring && statement.hasPrefix("SELECT pg_sleep") { await backfill() }
                     try await db.simpleQuery(statement)
                 }
                 current = "COMMIT"

@@ -7,6 +7,8 @@ struct Transaction: Sendable {
     /// Runs by itself: the other sessions wait for it, so a streaming bridge sees no other commit while it is open (and,
     /// at a session's end, the bridge is restarted before it, since an earlier fallback turns streaming off).
     var alone = false
+    /// At its `pg_sleep`, `walbridge backfill` asks the running bridge to copy every table again, while it is open.
+    var backfillDuring = false
 
     /// The transaction as a script: BEGIN, the statements, COMMIT.
     var script: String {

@@ -89,9 +89,7 @@ struct WorkloadGenerator {
         mutating func transactions() -> [Transaction] {
             var list: [Transaction] = []
             let lateAt = number == 0 ? Int(Double(generator.transactionsPerSession) * 0.35) : -1
-            if number == 0, let (first, alone) = heldOpenStream() {
-                list.append(Transaction(session: number, index: 0, label: "updates + moves + large insert (streamed, held open\(alone ? ", alone" : "")), first", statements: first, alone: alone))
-            }
+            if number == 0 { list += heldOpenStream(index: 0, "first") }
             for index in 0..<generator.transactionsPerSession {
                 if index == lateAt, let late = lateDDL() {
                     list.append(Transaction(session: number, index: list.count, label: "create late partition", statements: late))
@@ -101,9 +99,7 @@ struct WorkloadGenerator {
                 list.append(Transaction(session: number, index: list.count, label: label, statements: statements))
             }
             // The same last, where no later transaction of the workload is likely to write those rows again.
-            if number == 0, let (last, alone) = heldOpenStream() {
-                list.append(Transaction(session: number, index: list.count, label: "updates + moves + large insert (streamed, held open\(alone ? ", alone" : "")), last", statements: last, alone: alone))
-            }
+            if number == 0 { list += heldOpenStream(index: list.count, "last") }
             return list
         }
 
@@ -115,24 +111,50 @@ struct WorkloadGenerator {
 
         /// Sometimes (from `opener`), a transaction that updates and moves rows the backfill may be about to copy, then
         /// streams (a large insert) and stays open for a while: backfill windows open while it is in progress, slices with
-        /// rows to read back are written before it commits, and it commits later. Often it runs alone (see `Transaction.alone`).
-        mutating func heldOpenStream() -> ([String], alone: Bool)? {
+        /// rows to read back are written before it commits, and it commits later. Often it runs alone (see
+        /// `Transaction.alone`); then sometimes every table is backfilled again while it is open, after it updated every
+        /// row of one, and a few more such streamed transactions follow during that backfill, alone as well: each commits
+        /// while chunks read before its commit may be on their way.
+        mutating func heldOpenStream(index: Int, _ position: String) -> [Transaction] {
             let tables = schema.tables.indices.filter { models[$0].rows.count >= 2 }
-            guard opener.chance(0.4), !tables.isEmpty else { return nil }
-            // Rows with TOAST values the updates leave out are the ones read back from the source.
+            guard opener.chance(0.4), !tables.isEmpty else { return [] }
+            let alone = opener.chance(0.6)
+            let backfill = alone && opener.chance(0.5)
+            // Rows with TOAST values the updates leave out are the ones read back from the source; that makes a bridge
+            // stop streaming, so the backfill again is done on a table whose TOAST values no target reads, if any.
             let toasted = tables.filter { !schema.tables[$0].toastColumns.isEmpty }
-            let t = opener.pick(toasted.isEmpty ? tables : toasted)
+            let unread = tables.filter { !readsToast($0) }
+            let t = opener.pick(backfill ? (unread.isEmpty ? tables : unread) : (toasted.isEmpty ? tables : toasted))
             let main = rng
             rng = opener
             defer { opener = rng; rng = main }
             var statements: [String] = []
             for _ in 0..<rng.int(2...6) { statements += update(t, toast: false) }
             for _ in 0..<rng.int(1...2) { statements += moveKey(t) }
-            statements += insert(t, rows: generator.largeRows)
+            statements += insert(t, rows: generator.largeRows, invalid: 0)
             // Then every row, like a migration's own `UPDATE … SET name = upper(name)`, streamed as well.
-            if rng.chance(0.5) { statements += allRows(t, flip: rng.chance(0.5)) + insert(t, rows: max(20, generator.largeRows / 3)) }
-            statements.append("SELECT pg_sleep(\(rng.pick(["0.5", "1.0", "2.0"])))")
-            return (statements, rng.chance(0.6))
+            if backfill || rng.chance(0.5) { statements += allRows(t, flip: rng.chance(0.5)) + insert(t, rows: max(20, generator.largeRows / 3), invalid: 0) }
+            // A running bridge starts a requested backfill within a second.
+            statements.append("SELECT pg_sleep(\(backfill ? rng.pick(["2.0", "3.0"]) : rng.pick(["0.5", "1.0", "2.0"])))")
+            let label = "updates + moves + large insert (streamed, held open\(alone ? ", alone" : "")\(backfill ? ", backfill again" : "")), \(position)"
+            var list = [Transaction(session: number, index: index, label: label, statements: statements, alone: alone, backfillDuring: backfill)]
+            for _ in 0..<(backfill ? rng.int(3...8) : 0) {
+                let body = allRows(t, flip: rng.chance(0.5)) + insert(t, rows: max(20, generator.largeRows / 3), invalid: 0)
+                list.append(Transaction(
+                    session: number, index: index + list.count, label: "update every row + large insert (streamed, alone, during a backfill)",
+                    statements: body, alone: true))
+            }
+            return list
+        }
+
+        /// Whether a target of table `t` reads one of its TOAST columns.
+        func readsToast(_ t: Int) -> Bool {
+            let table = schema.tables[t]
+            let toast = Set(table.toastColumns)
+            return generator.mapping.targets.contains { target in
+                target.table == t && (target.columns.contains { !toast.isDisjoint(with: $0.reads) }
+                    || toast.contains { target.when?.contains(table.columns[$0].sql) ?? false })
+            }
         }
 
         /// One transaction of 1–4 operations, or one special one.
@@ -264,13 +286,16 @@ struct WorkloadGenerator {
             rng.int(0...(models[t].rows.count - 1))
         }
 
-        mutating func insert(_ t: Int, rows count: Int) -> [String] {
+        /// `count` new rows; a value a domain rejects has the chance `invalid`, by default 1% in small inserts and in one
+        /// large insert of five (so a large one rolls back now and then, not nearly always).
+        mutating func insert(_ t: Int, rows count: Int, invalid: Double? = nil) -> [String] {
             let table = schema.tables[t]
+            let rate = invalid ?? (count <= 10 || rng.chance(0.2) ? 0.01 : 0)
             var tuples: [String] = []
             for _ in 0..<count {
                 let row = Row(g: freshKey(t), code: freshCode(t))
                 var valueRNG = SplitMix64(seed: rng.next())
-                tuples.append(generator.rowTuple(table, g: row.g, code: row.code, &valueRNG))
+                tuples.append(generator.rowTuple(table, g: row.g, code: row.code, &valueRNG, invalid: rate))
                 models[t].rows.append(row)
             }
             return ["INSERT INTO \(table.sql) (\(table.columns.map(\.sql).joined(separator: ", "))) VALUES \(tuples.joined(separator: ", "))"]
