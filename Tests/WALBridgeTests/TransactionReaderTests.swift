@@ -105,4 +105,16 @@ struct TransactionReaderTests {
                 + Self.whole([ownWhole, Self.insert("7")]) + [.streamStart(StreamStart(xid: 900, firstSegment: false)), Self.insert("2", xid: 900), .streamStop, Self.streamCommit])
         #expect(!events.contains { if case .change = $0 { true } else { false } }, "no change of the bridge's own writes is applied")
     }
+    @Test("a pause position that a keepalive passes while a streamed transaction is open stops the reader there")
+    func stopInsideOpenStream() throws {
+        var reader = TransactionReader(plan: Self.plan, slot: "s", checkpoint: .zero, backfillRun: "r")
+        reader.stopAfter = LSN(200)
+        for (index, message) in [Self.relation, .streamStart(StreamStart(xid: 900, firstSegment: true)), Self.insert("1", xid: 900), .streamStop].enumerated() {
+            _ = try reader.consume(.message(LSN(UInt64(100 + index * 10)), message))
+        }
+        #expect(try reader.consume(.keepalive(PrimaryKeepalive(walEnd: LSN(150), sendTime: PGTimestamp(rawValue: 0), replyRequested: false))).isEmpty)
+        #expect(!reader.stopped, "the stream may still commit at or before the stop")
+        _ = try reader.consume(.keepalive(PrimaryKeepalive(walEnd: LSN(300), sendTime: PGTimestamp(rawValue: 0), replyRequested: false)))
+        #expect(reader.stopped, "the open streamed transaction commits after 300, past the stop")
+    }
 }

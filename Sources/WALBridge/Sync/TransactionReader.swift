@@ -55,12 +55,13 @@ struct TransactionReader: Sendable {
         if stopped { return [] }
         switch item {
         case .keepalive(let keepalive):
-            if inTransaction { return [] }
-            // Everything before the keepalive's position was sent: no transaction committing at or before the stop is left.
-            if let stop = stopAfter, keepalive.walEnd > stop {
+            // Everything before the keepalive's position was sent: no transaction committing at or before the stop is left
+            // (a streamed one still open commits later), unless one sent whole is under way.
+            if let stop = stopAfter, keepalive.walEnd > stop, transaction == nil {
                 stopped = true
                 return []
             }
+            if inTransaction { return [] }
             return [.idle(keepalive.walEnd)]
         case .message(let lsn, let message):
             if let stop = stopAfter, Self.commitsAfter(message, stop) {
