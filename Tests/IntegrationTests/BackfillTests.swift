@@ -259,49 +259,6 @@ struct BackfillTests {
         }
     }
 
-    @Test("while a streamed transaction stays open, the backfill reads its chunk again less and less often, not over and over, and ends exact")
-    func backfillWaitsOutOpenStream() async throws {
-        try await SeedMigration.with(edit: { $0 + "backfill: skip\n" }) { seed in
-            try await seed.streamLargeTransactions()
-            try await seed.onSourceScript(Self.legacyRows(2_000))
-            let bridge = try await seed.start()
-            let config = try seed.writeConfigFile { $0 + "backfill: skip\n" }
-            defer { config.remove() }
-            // A second slot, with test_decoding, counts the backfill's watermarks: two for each chunk read.
-            try await seed.onSource("SELECT pg_create_logical_replication_slot('count_watermarks', 'test_decoding')")
-            let writer = try await PGConnection.connect(seed.source)
-            try await writer.simpleQuery("""
-                BEGIN; UPDATE users SET name = upper(name);
-                INSERT INTO users (id, name, bio) SELECT g, 'big ' || g, repeat('TOASTed ', 2000) FROM generate_series(100001, 100300) g
-                """)
-            try await Task.sleep(for: .seconds(1))
-            let request = try CommandRun(["backfill", "--config", config.path, "--table", "public.users"], environment: config.environment)
-            #expect(await request.wait() == 0, "\(request.stderr)")
-            // Streamed and open for 5 s: no chunk can be placed meanwhile.
-            try await Task.sleep(for: .seconds(5))
-            try await writer.simpleQuery("COMMIT")
-            await writer.close()
-            #expect(await TestClusters.eventually(timeout: .seconds(60)) { (try? await seed.backfillStates())?["public.users"] == "done" })
-            let differences = try await seed.differences()
-            #expect(differences.filter { !$0.hasPrefix("public.products_v2") }.isEmpty, "\(differences)")
-            let watermarks = try await PGConnection.connect(seed.source).closing { db in
-                let count = try await db.query(
-                    "SELECT count(*)::text FROM pg_logical_slot_peek_changes('count_watermarks', NULL, NULL) WHERE data LIKE $1",
-                    ["message: transactional: 0 prefix: \(BackfillMark.prefix)%"]).scalar
-                try await db.query("SELECT pg_drop_replication_slot('count_watermarks')")
-                return Int(count ?? "") ?? -1
-            }
-            // Waits of 20 ms doubling up to a second: about ten reads in 5 s, and the one placed after the commit.
-            #expect(watermarks > 0 && watermarks <= 2 * 20, "\(watermarks / 2) chunk reads")
-            let streamed = try await PGConnection.connect(seed.source).closing {
-                try await $0.query("SELECT stream_txns FROM pg_stat_replication_slots WHERE slot_name = $1", [seed.configuration.slot]).scalar
-            }
-            #expect((Int(streamed ?? "0") ?? 0) > 0, "the transaction was streamed while it was open")
-            bridge.cancel()
-            try await bridge.value
-        }
-    }
-
     @Test("a backfill that fails stops the bridge with its error instead of a quiet stop")
     func failedCopyStops() async throws {
         try await SeedMigration.with { seed in

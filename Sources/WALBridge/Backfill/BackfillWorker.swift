@@ -89,9 +89,6 @@ struct BackfillWorker: Sendable {
         var read = 0
         var lastLog = started
         let placedBefore = await coordinator.rowsPlaced[index] ?? 0
-        // Chunks read again in a row, with no row placed in between (a streamed transaction stays open).
-        var rereads = 0
-        var placedAtReread = placedBefore
         logger.info("backfill started", metadata: [
             "table": "\(table)", "estimated_rows": "\(estimate)", "from": "\(after.map { "after key \($0)" } ?? "the first row")",
         ])
@@ -99,12 +96,6 @@ struct BackfillWorker: Sendable {
             if let restart = await coordinator.takeRestart() {
                 logger.debug("backfill chunk read again", metadata: ["table": "\(table)"])
                 after = restart.after
-                // While a streamed transaction stays open no chunk can be placed: wait longer each time (up to a second)
-                // rather than read the source over and over.
-                let placed = await coordinator.rowsPlaced[index] ?? 0
-                rereads = placed == placedAtReread ? rereads + 1 : 1
-                placedAtReread = placed
-                try await Task.sleep(for: .milliseconds(min(1000, 10 << min(rereads, 7))))
             }
             guard try await BackfillState.currentRequest(slot: configuration.slot, table: table, on: target) == job.request else {
                 await coordinator.waitUntilResolved()
