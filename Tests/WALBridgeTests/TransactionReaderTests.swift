@@ -79,7 +79,7 @@ struct TransactionReaderTests {
     }
 
     @Test("a transaction without mapped changes that commits while a streamed one is open is passed over; streaming goes on")
-    func watermarkInsideStream() throws {
+    func unmappedTransactionInsideStream() throws {
         let flush = PGOutputMessage.message(LogicalMessage(xid: 901, transactional: true, lsn: .zero, prefix: BackfillMark.prefix, content: []))
         let events = try Self.events(
             [Self.relation, .streamStart(StreamStart(xid: 900, firstSegment: true)), Self.insert("1", xid: 900), .streamStop]
@@ -116,5 +116,11 @@ struct TransactionReaderTests {
         #expect(!reader.stopped, "the stream may still commit at or before the stop")
         _ = try reader.consume(.keepalive(PrimaryKeepalive(walEnd: LSN(300), sendTime: PGTimestamp(rawValue: 0), replyRequested: false)))
         #expect(reader.stopped, "the open streamed transaction commits after 300, past the stop")
+    }
+    @Test("a high watermark while a streamed transaction is open asks for the replay without streaming, so the backfill goes on")
+    func highWatermarkInsideStream() throws {
+        #expect(throws: StreamingFallback.self) {
+            try Self.events([Self.relation, Self.mark(.low), .streamStart(StreamStart(xid: 900, firstSegment: true)), Self.insert("1", xid: 900), .streamStop, Self.mark(.high)])
+        }
     }
 }

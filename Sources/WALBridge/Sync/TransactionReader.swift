@@ -30,7 +30,7 @@ struct TransactionReader: Sendable {
     private var transaction: Begin?
     /// The streamed transaction whose chunks are being applied, between its first Stream Start and its Stream Commit.
     private var streamed: UInt32?
-    /// Set while a transaction is sent whole inside `streamed` (a backfill watermark's, the bridge's own), to whether the
+    /// Set while a transaction is sent whole inside `streamed` (the bridge's own, one of unmapped tables), to whether the
     /// streamed one was being skipped. Such a transaction is passed over, unless it carries a change of a mapped table
     /// not yet applied, which the open target transaction can't take in its order.
     private var streamSkipping: Bool?
@@ -112,7 +112,7 @@ struct TransactionReader: Sendable {
             if logical.transactional && logical.prefix == Self.markerPrefix && logical.content == Array(slot.utf8) {
                 skipping = true
             } else if !logical.transactional && logical.prefix == BackfillMark.prefix {
-                return watermark(logical.content, at: lsn)
+                return try watermark(logical.content, at: lsn)
             }
         case .type, .origin:
             break
@@ -180,7 +180,7 @@ struct TransactionReader: Sendable {
     }
 
     /// Opens a chunk window at a low watermark of this run; closes it at the matching high one.
-    private mutating func watermark(_ content: [UInt8], at lsn: LSN) -> [ApplyEvent] {
+    private mutating func watermark(_ content: [UInt8], at lsn: LSN) throws -> [ApplyEvent] {
         guard let mark = BackfillMark(content: content), mark.run == backfillRun, mark.slot == slot else { return [] }
         switch mark.edge {
         case .low:
@@ -190,10 +190,13 @@ struct TransactionReader: Sendable {
                 seq: mark.seq, source: mark.source, lsn: lsn, commitsBefore: recentCommits.count, interrupted: streamed != nil)
             return []
         case .high:
+            // A chunk can't be placed while a streamed transaction is open, nor one read then again (it would be discarded as
+            // long as large transactions keep streaming): replay without streaming, as the chunk's own commit used to ask.
+            if streamed != nil { throw StreamingFallback(reason: "a backfill chunk was read while a streamed transaction was open", at: lsn) }
             guard var closed = window, closed.seq == mark.seq else { return [] }
             window = nil
             closed.lsn = lsn
-            closed.interrupted = closed.interrupted || streamed != nil || inTransaction
+            closed.interrupted = closed.interrupted || inTransaction
             return [.backfillWindow(closed)]
         }
     }
