@@ -139,8 +139,8 @@ struct WorkloadGenerator {
             let label = "updates + moves + large insert (streamed, held open\(alone ? ", alone" : "")\(backfill ? ", backfill again" : "")), \(position)"
             var list = [Transaction(session: number, index: index, label: label, statements: statements, alone: alone, backfillDuring: backfill)]
             for _ in 0..<(backfill ? rng.int(3...8) : 0) {
-                // It sleeps first, before it writes anything (so it streams nothing yet): the backfill places a chunk meanwhile
-                // and reads the next ones without waiting.
+                // It sleeps first, before it writes anything (so nothing of it is streamed yet): the backfill reads and places a
+                // chunk meanwhile, with no stream open.
                 let body = ["SELECT pg_sleep(\(rng.pick(["0.1", "0.3"])))"] + allRows(t, flip: rng.chance(0.5))
                     + insert(t, rows: max(20, generator.largeRows / 3), invalid: 0)
                 list.append(Transaction(
