@@ -196,8 +196,14 @@ struct CaseRunner: Sendable {
                 // Without a backfill rate: a backfill asked for then reads chunk after chunk, so commits fall inside windows.
                 await bridge.stop(signal: SIGTERM, timeout: 20)
                 try bridge.start(limited: false)
+                let restart: @Sendable () async throws -> Void = {
+                    await bridge.stop(signal: SIGTERM, timeout: 20)
+                    try bridge.start(limited: false)
+                }
                 try await Timeout.run(seconds: 600, "running the transactions alone at the end") {
-                    for part in parts where !part.tail.isEmpty { try await Self.session(part.tail, sourceDB, log, backfill: backfill) { _ in } }
+                    for part in parts where !part.tail.isEmpty {
+                        try await Self.session(part.tail, sourceDB, log, backfill: backfill, restart: restart) { _ in }
+                    }
                 }
             }
         }
@@ -224,13 +230,15 @@ struct CaseRunner: Sendable {
     }
 
     /// One session: each transaction in order (`after` gets its index in the session's list; `backfill` runs where a
-    /// transaction asks for it); a failed statement rolls its transaction back and the session goes on.
+    /// transaction asks for it, `restart` before one that asks for it); a failed statement rolls its transaction back and
+    /// the session goes on.
     private static func session(
         _ list: ArraySlice<Transaction>, _ sourceDB: ConnectionString, _ log: CommitLog, backfill: @Sendable () async -> Void,
-        after: @Sendable (Int) async -> Void
+        restart: (@Sendable () async throws -> Void)? = nil, after: @Sendable (Int) async -> Void
     ) async throws {
         var db = try await connect(sourceDB)
         for (position, transaction) in zip(list.indices, list) {
+            if transaction.restartBefore, let restart { try await restart() }
             var current = ""
             do {
                 try await db.simpleQuery("BEGIN")

@@ -13,8 +13,9 @@ struct Differential {
             Report.say(scenario.sourceDDL.map { $0 + ";" }.joined(separator: "\n"))
             Report.say("-- target:\n" + scenario.targetDDL.map { $0 + ";" }.joined(separator: "\n"))
             Report.say(scenario.mapping.yaml(scenario.schema, source: "SOURCE", target: "TARGET", slot: "difftest"))
+            // The first 15 transactions of each session, and every held-open streamed one.
             for session in scenario.workload.sessions {
-                for transaction in session.prefix(15) {
+                for transaction in session where transaction.index < 15 || transaction.label.contains("held open") {
                     Report.say("s\(transaction.session)#\(transaction.index) \(transaction.label): " + transaction.statements.map { SQLText.abbreviated($0, limit: 200) }.joined(separator: "; "))
                 }
             }

@@ -9,6 +9,9 @@ struct Transaction: Sendable {
     var alone = false
     /// At its `pg_sleep`, `walbridge backfill` asks the running bridge to copy every table again, while it is open.
     var backfillDuring = false
+    /// At the end (see `alone`), the bridge is stopped and started again just before it, so that it streams: a fallback
+    /// in an earlier one turned streaming off in that process.
+    var restartBefore = false
 
     /// The transaction as a script: BEGIN, the statements, COMMIT.
     var script: String {

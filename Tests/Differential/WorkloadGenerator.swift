@@ -122,40 +122,61 @@ struct WorkloadGenerator {
             let backfill = alone && opener.chance(0.5)
             // Rows with TOAST values the updates leave out are the ones read back from the source; that makes a bridge
             // stop streaming, so the backfill again is done on a table whose TOAST values no target reads, if any.
+            // Otherwise, if any, a table with a `when` target that reads a TOAST column (a flip of every row brings rows that
+            // target lacks, read back whole before the transaction commits), else one with a target value that mixes a
+            // TOAST column with another one (updating that other column needs the TOAST value read back).
             let toasted = tables.filter { !schema.tables[$0].toastColumns.isEmpty }
             let unread = tables.filter { !readsToast($0) }
-            let t = opener.pick(backfill ? (unread.isEmpty ? tables : unread) : (toasted.isEmpty ? tables : toasted))
+            let whole = tables.filter { !generator.mapping.flips[$0].isEmpty && readsToast($0, when: true) }
+            let mixing = tables.filter { !mixedInputs($0).isEmpty }
+            let t = opener.pick(
+                backfill ? (unread.isEmpty ? tables : unread) : !whole.isEmpty ? whole : !mixing.isEmpty ? mixing : toasted.isEmpty ? tables : toasted)
             let main = rng
             rng = opener
             defer { opener = rng; rng = main }
             var statements: [String] = []
             for _ in 0..<rng.int(2...6) { statements += update(t, toast: false) }
+            let mixed = mixedInputs(t)
+            for _ in 0..<(backfill || mixed.isEmpty ? 0 : rng.int(2...4)) { statements += update(t, column: rng.pick(mixed)) }
             for _ in 0..<rng.int(1...2) { statements += moveKey(t) }
             statements += insert(t, rows: generator.largeRows, invalid: 0)
             // Then every row, like a migration's own `UPDATE … SET name = upper(name)`, streamed as well.
-            if backfill || rng.chance(0.5) { statements += allRows(t, flip: rng.chance(0.5)) + insert(t, rows: max(20, generator.largeRows / 3), invalid: 0) }
+            if backfill || whole.contains(t) || rng.chance(0.5) {
+                statements += allRows(t, flip: whole.contains(t) || rng.chance(0.5)) + insert(t, rows: max(20, generator.largeRows / 3), invalid: 0)
+            }
             // A running bridge starts a requested backfill within a second.
             statements.append("SELECT pg_sleep(\(backfill ? rng.pick(["2.0", "3.0"]) : rng.pick(["0.5", "1.0", "2.0"])))")
             let label = "updates + moves + large insert (streamed, held open\(alone ? ", alone" : "")\(backfill ? ", backfill again" : "")), \(position)"
             var list = [Transaction(session: number, index: index, label: label, statements: statements, alone: alone, backfillDuring: backfill)]
             for _ in 0..<(backfill ? rng.int(3...8) : 0) {
                 // It sleeps first, before it writes anything (so nothing of it is streamed yet): the backfill reads and places a
-                // chunk meanwhile, with no stream open.
-                let body = ["SELECT pg_sleep(\(rng.pick(["0.1", "0.3"])))"] + allRows(t, flip: rng.chance(0.5))
+                // chunk meanwhile, with no stream open. Sometimes it sleeps a moment before its commit as well, so that a
+                // window opens while it is streamed and that commit falls inside it. The bridge is restarted before it, when
+                // it runs after the workload (an earlier one's fallback turned streaming off).
+                var body = ["SELECT pg_sleep(\(rng.pick(["0.1", "0.3"])))"] + allRows(t, flip: rng.chance(0.5))
                     + insert(t, rows: max(20, generator.largeRows / 3), invalid: 0)
+                if rng.chance(0.6) { body.append("SELECT pg_sleep(\(rng.pick(["0.01", "0.03", "0.1"])))") }
                 list.append(Transaction(
                     session: number, index: index + list.count, label: "update every row + large insert (streamed, alone, during a backfill)",
-                    statements: body, alone: true))
+                    statements: body, alone: true, restartBefore: position == "last"))
             }
             return list
         }
 
-        /// Whether a target of table `t` reads one of its TOAST columns.
-        func readsToast(_ t: Int) -> Bool {
+        /// The columns of table `t`, other than its TOAST ones, that a target value reads together with a TOAST column.
+        func mixedInputs(_ t: Int) -> [Int] {
+            let toast = Set(schema.tables[t].toastColumns)
+            let plain = Set(schema.tables[t].plainColumns)
+            let mixes = generator.mapping.targets.filter { $0.table == t }.flatMap(\.columns).filter { !toast.isDisjoint(with: $0.reads) }
+            return Array(Set(mixes.flatMap(\.reads)).intersection(plain).subtracting(toast)).sorted()
+        }
+
+        /// Whether a target of table `t` (one with a `when`, if `when`) reads one of its TOAST columns.
+        func readsToast(_ t: Int, when: Bool = false) -> Bool {
             let table = schema.tables[t]
             let toast = Set(table.toastColumns)
             return generator.mapping.targets.contains { target in
-                target.table == t && (target.columns.contains { !toast.isDisjoint(with: $0.reads) }
+                target.table == t && (!when || target.when != nil) && (target.columns.contains { !toast.isDisjoint(with: $0.reads) }
                     || toast.contains { target.when?.contains(table.columns[$0].sql) ?? false })
             }
         }
@@ -328,6 +349,14 @@ struct WorkloadGenerator {
             let table = schema.tables[t]
             let row = models[t].rows[randomRow(t)]
             return ["UPDATE \(table.sql) SET \(plainSets(t, toast: toast).joined(separator: ", ")) WHERE \(keyMatch(table, row.g))"]
+        }
+
+        /// An UPDATE of one column of one row.
+        mutating func update(_ t: Int, column: Int) -> [String] {
+            let table = schema.tables[t]
+            let row = models[t].rows[randomRow(t)]
+            let value = ValueGenerator.random(table.columns[column].type, &rng, schema.names, invalid: 0)
+            return ["UPDATE \(table.sql) SET \(table.columns[column].sql) = \(value) WHERE \(keyMatch(table, row.g))"]
         }
 
         mutating func moveKey(_ t: Int) -> [String] {
