@@ -169,8 +169,8 @@ struct CaseRunner: Sendable {
         let faults = FaultInjector(bridge: bridge)
         let plans = plan.faults
         let parts = plan.sessions.map(SessionParts.init)
-        let backfill: @Sendable () async -> Void = {
-            let result = await Command.run(bridge.binary, ["backfill", "--config", bridge.config], timeout: 60)
+        let backfill: @Sendable (String?) async -> Void = { table in
+            let result = await Command.run(bridge.binary, ["backfill", "--config", bridge.config] + (table.map { ["--table", $0] } ?? []), timeout: 60)
             if result.status != 0 { await log.rolledBack("walbridge backfill: status \(result.status)", result.errors, "walbridge backfill") }
         }
         try await Timeout.run(seconds: 1800, "running the workload") {
@@ -194,12 +194,16 @@ struct CaseRunner: Sendable {
             try await settle(names, sourceDB, targetDB, bridge, &outcome)
             if outcome.problem == nil {
                 // Without a backfill rate: a backfill asked for then reads chunk after chunk, so commits fall inside windows.
-                await bridge.stop(signal: SIGTERM, timeout: 20)
-                try bridge.start(limited: false)
+                // Each restart waits until the bridge has caught up (so that it does not cut short what the last transaction
+                // started, such as a backfill's window), and each start until it streams (so that a transaction that locks a
+                // table does not hold up the start).
                 let restart: @Sendable () async throws -> Void = {
+                    _ = try await self.caughtUp(names, sourceDB, targetDB, bridge)
                     await bridge.stop(signal: SIGTERM, timeout: 20)
                     try bridge.start(limited: false)
+                    _ = await bridge.waitStreaming(timeout: 60)
                 }
+                try await restart()
                 try await Timeout.run(seconds: 600, "running the transactions alone at the end") {
                     for part in parts where !part.tail.isEmpty {
                         try await Self.session(part.tail, sourceDB, log, backfill: backfill, restart: restart) { _ in }
@@ -233,7 +237,7 @@ struct CaseRunner: Sendable {
     /// transaction asks for it, `restart` before one that asks for it); a failed statement rolls its transaction back and
     /// the session goes on.
     private static func session(
-        _ list: ArraySlice<Transaction>, _ sourceDB: ConnectionString, _ log: CommitLog, backfill: @Sendable () async -> Void,
+        _ list: ArraySlice<Transaction>, _ sourceDB: ConnectionString, _ log: CommitLog, backfill: @Sendable (String?) async -> Void,
         restart: (@Sendable () async throws -> Void)? = nil, after: @Sendable (Int) async -> Void
     ) async throws {
         var db = try await connect(sourceDB)
@@ -244,7 +248,7 @@ struct CaseRunner: Sendable {
                 try await db.simpleQuery("BEGIN")
                 for statement in transaction.statements {
                     current = statement
-                    if transaction.backfillDuring && statement.hasPrefix("SELECT pg_sleep") { await backfill() }
+                    if transaction.backfillDuring && statement.hasPrefix("SELECT pg_sleep") { await backfill(transaction.backfillTable) }
                     try await db.simpleQuery(statement)
                 }
                 current = "COMMIT"
@@ -273,6 +277,11 @@ struct CaseRunner: Sendable {
     /// commit follows the LSN taken, so the checkpoint can pass it even where the bridge does not record idle keepalives
     /// (an in-place target) or when the last WAL before it is not a mapped commit.
     private func settle(_ names: Names, _ sourceDB: ConnectionString, _ targetDB: ConnectionString, _ bridge: BridgeProcess, _ outcome: inout CaseOutcome) async throws {
+        if let problem = try await caughtUp(names, sourceDB, targetDB, bridge) { outcome.problem = problem }
+    }
+
+    /// Nil once the bridge has applied everything the source wrote until now and finished every backfill, else why not.
+    private func caughtUp(_ names: Names, _ sourceDB: ConnectionString, _ targetDB: ConnectionString, _ bridge: BridgeProcess) async throws -> String? {
         let lsn = try await Timeout.run(seconds: 30, "reading the source LSN") {
             try await PGConnection.connect(sourceDB).closing { db in
                 let lsn = try await db.query("SELECT pg_current_wal_lsn()::text").scalar ?? "0/0"
@@ -286,8 +295,7 @@ struct CaseRunner: Sendable {
         var state = "no progress yet"
         while Date() < deadline {
             if let status = bridge.exitedOnItsOwn {
-                outcome.problem = "the bridge exited by itself (status \(status)) before catching up; last lines of its log:\n\(bridge.tail())"
-                return
+                return "the bridge exited by itself (status \(status)) before catching up; last lines of its log:\n\(bridge.tail())"
             }
             let row = try? await Timeout.run(seconds: 20, "reading the bridge's progress") {
                 try await PGConnection.connect(targetDB).closing { db in
@@ -302,11 +310,11 @@ struct CaseRunner: Sendable {
             }
             if let row {
                 state = "applied \(row[0] ?? "nothing") of \(lsn), backfill \(row[3] ?? "?")/\(tables) tables done: \(row[4] ?? "")"
-                if row[1] == "true" && row[2] == String(tables) && row[3] == String(tables) { return }
+                if row[1] == "true" && row[2] == String(tables) && row[3] == String(tables) { return nil }
             }
             try await Task.sleep(for: .milliseconds(200))
         }
-        outcome.problem = "the bridge did not catch up within \(Int(settleTimeout)) s (\(state)); last lines of its log:\n\(bridge.tail())"
+        return "the bridge did not catch up within \(Int(settleTimeout)) s (\(state)); last lines of its log:\n\(bridge.tail())"
     }
 }
 

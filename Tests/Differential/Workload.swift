@@ -9,6 +9,8 @@ struct Transaction: Sendable {
     var alone = false
     /// At its `pg_sleep`, `walbridge backfill` asks the running bridge to copy every table again, while it is open.
     var backfillDuring = false
+    /// With `backfillDuring`, the one table to copy again (`--table`), if not every one.
+    var backfillTable: String?
     /// At the end (see `alone`), the bridge is stopped and started again just before it, so that it streams: a fallback
     /// in an earlier one turned streaming off in that process.
     var restartBefore = false

@@ -134,7 +134,10 @@ struct WorkloadGenerator {
             let main = rng
             rng = opener
             defer { opener = rng; rng = main }
-            var statements: [String] = []
+            // Sometimes it first locks its table, as a TRUNCATE or ALTER TABLE would, and asks for that table alone: the
+            // backfill's first chunk then waits for the commit, in a window that opened while the transaction streamed.
+            let locked = backfill && rng.chance(0.5)
+            var statements = locked ? ["LOCK TABLE \(schema.tables[t].sql) IN ACCESS EXCLUSIVE MODE"] : []
             for _ in 0..<rng.int(2...6) { statements += update(t, toast: false) }
             let mixed = mixedInputs(t)
             for _ in 0..<(backfill || mixed.isEmpty ? 0 : rng.int(2...4)) { statements += update(t, column: rng.pick(mixed)) }
@@ -146,9 +149,13 @@ struct WorkloadGenerator {
             }
             // A running bridge starts a requested backfill within a second.
             statements.append("SELECT pg_sleep(\(backfill ? rng.pick(["2.0", "3.0"]) : rng.pick(["0.5", "1.0", "2.0"])))")
-            let label = "updates + moves + large insert (streamed, held open\(alone ? ", alone" : "")\(backfill ? ", backfill again" : "")), \(position)"
-            var list = [Transaction(session: number, index: index, label: label, statements: statements, alone: alone, backfillDuring: backfill)]
-            for _ in 0..<(backfill ? rng.int(3...8) : 0) {
+            let again = backfill ? locked ? ", locked, backfill of it again" : ", backfill again" : ""
+            let label = "updates + moves + large insert (streamed, held open\(alone ? ", alone" : "")\(again)), \(position)"
+            var list = [Transaction(
+                session: number, index: index, label: label, statements: statements, alone: alone, backfillDuring: backfill,
+                backfillTable: locked ? schema.tables[t].sql : nil)]
+            // (None after one that locked its table: they would write its rows again, over what that chunk got wrong.)
+            for _ in 0..<(backfill && !locked ? rng.int(3...8) : 0) {
                 // It sleeps first, before it writes anything (so nothing of it is streamed yet): the backfill reads and places a
                 // chunk meanwhile, with no stream open. Sometimes it sleeps a moment before its commit as well, so that a
                 // window opens while it is streamed and that commit falls inside it. The bridge is restarted before it, when
