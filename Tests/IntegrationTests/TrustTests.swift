@@ -328,6 +328,51 @@ struct TrustTests {
         }
     }
 
+    @Test("rows of a transaction the stream delivered before the source shows it (a synchronous standby's wait) are read back once it shows")
+    func readBackWaitsUntilVisible() async throws {
+        let target = SeedMigration.newSchema + "ALTER TABLE addresses ADD COLUMN note text;"
+        let edit = { (text: String) in
+            text.replacingOccurrences(of: "        postal_code: address_postal_code\n", with: "        postal_code: address_postal_code\n        note: bio\n")
+        }
+        try await SeedMigration.with(targetSchema: target, edit: edit) { seed in
+            try await seed.onSource("INSERT INTO users (id, name, bio) SELECT g, 'user ' || g, $1 FROM generate_series(1, 3) g", [Self.big])
+            // Slices of one change: the update's rows are read back before its commit reaches the applier.
+            var limits = ApplyLimits()
+            limits.sliceRows = 1
+            let bridge = try await seed.start(limits: limits)
+            #expect(try await seed.converges())
+            // A commit waits for a standby that is not there, and stays hidden from other sessions meanwhile, while the
+            // stream already delivers it; every session but the writer's commits without waiting.
+            try await seed.onSource("ALTER SYSTEM SET synchronous_standby_names = 'walbridge_test_absent'")
+            try await seed.onSource("ALTER SYSTEM SET synchronous_commit = local")
+            try await seed.onSource("SELECT pg_reload_conf()")
+            let outcome: Result<Void, Error>
+            do {
+                try await Task.sleep(for: .milliseconds(500))
+                let writer = try await PGConnection.connect(seed.source)
+                try await writer.simpleQuery("SET synchronous_commit = on")
+                let pid = try await writer.query("SELECT pg_backend_pid()::text").scalar
+                // No address yet: addresses lacks every row, and the update does not send bio, so each row is read back.
+                let update = Task { try await writer.simpleQuery("BEGIN; UPDATE users SET name = upper(name), address_street = 'Main'; COMMIT") }
+                try await Task.sleep(for: .seconds(3))
+                // Cancelling the wait makes the commit show.
+                try await seed.onSource("SELECT pg_cancel_backend($1::int)", [pid])
+                outcome = await update.result.map { _ in () }
+                await writer.close()
+            } catch {
+                outcome = .failure(error)
+            }
+            for statement in ["ALTER SYSTEM RESET synchronous_standby_names", "ALTER SYSTEM RESET synchronous_commit", "SELECT pg_reload_conf()"] {
+                try await seed.onSource(statement)
+            }
+            try outcome.get()
+            #expect(try await seed.converges(timeout: .seconds(60)), "every address row is there, with the update's values")
+            #expect(try await seed.targetScalar("SELECT count(*) FROM addresses WHERE street = 'Main' AND note IS NOT NULL") == "3")
+            bridge.cancel()
+            try await bridge.value
+        }
+    }
+
     @Test("a streamed transaction whose rows must be read back, truncated before it could be: on_truncate: ignore keeps its values")
     func streamedThenTruncated() async throws {
         // Found by the differential test (seed 7009): rows kept back until the commit were gone from the source by then,

@@ -78,6 +78,13 @@ struct TransactionReaderTests {
             + [.commit(Commit(flags: 0, commitLSN: LSN(300), endLSN: LSN(310), commitTime: PGTimestamp(rawValue: 0)))]
     }
 
+    @Test("a transaction sent whole starts with its xid, so that rows read back before its commit reaches the applier wait for it")
+    func wholeTransactionStartsWithItsXid() throws {
+        let events = try Self.events([Self.relation] + Self.whole([Self.insert("7")]))
+        #expect(events.first == .begin(xid: 901))
+        #expect(events.count == 3, "begin, change, commit")
+    }
+
     @Test("a transaction without mapped changes that commits while a streamed one is open is passed over; streaming goes on")
     func unmappedTransactionInsideStream() throws {
         let flush = PGOutputMessage.message(LogicalMessage(xid: 901, transactional: true, lsn: .zero, prefix: BackfillMark.prefix, content: []))

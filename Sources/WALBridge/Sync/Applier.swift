@@ -58,6 +58,8 @@ final class Applier {
     private var inflight: Task<Void, Error>?
     /// Source transactions (xids) whose changes are pending: what reads their rows back must see them committed.
     private var batchXids: [UInt32] = []
+    /// The source transaction being applied, sent whole: its commit is written, but the source may show it a moment later.
+    private var openXid: UInt32?
     /// Called once a backfill chunk's rows are taken (so the backfill reads ahead by a bounded number of chunks).
     var onBackfillChunk: @Sendable () async -> Void = {}
     /// Sessions that write backfill chunks side by side; nil: chunks go through the apply session like changes.
@@ -176,6 +178,8 @@ final class Applier {
 
     private func handle(_ event: ApplyEvent) async throws {
         switch event {
+        case .begin(let xid):
+            openXid = xid
         case .change(let source, let change):
             midTransaction = true
             if metrics != nil { counts[source, default: [:]][change.kind, default: 0] += 1 }
@@ -195,6 +199,7 @@ final class Applier {
             // xids below 3 are PostgreSQL's special ones (and 0 marks a backfill chunk), visible to everyone.
             if midTransaction && end.xid >= 3 { batchXids.append(end.xid) }
             midTransaction = false
+            openXid = nil
             if end.endLSN > highest { highest = end.endLSN }
             streaming = false
             if let through = orderedThrough {
@@ -345,8 +350,11 @@ final class Applier {
     private func applySlice() async throws {
         guard !pending.isEmpty else { return }
         try await begin()
-        let xids = batchXids
+        var xids = batchXids
         batchXids.removeAll()
+        // A slice inside a transaction sent whole reads the source once that transaction shows there, not before (a
+        // synchronous standby, for one, holds a written commit back from other sessions until it confirms).
+        if let openXid, openXid >= 3 { xids.append(openXid) }
         // In place, an update only finds the rows its source transactions made visible.
         if markWrites && plan.hasInPlaceTargets { try await ChunkSnapshot.waitUntilVisible(xids, on: target) }
         var folders: [Int: RowFolder] = [:]
@@ -415,7 +423,7 @@ final class Applier {
             try await target.query("SAVEPOINT walbridge_change")
         }
         do {
-            try await writer.apply(folder.rows, source: source, upsertOnly: true)
+            try await writer.apply(folder.rows, source: source, upsertOnly: true, visible: batchXids + (openXid.map { [$0] } ?? []))
         } catch let error as PGError where error.isRejection {
             let rejected = describe(change, source: source, error: error)
             guard onError == .deadLetter else {

@@ -94,6 +94,7 @@ struct TransactionReader: Sendable {
             inTransaction = true
             // The checkpoint is the end of the last applied commit: every commit before it was applied.
             skipping = begin.finalLSN < checkpoint
+            return skipping ? [] : [.begin(xid: begin.xid)]
         case .commit(let commit):
             guard let begin = transaction else { throw BridgeError.unexpectedMessage("Commit without Begin", at: lsn) }
             transaction = nil
