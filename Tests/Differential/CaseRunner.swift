@@ -152,6 +152,12 @@ struct CaseRunner: Sendable {
         }
     }
 
+    /// Thrown when the bridge, restarted between the last transactions, did not catch up or start again.
+    struct Stalled: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
+    }
+
     /// Thrown when the generated schema does not load.
     struct SetupError: Error, CustomStringConvertible {
         var message: String
@@ -198,10 +204,12 @@ struct CaseRunner: Sendable {
                 // started, such as a backfill's window), and each start until it streams (so that a transaction that locks a
                 // table does not hold up the start).
                 let restart: @Sendable () async throws -> Void = {
-                    _ = try await self.caughtUp(names, sourceDB, targetDB, bridge)
+                    if let problem = try await self.caughtUp(names, sourceDB, targetDB, bridge) { throw Stalled(message: problem) }
                     await bridge.stop(signal: SIGTERM, timeout: 20)
                     try bridge.start(limited: false)
-                    _ = await bridge.waitStreaming(timeout: 60)
+                    if await !bridge.waitStreaming(timeout: 60) {
+                        throw Stalled(message: "the bridge did not start streaming within 60 s; last lines of its log:\n\(bridge.tail())")
+                    }
                 }
                 try await restart()
                 try await Timeout.run(seconds: 600, "running the transactions alone at the end") {

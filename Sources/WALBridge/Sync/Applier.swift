@@ -204,6 +204,8 @@ final class Applier {
             streaming = false
             if let through = orderedThrough {
                 try await commitBatch(end)
+                // One change at a time, nothing clears these: the last commit is the one a read-back may still not see.
+                batchXids = Array(batchXids.suffix(1))
                 if end.endLSN > through {
                     orderedThrough = nil
                     logger.info("ordered replay done, back to batched apply", metadata: ["lsn": "\(end.endLSN)"])
@@ -354,7 +356,7 @@ final class Applier {
         batchXids.removeAll()
         // A slice inside a transaction sent whole reads the source once that transaction shows there, not before (a
         // synchronous standby, for one, holds a written commit back from other sessions until it confirms).
-        if let openXid, openXid >= 3 { xids.append(openXid) }
+        if midTransaction, let openXid, openXid >= 3 { xids.append(openXid) }
         // In place, an update only finds the rows its source transactions made visible.
         if markWrites && plan.hasInPlaceTargets { try await ChunkSnapshot.waitUntilVisible(xids, on: target) }
         var folders: [Int: RowFolder] = [:]
@@ -423,7 +425,9 @@ final class Applier {
             try await target.query("SAVEPOINT walbridge_change")
         }
         do {
-            try await writer.apply(folder.rows, source: source, upsertOnly: true, visible: batchXids + (openXid.map { [$0] } ?? []))
+            let visible = (batchXids + (openXid.map { [$0] } ?? [])).filter { $0 >= 3 }
+            if markWrites && plan.hasInPlaceTargets { try await ChunkSnapshot.waitUntilVisible(visible, on: target) }
+            try await writer.apply(folder.rows, source: source, upsertOnly: true, visible: visible)
         } catch let error as PGError where error.isRejection {
             let rejected = describe(change, source: source, error: error)
             guard onError == .deadLetter else {
