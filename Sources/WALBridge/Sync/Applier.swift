@@ -215,7 +215,10 @@ final class Applier {
             lastEnd = end
             if !open && pending.isEmpty {
                 try await settle()
-                advance(end.endLSN)
+                // Nothing to apply: the source learns the position once the target records it (the next idle moment's
+                // record, or the next batch's checkpoint), so that it never confirms more than the target holds. Where
+                // the target is the source, no such record is written.
+                if markWrites { advance(end.endLSN) }
             } else if batchRows + pending.count >= limits.batchRows || ContinuousClock.now - batchStart >= limits.batchTime {
                 try await commitBatch()
             }
@@ -227,16 +230,17 @@ final class Applier {
         case .idle(let lsn):
             guard !open && pending.isEmpty else { break }
             try await settle()
-            advance(lsn)
-            // Keeps walbridge.progress (and wait_for_lsn) current while nothing mapped changes. Not where the target is
-            // the source: the write would itself move the source's WAL, and the next keepalive with it.
+            // Keeps walbridge.progress (and wait_for_lsn) current while nothing mapped changes, before the position is
+            // reported to the source (which must not confirm more than the target holds). Not where the target is the
+            // source: the write would itself move the source's WAL, and the next keepalive with it.
             if !markWrites && lsn > recorded {
-                recorded = lsn
                 try await target.pipeline([
                     Statement("BEGIN"), Statement("SET LOCAL synchronous_commit = off"),
                     StateSchema.recordIdle(slot: slot, lsn: lsn), Statement("COMMIT"),
                 ])
+                recorded = lsn
             }
+            advance(lsn)
         case .backfillWindow:
             // The bridge resolves windows into chunks before they reach the applier.
             break
