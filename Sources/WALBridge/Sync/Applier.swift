@@ -140,8 +140,9 @@ final class Applier {
                     try await handle(event)
                 }
                 if await queue.count == 0, !midTransaction {
-                    // Nothing more to fold meanwhile: commit now, and report the position while the stream is quiet.
-                    if open || !pending.isEmpty { try await commitBatch() }
+                    // Nothing more to fold meanwhile: commit now (or record where transactions with nothing to apply
+                    // ended), and report the position while the stream is quiet.
+                    if open || !pending.isEmpty || lastEnd != nil { try await commitBatch() }
                     try await settle()
                 }
             }
@@ -215,9 +216,8 @@ final class Applier {
             lastEnd = end
             if !open && pending.isEmpty {
                 try await settle()
-                // Nothing to apply: the source learns the position once the target records it (the next idle moment's
-                // record, or the next batch's checkpoint), so that it never confirms more than the target holds. Where
-                // the target is the source, no such record is written.
+                // Nothing to apply: the position moves once the target records it (see recordQuiet), when the stream is
+                // quiet or with the next batch's checkpoint. Where the target is the source, nothing is recorded.
                 if markWrites { advance(end.endLSN) }
             } else if batchRows + pending.count >= limits.batchRows || ContinuousClock.now - batchStart >= limits.batchTime {
                 try await commitBatch()
@@ -229,18 +229,7 @@ final class Applier {
             streaming = true
         case .idle(let lsn):
             guard !open && pending.isEmpty else { break }
-            try await settle()
-            // Keeps walbridge.progress (and wait_for_lsn) current while nothing mapped changes, before the position is
-            // reported to the source (which must not confirm more than the target holds). Not where the target is the
-            // source: the write would itself move the source's WAL, and the next keepalive with it.
-            if !markWrites && lsn > recorded {
-                try await target.pipeline([
-                    Statement("BEGIN"), Statement("SET LOCAL synchronous_commit = off"),
-                    StateSchema.recordIdle(slot: slot, lsn: lsn), Statement("COMMIT"),
-                ])
-                recorded = lsn
-            }
-            advance(lsn)
+            try await recordQuiet(lsn)
         case .backfillWindow:
             // The bridge resolves windows into chunks before they reach the applier.
             break
@@ -262,6 +251,21 @@ final class Applier {
             batchExtras.append(chunk.progress)
             try await handle(.commit(TransactionEnd(xid: 0, commitLSN: chunk.lsn, endLSN: chunk.lsn, commitTime: nil)))
         }
+    }
+
+    /// Moves the position reported to the source to `lsn`, a point with nothing to apply, once the target has recorded
+    /// it in walbridge.progress (which keeps wait_for_lsn current too): the source must not confirm more than the target
+    /// holds. Not where the target is the source: the write would itself move the source's WAL, and the next keepalive.
+    private func recordQuiet(_ lsn: LSN) async throws {
+        try await settle()
+        if !markWrites && lsn > recorded {
+            try await target.pipeline([
+                Statement("BEGIN"), Statement("SET LOCAL synchronous_commit = off"),
+                StateSchema.recordIdle(slot: slot, lsn: lsn), Statement("COMMIT"),
+            ])
+            recorded = lsn
+        }
+        advance(lsn)
     }
 
     private func advance(_ lsn: LSN) {
@@ -307,8 +311,7 @@ final class Applier {
         }
         lastEnd = nil
         guard open else {
-            try await settle()
-            advance(end.endLSN)
+            try await recordQuiet(end.endLSN)
             return
         }
         let statements = [
