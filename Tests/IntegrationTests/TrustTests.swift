@@ -31,6 +31,16 @@ struct TrustTests {
         }
     }
 
+    /// The seed migration with addresses.note mapped from the TOASTed bio: an update that does not send bio, of a row
+    /// that addresses lacks, has the row read back.
+    static func withAddressNote(_ body: (SeedMigration) async throws -> Void) async throws {
+        let target = SeedMigration.newSchema + "ALTER TABLE addresses ADD COLUMN note text;"
+        let edit = { (text: String) in
+            text.replacingOccurrences(of: "        postal_code: address_postal_code\n", with: "        postal_code: address_postal_code\n        note: bio\n")
+        }
+        try await SeedMigration.with(targetSchema: target, edit: edit, body)
+    }
+
     @Test("a partitioned source table streams every change, also in a partition attached later, and restarts")
     func partitioned() async throws {
         let legacy = """
@@ -303,11 +313,7 @@ struct TrustTests {
 
     @Test("a streamed (large, in-progress) transaction whose rows must be read back writes them as it committed them")
     func streamedTransactionRefetch() async throws {
-        let target = SeedMigration.newSchema + "ALTER TABLE addresses ADD COLUMN note text;"
-        let edit = { (text: String) in
-            text.replacingOccurrences(of: "        postal_code: address_postal_code\n", with: "        postal_code: address_postal_code\n        note: bio\n")
-        }
-        try await SeedMigration.with(targetSchema: target, edit: edit) { seed in
+        try await Self.withAddressNote { seed in
             try await seed.streamLargeTransactions()
             try await seed.onSource("INSERT INTO users (id, name, bio) SELECT g, 'user ' || g, $1 FROM generate_series(1, 3000) g", [Self.big])
             // Slices of 500 changes: most of the update is written before it commits.
@@ -330,11 +336,7 @@ struct TrustTests {
 
     @Test("rows of a transaction the stream delivered before the source shows it (a synchronous standby's wait) are read back once it shows")
     func readBackWaitsUntilVisible() async throws {
-        let target = SeedMigration.newSchema + "ALTER TABLE addresses ADD COLUMN note text;"
-        let edit = { (text: String) in
-            text.replacingOccurrences(of: "        postal_code: address_postal_code\n", with: "        postal_code: address_postal_code\n        note: bio\n")
-        }
-        try await SeedMigration.with(targetSchema: target, edit: edit) { seed in
+        try await Self.withAddressNote { seed in
             try await seed.onSource("INSERT INTO users (id, name, bio) SELECT g, 'user ' || g, $1 FROM generate_series(1, 3) g", [Self.big])
             // Slices of one change: the update's rows are read back before its commit reaches the applier.
             var limits = ApplyLimits()
