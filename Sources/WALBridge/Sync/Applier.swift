@@ -300,6 +300,14 @@ final class Applier {
         if let end { advance(end) }
     }
 
+    /// What rows read back now must see committed on the source: the pending transactions, and the one being applied
+    /// once it has changes here (a synchronous standby, for one, holds a written commit back from other sessions until it
+    /// confirms, while the stream already delivered it).
+    private var xidsToSee: [UInt32] {
+        guard midTransaction, let openXid, openXid >= 3 else { return batchXids }
+        return batchXids + [openXid]
+    }
+
     /// Applies what is pending, records the checkpoint and commits. In batched apply the COMMIT stays in flight while
     /// the next batch is folded; its position becomes durable at the next `settle`, which every other use of the
     /// session waits for first.
@@ -359,11 +367,8 @@ final class Applier {
     private func applySlice() async throws {
         guard !pending.isEmpty else { return }
         try await begin()
-        var xids = batchXids
+        let xids = xidsToSee
         batchXids.removeAll()
-        // A slice inside a transaction sent whole reads the source once that transaction shows there, not before (a
-        // synchronous standby, for one, holds a written commit back from other sessions until it confirms).
-        if midTransaction, let openXid, openXid >= 3 { xids.append(openXid) }
         // In place, an update only finds the rows its source transactions made visible.
         if markWrites && plan.hasInPlaceTargets { try await ChunkSnapshot.waitUntilVisible(xids, on: target) }
         var folders: [Int: RowFolder] = [:]
@@ -432,7 +437,7 @@ final class Applier {
             try await target.query("SAVEPOINT walbridge_change")
         }
         do {
-            let visible = (batchXids + (openXid.map { [$0] } ?? [])).filter { $0 >= 3 }
+            let visible = xidsToSee
             if markWrites && plan.hasInPlaceTargets { try await ChunkSnapshot.waitUntilVisible(visible, on: target) }
             try await writer.apply(folder.rows, source: source, upsertOnly: true, visible: visible)
         } catch let error as PGError where error.isRejection {
