@@ -10,6 +10,8 @@ struct WorkloadGenerator {
     var transactionsPerSession: Int
     /// Rows of the occasional transaction large enough to be streamed.
     var largeRows: Int
+    /// Rows of an insert that follows other changes of a large transaction.
+    var partRows: Int { max(20, largeRows / 3) }
     var faults: Int
     var hugeRows = 0
 
@@ -145,7 +147,7 @@ struct WorkloadGenerator {
             statements += insert(t, rows: generator.largeRows, invalid: 0)
             // Then every row, like a migration's own `UPDATE … SET name = upper(name)`, streamed as well.
             if backfill || whole.contains(t) || rng.chance(0.5) {
-                statements += allRows(t, flip: whole.contains(t) || rng.chance(0.5)) + insert(t, rows: max(20, generator.largeRows / 3), invalid: 0)
+                statements += allRows(t, flip: whole.contains(t) || rng.chance(0.5)) + insert(t, rows: generator.partRows, invalid: 0)
             }
             // A running bridge starts a requested backfill within a second.
             statements.append("SELECT pg_sleep(\(backfill ? rng.pick(["2.0", "3.0"]) : rng.pick(["0.5", "1.0", "2.0"])))")
@@ -161,7 +163,7 @@ struct WorkloadGenerator {
                 // window opens while it is streamed and that commit falls inside it. The bridge is restarted before it, when
                 // it runs after the workload (an earlier one's fallback turned streaming off).
                 var body = ["SELECT pg_sleep(\(rng.pick(["0.1", "0.3"])))"] + allRows(t, flip: rng.chance(0.5))
-                    + insert(t, rows: max(20, generator.largeRows / 3), invalid: 0)
+                    + insert(t, rows: generator.partRows, invalid: 0)
                 if rng.chance(0.6) { body.append("SELECT pg_sleep(\(rng.pick(["0.01", "0.03", "0.1"])))") }
                 list.append(Transaction(
                     session: number, index: index + list.count, label: "update every row + large insert (streamed, alone, during a backfill)",
@@ -197,7 +199,7 @@ struct WorkloadGenerator {
             if special < 2 { return ("large insert (streamed)", insert(t, rows: generator.largeRows)) }
             if special < 5 && !models[t].rows.isEmpty {
                 // Streamed before it commits, with updates that leave TOAST columns unchanged (rows that may need reading back).
-                var statements = insert(t, rows: max(20, generator.largeRows / 3))
+                var statements = insert(t, rows: generator.partRows)
                 if !generator.mapping.flips[t].isEmpty && rng.chance(0.5) {
                     statements += ["UPDATE \(table.sql) SET \(rng.pick(generator.mapping.flips[t]))"]
                 } else {
