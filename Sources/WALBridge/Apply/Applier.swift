@@ -3,30 +3,6 @@ import PGClient
 import PGOutput
 import Synchronization
 
-/// How large the applier lets its work grow.
-public struct ApplyLimits: Sendable {
-    /// Changes folded and staged at a time (also inside one large source transaction).
-    public var sliceRows = 20_000
-    /// Changes after which the open target transaction commits at the next source commit.
-    public var batchRows = 20_000
-    /// Time after which the open target transaction commits at the next source commit.
-    public var batchTime: Duration = .milliseconds(50)
-
-    /// The defaults.
-    public init() {}
-}
-
-/// Asks the applier to stop at the next source transaction boundary.
-final class HaltFlag: Sendable {
-    private let value = Atomic<Bool>(false)
-
-    /// Whether a stop was asked for.
-    var isSet: Bool { value.load(ordering: .acquiring) }
-
-    /// Asks for the stop.
-    func set() { value.store(true, ordering: .releasing) }
-}
-
 /// The reader ended the stream with an error; the applier commits what is complete, then rethrows it.
 struct ReaderFailure: Error {
     var underlying: Error
@@ -466,22 +442,5 @@ final class Applier {
             sourceTable: sourcePlan.info.table, targetTable: targetTable,
             operation: "\(change.kind)", key: "(\(keyNames.joined(separator: ", ")))=(\(keyValues.joined(separator: ", ")))",
             lsn: change.lsn, sqlState: error.sqlState, message: error.description)
-    }
-}
-
-extension TupleValue {
-    /// The text of a text value; nil for NULL, an unchanged TOAST value or a binary value.
-    var textString: String? {
-        if case .text(let bytes) = self { String(decoding: bytes, as: UTF8.self) } else { nil }
-    }
-
-    /// The value as text for messages: NULL, the text, or a marker.
-    var displayText: String {
-        switch self {
-        case .null: "NULL"
-        case .unchangedToast: "<unchanged toast>"
-        case .text(let bytes): String(decoding: bytes, as: UTF8.self)
-        case .binary(let bytes): "\\x" + bytes.hexString
-        }
     }
 }

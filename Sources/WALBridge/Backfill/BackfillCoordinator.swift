@@ -21,19 +21,6 @@ import PGOutput
 // versions always win. The check before L relies on the reader remembering the last 65,536 commits: a
 // transaction whose visibility lagged its commit record by more commits than that would not be caught.
 
-/// A chunk read from the source, waiting for the reader to reach its high watermark.
-struct PendingChunk: Sendable {
-    var seq: Int
-    var source: Int
-    var rows: [[TupleValue]]
-    /// The snapshot the chunk was read with.
-    var snapshot: ChunkSnapshot
-    /// The key the chunk started after (nil: the table's start), to read it again if it must be discarded.
-    var after: [String]?
-    /// The progress to record with the rows.
-    var progress: Statement
-}
-
 /// Hands chunks from the backfill worker to the stream at their high watermarks, and tells the worker
 /// when one has to be read again.
 actor BackfillCoordinator {
@@ -127,16 +114,5 @@ actor BackfillCoordinator {
             for waiter in resolvedWaiters { waiter.resume() }
             resolvedWaiters.removeAll()
         }
-    }
-}
-
-extension PendingChunk {
-    /// The rows to write at the window's high watermark, or nil when the chunk must be read again: a streamed
-    /// transaction was open there, or a transaction the snapshot missed had committed before the window.
-    func placement(in window: BackfillWindow, commits: RecentCommits, rowKey: [Int]) -> BackfillChunk? {
-        let lagging = commits.contains(before: window.commitsBefore) { !snapshot.sees($0) }
-        if window.interrupted || lagging { return nil }
-        let kept = window.touched.isEmpty ? rows : rows.filter { !window.touched.contains(RowKey($0, at: rowKey)) }
-        return BackfillChunk(source: source, rows: kept, lsn: window.lsn, progress: progress)
     }
 }

@@ -1,14 +1,5 @@
 import PGClient
 
-/// One table's backfill as `walbridge.backfill` records it.
-public struct BackfillProgress: Sendable, Equatable {
-    public var table: String
-    /// `pending`, `copying` or `done`.
-    public var state: String
-    public var rowsCopied: Int
-    public var rowsEstimated: Int?
-}
-
 /// `walbridge backfill`: asks for tables to be copied again, by the running bridge or the next `walbridge run`.
 public enum BackfillRequest {
     /// Marks `table` (or every mapped table) to be copied from its first row; returns the progress rows and

@@ -3,34 +3,6 @@ import Logging
 import PGClient
 import PGOutput
 
-/// How the backfill reads the source.
-public struct BackfillLimits: Sendable {
-    /// Rows per chunk; each chunk is one short source transaction.
-    public var chunkRows = 10_000
-    /// Rows read per second at the most; nil for no limit.
-    public var rowsPerSecond: Int?
-    /// Chunks read ahead of the stream.
-    public var chunksAhead = 3
-    /// Target sessions that write a chunk's rows side by side (when the target is not the source database).
-    public var writerSessions = 2
-
-    /// The defaults.
-    public init() {}
-}
-
-/// One table's backfill progress, for a display.
-public struct BackfillReport: Sendable {
-    public var table: TableName
-    /// Rows placed in the stream so far in this copy.
-    public var rows: Int
-    /// `pg_class.reltuples` when the copy started.
-    public var estimate: Int
-    public var rowsPerSecond: Double
-    /// Seconds left at the current rate, when the estimate allows a guess.
-    public var etaSeconds: Int?
-    public var done: Bool
-}
-
 /// Copies the rows that existed before streaming began, table by table in row-key order, one chunk per short
 /// source transaction between two watermarks; the reader places each chunk in the stream (see BackfillCoordinator).
 struct BackfillWorker: Sendable {
@@ -170,44 +142,5 @@ struct BackfillWorker: Sendable {
 
     static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-}
-
-/// The source query of a table's chunks: the staged columns of the next rows in row-key order, through COPY.
-struct ChunkQuery: Sendable {
-    let plan: SourcePlan
-    let limit: Int
-    private let first: String
-    private let next: String
-
-    init(_ plan: SourcePlan, limit: Int) {
-        self.plan = plan
-        self.limit = limit
-        let q = SQLQuoting.identifier
-        let keys = plan.rowKey.map { q(plan.stagedColumns[$0].name) }.joined(separator: ", ")
-        // COPY takes no parameters: the last key goes in as transaction-local settings, bound like any value.
-        let bounds = plan.rowKey.indices.map { "current_setting('walbridge.after_\($0)')::\(plan.stagedColumns[plan.rowKey[$0]].typeSQL)" }
-        let select = "SELECT \(plan.stagedColumns.map { q($0.name) }.joined(separator: ", ")) FROM \(plan.info.table.quoted)"
-        first = "COPY (\(select) ORDER BY \(keys) LIMIT \(limit)) TO STDOUT"
-        next = "COPY (\(select) WHERE (\(keys)) > (\(bounds.joined(separator: ", "))) ORDER BY \(keys) LIMIT \(limit)) TO STDOUT"
-    }
-
-    /// The rows after `after` (from the start when nil), read in one REPEATABLE READ transaction, and its snapshot.
-    func read(after: [String]?, on source: PGConnection) async throws -> (rows: [[TupleValue]], snapshot: ChunkSnapshot) {
-        let data: [UInt8]
-        let snapshot: String
-        do {
-            var setup = [Statement("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"), Statement("SELECT pg_current_snapshot()::text")]
-            for (index, value) in (after ?? []).enumerated() {
-                setup.append(Statement("SELECT set_config($1, $2, true)", ["walbridge.after_\(index)", value]))
-            }
-            snapshot = try await source.pipeline(setup)[1].scalar ?? ""
-            data = try await source.copyOut(after == nil ? first : next)
-            try await source.query("COMMIT")
-        } catch {
-            _ = try? await source.simpleQuery("ROLLBACK")
-            throw error
-        }
-        return (try CopyText.rows(data, columns: plan.stagedColumns.count), try ChunkSnapshot.parsing(snapshot))
     }
 }

@@ -89,12 +89,3 @@ enum SQLIdentifier {
         ("A"..."Z").contains(c) ? Unicode.Scalar(c.value + 32) ?? c : c
     }
 }
-
-/// Why a table or column name cannot be read, as the end of a sentence that starts with the name.
-struct IdentifierError: Error, Sendable, Equatable {
-    var reason: String
-
-    init(_ reason: String) {
-        self.reason = reason
-    }
-}

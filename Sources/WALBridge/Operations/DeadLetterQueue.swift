@@ -3,27 +3,6 @@ import Logging
 import PGClient
 import PGOutput
 
-/// One change kept in `walbridge.dead_letters`.
-public struct DeadLetter: Sendable, Equatable {
-    public var id: Int
-    public var createdAt: String
-    public var lsn: String
-    public var sourceTable: String
-    public var targetTable: String?
-    public var operation: String
-    /// The source row key as JSON, e.g. `{"id": "3"}`.
-    public var key: String
-    public var sqlState: String?
-    public var error: String
-}
-
-/// What retrying one dead letter did.
-public struct RetryOutcome: Sendable, Equatable {
-    public var id: Int
-    /// nil when the row now applies; otherwise why it still does not.
-    public var error: String?
-}
-
 /// Lists and retries the changes the target rejected under `on_error: dead_letter`.
 public enum DeadLetterQueue {
     /// The dead letters of the configuration's slot not yet retried successfully, oldest first.

@@ -1,59 +1,5 @@
 import PGClient
 
-/// How one target table is fed from its source table's staged rows.
-public struct TargetPlan: Sendable {
-    public let mapping: TargetMapping
-    /// The target is the source table itself (in-place expand): rows are only updated, never inserted or deleted.
-    public let inPlace: Bool
-    /// For each mapped column, the staged columns (by index) its expression reads.
-    let dependencies: [[Int]]
-    /// Staged columns read by the key expressions and by `when`.
-    let keyDependencies: Set<Int>
-    let whenDependencies: Set<Int>
-
-    /// The target keeps rows the source deleted or truncated, so a key new to the source may be there already.
-    var keepsRows: Bool { mapping.onDelete == .ignore || mapping.onTruncate == .ignore }
-}
-
-/// How one source table's changes are staged in the target and applied to each of its targets.
-public struct SourcePlan: Sendable {
-    public let info: SourceTableInfo
-    /// The source columns copied into the staging table: every column an expression or the row key reads.
-    public let stagedColumns: [SourceColumn]
-    /// Positions in `stagedColumns` of the columns that identify a row (the replica identity or primary key).
-    let rowKey: [Int]
-    /// The temporary staging table's name in the target session.
-    let stagingTable: String
-    public let targets: [TargetPlan]
-
-    /// Staged columns outside the row key that some target's key reads (possible with REPLICA IDENTITY FULL).
-    var targetKeyColumns: [Int] {
-        targets.reduce(into: Set<Int>()) { $0.formUnion($1.keyDependencies) }.subtracting(rowKey).sorted()
-    }
-
-    /// Whether a target's key reads a column outside the row key, so an update can move its row.
-    func keyedOutsideRowKey(_ target: TargetPlan) -> Bool {
-        !target.keyDependencies.isSubset(of: rowKey)
-    }
-}
-
-/// A problem with the mapping found before anything runs: where in the file, and what to do.
-public struct PlanProblem: Error, Hashable, Sendable, CustomStringConvertible {
-    public var location: String
-    public var message: String
-
-    public var description: String { "\(location): \(message)" }
-}
-
-/// Several plan problems reported together.
-public struct PlanProblems: Error, Sendable, CustomStringConvertible {
-    public var problems: [PlanProblem]
-
-    public var description: String {
-        problems.map(\.description).joined(separator: "\n")
-    }
-}
-
 /// The whole mapping, resolved against the source catalog.
 public struct MappingPlan: Sendable {
     public let sources: [SourcePlan]

@@ -1,12 +1,5 @@
 import PGClient
 
-/// Names of the bookkeeping columns every staging table has besides the staged source columns.
-enum StagingColumn {
-    static let seq = SQLQuoting.identifier("__wb_seq")
-    static let op = SQLQuoting.identifier("__wb_op")
-    static let unchanged = SQLQuoting.identifier("__wb_unchanged")
-}
-
 /// The statements that apply a staging table's rows to one target, set-based.
 struct TargetStatements: Sendable {
     /// Deletes rows whose source row was deleted or whose `when` became false; nil when nothing can be deleted.
@@ -33,104 +26,5 @@ struct TargetStatements: Sendable {
     /// Every statement, for checking that they all compile.
     var all: [String] {
         [keptCollision, delete, keepDisplaced, write, insertFresh, writePartial, insertAll, deleteUnwanted].compactMap { $0 }
-    }
-}
-
-extension SourcePlan {
-    /// The staging table's qualified name.
-    var staging: String {
-        "pg_temp." + SQLQuoting.identifier(stagingTable)
-    }
-
-    /// DDL for the session's staging table; `types` are the column types to use (the source's, or text where the target lacks one).
-    func createStaging(types: [String]) -> String {
-        let columns = zip(stagedColumns, types).map { "\(SQLQuoting.identifier($0.name)) \($1)" }
-        return "CREATE TEMP TABLE IF NOT EXISTS \(SQLQuoting.identifier(stagingTable)) (\(StagingColumn.seq) int4, \(StagingColumn.op) \"char\", \(StagingColumn.unchanged) int2[], \(columns.joined(separator: ", "))) ON COMMIT DELETE ROWS"
-    }
-
-    /// The SQL that applies this source's staged rows to `target`.
-    func statements(for target: TargetPlan) -> TargetStatements {
-        let mapping = target.mapping
-        let table = mapping.into.quoted
-        let q = SQLQuoting.identifier
-        let when = "COALESCE((\(mapping.when ?? "true")), false)"
-        let keys = mapping.key.map(q)
-        let nonKey = mapping.columns.filter { !mapping.key.contains($0.column) }
-        let keyMatch = keys.map { "t.\($0) = m.\($0)" }.joined(separator: " AND ")
-        let selectKeys = mapping.key.map { key in
-            "(\(mapping.columns.first { $0.column == key }?.expression ?? "NULL")) AS \(q(key))"
-        }
-        let selectAll = mapping.columns.map { "(\($0.expression)) AS \(q($0.column))" }
-        // With on_delete: ignore, a row deleted after a write in the batch (E) stays, with that write's values.
-        let live = mapping.onDelete == .ignore ? "\(StagingColumn.op) IN ('U', 'E')" : "\(StagingColumn.op) = 'U'"
-        let complete = "\(live) AND \(StagingColumn.unchanged) IS NULL AND \(when)"
-        let fresh = "\(StagingColumn.op) = 'I' AND \(when)"
-        let columnList = mapping.columns.map { q($0.column) }.joined(separator: ", ")
-        let expressions = mapping.columns.map { "(\($0.expression))" }.joined(separator: ", ")
-
-        var deleteWhen: [String] = []
-        if !target.inPlace && !keyedOutsideRowKey(target) { deleteWhen.append("\(StagingColumn.op) = 'K'") }
-        if !target.inPlace && keyedOutsideRowKey(target) {
-            deleteWhen.append(mapping.onDelete == .delete ? "\(StagingColumn.op) IN ('K', 'R', 'X', 'Y')" : "\(StagingColumn.op) IN ('K', 'R')")
-            // Kept there, its last write's `when` decides: a row that left the filter before its delete leaves the target.
-            if mapping.onDelete == .ignore && mapping.when != nil { deleteWhen.append("(\(StagingColumn.op) = 'Y' AND NOT \(when))") }
-        }
-        if !target.inPlace && mapping.onDelete == .delete { deleteWhen.append("\(StagingColumn.op) IN ('D', 'E')") }
-        if !target.inPlace && mapping.when != nil { deleteWhen.append("(\(live) AND NOT \(when))") }
-        let delete = deleteWhen.isEmpty ? nil :
-            "DELETE FROM \(table) AS t USING (SELECT \(selectKeys.joined(separator: ", ")) FROM \(staging) WHERE \(deleteWhen.joined(separator: " OR "))) AS m WHERE \(keyMatch)"
-
-        let onConflict = nonKey.isEmpty
-            ? "DO NOTHING"
-            : "DO UPDATE SET " + nonKey.map { "\(q($0.column)) = EXCLUDED.\(q($0.column))" }.joined(separator: ", ")
-        let write: String
-        let insertFresh: String
-        if target.inPlace {
-            // In place nothing is inserted: fresh rows update the row the application just wrote, like any other.
-            let set = nonKey.map { "\(q($0.column)) = m.\(q($0.column))" }.joined(separator: ", ")
-            write = "UPDATE \(table) AS t SET \(set) FROM (SELECT \(selectAll.joined(separator: ", ")) FROM \(staging) WHERE (\(complete)) OR (\(fresh))) AS m WHERE \(keyMatch)"
-            insertFresh = write
-        } else {
-            write = "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) WHERE \(complete) ON CONFLICT (\(keys.joined(separator: ", "))) \(onConflict)"
-            // A target that keeps rows the source deleted or truncated may hold a "new" key already: upsert there too.
-            insertFresh = "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) WHERE \(fresh)"
-                + (target.keepsRows ? " ON CONFLICT (\(keys.joined(separator: ", "))) \(onConflict)" : "")
-        }
-
-        let keepsDisplaced = !target.inPlace && keyedOutsideRowKey(target) && mapping.onDelete == .ignore
-        let keepDisplaced = keepsDisplaced
-            ? "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) WHERE \(StagingColumn.op) = 'Y' AND \(when) ON CONFLICT (\(keys.joined(separator: ", "))) \(onConflict)"
-            : nil
-        // A scalar subquery of two rows raises 21000, only where such a key exists.
-        let keptCollision = keepsDisplaced
-            ? "SELECT (SELECT 1 UNION ALL SELECT 2) FROM (SELECT 1 FROM (SELECT \(selectKeys.joined(separator: ", ")), \(StagingColumn.op) FROM \(staging)) AS s "
-                + "GROUP BY \(keys.joined(separator: ", ")) HAVING count(*) > 1 AND bool_or(\(StagingColumn.op) IN ('E', 'Y')) LIMIT 1) AS collision"
-            : nil
-
-        var partialSelect = ["\(StagingColumn.seq)"] + selectAll
-        var partialSet: [String] = []
-        for (index, column) in mapping.columns.enumerated() where !mapping.key.contains(column.column) {
-            let deps = target.dependencies[index]
-            if deps.isEmpty {
-                partialSet.append("\(q(column.column)) = m.\(q(column.column))")
-            } else {
-                let present = q("__wb_present_\(index)")
-                partialSelect.append("NOT (\(StagingColumn.unchanged) && '{\(deps.map { String($0) }.joined(separator: ","))}'::int2[]) AS \(present)")
-                partialSet.append("\(q(column.column)) = CASE WHEN m.\(present) THEN m.\(q(column.column)) ELSE t.\(q(column.column)) END")
-            }
-        }
-        // A target whose columns are all key columns has nothing to update: touch the key so the match still counts.
-        if partialSet.isEmpty, let key = keys.first { partialSet.append("\(key) = t.\(key)") }
-        let writePartial = """
-            WITH m AS (SELECT \(partialSelect.joined(separator: ", ")) FROM \(staging) WHERE \(live) AND \(StagingColumn.unchanged) IS NOT NULL AND \(when)), \
-            u AS (UPDATE \(table) AS t SET \(partialSet.joined(separator: ", ")) FROM m WHERE \(keyMatch) RETURNING m.\(StagingColumn.seq)) \
-            SELECT \(StagingColumn.seq) FROM m WHERE \(StagingColumn.seq) NOT IN (SELECT \(StagingColumn.seq) FROM u)
-            """
-
-        let insertAll = "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) WHERE \(when)"
-        let deleteUnwanted = mapping.when == nil ? nil :
-            "DELETE FROM \(table) AS t USING (SELECT \(selectKeys.joined(separator: ", ")) FROM \(staging) WHERE NOT \(when)) AS m WHERE \(keyMatch)"
-        return TargetStatements(
-            delete: delete, keptCollision: keptCollision, keepDisplaced: keepDisplaced, write: write, insertFresh: insertFresh, writePartial: writePartial, insertAll: insertAll, deleteUnwanted: deleteUnwanted)
     }
 }

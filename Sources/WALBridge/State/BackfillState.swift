@@ -1,13 +1,5 @@
 import PGClient
 
-/// One table's row in `walbridge.backfill`.
-struct BackfillJob: Sendable {
-    /// Bumped by `walbridge backfill` to start the table over; progress of an older request is not recorded.
-    var request: Int
-    /// The last row key copied (as text, in row-key order); nil before the first chunk.
-    var lastKey: [String]?
-}
-
 /// Reads and writes `walbridge.backfill` in the target.
 enum BackfillState {
     /// The table's job if it is to be copied now: one being copied resumes; a pending one (requested by
@@ -57,46 +49,5 @@ enum BackfillState {
             ON CONFLICT (slot, source_table) DO UPDATE SET state = 'pending', request = walbridge.backfill.request + 1,
                 last_key = NULL, rows_copied = 0, started_at = NULL, finished_at = NULL, updated_at = now()
             """, [slot, table.description])
-    }
-}
-
-/// PostgreSQL `text[]` literals.
-enum TextArray {
-    /// `{"a","b\"c",NULL}` for the given values.
-    static func literal(_ values: [String?]) -> String {
-        "{" + values.map { value in
-            guard let value else { return "NULL" }
-            var text = "\""
-            for scalar in value.unicodeScalars {
-                if scalar == "\"" || scalar == "\\" { text.unicodeScalars.append("\\") }
-                text.unicodeScalars.append(scalar)
-            }
-            return text + "\""
-        }.joined(separator: ",") + "}"
-    }
-
-    /// The elements of a `text[]` as PostgreSQL prints it (no NULL elements).
-    static func parse(_ literal: String) -> [String] {
-        var values: [String] = []
-        var current = ""
-        var quoted = false
-        var escaped = false
-        for character in literal.dropFirst().dropLast() {
-            if escaped {
-                current.append(character)
-                escaped = false
-            } else if character == "\\" {
-                escaped = true
-            } else if character == "\"" {
-                quoted.toggle()
-            } else if character == "," && !quoted {
-                values.append(current)
-                current = ""
-            } else {
-                current.append(character)
-            }
-        }
-        if literal.count > 2 { values.append(current) }
-        return values
     }
 }

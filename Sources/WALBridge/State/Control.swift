@@ -1,22 +1,6 @@
 import PGClient
 import PGOutput
 
-/// What a bridge is doing, as it reports it in `walbridge.control`.
-public enum BridgeState: String, Sendable, Codable {
-    case starting, backfilling, streaming, paused, stopped, failed
-}
-
-/// What `walbridge pause` and `walbridge resume` ask of a slot's bridge.
-public struct PauseRequest: Sendable, Equatable {
-    /// Stop (at the next transaction boundary, or after `atLSN`) and stay stopped until resumed.
-    public var paused: Bool
-    /// Stop right after the last transaction that commits at or before this position.
-    public var atLSN: LSN?
-
-    /// No pause.
-    public static let none = PauseRequest(paused: false, atLSN: nil)
-}
-
 /// Reads and writes `walbridge.control` in the target: the pause an operator asked for, the state a bridge reports.
 public enum Control {
     /// The pause asked of `slot`'s bridge.

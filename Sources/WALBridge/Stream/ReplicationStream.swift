@@ -1,12 +1,6 @@
 import PGClient
 import PGOutput
 
-/// One thing read from a slot: a pgoutput message with the WAL position it was sent at, or a keepalive.
-public enum StreamItem: Sendable, Equatable {
-    case message(LSN, PGOutputMessage)
-    case keepalive(PrimaryKeepalive)
-}
-
 /// Reads a logical replication slot: decodes pgoutput and sends standby status updates on time
 /// (every `statusInterval`, and at once when the server asks).
 public final class ReplicationStream {

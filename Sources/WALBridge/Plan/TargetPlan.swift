@@ -1,0 +1,16 @@
+import PGClient
+
+/// How one target table is fed from its source table's staged rows.
+public struct TargetPlan: Sendable {
+    public let mapping: TargetMapping
+    /// The target is the source table itself (in-place expand): rows are only updated, never inserted or deleted.
+    public let inPlace: Bool
+    /// For each mapped column, the staged columns (by index) its expression reads.
+    let dependencies: [[Int]]
+    /// Staged columns read by the key expressions and by `when`.
+    let keyDependencies: Set<Int>
+    let whenDependencies: Set<Int>
+
+    /// The target keeps rows the source deleted or truncated, so a key new to the source may be there already.
+    var keepsRows: Bool { mapping.onDelete == .ignore || mapping.onTruncate == .ignore }
+}

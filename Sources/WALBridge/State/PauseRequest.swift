@@ -1,0 +1,13 @@
+import PGClient
+import PGOutput
+
+/// What `walbridge pause` and `walbridge resume` ask of a slot's bridge.
+public struct PauseRequest: Sendable, Equatable {
+    /// Stop (at the next transaction boundary, or after `atLSN`) and stay stopped until resumed.
+    public var paused: Bool
+    /// Stop right after the last transaction that commits at or before this position.
+    public var atLSN: LSN?
+
+    /// No pause.
+    public static let none = PauseRequest(paused: false, atLSN: nil)
+}
