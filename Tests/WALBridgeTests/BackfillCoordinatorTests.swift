@@ -6,7 +6,7 @@ import Testing
 @Suite("Backfill coordinator")
 struct BackfillCoordinatorTests {
     static func chunk(_ seq: Int, after: String?) -> PendingChunk {
-        PendingChunk(seq: seq, source: 0, rows: [], snapshot: ChunkSnapshot(xmin: 1, xmax: 1, running: []), after: after.map { [$0] }, progress: Statement("SELECT 1"))
+        PendingChunk(seq: seq, source: 0, rows: [], snapshot: SourceSnapshot(xmin: 1, xmax: 1, running: []), after: after.map { [$0] }, progress: Statement("SELECT 1"))
     }
 
     @Test("after a discard, chunks read before the worker takes the restart are dropped, so nothing after the restart point is skipped")
@@ -35,10 +35,10 @@ struct BackfillCoordinatorTests {
     @Test("a chunk whose snapshot missed a transaction the stream delivered before the low watermark is read again; one committed inside the window only drops its keys")
     func snapshotLaggingACommit() {
         func text(_ value: String) -> TupleValue { .text(ArraySlice(value.utf8)) }
-        let snapshot = ChunkSnapshot("4294967396:4294967410:4294967400,4294967405")
-        #expect(snapshot == ChunkSnapshot(xmin: 100, xmax: 114, running: [104, 109]))
+        let snapshot = SourceSnapshot("4294967396:4294967410:4294967400,4294967405")
+        #expect(snapshot == SourceSnapshot(xmin: 100, xmax: 114, running: [104, 109]))
         #expect(snapshot!.sees(99) && snapshot!.sees(103) && !snapshot!.sees(104) && !snapshot!.sees(114) && !snapshot!.sees(200))
-        #expect(ChunkSnapshot("12:x:") == nil)
+        #expect(SourceSnapshot("12:x:") == nil)
         var chunk = Self.chunk(1, after: nil)
         chunk.snapshot = snapshot!
         chunk.rows = [[text("1"), text("a")], [text("2"), text("b")]]

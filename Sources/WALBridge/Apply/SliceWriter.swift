@@ -50,6 +50,18 @@ actor SliceWriter {
         await sourceRows.close()
     }
 
+    /// Writes the rows of `source` with these row keys as the source holds them now (a dead letter retried).
+    func resync(source: Int, keys: [[TupleValue]]) async throws {
+        let sourcePlan = plan.sources[source]
+        let placeholders = keys.map { key in
+            var values = [TupleValue](repeating: .null, count: sourcePlan.stagedColumns.count)
+            for (position, value) in zip(sourcePlan.rowKey, key) { values[position] = value }
+            return FoldedRow(operation: .upsert, values: values, lsn: .zero)
+        }
+        let rows = try await refetch(placeholders, Array(placeholders.indices), sourcePlan, visible: []).rows
+        _ = try await stageAndRun(rows, source: source, upsertOnly: true)
+    }
+
     /// Applies one source table's folded rows to all of its targets, or to those at `targets` (indexes in the source's plan);
     /// a row read back from the source reflects at least the transactions `visible`.
     /// Inside a `streamed` transaction, which the source has not committed yet (a row read back would be as it was

@@ -17,7 +17,7 @@ actor SourceRows {
     func fetch(_ plan: SourcePlan, keys: [[TupleValue]], seeing: [UInt32] = []) async throws -> [[TupleValue]: [TupleValue]] {
         guard !keys.isEmpty else { return [:] }
         let connection = try await open()
-        try await ChunkSnapshot.waitUntilVisible(seeing, on: connection)
+        try await SourceSnapshot.waitUntilVisible(seeing, on: connection)
         let q = SQLQuoting.identifier
         let keyColumns = plan.rowKey.map { plan.stagedColumns[$0] }
         let unnest = keyColumns.indices.map { "$\($0 + 1)::text[]" }.joined(separator: ", ")

@@ -2,12 +2,7 @@ import PGOutput
 
 /// Encodes folded rows as COPY text-format lines for a staging table: seq, op, unchanged positions, values.
 enum StagingCopy {
-    /// The COPY data for the rows at `indices`, each numbered by its index. Op `I` marks a fresh row
-    /// (plain insert), `U` one to upsert, `D` one to delete, `E` one deleted after being written in the batch
-    /// (with that write's values), `K` the old key of a row whose key changed, `R` the old values of a row whose update moved
-    /// it in the targets keyed outside the row key, `X` the
-    /// values of a deleted row whose row key a new row took (for those targets, under `on_delete: delete`), `Y` the same
-    /// for a row written earlier in the batch (with that write's values, which those targets keep under `on_delete: ignore`).
+    /// The COPY data for the rows at `indices`, each numbered by its index, with its `StagingOp`.
     static func encode(_ rows: [FoldedRow], at indices: [Int]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(indices.count * 16 + indices.reduce(0) { total, index in
@@ -17,16 +12,7 @@ enum StagingCopy {
             let row = rows[seq]
             out.append(contentsOf: String(seq).utf8)
             out.append(tab)
-            switch (row.operation, row.moved, row.deletedAfterWrite, row.fresh) {
-            case (.delete, _, _, _) where row.rekeyed: out.append(UInt8(ascii: "R"))
-            case (.delete, _, true, _) where row.displaced: out.append(UInt8(ascii: "Y"))
-            case (.delete, _, _, _) where row.displaced: out.append(UInt8(ascii: "X"))
-            case (.delete, true, _, _): out.append(UInt8(ascii: "K"))
-            case (.delete, false, true, _): out.append(UInt8(ascii: "E"))
-            case (.delete, false, false, _): out.append(UInt8(ascii: "D"))
-            case (.upsert, _, _, true): out.append(UInt8(ascii: "I"))
-            case (.upsert, _, _, false): out.append(UInt8(ascii: "U"))
-            }
+            out.append(row.stagingOp.byte)
             out.append(tab)
             let unchanged = (row.operation == .upsert || row.deletedAfterWrite) && row.hasUnchanged ? row.unchanged : []
             if unchanged.isEmpty {

@@ -1,3 +1,4 @@
+import Logging
 import PGClient
 import PGOutput
 
@@ -37,9 +38,6 @@ actor BackfillCoordinator {
     /// Rows placed in the stream per source table (the worker's progress figures).
     private(set) var rowsPlaced: [Int: Int] = [:]
 
-    /// Chunks read and not yet placed.
-    var inFlight: Int { pending.count }
-
     /// Adds a chunk the worker has read; its high watermark goes to the source next. A chunk read while a restart
     /// waits for the worker is dropped: the worker reads its rows again from the restart point.
     func deposit(_ chunk: PendingChunk) {
@@ -68,6 +66,27 @@ actor BackfillCoordinator {
     func takeRestart() -> (source: Int, after: [String]?)? {
         defer { restart = nil }
         return restart
+    }
+
+    /// Replaces each closed backfill window among `events` with its chunk's rows, or drops it: stale, or to be read
+    /// again when a transaction the chunk's snapshot missed committed before the window (`commits`).
+    func place(_ events: [ApplyEvent], commits: RecentCommits, plan: MappingPlan, logger: Logger) -> [ApplyEvent] {
+        var placed: [ApplyEvent] = []
+        for event in events {
+            guard case .backfillWindow(let window) = event else {
+                placed.append(event)
+                continue
+            }
+            guard let chunk = take(window.seq) else { continue }
+            if let rows = chunk.placement(in: window, commits: commits, rowKey: plan.sources[window.source].rowKey) {
+                self.placed(chunk)
+                placed.append(.backfill(rows))
+            } else {
+                logger.debug("backfill chunk must be read again", metadata: ["table": "\(plan.sources[window.source].info.table)", "at": "\(window.lsn)"])
+                discard(chunk)
+            }
+        }
+        return placed
     }
 
     /// Takes the chunk for a closed window, to be `placed` or `discard`ed next; nil when the window is stale

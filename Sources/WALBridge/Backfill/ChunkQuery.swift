@@ -23,7 +23,7 @@ struct ChunkQuery: Sendable {
     }
 
     /// The rows after `after` (from the start when nil), read in one REPEATABLE READ transaction, and its snapshot.
-    func read(after: [String]?, on source: PGConnection) async throws -> (rows: [[TupleValue]], snapshot: ChunkSnapshot) {
+    func read(after: [String]?, on source: PGConnection) async throws -> (rows: [[TupleValue]], snapshot: SourceSnapshot) {
         let data: [UInt8]
         let snapshot: String
         do {
@@ -38,6 +38,6 @@ struct ChunkQuery: Sendable {
             _ = try? await source.simpleQuery("ROLLBACK")
             throw error
         }
-        return (try CopyText.rows(data, columns: plan.stagedColumns.count), try ChunkSnapshot.parsing(snapshot))
+        return (try CopyText.rows(data, columns: plan.stagedColumns.count), try SourceSnapshot.parsing(snapshot))
     }
 }

@@ -7,7 +7,7 @@ struct PendingChunk: Sendable {
     var source: Int
     var rows: [[TupleValue]]
     /// The snapshot the chunk was read with.
-    var snapshot: ChunkSnapshot
+    var snapshot: SourceSnapshot
     /// The key the chunk started after (nil: the table's start), to read it again if it must be discarded.
     var after: [String]?
     /// The progress to record with the rows.

@@ -47,16 +47,18 @@ public enum DeadLetterQueue {
         try await SourceCheck.connect(configuration.target, role: "target").closing { target in
             let sameDatabase = try await SourceSetup.databaseIdentity(target) == sourceIdentity
             let plan = try MappingPlan.build(configuration, sourceTables: tables, sameDatabase: sameDatabase)
-            let applier = Applier(
-                plan: plan, target: target, sourceRows: sourceRows, slot: configuration.slot,
-                markWrites: sameDatabase, onError: .stop, limits: ApplyLimits(), logger: logger, durable: .zero, orderedThrough: nil)
-            try await applier.prepare()
-            return try await retryEach(letters, plan: plan, applier: applier)
+            let writer = SliceWriter(plan: plan, target: target, sourceRows: sourceRows, logger: logger)
+            try await writer.prepare(copies: try await DirectCopy.plan(plan, on: target))
+            // Where the target is the source, the mark keeps the bridge from applying the retry again.
+            let begin = [Statement("BEGIN")] + (sameDatabase ? [TransactionReader.marker(slot: configuration.slot)] : [])
+            return try await retryEach(letters, plan: plan, writer: writer, begin: begin, on: target)
         }
     }
 
-    /// Retries each letter in its own transaction.
-    private static func retryEach(_ letters: [DeadLetter], plan: MappingPlan, applier: Applier) async throws -> [RetryOutcome] {
+    /// Retries each letter in its own transaction, opened by `begin`.
+    private static func retryEach(
+        _ letters: [DeadLetter], plan: MappingPlan, writer: SliceWriter, begin: [Statement], on target: PGConnection
+    ) async throws -> [RetryOutcome] {
         var outcomes: [RetryOutcome] = []
         for letter in letters {
             guard let index = plan.sources.firstIndex(where: { $0.info.table.description == letter.sourceTable }),
@@ -66,11 +68,14 @@ public enum DeadLetterQueue {
                 continue
             }
             do {
-                try await applier.resync(source: index, keys: [key]) {
-                    [Statement("UPDATE walbridge.dead_letters SET retried_at = now() WHERE id = $1", [String(letter.id)])]
-                }
+                _ = try await target.pipeline(begin)
+                try await writer.resync(source: index, keys: [key])
+                _ = try await target.pipeline([
+                    Statement("UPDATE walbridge.dead_letters SET retried_at = now() WHERE id = $1", [String(letter.id)]), Statement("COMMIT"),
+                ])
                 outcomes.append(RetryOutcome(id: letter.id, error: nil))
             } catch let error as PGError where error.kind == .server {
+                _ = try? await target.simpleQuery("ROLLBACK")
                 outcomes.append(RetryOutcome(id: letter.id, error: error.description))
             }
         }

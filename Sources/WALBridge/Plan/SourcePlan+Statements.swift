@@ -25,21 +25,21 @@ extension SourcePlan {
             "(\(mapping.columns.first { $0.column == key }?.expression ?? "NULL")) AS \(q(key))"
         }
         let selectAll = mapping.columns.map { "(\($0.expression)) AS \(q($0.column))" }
-        // With on_delete: ignore, a row deleted after a write in the batch (E) stays, with that write's values.
-        let live = mapping.onDelete == .ignore ? "\(StagingColumn.op) IN ('U', 'E')" : "\(StagingColumn.op) = 'U'"
+        // With on_delete: ignore, a row deleted after a write in the batch stays, with that write's values.
+        let live = mapping.onDelete == .ignore ? StagingOp.sql(.upsert, .deletedAfterWrite) : StagingOp.sql(.upsert)
         let complete = "\(live) AND \(StagingColumn.unchanged) IS NULL AND \(when)"
-        let fresh = "\(StagingColumn.op) = 'I' AND \(when)"
+        let fresh = "\(StagingOp.sql(.insert)) AND \(when)"
         let columnList = mapping.columns.map { q($0.column) }.joined(separator: ", ")
         let expressions = mapping.columns.map { "(\($0.expression))" }.joined(separator: ", ")
 
         var deleteWhen: [String] = []
-        if !target.inPlace && !keyedOutsideRowKey(target) { deleteWhen.append("\(StagingColumn.op) = 'K'") }
+        if !target.inPlace && !keyedOutsideRowKey(target) { deleteWhen.append(StagingOp.sql(.oldKey)) }
         if !target.inPlace && keyedOutsideRowKey(target) {
-            deleteWhen.append(mapping.onDelete == .delete ? "\(StagingColumn.op) IN ('K', 'R', 'X', 'Y')" : "\(StagingColumn.op) IN ('K', 'R')")
+            deleteWhen.append(mapping.onDelete == .delete ? StagingOp.sql(.oldKey, .rekeyed, .displaced, .displacedAfterWrite) : StagingOp.sql(.oldKey, .rekeyed))
             // Kept there, its last write's `when` decides: a row that left the filter before its delete leaves the target.
-            if mapping.onDelete == .ignore && mapping.when != nil { deleteWhen.append("(\(StagingColumn.op) = 'Y' AND NOT \(when))") }
+            if mapping.onDelete == .ignore && mapping.when != nil { deleteWhen.append("(\(StagingOp.sql(.displacedAfterWrite)) AND NOT \(when))") }
         }
-        if !target.inPlace && mapping.onDelete == .delete { deleteWhen.append("\(StagingColumn.op) IN ('D', 'E')") }
+        if !target.inPlace && mapping.onDelete == .delete { deleteWhen.append(StagingOp.sql(.delete, .deletedAfterWrite)) }
         if !target.inPlace && mapping.when != nil { deleteWhen.append("(\(live) AND NOT \(when))") }
         let delete = deleteWhen.isEmpty ? nil :
             "DELETE FROM \(table) AS t USING (SELECT \(selectKeys.joined(separator: ", ")) FROM \(staging) WHERE \(deleteWhen.joined(separator: " OR "))) AS m WHERE \(keyMatch)"
@@ -63,12 +63,12 @@ extension SourcePlan {
 
         let keepsDisplaced = !target.inPlace && keyedOutsideRowKey(target) && mapping.onDelete == .ignore
         let keepDisplaced = keepsDisplaced
-            ? "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) WHERE \(StagingColumn.op) = 'Y' AND \(when) ON CONFLICT (\(keys.joined(separator: ", "))) \(onConflict)"
+            ? "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) WHERE \(StagingOp.sql(.displacedAfterWrite)) AND \(when) ON CONFLICT (\(keys.joined(separator: ", "))) \(onConflict)"
             : nil
         // A scalar subquery of two rows raises 21000, only where such a key exists.
         let keptCollision = keepsDisplaced
             ? "SELECT (SELECT 1 UNION ALL SELECT 2) FROM (SELECT 1 FROM (SELECT \(selectKeys.joined(separator: ", ")), \(StagingColumn.op) FROM \(staging)) AS s "
-                + "GROUP BY \(keys.joined(separator: ", ")) HAVING count(*) > 1 AND bool_or(\(StagingColumn.op) IN ('E', 'Y')) LIMIT 1) AS collision"
+                + "GROUP BY \(keys.joined(separator: ", ")) HAVING count(*) > 1 AND bool_or(\(StagingOp.sql(.deletedAfterWrite, .displacedAfterWrite))) LIMIT 1) AS collision"
             : nil
 
         var partialSelect = ["\(StagingColumn.seq)"] + selectAll

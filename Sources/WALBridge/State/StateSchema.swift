@@ -118,8 +118,9 @@ public enum StateSchema {
 
     /// The statement that records the checkpoint inside the batch's own transaction, with the commit position of its
     /// last source transaction; without a commit time (a backfill chunk between transactions) the stored one stays.
-    static func recordCheckpoint(slot: String, lsn: LSN, commitLSN: LSN, commitTime: PGTimestamp?) -> Statement {
-        Statement("""
+    static func recordCheckpoint(slot: String, _ checkpoint: Checkpoint) -> Statement {
+        let (lsn, commitLSN, commitTime) = (checkpoint.endLSN, checkpoint.commitLSN, checkpoint.commitTime)
+        return Statement("""
             INSERT INTO walbridge.progress (slot, applied_lsn, applied_commit_lsn, source_commit_time, updated_at)
             VALUES ($1, $2::pg_lsn, $3::pg_lsn, $4::timestamptz, now())
             ON CONFLICT (slot) DO UPDATE SET applied_lsn = EXCLUDED.applied_lsn, applied_commit_lsn = EXCLUDED.applied_commit_lsn,

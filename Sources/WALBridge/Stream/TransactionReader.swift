@@ -1,4 +1,5 @@
 import Logging
+import PGClient
 import PGOutput
 
 /// Turns the pgoutput stream into apply events for the mapped tables: skips transactions already
@@ -9,6 +10,11 @@ import PGOutput
 struct TransactionReader: Sendable {
     /// The prefix of the logical message the bridge writes first in each of its target transactions.
     static let markerPrefix = "walbridge"
+
+    /// The logical message that marks a target transaction as the bridge of `slot`'s own, written first in it.
+    static func marker(slot: String) -> Statement {
+        Statement("SELECT pg_logical_emit_message(true, $1, $2)", [markerPrefix, slot])
+    }
 
     /// What the reader knows of one relation id.
     private struct RelationState: Sendable {

@@ -2,7 +2,7 @@ import PGClient
 
 /// An MVCC snapshot (`pg_current_snapshot()`), in the stream's 32-bit xids: the one a backfill chunk was read with,
 /// or a session's current one.
-struct ChunkSnapshot: Sendable, Equatable {
+struct SourceSnapshot: Sendable, Equatable {
     /// Every xid before this had finished.
     var xmin: UInt32
     /// Every xid from this on had not.
@@ -28,8 +28,8 @@ struct ChunkSnapshot: Sendable, Equatable {
     }
 
     /// Parses `text`, or says in an error that it is not a snapshot.
-    static func parsing(_ text: String) throws -> ChunkSnapshot {
-        guard let snapshot = ChunkSnapshot(text) else {
+    static func parsing(_ text: String) throws -> SourceSnapshot {
+        guard let snapshot = SourceSnapshot(text) else {
             throw BridgeError.sourceNotReady("pg_current_snapshot() returned \"\(text)\", which is not a snapshot")
         }
         return snapshot
@@ -45,7 +45,7 @@ struct ChunkSnapshot: Sendable, Equatable {
     }
 }
 
-extension ChunkSnapshot {
+extension SourceSnapshot {
     /// Waits until `connection`'s snapshots see every transaction in `xids`. PostgreSQL makes a commit visible a
     /// moment after writing its record, which the stream may already have delivered: a read or an in-place update
     /// in that moment would miss the transaction's rows.

@@ -1,0 +1,93 @@
+import Logging
+import PGClient
+import PGOutput
+
+/// Runs sessions one after another until the bridge stops: waits out pauses, retries lost connections with backoff
+/// (each session resumes from the checkpoint), and sets the next session's mode from how the last one ended.
+struct BridgeSupervisor {
+    let bridge: Bridge
+    let watch: ControlWatch
+    let control: ControlSession
+    let metrics: BridgeMetrics?
+    let report: @Sendable (BridgeState, String?) async -> Void
+    /// How the next session streams and applies.
+    private(set) var mode = SessionMode()
+
+    /// A supervisor for `bridge`, reading pauses from `watch` and reporting its state through `report`.
+    init(
+        bridge: Bridge, watch: ControlWatch, control: ControlSession, metrics: BridgeMetrics?,
+        report: @escaping @Sendable (BridgeState, String?) async -> Void
+    ) {
+        self.bridge = bridge
+        self.watch = watch
+        self.control = control
+        self.metrics = metrics
+        self.report = report
+    }
+
+    private var logger: Logger { bridge.logger }
+
+    /// Runs until cancelled or past `untilLSN` (returns), or a problem a retry can't mend (throws).
+    mutating func run() async throws {
+        let slot = bridge.configuration.slot
+        var streamedOnce = false
+        var delay: Duration = .milliseconds(500)
+        // The pause position the stream last stopped at; the bridge stays paused there until resumed.
+        var stoppedAt: LSN?
+        // A bridge restarted right after the last one died finds the slot still held by its walsender for a moment.
+        let busySlotDeadline = ContinuousClock.now + .seconds(30)
+        while !Task.isCancelled {
+            let request = watch.current
+            if request.paused && (request.atLSN == nil || request.atLSN == stoppedAt) {
+                let at = try? await control.run { try await StateSchema.checkpoint(slot: slot, on: $0) }
+                logger.info("paused; the slot keeps the source's WAL from here until walbridge resume", metadata: ["applied": "\(at.flatMap { $0 } ?? .zero)"])
+                await report(.paused, nil)
+                while !Task.isCancelled && watch.current == request { try? await Task.sleep(for: .milliseconds(50)) }
+                if Task.isCancelled { return }
+                if !watch.current.paused { logger.info("resumed") }
+                continue
+            }
+            let stop = [request.paused ? request.atLSN : nil, bridge.untilLSN].compactMap { $0 }.min()
+            let session = BridgeSession(bridge: bridge, mode: mode, stop: stop, watch: watch, metrics: metrics)
+            let outcome: SessionOutcome
+            do {
+                outcome = try await session.run { start in
+                    streamedOnce = true
+                    delay = .milliseconds(500)
+                    await report(.streaming, nil)
+                    await bridge.onStreaming(start)
+                }
+            } catch where (streamedOnce && Bridge.isTransient(error)) || (Bridge.isSlotBusy(error) && ContinuousClock.now < busySlotDeadline) {
+                logger.warning("connection lost; resuming from the checkpoint", metadata: [
+                    "error": "\(error)", "retry_in": "\(delay)",
+                ])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(30))
+                continue
+            }
+            switch outcome {
+            case .cancelled:
+                return
+            case .paused:
+                stoppedAt = nil
+            case .reachedStop(let lsn):
+                if lsn == bridge.untilLSN {
+                    logger.info("reached --until-lsn; stopping", metadata: ["until": "\(lsn)"])
+                    return
+                }
+                stoppedAt = lsn
+            case .stopRequested:
+                // The pause is in walbridge.control already; read it now rather than at the next poll.
+                if let request = try? await control.run({ try await Control.request(slot: slot, on: $0) }) { watch.set(request) }
+            case .disableStreaming(let fallback):
+                logger.info("replaying from the checkpoint without streaming large transactions", metadata: ["reason": "\(fallback)"])
+                mode.streaming = false
+            case .replayInOrder(let through, let cause):
+                logger.warning("the target refused a batch; replaying it one change at a time to find the change at fault", metadata: [
+                    "error": "\(cause)", "through": "\(through)",
+                ])
+                mode.orderedThrough = through
+            }
+        }
+    }
+}
