@@ -181,18 +181,7 @@ struct ApplyMachineTests {
 
     @Test("with on_truncate: truncate, the pending slice is written first, then the target is truncated in the same transaction")
     func truncateTruncates() throws {
-        let configuration = try Configuration.parse(yaml: """
-            slot: s
-            publication: p
-            tables:
-              public.users:
-                - into: public.users_v2
-                  key: [id]
-                  columns: {id: id, full_name: name}
-                  on_truncate: truncate
-            """, file: "t.yml", environment: ["WALBRIDGE_SOURCE": "host=a", "WALBRIDGE_TARGET": "host=b"])
-        let info = TransactionReaderTests.plan.sources[0].info
-        let plan = try MappingPlan.build(configuration, sourceTables: [info.table: info], sameDatabase: false)
+        let plan = TransactionReaderTests.usersPlan(extra: "\n          on_truncate: truncate")
         var machine = ApplyMachine(
             plan: plan, limits: ApplyLimits(), markWrites: false, chunkSessions: false, counting: false, durable: .zero, orderedThrough: nil)
         let actions = try Self.run(&machine, [.begin(xid: 100), Self.insert("1", at: 20), .truncate(sources: [0], lsn: LSN(21))], quiet: false)

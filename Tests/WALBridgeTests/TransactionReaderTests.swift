@@ -4,7 +4,10 @@ import Testing
 
 @Suite("TransactionReader")
 struct TransactionReaderTests {
-    static let plan: MappingPlan = {
+    static let plan = usersPlan()
+
+    /// `public.users` (id bigint, name text) mapped to `public.users_v2`, with `extra` lines added to the target.
+    static func usersPlan(extra: String = "") -> MappingPlan {
         let configuration = try! Configuration.parse(yaml: """
             slot: s
             publication: p
@@ -13,13 +16,13 @@ struct TransactionReaderTests {
                 - into: public.users_v2
                   key: [id]
                   columns: {id: id, full_name: name}
-            """, file: "t.yml", environment: ["WALBRIDGE_SOURCE": "host=a", "WALBRIDGE_TARGET": "host=b"])
+            """ + extra, file: "t.yml", environment: ["WALBRIDGE_SOURCE": "host=a", "WALBRIDGE_TARGET": "host=b"])
         let info = SourceTableInfo(
             table: TableName(schema: "public", name: "users"), oid: 16384,
             columns: [SourceColumn(name: "id", typeOID: 20, typeSQL: "bigint"), SourceColumn(name: "name", typeOID: 25, typeSQL: "text")],
             replicaIdentity: "d", primaryKey: ["id"], identityColumns: ["id"])
         return try! MappingPlan.build(configuration, sourceTables: [info.table: info], sameDatabase: false)
-    }()
+    }
 
     static let relation = PGOutputMessage.relation(Relation(
         xid: nil, id: 16384, namespace: "public", name: "users", replicaIdentity: .default,
