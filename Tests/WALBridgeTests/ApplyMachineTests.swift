@@ -181,7 +181,7 @@ struct ApplyMachineTests {
 
     @Test("with on_truncate: truncate, the pending slice is written first, then the target is truncated in the same transaction")
     func truncateTruncates() throws {
-        let plan = TransactionReaderTests.usersPlan(extra: "\n          on_truncate: truncate")
+        let plan = TransactionReaderTests.usersPlan(extra: "\n      on_truncate: truncate")
         var machine = ApplyMachine(
             plan: plan, limits: ApplyLimits(), markWrites: false, chunkSessions: false, counting: false, durable: .zero, orderedThrough: nil)
         let actions = try Self.run(&machine, [.begin(xid: 100), Self.insert("1", at: 20), .truncate(sources: [0], lsn: LSN(21))], quiet: false)
