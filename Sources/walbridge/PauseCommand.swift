@@ -29,7 +29,7 @@ struct PauseCommand: AsyncParsableCommand {
         let configuration = options.load()
         let lsn = atLsn.flatMap { LSN($0) }
         try await CommandLogging.runUntilSignalled(logger: CommandLogging.logger(quiet: true)) {
-            try await Control.change(configuration) { try await Control.pause(slot: configuration.slot, at: lsn, on: $0) }
+            try await StateStore.withTarget(configuration) { try await $0.pause(at: lsn) }
             print(lsn.map { "Pause asked for slot \(configuration.slot) after the last transaction committing at or before \($0)." }
                 ?? "Pause asked for slot \(configuration.slot): a running bridge stops at its next transaction boundary, within a second.")
         }
@@ -48,7 +48,7 @@ struct ResumeCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = options.load()
         try await CommandLogging.runUntilSignalled(logger: CommandLogging.logger(quiet: true)) {
-            try await Control.change(configuration) { try await Control.resume(slot: configuration.slot, on: $0) }
+            try await StateStore.withTarget(configuration) { try await $0.resume() }
             print("Resume asked for slot \(configuration.slot): a running bridge goes on within a second.")
         }
     }

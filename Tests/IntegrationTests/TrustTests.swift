@@ -423,7 +423,7 @@ struct TrustTests {
                     """)
             }
             try await Task.sleep(for: .seconds(1))
-            try await PGConnection.connect(seed.target).closing { try await Control.pause(slot: seed.configuration.slot, at: stop, on: $0) }
+            try await PGConnection.connect(seed.target).closing { try await StateStore($0, slot: seed.configuration.slot).pause(at: stop) }
             try await large.value
             #expect(await TestClusters.eventually {
                 (try? await seed.targetScalar("SELECT count(*)::text FROM users_v2 WHERE id = 1")) == "1"

@@ -131,7 +131,7 @@ final class Applier {
             if !midTransaction && (open || !pending.isEmpty) { try? await commitBatch() }
             await rollback()
             throw failure.underlying
-        } catch let error as PGError where error.sqlState == StateSchema.stopRequested {
+        } catch let error as PGError where error.sqlState == Control.stopRequested {
             // A pause at an LSN inside this batch was asked after the stream had read past it: apply up to it instead.
             await rollback()
             throw StopRequested()
@@ -237,7 +237,7 @@ final class Applier {
         if !markWrites && lsn > recorded {
             try await target.pipeline([
                 Statement("BEGIN"), Statement("SET LOCAL synchronous_commit = off"),
-                StateSchema.recordIdle(slot: slot, lsn: lsn), Statement("COMMIT"),
+                ProgressState.recordIdle(slot: slot, lsn: lsn), Statement("COMMIT"),
             ])
             recorded = lsn
         }
@@ -299,8 +299,8 @@ final class Applier {
             return
         }
         let statements = [
-            StateSchema.checkStop(slot: slot, commitLSN: end.commitLSN),
-            StateSchema.recordCheckpoint(slot: slot, lsn: end.endLSN, commitLSN: end.commitLSN, commitTime: end.commitTime),
+            Control.checkStop(slot: slot, commitLSN: end.commitLSN),
+            ProgressState.recordCheckpoint(slot: slot, lsn: end.endLSN, commitLSN: end.commitLSN, commitTime: end.commitTime),
         ] + batchExtras + [Statement("COMMIT")]
         open = false
         recorded = max(recorded, end.endLSN)

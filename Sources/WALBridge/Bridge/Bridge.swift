@@ -122,7 +122,7 @@ public struct Bridge: Sendable {
         while !Task.isCancelled {
             let request = watch.current
             if request.paused && (request.atLSN == nil || request.atLSN == stoppedAt) {
-                let at = try? await control.run { try await StateSchema.checkpoint(slot: slot, on: $0) }
+                let at = try? await control.run { try await ProgressState.checkpoint(slot: slot, on: $0) }
                 logger.info("paused; the slot keeps the source's WAL from here until walbridge resume", metadata: ["applied": "\(at.flatMap { $0 } ?? .zero)"])
                 await report(.paused, nil)
                 while !Task.isCancelled && watch.current == request { try? await Task.sleep(for: .milliseconds(50)) }
@@ -205,7 +205,7 @@ public struct Bridge: Sendable {
         // Connections that an error leaves behind close when released.
         let target = try await SourceCheck.connect(configuration.target, role: "target")
         try await StateSchema.ensure(on: target)
-        let checkpoint = try await StateSchema.checkpoint(slot: configuration.slot, on: target)
+        let checkpoint = try await ProgressState.checkpoint(slot: configuration.slot, on: target)
 
         let (plan, sameDatabase) = try await prepareSource(checkpoint: checkpoint, target: target)
         let problems = try await TargetCheck.problems(plan, on: target)
