@@ -40,7 +40,7 @@ let package = Package(
         .executableTarget(
             name: "walbridge",
             dependencies: [
-                "WALBridge", "PGClient", "PGOutput",
+                "WALBridge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,6 +1,4 @@
 import ArgumentParser
-import PGClient
-import PGOutput
 import WALBridge
 
 /// `walbridge pause`: stop the running bridge at a transaction boundary, keeping the slot.
@@ -22,12 +20,12 @@ struct PauseCommand: AsyncParsableCommand {
     var atLsn: String?
 
     func validate() throws {
-        if let atLsn, LSN(atLsn) == nil { throw ValidationError("--at-lsn \(atLsn) is not an LSN such as 0/1A2B3C4") }
+        if let atLsn, WALPosition(atLsn) == nil { throw ValidationError("--at-lsn \(atLsn) is not an LSN such as 0/1A2B3C4") }
     }
 
     func run() async throws {
         let configuration = options.load()
-        let lsn = atLsn.flatMap { LSN($0) }
+        let lsn = atLsn.flatMap { WALPosition($0) }
         try await CommandLogging.runUntilSignalled(logger: CommandLogging.logger(quiet: true)) {
             try await StateStore.withTarget(configuration) { try await $0.pause(at: lsn) }
             print(lsn.map { "Pause asked for slot \(configuration.slot) after the last transaction committing at or before \($0)." }

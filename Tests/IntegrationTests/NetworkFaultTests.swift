@@ -105,7 +105,7 @@ struct NetworkFaultTests {
     /// resumes it and expects the row.
     static func pauseAndResume(_ seed: SeedMigration, _ proxied: ProxiedBridge, marker id: Int, when: String) async throws {
         let slot = seed.configuration.slot
-        try await PGConnection.connect(seed.target).closing { try await StateStore($0, slot: slot).pause(at: nil) }
+        try await SQLSession.with(try DatabaseAddress(seed.target.raw)) { try await StateStore($0, slot: slot).pause(at: nil) }
         let state = { try await seed.targetScalar("SELECT state FROM walbridge.control WHERE slot = $1", [slot]) }
         let reported = await TestClusters.eventually(timeout: .seconds(5)) { (try? await state()) == "paused" }
         try await seed.onSource("INSERT INTO users (id, name) VALUES ($1::bigint, 'written while paused')", [String(id)])
@@ -117,7 +117,7 @@ struct NetworkFaultTests {
             the bridge obeys a pause \(when): its state row says \(shown ?? "nothing"), and a row written after the pause \
             \(heldBack ? "was held back" : "was applied"); warnings: \(proxied.log.warnings.suffix(4))
             """)
-        try await PGConnection.connect(seed.target).closing { try await StateStore($0, slot: slot).resume() }
+        try await SQLSession.with(try DatabaseAddress(seed.target.raw)) { try await StateStore($0, slot: slot).resume() }
         #expect(await TestClusters.eventually(timeout: .seconds(10)) { (try? await marker()) == "1" }, "the row is applied after resume (\(when))")
     }
 

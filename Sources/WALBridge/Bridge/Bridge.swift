@@ -17,9 +17,9 @@ public struct Bridge: Sendable {
     /// Receives backfill progress after every chunk (a terminal's progress bar); without it, progress is logged every 5 seconds.
     public var onBackfillProgress: (@Sendable (BackfillReport) -> Void)?
     /// Called once the stream is running (with the start position), and again after each reconnect.
-    public var onStreaming: @Sendable (LSN) async -> Void = { _ in }
+    public var onStreaming: @Sendable (WALPosition) async -> Void = { _ in }
     /// Stop for good right after the last transaction that commits at or before this position (`run --until-lsn`).
-    public var untilLSN: LSN?
+    public var untilLSN: WALPosition?
     /// How often the bridge reads `walbridge.control` for a pause.
     public var controlInterval: Duration = .milliseconds(250)
     /// Where to serve `/metrics` and `/healthz` (`host:port`), over the configuration's `metrics:`.
@@ -130,13 +130,13 @@ public struct Bridge: Sendable {
                 if !watch.current.paused { logger.info("resumed") }
                 continue
             }
-            let stop = [request.paused ? request.atLSN : nil, untilLSN].compactMap { $0 }.min()
+            let stop = [request.paused ? request.atLSN : nil, untilLSN?.lsn].compactMap { $0 }.min()
             do {
                 let end = try await runOnce(orderedThrough: orderedThrough, streaming: streaming, stop: stop, watch: watch, metrics: metrics) { start in
                     streamedOnce = true
                     delay = .milliseconds(500)
                     await report(.streaming, nil)
-                    await onStreaming(start)
+                    await onStreaming(WALPosition(start))
                 }
                 switch end {
                 case .cancelled:
@@ -144,7 +144,7 @@ public struct Bridge: Sendable {
                 case .paused:
                     stoppedAt = nil
                 case .reachedStop(let lsn):
-                    if lsn == untilLSN {
+                    if lsn == untilLSN?.lsn {
                         logger.info("reached --until-lsn; stopping", metadata: ["until": "\(lsn)"])
                         return
                     }

@@ -8,7 +8,12 @@ public struct StateStore: Sendable {
     public let slot: String
 
     /// The state of `slot` over an open target session.
-    public init(_ target: PGConnection, slot: String) {
+    public init(_ session: SQLSession, slot: String) {
+        self.init(session.connection, slot: slot)
+    }
+
+    /// The state of `slot` over an open target connection.
+    init(_ target: PGConnection, slot: String) {
         self.target = target
         self.slot = slot
     }
@@ -22,8 +27,8 @@ public struct StateStore: Sendable {
     }
 
     /// Asks the bridge to pause at its next source transaction boundary, or right after `lsn` (see `Control.pause`).
-    public func pause(at lsn: LSN?) async throws {
-        try await Control.pause(slot: slot, at: lsn, on: target)
+    public func pause(at lsn: WALPosition?) async throws {
+        try await Control.pause(slot: slot, at: lsn?.lsn, on: target)
     }
 
     /// Lets the bridge go on from where it paused.
@@ -32,12 +37,12 @@ public struct StateStore: Sendable {
     }
 
     /// The end of the last source transaction the bridge applied, nil before the first.
-    public func appliedLSN() async throws -> LSN? {
-        try await ProgressState.read(slot: slot, on: target)?.appliedLSN
+    public func appliedLSN() async throws -> WALPosition? {
+        try await ProgressState.read(slot: slot, on: target).map { WALPosition($0.appliedLSN) }
     }
 
     /// Waits up to `seconds` until the bridge has applied the source up to `lsn`; false when it has not by then.
-    public func waitFor(_ lsn: LSN, seconds: Int) async throws -> Bool {
+    public func waitFor(_ lsn: WALPosition, seconds: Int) async throws -> Bool {
         try await ProgressState.waitFor(lsn: lsn.description, seconds: seconds, slot: slot, on: target)
     }
 

@@ -1,7 +1,5 @@
 import Foundation
 import Logging
-import PGClient
-import PGOutput
 import WALBridge
 
 /// The whole migration of the seed documents on two throwaway clusters, narrated: prepare, run the bridge
@@ -26,8 +24,8 @@ struct Demo {
             say("""
 
                 the clusters keep running (--keep):
-                  legacy: psql "\(clusters.legacy.raw)"
-                  new:    psql "\(clusters.new.raw)"
+                  legacy: psql "\(clusters.legacy)"
+                  new:    psql "\(clusters.new)"
                   the configuration: \(clusters.folder.path)/walbridge.yml
                   to stop and remove them: \(clusters.removeCommand)
                 """)
@@ -38,16 +36,16 @@ struct Demo {
     }
 
     private func migrate(_ clusters: DemoClusters, started: ContinuousClock.Instant) async throws {
-        try await PGConnection.connect(clusters.legacy).closing { legacy in
-            try await PGConnection.connect(clusters.new).closing { new in
+        try await SQLSession.with(try DatabaseAddress(clusters.legacy)) { legacy in
+            try await SQLSession.with(try DatabaseAddress(clusters.new)) { new in
                 try await migrate(clusters, legacy: legacy, new: new, started: started)
             }
         }
     }
 
-    private func migrate(_ clusters: DemoClusters, legacy: PGConnection, new: PGConnection, started: ContinuousClock.Instant) async throws {
-        try await legacy.simpleQuery(DemoSchema.legacy(users: users))
-        try await new.simpleQuery(DemoSchema.new)
+    private func migrate(_ clusters: DemoClusters, legacy: SQLSession, new: SQLSession, started: ContinuousClock.Instant) async throws {
+        try await legacy.execute(DemoSchema.legacy(users: users))
+        try await new.execute(DemoSchema.new)
         let products = max(users / 10, 1)
         say("   legacy: users (name, email, address columns) with \(users) rows, products (price in integer cents) with \(products)")
         say("   new:    users_v2 (full_name), addresses (its own table), products_v2 (price DECIMAL(10,2) dollars), empty")
@@ -57,12 +55,12 @@ struct Demo {
         try ExampleConfiguration.text.write(to: configFile, atomically: true, encoding: .utf8)
         let configuration = try Configuration.parse(
             yaml: ExampleConfiguration.text, file: configFile.path,
-            environment: ["WALBRIDGE_SOURCE": clusters.legacy.raw, "WALBRIDGE_TARGET": clusters.new.raw])
+            environment: ["WALBRIDGE_SOURCE": clusters.legacy, "WALBRIDGE_TARGET": clusters.new])
         let check = try await Check.run(configuration)
         guard check.problems.isEmpty else { throw DemoError("check failed: \(check.problems.map(\.description).joined(separator: "; "))") }
         say("   check passed: 3 targets, every expression prepared on the new database")
         let state = StateStore(new, slot: configuration.slot)
-        let app = DemoApplication(legacy: clusters.legacy, users: users)
+        let app = DemoApplication(legacy: configuration.source, users: users)
         await app.start()
         say("   the legacy application keeps writing (renames, address changes, sign-ups, deletions, price changes)")
         let bridge = Task { [logger] in try await Bridge(configuration: configuration, logger: logger).run() }
@@ -119,26 +117,27 @@ struct Demo {
     }
 
     /// Reads 200 random users the way a gray-read router would, and compares each answer from the new schema with legacy.
-    private func grayReads(share: Int, legacy: PGConnection, new: PGConnection, state: StateStore) async throws -> (total: Int, new: Int, mismatches: Int) {
+    private func grayReads(share: Int, legacy: SQLSession, new: SQLSession, state: StateStore) async throws -> (total: Int, new: Int, mismatches: Int) {
         var served = 0
         var mismatches = 0
         let total = 200
-        let newest = Int(try await legacy.query("SELECT max(id)::text FROM users").scalar ?? "") ?? users + 1_000
+        let newest = Int(try await legacy.scalar("SELECT max(id)::text FROM users") ?? "") ?? users + 1_000
         for _ in 0..<total {
             let user = Int.random(in: 1_001...newest)
             guard user % 100 < share else { continue }
             let id = String(user)
             served += 1
             // Read your writes: the legacy answer and its LSN, then the new schema once the bridge has applied that LSN.
-            let before = try await legacy.pipeline([Statement(DemoSchema.legacyRead, [id]), Statement("SELECT pg_current_wal_lsn()::text")])
-            _ = try await state.waitFor(LSN(before[1].scalar ?? "") ?? .zero, seconds: 5)
-            let answer = try await new.query(DemoSchema.newRead, [id]).rows
-            if answer != before[0].rows {
+            let before = try await legacy.pipeline([(DemoSchema.legacyRead, [id]), ("SELECT pg_current_wal_lsn()::text", [])])
+            let written = before[1].first?.first ?? nil
+            _ = try await state.waitFor(written.flatMap { WALPosition($0) } ?? Self.start, seconds: 5)
+            let answer = try await new.query(DemoSchema.newRead, [id])
+            if answer != before[0] {
                 // The application may have changed the user in between: compare with legacy's newer answer.
-                let again = try await legacy.query(DemoSchema.legacyRead, [id]).rows
+                let again = try await legacy.query(DemoSchema.legacyRead, [id])
                 if again != answer {
                     mismatches += 1
-                    say("     user \(id): legacy \(before[0].rows) then \(again), new schema \(answer)")
+                    say("     user \(id): legacy \(before[0]) then \(again), new schema \(answer)")
                 }
             }
         }
@@ -150,9 +149,12 @@ struct Demo {
     }
 
     /// The legacy database's current WAL position.
-    private func currentLSN(_ legacy: PGConnection) async throws -> LSN {
-        LSN(try await legacy.query("SELECT pg_current_wal_lsn()::text").scalar ?? "0/0") ?? .zero
+    private func currentLSN(_ legacy: SQLSession) async throws -> WALPosition {
+        WALPosition(try await legacy.scalar("SELECT pg_current_wal_lsn()::text") ?? "0/0") ?? Self.start
     }
+
+    /// The start of the log, 0/0.
+    private static let start = WALPosition("0/0")!
 
     /// Polls `condition` every 100 ms; fails once `timeout` has passed (the bridge logs why it stopped, if it did).
     private func waitFor(_ what: String, timeout: Duration, _ condition: () async throws -> Bool) async throws {
