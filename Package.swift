@@ -47,13 +47,15 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "decoder-bench", dependencies: ["PGOutput"], path: "bench/decoder"),
-        .executableTarget(name: "differential", dependencies: ["PGClient"], path: "Tests/Differential"),
+        // The seeded generator the differential tester and the network fault tests share.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .executableTarget(name: "differential", dependencies: ["PGClient", "TestSupport"], path: "Tests/Differential"),
         .testTarget(name: "PGOutputTests", dependencies: ["PGOutput"], exclude: ["Fixtures"]),
         .testTarget(name: "WALBridgeTests", dependencies: ["WALBridge", "PGOutput"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "WALBridge", "PGClient", "PGOutput", "walbridge",
+                "WALBridge", "PGClient", "PGOutput", "walbridge", "TestSupport",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PGClient
 import Synchronization
+import TestSupport
 import Testing
 import WALBridge
 
@@ -123,7 +124,7 @@ struct NetworkFaultTests {
 
     /// 12 to 20 random faults on `proxy` within 20 s.
     static func faults(_ proxy: FaultProxy, seed: UInt64, ready: @escaping @Sendable () async -> Bool) async -> [FaultProxy.Injected] {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         let count = Int.random(in: 12...20, using: &generator)
         return await proxy.randomFaults(
             count: count, within: .seconds(20), gap: 150...1_000, longest: .milliseconds(2_500), ready: ready, using: &generator)
