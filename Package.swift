@@ -40,20 +40,22 @@ let package = Package(
         .executableTarget(
             name: "walbridge",
             dependencies: [
-                "WALBridge", "PGClient", "PGOutput",
+                "WALBridge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(name: "decoder-bench", dependencies: ["PGOutput"], path: "bench/decoder"),
-        .executableTarget(name: "differential", dependencies: ["PGClient"], path: "Tests/Differential"),
+        // The seeded generator the differential tester and the network fault tests share.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .executableTarget(name: "differential", dependencies: ["PGClient", "TestSupport"], path: "Tests/Differential"),
         .testTarget(name: "PGOutputTests", dependencies: ["PGOutput"], exclude: ["Fixtures"]),
         .testTarget(name: "WALBridgeTests", dependencies: ["WALBridge", "PGOutput"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "WALBridge", "PGClient", "PGOutput", "walbridge",
+                "WALBridge", "PGClient", "PGOutput", "walbridge", "TestSupport",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),

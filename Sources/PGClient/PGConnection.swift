@@ -11,7 +11,6 @@ import Darwin
 /// stops waiting within 100 ms.
 public actor PGConnection {
     private let thread: ConnectionThread
-    private let notices = NoticeLog()
     private let owned = OwnedHandle()
 
     /// The libpq connection, nil once closed.
@@ -80,12 +79,8 @@ public actor PGConnection {
             state = PQconnectPoll(conn)
         }
         PQsetnonblocking(conn, 1)
-        let log = Unmanaged.passUnretained(notices).toOpaque()
-        PQsetNoticeReceiver(conn, { arg, result in
-            guard let arg, let result else { return }
-            let log = Unmanaged<NoticeLog>.fromOpaque(arg).takeUnretainedValue()
-            log.append(PGError(result: result).description)
-        }, log)
+        // Notices and warnings are dropped: libpq's default receiver would print them to stderr.
+        PQsetNoticeReceiver(conn, { _, _ in }, nil)
     }
 
     private func failConnect(_ error: Error) -> Error {
@@ -111,11 +106,6 @@ public actor PGConnection {
     /// The server's version number, e.g. 150018.
     public var serverVersion: Int {
         handle.map { Int(PQserverVersion($0)) } ?? 0
-    }
-
-    /// Notices and warnings the server sent since the last call.
-    public func takeNotices() -> [String] {
-        notices.take()
     }
 
     // MARK: - Plumbing shared by the command files
@@ -244,23 +234,6 @@ final class OwnedHandle: @unchecked Sendable {
 
     deinit {
         if let conn { PQfinish(conn) }
-    }
-}
-
-/// The notices a connection received, kept until read (the newest 100).
-final class NoticeLog: @unchecked Sendable {
-    private var messages: [String] = []
-
-    /// Records one notice; runs on the connection's thread inside a libpq call.
-    func append(_ message: String) {
-        if messages.count == 100 { messages.removeFirst() }
-        messages.append(message)
-    }
-
-    /// Returns and forgets the notices.
-    func take() -> [String] {
-        defer { messages.removeAll() }
-        return messages
     }
 }
 

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Logging
-import PGClient
 import ServiceLifecycle
 import WALBridge
 
@@ -40,14 +39,11 @@ enum CommandLogging {
             try await group.run()
         } catch is CancellationError {
             return
-        } catch let error as BridgeError {
-            fail(error.description)
-        } catch let error as PGError {
-            fail(error.description)
-        } catch let error as PlanProblems {
-            fail(error.description)
         } catch let error as DemoError {
             fail(error.description)
+        } catch {
+            guard let message = BridgeError.message(for: error) else { throw error }
+            fail(message)
         }
     }
 

@@ -1,6 +1,4 @@
 import ArgumentParser
-import PGClient
-import PGOutput
 import WALBridge
 
 /// `walbridge pause`: stop the running bridge at a transaction boundary, keeping the slot.
@@ -22,14 +20,14 @@ struct PauseCommand: AsyncParsableCommand {
     var atLsn: String?
 
     func validate() throws {
-        if let atLsn, LSN(atLsn) == nil { throw ValidationError("--at-lsn \(atLsn) is not an LSN such as 0/1A2B3C4") }
+        if let atLsn, WALPosition(atLsn) == nil { throw ValidationError("--at-lsn \(atLsn) is not an LSN such as 0/1A2B3C4") }
     }
 
     func run() async throws {
         let configuration = options.load()
-        let lsn = atLsn.flatMap { LSN($0) }
+        let lsn = atLsn.flatMap { WALPosition($0) }
         try await CommandLogging.runUntilSignalled(logger: CommandLogging.logger(quiet: true)) {
-            try await Control.change(configuration) { try await Control.pause(slot: configuration.slot, at: lsn, on: $0) }
+            try await StateStore.withTarget(configuration) { try await $0.pause(at: lsn) }
             print(lsn.map { "Pause asked for slot \(configuration.slot) after the last transaction committing at or before \($0)." }
                 ?? "Pause asked for slot \(configuration.slot): a running bridge stops at its next transaction boundary, within a second.")
         }
@@ -48,7 +46,7 @@ struct ResumeCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = options.load()
         try await CommandLogging.runUntilSignalled(logger: CommandLogging.logger(quiet: true)) {
-            try await Control.change(configuration) { try await Control.resume(slot: configuration.slot, on: $0) }
+            try await StateStore.withTarget(configuration) { try await $0.resume() }
             print("Resume asked for slot \(configuration.slot): a running bridge goes on within a second.")
         }
     }

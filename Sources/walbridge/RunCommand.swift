@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import PGOutput
 import WALBridge
 
 /// `walbridge run`: stream the source into the target until stopped.
@@ -46,7 +45,7 @@ struct RunCommand: AsyncParsableCommand {
         if let maxRowsPerSecond, maxRowsPerSecond < 1 { throw ValidationError("--max-rows-per-second must be at least 1") }
         if let backfillChunkRows, backfillChunkRows < 1 { throw ValidationError("--backfill-chunk-rows must be at least 1") }
         if let applySliceRows, applySliceRows < 1 { throw ValidationError("--apply-slice-rows must be at least 1") }
-        if let untilLsn, LSN(untilLsn) == nil { throw ValidationError("--until-lsn \(untilLsn) is not an LSN such as 0/1A2B3C4") }
+        if let untilLsn, WALPosition(untilLsn) == nil { throw ValidationError("--until-lsn \(untilLsn) is not an LSN such as 0/1A2B3C4") }
         if maxHealthyLag < 1 { throw ValidationError("--max-healthy-lag must be at least 1 second") }
     }
 
@@ -56,7 +55,7 @@ struct RunCommand: AsyncParsableCommand {
         bridge.backfillLimits.rowsPerSecond = maxRowsPerSecond
         if let backfillChunkRows { bridge.backfillLimits.chunkRows = backfillChunkRows }
         if let applySliceRows { bridge.limits.sliceRows = applySliceRows }
-        bridge.untilLSN = untilLsn.flatMap { LSN($0) }
+        bridge.untilLSN = untilLsn.flatMap { WALPosition($0) }
         bridge.metricsAddress = metrics
         bridge.maxHealthyLag = .seconds(maxHealthyLag)
         if !quiet && logFormat == .text && isatty(STDERR_FILENO) == 1 {

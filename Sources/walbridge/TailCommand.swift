@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Logging
-import PGClient
 import WALBridge
 
 /// `walbridge tail`: a live, readable view of a publication's changes.
@@ -47,9 +46,9 @@ struct TailCommand: AsyncParsableCommand {
             guard let source = source ?? ProcessInfo.processInfo.environment["WALBRIDGE_SOURCE"] else {
                 throw ValidationError("give --source or set WALBRIDGE_SOURCE")
             }
-            options = TailOptions(source: try ConnectionString(source), publications: publication, slot: slot)
-        } catch let error as PGError {
-            throw ValidationError("--source: \(error.message)")
+            options = TailOptions(source: try DatabaseAddress(source), publications: publication, slot: slot)
+        } catch let error as BridgeError {
+            throw ValidationError("--source: \(error)")
         }
         let format = format
         let tail = Tail(options: options, logger: logger)

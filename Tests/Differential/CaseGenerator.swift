@@ -1,3 +1,5 @@
+import TestSupport
+
 /// How big a case is: level 1 is the short form; the long form grows the level from case to case.
 struct CaseSize: Sendable {
     var level: Int

@@ -1,3 +1,5 @@
+import TestSupport
+
 /// Draws 1–2 targets per source table: renames, expressions (some mixing a changed column with a TOASTed one), casts of
 /// the key, `when` splits, `on_delete` / `on_truncate`, targets keyed on a unique code, and now and then an in-place target.
 struct MappingGenerator {

@@ -1,3 +1,5 @@
+import TestSupport
+
 /// Draws 1–3 legacy tables: key shapes, column types, replica identity, partitioning and TOAST columns.
 struct SchemaGenerator {
     /// Rows per table before the bridge starts, at most.

@@ -1,3 +1,5 @@
+import TestSupport
+
 /// SQL literals for every generated type: injective key values from a key number, and random (often tricky) values.
 enum ValueGenerator {
     /// Strings that tend to break quoting, COPY escaping, padding and encodings.

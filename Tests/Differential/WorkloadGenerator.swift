@@ -1,4 +1,5 @@
 import Glibc
+import TestSupport
 
 /// Draws the initial rows and each session's transactions from the seed. Every session owns the key numbers
 /// `g` with `g % 3 == session` and models only its own rows, so its statements never depend on how the sessions

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PGClient
 import Synchronization
+import TestSupport
 import Testing
 import WALBridge
 
@@ -105,7 +106,7 @@ struct NetworkFaultTests {
     /// resumes it and expects the row.
     static func pauseAndResume(_ seed: SeedMigration, _ proxied: ProxiedBridge, marker id: Int, when: String) async throws {
         let slot = seed.configuration.slot
-        try await PGConnection.connect(seed.target).closing { try await Control.pause(slot: slot, at: nil, on: $0) }
+        try await SQLSession.with(try DatabaseAddress(seed.target.raw)) { try await StateStore($0, slot: slot).pause(at: nil) }
         let state = { try await seed.targetScalar("SELECT state FROM walbridge.control WHERE slot = $1", [slot]) }
         let reported = await TestClusters.eventually(timeout: .seconds(5)) { (try? await state()) == "paused" }
         try await seed.onSource("INSERT INTO users (id, name) VALUES ($1::bigint, 'written while paused')", [String(id)])
@@ -117,13 +118,13 @@ struct NetworkFaultTests {
             the bridge obeys a pause \(when): its state row says \(shown ?? "nothing"), and a row written after the pause \
             \(heldBack ? "was held back" : "was applied"); warnings: \(proxied.log.warnings.suffix(4))
             """)
-        try await PGConnection.connect(seed.target).closing { try await Control.resume(slot: slot, on: $0) }
+        try await SQLSession.with(try DatabaseAddress(seed.target.raw)) { try await StateStore($0, slot: slot).resume() }
         #expect(await TestClusters.eventually(timeout: .seconds(10)) { (try? await marker()) == "1" }, "the row is applied after resume (\(when))")
     }
 
     /// 12 to 20 random faults on `proxy` within 20 s.
     static func faults(_ proxy: FaultProxy, seed: UInt64, ready: @escaping @Sendable () async -> Bool) async -> [FaultProxy.Injected] {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         let count = Int.random(in: 12...20, using: &generator)
         return await proxy.randomFaults(
             count: count, within: .seconds(20), gap: 150...1_000, longest: .milliseconds(2_500), ready: ready, using: &generator)

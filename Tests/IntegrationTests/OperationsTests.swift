@@ -104,7 +104,7 @@ struct OperationsTests {
             let second = try await Self.sourceLSN(seed)
             try await seed.onSource("INSERT INTO users (id, name) VALUES (4, 'later')")
             var until = Bridge(configuration: seed.configuration, logger: Logger(label: "until"))
-            until.untilLSN = second
+            until.untilLSN = WALPosition(second)
             let ended = Task { try await until.run() }
             #expect(await TestClusters.eventually { (try? await Self.ids(seed)) == "1,2,3" })
             try await ended.value

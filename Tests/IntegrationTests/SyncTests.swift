@@ -351,9 +351,8 @@ struct StreamingTests {
     /// The seed migration with a walsender that streams any transaction over 64 kB.
     static func withSmallDecodingMemory(_ body: (SeedMigration) async throws -> Void) async throws {
         try await SeedMigration.with { seed in
-            let source = try ConnectionString(seed.source.raw + " options='-c logical_decoding_work_mem=64kB'")
             var configuration = seed.configuration
-            configuration.source = source
+            configuration.source = try DatabaseAddress(seed.source.raw + " options='-c logical_decoding_work_mem=64kB'")
             try await body(SeedMigration(source: seed.source, target: seed.target, configuration: configuration))
         }
     }

@@ -30,7 +30,7 @@ struct TailTests {
                 CREATE PUBLICATION tp FOR TABLE items, other;
                 """)
             let log = EventLog()
-            let tail = Tail(options: TailOptions(source: db, publications: ["tp"]), logger: Logger(label: "test"))
+            let tail = Tail(options: TailOptions(source: try DatabaseAddress(db.raw), publications: ["tp"]), logger: Logger(label: "test"))
             let task = Task {
                 try await tail.run(onStart: { _, _ in await log.markStarted() }, onChanges: { await log.append($0) })
             }
@@ -118,7 +118,7 @@ struct TailTests {
             let app = try await PGConnection.connect(db)
             try await app.simpleQuery("CREATE TABLE t (id int PRIMARY KEY); CREATE PUBLICATION p FOR TABLE t")
             let log = EventLog()
-            var options = TailOptions(source: db, publications: ["p"])
+            var options = TailOptions(source: try DatabaseAddress(db.raw), publications: ["p"])
             options.statusInterval = .milliseconds(200)
             let tail = Tail(options: options, logger: Logger(label: "test"))
             let task = Task {
@@ -151,7 +151,7 @@ struct TailTests {
             try await app.simpleQuery("CREATE TABLE t (id int PRIMARY KEY); CREATE PUBLICATION p FOR TABLE t")
             // With wal_sender_timeout = 4 s the walsender asks for a reply after 2 s of silence and
             // ends the session if none comes; periodic updates are pushed out of the way (60 s).
-            let impatient = try ConnectionString(db.raw + " options='-c wal_sender_timeout=4000'")
+            let impatient = try DatabaseAddress(db.raw + " options='-c wal_sender_timeout=4000'")
             var options = TailOptions(source: impatient, publications: ["p"])
             options.statusInterval = .seconds(60)
             let log = EventLog()

@@ -415,7 +415,7 @@ struct TrustTests {
             #expect(await seed.backfillDone())
             try await seed.onSource("INSERT INTO users (id, name) VALUES (1, 'before the stop')")
             let stop = try await PGConnection.connect(seed.source).closing { try await $0.query("SELECT pg_current_wal_lsn()::text").scalar }
-                .flatMap { LSN($0) } ?? .zero
+                .flatMap { WALPosition($0) } ?? WALPosition("0/0")!
             // A large transaction after the stop, still open while the bridge applies its streamed chunks when the pause comes.
             let large = Task {
                 try await seed.onSourceScript("""
@@ -423,7 +423,7 @@ struct TrustTests {
                     """)
             }
             try await Task.sleep(for: .seconds(1))
-            try await PGConnection.connect(seed.target).closing { try await Control.pause(slot: seed.configuration.slot, at: stop, on: $0) }
+            try await SQLSession.with(try DatabaseAddress(seed.target.raw)) { try await StateStore($0, slot: seed.configuration.slot).pause(at: stop) }
             try await large.value
             #expect(await TestClusters.eventually {
                 (try? await seed.targetScalar("SELECT count(*)::text FROM users_v2 WHERE id = 1")) == "1"

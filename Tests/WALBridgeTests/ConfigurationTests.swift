@@ -47,9 +47,9 @@ struct ConfigurationExampleTests {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../examples/walbridge.yml").standardizedFileURL.path
         let configuration = try Configuration.load(path: path, environment: [:])
-        #expect(configuration.source["host"] == "legacy.internal")
-        #expect(configuration.source["dbname"] == "shop")
-        #expect(configuration.target["host"] == "newdb.internal")
+        #expect(configuration.source.connectionString["host"] == "legacy.internal")
+        #expect(configuration.source.connectionString["dbname"] == "shop")
+        #expect(configuration.target.connectionString["host"] == "newdb.internal")
         #expect(configuration.slot == "walbridge_shop")
         #expect(configuration.publication == "walbridge_shop")
         #expect(configuration.onError == .stop)
@@ -318,9 +318,9 @@ struct ConfigurationErrorTests {
         let yaml = minimal.replacingOccurrences(
             of: "source: \"host=a dbname=shop\"", with: "source: \"host=${DB_HOST} password=${DB_PASSWORD} dbname=shop$1\"")
         let configuration = try parse(yaml, environment: ["DB_HOST": "legacy", "DB_PASSWORD": "hunter2"])
-        #expect(configuration.source["host"] == "legacy")
-        #expect(configuration.source["password"] == "hunter2")
-        #expect(configuration.source["dbname"] == "shop$1")
+        #expect(configuration.source.connectionString["host"] == "legacy")
+        #expect(configuration.source.connectionString["password"] == "hunter2")
+        #expect(configuration.source.connectionString["dbname"] == "shop$1")
 
         let unset = try failure(yaml, environment: ["DB_HOST": "legacy"])
         #expect(unset.line == 1)
@@ -338,12 +338,12 @@ struct ConfigurationErrorTests {
     func environmentOverrides() throws {
         let environment = ["WALBRIDGE_SOURCE": "host=env-source dbname=x", "WALBRIDGE_TARGET": "postgresql://u:pw@env-target/y"]
         let overridden = try parse(minimal, environment: environment)
-        #expect(overridden.source["host"] == "env-source")
-        #expect(overridden.target["host"] == "env-target")
+        #expect(overridden.source.connectionString["host"] == "env-source")
+        #expect(overridden.target.connectionString["host"] == "env-target")
 
         let withoutBoth = minimal.replacingOccurrences(of: "source: \"host=a dbname=shop\"\n", with: "")
             .replacingOccurrences(of: "target: \"host=b dbname=shop\"\n", with: "")
-        #expect(try parse(withoutBoth, environment: environment).target["dbname"] == "y")
+        #expect(try parse(withoutBoth, environment: environment).target.connectionString["dbname"] == "y")
 
         let missing = try failure(withoutBoth, environment: ["WALBRIDGE_SOURCE": "host=env-source"])
         #expect(missing.path == "target")

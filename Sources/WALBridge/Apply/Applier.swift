@@ -98,7 +98,7 @@ final class Applier {
             }
             try await perform(machine.finish())
             return .finished
-        } catch let error as PGError where error.sqlState == StateSchema.stopRequested {
+        } catch let error as PGError where error.sqlState == Control.stopRequested {
             try await perform(machine.abandon())
             return .stopRequested
         } catch let error as PGError where error.isRejection && machine.mode == .batched {
@@ -134,8 +134,8 @@ final class Applier {
             }, nil)
         case .commit(let commit):
             let statements = [
-                StateSchema.checkStop(slot: slot, commitLSN: commit.checkpoint.commitLSN),
-                StateSchema.recordCheckpoint(slot: slot, commit.checkpoint),
+                Control.checkStop(slot: slot, commitLSN: commit.checkpoint.commitLSN),
+                ProgressState.recordCheckpoint(slot: slot, commit.checkpoint),
             ] + commit.extras + [Statement("COMMIT")]
             if let metrics { count(commit, into: metrics) }
             logger.debug("committing batch", metadata: ["lsn": "\(commit.checkpoint.endLSN)", "rows": "\(commit.rows)"])
@@ -157,7 +157,7 @@ final class Applier {
             if rollback { _ = try? await target.simpleQuery("ROLLBACK") }
         case .recordQuiet(let lsn):
             _ = try await target.pipeline([
-                Statement("BEGIN"), Statement("SET LOCAL synchronous_commit = off"), StateSchema.recordIdle(slot: slot, lsn: lsn), Statement("COMMIT"),
+                Statement("BEGIN"), Statement("SET LOCAL synchronous_commit = off"), ProgressState.recordIdle(slot: slot, lsn: lsn), Statement("COMMIT"),
             ])
         case .advance(let lsn):
             advance(lsn)

@@ -4,11 +4,11 @@ import PGOutput
 /// Reads current rows from the source when a change did not carry a value the bridge needs
 /// (an unchanged TOAST value for a row the target does not have yet). Connects on first use.
 actor SourceRows {
-    private let source: ConnectionString
+    private let source: DatabaseAddress
     private var connection: PGConnection?
 
     /// A reader of rows from `source`.
-    init(source: ConnectionString) {
+    init(source: DatabaseAddress) {
         self.source = source
     }
 
@@ -55,7 +55,7 @@ actor SourceRows {
 
     private func open() async throws -> PGConnection {
         if let connection, await connection.isOpen { return connection }
-        let opened = try await PGConnection.connect(source, applicationName: "walbridge fetch")
+        let opened = try await PGConnection.connect(source.connectionString, applicationName: "walbridge fetch")
         try await opened.simpleQuery(StableOutput.settings)
         connection = opened
         return opened

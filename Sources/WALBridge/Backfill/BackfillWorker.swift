@@ -17,7 +17,7 @@ struct BackfillWorker: Sendable {
 
     /// Copies every table whose backfill is due, then waits for new requests (`walbridge backfill`) until cancelled.
     func run() async throws {
-        try await PGConnection.connect(configuration.source, applicationName: "walbridge backfill").closing { source in
+        try await PGConnection.connect(configuration.source.connectionString, applicationName: "walbridge backfill").closing { source in
             try await SourceCheck.connect(configuration.target, role: "target").closing { target in
                 try await source.simpleQuery(StableOutput.settings + "; SET synchronous_commit = local")
                 try await copyAll(source: source, target: target)

@@ -17,9 +17,9 @@ public struct Bridge: Sendable {
     /// Receives backfill progress after every chunk (a terminal's progress bar); without it, progress is logged every 5 seconds.
     public var onBackfillProgress: (@Sendable (BackfillReport) -> Void)?
     /// Called once the stream is running (with the start position), and again after each reconnect.
-    public var onStreaming: @Sendable (LSN) async -> Void = { _ in }
+    public var onStreaming: @Sendable (WALPosition) async -> Void = { _ in }
     /// Stop for good right after the last transaction that commits at or before this position (`run --until-lsn`).
-    public var untilLSN: LSN?
+    public var untilLSN: WALPosition?
     /// How often the bridge reads `walbridge.control` for a pause.
     public var controlInterval: Duration = .milliseconds(250)
     /// Where to serve `/metrics` and `/healthz` (`host:port`), over the configuration's `metrics:`.

@@ -27,7 +27,7 @@ struct BridgeSession {
         // Connections that an error leaves behind close when released.
         let target = try await SourceCheck.connect(configuration.target, role: "target")
         try await StateSchema.ensure(on: target)
-        let checkpoint = try await StateSchema.checkpoint(slot: configuration.slot, on: target)
+        let checkpoint = try await ProgressState.checkpoint(slot: configuration.slot, on: target)
 
         let (plan, sameDatabase) = try await prepareSource(checkpoint: checkpoint, target: target)
         let problems = try await TargetCheck.problems(plan, on: target)

@@ -39,7 +39,7 @@ struct BridgeSupervisor {
         while !Task.isCancelled {
             let request = watch.current
             if request.paused && (request.atLSN == nil || request.atLSN == stoppedAt) {
-                let at = try? await control.run { try await StateSchema.checkpoint(slot: slot, on: $0) }
+                let at = try? await control.run { try await ProgressState.checkpoint(slot: slot, on: $0) }
                 logger.info("paused; the slot keeps the source's WAL from here until walbridge resume", metadata: ["applied": "\(at.flatMap { $0 } ?? .zero)"])
                 await report(.paused, nil)
                 while !Task.isCancelled && watch.current == request { try? await Task.sleep(for: .milliseconds(50)) }
@@ -47,7 +47,7 @@ struct BridgeSupervisor {
                 if !watch.current.paused { logger.info("resumed") }
                 continue
             }
-            let stop = [request.paused ? request.atLSN : nil, bridge.untilLSN].compactMap { $0 }.min()
+            let stop = [request.paused ? request.atLSN : nil, bridge.untilLSN?.lsn].compactMap { $0 }.min()
             let session = BridgeSession(bridge: bridge, mode: mode, stop: stop, watch: watch, metrics: metrics)
             let outcome: SessionOutcome
             do {
@@ -55,7 +55,7 @@ struct BridgeSupervisor {
                     streamedOnce = true
                     delay = .milliseconds(500)
                     await report(.streaming, nil)
-                    await bridge.onStreaming(start)
+                    await bridge.onStreaming(WALPosition(start))
                 }
             } catch where (streamedOnce && Bridge.isTransient(error)) || (Bridge.isSlotBusy(error) && ContinuousClock.now < busySlotDeadline) {
                 logger.warning("connection lost; resuming from the checkpoint", metadata: [
@@ -71,7 +71,7 @@ struct BridgeSupervisor {
             case .paused:
                 stoppedAt = nil
             case .reachedStop(let lsn):
-                if lsn == bridge.untilLSN {
+                if lsn == bridge.untilLSN?.lsn {
                     logger.info("reached --until-lsn; stopping", metadata: ["until": "\(lsn)"])
                     return
                 }

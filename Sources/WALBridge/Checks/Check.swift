@@ -13,14 +13,14 @@ public enum Check {
             return report
         }
         let (tables, sourceIdentity, notes) = try await SourceCheck.connect(configuration.source).closing { source in
-            let slot = try await source.query("SELECT active FROM pg_replication_slots WHERE slot_name = $1", [configuration.slot]).rows.first
+            let slot = try await SlotStatus.read(configuration.slot, on: source)
             let publication = try await source.query("SELECT pubviaroot FROM pg_publication WHERE pubname = $1", [configuration.publication]).rows
             let tables = try await SourceSetup.describeTables(configuration, on: source)
             let partitioned = configuration.tables.map(\.source).filter { tables[$0]?.partitioned == true }
             var notes = [
-                slot == nil
+                !slot.exists
                     ? "slot \(configuration.slot) does not exist yet; walbridge run creates it"
-                    : "slot \(configuration.slot) exists\(slot?.first == "t" ? " and is in use" : "")",
+                    : "slot \(configuration.slot) exists\(slot.active ? " and is in use" : "")",
                 publication.isEmpty
                     ? "publication \(configuration.publication) does not exist yet; walbridge run creates it for the mapped tables"
                     : "publication \(configuration.publication) exists",

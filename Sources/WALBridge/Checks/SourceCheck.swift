@@ -5,11 +5,11 @@ public enum SourceCheck {
     /// Connects (normal or replication session), rewording the failures a retry cannot mend (a wrong
     /// password, a missing right) so they say what to fix; a server that is down, starting or full stays
     /// a `PGError`, which the bridge retries.
-    public static func connect(_ source: ConnectionString, replication: Bool = false, role: String = "source") async throws -> PGConnection {
+    static func connect(_ source: DatabaseAddress, replication: Bool = false, role: String = "source") async throws -> PGConnection {
         do {
-            return try await PGConnection.connect(source, replication: replication)
+            return try await PGConnection.connect(source.connectionString, replication: replication)
         } catch let error as PGError where !isPassing(error) {
-            throw BridgeError.sourceNotReady(advice(for: error, connection: source, role: role))
+            throw BridgeError.sourceNotReady(advice(for: error, connection: source.connectionString, role: role))
         }
     }
 
@@ -43,7 +43,7 @@ public enum SourceCheck {
     }
 
     /// Checks `wal_level`, the replication right and that every publication exists, on a short-lived normal session.
-    public static func checkForLogicalReplication(_ source: ConnectionString, publications: [String]) async throws {
+    public static func checkForLogicalReplication(_ source: DatabaseAddress, publications: [String]) async throws {
         try await connect(source).closing { connection in
             try await check(connection, publications: publications)
         }

@@ -3,8 +3,8 @@ import PGClient
 
 /// A whole migration, as one YAML file describes it.
 public struct Configuration: Sendable {
-    public var source: ConnectionString
-    public var target: ConnectionString
+    public var source: DatabaseAddress
+    public var target: DatabaseAddress
     /// The logical replication slot on the source.
     public var slot: String
     /// The publication on the source.
@@ -24,7 +24,7 @@ public struct Configuration: Sendable {
 
     /// A configuration with the file's defaults for whatever is not given.
     public init(
-        source: ConnectionString, target: ConnectionString, slot: String, publication: String, tables: [TableMapping],
+        source: DatabaseAddress, target: DatabaseAddress, slot: String, publication: String, tables: [TableMapping],
         onError: OnError = .stop, backfill: BackfillMode = .auto, backfillRate: Int? = nil, metrics: String? = nil,
         retainedWALWarningBytes: Int64? = defaultRetainedWALWarning
     ) {

@@ -21,8 +21,8 @@ struct ConfigurationParser {
         }
         let top = try mapping(root, at: "", allowed: Self.topLevelKeys, what: "a YAML mapping with source, target, slot, publication and tables")
         return Configuration(
-            source: try connection(top, key: "source", override: "WALBRIDGE_SOURCE"),
-            target: try connection(top, key: "target", override: "WALBRIDGE_TARGET"),
+            source: DatabaseAddress(try connection(top, key: "source", override: "WALBRIDGE_SOURCE")),
+            target: DatabaseAddress(try connection(top, key: "target", override: "WALBRIDGE_TARGET")),
             slot: try slot(top),
             publication: try publication(top),
             tables: try tables(required(top, "tables", "a mapping from each source table to the targets it feeds")),

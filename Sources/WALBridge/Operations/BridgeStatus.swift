@@ -17,7 +17,7 @@ public struct BridgeStatus: Sendable, Codable, Equatable {
     /// Age of the last applied source commit while changes wait; 0 when caught up.
     public var lagSeconds: Double?
     public var deadLetters: Int
-    public var backfill: [BackfillStatus]
+    public var backfill: [BackfillProgress]
     public var sourceSlot: SlotStatus
     /// Set when the slot retains more WAL than the configured warning threshold.
     public var retainedWALWarning: String?
@@ -27,38 +27,30 @@ public struct BridgeStatus: Sendable, Codable, Equatable {
         let slot = try await SourceCheck.connect(configuration.source).closing { try await SlotStatus.read(configuration.slot, on: $0) }
         return try await SourceCheck.connect(configuration.target, role: "target").closing { target in
             try await StateSchema.ensure(on: target)
-            let progress = try await target.query("""
-                SELECT applied_lsn::text, source_commit_time::text, extract(epoch FROM now() - source_commit_time)::float8::text
-                FROM walbridge.progress WHERE slot = $1
-                """, [configuration.slot]).rows.first
-            let control = try await target.query("""
-                SELECT state, error, paused::text, pause_at_lsn::text FROM walbridge.control WHERE slot = $1
-                """, [configuration.slot]).rows.first
-            let deadLetters = try await target.query(
-                "SELECT count(*)::text FROM walbridge.dead_letters WHERE slot = $1 AND retried_at IS NULL", [configuration.slot]).scalar
-            let backfill = try await BackfillRequest.progress(configuration.slot, on: target).map {
-                BackfillStatus(table: $0.table, state: $0.state, rowsCopied: $0.rowsCopied, rowsEstimated: $0.rowsEstimated)
-            }
-            let applied = progress?[0] ?? nil
+            let progress = try await ProgressState.read(slot: configuration.slot, on: target)
+            let control = try await Control.reported(slot: configuration.slot, on: target)
+            let deadLetters = try await DeadLetters.pendingCount(slot: configuration.slot, on: target)
+            let backfill = try await BackfillState.progress(slot: configuration.slot, on: target)
+            let applied = progress?.appliedLSN
             var lagBytes: Int64?
-            if let applied, let current = LSN(slot.currentLSN), let done = LSN(applied) {
+            if let done = applied, let current = LSN(slot.currentLSN) {
                 lagBytes = current > done ? Int64(current.rawValue - done.rawValue) : 0
             }
-            var state = control?[0] ?? "stopped"
+            var state = control?.state ?? "stopped"
             let running = ["starting", "backfilling", "streaming"].contains(state)
             if running && !slot.active { state = "stopped" }
-            if state == "streaming" && backfill.contains(where: { $0.state != "done" }) { state = "backfilling" }
-            let age = (progress?[2] ?? nil).flatMap { Double($0) }
+            if state == "streaming" && backfill.contains(where: { $0.state != .done }) { state = "backfilling" }
+            let age = progress?.sourceCommitAge
             var warning: String?
             if let limit = configuration.retainedWALWarningBytes, let retained = slot.retainedBytes, retained > limit {
                 warning = "the slot retains \(retained) bytes of WAL on the source, over the warning threshold of \(limit)"
             }
             return BridgeStatus(
-                slot: configuration.slot, state: state, error: state == "failed" ? control?[1] ?? nil : nil,
-                paused: control?[2] == "true", pauseAtLSN: control?[3] ?? nil,
-                appliedLSN: applied, sourceCommitTime: progress?[1] ?? nil,
+                slot: configuration.slot, state: state, error: state == "failed" ? control?.error : nil,
+                paused: control?.request.paused ?? false, pauseAtLSN: control?.request.atLSN?.description,
+                appliedLSN: applied?.description, sourceCommitTime: progress?.sourceCommitTime,
                 lagBytes: lagBytes, lagSeconds: lagBytes == 0 ? 0 : age,
-                deadLetters: Int(deadLetters ?? "0") ?? 0, backfill: backfill, sourceSlot: slot, retainedWALWarning: warning)
+                deadLetters: deadLetters, backfill: backfill, sourceSlot: slot, retainedWALWarning: warning)
         }
     }
 }

@@ -3,11 +3,11 @@ import PGClient
 /// The bridge's own target session for `walbridge.control` (pause requests in, states out): opened again after a
 /// lost connection, so a pause or resume still reaches a bridge that lived through a network fault.
 actor ControlSession {
-    private let target: ConnectionString
+    private let target: DatabaseAddress
     private var connection: PGConnection?
 
     /// A session to `target`, connected on first use.
-    init(target: ConnectionString) {
+    init(target: DatabaseAddress) {
         self.target = target
     }
 

@@ -9,14 +9,7 @@ public enum DeadLetterQueue {
     public static func list(_ configuration: Configuration) async throws -> [DeadLetter] {
         try await SourceCheck.connect(configuration.target, role: "target").closing { target in
             try await StateSchema.ensure(on: target)
-            return try await target.query("""
-                SELECT id, created_at::text, lsn::text, source_table, target_table, operation, key::text, sqlstate, error
-                FROM walbridge.dead_letters WHERE slot = $1 AND retried_at IS NULL ORDER BY id
-                """, [configuration.slot]).rows.map { row in
-                DeadLetter(
-                    id: Int(row[0] ?? "") ?? 0, createdAt: row[1] ?? "", lsn: row[2] ?? "", sourceTable: row[3] ?? "",
-                    targetTable: row[4], operation: row[5] ?? "", key: row[6] ?? "{}", sqlState: row[7], error: row[8] ?? "")
-            }
+            return try await DeadLetters.list(slot: configuration.slot, on: target)
         }
     }
 
@@ -71,7 +64,7 @@ public enum DeadLetterQueue {
                 _ = try await target.pipeline(begin)
                 try await writer.resync(source: index, keys: [key])
                 _ = try await target.pipeline([
-                    Statement("UPDATE walbridge.dead_letters SET retried_at = now() WHERE id = $1", [String(letter.id)]), Statement("COMMIT"),
+                    DeadLetters.markRetried(id: letter.id), Statement("COMMIT"),
                 ])
                 outcomes.append(RetryOutcome(id: letter.id, error: nil))
             } catch let error as PGError where error.kind == .server {

@@ -26,7 +26,7 @@ public enum SlotAdmin {
     public static func create(_ configuration: Configuration, logger: Logger) async throws -> SlotStatus {
         let checkpoint = try await SourceCheck.connect(configuration.target, role: "target").closing { target in
             try await StateSchema.ensure(on: target)
-            return try await StateSchema.checkpoint(slot: configuration.slot, on: target)
+            return try await ProgressState.checkpoint(slot: configuration.slot, on: target)
         }
         try await SourceCheck.checkForLogicalReplication(configuration.source, publications: [])
         return try await SourceCheck.connect(configuration.source).closing { source in
@@ -64,10 +64,10 @@ public enum SlotAdmin {
         }
         return try await SourceCheck.connect(configuration.target, role: "target").closing { target in
             try await StateSchema.ensure(on: target)
-            let applied = try await StateSchema.checkpoint(slot: configuration.slot, on: target)
-            let tables = try await target.query("SELECT count(*)::text FROM walbridge.backfill WHERE slot = $1", [configuration.slot]).scalar
-            let letters = try await target.query("SELECT count(*)::text FROM walbridge.dead_letters WHERE slot = $1", [configuration.slot]).scalar
-            return Leftovers(appliedLSN: applied?.description, backfillTables: Int(tables ?? "0") ?? 0, deadLetters: Int(letters ?? "0") ?? 0)
+            let applied = try await ProgressState.checkpoint(slot: configuration.slot, on: target)
+            let tables = try await BackfillState.count(slot: configuration.slot, on: target)
+            let letters = try await DeadLetters.count(slot: configuration.slot, on: target)
+            return Leftovers(appliedLSN: applied?.description, backfillTables: tables, deadLetters: letters)
         }
     }
 

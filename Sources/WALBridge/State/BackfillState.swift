@@ -39,7 +39,7 @@ enum BackfillState {
             UPDATE walbridge.backfill SET state = $4, last_key = $5::text[], rows_copied = rows_copied + $6,
                 finished_at = CASE WHEN $4 = 'done' THEN now() END, updated_at = now()
             WHERE slot = $1 AND source_table = $2 AND request = $3
-            """, [slot, table.description, String(job.request), done ? "done" : "copying", lastKey.map(TextArray.literal), String(rows)])
+            """, [slot, table.description, String(job.request), (done ? BackfillPhase.done : .copying).rawValue, lastKey.map(TextArray.literal), String(rows)])
     }
 
     /// Asks for a table to be copied again from its first row (by a running bridge now, or by the next `walbridge run`).
@@ -49,5 +49,29 @@ enum BackfillState {
             ON CONFLICT (slot, source_table) DO UPDATE SET state = 'pending', request = walbridge.backfill.request + 1,
                 last_key = NULL, rows_copied = 0, started_at = NULL, finished_at = NULL, updated_at = now()
             """, [slot, table.description])
+    }
+
+    /// The backfill progress of every table of the slot.
+    static func progress(slot: String, on target: PGConnection) async throws -> [BackfillProgress] {
+        try await target.query("""
+            SELECT source_table, state, rows_copied, rows_estimated FROM walbridge.backfill WHERE slot = $1 ORDER BY source_table
+            """, [slot]).rows.map { row in
+            BackfillProgress(
+                table: row[0] ?? "", state: row[1].flatMap { BackfillPhase(rawValue: $0) } ?? .pending, rowsCopied: Int(row[2] ?? "") ?? 0,
+                rowsEstimated: row[3].flatMap { Int($0) })
+        }
+    }
+
+    /// How many tables of the slot have a backfill row.
+    static func count(slot: String, on target: PGConnection) async throws -> Int {
+        Int(try await target.query("SELECT count(*)::text FROM walbridge.backfill WHERE slot = $1", [slot]).scalar ?? "0") ?? 0
+    }
+
+    /// The tables of the slot whose backfill has not finished, by name; none when the target has no state schema.
+    static func unfinished(slot: String, on target: PGConnection) async throws -> [String] {
+        guard try await target.query("SELECT to_regclass('walbridge.backfill') IS NOT NULL").scalar == "t" else { return [] }
+        return try await target.query(
+            "SELECT source_table FROM walbridge.backfill WHERE slot = $1 AND state <> 'done' ORDER BY 1", [slot]
+        ).rows.compactMap { $0[0] }
     }
 }

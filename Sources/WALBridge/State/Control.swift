@@ -2,35 +2,40 @@ import PGClient
 import PGOutput
 
 /// Reads and writes `walbridge.control` in the target: the pause an operator asked for, the state a bridge reports.
-public enum Control {
+enum Control {
+    /// Whether the target has the control table (the bridge has run against it).
+    static func exists(on target: PGConnection) async throws -> Bool {
+        try await target.query("SELECT to_regclass('walbridge.control') IS NOT NULL").scalar == "t"
+    }
+
     /// The pause asked of `slot`'s bridge.
-    public static func request(slot: String, on target: PGConnection) async throws -> PauseRequest {
+    static func request(slot: String, on target: PGConnection) async throws -> PauseRequest {
         let row = try await target.query("SELECT paused::text, pause_at_lsn::text FROM walbridge.control WHERE slot = $1", [slot]).rows.first
         guard let row else { return .none }
         return PauseRequest(paused: row[0] == "true", atLSN: row[1].flatMap { LSN($0) })
     }
 
-    /// Runs a pause or resume against `configuration`'s target, creating the state schema if needed.
-    public static func change(_ configuration: Configuration, _ body: (PGConnection) async throws -> Void) async throws {
-        try await SourceCheck.connect(configuration.target, role: "target").closing { target in
-            try await StateSchema.ensure(on: target)
-            try await body(target)
-        }
+    /// The state the bridge of `slot` reported last, with its error and the pause asked of it; nil before it reported.
+    static func reported(slot: String, on target: PGConnection) async throws -> (state: String?, error: String?, request: PauseRequest)? {
+        let row = try await target.query("""
+            SELECT state, error, paused::text, pause_at_lsn::text FROM walbridge.control WHERE slot = $1
+            """, [slot]).rows.first
+        guard let row else { return nil }
+        return (row[0] ?? nil, row[1] ?? nil, PauseRequest(paused: row[2] == "true", atLSN: row[3].flatMap { LSN($0) }))
     }
 
     /// Asks the bridge of `slot` to pause now (at its next source transaction boundary) or after `lsn`. With `lsn`, it is
     /// exact: the row lock taken here serialises with the check every batch makes before its COMMIT, so once this
     /// returns no transaction committing after `lsn` reaches the target; it throws `BridgeError.pastStop` (asking
     /// nothing) when the bridge has already applied one.
-    public static func pause(slot: String, at lsn: LSN?, on target: PGConnection) async throws {
+    static func pause(slot: String, at lsn: LSN?, on target: PGConnection) async throws {
         try await target.query("BEGIN")
         do {
             try await target.query("""
                 INSERT INTO walbridge.control (slot, paused, pause_at_lsn) VALUES ($1, true, $2::pg_lsn)
                 ON CONFLICT (slot) DO UPDATE SET paused = true, pause_at_lsn = EXCLUDED.pause_at_lsn, updated_at = now()
                 """, [slot, lsn?.description])
-            if let lsn, let applied = try await target.query(
-                "SELECT applied_commit_lsn::text FROM walbridge.progress WHERE slot = $1", [slot]).scalar.flatMap({ LSN($0) }), applied > lsn {
+            if let lsn, let applied = try await ProgressState.read(slot: slot, on: target)?.appliedCommitLSN, applied > lsn {
                 throw BridgeError.pastStop(slot: slot, stop: lsn, applied: applied)
             }
             try await target.query("COMMIT")
@@ -41,7 +46,7 @@ public enum Control {
     }
 
     /// Lets the bridge of `slot` go on from where it paused.
-    public static func resume(slot: String, on target: PGConnection) async throws {
+    static func resume(slot: String, on target: PGConnection) async throws {
         try await target.query("""
             INSERT INTO walbridge.control (slot, paused) VALUES ($1, false)
             ON CONFLICT (slot) DO UPDATE SET paused = false, pause_at_lsn = NULL, updated_at = now()
@@ -55,4 +60,13 @@ public enum Control {
             ON CONFLICT (slot) DO UPDATE SET state = EXCLUDED.state, error = EXCLUDED.error, pid = EXCLUDED.pid, updated_at = now()
             """, [slot, state.rawValue, error, String(pid)])
     }
+
+    /// Fails the batch's transaction (SQLSTATE `WBS01`) when a pause at an LSN before `commitLSN` was asked; it runs
+    /// before COMMIT and locks the control row, so it serialises with `Control.pause`.
+    static func checkStop(slot: String, commitLSN: LSN) -> Statement {
+        Statement("SELECT walbridge.check_stop($1, $2::pg_lsn)", [slot, commitLSN.description])
+    }
+
+    /// SQLSTATE of `check_stop`'s failure.
+    static let stopRequested = "WBS01"
 }

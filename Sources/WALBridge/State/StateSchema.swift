@@ -1,5 +1,4 @@
 import PGClient
-import PGOutput
 
 /// The bridge's own tables in the target: progress per slot and dead letters. Plain SQL, so operators and
 /// applications doing gray reads can query freshness directly.
@@ -100,40 +99,4 @@ public enum StateSchema {
             try await target.simpleQuery(create)
         }
     }
-
-    /// The checkpoint stored for `slot`: the end LSN of the last applied source transaction.
-    static func checkpoint(slot: String, on target: PGConnection) async throws -> LSN? {
-        let value = try await target.query("SELECT applied_lsn::text FROM walbridge.progress WHERE slot = $1", [slot]).scalar
-        return value.flatMap { LSN($0) }
-    }
-
-    /// Moves the checkpoint to `lsn` with nothing applied: the source sent nothing mapped before it.
-    static func recordIdle(slot: String, lsn: LSN) -> Statement {
-        Statement("""
-            INSERT INTO walbridge.progress (slot, applied_lsn) VALUES ($1, $2::pg_lsn)
-            ON CONFLICT (slot) DO UPDATE SET applied_lsn = EXCLUDED.applied_lsn, updated_at = now()
-            WHERE walbridge.progress.applied_lsn < EXCLUDED.applied_lsn
-            """, [slot, lsn.description])
-    }
-
-    /// The statement that records the checkpoint inside the batch's own transaction, with the commit position of its
-    /// last source transaction; without a commit time (a backfill chunk between transactions) the stored one stays.
-    static func recordCheckpoint(slot: String, _ checkpoint: Checkpoint) -> Statement {
-        let (lsn, commitLSN, commitTime) = (checkpoint.endLSN, checkpoint.commitLSN, checkpoint.commitTime)
-        return Statement("""
-            INSERT INTO walbridge.progress (slot, applied_lsn, applied_commit_lsn, source_commit_time, updated_at)
-            VALUES ($1, $2::pg_lsn, $3::pg_lsn, $4::timestamptz, now())
-            ON CONFLICT (slot) DO UPDATE SET applied_lsn = EXCLUDED.applied_lsn, applied_commit_lsn = EXCLUDED.applied_commit_lsn,
-                source_commit_time = coalesce(EXCLUDED.source_commit_time, walbridge.progress.source_commit_time), updated_at = now()
-            """, [slot, lsn.description, commitLSN.description, commitTime?.iso8601])
-    }
-
-    /// Fails the batch's transaction (SQLSTATE `WBS01`) when a pause at an LSN before `commitLSN` was asked; it runs
-    /// before COMMIT and locks the control row, so it serialises with `Control.pause`.
-    static func checkStop(slot: String, commitLSN: LSN) -> Statement {
-        Statement("SELECT walbridge.check_stop($1, $2::pg_lsn)", [slot, commitLSN.description])
-    }
-
-    /// SQLSTATE of `check_stop`'s failure.
-    static let stopRequested = "WBS01"
 }

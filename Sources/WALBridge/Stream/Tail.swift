@@ -5,7 +5,7 @@ import PGOutput
 /// What `walbridge tail` reads.
 public struct TailOptions: Sendable {
     /// The source database.
-    public var source: ConnectionString
+    public var source: DatabaseAddress
     /// Publications whose tables are shown.
     public var publications: [String]
     /// An existing slot to read without acknowledging anything; nil creates a temporary slot.
@@ -14,7 +14,7 @@ public struct TailOptions: Sendable {
     public var statusInterval: Duration = .seconds(10)
 
     /// Options for a tail of `publications` on `source`.
-    public init(source: ConnectionString, publications: [String], slot: String? = nil) {
+    public init(source: DatabaseAddress, publications: [String], slot: String? = nil) {
         self.source = source
         self.publications = publications
         self.slot = slot

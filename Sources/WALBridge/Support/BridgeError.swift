@@ -20,6 +20,8 @@ public enum BridgeError: Error, CustomStringConvertible, Equatable {
     case targetNotReady(String)
     /// `pause --at-lsn` came too late: the bridge had already applied a transaction committing after the stop.
     case pastStop(slot: String, stop: LSN, applied: LSN)
+    /// A connection string libpq cannot parse; the text says why, without echoing it.
+    case malformedAddress(String)
 
     public var description: String {
         switch self {
@@ -29,7 +31,7 @@ public enum BridgeError: Error, CustomStringConvertible, Equatable {
             return "change at LSN \(lsn) refers to relation \(id), which the stream never described"
         case .unexpectedMessage(let kind, let lsn):
             return "unexpected \(kind) message at LSN \(lsn)"
-        case .sourceNotReady(let text), .targetNotReady(let text):
+        case .sourceNotReady(let text), .targetNotReady(let text), .malformedAddress(let text):
             return text
         case .schemaDrift(let table, let lsn, let reason):
             return "schema drift on \(table) at LSN \(lsn): \(reason); nothing of that transaction was applied. Update the mapping (and the target) to match, then restart"

@@ -57,17 +57,15 @@ public struct Verifier: Sendable {
     /// Waits until a streaming bridge has applied the source up to now.
     private func catchUp(source: PGConnection, target: PGConnection) async throws -> Point {
         let slot = configuration.slot
-        let active = try await source.query("SELECT active::text FROM pg_replication_slots WHERE slot_name = $1", [slot]).scalar
-        let hasState = try await target.query("SELECT to_regclass('walbridge.control') IS NOT NULL")
-            .scalar == "t"
+        let active = try await SlotStatus.read(slot, on: source).active
+        let hasState = try await Control.exists(on: target)
         if hasState, try await Control.request(slot: slot, on: target).paused {
             return .notStreaming("the bridge is paused")
         }
-        guard active == "true", hasState else { return .notStreaming("no bridge is attached to slot \(slot)") }
+        guard active, hasState else { return .notStreaming("no bridge is attached to slot \(slot)") }
         let lsn = try await source.query("SELECT pg_current_wal_lsn()::text").scalar ?? "0/0"
         let seconds = String(Int(timeout.components.seconds))
-        let reached = try await target.query("SELECT walbridge.wait_for_lsn($1::pg_lsn, make_interval(secs => $2::int), $3)::text", [lsn, seconds, slot]).scalar
-        guard reached == "true" else {
+        guard try await ProgressState.waitFor(lsn: lsn, seconds: Int(timeout.components.seconds), slot: slot, on: target) else {
             throw BridgeError.targetNotReady("verify: the bridge has not applied the source up to \(lsn) within \(seconds) s; see walbridge status (or pause the bridge to verify at its position)")
         }
         return .applied(lsn)
@@ -75,10 +73,7 @@ public struct Verifier: Sendable {
 
     /// A note naming the tables whose backfill has not finished (their uncopied rows show as missing), or "".
     private func unfinishedBackfill(on target: PGConnection) async throws -> String {
-        guard try await target.query("SELECT to_regclass('walbridge.backfill') IS NOT NULL").scalar == "t" else { return "" }
-        let tables = try await target.query(
-            "SELECT source_table FROM walbridge.backfill WHERE slot = $1 AND state <> 'done' ORDER BY 1", [configuration.slot]
-        ).rows.compactMap { $0[0] }
+        let tables = try await BackfillState.unfinished(slot: configuration.slot, on: target)
         return tables.isEmpty ? "" : "; the backfill of \(tables.joined(separator: ", ")) has not finished, so rows it has not copied yet show as missing"
     }
 

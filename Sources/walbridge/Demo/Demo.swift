@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import PGClient
 import WALBridge
 
 /// The whole migration of the seed documents on two throwaway clusters, narrated: prepare, run the bridge
@@ -25,8 +24,8 @@ struct Demo {
             say("""
 
                 the clusters keep running (--keep):
-                  legacy: psql "\(clusters.legacy.raw)"
-                  new:    psql "\(clusters.new.raw)"
+                  legacy: psql "\(clusters.legacy)"
+                  new:    psql "\(clusters.new)"
                   the configuration: \(clusters.folder.path)/walbridge.yml
                   to stop and remove them: \(clusters.removeCommand)
                 """)
@@ -37,16 +36,16 @@ struct Demo {
     }
 
     private func migrate(_ clusters: DemoClusters, started: ContinuousClock.Instant) async throws {
-        try await PGConnection.connect(clusters.legacy).closing { legacy in
-            try await PGConnection.connect(clusters.new).closing { new in
+        try await SQLSession.with(try DatabaseAddress(clusters.legacy)) { legacy in
+            try await SQLSession.with(try DatabaseAddress(clusters.new)) { new in
                 try await migrate(clusters, legacy: legacy, new: new, started: started)
             }
         }
     }
 
-    private func migrate(_ clusters: DemoClusters, legacy: PGConnection, new: PGConnection, started: ContinuousClock.Instant) async throws {
-        try await legacy.simpleQuery(DemoSchema.legacy(users: users))
-        try await new.simpleQuery(DemoSchema.new)
+    private func migrate(_ clusters: DemoClusters, legacy: SQLSession, new: SQLSession, started: ContinuousClock.Instant) async throws {
+        try await legacy.execute(DemoSchema.legacy(users: users))
+        try await new.execute(DemoSchema.new)
         let products = max(users / 10, 1)
         say("   legacy: users (name, email, address columns) with \(users) rows, products (price in integer cents) with \(products)")
         say("   new:    users_v2 (full_name), addresses (its own table), products_v2 (price DECIMAL(10,2) dollars), empty")
@@ -56,52 +55,49 @@ struct Demo {
         try ExampleConfiguration.text.write(to: configFile, atomically: true, encoding: .utf8)
         let configuration = try Configuration.parse(
             yaml: ExampleConfiguration.text, file: configFile.path,
-            environment: ["WALBRIDGE_SOURCE": clusters.legacy.raw, "WALBRIDGE_TARGET": clusters.new.raw])
+            environment: ["WALBRIDGE_SOURCE": clusters.legacy, "WALBRIDGE_TARGET": clusters.new])
         let check = try await Check.run(configuration)
         guard check.problems.isEmpty else { throw DemoError("check failed: \(check.problems.map(\.description).joined(separator: "; "))") }
         say("   check passed: 3 targets, every expression prepared on the new database")
-        let app = DemoApplication(legacy: clusters.legacy, users: users)
+        let state = StateStore(new, slot: configuration.slot)
+        let app = DemoApplication(legacy: configuration.source, users: users)
         await app.start()
         say("   the legacy application keeps writing (renames, address changes, sign-ups, deletions, price changes)")
         let bridge = Task { [logger] in try await Bridge(configuration: configuration, logger: logger).run() }
         defer { bridge.cancel() }
         let backfillStart = ContinuousClock.now
         try await waitFor("the backfill", timeout: .seconds(60)) {
-            let states = try? await new.query("SELECT state FROM walbridge.backfill WHERE slot = $1", [configuration.slot]).rows
-            return states?.count == 2 && states?.allSatisfy { $0[0] == "done" } == true
+            let tables = try? await state.backfill()
+            return tables?.count == 2 && tables?.allSatisfy { $0.state == .done } == true
         }
-        let copied = try await new.query("SELECT sum(rows_copied)::text FROM walbridge.backfill WHERE slot = $1", [configuration.slot]).scalar ?? "0"
+        let copied = try await state.backfill().map(\.rowsCopied).reduce(0, +)
         say("   backfill: \(copied) existing rows copied in chunks in \(Self.seconds(since: backfillStart)), while \(app.writes) application writes streamed")
 
         step("3. gray reads: a share of reads, routed by user id, goes to the new schema; each is compared with legacy")
         for share in [1, 10, 50, 100] {
-            let reads = try await grayReads(share: share, legacy: legacy, new: new, slot: configuration.slot)
+            let reads = try await grayReads(share: share, legacy: legacy, new: new, state: state)
             say("   \(String(share).leftPadded(3))% of users read the new schema: \(reads.new) of \(reads.total) reads served by users_v2 + addresses, mismatches: \(reads.mismatches)")
             guard reads.mismatches == 0 else { throw DemoError("a gray read differed from legacy") }
         }
 
         step("4. pause and resume (walbridge pause / walbridge resume)")
-        try await Control.pause(slot: configuration.slot, at: nil, on: new)
+        try await state.pause(at: nil)
         try await waitFor("the pause", timeout: .seconds(10)) { (try? await BridgeStatus.read(configuration))?.state == "paused" }
-        let pausedAt = try await appliedLSN(new, slot: configuration.slot)
+        let pausedAt = try await appliedLSN(state)
         try await Task.sleep(for: .seconds(1))
         let lag = try await BridgeStatus.read(configuration).lagBytes ?? 0
-        let stillAt = try await appliedLSN(new, slot: configuration.slot)
+        let stillAt = try await appliedLSN(state)
         say("   paused at \(pausedAt): a second later the target is still at \(stillAt), the slot holds \(lag) bytes of WAL for it")
         let resumed = ContinuousClock.now
-        try await Control.resume(slot: configuration.slot, on: new)
-        let now = try await legacy.query("SELECT pg_current_wal_lsn()::text").scalar ?? "0/0"
-        try await waitFor("the catch-up", timeout: .seconds(30)) {
-            try await new.query("SELECT walbridge.wait_for_lsn($1::pg_lsn, '1 second', $2)::text", [now, configuration.slot]).scalar == "true"
-        }
+        try await state.resume()
+        let now = try await currentLSN(legacy)
+        try await waitFor("the catch-up", timeout: .seconds(30)) { try await state.waitFor(now, seconds: 1) }
         say("   resumed: caught up with the legacy database in \(Self.seconds(since: resumed))")
 
         step("5. cut-over: the application stops writing, the bridge reaches the last LSN, walbridge verify compares every row")
         await app.stop()
-        let last = try await legacy.query("SELECT pg_current_wal_lsn()::text").scalar ?? "0/0"
-        try await waitFor("the last LSN", timeout: .seconds(30)) {
-            try await new.query("SELECT walbridge.wait_for_lsn($1::pg_lsn, '1 second', $2)::text", [last, configuration.slot]).scalar == "true"
-        }
+        let last = try await currentLSN(legacy)
+        try await waitFor("the last LSN", timeout: .seconds(30)) { try await state.waitFor(last, seconds: 1) }
         let status = try await BridgeStatus.read(configuration)
         say("   applied up to \(last); lag \(status.lagBytes ?? 0) bytes; \(app.writes) application writes streamed in all")
         let report = try await Verifier(configuration: configuration).run()
@@ -121,35 +117,44 @@ struct Demo {
     }
 
     /// Reads 200 random users the way a gray-read router would, and compares each answer from the new schema with legacy.
-    private func grayReads(share: Int, legacy: PGConnection, new: PGConnection, slot: String) async throws -> (total: Int, new: Int, mismatches: Int) {
+    private func grayReads(share: Int, legacy: SQLSession, new: SQLSession, state: StateStore) async throws -> (total: Int, new: Int, mismatches: Int) {
         var served = 0
         var mismatches = 0
         let total = 200
-        let newest = Int(try await legacy.query("SELECT max(id)::text FROM users").scalar ?? "") ?? users + 1_000
+        let newest = Int(try await legacy.scalar("SELECT max(id)::text FROM users") ?? "") ?? users + 1_000
         for _ in 0..<total {
             let user = Int.random(in: 1_001...newest)
             guard user % 100 < share else { continue }
             let id = String(user)
             served += 1
             // Read your writes: the legacy answer and its LSN, then the new schema once the bridge has applied that LSN.
-            let before = try await legacy.pipeline([Statement(DemoSchema.legacyRead, [id]), Statement("SELECT pg_current_wal_lsn()::text")])
-            _ = try await new.query("SELECT walbridge.wait_for_lsn($1::pg_lsn, '5 seconds', $2)", [before[1].scalar, slot])
-            let answer = try await new.query(DemoSchema.newRead, [id]).rows
-            if answer != before[0].rows {
+            let before = try await legacy.pipeline([(DemoSchema.legacyRead, [id]), ("SELECT pg_current_wal_lsn()::text", [])])
+            let written = before[1].first?.first ?? nil
+            _ = try await state.waitFor(written.flatMap { WALPosition($0) } ?? Self.start, seconds: 5)
+            let answer = try await new.query(DemoSchema.newRead, [id])
+            if answer != before[0] {
                 // The application may have changed the user in between: compare with legacy's newer answer.
-                let again = try await legacy.query(DemoSchema.legacyRead, [id]).rows
+                let again = try await legacy.query(DemoSchema.legacyRead, [id])
                 if again != answer {
                     mismatches += 1
-                    say("     user \(id): legacy \(before[0].rows) then \(again), new schema \(answer)")
+                    say("     user \(id): legacy \(before[0]) then \(again), new schema \(answer)")
                 }
             }
         }
         return (total, served, mismatches)
     }
 
-    private func appliedLSN(_ new: PGConnection, slot: String) async throws -> String {
-        try await new.query("SELECT applied_lsn::text FROM walbridge.progress WHERE slot = $1", [slot]).scalar ?? "-"
+    private func appliedLSN(_ state: StateStore) async throws -> String {
+        try await state.appliedLSN()?.description ?? "-"
     }
+
+    /// The legacy database's current WAL position.
+    private func currentLSN(_ legacy: SQLSession) async throws -> WALPosition {
+        WALPosition(try await legacy.scalar("SELECT pg_current_wal_lsn()::text") ?? "0/0") ?? Self.start
+    }
+
+    /// The start of the log, 0/0.
+    private static let start = WALPosition("0/0")!
 
     /// Polls `condition` every 100 ms; fails once `timeout` has passed (the bridge logs why it stopped, if it did).
     private func waitFor(_ what: String, timeout: Duration, _ condition: () async throws -> Bool) async throws {

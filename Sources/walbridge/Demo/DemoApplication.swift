@@ -1,10 +1,10 @@
-import PGClient
 import Synchronization
+import WALBridge
 
 /// The legacy application during the demo: single-row writes to users and products on the legacy database,
 /// as fast as a small service would make them, until stopped.
 actor DemoApplication {
-    private let legacy: ConnectionString
+    private let legacy: DatabaseAddress
     private let users: Int
     private let count = Atomic<Int>(0)
     private var task: Task<Void, Error>?
@@ -12,7 +12,7 @@ actor DemoApplication {
     /// Writes committed so far.
     nonisolated var writes: Int { count.load(ordering: .relaxed) }
 
-    init(legacy: ConnectionString, users: Int) {
+    init(legacy: DatabaseAddress, users: Int) {
         self.legacy = legacy
         self.users = users
     }
@@ -20,7 +20,7 @@ actor DemoApplication {
     /// Starts writing in the background.
     func start() {
         task = Task.detached { [legacy, users, self] in
-            try await PGConnection.connect(legacy).closing { app in
+            try await SQLSession.with(legacy) { app in
                 var next = users + 1_001
                 while !Task.isCancelled {
                     let id = String(Int.random(in: 1_001...users + 1_000))

@@ -1,11 +1,12 @@
 import Foundation
-import PGClient
 
 /// Two throwaway PostgreSQL clusters for the demo, legacy (`wal_level=logical`) and new, in a temporary folder.
 final class DemoClusters: Sendable {
     let folder: URL
-    let legacy: ConnectionString
-    let new: ConnectionString
+    /// The legacy cluster's connection string (trust authentication: no password).
+    let legacy: String
+    /// The new cluster's connection string.
+    let new: String
     private let bin: String
 
     /// Initialises and starts both clusters on free loopback ports (as the `postgres` user when run as root).
@@ -20,8 +21,8 @@ final class DemoClusters: Sendable {
         do {
             let legacyPort = try Self.start(bin: bin, data: folder.appendingPathComponent("legacy").path, socket: folder.path, walLevel: "logical")
             let newPort = try Self.start(bin: bin, data: folder.appendingPathComponent("new").path, socket: folder.path, walLevel: "replica")
-            legacy = try ConnectionString("host=127.0.0.1 port=\(legacyPort) user=postgres dbname=postgres")
-            new = try ConnectionString("host=127.0.0.1 port=\(newPort) user=postgres dbname=postgres")
+            legacy = "host=127.0.0.1 port=\(legacyPort) user=postgres dbname=postgres"
+            new = "host=127.0.0.1 port=\(newPort) user=postgres dbname=postgres"
         } catch {
             Self.stop(bin: bin, folder: folder)
             throw error

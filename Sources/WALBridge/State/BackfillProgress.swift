@@ -1,10 +1,7 @@
-import PGClient
-
 /// One table's backfill as `walbridge.backfill` records it.
-public struct BackfillProgress: Sendable, Equatable {
+public struct BackfillProgress: Sendable, Codable, Equatable {
     public var table: String
-    /// `pending`, `copying` or `done`.
-    public var state: String
+    public var state: BackfillPhase
     public var rowsCopied: Int
     public var rowsEstimated: Int?
 }

@@ -1,8 +1,3 @@
-import Foundation
-import Logging
-import PGClient
-import PGOutput
-
 /// One change kept in `walbridge.dead_letters`.
 public struct DeadLetter: Sendable, Equatable {
     public var id: Int
