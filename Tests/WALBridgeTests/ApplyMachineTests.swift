@@ -34,6 +34,8 @@ struct ApplyMachineTests {
 
     static func text(_ value: String) -> TupleValue { .text(ArraySlice(value.utf8)) }
 
+    static let progress = ChunkProgress(table: TableName(schema: "public", name: "users"), request: 0, lastKey: ["9"], rows: 1, done: true)
+
     /// Every action of the events, then of a quiet moment.
     static func run(_ machine: inout ApplyMachine, _ events: [ApplyEvent], quiet: Bool = true) throws -> [ApplyAction] {
         var actions: [ApplyAction] = []
@@ -151,11 +153,11 @@ struct ApplyMachineTests {
     @Test("a backfill chunk is one more transaction: its rows are upserts, its progress commits with them")
     func backfillChunkThroughTheBatch() throws {
         var machine = Self.machine()
-        let chunk = BackfillChunk(source: 0, rows: [[Self.text("9"), Self.text("x")]], lsn: LSN(80), progress: Statement("SELECT 'progress'"))
+        let chunk = BackfillChunk(source: 0, rows: [[Self.text("9"), Self.text("x")]], lsn: LSN(80), progress: Self.progress)
         let actions = try Self.run(&machine, [.backfill(chunk)])
         let commits = Self.commits(actions)
         #expect(commits.count == 1)
-        #expect(commits[0].extras == [Statement("SELECT 'progress'")])
+        #expect(commits[0].chunks == [Self.progress])
         #expect(commits[0].checkpoint == Checkpoint(commitLSN: LSN(80), endLSN: LSN(80), commitTime: nil))
         #expect(Self.slices(actions).first?.rows.first?.rows.first?.operation == .upsert)
         #expect(actions.contains(.tookChunk(chunk)))
@@ -164,7 +166,7 @@ struct ApplyMachineTests {
     @Test("with chunk sessions, everything before the high watermark commits before the chunk is written")
     func backfillChunkOnItsSessions() throws {
         var machine = Self.machine(chunkSessions: true)
-        let chunk = BackfillChunk(source: 0, rows: [[Self.text("9"), Self.text("x")]], lsn: LSN(80), progress: Statement("SELECT 'progress'"))
+        let chunk = BackfillChunk(source: 0, rows: [[Self.text("9"), Self.text("x")]], lsn: LSN(80), progress: Self.progress)
         let actions = try Self.run(&machine, [.begin(xid: 100), Self.insert("1", at: 20), Self.commit(100, at: 30), .backfill(chunk)])
         let write = try #require(actions.firstIndex(of: .writeChunk(chunk)))
         let commit = try #require(Self.first(actions) { if case .commit(let c) = $0 { c.checkpoint.endLSN == LSN(30) } else { false } })

@@ -6,7 +6,7 @@ import Testing
 @Suite("Backfill coordinator")
 struct BackfillCoordinatorTests {
     static func chunk(_ seq: Int, after: String?) -> PendingChunk {
-        PendingChunk(seq: seq, source: 0, rows: [], snapshot: SourceSnapshot(xmin: 1, xmax: 1, running: []), after: after.map { [$0] }, progress: Statement("SELECT 1"))
+        PendingChunk(seq: seq, source: 0, rows: [], snapshot: SourceSnapshot(xmin: 1, xmax: 1, running: []), after: after.map { [$0] }, progress: ChunkProgress(table: TableName(schema: "public", name: "t"), request: 0, lastKey: nil, rows: 0, done: false))
     }
 
     @Test("after a discard, chunks read before the worker takes the restart are dropped, so nothing after the restart point is skipped")

@@ -136,7 +136,7 @@ final class Applier {
             let statements = [
                 Control.checkStop(slot: slot, commitLSN: commit.checkpoint.commitLSN),
                 ProgressState.recordCheckpoint(slot: slot, commit.checkpoint),
-            ] + commit.extras + [Statement("COMMIT")]
+            ] + commit.chunks.map { BackfillState.recordChunk(slot: slot, $0) } + [Statement("COMMIT")]
             if let metrics { count(commit, into: metrics) }
             logger.debug("committing batch", metadata: ["lsn": "\(commit.checkpoint.endLSN)", "rows": "\(commit.rows)"])
             let slice = inflight?.task

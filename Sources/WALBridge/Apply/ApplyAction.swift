@@ -1,4 +1,3 @@
-import PGClient
 import PGOutput
 
 /// What the apply state machine asks its driver to do on the target, in order; the driver performs each and stops at
@@ -53,8 +52,8 @@ enum ApplyAction: Sendable, Equatable {
     struct Commit: Sendable, Equatable {
         /// The source position the batch ends at.
         var checkpoint: Checkpoint
-        /// Statements that commit with it (backfill progress).
-        var extras: [Statement]
+        /// Backfill chunks whose progress commits with it.
+        var chunks: [ChunkProgress]
         /// Changes in the batch.
         var rows: Int
         /// Changes per source table and kind, for the metrics.

@@ -1,4 +1,3 @@
-import PGClient
 import PGOutput
 
 /// The apply path's decisions, without I/O: source events in, target actions out. Many source transactions share one
@@ -47,8 +46,8 @@ struct ApplyMachine {
     private var streaming = false
     /// The end of the last source transaction the open batch holds (or that had nothing to apply), not yet committed.
     private var lastEnd: Checkpoint?
-    /// Statements the open batch commits with (backfill progress).
-    private var extras: [Statement] = []
+    /// Backfill chunks whose progress the open batch commits with.
+    private var chunks: [ChunkProgress] = []
     private var batchStart: ContinuousClock.Instant
     private var batchRows = 0
     private var counts: [Int: [RowChange.Kind: Int]] = [:]
@@ -137,7 +136,7 @@ struct ApplyMachine {
         if open {
             open = false
             pending.removeAll()
-            extras.removeAll()
+            chunks.removeAll()
             counts.removeAll()
         }
         return [action]
@@ -200,7 +199,7 @@ struct ApplyMachine {
         }
         actions.append(.tookChunk(chunk))
         begin(into: &actions)
-        extras.append(chunk.progress)
+        chunks.append(chunk.progress)
         openXid = nil
         endTransaction(Checkpoint(commitLSN: chunk.lsn, endLSN: chunk.lsn, commitTime: nil), into: &actions)
     }
@@ -213,7 +212,7 @@ struct ApplyMachine {
                 switch mapped.mapping.onTruncate {
                 case .truncate: tables.append(mapped.mapping.into)
                 case .ignore: continue
-                case .stop: throw BridgeError.truncateStops(table: plan.sources[source].info.table, target: mapped.mapping.into, at: lsn)
+                case .stop: throw BridgeError.truncateStops(table: plan.sources[source].info.table, target: mapped.mapping.into, at: WALPosition(lsn))
                 }
             }
         }
@@ -279,10 +278,10 @@ struct ApplyMachine {
             recordQuiet(end.endLSN, into: &actions)
             return
         }
-        actions.append(.commit(ApplyAction.Commit(checkpoint: end, extras: extras, rows: batchRows, counts: counts, started: batchStart)))
+        actions.append(.commit(ApplyAction.Commit(checkpoint: end, chunks: chunks, rows: batchRows, counts: counts, started: batchStart)))
         open = false
         recorded = max(recorded, end.endLSN)
-        extras.removeAll()
+        chunks.removeAll()
         counts.removeAll()
         inFlight = .commit(end.endLSN)
         if case .ordered = mode { settle(into: &actions) }

@@ -8,7 +8,7 @@ public struct RejectedChange: Sendable, Equatable, CustomStringConvertible {
     public var operation: String
     /// The source row key, as `(id)=(42)`.
     public var key: String
-    public var lsn: LSN
+    var lsn: LSN
     public var sqlState: String?
     public var message: String
 

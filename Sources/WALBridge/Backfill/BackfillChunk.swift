@@ -1,4 +1,3 @@
-import PGClient
 import PGOutput
 
 /// The rows of a chunk that go to the target at the high watermark, with the progress to record in the same transaction.
@@ -8,6 +7,6 @@ struct BackfillChunk: Sendable, Equatable {
     var rows: [[TupleValue]]
     /// The high watermark's position.
     var lsn: LSN
-    /// Records the chunk's last key in `walbridge.backfill`.
-    var progress: Statement
+    /// What the chunk records in `walbridge.backfill`.
+    var progress: ChunkProgress
 }

@@ -83,7 +83,7 @@ struct BackfillWorker: Sendable {
             let done = chunk.rows.count < chunkRows
             await coordinator.deposit(PendingChunk(
                 seq: seq, source: index, rows: chunk.rows, snapshot: chunk.snapshot, after: after,
-                progress: BackfillState.recordChunk(slot: configuration.slot, table: table, job: job, lastKey: lastKey, rows: chunk.rows.count, done: done)))
+                progress: ChunkProgress(table: table, request: job.request, lastKey: lastKey, rows: chunk.rows.count, done: done)))
             try await emit(.high, seq: seq, source: index, on: source)
             after = lastKey
             read += chunk.rows.count

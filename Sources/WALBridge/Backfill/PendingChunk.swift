@@ -1,4 +1,3 @@
-import PGClient
 import PGOutput
 
 /// A chunk read from the source, waiting for the reader to reach its high watermark.
@@ -11,7 +10,7 @@ struct PendingChunk: Sendable {
     /// The key the chunk started after (nil: the table's start), to read it again if it must be discarded.
     var after: [String]?
     /// The progress to record with the rows.
-    var progress: Statement
+    var progress: ChunkProgress
 }
 
 extension PendingChunk {

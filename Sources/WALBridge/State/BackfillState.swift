@@ -34,12 +34,13 @@ enum BackfillState {
     }
 
     /// Records a chunk, in the transaction that writes its rows: the last key copied, and `done` after the last chunk.
-    static func recordChunk(slot: String, table: TableName, job: BackfillJob, lastKey: [String]?, rows: Int, done: Bool) -> Statement {
-        Statement("""
+    static func recordChunk(slot: String, _ progress: ChunkProgress) -> Statement {
+        let (table, lastKey, rows, done) = (progress.table, progress.lastKey, progress.rows, progress.done)
+        return Statement("""
             UPDATE walbridge.backfill SET state = $4, last_key = $5::text[], rows_copied = rows_copied + $6,
                 finished_at = CASE WHEN $4 = 'done' THEN now() END, updated_at = now()
             WHERE slot = $1 AND source_table = $2 AND request = $3
-            """, [slot, table.description, String(job.request), (done ? BackfillPhase.done : .copying).rawValue, lastKey.map(TextArray.literal), String(rows)])
+            """, [slot, table.description, String(progress.request), (done ? BackfillPhase.done : .copying).rawValue, lastKey.map(TextArray.literal), String(rows)])
     }
 
     /// Asks for a table to be copied again from its first row (by a running bridge now, or by the next `walbridge run`).
