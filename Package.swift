@@ -49,7 +49,7 @@ let package = Package(
         .executableTarget(name: "decoder-bench", dependencies: ["PGOutput"], path: "bench/decoder"),
         // The seeded generator the differential tester and the network fault tests share.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .executableTarget(name: "differential", dependencies: ["PGClient", "TestSupport"], path: "Tests/Differential"),
+        .executableTarget(name: "differential", dependencies: ["PGClient", "PGOutput", "TestSupport"], path: "Tests/Differential"),
         .testTarget(name: "PGOutputTests", dependencies: ["PGOutput"], exclude: ["Fixtures"]),
         .testTarget(name: "WALBridgeTests", dependencies: ["WALBridge", "PGOutput"]),
         .testTarget(

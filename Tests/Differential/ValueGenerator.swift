@@ -1,3 +1,4 @@
+import PGOutput
 import TestSupport
 
 /// SQL literals for every generated type: injective key values from a key number, and random (often tricky) values.
@@ -221,8 +222,8 @@ enum ValueGenerator {
 
     /// `YYYY-MM-DD` of a day number counted from 1970-01-01.
     static func date(days: Int) -> String {
-        let (y, m, d) = civil(days)
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))"
+        let (y, m, d) = PGTimestamp.civilDate(daysSince1970: Int64(days))
+        return "\(pad(Int(y), 4))-\(pad(Int(m), 2))-\(pad(Int(d), 2))"
     }
 
     /// An ISO timestamp in UTC from microseconds since 1970.
@@ -235,18 +236,5 @@ enum ValueGenerator {
     static func pad(_ value: Int, _ width: Int) -> String {
         let text = String(value)
         return String(repeating: "0", count: max(0, width - text.count)) + text
-    }
-
-    /// Year, month and day of a day number (Howard Hinnant's civil_from_days).
-    static func civil(_ days: Int) -> (Int, Int, Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 }
