@@ -3,7 +3,7 @@ import Logging
 import PGClient
 import PGOutput
 import Testing
-import WALBridge
+@testable import WALBridge
 
 /// Collects what a running tail emits, for a test to wait on.
 actor EventLog {

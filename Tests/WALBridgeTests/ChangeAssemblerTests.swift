@@ -41,7 +41,7 @@ struct ChangeAssemblerTests {
     @Test("a change to a relation never described is an error naming the LSN, not a crash")
     func unknownRelation() {
         var assembler = ChangeAssembler()
-        #expect(throws: BridgeError.unknownRelation(99, at: LSN(0x10))) {
+        #expect(throws: BridgeError.unknownRelation(99, at: WALPosition(LSN(0x10)))) {
             try assembler.consume(.delete(Delete(xid: nil, relationID: 99, old: OldTuple(kind: .key, values: [text("1")]))), at: LSN(0x10))
         }
     }
@@ -74,7 +74,7 @@ struct ChangeAssemblerTests {
     @Test("streaming messages are refused on a protocol 1 stream")
     func streamingIsUnexpected() {
         var assembler = ChangeAssembler()
-        #expect(throws: BridgeError.unexpectedMessage("Stream Start", at: LSN(1))) {
+        #expect(throws: BridgeError.unexpectedMessage("Stream Start", at: WALPosition(LSN(1)))) {
             try assembler.consume(.streamStart(StreamStart(xid: 1, firstSegment: true)), at: LSN(1))
         }
     }

@@ -19,7 +19,7 @@ public struct SlotStatus: Sendable, Codable, Equatable {
     public var currentLSN: String
 
     /// Reads the slot's row in `pg_replication_slots`.
-    public static func read(_ slot: String, on source: PGConnection) async throws -> SlotStatus {
+    static func read(_ slot: String, on source: PGConnection) async throws -> SlotStatus {
         let current = try await source.query("SELECT pg_current_wal_lsn()::text, current_setting('max_slot_wal_keep_size')").rows[0]
         var status = SlotStatus(exists: false, active: false, maxSlotWALKeepSize: current[1] ?? "", currentLSN: current[0] ?? "")
         let row = try await source.query("""

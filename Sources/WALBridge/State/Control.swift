@@ -36,7 +36,7 @@ enum Control {
                 ON CONFLICT (slot) DO UPDATE SET paused = true, pause_at_lsn = EXCLUDED.pause_at_lsn, updated_at = now()
                 """, [slot, lsn?.description])
             if let lsn, let applied = try await ProgressState.read(slot: slot, on: target)?.appliedCommitLSN, applied > lsn {
-                throw BridgeError.pastStop(slot: slot, stop: lsn, applied: applied)
+                throw BridgeError.pastStop(slot: slot, stop: WALPosition(lsn), applied: WALPosition(applied))
             }
             try await target.query("COMMIT")
         } catch {

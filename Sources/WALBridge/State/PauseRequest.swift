@@ -4,10 +4,10 @@ import PGOutput
 /// What `walbridge pause` and `walbridge resume` ask of a slot's bridge.
 public struct PauseRequest: Sendable, Equatable {
     /// Stop (at the next transaction boundary, or after `atLSN`) and stay stopped until resumed.
-    public var paused: Bool
+    var paused: Bool
     /// Stop right after the last transaction that commits at or before this position.
-    public var atLSN: LSN?
+    var atLSN: LSN?
 
     /// No pause.
-    public static let none = PauseRequest(paused: false, atLSN: nil)
+    static let none = PauseRequest(paused: false, atLSN: nil)
 }

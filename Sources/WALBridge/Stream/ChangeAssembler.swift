@@ -1,22 +1,22 @@
 import PGOutput
 
 /// Turns pgoutput messages into `ChangeEvent`s, tracking the open transaction and the relations described.
-public struct ChangeAssembler: Sendable {
+struct ChangeAssembler: Sendable {
     private var relations = RelationCache()
     private var transaction: Begin?
     /// The end LSN of the last commit seen: everything before it has been turned into events.
-    public private(set) var lastCommitEnd: LSN?
+    private(set) var lastCommitEnd: LSN?
 
     /// A new assembler that has seen nothing yet.
-    public init() {}
+    init() {}
 
     /// Whether a transaction has begun and not yet committed.
-    public var inTransaction: Bool {
+    var inTransaction: Bool {
         transaction != nil
     }
 
     /// The events one message produces (none for Begin, Commit, Relation, Type, Origin).
-    public mutating func consume(_ message: PGOutputMessage, at lsn: LSN) throws -> [ChangeEvent] {
+    mutating func consume(_ message: PGOutputMessage, at lsn: LSN) throws -> [ChangeEvent] {
         func event(_ operation: ChangeEvent.Operation, _ relationID: UInt32) throws -> ChangeEvent {
             ChangeEvent(
                 lsn: lsn, xid: transaction?.xid, commitTime: transaction?.commitTime, operation: operation,
@@ -58,7 +58,7 @@ public struct ChangeAssembler: Sendable {
                 lsn: lsn, xid: inside?.xid, commitTime: inside?.commitTime, operation: .message, message: logical)]
         case .streamStart, .streamStop, .streamCommit, .streamAbort, .beginPrepare, .prepare,
             .commitPrepared, .rollbackPrepared, .streamPrepare:
-            throw BridgeError.unexpectedMessage(message.kindName, at: lsn)
+            throw BridgeError.unexpectedMessage(message.kindName, at: WALPosition(lsn))
         }
         return []
     }

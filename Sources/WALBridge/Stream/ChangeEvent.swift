@@ -8,21 +8,21 @@ public struct ChangeEvent: Sendable, Equatable {
     }
 
     /// WAL position of the change.
-    public var lsn: LSN
+    var lsn: LSN
     /// Source transaction id; nil for a non-transactional logical message.
     public var xid: UInt32?
     /// Commit time of the source transaction; nil for a non-transactional logical message.
-    public var commitTime: PGTimestamp?
+    var commitTime: PGTimestamp?
     public var operation: Operation
     /// The table changed (nil for a logical message).
-    public var relation: Relation?
+    var relation: Relation?
     /// New row values, in the relation's column order.
-    public var new: [TupleValue]?
+    var new: [TupleValue]?
     /// The old row: key columns (`K`) or the whole row (`O`, REPLICA IDENTITY FULL).
-    public var old: OldTuple?
+    var old: OldTuple?
     /// For a truncate: whether it cascaded and restarted identities.
     public var cascade = false
     public var restartIdentity = false
     /// For a logical message: its prefix, content and whether it was transactional.
-    public var message: LogicalMessage?
+    var message: LogicalMessage?
 }

@@ -2,7 +2,7 @@ import PGOutput
 
 extension PGOutputMessage {
     /// The protocol's name for the message kind, for error messages.
-    public var kindName: String {
+    var kindName: String {
         switch self {
         case .begin: "Begin"
         case .commit: "Commit"

@@ -1,27 +1,27 @@
 import PGOutput
 
 /// The relations a stream has described so far, by the id its changes refer to.
-public struct RelationCache: Sendable {
+struct RelationCache: Sendable {
     private var relations: [UInt32: Relation] = [:]
 
     /// An empty cache.
-    public init() {}
+    init() {}
 
     /// Records (or replaces) a relation's description.
-    public mutating func update(_ relation: Relation) {
+    mutating func update(_ relation: Relation) {
         relations[relation.id] = relation
     }
 
     /// The description of a relation id, or an error naming the LSN if the stream never sent it.
-    public func relation(_ id: UInt32, at lsn: LSN) throws -> Relation {
-        guard let relation = relations[id] else { throw BridgeError.unknownRelation(id, at: lsn) }
+    func relation(_ id: UInt32, at lsn: LSN) throws -> Relation {
+        guard let relation = relations[id] else { throw BridgeError.unknownRelation(id, at: WALPosition(lsn)) }
         return relation
     }
 }
 
 extension Relation {
     /// `schema.table` as PostgreSQL would print it unquoted.
-    public var qualifiedName: String {
+    var qualifiedName: String {
         "\(namespace).\(name)"
     }
 }

@@ -3,17 +3,17 @@ import PGOutput
 
 /// Reads a logical replication slot: decodes pgoutput and sends standby status updates on time
 /// (every `statusInterval`, and at once when the server asks).
-public final class ReplicationStream {
+final class ReplicationStream {
     /// The replication session the stream runs on.
-    public let connection: PGConnection
+    let connection: PGConnection
     /// Whether the stream reports a flush position at all; a read-only tail of someone else's slot must not.
-    public let acknowledges: Bool
+    let acknowledges: Bool
     /// How often a status update goes out even when nothing happens.
-    public var statusInterval: Duration
+    var statusInterval: Duration
     /// The highest WAL position received.
-    public private(set) var received: LSN
+    private(set) var received: LSN
     /// The position reported to the server as flushed (the slot's `confirmed_flush_lsn` follows it).
-    public private(set) var flushed: LSN
+    private(set) var flushed: LSN
     private var decoder = PGOutputDecoder()
     private var lastStatus = ContinuousClock.now
 
@@ -27,7 +27,7 @@ public final class ReplicationStream {
 
     /// Starts pgoutput on `slot` from `start` (`LSN.zero`: from the slot's confirmed position);
     /// with `streaming`, large transactions arrive in chunks before they commit (protocol 2).
-    public static func start(
+    static func start(
         on connection: PGConnection,
         slot: String,
         publications: [String],
@@ -50,7 +50,7 @@ public final class ReplicationStream {
     }
 
     /// Reads what has arrived, waiting at most `timeout` (less when a status update falls due first).
-    public func read(timeout: Duration = .seconds(1)) async throws -> [StreamItem] {
+    func read(timeout: Duration = .seconds(1)) async throws -> [StreamItem] {
         let untilStatus = statusInterval - (ContinuousClock.now - lastStatus)
         let wait = max(.zero, min(timeout, untilStatus))
         let frames = try await connection.readCopyData(timeout: wait)
@@ -64,7 +64,7 @@ public final class ReplicationStream {
                 do {
                     message = try decoder.decode(data.data)
                 } catch {
-                    throw BridgeError.corruptStream(at: data.walStart, reason: "\(error)")
+                    throw BridgeError.corruptStream(at: WALPosition(data.walStart), reason: "\(error)")
                 }
                 if data.walStart > received { received = data.walStart }
                 items.append(.message(data.walStart, message))
@@ -80,13 +80,13 @@ public final class ReplicationStream {
     }
 
     /// Marks everything up to `lsn` as durably handled; the next status update reports it.
-    public func acknowledge(_ lsn: LSN) {
+    func acknowledge(_ lsn: LSN) {
         if lsn > flushed { flushed = lsn }
         if lsn > received { received = lsn }
     }
 
     /// Sends a standby status update now.
-    public func sendStatus(replyRequested: Bool = false) async throws {
+    func sendStatus(replyRequested: Bool = false) async throws {
         let reported = acknowledges ? flushed : .zero
         let update = StandbyStatusUpdate(
             written: received, flushed: reported, applied: reported,

@@ -102,7 +102,7 @@ struct TransactionReader: Sendable {
             skipping = begin.finalLSN < checkpoint
             return skipping ? [] : [.begin(xid: begin.xid)]
         case .commit(let commit):
-            guard let begin = transaction else { throw BridgeError.unexpectedMessage("Commit without Begin", at: lsn) }
+            guard let begin = transaction else { throw BridgeError.unexpectedMessage("Commit without Begin", at: WALPosition(lsn)) }
             transaction = nil
             committed(begin.xid)
             if let resumed = streamSkipping {
@@ -170,7 +170,7 @@ struct TransactionReader: Sendable {
         case .streamAbort:
             throw StreamingFallback(reason: "a streamed transaction or subtransaction was rolled back", at: lsn)
         case .beginPrepare, .prepare, .commitPrepared, .rollbackPrepared, .streamPrepare:
-            throw BridgeError.unexpectedMessage(message.kindName, at: lsn)
+            throw BridgeError.unexpectedMessage(message.kindName, at: WALPosition(lsn))
         }
         return []
     }
@@ -211,7 +211,7 @@ struct TransactionReader: Sendable {
     /// The state of a relation id; nil for a relation the mapping does not cover. A change of a mapped table in a
     /// transaction interleaved with a streamed one asks for the replay without streaming.
     private func mapped(_ id: UInt32, at lsn: LSN) throws -> RelationState? {
-        guard let state = relations[id] else { throw BridgeError.unknownRelation(id, at: lsn) }
+        guard let state = relations[id] else { throw BridgeError.unknownRelation(id, at: WALPosition(lsn)) }
         if streamSkipping != nil, state != nil { throw StreamingFallback(reason: "a transaction committed while a streamed one was open", at: lsn) }
         return state
     }
@@ -220,19 +220,19 @@ struct TransactionReader: Sendable {
     private func resolve(_ relation: Relation, at lsn: LSN) throws -> RelationState? {
         let name = TableName(schema: relation.namespace, name: relation.name)
         if let renamed = plan.sources.first(where: { $0.info.oid == relation.id && $0.info.table != name }) {
-            throw BridgeError.schemaDrift(table: renamed.info.table, at: lsn, reason: "the table was renamed to \(name)")
+            throw BridgeError.schemaDrift(table: renamed.info.table, at: WALPosition(lsn), reason: "the table was renamed to \(name)")
         }
         guard let source = plan.sources.firstIndex(where: { $0.info.table == name }) else { return nil }
         let sourcePlan = plan.sources[source]
         var positions: [Int] = []
         for column in sourcePlan.stagedColumns {
             guard let position = relation.columns.firstIndex(where: { $0.name == column.name }) else {
-                throw BridgeError.schemaDrift(table: name, at: lsn, reason: "mapped column \(column.name) no longer exists")
+                throw BridgeError.schemaDrift(table: name, at: WALPosition(lsn), reason: "mapped column \(column.name) no longer exists")
             }
             let now = relation.columns[position].typeOID
             guard now == column.typeOID else {
                 throw BridgeError.schemaDrift(
-                    table: name, at: lsn,
+                    table: name, at: WALPosition(lsn),
                     reason: "mapped column \(column.name) changed type (type oid \(column.typeOID) → \(now))")
             }
             positions.append(position)
@@ -244,10 +244,10 @@ struct TransactionReader: Sendable {
     private func staged(_ tuple: [TupleValue], _ state: RelationState, at lsn: LSN) throws -> [TupleValue] {
         try state.positions.map { position in
             guard position < tuple.count else {
-                throw BridgeError.corruptStream(at: lsn, reason: "tuple has \(tuple.count) columns, its relation more")
+                throw BridgeError.corruptStream(at: WALPosition(lsn), reason: "tuple has \(tuple.count) columns, its relation more")
             }
             if case .binary = tuple[position] {
-                throw BridgeError.corruptStream(at: lsn, reason: "binary tuple value, but the stream was started in text mode")
+                throw BridgeError.corruptStream(at: WALPosition(lsn), reason: "binary tuple value, but the stream was started in text mode")
             }
             return tuple[position]
         }

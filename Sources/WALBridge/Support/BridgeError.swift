@@ -1,25 +1,23 @@
-import PGOutput
-
 /// Errors of the bridge's own making, each a sentence an operator can act on.
 public enum BridgeError: Error, CustomStringConvertible, Equatable {
     /// The stream carried bytes that do not decode.
-    case corruptStream(at: LSN, reason: String)
+    case corruptStream(at: WALPosition, reason: String)
     /// A change referred to a relation the stream never described.
-    case unknownRelation(UInt32, at: LSN)
+    case unknownRelation(UInt32, at: WALPosition)
     /// A message arrived where the protocol does not allow it.
-    case unexpectedMessage(String, at: LSN)
+    case unexpectedMessage(String, at: WALPosition)
     /// The source cannot be used as it is; the text says what to change.
     case sourceNotReady(String)
     /// A mapped source table changed shape under the bridge.
-    case schemaDrift(table: TableName, at: LSN, reason: String)
+    case schemaDrift(table: TableName, at: WALPosition, reason: String)
     /// The source truncated a table whose target says `on_truncate: stop`.
-    case truncateStops(table: TableName, target: TableName, at: LSN)
+    case truncateStops(table: TableName, target: TableName, at: WALPosition)
     /// The target rejected a change (`on_error: stop`).
     case rejected(RejectedChange)
     /// The target cannot be used as it is; the text says what to change.
     case targetNotReady(String)
     /// `pause --at-lsn` came too late: the bridge had already applied a transaction committing after the stop.
-    case pastStop(slot: String, stop: LSN, applied: LSN)
+    case pastStop(slot: String, stop: WALPosition, applied: WALPosition)
     /// A connection string libpq cannot parse; the text says why, without echoing it.
     case malformedAddress(String)
 
