@@ -127,7 +127,7 @@ struct NetworkFaultTests {
         var generator = SplitMix64(seed: seed)
         let count = Int.random(in: 12...20, using: &generator)
         return await proxy.randomFaults(
-            count: count, within: .seconds(20), gap: 150...1_000, longest: .milliseconds(2_500), ready: ready, using: &generator)
+            count: count, within: .seconds(30), gap: 150...1_000, longest: .milliseconds(2_500), ready: ready, using: &generator)
     }
 }
 

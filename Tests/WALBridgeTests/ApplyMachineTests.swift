@@ -37,9 +37,9 @@ struct ApplyMachineTests {
     static let progress = ChunkProgress(table: TableName(schema: "public", name: "users"), request: 0, lastKey: ["9"], rows: 1, done: true)
 
     /// Every action of the events, then of a quiet moment.
-    static func run(_ machine: inout ApplyMachine, _ events: [ApplyEvent], quiet: Bool = true) throws -> [ApplyAction] {
+    static func run(_ machine: inout ApplyMachine, _ events: [ApplyEvent], quiet: Bool = true) -> [ApplyAction] {
         var actions: [ApplyAction] = []
-        for event in events { actions += try machine.handle(event) }
+        for event in events { actions += machine.handle(event) }
         return quiet ? actions + machine.quiet() : actions
     }
 
@@ -59,7 +59,7 @@ struct ApplyMachineTests {
     @Test("source transactions share one target transaction, folded per row; the position moves only once its COMMIT settles")
     func batchesAndFolds() throws {
         var machine = Self.machine()
-        let actions = try Self.run(&machine, [
+        let actions = Self.run(&machine, [
             .begin(xid: 100), Self.insert("1", at: 20), Self.commit(100, at: 30),
             .begin(xid: 101), Self.update("1", "b", at: 40), Self.insert("2", at: 41), Self.commit(101, at: 50),
         ])
@@ -83,11 +83,11 @@ struct ApplyMachineTests {
     func neverSplits() throws {
         var machine = Self.machine(sliceRows: 2, batchRows: 2)
         let changes = (1...5).map { Self.insert("\($0)", at: UInt64(20 + $0)) }
-        let inside = try Self.run(&machine, [.begin(xid: 100)] + changes, quiet: false)
+        let inside = Self.run(&machine, [.begin(xid: 100)] + changes, quiet: false)
         #expect(Self.commits(inside).isEmpty)
         #expect(Self.slices(inside).count == 2, "slices of 2 rows are written inside the open transaction")
         #expect(machine.midTransaction)
-        let end = try machine.handle(Self.commit(100, at: 40))
+        let end = machine.handle(Self.commit(100, at: 40))
         #expect(Self.commits(end).map(\.checkpoint.endLSN) == [LSN(40)])
         #expect(Self.commits(end)[0].rows == 5)
     }
@@ -95,10 +95,10 @@ struct ApplyMachineTests {
     @Test("rows read back wait for the pending transactions and for the one sent whole that is being applied")
     func readBackSeesItsTransactions() throws {
         var machine = Self.machine(sliceRows: 1)
-        let first = try Self.run(&machine, [.begin(xid: 7000), Self.insert("1", at: 20)], quiet: false)
+        let first = Self.run(&machine, [.begin(xid: 7000), Self.insert("1", at: 20)], quiet: false)
         #expect(Self.slices(first).map(\.visible) == [[7000]], "its commit is in the stream, the source may not show it yet")
         var batched = Self.machine(sliceRows: 2)
-        let both = try Self.run(&batched, [
+        let both = Self.run(&batched, [
             .begin(xid: 7000), Self.insert("1", at: 20), Self.commit(7000, at: 30), .begin(xid: 7001), Self.insert("2", at: 31),
         ], quiet: false)
         #expect(Self.slices(both).map(\.visible) == [[7000, 7001]])
@@ -107,36 +107,36 @@ struct ApplyMachineTests {
     @Test("a transaction with nothing to apply moves the position only after the target recorded it")
     func emptyTransactionIsRecordedFirst() throws {
         var machine = Self.machine()
-        let actions = try Self.run(&machine, [.begin(xid: 100), Self.commit(100, at: 60)])
+        let actions = Self.run(&machine, [.begin(xid: 100), Self.commit(100, at: 60)])
         #expect(actions == [.recordQuiet(LSN(60)), .advance(LSN(60))])
         var idle = Self.machine()
-        #expect(try idle.handle(.idle(LSN(70))) == [.recordQuiet(LSN(70)), .advance(LSN(70))])
-        #expect(try idle.handle(.idle(LSN(70))) == [], "recorded and reported once")
+        #expect(idle.handle(.idle(LSN(70))) == [.recordQuiet(LSN(70)), .advance(LSN(70))])
+        #expect(idle.handle(.idle(LSN(70))) == [], "recorded and reported once")
     }
 
     @Test("where the target is the source, nothing is recorded at quiet points: it would move the source's WAL")
     func sameDatabaseAdvancesUnrecorded() throws {
         var machine = Self.machine(markWrites: true)
-        #expect(try Self.run(&machine, [.begin(xid: 100), Self.commit(100, at: 60)]) == [.advance(LSN(60))])
+        #expect(Self.run(&machine, [.begin(xid: 100), Self.commit(100, at: 60)]) == [.advance(LSN(60))])
     }
 
     @Test("a streamed transaction gets a target transaction of its own, its slices marked as not yet committed")
     func streamedTransactionStandsAlone() throws {
         var machine = Self.machine(sliceRows: 1)
-        let before = try Self.run(&machine, [.begin(xid: 100), Self.insert("1", at: 20), Self.commit(100, at: 30)], quiet: false)
+        let before = Self.run(&machine, [.begin(xid: 100), Self.insert("1", at: 20), Self.commit(100, at: 30)], quiet: false)
         #expect(Self.commits(before).isEmpty)
-        let start = try machine.handle(.streamStart)
+        let start = machine.handle(.streamStart)
         #expect(Self.commits(start).map(\.checkpoint.endLSN) == [LSN(30)], "the batch before it commits first")
-        let inside = try Self.run(&machine, [Self.insert("2", at: 40)], quiet: false)
+        let inside = Self.run(&machine, [Self.insert("2", at: 40)], quiet: false)
         #expect(Self.slices(inside).map(\.streamed) == [true])
-        let after = try Self.run(&machine, [Self.commit(200, at: 50), .begin(xid: 201), Self.insert("3", at: 60)], quiet: false)
+        let after = Self.run(&machine, [Self.commit(200, at: 50), .begin(xid: 201), Self.insert("3", at: 60)], quiet: false)
         #expect(Self.slices(after).map(\.streamed) == [false])
     }
 
     @Test("ordered replay applies one change at a time, commits each source transaction, and goes back to batches past the fault")
     func orderedReplay() throws {
         var machine = Self.machine(orderedThrough: LSN(40))
-        let actions = try Self.run(&machine, [
+        let actions = Self.run(&machine, [
             .begin(xid: 100), Self.insert("1", at: 20), Self.insert("2", at: 21), Self.commit(100, at: 30),
             .begin(xid: 101), Self.insert("3", at: 35), Self.commit(101, at: 45),
         ], quiet: false)
@@ -145,8 +145,9 @@ struct ApplyMachineTests {
         #expect(Self.commits(actions).map(\.checkpoint.endLSN) == [LSN(30), LSN(45)])
         #expect(actions.contains(.advance(LSN(30))) && actions.contains(.advance(LSN(45))), "each commit is waited for at once")
         #expect(actions.last == .orderedReplayDone(LSN(45)))
+        #expect(machine.mode == .ordered(through: LSN(40)), "a failure of that last COMMIT still belongs to ordered replay")
+        let batched = Self.run(&machine, [.begin(xid: 102), Self.insert("4", at: 50)], quiet: false)
         #expect(machine.mode == .batched)
-        let batched = try Self.run(&machine, [.begin(xid: 102), Self.insert("4", at: 50)], quiet: false)
         #expect(Self.slices(batched).isEmpty && !batched.contains { if case .applyOne = $0 { true } else { false } })
     }
 
@@ -154,7 +155,7 @@ struct ApplyMachineTests {
     func backfillChunkThroughTheBatch() throws {
         var machine = Self.machine()
         let chunk = BackfillChunk(source: 0, rows: [[Self.text("9"), Self.text("x")]], lsn: LSN(80), progress: Self.progress)
-        let actions = try Self.run(&machine, [.backfill(chunk)])
+        let actions = Self.run(&machine, [.backfill(chunk)])
         let commits = Self.commits(actions)
         #expect(commits.count == 1)
         #expect(commits[0].chunks == [Self.progress])
@@ -167,18 +168,23 @@ struct ApplyMachineTests {
     func backfillChunkOnItsSessions() throws {
         var machine = Self.machine(chunkSessions: true)
         let chunk = BackfillChunk(source: 0, rows: [[Self.text("9"), Self.text("x")]], lsn: LSN(80), progress: Self.progress)
-        let actions = try Self.run(&machine, [.begin(xid: 100), Self.insert("1", at: 20), Self.commit(100, at: 30), .backfill(chunk)])
+        let actions = Self.run(&machine, [.begin(xid: 100), Self.insert("1", at: 20), Self.commit(100, at: 30), .backfill(chunk)])
         let write = try #require(actions.firstIndex(of: .writeChunk(chunk)))
         let commit = try #require(Self.first(actions) { if case .commit(let c) = $0 { c.checkpoint.endLSN == LSN(30) } else { false } })
         #expect(commit < write)
         #expect(actions[commit..<write].contains(.settle), "the commit before it is waited for")
     }
 
-    @Test("a TRUNCATE the mapping stops on (the default) throws before anything is written")
+    @Test("a TRUNCATE the mapping stops on (the default) fails after the slices before it were written and waited for")
     func truncateStops() throws {
         var machine = Self.machine()
-        #expect(throws: BridgeError.self) { try machine.handle(.truncate(sources: [0], lsn: LSN(20))) }
-        #expect(!machine.open && !machine.midTransaction)
+        let actions = Self.run(&machine, [.begin(xid: 100), Self.insert("1", at: 20), .truncate(sources: [0], lsn: LSN(21))], quiet: false)
+        let stop = BridgeError.truncateStops(
+            table: TableName(schema: "public", name: "users"), target: TableName(schema: "public", name: "users_v2"), at: WALPosition(LSN(21)))
+        #expect(actions.last == .fail(stop))
+        let write = try #require(Self.first(actions) { if case .write = $0 { true } else { false } })
+        #expect(actions[write...].contains(.settle), "a rejected slice surfaces before the stop")
+        #expect(!actions.contains { if case .truncate = $0 { true } else { false } })
     }
 
     @Test("with on_truncate: truncate, the pending slice is written first, then the target is truncated in the same transaction")
@@ -186,7 +192,7 @@ struct ApplyMachineTests {
         let plan = TransactionReaderTests.usersPlan(extra: "\n      on_truncate: truncate")
         var machine = ApplyMachine(
             plan: plan, limits: ApplyLimits(), markWrites: false, chunkSessions: false, counting: false, durable: .zero, orderedThrough: nil)
-        let actions = try Self.run(&machine, [.begin(xid: 100), Self.insert("1", at: 20), .truncate(sources: [0], lsn: LSN(21))], quiet: false)
+        let actions = Self.run(&machine, [.begin(xid: 100), Self.insert("1", at: 20), .truncate(sources: [0], lsn: LSN(21))], quiet: false)
         let write = try #require(Self.first(actions) { if case .write = $0 { true } else { false } })
         let truncate = try #require(actions.firstIndex(of: .truncate([TableName(schema: "public", name: "users_v2")])))
         #expect(write < truncate && actions[write..<truncate].contains(.settle))
@@ -196,7 +202,7 @@ struct ApplyMachineTests {
     @Test("abandoning rolls back the open transaction and forgets what it held")
     func abandon() throws {
         var machine = Self.machine(sliceRows: 1)
-        _ = try Self.run(&machine, [.begin(xid: 100), Self.insert("1", at: 20)], quiet: false)
+        _ = Self.run(&machine, [.begin(xid: 100), Self.insert("1", at: 20)], quiet: false)
         #expect(machine.open)
         #expect(machine.abandon() == [.abandon(rollback: true)])
         #expect(!machine.open)

@@ -92,7 +92,7 @@ final class Applier {
                     // Halted (pause, shutdown): stop at this transaction boundary; what is still queued was not
                     // acknowledged and comes again from the checkpoint.
                     if halt.isSet && !machine.midTransaction { break events }
-                    try await perform(try machine.handle(event))
+                    try await perform(machine.handle(event))
                 }
                 if await queue.count == 0, !machine.midTransaction { try await perform(machine.quiet()) }
             }
@@ -172,6 +172,8 @@ final class Applier {
             try await applyOne(source, change, visible: visible)
         case .orderedReplayDone(let lsn):
             logger.info("ordered replay done, back to batched apply", metadata: ["lsn": "\(lsn)"])
+        case .fail(let error):
+            throw error
         }
     }
 

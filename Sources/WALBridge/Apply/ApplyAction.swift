@@ -31,6 +31,8 @@ enum ApplyAction: Sendable, Equatable {
     case applyOne(source: Int, RowChange, visible: [UInt32])
     /// Ordered replay went past the change at fault: batched apply again from here.
     case orderedReplayDone(LSN)
+    /// Stops the bridge with this error (a TRUNCATE the mapping stops on).
+    case fail(BridgeError)
 
     /// Folded rows per source table, written set-based.
     struct Slice: Sendable, Equatable {

@@ -30,7 +30,11 @@ struct ApplyMachine {
     private let counting: Bool
     private let now: () -> ContinuousClock.Instant
 
+    /// How the actions last returned were decided (a failure while performing them is judged by it).
     private(set) var mode: Mode
+    /// Ordered replay committed past the change at fault: batched apply from the next event on, once that COMMIT
+    /// has been performed (if it fails, the failure belongs to ordered replay).
+    private var replayDone = false
     /// A target transaction is open.
     private(set) var open = false
     /// Inside a source transaction: some of its changes were handled, its commit not yet.
@@ -75,7 +79,8 @@ struct ApplyMachine {
     }
 
     /// The actions for one event from the reader.
-    mutating func handle(_ event: ApplyEvent) throws -> [ApplyAction] {
+    mutating func handle(_ event: ApplyEvent) -> [ApplyAction] {
+        leaveOrderedReplay()
         var actions: [ApplyAction] = []
         switch event {
         case .begin(let xid):
@@ -83,13 +88,12 @@ struct ApplyMachine {
         case .change(let source, let change):
             apply(source, change, into: &actions)
         case .truncate(let sources, let lsn):
-            let tables = try truncated(sources, at: lsn)
             midTransaction = true
             highest = max(highest, lsn)
             writeSlice(into: &actions)
             settle(into: &actions)
             begin(into: &actions)
-            actions.append(.truncate(tables))
+            actions.append(truncation(of: sources, at: lsn))
         case .commit(let end):
             // xids below 3 are PostgreSQL's special ones, visible to everyone.
             if midTransaction && end.xid >= 3 { batchXids.append(end.xid) }
@@ -114,6 +118,7 @@ struct ApplyMachine {
     /// The actions for a moment with nothing more queued, between source transactions: commit now (or record where
     /// transactions with nothing to apply ended), and report the position while the stream is quiet.
     mutating func quiet() -> [ApplyAction] {
+        leaveOrderedReplay()
         var actions: [ApplyAction] = []
         if open || !pending.isEmpty || lastEnd != nil { commitBatch(into: &actions) }
         settle(into: &actions)
@@ -122,6 +127,7 @@ struct ApplyMachine {
 
     /// The actions once no more events come: commit what is complete, then end the target session's work.
     mutating func finish() -> [ApplyAction] {
+        leaveOrderedReplay()
         var actions: [ApplyAction] = []
         if !midTransaction && (open || !pending.isEmpty) { commitBatch(into: &actions) }
         settle(into: &actions)
@@ -140,6 +146,12 @@ struct ApplyMachine {
             counts.removeAll()
         }
         return [action]
+    }
+
+    private mutating func leaveOrderedReplay() {
+        guard replayDone else { return }
+        replayDone = false
+        mode = .batched
     }
 
     // MARK: - Changes and transactions
@@ -168,7 +180,7 @@ struct ApplyMachine {
             // One change at a time, nothing clears these: the last commit is the one a read-back may still not see.
             batchXids = Array(batchXids.suffix(1))
             if checkpoint.endLSN > through {
-                mode = .batched
+                replayDone = true
                 actions.append(.orderedReplayDone(checkpoint.endLSN))
             }
             return
@@ -204,19 +216,19 @@ struct ApplyMachine {
         endTransaction(Checkpoint(commitLSN: chunk.lsn, endLSN: chunk.lsn, commitTime: nil), into: &actions)
     }
 
-    /// The target tables a TRUNCATE of these sources empties; throws where a mapping says to stop.
-    private func truncated(_ sources: [Int], at lsn: LSN) throws -> [TableName] {
+    /// Truncates the targets a TRUNCATE of these sources empties, or fails where a mapping says to stop.
+    private func truncation(of sources: [Int], at lsn: LSN) -> ApplyAction {
         var tables: [TableName] = []
         for source in sources {
             for mapped in plan.sources[source].targets where !mapped.inPlace {
                 switch mapped.mapping.onTruncate {
                 case .truncate: tables.append(mapped.mapping.into)
                 case .ignore: continue
-                case .stop: throw BridgeError.truncateStops(table: plan.sources[source].info.table, target: mapped.mapping.into, at: WALPosition(lsn))
+                case .stop: return .fail(BridgeError.truncateStops(table: plan.sources[source].info.table, target: mapped.mapping.into, at: WALPosition(lsn)))
                 }
             }
         }
-        return tables
+        return .truncate(tables)
     }
 
     // MARK: - Target transactions

@@ -128,8 +128,9 @@ struct BridgeSession {
                 halt.set()
                 await queue.finish()
             }
-            await coordinator.close()
+            // Cancelled first, so that the worker woken by the close stops instead of going on.
             group.cancelAll()
+            await coordinator.close()
             var backfillFailure: Error?
             var applied: Result<ApplyOutcome, Error> = .success(.finished)
             for await end in group {
