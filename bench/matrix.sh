@@ -232,12 +232,12 @@ run_native() {
 # run_bridge ROW CONFIG PROBE CHECK…: runs walbridge until PROBE (on the bridge's database, the last
 # argument of CHECK) holds, then runs CHECK, reads its peak RSS and CPU time, and stops it.
 run_bridge() {
-    local row=$1 config=$2 probe=$3 began done_at hwm cpu status=0 err="$OUT/matrix-walbridge.err"
+    local row=$1 config=$2 probe=$3 began done_at hwm cpu status=0 err="$OUT/matrix-walbridge-${1//\//-}.err"
     shift 3
     local target=${!#}
     checkpoint
     began=$EPOCHREALTIME
-    env -u WALBRIDGE_SOURCE -u WALBRIDGE_TARGET "$BIN" run --config "$config" >"$OUT/matrix-walbridge.out" 2>"$err" &
+    env -u WALBRIDGE_SOURCE -u WALBRIDGE_TARGET "$BIN" run --config "$config" >/dev/null 2>"$err" &
     BRIDGE_PID=$!
     while :; do
         done_at=$(q "$target" -v probe="$probe" -v wait=1 -f "$SQL/wait.sql")
@@ -252,6 +252,7 @@ run_bridge() {
     done
     R_WB[$row]=$(calc "printf \"%.2f\", $done_at - $began")
     R_WB_OK[$row]=$("$@")
+    alive "$BRIDGE_PID" || { tail -n 30 "$err" >&2; fail "$row: walbridge exited after it was done, before it was stopped (see $err)"; }
     hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$BRIDGE_PID/status")
     cpu=$(awk '{ print $14 + $15 }' "/proc/$BRIDGE_PID/stat")
     R_RSS[$row]=$(calc "printf \"%.1f\", $hwm / 1024")
