@@ -194,7 +194,7 @@ run_native() {
     began=$EPOCHREALTIME
     q "$NATIVE" -c "ALTER SUBSCRIPTION native_sub ENABLE"
     while :; do
-        done_at=$(q "$TGT_ADMIN" -v goal="$goal" -v wait=1 -f "$SQL/wait-native.sql")
+        done_at=$(q "$TGT_ADMIN" -v probe="SELECT latest_end_lsn >= '$goal' FROM pg_stat_subscription WHERE subname = 'native_sub' AND relid IS NULL" -v wait=1 -f "$ROOT/bench/wait.sql")
         [ -n "$done_at" ] && break
         if [ "$(calc "print ($EPOCHREALTIME - $began > $TIMEOUT)")" = 1 ]; then
             q "$TGT_ADMIN" -c "SELECT 'pg_stat_subscription: ' || s::text FROM pg_stat_subscription s" \
@@ -229,7 +229,7 @@ run_bridge() {
         >"$OUT/backlog-walbridge-$b.out" 2>"$err" &
     BRIDGE_PID=$!
     while :; do
-        done_at=$(q "$BRIDGE" -v goal="$goal" -v wait=1 -f "$SQL/wait-walbridge.sql")
+        done_at=$(q "$BRIDGE" -v probe="SELECT applied_lsn >= '$goal' FROM walbridge.progress WHERE slot = 'walbridge_bench'" -v wait=1 -f "$ROOT/bench/wait.sql")
         [ -n "$done_at" ] && break
         if ! alive "$BRIDGE_PID"; then
             wait "$BRIDGE_PID" || status=$?

@@ -206,7 +206,7 @@ fail() {
 checkpoint() { q "$SRC_ADMIN" -c CHECKPOINT; q "$TGT_ADMIN" -c CHECKPOINT; }
 
 # wait_for CONNINFO PROBE: the server clock when PROBE became true, or empty after TIMEOUT s.
-wait_for() { q "$1" -v probe="$2" -v wait="$TIMEOUT" -f "$SQL/wait.sql"; }
+wait_for() { q "$1" -v probe="$2" -v wait="$TIMEOUT" -f "$ROOT/bench/wait.sql"; }
 
 alive() { [ -r "/proc/$1/stat" ] && [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 
@@ -240,7 +240,7 @@ run_bridge() {
     env -u WALBRIDGE_SOURCE -u WALBRIDGE_TARGET "$BIN" run --config "$config" >/dev/null 2>"$err" &
     BRIDGE_PID=$!
     while :; do
-        done_at=$(q "$target" -v probe="$probe" -v wait=1 -f "$SQL/wait.sql")
+        done_at=$(q "$target" -v probe="$probe" -v wait=1 -f "$ROOT/bench/wait.sql")
         [ -n "$done_at" ] && break
         if ! alive "$BRIDGE_PID"; then
             wait "$BRIDGE_PID" || status=$?

@@ -1,6 +1,6 @@
 -- Waits up to :'wait' seconds until :'probe' (a query returning one boolean) is true, committing
 -- between polls (every 10 ms) so that it never holds a snapshot open for long. Prints the server's
--- clock (epoch seconds) at the poll that saw it, or an empty line. bench/matrix.sh uses it with
+-- clock (epoch seconds) at the poll that saw it, or an empty line. bench/backlog.sh and bench/matrix.sh use it with
 --   native:    SELECT latest_end_lsn >= GOAL FROM pg_stat_subscription WHERE subname = SUB AND relid IS NULL
 --              (the WAL end of the walsender's last keepalive, sent only once everything before it was
 --              sent; the apply worker handles it only after applying what came before), in database postgres;
