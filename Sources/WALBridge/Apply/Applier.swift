@@ -200,7 +200,6 @@ final class Applier {
             try await target.query("SAVEPOINT walbridge_change")
         }
         do {
-            if markWrites && plan.hasInPlaceTargets { try await SourceSnapshot.waitUntilVisible(visible, on: target) }
             try await writer.apply(folder.rows, source: source, upsertOnly: true, visible: visible)
         } catch let error as PGError where error.isRejection {
             let rejected = describe(change, source: source, error: error)

@@ -162,7 +162,10 @@ struct ApplyMachine {
         highest = max(highest, change.lsn)
         if case .ordered = mode {
             begin(into: &actions)
-            actions.append(.applyOne(source: source, change, visible: xidsToSee))
+            let visible = xidsToSee
+            // In place, an update only finds the rows its source transactions made visible.
+            if markWrites && plan.hasInPlaceTargets { actions.append(.waitUntilVisible(visible)) }
+            actions.append(.applyOne(source: source, change, visible: visible))
         } else {
             pending.append((source, change))
             if pending.count >= limits.sliceRows { writeSlice(into: &actions) }
