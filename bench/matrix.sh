@@ -34,7 +34,8 @@
 # BENCH_PARTS ("drains pgbench backfill"), BENCH_SEED_ROWS (100000, a multiple of 4), BENCH_TXNS (50000),
 # BENCH_BIG_ROWS (500000), BENCH_BACKFILL_ROWS (2000000), BENCH_TOAST_DIVISOR (10),
 # BENCH_PGBENCH_TXNS (10000 per client), BENCH_PGBENCH_SCALE (1), BENCH_TIMEOUT (600 s per timing),
-# WALBRIDGE_BIN (else a release build). Exit status 1 on any MISMATCH or timeout.
+# BENCH_PERF (set: `perf record -a -g` while walbridge runs, top symbols per process in
+# bench/out/matrix-perf-ROW.txt), WALBRIDGE_BIN (else a release build). Exit status 1 on any MISMATCH or timeout.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -50,6 +51,8 @@ TOAST_DIVISOR=${BENCH_TOAST_DIVISOR:-10}
 PGBENCH_TXNS=${BENCH_PGBENCH_TXNS:-10000}
 PGBENCH_SCALE=${BENCH_PGBENCH_SCALE:-1}
 TIMEOUT=${BENCH_TIMEOUT:-600}
+PERF=${BENCH_PERF:-}
+PERF_PID=
 WORKERS=2
 
 BENCH_NAME=matrix
@@ -63,6 +66,7 @@ BIN=$(walbridge_bin)
 "$BIN" run --help >/dev/null 2>&1 || die "$BIN has no working 'run' subcommand"
 # Drops what a run leaves behind: subscriptions, slots and databases named mx*.
 cleanup() {
+    [ -z "$PERF_PID" ] || kill -INT "$PERF_PID" 2>/dev/null || true
     stop_bridge
     local db
     for db in $(q "$TGT_ADMIN" -c "SELECT datname FROM pg_database WHERE datname LIKE 'mx%'"); do
@@ -123,6 +127,8 @@ shape_config() {
 # create_targets SHAPE CONNINFO: the shape's target tables.
 create_targets() {
     shape_targets "$1" | while IFS='|' read -r _ table ddl _ _ _; do q "$2" -c "CREATE TABLE $table ($ddl)"; done
+    # Stored as on the source (and in native replication's copy), so that no target compresses what the others do not.
+    [ "$1" != toast ] || q "$2" -c "ALTER TABLE accounts_v2 ALTER COLUMN bio SET STORAGE EXTERNAL"
 }
 
 # fill_targets SHAPE SOURCE TARGET: the targets filled with the mapping over the source (a pipe per target).
@@ -229,6 +235,14 @@ run_native() {
     log "$row: native ${R_BASE[$row]} s, ${R_BASE_OK[$row]}"
 }
 
+# stop_perf ROW: with BENCH_PERF, ends the recording of the whole machine and writes its top symbols by process.
+stop_perf() {
+    [ -n "$PERF_PID" ] || return 0
+    kill -INT "$PERF_PID"; wait "$PERF_PID" || true; PERF_PID=
+    perf report -i "$OUT/matrix-perf-${1//\//-}.data" --no-children --sort comm,dso,sym --percent-limit 0.7 --stdio 2>/dev/null |
+        grep -v '^$' | grep -v '^#' | grep '%' >"$OUT/matrix-perf-${1//\//-}.txt" || true
+}
+
 # run_bridge ROW CONFIG PROBE CHECK…: runs walbridge until PROBE (on the bridge's database, the last
 # argument of CHECK) holds, then runs CHECK, reads its peak RSS and CPU time, and stops it.
 run_bridge() {
@@ -239,6 +253,7 @@ run_bridge() {
     began=$EPOCHREALTIME
     env -u WALBRIDGE_SOURCE -u WALBRIDGE_TARGET "$BIN" run --config "$config" >/dev/null 2>"$err" &
     BRIDGE_PID=$!
+    [ -z "$PERF" ] || { perf record -a -g -q -o "$OUT/matrix-perf-${row//\//-}.data" 2>/dev/null & PERF_PID=$!; }
     while :; do
         done_at=$(q "$target" -v probe="$probe" -v wait=1 -f "$ROOT/bench/wait.sql")
         [ -n "$done_at" ] && break
@@ -251,6 +266,7 @@ run_bridge() {
         [ "$(calc "print ($EPOCHREALTIME - $began > $TIMEOUT)")" = 0 ] || { tail -n 30 "$err" >&2; fail "$row: walbridge not done within ${TIMEOUT}s"; }
     done
     R_WB[$row]=$(calc "printf \"%.2f\", $done_at - $began")
+    stop_perf "$row"
     R_WB_OK[$row]=$("$@")
     alive "$BRIDGE_PID" || { tail -n 30 "$err" >&2; fail "$row: walbridge exited after it was done, before it was stopped (see $err)"; }
     hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$BRIDGE_PID/status")

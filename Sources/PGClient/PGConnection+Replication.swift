@@ -69,17 +69,19 @@ extension PGConnection {
         }
     }
 
-    /// Reads up to `limit` CopyData messages of a running stream, waiting at most `timeout` for the first.
-    /// Returns an empty array when none arrived in time; throws when the server ends the stream.
-    public func readCopyData(limit: Int = 512, timeout: Duration) throws -> [[UInt8]] {
+    /// Reads up to `limit` CopyData messages (and about `byteLimit` bytes) of a running stream, waiting at most
+    /// `timeout` for the first. Returns an empty array when none arrived in time; throws when the server ends the stream.
+    public func readCopyData(limit: Int = 512, byteLimit: Int = 1 << 20, timeout: Duration) throws -> [[UInt8]] {
         let conn = try connection()
         var messages: [[UInt8]] = []
+        var bytes = 0
         let deadline = ContinuousClock.now + timeout
-        while messages.count < limit {
+        while messages.count < limit && bytes < byteLimit {
             var buffer: UnsafeMutablePointer<CChar>?
             let count = PQgetCopyData(conn, &buffer, 1)
             if count > 0, let buffer {
                 messages.append(Array(UnsafeRawBufferPointer(start: buffer, count: Int(count))))
+                bytes += Int(count)
                 PQfreemem(buffer)
             } else if count == 0 {
                 if !messages.isEmpty || ContinuousClock.now >= deadline { break }

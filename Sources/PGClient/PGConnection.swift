@@ -249,6 +249,7 @@ extension QueryResult {
             }
         }
         commandTag = String(cString: PQcmdStatus(result))
+        columnTypes = (0..<fields).map { UInt32(PQftype(result, $0)) }
     }
 }
 

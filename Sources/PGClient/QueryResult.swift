@@ -6,6 +6,8 @@ public struct QueryResult: Sendable, Equatable {
     public var rows: [[String?]]
     /// The command tag, e.g. `INSERT 0 3`.
     public var commandTag: String
+    /// Each column's type OID, in order.
+    public var columnTypes: [UInt32] = []
 
     /// Number of rows the command affected, from its tag (`UPDATE 5` → 5).
     public var affectedRows: Int {

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PGClient
 import Testing
 @testable import WALBridge
@@ -214,6 +215,85 @@ struct BackfillTests {
                 #expect(try await seed.targetScalar("SELECT rows_copied::text FROM walbridge.backfill WHERE source_table = 'public.empty'") == "0")
                 try await seed.onSource("INSERT INTO empty VALUES (1, 'streamed')")
                 #expect(await TestClusters.eventually { (try? await seed.targetScalar("SELECT label FROM empty_v2 WHERE id = 1")) == "streamed" })
+                bridge.cancel()
+                try await bridge.value
+            }
+        }
+    }
+
+    @Test("the source computes mapped columns only where the target would compute the same: a time zone the target sets, a function each side defines its own way, and a row the target rejects (dead-lettered) end as the staged path writes them")
+    func computedOnTheSource() async throws {
+        let yaml = """
+            slot: SLOT
+            publication: SLOT
+            on_error: dead_letter
+            tables:
+              public.orders:
+                - into: public.orders_v2
+                  key: [id]
+                  columns: {id: id, day: "placed::date", dollars: "cents::numeric / 100", note: "upper(note)"}
+                - into: public.order_tags
+                  key: [order_id]
+                  when: note IS NOT NULL
+                  columns: {order_id: id, tag: "tag(note)"}
+            """
+        try await TestClusters.withDatabase(on: try TestClusters.source) { source in
+            try await TestClusters.withDatabase(on: try TestClusters.target) { target in
+                try await PGConnection.connect(source).closing { try await $0.simpleQuery("""
+                    CREATE FUNCTION tag(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'source:' || t $$;
+                    CREATE TABLE orders (id bigint PRIMARY KEY, placed timestamptz NOT NULL, cents bigint NOT NULL, note text);
+                    INSERT INTO orders SELECT g, timestamptz '2024-01-01 00:30:00+00' + g * interval '37 minutes',
+                        CASE WHEN g = 4321 THEN -1 ELSE g * 7 END, CASE WHEN g % 3 > 0 THEN 'note ' || g END
+                    FROM generate_series(1, 9000) g;
+                    """) }
+                // Dates of the target's time zone, and a function of the same name that answers otherwise.
+                try await PGConnection.connect(target).closing { try await $0.simpleQuery("""
+                    DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET timezone = %L', current_database(), 'America/New_York'); END $$;
+                    CREATE FUNCTION tag(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'target:' || t $$;
+                    CREATE TABLE orders_v2 (id bigint PRIMARY KEY, day date NOT NULL, dollars numeric NOT NULL CHECK (dollars >= 0), note text);
+                    CREATE TABLE order_tags (order_id bigint PRIMARY KEY, tag text NOT NULL);
+                    """) }
+                let slot = "wbt_\(UInt32.random(in: 0...UInt32.max))"
+                let configuration = try Configuration.parse(
+                    yaml: yaml.replacingOccurrences(of: "SLOT", with: slot), file: "computed.yml",
+                    environment: ["WALBRIDGE_SOURCE": source.raw, "WALBRIDGE_TARGET": target.raw])
+
+                // orders_v2 is computed on the source, under the target's time zone; order_tags calls a user-defined function.
+                let table = TableName(schema: "public", name: "orders")
+                let evaluation = try await PGConnection.connect(source).closing { sourceSession in
+                    try await PGConnection.connect(target).closing { targetSession in
+                        try await sourceSession.simpleQuery(StableOutput.settings)
+                        let info = try #require(try await SourceCatalog.describe(table, on: sourceSession))
+                        let plan = try MappingPlan.build(configuration, sourceTables: [table: info], sameDatabase: false)
+                        return try await SourceEvaluation.plan(plan.sources[0], direct: [nil, nil], on: sourceSession, target: targetSession, logger: Logger(label: "test"))
+                    }
+                }
+                #expect(evaluation.map { Array($0.targets.keys) } == [0])
+                #expect(evaluation?.settings.first { $0.name == "TimeZone" }?.value == "America/New_York")
+
+                let seed = SeedMigration(source: source, target: target, configuration: configuration)
+                var limits = BackfillLimits()
+                limits.chunkRows = 1_000
+                let bridge = try await seed.start(backfill: limits)
+                #expect(await seed.backfillDone())
+                try await seed.onSource("UPDATE orders SET note = 'late' WHERE id = 3")
+                #expect(await TestClusters.eventually { (try? await seed.targetScalar("SELECT tag FROM order_tags WHERE order_id = 3")) == "target:late" })
+                let expected = try await PGConnection.connect(source).closing { session in
+                    try await session.simpleQuery("SET timezone = 'America/New_York'")
+                    return try await session.query("""
+                        SELECT id::text, placed::date::text, (cents::numeric / 100)::text, upper(note) FROM orders WHERE id <> 4321 ORDER BY id
+                        """).rows
+                }
+                let written = try await PGConnection.connect(target).closing { session in
+                    try await session.query("SELECT id::text, day::text, dollars::text, note FROM orders_v2 ORDER BY id").rows
+                }
+                #expect(written.count == expected.count)
+                #expect(written == expected, "first difference: \(zip(written, expected).first { $0 != $1 }.map { "\($0) vs \($1)" } ?? "in the extra rows")")
+                let tags = try await PGConnection.connect(target).closing { session in
+                    try await session.query("SELECT count(*)::text, count(*) FILTER (WHERE tag LIKE 'target:note %' OR tag = 'target:late')::text FROM order_tags WHERE order_id <> 4321").rows
+                }
+                #expect(tags == [["6000", "6000"]], "every tag by the target's function (and order 3's streamed one)")
+                #expect(try await seed.targetScalar("SELECT (count(*) > 0)::text FROM walbridge.dead_letters WHERE key->>'id' = '4321' AND sqlstate = '23514'") == "true")
                 bridge.cancel()
                 try await bridge.value
             }

@@ -8,10 +8,11 @@ struct ApplyMachineTests {
     static let plan = TransactionReaderTests.plan
 
     static func machine(
-        sliceRows: Int = 100, batchRows: Int = 100, markWrites: Bool = false, chunkSessions: Bool = false, orderedThrough: LSN? = nil
+        sliceRows: Int = 100, sliceBytes: Int = 1 << 20, batchRows: Int = 100, markWrites: Bool = false, chunkSessions: Bool = false, orderedThrough: LSN? = nil
     ) -> ApplyMachine {
         var limits = ApplyLimits()
         limits.sliceRows = sliceRows
+        limits.sliceBytes = sliceBytes
         limits.batchRows = batchRows
         limits.batchTime = .seconds(3600)
         let start = ContinuousClock.now
@@ -90,6 +91,18 @@ struct ApplyMachineTests {
         let end = machine.handle(Self.commit(100, at: 40))
         #expect(Self.commits(end).map(\.checkpoint.endLSN) == [LSN(40)])
         #expect(Self.commits(end)[0].rows == 5)
+    }
+
+    @Test("wide rows make slices smaller: a slice is written once its values hold sliceBytes, whatever the row count")
+    func wideRowsSliceByBytes() throws {
+        var machine = Self.machine(sliceRows: 100, sliceBytes: 3000)
+        let wide = String(repeating: "x", count: 1000)
+        let changes = (1...7).map { Self.insert("\($0)", wide, at: UInt64(20 + $0)) }
+        let inside = Self.run(&machine, [.begin(xid: 100)] + changes, quiet: false)
+        #expect(Self.slices(inside).map { $0.rows.map(\.rows.count) } == [[3], [3]], "two slices of three 1 KB rows inside the transaction")
+        let end = Self.run(&machine, [Self.commit(100, at: 40)])
+        #expect(Self.slices(end).map { $0.rows.map(\.rows.count) } == [[1]], "the last row goes with the commit")
+        #expect(Self.commits(end).map(\.rows) == [7])
     }
 
     @Test("rows read back wait for the pending transactions and for the one sent whole that is being applied")

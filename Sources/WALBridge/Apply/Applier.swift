@@ -164,7 +164,10 @@ final class Applier {
         case .truncate(let tables):
             for table in tables { try await target.query("TRUNCATE \(table.quoted)") }
         case .writeChunk(let chunk):
-            try await chunkWriters?.write(chunk)
+            if let rejection = try await chunkWriters?.write(chunk) {
+                logger.warning("the target refused a row of a backfill chunk; writing the chunk again to find the rows at fault", metadata: ["error": "\(rejection.message)"])
+                try await applyRows(of: chunk)
+            }
         case .tookChunk(let chunk):
             metrics?.backfilled(chunk.rows.count, table: plan.sources[chunk.source].info.table.description)
             await onBackfillChunk()
@@ -189,6 +192,39 @@ final class Applier {
             for (kind, count) in kinds { metrics.applied(count, table: plan.sources[source].info.table.description, operation: "\(kind)") }
         }
         metrics.committed(rows: commit.rows, duration: ContinuousClock.now - commit.started)
+    }
+
+    /// Writes a chunk's rows in a transaction of its own on the apply session, halving the rows the target refuses until
+    /// each refused row stands alone and is judged as `applyOne` judges a change (stopping the bridge, or dead-lettered);
+    /// the chunk's progress commits after it.
+    private func applyRows(of chunk: BackfillChunk) async throws {
+        try await target.query("BEGIN")
+        do {
+            try await applyRows(chunk.stagedRows(plan.sources[chunk.source].stagedColumns.count)[...], of: chunk)
+            try await target.query("COMMIT")
+        } catch {
+            _ = try? await target.simpleQuery("ROLLBACK")
+            throw error
+        }
+    }
+
+    private func applyRows(_ rows: ArraySlice<[TupleValue]>, of chunk: BackfillChunk) async throws {
+        guard rows.count > 1 else {
+            for values in rows {
+                try await applyOne(chunk.source, RowChange(kind: .update, new: values, old: nil, oldIsFull: false, lsn: chunk.lsn), visible: [])
+            }
+            return
+        }
+        try await target.query("SAVEPOINT walbridge_rows")
+        do {
+            try await writer.apply(rows.map { FoldedRow(operation: .upsert, values: $0, lsn: chunk.lsn) }, source: chunk.source, upsertOnly: true, visible: [])
+            try await target.query("RELEASE SAVEPOINT walbridge_rows")
+        } catch let error as PGError where error.isRejection {
+            try await target.simpleQuery("ROLLBACK TO SAVEPOINT walbridge_rows; RELEASE SAVEPOINT walbridge_rows")
+            let half = rows.startIndex + rows.count / 2
+            try await applyRows(rows[..<half], of: chunk)
+            try await applyRows(rows[half...], of: chunk)
+        }
     }
 
     /// Applies one change on its own; a rejection stops the bridge (`on_error: stop`) after committing

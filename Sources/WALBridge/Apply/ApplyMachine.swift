@@ -42,6 +42,8 @@ struct ApplyMachine {
     /// The highest source position handled: ordered replay runs through it after a rejection.
     private(set) var highest = LSN.zero
     private var pending: [(source: Int, change: RowChange)] = []
+    /// The bytes of the pending changes' values.
+    private var pendingBytes = 0
     /// Source transactions (xids) whose changes are pending: what reads their rows back must see them committed.
     private var batchXids: [UInt32] = []
     /// The source transaction being applied, sent whole: its commit is written, but the source may show it a moment later.
@@ -142,6 +144,7 @@ struct ApplyMachine {
         if open {
             open = false
             pending.removeAll()
+            pendingBytes = 0
             chunks.removeAll()
             counts.removeAll()
         }
@@ -168,7 +171,8 @@ struct ApplyMachine {
             actions.append(.applyOne(source: source, change, visible: visible))
         } else {
             pending.append((source, change))
-            if pending.count >= limits.sliceRows { writeSlice(into: &actions) }
+            pendingBytes += change.byteCount
+            if pending.count >= limits.sliceRows || pendingBytes >= limits.sliceBytes { writeSlice(into: &actions) }
         }
     }
 
@@ -208,7 +212,7 @@ struct ApplyMachine {
             highest = max(highest, chunk.lsn)
             actions.append(.writeChunk(chunk))
         } else {
-            for values in chunk.rows {
+            for values in chunk.stagedRows(plan.sources[chunk.source].stagedColumns.count) {
                 apply(chunk.source, RowChange(kind: .update, new: values, old: nil, oldIsFull: false, lsn: chunk.lsn), into: &actions)
             }
         }
@@ -321,6 +325,7 @@ struct ApplyMachine {
         }
         batchRows += pending.count
         pending.removeAll(keepingCapacity: true)
+        pendingBytes = 0
         let rows = order.compactMap { source in folders[source].map { ApplyAction.Slice.Source(source: source, rows: $0.rows) } }
         settle(into: &actions)
         actions.append(.write(ApplyAction.Slice(rows: rows, visible: visible, streamed: streaming)))

@@ -15,3 +15,20 @@ struct RowChange: Sendable, Equatable {
     /// WAL position of the change.
     var lsn: LSN
 }
+
+extension RowChange {
+    /// The bytes its values hold, old and new.
+    var byteCount: Int {
+        (new ?? []).reduce(0) { $0 + $1.byteCount } + (old ?? []).reduce(0) { $0 + $1.byteCount }
+    }
+}
+
+extension TupleValue {
+    /// The bytes of the value (0 for NULL and an unchanged TOASTed value).
+    var byteCount: Int {
+        switch self {
+        case .null, .unchangedToast: 0
+        case .text(let bytes), .binary(let bytes): bytes.count
+        }
+    }
+}

@@ -3,10 +3,19 @@ import PGOutput
 /// The rows of a chunk that go to the target at the high watermark, with the progress to record in the same transaction.
 struct BackfillChunk: Sendable, Equatable {
     var source: Int
-    /// Rows in staged-column order.
+    /// Rows in staged-column order, followed by the computed columns of `evaluation`'s targets.
     var rows: [[TupleValue]]
+    /// The targets whose columns the source computed; nil when the rows hold the staged columns only.
+    var evaluation: SourceEvaluation? = nil
     /// The high watermark's position.
     var lsn: LSN
     /// What the chunk records in `walbridge.backfill`.
     var progress: ChunkProgress
+}
+
+extension BackfillChunk {
+    /// The rows with the staged columns only (the first `staged` values), as the staging table and the stream take them.
+    func stagedRows(_ staged: Int) -> [[TupleValue]] {
+        evaluation == nil ? rows : rows.map { Array($0.prefix(staged)) }
+    }
 }

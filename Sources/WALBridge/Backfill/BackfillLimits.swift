@@ -7,6 +7,8 @@ import PGOutput
 public struct BackfillLimits: Sendable {
     /// Rows per chunk; each chunk is one short source transaction.
     public var chunkRows = 10_000
+    /// Bytes a chunk holds at about the most: chunks of wide rows (TOASTed columns) have fewer rows.
+    public var chunkBytes = 8 << 20
     /// Rows read per second at the most; nil for no limit.
     public var rowsPerSecond: Int?
     /// Chunks read ahead of the stream.

@@ -11,6 +11,8 @@ struct BackfillWorker: Sendable {
     let run: String
     let coordinator: BackfillCoordinator
     let limits: BackfillLimits
+    /// Whether chunks go to writer sessions, which take the target columns the source computes (see SourceEvaluation).
+    let computesOnSource: Bool
     let logger: Logger
     /// Receives progress after every chunk; without it, progress is logged every 5 seconds.
     let report: (@Sendable (BackfillReport) -> Void)?
@@ -55,7 +57,14 @@ struct BackfillWorker: Sendable {
             throw BridgeError.sourceNotReady("source: \(table) has REPLICA IDENTITY FULL but no primary key, so its existing rows cannot be copied in key order; add a primary key or REPLICA IDENTITY USING INDEX with a unique index")
         }
         let chunkRows = min(limits.chunkRows, max(limits.rowsPerSecond ?? .max, 1))
-        let query = ChunkQuery(sourcePlan, limit: chunkRows)
+        var evaluation: SourceEvaluation?
+        if computesOnSource {
+            let direct = try await DirectCopy.plan(plan, on: target)[index]
+            evaluation = try await SourceEvaluation.plan(sourcePlan, direct: direct, on: source, target: target, logger: logger)
+        }
+        let query = ChunkQuery(sourcePlan, evaluation: evaluation)
+        // Rows per chunk, fewer for wide rows: about `chunkBytes` a chunk.
+        var limit = chunkRows
         var after = job.lastKey
         let started = ContinuousClock.now
         var read = 0
@@ -78,11 +87,12 @@ struct BackfillWorker: Sendable {
             try Task.checkCancellation()
             seq += 1
             try await emit(.low, seq: seq, source: index, on: source)
-            let chunk = try await query.read(after: after, on: source)
+            let chunk = try await query.read(after: after, limit: limit, on: source, logger: logger)
             let lastKey = chunk.rows.last.map { row in sourcePlan.rowKey.map { row[$0].displayText } } ?? after
-            let done = chunk.rows.count < chunkRows
+            let done = chunk.rows.count < limit
+            if !chunk.rows.isEmpty { limit = max(1, min(chunkRows, limits.chunkBytes / max(chunk.bytes / chunk.rows.count, 1))) }
             await coordinator.deposit(PendingChunk(
-                seq: seq, source: index, rows: chunk.rows, snapshot: chunk.snapshot, after: after,
+                seq: seq, source: index, rows: chunk.rows, evaluation: chunk.evaluation, snapshot: chunk.snapshot, after: after,
                 progress: ChunkProgress(table: table, request: job.request, lastKey: lastKey, rows: chunk.rows.count, done: done)))
             try await emit(.high, seq: seq, source: index, on: source)
             after = lastKey

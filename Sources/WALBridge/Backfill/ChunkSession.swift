@@ -14,21 +14,29 @@ actor ChunkSession {
         self.writer = writer
     }
 
-    /// Writes rows of `source` to its `targets` in a transaction of its own: inserted if no target holds their keys,
-    /// else upserted.
-    func write(_ rows: [[TupleValue]], source: Int, targets: Set<Int>, lsn: LSN) async throws {
-        let folded = rows.map { FoldedRow(operation: .upsert, values: $0, lsn: lsn) }
+    /// Writes the chunk's rows to its source's `targets` in a transaction of its own: inserted if no target holds their
+    /// keys, else upserted. Returns the rejection when the target refuses a row even as an upsert (nothing is written then).
+    func write(_ chunk: BackfillChunk, targets: Set<Int>) async throws -> PGError? {
+        let staged = plan.sources[chunk.source].stagedColumns.count
+        // Only the staging table needs them (without the computed columns), so they are made when it is used.
+        let folded = { chunk.stagedRows(staged).map { FoldedRow(operation: .upsert, values: $0, lsn: chunk.lsn) } }
         // No flush wait: the apply session's commit of the chunk's checkpoint comes later and flushes the WAL before it.
         try await target.simpleQuery("BEGIN; SET LOCAL synchronous_commit = off; SAVEPOINT walbridge_chunk")
         do {
             do {
-                try await insert(rows, folded, source: source, targets: targets)
+                try await insert(chunk, folded, targets: targets)
             } catch let error as PGError where error.isRejection {
                 // Usually a key the stream wrote already; a row the target truly rejects fails the upsert too.
                 try await target.simpleQuery("ROLLBACK TO SAVEPOINT walbridge_chunk")
-                try await writer.apply(folded, source: source, upsertOnly: true, targets: targets)
+                do {
+                    try await writer.apply(folded(), source: chunk.source, upsertOnly: true, targets: targets)
+                } catch let rejection as PGError where rejection.isRejection {
+                    try await target.simpleQuery("ROLLBACK")
+                    return rejection
+                }
             }
             try await target.simpleQuery("COMMIT")
+            return nil
         } catch {
             _ = try? await target.simpleQuery("ROLLBACK")
             throw error
@@ -39,21 +47,27 @@ actor ChunkSession {
         await target.close()
     }
 
-    /// Writes the rows as plain inserts: straight by COPY where a target takes them so, else from the staging table.
-    private func insert(_ rows: [[TupleValue]], _ folded: [FoldedRow], source: Int, targets: Set<Int>) async throws {
-        let sourcePlan = plan.sources[source]
-        let copies = await writer.copies[source]
+    /// Writes the rows as plain inserts: straight by COPY where a target takes them so or the source computed its
+    /// columns, else from the staging table.
+    private func insert(_ chunk: BackfillChunk, _ folded: () -> [FoldedRow], targets: Set<Int>) async throws {
+        let sourcePlan = plan.sources[chunk.source]
+        let copies = await writer.copies[chunk.source]
         var staged = false
         for index in targets.sorted() {
-            if let copy = copies[index], try await copy.suffices(for: rows, source: sourcePlan, on: target) {
-                _ = try await target.copyIn(copy.statement, data: copy.data(rows))
+            if let copy = copies[index], try await copy.suffices(for: chunk.rows, source: sourcePlan, on: target) {
+                _ = try await target.copyIn(copy.statement, data: copy.data(chunk.rows))
+                continue
+            }
+            if let computed = chunk.evaluation?.targets[index], try await computed.suffices(for: chunk.rows, source: sourcePlan, on: target) {
+                _ = try await target.copyIn(computed.statement, data: computed.data(chunk.rows))
                 continue
             }
             if !staged {
-                _ = try await target.copyIn("COPY \(sourcePlan.staging) FROM STDIN", data: StagingCopy.encode(folded, at: Array(folded.indices)))
+                let rows = folded()
+                _ = try await target.copyIn("COPY \(sourcePlan.staging) FROM STDIN", data: StagingCopy.encode(rows, at: Array(rows.indices)))
                 staged = true
             }
-            let statement = writer.statements[source][index]
+            let statement = writer.statements[chunk.source][index]
             _ = try await target.pipeline(([statement.deleteUnwanted, statement.insertAll] as [String?]).compactMap { $0 }.map { Statement($0) })
         }
         if staged { try await target.query("TRUNCATE \(sourcePlan.staging)") }

@@ -11,7 +11,8 @@ import PGOutput
 /// bring to the same values.
 ///
 /// Each session first writes its rows as plain inserts, which cost half an upsert: straight `COPY` into a target that
-/// takes them so (see `DirectCopy`), else an `INSERT … SELECT` from the staging table. A key the target
+/// takes them so (see `DirectCopy`) or whose columns the source computed (see `SourceEvaluation`), else an
+/// `INSERT … SELECT` from the staging table. A key the target
 /// already holds (the stream wrote it) makes that fail; the rows are then written again as upserts.
 final class ChunkWriters {
     private let plan: MappingPlan
@@ -31,18 +32,21 @@ final class ChunkWriters {
     }
 
     /// Writes the chunk's rows, each session writing some of the source table's targets (like one `COPY` per target
-    /// table side by side); returns once every session has committed.
-    func write(_ chunk: BackfillChunk) async throws {
-        guard !chunk.rows.isEmpty else { return }
+    /// table side by side); returns once every session has committed or rolled back, with a rejection when a target
+    /// refused one of the rows (the sessions that were refused wrote nothing).
+    func write(_ chunk: BackfillChunk) async throws -> PGError? {
+        guard !chunk.rows.isEmpty else { return nil }
         if writers.isEmpty { try await open() }
         let targets = plan.sources[chunk.source].targets.indices
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        return try await withThrowingTaskGroup(of: PGError?.self) { group in
             for (index, writer) in writers.enumerated() {
                 let share = Set(targets.filter { $0 % writers.count == index })
                 if share.isEmpty { continue }
-                group.addTask { try await writer.write(chunk.rows, source: chunk.source, targets: share, lsn: chunk.lsn) }
+                group.addTask { try await writer.write(chunk, targets: share) }
             }
-            try await group.waitForAll()
+            var rejection: PGError?
+            for try await refused in group where rejection == nil { rejection = refused }
+            return rejection
         }
     }
 

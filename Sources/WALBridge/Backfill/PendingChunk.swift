@@ -5,6 +5,8 @@ struct PendingChunk: Sendable {
     var seq: Int
     var source: Int
     var rows: [[TupleValue]]
+    /// The targets whose columns the rows hold after the staged ones; nil for staged columns only.
+    var evaluation: SourceEvaluation? = nil
     /// The snapshot the chunk was read with.
     var snapshot: SourceSnapshot
     /// The key the chunk started after (nil: the table's start), to read it again if it must be discarded.
@@ -20,6 +22,6 @@ extension PendingChunk {
         let lagging = commits.contains(before: window.commitsBefore) { !snapshot.sees($0) }
         if window.interrupted || lagging { return nil }
         let kept = window.touched.isEmpty ? rows : rows.filter { !window.touched.contains(RowKey($0, at: rowKey)) }
-        return BackfillChunk(source: source, rows: kept, lsn: window.lsn, progress: progress)
+        return BackfillChunk(source: source, rows: kept, evaluation: evaluation, lsn: window.lsn, progress: progress)
     }
 }

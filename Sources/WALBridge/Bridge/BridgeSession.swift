@@ -68,7 +68,8 @@ struct BridgeSession {
         var backfillLimits = bridge.backfillLimits
         backfillLimits.rowsPerSecond = backfillLimits.rowsPerSecond ?? configuration.backfillRate
         let worker = BackfillWorker(
-            plan: plan, configuration: configuration, run: run, coordinator: coordinator, limits: backfillLimits, logger: logger,
+            plan: plan, configuration: configuration, run: run, coordinator: coordinator, limits: backfillLimits,
+            computesOnSource: chunkWriters != nil, logger: logger,
             report: bridge.onBackfillProgress)
         var reader = TransactionReader(plan: plan, slot: configuration.slot, checkpoint: start, backfillRun: run)
         reader.stopAfter = stop

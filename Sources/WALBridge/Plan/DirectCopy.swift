@@ -15,10 +15,39 @@ struct DirectCopy: Sendable {
     let probe: Probe?
 
     /// Whether a target with a `when` holds rows in a key range.
-    enum Probe: Sendable {
+    enum Probe: Sendable, Equatable {
         case range(String)
         /// The key is not the row key, or sorts by a collation: any key may be held.
         case unknown
+
+        /// The probe of a target with a `when` whose key columns take the staged columns at `keyPositions`, among
+        /// target column `types` (and the `collated` ones).
+        init(_ mapping: TargetMapping, keyPositions: [Int], of source: SourcePlan, types: [String: String], collated: Set<String>) {
+            guard keyPositions == source.rowKey, collated.isDisjoint(with: mapping.key),
+                mapping.key.indices.allSatisfy({ types[mapping.key[$0]] == source.stagedColumns[keyPositions[$0]].typeSQL })
+            else {
+                self = .unknown
+                return
+            }
+            let keys = mapping.key.map(SQLQuoting.identifier).joined(separator: ", ")
+            let bound = { (offset: Int) in
+                mapping.key.indices.map { "$\($0 + offset + 1)::\(types[mapping.key[$0]] ?? "text")" }.joined(separator: ", ")
+            }
+            self = .range("SELECT EXISTS (SELECT 1 FROM \(mapping.into.quoted) WHERE (\(keys)) >= (\(bound(0))) AND (\(keys)) <= (\(bound(mapping.key.count))))")
+        }
+
+        /// Whether COPY alone writes `rows` (a backfill chunk, in row-key order) as the staged statements would: true
+        /// unless the target may hold one of their keys, whose row a false `when` must remove.
+        func allowsCopy(of rows: [[TupleValue]], source: SourcePlan, on target: PGConnection) async throws -> Bool {
+            switch self {
+            case .unknown: return false
+            case .range(let query):
+                guard let first = rows.first, let last = rows.last else { return true }
+                let bounds = (source.rowKey.map { first[$0].textString } + source.rowKey.map { last[$0].textString })
+                guard !bounds.contains(nil) else { return false }
+                return try await target.query(query, bounds).scalar == "f"
+            }
+        }
     }
 
     /// Each target's direct copy, per source table; nil where the target needs the staging table. Each statement is
@@ -67,31 +96,15 @@ struct DirectCopy: Sendable {
                 try await target.simpleQuery("ROLLBACK")
                 return nil
             }
-            probe = .unknown
             let keyPositions = mapping.key.compactMap { key in mapping.columns.firstIndex { $0.column == key }.map { positions[$0] } }
-            if keyPositions == source.rowKey, collated.isDisjoint(with: mapping.key) {
-                let keys = mapping.key.map(SQLQuoting.identifier).joined(separator: ", ")
-                let bound = { (offset: Int) in
-                    mapping.key.indices.map { "$\($0 + offset + 1)::\(types[mapping.key[$0]] ?? "text")" }.joined(separator: ", ")
-                }
-                probe = .range("SELECT EXISTS (SELECT 1 FROM \(mapping.into.quoted) WHERE (\(keys)) >= (\(bound(0))) AND (\(keys)) <= (\(bound(mapping.key.count))))")
-            }
+            probe = Probe(mapping, keyPositions: keyPositions, of: source, types: types, collated: collated)
         }
         return DirectCopy(statement: statement, positions: positions, probe: probe)
     }
 
-    /// Whether COPY alone writes `rows` (a backfill chunk, in row-key order) as the staged statements would: true
-    /// unless the target has a `when` and may hold one of their keys, whose row a false `when` must remove.
+    /// Whether COPY alone writes `rows` (a backfill chunk, in row-key order) as the staged statements would.
     func suffices(for rows: [[TupleValue]], source: SourcePlan, on target: PGConnection) async throws -> Bool {
-        switch probe {
-        case nil: return true
-        case .unknown: return false
-        case .range(let query):
-            guard let first = rows.first, let last = rows.last else { return true }
-            let bounds = (source.rowKey.map { first[$0].textString } + source.rowKey.map { last[$0].textString })
-            guard !bounds.contains(nil) else { return false }
-            return try await target.query(query, bounds).scalar == "f"
-        }
+        try await probe?.allowsCopy(of: rows, source: source, on: target) ?? true
     }
 
     /// COPY text data holding the values of `rows` (in staged-column order) for this target.

@@ -1,0 +1,201 @@
+import Logging
+import PGClient
+import PGOutput
+
+/// Target columns that the source computes while it reads a backfill chunk, as the hand-made pipe
+/// `COPY (SELECT expressions FROM source) TO STDOUT | COPY target FROM STDIN` does, so that new rows reach such a
+/// target by COPY alone instead of through the staging table.
+///
+/// The mapping's expressions are meant to be evaluated by the target, so a target is computed on the source only
+/// where the two cannot differ: both servers have the same major version, collation, character type and encoding;
+/// every staged column has a built-in type and the default collation, and the target knows those types; the
+/// expressions name no user-defined function, type or operator on either side, no volatile function, and nothing
+/// that reads the session, the server, the catalog or another table; each expression's type is the target column's
+/// (so COPY's input is the same conversion an INSERT makes); and the chunk's transaction takes the target session's
+/// settings that expressions depend on. A chunk whose expressions fail on the source is read again without them,
+/// and goes through the staging table, where the target judges its rows as it always does.
+struct SourceEvaluation: Sendable, Equatable {
+    /// A target whose columns (and `when`) the chunk query computes.
+    struct Target: Sendable, Equatable {
+        /// `COPY target (columns) FROM STDIN`.
+        let statement: String
+        /// Positions of the target's columns in a chunk row (after the staged columns).
+        let columns: [Int]
+        /// Position of the target's `when` (`t` or `f`) in a chunk row; nil without one.
+        let when: Int?
+        /// For a target with a `when`: whether it may hold a chunk's keys, whose rows a false `when` must remove.
+        let probe: DirectCopy.Probe?
+
+        /// Whether COPY alone writes `rows` as the staged statements would.
+        func suffices(for rows: [[TupleValue]], source: SourcePlan, on target: PGConnection) async throws -> Bool {
+            try await probe?.allowsCopy(of: rows, source: source, on: target) ?? true
+        }
+
+        /// COPY text data holding this target's computed columns of the rows its `when` keeps.
+        func data(_ rows: [[TupleValue]]) -> [UInt8] {
+            guard let when else { return StagingCopy.encode(rows, columns: columns) }
+            return StagingCopy.encode(rows.filter { $0[when].textString == "t" }, columns: columns)
+        }
+    }
+
+    /// A session setting the chunk's transaction takes from the target.
+    struct Setting: Sendable, Equatable {
+        let name: String
+        let value: String
+    }
+
+    /// What the chunk query selects after the staged columns.
+    let select: [String]
+    /// The target session's settings that an expression may depend on.
+    let settings: [Setting]
+    /// The computed targets, by index among the source table's targets.
+    let targets: [Int: Target]
+
+    /// Settings that change what an expression computes, copied from the target into the chunk's transaction.
+    static let copiedSettings = ["DateStyle", "TimeZone", "lc_monetary", "lc_numeric", "lc_time", "standard_conforming_strings", "default_text_search_config"]
+
+    /// Words that make an expression read something other than its row, or something the two servers hold apart.
+    static let contextWords: Set<String> = [
+        "select", "current_database", "current_catalog", "current_schema", "current_schemas", "current_user", "current_role",
+        "session_user", "system_user", "user", "current_setting", "inet_server_addr", "inet_server_port", "inet_client_addr",
+        "inet_client_port", "version", "now", "current_date", "current_time", "current_timestamp", "localtime", "localtimestamp",
+        "statement_timestamp", "transaction_timestamp", "clock_timestamp", "timeofday", "ctid", "xmin", "xmax", "cmin", "cmax",
+        "tableoid", "oid", "obj_description", "col_description", "shobj_description", "format_type", "nextval", "currval", "lastval",
+        "regclass", "regproc", "regprocedure", "regoper", "regoperator", "regtype", "regrole", "regnamespace", "regconfig",
+        "regdictionary", "regcollation",
+    ]
+
+    /// The targets of `source` (other than direct copies) whose columns the source can compute, or nil for none; the
+    /// reasons for the others go to the debug log.
+    static func plan(
+        _ source: SourcePlan, direct: [DirectCopy?], on sourceSession: PGConnection, target: PGConnection, logger: Logger
+    ) async throws -> SourceEvaluation? {
+        let candidates = source.targets.indices.filter { !source.targets[$0].inPlace && direct[$0] == nil }
+        guard !candidates.isEmpty else { return nil }
+        let table = source.info.table
+        let settings: [Setting]
+        switch try await commonGround(source, on: sourceSession, target: target) {
+        case .success(let found): settings = found
+        case .failure(let reason):
+            logger.debug("backfill computes the mapping on the target", metadata: ["table": "\(table)", "reason": "\(reason.text)"])
+            return nil
+        }
+        var select: [String] = []
+        var targets: [Int: Target] = [:]
+        for index in candidates {
+            let mapping = source.targets[index].mapping
+            switch try await computed(mapping, of: source, settings: settings, from: source.stagedColumns.count + select.count, on: sourceSession, target: target) {
+            case .success(let found):
+                select += found.select
+                targets[index] = found.target
+            case .failure(let reason):
+                logger.debug("backfill computes a target on the target", metadata: ["table": "\(table)", "target": "\(mapping.into)", "reason": "\(reason.text)"])
+            }
+        }
+        guard !targets.isEmpty else { return nil }
+        logger.info("backfill computes mapped columns on the source", metadata: [
+            "table": "\(table)", "targets": "\(targets.keys.sorted().map { source.targets[$0].mapping.into.description }.joined(separator: ", "))",
+        ])
+        return SourceEvaluation(select: select, settings: settings, targets: targets)
+    }
+
+    /// Why a table or target is not computed on the source.
+    struct Reason: Error {
+        let text: String
+    }
+
+    /// The target's settings to copy, when the two databases and the table's staged columns allow computing on the source.
+    private static func commonGround(_ source: SourcePlan, on sourceSession: PGConnection, target: PGConnection) async throws -> Result<[Setting], Reason> {
+        let ground = "SELECT current_setting('server_version_num')::int / 10000, datcollate, datctype, pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()"
+        guard try await sourceSession.query(ground).rows == target.query(ground).rows else {
+            return .failure(Reason(text: "the two databases differ in major version, collation, character type or encoding"))
+        }
+        let names = copiedSettings + ["IntervalStyle", "bytea_output", "extra_float_digits"]
+        let values = try await target.query(
+            "SELECT current_setting(n) FROM unnest($1::text[]) WITH ORDINALITY u(n, i) ORDER BY i", [VerifySide.arrayLiteral(names)]
+        ).rows.map { $0[0] ?? "" }
+        let value = Dictionary(uniqueKeysWithValues: zip(names, values))
+        // The staged columns' text must stay as the stream prints it (keys are compared with the stream's) and read back exactly.
+        guard value["DateStyle"]?.hasPrefix("ISO") == true, value["IntervalStyle"] == "postgres", value["bytea_output"] == "hex",
+            (Int(value["extra_float_digits"] ?? "") ?? 0) > 0
+        else {
+            return .failure(Reason(text: "the target's DateStyle, IntervalStyle, bytea_output or extra_float_digits print values differently"))
+        }
+        let keyTypes = source.rowKey.map { source.stagedColumns[$0].typeSQL }
+        if keyTypes.contains(where: { $0.contains("with time zone") || $0 == "money" }) {
+            return .failure(Reason(text: "a row key column prints by the session's time zone or locale"))
+        }
+        guard try await TargetCheck.stagingTypes(source, on: target) == source.stagedColumns.map(\.typeSQL) else {
+            return .failure(Reason(text: "the target lacks a staged column's type"))
+        }
+        let unusual = try await sourceSession.query(
+            "SELECT count(*) FROM pg_attribute WHERE attrelid = $1::oid AND attname = ANY($2::text[]) AND (atttypid >= 16384 OR attcollation NOT IN (0, 100))",
+            [String(source.info.oid), VerifySide.arrayLiteral(source.stagedColumns.map(\.name))]
+        ).scalar
+        guard unusual == "0" else {
+            return .failure(Reason(text: "a staged column has a user-defined type or a collation of its own"))
+        }
+        return .success(copiedSettings.map { Setting(name: $0, value: value[$0] ?? "") })
+    }
+
+    /// The select list and layout of one target computed on the source, starting at chunk-row position `offset`.
+    private static func computed(
+        _ mapping: TargetMapping, of source: SourcePlan, settings: [Setting], from offset: Int, on sourceSession: PGConnection, target: PGConnection
+    ) async throws -> Result<(select: [String], target: Target), Reason> {
+        let expressions = mapping.columns.map(\.expression) + (mapping.when.map { [$0] } ?? [])
+        let words = Set(expressions.flatMap(ExpressionReferences.identifiers(in:)))
+        if let word = words.first(where: { contextWords.contains($0) || $0.hasPrefix("pg_") || $0.hasPrefix("to_reg") || $0.hasSuffix("_privilege") }) {
+            return .failure(Reason(text: "an expression uses \(word)"))
+        }
+        let foreign = """
+            SELECT EXISTS (SELECT 1 FROM pg_proc WHERE proname = ANY($1::text[]) AND (oid >= 16384 OR provolatile = 'v'))
+                OR EXISTS (SELECT 1 FROM pg_type WHERE oid >= 16384 AND typname = ANY($1::text[]))
+                OR EXISTS (SELECT 1 FROM pg_operator WHERE oid >= 16384 AND strpos($2, oprname) > 0)
+            """
+        let bound = [VerifySide.arrayLiteral(words), expressions.joined(separator: " ")]
+        for side in [sourceSession, target] where try await side.query(foreign, bound).scalar != "f" {
+            return .failure(Reason(text: "an expression may name a user-defined or volatile function, type or operator"))
+        }
+        var select = mapping.columns.map { "(\($0.expression))" }
+        if let when = mapping.when { select.append("COALESCE((\(when)), false)") }
+        let typeNames: [String?]
+        try await sourceSession.simpleQuery("BEGIN READ ONLY")
+        do {
+            for setting in settings { _ = try await sourceSession.query("SELECT set_config($1, $2, true)", [setting.name, setting.value]) }
+            let types = try await sourceSession.query("SELECT \(select.joined(separator: ", ")) FROM \(source.info.table.quoted) LIMIT 0").columnTypes
+            typeNames = try await sourceSession.query(
+                "SELECT format_type(t, NULL) FROM unnest($1::oid[]) WITH ORDINALITY u(t, i) ORDER BY i",
+                ["{" + types.map(String.init).joined(separator: ",") + "}"]
+            ).rows.map { $0[0] }
+            try await sourceSession.simpleQuery("ROLLBACK")
+        } catch let error as PGError where error.kind == .server {
+            try await sourceSession.simpleQuery("ROLLBACK")
+            return .failure(Reason(text: "the source cannot compute it: \(error.message)"))
+        }
+        let rows = try await target.query("""
+            SELECT attname, format_type(atttypid, NULL), attcollation <> 0 FROM pg_attribute
+            WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped
+            """, [mapping.into.quoted]).rows
+        let columnType = Dictionary(rows.map { ($0[0] ?? "", $0[1]) }, uniquingKeysWith: { first, _ in first })
+        let wanted = mapping.columns.map { columnType[$0.column] ?? nil } + (mapping.when == nil ? [] : ["boolean"])
+        guard typeNames == wanted else {
+            return .failure(Reason(text: "an expression's type is not its column's (\(typeNames.map { $0 ?? "?" }) for \(wanted.map { $0 ?? "?" }))"))
+        }
+        var probe: DirectCopy.Probe?
+        if mapping.when != nil {
+            let keyPositions = mapping.key.map { key in
+                let expression = mapping.columns.first { $0.column == key }?.expression.trimmingCharacters(in: .whitespaces) ?? ""
+                return source.stagedColumns.firstIndex { $0.name == expression || SQLQuoting.identifier($0.name) == expression } ?? -1
+            }
+            let types = try await TargetCheck.columns(of: mapping.into, on: target)
+            probe = DirectCopy.Probe(mapping, keyPositions: keyPositions, of: source, types: types.mapValues(\.type), collated: Set(types.filter(\.value.collated).keys))
+        }
+        let columnList = mapping.columns.map { SQLQuoting.identifier($0.column) }.joined(separator: ", ")
+        let computed = Target(
+            statement: "COPY \(mapping.into.quoted) (\(columnList)) FROM STDIN",
+            columns: Array(offset..<(offset + mapping.columns.count)),
+            when: mapping.when == nil ? nil : offset + mapping.columns.count,
+            probe: probe)
+        return .success((select, computed))
+    }
+}
