@@ -236,6 +236,10 @@ struct BackfillTests {
                   key: [order_id]
                   when: note IS NOT NULL
                   columns: {order_id: id, tag: "tag(note)"}
+              public.bookings:
+                - into: public.bookings_v2
+                  key: [room, during]
+                  columns: {room: room, during: during, note: "upper(note)"}
             """
         try await TestClusters.withDatabase(on: try TestClusters.source) { source in
             try await TestClusters.withDatabase(on: try TestClusters.target) { target in
@@ -245,6 +249,7 @@ struct BackfillTests {
                     INSERT INTO orders SELECT g, timestamptz '2024-01-01 00:30:00+00' + g * interval '37 minutes',
                         CASE WHEN g = 4321 THEN -1 ELSE g * 7 END, CASE WHEN g % 3 > 0 THEN 'note ' || g END
                     FROM generate_series(1, 9000) g;
+                    CREATE TABLE bookings (room int, during tstzrange, note text, PRIMARY KEY (room, during));
                     """) }
                 // Dates of the target's time zone, and a function of the same name that answers otherwise.
                 try await PGConnection.connect(target).closing { try await $0.simpleQuery("""
@@ -252,6 +257,7 @@ struct BackfillTests {
                     CREATE FUNCTION tag(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'target:' || t $$;
                     CREATE TABLE orders_v2 (id bigint PRIMARY KEY, day date NOT NULL, dollars numeric NOT NULL CHECK (dollars >= 0), note text);
                     CREATE TABLE order_tags (order_id bigint PRIMARY KEY, tag text NOT NULL);
+                    CREATE TABLE bookings_v2 (room int, during tstzrange, note text, PRIMARY KEY (room, during));
                     """) }
                 let slot = "wbt_\(UInt32.random(in: 0...UInt32.max))"
                 let configuration = try Configuration.parse(
@@ -259,17 +265,23 @@ struct BackfillTests {
                     environment: ["WALBRIDGE_SOURCE": source.raw, "WALBRIDGE_TARGET": target.raw])
 
                 // orders_v2 is computed on the source, under the target's time zone; order_tags calls a user-defined function.
-                let table = TableName(schema: "public", name: "orders")
-                let evaluation = try await PGConnection.connect(source).closing { sourceSession in
+                // A range key prints by the time zone, so bookings is not computed on the source.
+                let tables = [TableName(schema: "public", name: "orders"), TableName(schema: "public", name: "bookings")]
+                let (evaluation, ranged) = try await PGConnection.connect(source).closing { sourceSession in
                     try await PGConnection.connect(target).closing { targetSession in
                         try await sourceSession.simpleQuery(StableOutput.settings)
-                        let info = try #require(try await SourceCatalog.describe(table, on: sourceSession))
-                        let plan = try MappingPlan.build(configuration, sourceTables: [table: info], sameDatabase: false)
-                        return try await SourceEvaluation.plan(plan.sources[0], direct: [nil, nil], on: sourceSession, target: targetSession, logger: Logger(label: "test"))
+                        var infos: [TableName: SourceTableInfo] = [:]
+                        for table in tables { infos[table] = try #require(try await SourceCatalog.describe(table, on: sourceSession)) }
+                        let plan = try MappingPlan.build(configuration, sourceTables: infos, sameDatabase: false)
+                        let logger = Logger(label: "test")
+                        return (
+                            try await SourceEvaluation.plan(plan.sources[0], direct: [nil, nil], on: sourceSession, target: targetSession, logger: logger),
+                            try await SourceEvaluation.plan(plan.sources[1], direct: [nil], on: sourceSession, target: targetSession, logger: logger))
                     }
                 }
                 #expect(evaluation.map { Array($0.targets.keys) } == [0])
                 #expect(evaluation?.settings.first { $0.name == "TimeZone" }?.value == "America/New_York")
+                #expect(ranged == nil)
 
                 let seed = SeedMigration(source: source, target: target, configuration: configuration)
                 var limits = BackfillLimits()

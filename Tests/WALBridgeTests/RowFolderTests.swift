@@ -136,6 +136,8 @@ struct ExpressionReferencesTests {
         #expect(ExpressionReferences.columns(in: "coalesce(\"Mixed\", E'it\\'s price') -- address_street", among: columns) == ["Mixed"])
         #expect(ExpressionReferences.columns(in: "/* name */ 42", among: columns).isEmpty)
         #expect(ExpressionReferences.columns(in: "address_street IS NOT NULL", among: columns) == ["address_street"])
+        // A typed literal of type `name` is no E'…' string: its backslash ends nothing, and `price` after it counts.
+        #expect(ExpressionReferences.columns(in: "name'C:\\' || upper(price::text)", among: columns) == ["name", "price"])
     }
 
     @Test("renames plain column references to target columns, and refuses anything else")

@@ -198,7 +198,8 @@ final class Applier {
     /// each refused row stands alone and is judged as `applyOne` judges a change (stopping the bridge, or dead-lettered);
     /// the chunk's progress commits after it.
     private func applyRows(of chunk: BackfillChunk) async throws {
-        try await target.query("BEGIN")
+        // Deferred constraints are checked by each write, so that a refused row shows where it is.
+        try await target.simpleQuery("BEGIN; SET CONSTRAINTS ALL IMMEDIATE")
         do {
             try await applyRows(chunk.stagedRows(plan.sources[chunk.source].stagedColumns.count)[...], of: chunk)
             try await target.query("COMMIT")

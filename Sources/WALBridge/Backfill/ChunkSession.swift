@@ -35,7 +35,12 @@ actor ChunkSession {
                     return rejection
                 }
             }
-            try await target.simpleQuery("COMMIT")
+            do {
+                try await target.simpleQuery("COMMIT")
+            } catch let rejection as PGError where rejection.isRejection {
+                // A deferred constraint: the transaction is gone, nothing of it was written.
+                return rejection
+            }
             return nil
         } catch {
             _ = try? await target.simpleQuery("ROLLBACK")

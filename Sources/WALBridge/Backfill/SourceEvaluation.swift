@@ -52,7 +52,16 @@ struct SourceEvaluation: Sendable, Equatable {
     let targets: [Int: Target]
 
     /// Settings that change what an expression computes, copied from the target into the chunk's transaction.
-    static let copiedSettings = ["DateStyle", "TimeZone", "lc_monetary", "lc_numeric", "lc_time", "standard_conforming_strings", "default_text_search_config"]
+    static let copiedSettings = [
+        "DateStyle", "TimeZone", "timezone_abbreviations", "lc_monetary", "lc_numeric", "lc_time", "standard_conforming_strings",
+        "default_text_search_config", "transform_null_equals", "array_nulls", "xmloption",
+    ]
+
+    /// Row key types whose text the copied settings leave as the stream prints it (keys are compared with the stream's).
+    static let plainKeyTypes: Set<String> = [
+        "smallint", "integer", "bigint", "numeric", "text", "character varying", "character", "uuid", "date",
+        "timestamp without time zone", "time without time zone", "boolean", "bytea", "inet", "cidr", "macaddr", "\"char\"", "name", "oid",
+    ]
 
     /// Words that make an expression read something other than its row, or something the two servers hold apart.
     static let contextWords: Set<String> = [
@@ -62,8 +71,12 @@ struct SourceEvaluation: Sendable, Equatable {
         "statement_timestamp", "transaction_timestamp", "clock_timestamp", "timeofday", "ctid", "xmin", "xmax", "cmin", "cmax",
         "tableoid", "oid", "obj_description", "col_description", "shobj_description", "format_type", "nextval", "currval", "lastval",
         "regclass", "regproc", "regprocedure", "regoper", "regoperator", "regtype", "regrole", "regnamespace", "regconfig",
-        "regdictionary", "regcollation",
+        "regdictionary", "regcollation", "collate", "age", "txid_current", "txid_current_if_assigned", "to_tsvector", "to_tsquery",
+        "plainto_tsquery", "phraseto_tsquery", "websearch_to_tsquery", "ts_headline", "ts_rank", "ts_rank_cd", "get_current_ts_config",
     ]
+
+    /// String literals that a date or time input reads as the moment it is evaluated.
+    static let momentLiterals: Set<String> = ["now", "today", "tomorrow", "yesterday"]
 
     /// The targets of `source` (other than direct copies) whose columns the source can compute, or nil for none; the
     /// reasons for the others go to the debug log.
@@ -99,6 +112,35 @@ struct SourceEvaluation: Sendable, Equatable {
         return SourceEvaluation(select: select, settings: settings, targets: targets)
     }
 
+    /// The contents of the plain string literals in `expression` ('…', quotes doubled).
+    static func stringLiterals(in expression: String) -> [String] {
+        var literals: [String] = []
+        var current: String?
+        var chars = expression.makeIterator()
+        var pending = chars.next()
+        while let c = pending {
+            pending = chars.next()
+            if var literal = current {
+                if c == "'" {
+                    if pending == "'" {
+                        literal.append("'")
+                        current = literal
+                        pending = chars.next()
+                    } else {
+                        literals.append(literal)
+                        current = nil
+                    }
+                } else {
+                    literal.append(c)
+                    current = literal
+                }
+            } else if c == "'" {
+                current = ""
+            }
+        }
+        return literals
+    }
+
     /// Why a table or target is not computed on the source.
     struct Reason: Error {
         let text: String
@@ -106,9 +148,14 @@ struct SourceEvaluation: Sendable, Equatable {
 
     /// The target's settings to copy, when the two databases and the table's staged columns allow computing on the source.
     private static func commonGround(_ source: SourcePlan, on sourceSession: PGConnection, target: PGConnection) async throws -> Result<[Setting], Reason> {
-        let ground = "SELECT current_setting('server_version_num')::int / 10000, datcollate, datctype, pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()"
+        // The same build (time zone data included) and the same collation library, version and locale.
+        let ground = """
+            SELECT version(), datcollate, datctype, pg_encoding_to_char(encoding), to_jsonb(d) ->> 'datlocprovider',
+                coalesce(to_jsonb(d) ->> 'daticulocale', to_jsonb(d) ->> 'datlocale'), to_jsonb(d) ->> 'datcollversion'
+            FROM pg_database d WHERE datname = current_database()
+            """
         guard try await sourceSession.query(ground).rows == target.query(ground).rows else {
-            return .failure(Reason(text: "the two databases differ in major version, collation, character type or encoding"))
+            return .failure(Reason(text: "the two databases differ in server build, collation provider or version, character type or encoding"))
         }
         let names = copiedSettings + ["IntervalStyle", "bytea_output", "extra_float_digits"]
         let values = try await target.query(
@@ -121,9 +168,10 @@ struct SourceEvaluation: Sendable, Equatable {
         else {
             return .failure(Reason(text: "the target's DateStyle, IntervalStyle, bytea_output or extra_float_digits print values differently"))
         }
-        let keyTypes = source.rowKey.map { source.stagedColumns[$0].typeSQL }
-        if keyTypes.contains(where: { $0.contains("with time zone") || $0 == "money" }) {
-            return .failure(Reason(text: "a row key column prints by the session's time zone or locale"))
+        // Without the type modifier: numeric(10,2), character varying(20), timestamp(3) without time zone.
+        let keyTypes = source.rowKey.map { source.stagedColumns[$0].typeSQL.replacing(/\(\d+(,\d+)?\)/, with: "") }
+        if let type = keyTypes.first(where: { !plainKeyTypes.contains($0) }) {
+            return .failure(Reason(text: "a row key column of type \(type) may print by the session's settings"))
         }
         guard try await TargetCheck.stagingTypes(source, on: target) == source.stagedColumns.map(\.typeSQL) else {
             return .failure(Reason(text: "the target lacks a staged column's type"))
@@ -144,13 +192,22 @@ struct SourceEvaluation: Sendable, Equatable {
     ) async throws -> Result<(select: [String], target: Target), Reason> {
         let expressions = mapping.columns.map(\.expression) + (mapping.when.map { [$0] } ?? [])
         let words = Set(expressions.flatMap(ExpressionReferences.identifiers(in:)))
-        if let word = words.first(where: { contextWords.contains($0) || $0.hasPrefix("pg_") || $0.hasPrefix("to_reg") || $0.hasSuffix("_privilege") }) {
+        if let word = words.first(where: {
+            contextWords.contains($0) || $0.hasPrefix("pg_") || $0.hasPrefix("to_reg") || $0.hasSuffix("_privilege") || $0.contains("xml")
+        }) {
             return .failure(Reason(text: "an expression uses \(word)"))
+        }
+        if expressions.contains(where: { $0.lowercased().contains("u&") }) {
+            return .failure(Reason(text: "an expression spells a name or string with Unicode escapes"))
+        }
+        if let literal = expressions.flatMap(stringLiterals).first(where: { momentLiterals.contains($0.trimmingCharacters(in: .whitespaces).lowercased()) }) {
+            return .failure(Reason(text: "an expression reads the moment '\(literal)'"))
         }
         let foreign = """
             SELECT EXISTS (SELECT 1 FROM pg_proc WHERE proname = ANY($1::text[]) AND (oid >= 16384 OR provolatile = 'v'))
                 OR EXISTS (SELECT 1 FROM pg_type WHERE oid >= 16384 AND typname = ANY($1::text[]))
                 OR EXISTS (SELECT 1 FROM pg_operator WHERE oid >= 16384 AND strpos($2, oprname) > 0)
+                OR EXISTS (SELECT 1 FROM pg_cast WHERE oid >= 16384 AND castsource < 16384 AND casttarget < 16384)
             """
         let bound = [VerifySide.arrayLiteral(words), expressions.joined(separator: " ")]
         for side in [sourceSession, target] where try await side.query(foreign, bound).scalar != "f" {
@@ -158,6 +215,8 @@ struct SourceEvaluation: Sendable, Equatable {
         }
         var select = mapping.columns.map { "(\($0.expression))" }
         if let when = mapping.when { select.append("COALESCE((\(when)), false)") }
+        // Named apart from the staged columns, so that the chunk's ORDER BY finds only those.
+        select = select.indices.map { "\(select[$0]) AS \(SQLQuoting.identifier("__wb_c\(offset + $0)"))" }
         let typeNames: [String?]
         try await sourceSession.simpleQuery("BEGIN READ ONLY")
         do {

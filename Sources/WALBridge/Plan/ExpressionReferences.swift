@@ -58,7 +58,8 @@ enum ExpressionReferences {
             let c = chars[i]
             if c == "'" {
                 // A string literal; E'…' literals may also escape with a backslash.
-                let escapes = i > 0 && (chars[i - 1] == "E" || chars[i - 1] == "e")
+                // The E must stand alone: in `name'C:\'` it ends a type name, and the backslash escapes nothing.
+                let escapes = i > 0 && (chars[i - 1] == "E" || chars[i - 1] == "e") && (i < 2 || !isIdentifierPart(chars[i - 2]))
                 i += 1
                 while i < chars.count {
                     if escapes && chars[i] == "\\" { i += 2; continue }
