@@ -7,6 +7,8 @@ struct BackfillChunk: Sendable, Equatable {
     var rows: [[TupleValue]]
     /// The targets whose columns the source computed; nil when the rows hold the staged columns only.
     var evaluation: SourceEvaluation? = nil
+    /// Each target's COPY data for exactly these rows, where encoded in advance.
+    var payloads: [Int: CopyPayload] = [:]
     /// The high watermark's position.
     var lsn: LSN
     /// What the chunk records in `walbridge.backfill`.
@@ -14,6 +16,11 @@ struct BackfillChunk: Sendable, Equatable {
 }
 
 extension BackfillChunk {
+    /// The COPY data encoded in advance for target `index`, if it was encoded for `statement`.
+    func payload(_ index: Int, for statement: String) -> [UInt8]? {
+        payloads[index].flatMap { $0.statement == statement ? $0.data : nil }
+    }
+
     /// The rows with the staged columns only (the first `staged` values), as the staging table and the stream take them.
     func stagedRows(_ staged: Int) -> [[TupleValue]] {
         evaluation == nil ? rows : rows.map { Array($0.prefix(staged)) }

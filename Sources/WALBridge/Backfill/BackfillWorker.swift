@@ -58,8 +58,9 @@ struct BackfillWorker: Sendable {
         }
         let chunkRows = min(limits.chunkRows, max(limits.rowsPerSecond ?? .max, 1))
         var evaluation: SourceEvaluation?
+        var direct: [DirectCopy?] = []
         if computesOnSource {
-            let direct = try await DirectCopy.plan(plan, on: target)[index]
+            direct = try await DirectCopy.plan(plan, on: target)[index]
             evaluation = try await SourceEvaluation.plan(sourcePlan, direct: direct, on: source, target: target, logger: logger)
         }
         let query = ChunkQuery(sourcePlan, evaluation: evaluation)
@@ -92,7 +93,8 @@ struct BackfillWorker: Sendable {
             let done = chunk.rows.count < limit
             if !chunk.rows.isEmpty { limit = max(1, min(chunkRows, limits.chunkBytes / max(chunk.bytes / chunk.rows.count, 1))) }
             await coordinator.deposit(PendingChunk(
-                seq: seq, source: index, rows: chunk.rows, evaluation: chunk.evaluation, snapshot: chunk.snapshot, after: after,
+                seq: seq, source: index, rows: chunk.rows, evaluation: chunk.evaluation, payloads: Self.payloads(chunk, direct: direct),
+                snapshot: chunk.snapshot, after: after,
                 progress: ChunkProgress(table: table, request: job.request, lastKey: lastKey, rows: chunk.rows.count, done: done)))
             try await emit(.high, seq: seq, source: index, on: source)
             after = lastKey
@@ -128,6 +130,18 @@ struct BackfillWorker: Sendable {
             }
         }
         return false
+    }
+
+    /// The COPY data of each target that takes the chunk by COPY alone (a direct copy, or columns the source computed).
+    private static func payloads(_ chunk: ChunkQuery.Chunk, direct: [DirectCopy?]) -> [Int: CopyPayload] {
+        var payloads: [Int: CopyPayload] = [:]
+        for (index, copy) in direct.enumerated() {
+            if let copy { payloads[index] = CopyPayload(statement: copy.statement, data: copy.data(chunk.rows)) }
+        }
+        for (index, computed) in chunk.evaluation?.targets ?? [:] {
+            payloads[index] = CopyPayload(statement: computed.statement, data: computed.data(chunk.rows))
+        }
+        return payloads
     }
 
     private func emit(_ edge: BackfillMark.Edge, seq: Int, source index: Int, on source: PGConnection) async throws {

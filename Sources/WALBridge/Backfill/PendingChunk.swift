@@ -7,6 +7,8 @@ struct PendingChunk: Sendable {
     var rows: [[TupleValue]]
     /// The targets whose columns the rows hold after the staged ones; nil for staged columns only.
     var evaluation: SourceEvaluation? = nil
+    /// Each target's COPY data for all the rows, where encoded in advance.
+    var payloads: [Int: CopyPayload] = [:]
     /// The snapshot the chunk was read with.
     var snapshot: SourceSnapshot
     /// The key the chunk started after (nil: the table's start), to read it again if it must be discarded.
@@ -22,6 +24,8 @@ extension PendingChunk {
         let lagging = commits.contains(before: window.commitsBefore) { !snapshot.sees($0) }
         if window.interrupted || lagging { return nil }
         let kept = window.touched.isEmpty ? rows : rows.filter { !window.touched.contains(RowKey($0, at: rowKey)) }
-        return BackfillChunk(source: source, rows: kept, evaluation: evaluation, lsn: window.lsn, progress: progress)
+        // Encoded for every row: of no use once some are dropped.
+        return BackfillChunk(
+            source: source, rows: kept, evaluation: evaluation, payloads: kept.count == rows.count ? payloads : [:], lsn: window.lsn, progress: progress)
     }
 }

@@ -39,6 +39,7 @@ public struct Bridge: Sendable {
     /// Lost connections are retried with backoff, resuming from the checkpoint; a pause asked for in
     /// `walbridge.control` stops the stream at a transaction boundary until the bridge is resumed.
     public func run() async throws {
+        ProcessMemory.returnLargeBuffers()
         let control = ControlSession(target: configuration.target)
         let slot = configuration.slot
         let watch = ControlWatch(try await control.run { target in
