@@ -31,11 +31,11 @@
 # walbridge's peak RSS (VmHWM) and CPU seconds (utime + stime) are read before it is stopped.
 #
 # Environment: BENCH_SHAPES ("rename expr split toast"), BENCH_WORKLOADS ("inserts updates mix big"),
-# BENCH_PARTS ("drains pgbench backfill"), BENCH_SEED_ROWS (100000, a multiple of 4), BENCH_TXNS (50000),
+# BENCH_PARTS ("drains pgbench backfill"), BENCH_SEED_ROWS (100000, a multiple of 4), BENCH_TXNS (200000),
 # BENCH_BIG_ROWS (500000), BENCH_BACKFILL_ROWS (2000000), BENCH_TOAST_DIVISOR (10),
 # BENCH_PGBENCH_TXNS (10000 per client), BENCH_PGBENCH_SCALE (1), BENCH_TIMEOUT (600 s per timing),
-# BENCH_PERF (set: `perf record -a -g` while walbridge runs, top symbols per process in
-# bench/out/matrix-perf-ROW.txt), WALBRIDGE_BIN (else a release build). Exit status 1 on any MISMATCH or timeout.
+# BENCH_PERF (set: `perf record -a -g` while walbridge, and native replication, run; top symbols per
+# process in bench/out/matrix-perf-ROW.txt and matrix-perf-ROW-native.txt), WALBRIDGE_BIN (else a release build). Exit status 1 on any MISMATCH or timeout.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -44,7 +44,7 @@ SHAPES=${BENCH_SHAPES:-"rename expr split toast"}
 WORKLOADS=${BENCH_WORKLOADS:-"inserts updates mix big"}
 PARTS=${BENCH_PARTS:-"drains pgbench backfill"}
 SEED=${BENCH_SEED_ROWS:-100000}
-TXNS=${BENCH_TXNS:-50000}
+TXNS=${BENCH_TXNS:-200000}
 BIG=${BENCH_BIG_ROWS:-500000}
 BACKFILL=${BENCH_BACKFILL_ROWS:-2000000}
 TOAST_DIVISOR=${BENCH_TOAST_DIVISOR:-10}
@@ -221,8 +221,10 @@ run_native() {
     local row=$1 sub=$2 began done_at
     checkpoint
     began=$EPOCHREALTIME
+    [ -z "$PERF" ] || { perf record -a -g -q -o "$OUT/matrix-perf-${row//\//-}-native.data" 2>/dev/null & PERF_PID=$!; }
     q "$5" -c "ALTER SUBSCRIPTION $sub ENABLE"
     done_at=$(wait_for "$TGT_ADMIN" "SELECT latest_end_lsn >= '$6' FROM pg_stat_subscription WHERE subname = '$sub' AND relid IS NULL")
+    stop_perf "$row-native"
     [ -n "$done_at" ] || fail "$row: native replication did not reach $6 within ${TIMEOUT}s"
     R_BASE[$row]=$(calc "printf \"%.2f\", $done_at - $began")
     R_BASE_NAME[$row]=native
