@@ -76,11 +76,17 @@ struct BackfillWorker: Sendable {
         ])
         while !Task.isCancelled {
             if let restart = await coordinator.takeRestart() {
+                guard restart.source == index else {
+                    throw BridgeError.sourceNotReady("backfill: a chunk of another table than \(table) asked to be read again; restart the bridge to copy both again from their recorded progress")
+                }
                 logger.debug("backfill chunk read again", metadata: ["table": "\(table)"])
                 after = restart.after
             }
             guard try await BackfillState.currentRequest(slot: configuration.slot, table: table, on: target) == job.request else {
                 await coordinator.waitUntilResolved()
+                // A chunk of this copy discarded meanwhile asks to read again from its key: the table starts over
+                // instead, and the next table's copy must not take that key for its own.
+                _ = await coordinator.takeRestart()
                 logger.info("backfill requested again; starting the table over", metadata: ["table": "\(table)"])
                 return false
             }

@@ -216,7 +216,7 @@ struct SourceEvaluation: Sendable, Equatable {
         var select = mapping.columns.map { "(\($0.expression))" }
         if let when = mapping.when { select.append("COALESCE((\(when)), false)") }
         // Named apart from the staged columns, so that the chunk's ORDER BY finds only those.
-        select = select.indices.map { "\(select[$0]) AS \(SQLQuoting.identifier("__wb_c\(offset + $0)"))" }
+        select = select.indices.map { "\(select[$0]) AS \(SQLQuoting.identifier("__walbridge_computed_\(offset + $0)"))" }
         let typeNames: [String?]
         try await sourceSession.simpleQuery("BEGIN READ ONLY")
         do {
