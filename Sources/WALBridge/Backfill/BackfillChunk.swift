@@ -16,6 +16,12 @@ struct BackfillChunk: Sendable, Equatable {
 }
 
 extension BackfillChunk {
+    /// How target `index` takes the chunk by COPY alone, if it can: its direct copy (among `direct`), or the columns the
+    /// source computed for it (a target is never both).
+    func copyOnly(_ index: Int, direct: [DirectCopy?]) -> (any CopyOnlyTarget)? {
+        direct[index] ?? evaluation?.targets[index]
+    }
+
     /// The COPY data encoded in advance for target `index`, if it was encoded for `statement`.
     func payload(_ index: Int, for statement: String) -> [UInt8]? {
         payloads[index].flatMap { $0.statement == statement ? $0.data : nil }

@@ -60,7 +60,7 @@ struct BackfillWorker: Sendable {
         var evaluation: SourceEvaluation?
         var direct: [DirectCopy?] = []
         if computesOnSource {
-            direct = try await DirectCopy.plan(plan, on: target)[index]
+            direct = try await DirectCopy.plan(sourcePlan, on: target)
             evaluation = try await SourceEvaluation.plan(sourcePlan, direct: direct, on: source, target: target, logger: logger)
         }
         let query = ChunkQuery(sourcePlan, evaluation: evaluation)
@@ -141,11 +141,9 @@ struct BackfillWorker: Sendable {
     /// The COPY data of each target that takes the chunk by COPY alone (a direct copy, or columns the source computed).
     private static func payloads(_ chunk: ChunkQuery.Chunk, direct: [DirectCopy?]) -> [Int: CopyPayload] {
         var payloads: [Int: CopyPayload] = [:]
-        for (index, copy) in direct.enumerated() {
+        for index in direct.indices {
+            let copy: (any CopyOnlyTarget)? = direct[index] ?? chunk.evaluation?.targets[index]
             if let copy { payloads[index] = CopyPayload(statement: copy.statement, data: copy.data(chunk.rows)) }
-        }
-        for (index, computed) in chunk.evaluation?.targets ?? [:] {
-            payloads[index] = CopyPayload(statement: computed.statement, data: computed.data(chunk.rows))
         }
         return payloads
     }

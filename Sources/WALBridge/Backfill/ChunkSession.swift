@@ -59,12 +59,8 @@ actor ChunkSession {
         let copies = await writer.copies[chunk.source]
         var staged = false
         for index in targets.sorted() {
-            if let copy = copies[index], try await copy.suffices(for: chunk.rows, source: sourcePlan, on: target) {
+            if let copy = chunk.copyOnly(index, direct: copies), try await copy.suffices(for: chunk.rows, source: sourcePlan, on: target) {
                 _ = try await target.copyIn(copy.statement, data: chunk.payload(index, for: copy.statement) ?? copy.data(chunk.rows))
-                continue
-            }
-            if let computed = chunk.evaluation?.targets[index], try await computed.suffices(for: chunk.rows, source: sourcePlan, on: target) {
-                _ = try await target.copyIn(computed.statement, data: chunk.payload(index, for: computed.statement) ?? computed.data(chunk.rows))
                 continue
             }
             if !staged {

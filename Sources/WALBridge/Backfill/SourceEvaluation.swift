@@ -16,7 +16,7 @@ import PGOutput
 /// and goes through the staging table, where the target judges its rows as it always does.
 struct SourceEvaluation: Sendable, Equatable {
     /// A target whose columns (and `when`) the chunk query computes.
-    struct Target: Sendable, Equatable {
+    struct Target: CopyOnlyTarget, Equatable {
         /// `COPY target (columns) FROM STDIN`.
         let statement: String
         /// Positions of the target's columns in a chunk row (after the staged columns).
@@ -25,11 +25,6 @@ struct SourceEvaluation: Sendable, Equatable {
         let when: Int?
         /// For a target with a `when`: whether it may hold a chunk's keys, whose rows a false `when` must remove.
         let probe: DirectCopy.Probe?
-
-        /// Whether COPY alone writes `rows` as the staged statements would.
-        func suffices(for rows: [[TupleValue]], source: SourcePlan, on target: PGConnection) async throws -> Bool {
-            try await probe?.allowsCopy(of: rows, source: source, on: target) ?? true
-        }
 
         /// COPY text data holding this target's computed columns of the rows its `when` keeps.
         func data(_ rows: [[TupleValue]]) -> [UInt8] {
@@ -159,7 +154,7 @@ struct SourceEvaluation: Sendable, Equatable {
         }
         let names = copiedSettings + ["IntervalStyle", "bytea_output", "extra_float_digits"]
         let values = try await target.query(
-            "SELECT current_setting(n) FROM unnest($1::text[]) WITH ORDINALITY u(n, i) ORDER BY i", [VerifySide.arrayLiteral(names)]
+            "SELECT current_setting(n) FROM unnest($1::text[]) WITH ORDINALITY u(n, i) ORDER BY i", [TextArray.literal(names)]
         ).rows.map { $0[0] ?? "" }
         let value = Dictionary(uniqueKeysWithValues: zip(names, values))
         // The staged columns' text must stay as the stream prints it (keys are compared with the stream's) and read back exactly.
@@ -178,7 +173,7 @@ struct SourceEvaluation: Sendable, Equatable {
         }
         let unusual = try await sourceSession.query(
             "SELECT count(*) FROM pg_attribute WHERE attrelid = $1::oid AND attname = ANY($2::text[]) AND (atttypid >= 16384 OR attcollation NOT IN (0, 100))",
-            [String(source.info.oid), VerifySide.arrayLiteral(source.stagedColumns.map(\.name))]
+            [String(source.info.oid), TextArray.literal(source.stagedColumns.map(\.name))]
         ).scalar
         guard unusual == "0" else {
             return .failure(Reason(text: "a staged column has a user-defined type or a collation of its own"))
@@ -209,7 +204,7 @@ struct SourceEvaluation: Sendable, Equatable {
                 OR EXISTS (SELECT 1 FROM pg_operator WHERE oid >= 16384 AND strpos($2, oprname) > 0)
                 OR EXISTS (SELECT 1 FROM pg_cast WHERE oid >= 16384 AND castsource < 16384 AND casttarget < 16384)
             """
-        let bound = [VerifySide.arrayLiteral(words), expressions.joined(separator: " ")]
+        let bound = [TextArray.literal(Array(words)), expressions.joined(separator: " ")]
         for side in [sourceSession, target] where try await side.query(foreign, bound).scalar != "f" {
             return .failure(Reason(text: "an expression may name a user-defined or volatile function, type or operator"))
         }
@@ -231,23 +226,17 @@ struct SourceEvaluation: Sendable, Equatable {
             try await sourceSession.simpleQuery("ROLLBACK")
             return .failure(Reason(text: "the source cannot compute it: \(error.message)"))
         }
-        let rows = try await target.query("""
-            SELECT attname, format_type(atttypid, NULL), attcollation <> 0 FROM pg_attribute
-            WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped
-            """, [mapping.into.quoted]).rows
-        let columnType = Dictionary(rows.map { ($0[0] ?? "", $0[1]) }, uniquingKeysWith: { first, _ in first })
-        let wanted = mapping.columns.map { columnType[$0.column] ?? nil } + (mapping.when == nil ? [] : ["boolean"])
+        let columns = try await TargetCheck.columns(of: mapping.into, on: target)
+        let wanted = mapping.columns.map { columns[$0.column]?.baseType } + (mapping.when == nil ? [] : ["boolean"])
         guard typeNames == wanted else {
             return .failure(Reason(text: "an expression's type is not its column's (\(typeNames.map { $0 ?? "?" }) for \(wanted.map { $0 ?? "?" }))"))
         }
         var probe: DirectCopy.Probe?
         if mapping.when != nil {
             let keyPositions = mapping.key.map { key in
-                let expression = mapping.columns.first { $0.column == key }?.expression.trimmingCharacters(in: .whitespaces) ?? ""
-                return source.stagedColumns.firstIndex { $0.name == expression || SQLQuoting.identifier($0.name) == expression } ?? -1
+                DirectCopy.stagedPosition(of: mapping.columns.first { $0.column == key }?.expression ?? "", in: source) ?? -1
             }
-            let types = try await TargetCheck.columns(of: mapping.into, on: target)
-            probe = DirectCopy.Probe(mapping, keyPositions: keyPositions, of: source, types: types.mapValues(\.type), collated: Set(types.filter(\.value.collated).keys))
+            probe = DirectCopy.Probe(mapping, keyPositions: keyPositions, of: source, types: columns.mapValues(\.type), collated: Set(columns.filter(\.value.collated).keys))
         }
         let columnList = mapping.columns.map { SQLQuoting.identifier($0.column) }.joined(separator: ", ")
         let computed = Target(

@@ -89,13 +89,15 @@ enum TargetCheck {
         }
     }
 
-    /// Each column of `table` in the target: its type as `format_type` spells it, and whether it sorts by a collation.
-    static func columns(of table: TableName, on target: PGConnection) async throws -> [String: (type: String, collated: Bool)] {
+    /// Each column of `table` in the target: its type as `format_type` spells it, the same without the type modifier
+    /// (`numeric` for `numeric(10,2)`), and whether it sorts by a collation.
+    static func columns(of table: TableName, on target: PGConnection) async throws -> [String: (type: String, baseType: String, collated: Bool)] {
         let rows = try await target.query("""
-            SELECT attname, format_type(atttypid, atttypmod), attcollation <> 0 FROM pg_attribute
+            SELECT attname, format_type(atttypid, atttypmod), format_type(atttypid, NULL), attcollation <> 0 FROM pg_attribute
             WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped
             """, [table.quoted]).rows
-        return Dictionary(rows.map { ($0[0] ?? "", (type: $0[1] ?? "text", collated: $0[2] == "t")) }, uniquingKeysWith: { first, _ in first })
+        return Dictionary(
+            rows.map { ($0[0] ?? "", (type: $0[1] ?? "text", baseType: $0[2] ?? "text", collated: $0[3] == "t")) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The staging column types: the source's, or text where the target lacks the type.

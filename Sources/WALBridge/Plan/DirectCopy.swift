@@ -4,7 +4,7 @@ import PGOutput
 /// A target that new rows can be copied straight into, without the staging table: each of its columns is a source
 /// column of the same type, and its `when`, if it has one, reads only such columns, so that COPY's own WHERE (over
 /// the target's columns) decides it exactly as the staged statements would.
-struct DirectCopy: Sendable {
+struct DirectCopy: CopyOnlyTarget {
     /// `COPY target (columns) FROM STDIN [WHERE when]`.
     let statement: String
     /// For each target column, the position of its source column among the staged columns.
@@ -54,14 +54,21 @@ struct DirectCopy: Sendable {
     /// tried once on `target` with no rows (a `when` COPY cannot take is found here, not on the first rows).
     static func plan(_ plan: MappingPlan, on target: PGConnection) async throws -> [[DirectCopy?]] {
         var copies: [[DirectCopy?]] = []
-        for source in plan.sources {
-            var perTarget: [DirectCopy?] = []
-            for mapped in source.targets {
-                perTarget.append(try await direct(mapped, of: source, on: target))
-            }
-            copies.append(perTarget)
-        }
+        for source in plan.sources { copies.append(try await self.plan(source, on: target)) }
         return copies
+    }
+
+    /// The direct copy of each of one source table's targets.
+    static func plan(_ source: SourcePlan, on target: PGConnection) async throws -> [DirectCopy?] {
+        var perTarget: [DirectCopy?] = []
+        for mapped in source.targets { perTarget.append(try await direct(mapped, of: source, on: target)) }
+        return perTarget
+    }
+
+    /// The position of the first staged column that `expression` names alone (plain or quoted) and `accept` takes.
+    static func stagedPosition(of expression: String, in source: SourcePlan, where accept: (SourceColumn) -> Bool = { _ in true }) -> Int? {
+        let name = expression.trimmingCharacters(in: .whitespaces)
+        return source.stagedColumns.firstIndex { ($0.name == name || SQLQuoting.identifier($0.name) == name) && accept($0) }
     }
 
     private static func direct(_ mapped: TargetPlan, of source: SourcePlan, on target: PGConnection) async throws -> DirectCopy? {
@@ -73,10 +80,7 @@ struct DirectCopy: Sendable {
         var positions: [Int] = []
         var renamed: [String: String] = [:]
         for column in mapping.columns {
-            let expression = column.expression.trimmingCharacters(in: .whitespaces)
-            guard let position = source.stagedColumns.firstIndex(where: {
-                ($0.name == expression || SQLQuoting.identifier($0.name) == expression) && types[column.column] == $0.typeSQL
-            }) else { return nil }
+            guard let position = stagedPosition(of: column.expression, in: source, where: { types[column.column] == $0.typeSQL }) else { return nil }
             positions.append(position)
             renamed[source.stagedColumns[position].name] = column.column
         }
@@ -100,11 +104,6 @@ struct DirectCopy: Sendable {
             probe = Probe(mapping, keyPositions: keyPositions, of: source, types: types, collated: collated)
         }
         return DirectCopy(statement: statement, positions: positions, probe: probe)
-    }
-
-    /// Whether COPY alone writes `rows` (a backfill chunk, in row-key order) as the staged statements would.
-    func suffices(for rows: [[TupleValue]], source: SourcePlan, on target: PGConnection) async throws -> Bool {
-        try await probe?.allowsCopy(of: rows, source: source, on: target) ?? true
     }
 
     /// COPY text data holding the values of `rows` (in staged-column order) for this target.
