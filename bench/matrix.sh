@@ -221,7 +221,7 @@ run_native() {
     local row=$1 sub=$2 began done_at
     checkpoint
     began=$EPOCHREALTIME
-    [ -z "$PERF" ] || { perf record -a -g -q -o "$OUT/matrix-perf-${row//\//-}-native.data" 2>/dev/null & PERF_PID=$!; }
+    start_perf "$row-native"
     q "$5" -c "ALTER SUBSCRIPTION $sub ENABLE"
     done_at=$(wait_for "$TGT_ADMIN" "SELECT latest_end_lsn >= '$6' FROM pg_stat_subscription WHERE subname = '$sub' AND relid IS NULL")
     stop_perf "$row-native"
@@ -235,6 +235,11 @@ run_native() {
         sleep 0.1
     done
     log "$row: native ${R_BASE[$row]} s, ${R_BASE_OK[$row]}"
+}
+
+# start_perf ROW: with BENCH_PERF, records the whole machine into bench/out/matrix-perf-ROW.data.
+start_perf() {
+    [ -z "$PERF" ] || { perf record -a -g -q -o "$OUT/matrix-perf-${1//\//-}.data" 2>/dev/null & PERF_PID=$!; }
 }
 
 # stop_perf ROW: with BENCH_PERF, ends the recording of the whole machine and writes its top symbols by process.
@@ -255,7 +260,7 @@ run_bridge() {
     began=$EPOCHREALTIME
     env -u WALBRIDGE_SOURCE -u WALBRIDGE_TARGET "$BIN" run --config "$config" >/dev/null 2>"$err" &
     BRIDGE_PID=$!
-    [ -z "$PERF" ] || { perf record -a -g -q -o "$OUT/matrix-perf-${row//\//-}.data" 2>/dev/null & PERF_PID=$!; }
+    start_perf "$row"
     while :; do
         done_at=$(q "$target" -v probe="$probe" -v wait=1 -f "$ROOT/bench/wait.sql")
         [ -n "$done_at" ] && break
