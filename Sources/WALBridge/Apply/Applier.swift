@@ -10,7 +10,8 @@ final class Applier {
     private let plan: MappingPlan
     private let target: PGConnection
     private let slot: String
-    private let markWrites: Bool
+    /// Each target transaction starts with the marker: the target is the source, or the source of the reverse direction.
+    private let marksWrites: Bool
     private let onError: OnError
     private let logger: Logger
     private let writer: SliceWriter
@@ -31,7 +32,7 @@ final class Applier {
 
     /// An applier writing to `target`, starting from the checkpoint `durable`.
     init(
-        plan: MappingPlan, target: PGConnection, sourceRows: SourceRows, slot: String, markWrites: Bool, onError: OnError,
+        plan: MappingPlan, target: PGConnection, sourceRows: SourceRows, slot: String, markWrites: Bool, marksWrites: Bool, onError: OnError,
         limits: ApplyLimits, logger: Logger, durable: LSN, orderedThrough: LSN?, chunkWriters: ChunkWriters? = nil,
         metrics: BridgeMetrics? = nil, onBackfillChunk: @escaping @Sendable () async -> Void = {}
     ) {
@@ -41,7 +42,7 @@ final class Applier {
         self.plan = plan
         self.target = target
         self.slot = slot
-        self.markWrites = markWrites
+        self.marksWrites = marksWrites
         self.onError = onError
         self.logger = logger
         self.chunkWriters = chunkWriters
@@ -121,8 +122,9 @@ final class Applier {
     private func perform(_ action: ApplyAction) async throws {
         switch action {
         case .begin:
-            // Where the target is the source, the mark keeps the bridge from applying its own transaction again.
-            _ = try await target.pipeline([Statement("BEGIN")] + (markWrites ? [TransactionReader.marker(slot: slot)] : []))
+            // Where the target is the source, the mark keeps the bridge from applying its own transaction again; where it
+            // is the reverse direction's source, it keeps that direction from carrying the write back.
+            _ = try await target.pipeline([Statement("BEGIN")] + (marksWrites ? [TransactionReader.marker(slot: slot)] : []))
         case .waitUntilVisible(let xids):
             try await SourceSnapshot.waitUntilVisible(xids, on: target)
         case .write(let slice):
@@ -199,7 +201,8 @@ final class Applier {
     /// the chunk's progress commits after it.
     private func applyRows(of chunk: BackfillChunk) async throws {
         // Deferred constraints are checked by each write, so that a refused row shows where it is.
-        try await target.simpleQuery("BEGIN; SET CONSTRAINTS ALL IMMEDIATE")
+        _ = try await target.pipeline(
+            [Statement("BEGIN"), Statement("SET CONSTRAINTS ALL IMMEDIATE")] + (marksWrites ? [TransactionReader.marker(slot: slot)] : []))
         do {
             try await applyRows(chunk.stagedRows(plan.sources[chunk.source].stagedColumns.count)[...], of: chunk)
             try await target.query("COMMIT")

@@ -7,11 +7,14 @@ actor ChunkSession {
     private let plan: MappingPlan
     private let target: PGConnection
     private let writer: SliceWriter
+    /// The bridge's marker, written first in each chunk transaction when the other direction must skip it.
+    private let marker: Statement?
 
-    init(plan: MappingPlan, target: PGConnection, writer: SliceWriter) {
+    init(plan: MappingPlan, target: PGConnection, writer: SliceWriter, marker: Statement?) {
         self.plan = plan
         self.target = target
         self.writer = writer
+        self.marker = marker
     }
 
     /// Writes the chunk's rows to its source's `targets` in a transaction of its own: inserted if no target holds their
@@ -21,7 +24,8 @@ actor ChunkSession {
         // Only the staging table needs them (without the computed columns), so they are made when it is used.
         let folded = { chunk.stagedRows(staged).map { FoldedRow(operation: .upsert, values: $0, lsn: chunk.lsn) } }
         // No flush wait: the apply session's commit of the chunk's checkpoint comes later and flushes the WAL before it.
-        try await target.simpleQuery("BEGIN; SET LOCAL synchronous_commit = off; SAVEPOINT walbridge_chunk")
+        _ = try await target.pipeline(
+            [Statement("BEGIN"), Statement("SET LOCAL synchronous_commit = off")] + (marker.map { [$0] } ?? []) + [Statement("SAVEPOINT walbridge_chunk")])
         do {
             do {
                 try await insert(chunk, folded, targets: targets)

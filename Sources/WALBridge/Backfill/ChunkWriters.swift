@@ -19,14 +19,17 @@ final class ChunkWriters {
     private let sessions: Int
     private let connect: @Sendable () async throws -> PGConnection
     private let sourceRows: SourceRows
+    /// Starts each chunk transaction where the reverse direction must skip it.
+    private let marker: Statement?
     private let logger: Logger
     private var writers: [ChunkSession] = []
 
     /// Writers over `sessions` target sessions opened with `connect`.
-    init(plan: MappingPlan, sessions: Int, sourceRows: SourceRows, logger: Logger, connect: @escaping @Sendable () async throws -> PGConnection) {
+    init(plan: MappingPlan, sessions: Int, sourceRows: SourceRows, marker: Statement?, logger: Logger, connect: @escaping @Sendable () async throws -> PGConnection) {
         self.plan = plan
         self.sessions = sessions
         self.sourceRows = sourceRows
+        self.marker = marker
         self.logger = logger
         self.connect = connect
     }
@@ -68,7 +71,7 @@ final class ChunkWriters {
                 if session == 0 { copies = try await DirectCopy.plan(plan, on: connection) }
                 let writer = SliceWriter(plan: plan, target: connection, sourceRows: sourceRows, logger: logger)
                 try await writer.prepare(copies: copies)
-                writers.append(ChunkSession(plan: plan, target: connection, writer: writer))
+                writers.append(ChunkSession(plan: plan, target: connection, writer: writer, marker: marker))
             }
         } catch {
             writers.removeAll()

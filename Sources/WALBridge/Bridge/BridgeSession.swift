@@ -48,11 +48,13 @@ struct BridgeSession {
             // The bridge's own writes need marking only when the target is the source database; there they stay on one session.
             let target = configuration.target
             chunkWriters = ChunkWriters(
-                plan: plan, sessions: bridge.backfillLimits.writerSessions, sourceRows: SourceRows(source: configuration.source), logger: logger,
+                plan: plan, sessions: bridge.backfillLimits.writerSessions, sourceRows: SourceRows(source: configuration.source),
+                marker: configuration.partnerSlot == nil ? nil : TransactionReader.marker(slot: configuration.slot), logger: logger,
                 connect: { try await SourceCheck.connect(target, role: "target") })
         }
         let applier = Applier(
             plan: plan, target: target, sourceRows: SourceRows(source: configuration.source), slot: configuration.slot, markWrites: sameDatabase,
+            marksWrites: sameDatabase || configuration.partnerSlot != nil,
             onError: configuration.onError, limits: bridge.limits, logger: logger, durable: start, orderedThrough: mode.orderedThrough,
             chunkWriters: chunkWriters, metrics: metrics, onBackfillChunk: { await coordinator.applied() })
         try await applier.prepare()
@@ -71,7 +73,7 @@ struct BridgeSession {
             plan: plan, configuration: configuration, run: run, coordinator: coordinator, limits: backfillLimits,
             computesOnSource: chunkWriters != nil, logger: logger,
             report: bridge.onBackfillProgress)
-        var reader = TransactionReader(plan: plan, slot: configuration.slot, checkpoint: start, backfillRun: run)
+        var reader = TransactionReader(plan: plan, slot: configuration.slot, partnerSlot: configuration.partnerSlot, checkpoint: start, backfillRun: run)
         reader.stopAfter = stop
         // The source's WAL end as the stream last showed it, for the lag.
         let sourceEnd = DurablePosition(start)

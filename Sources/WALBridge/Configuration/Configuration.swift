@@ -21,6 +21,14 @@ public struct Configuration: Sendable {
     public var retainedWALWarningBytes: Int64?
     /// The default warning threshold: 1 GB.
     public static let defaultRetainedWALWarning: Int64 = 1 << 30
+    /// The mapping from the new tables back to the legacy ones (`reverse:`), replicated after a cut-over; nil without one.
+    public var reverse: [TableMapping]?
+    /// The reverse direction's slot, on the target (`reverse_slot`, by default the slot's name with `_reverse`).
+    public var reverseSlot: String
+    /// The reverse direction's publication, on the target (`reverse_publication`).
+    public var reversePublication: String
+    /// The other direction's slot: this one marks its writes so that the other skips them, and skips the other's.
+    public var partnerSlot: String?
 
     /// A configuration with the file's defaults for whatever is not given.
     public init(
@@ -38,6 +46,36 @@ public struct Configuration: Sendable {
         self.backfillRate = backfillRate
         self.metrics = metrics
         self.retainedWALWarningBytes = retainedWALWarningBytes
+        reverseSlot = Self.reverseName(of: slot)
+        reversePublication = Self.reverseName(of: publication)
+    }
+
+    /// `name` with `_reverse`, cut to fit PostgreSQL's 63 bytes.
+    static func reverseName(of name: String) -> String {
+        var base = Substring(name)
+        while base.utf8.count > SQLIdentifier.maximumBytes - 8 { base.removeLast() }
+        return base + "_reverse"
+    }
+
+    /// The reverse direction as a bridge of its own: from the target back to the source, through `reverse:`, without a
+    /// backfill (the legacy tables hold the rows already); nil without `reverse:`.
+    public var reversed: Configuration? {
+        guard let reverse else { return nil }
+        var reversed = Configuration(
+            source: target, target: source, slot: reverseSlot, publication: reversePublication, tables: reverse,
+            onError: onError, backfill: .skip, retainedWALWarningBytes: retainedWALWarningBytes)
+        reversed.partnerSlot = slot
+        return reversed
+    }
+
+    /// The forward direction, with `reverse:` set: it marks its writes for the reverse one.
+    func withReverse(_ tables: [TableMapping]?, slot reverseSlot: String?, publication reversePublication: String?) -> Configuration {
+        var configuration = self
+        configuration.reverse = tables
+        if let reverseSlot { configuration.reverseSlot = reverseSlot }
+        if let reversePublication { configuration.reversePublication = reversePublication }
+        configuration.partnerSlot = tables == nil ? nil : configuration.reverseSlot
+        return configuration
     }
 
     /// Reads and validates a file; `environment` supplies ${NAME} and the WALBRIDGE_SOURCE / WALBRIDGE_TARGET overrides.

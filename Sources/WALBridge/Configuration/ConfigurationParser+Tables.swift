@@ -6,14 +6,14 @@ extension ConfigurationParser {
     /// The keys allowed in one target entry.
     static let targetKeys = ["into", "key", "columns", "when", "on_delete", "on_truncate"]
 
-    /// Every source table with its targets, in file order.
-    func tables(_ node: Node) throws -> [TableMapping] {
-        let mapping = try nonEmptyMapping(node, at: "tables", what: "a mapping from each source table to a list of targets")
+    /// Every source table with its targets, in file order, under `root` (`tables`, or `reverse` for the new tables).
+    func tables(_ node: Node, at root: String) throws -> [TableMapping] {
+        let mapping = try nonEmptyMapping(node, at: root, what: "a mapping from each source table to a list of targets")
         var tables: [TableMapping] = []
         var seen: [TableName: Node] = [:]
         for (keyNode, value) in mapping {
-            let written = try keyText(keyNode, in: "tables")
-            let path = "tables.\(written)"
+            let written = try keyText(keyNode, in: root)
+            let path = "\(root).\(written)"
             let source = try tableName(written, at: keyNode, path)
             if let first = seen[source] {
                 throw error(

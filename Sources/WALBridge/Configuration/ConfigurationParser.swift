@@ -12,6 +12,7 @@ struct ConfigurationParser {
     /// The keys allowed at the top of the file.
     static let topLevelKeys = [
         "source", "target", "slot", "publication", "tables", "on_error", "backfill", "backfill_rate", "metrics", "retained_wal_warning",
+        "reverse", "reverse_slot", "reverse_publication",
     ]
 
     /// Parses and checks the whole file.
@@ -25,12 +26,16 @@ struct ConfigurationParser {
             target: DatabaseAddress(try connection(top, key: "target", override: "WALBRIDGE_TARGET")),
             slot: try slot(top),
             publication: try publication(top),
-            tables: try tables(required(top, "tables", "a mapping from each source table to the targets it feeds")),
+            tables: try tables(required(top, "tables", "a mapping from each source table to the targets it feeds"), at: "tables"),
             onError: try top["on_error"].map { try choice($0, at: "on_error") } ?? .stop,
             backfill: try top["backfill"].map { try choice($0, at: "backfill") } ?? .auto,
             backfillRate: try top["backfill_rate"].map(backfillRate),
             metrics: try top["metrics"].map(metrics),
-            retainedWALWarningBytes: try top["retained_wal_warning"].map(byteSize) ?? Configuration.defaultRetainedWALWarning)
+            retainedWALWarningBytes: try top["retained_wal_warning"].map(byteSize) ?? Configuration.defaultRetainedWALWarning
+        ).withReverse(
+            try top["reverse"].map { try tables($0, at: "reverse") },
+            slot: try top["reverse_slot"].map { try slot($0, at: "reverse_slot") },
+            publication: try top["reverse_publication"].map { try publication($0, at: "reverse_publication") })
     }
 
     /// `source` or `target`: the environment's override, or the file's value with `${NAME}` replaced; never echoed.
@@ -75,12 +80,16 @@ struct ConfigurationParser {
 
     /// The replication slot's name, which PostgreSQL restricts to lower-case letters, digits and `_`.
     private func slot(_ top: CheckedMapping) throws -> String {
-        let node = try required(top, "slot", "the name of the logical replication slot on the source, e.g. slot: walbridge_shop")
-        let slot = try text(node, at: "slot")
+        try slot(required(top, "slot", "the name of the logical replication slot on the source, e.g. slot: walbridge_shop"), at: "slot")
+    }
+
+    /// A replication slot's name under `key`.
+    private func slot(_ node: Node, at key: String) throws -> String {
+        let slot = try text(node, at: key)
         let allowed = slot.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
         guard allowed, !slot.isEmpty, slot.count <= SQLIdentifier.maximumBytes else {
             throw error(
-                at: node, "slot",
+                at: node, key,
                 "'\(slot)' is not a valid replication slot name: use 1 to \(SQLIdentifier.maximumBytes) lower-case letters, "
                     + "digits and underscores, e.g. \(suggestedSlot(slot))")
         }
@@ -98,11 +107,15 @@ struct ConfigurationParser {
 
     /// The publication's name: any text of 1 to 63 bytes.
     private func publication(_ top: CheckedMapping) throws -> String {
-        let node = try required(top, "publication", "the name of the publication on the source, e.g. publication: walbridge_shop")
-        let publication = try text(node, at: "publication")
+        try publication(required(top, "publication", "the name of the publication on the source, e.g. publication: walbridge_shop"), at: "publication")
+    }
+
+    /// A publication's name under `key`.
+    private func publication(_ node: Node, at key: String) throws -> String {
+        let publication = try text(node, at: key)
         guard !publication.isEmpty, publication.utf8.count <= SQLIdentifier.maximumBytes else {
             throw error(
-                at: node, "publication",
+                at: node, key,
                 "must be a name of 1 to \(SQLIdentifier.maximumBytes) bytes; PostgreSQL would truncate a longer one")
         }
         return publication

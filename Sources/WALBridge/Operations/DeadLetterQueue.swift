@@ -42,8 +42,9 @@ public enum DeadLetterQueue {
             let plan = try MappingPlan.build(configuration, sourceTables: tables, sameDatabase: sameDatabase)
             let writer = SliceWriter(plan: plan, target: target, sourceRows: sourceRows, logger: logger)
             try await writer.prepare(copies: try await DirectCopy.plan(plan, on: target))
-            // Where the target is the source, the mark keeps the bridge from applying the retry again.
-            let begin = [Statement("BEGIN")] + (sameDatabase ? [TransactionReader.marker(slot: configuration.slot)] : [])
+            // Where the target is the source (or the reverse direction's), the mark keeps the retry from being applied again.
+            let marks = sameDatabase || configuration.partnerSlot != nil
+            let begin = [Statement("BEGIN")] + (marks ? [TransactionReader.marker(slot: configuration.slot)] : [])
             return try await retryEach(letters, plan: plan, writer: writer, begin: begin, on: target)
         }
     }

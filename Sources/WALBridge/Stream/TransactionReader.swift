@@ -25,6 +25,8 @@ struct TransactionReader: Sendable {
 
     let plan: MappingPlan
     let slot: String
+    /// The markers whose transactions are skipped: this bridge's own, and the other direction's (`partnerSlot`).
+    private let skippedMarkers: [[UInt8]]
     let checkpoint: LSN
     /// This run's backfill token: watermarks carrying it open and close chunk windows.
     let backfillRun: String?
@@ -49,9 +51,10 @@ struct TransactionReader: Sendable {
     private(set) var stopped = false
 
     /// A reader for `plan` that skips transactions committed before `checkpoint`.
-    init(plan: MappingPlan, slot: String, checkpoint: LSN, backfillRun: String? = nil) {
+    init(plan: MappingPlan, slot: String, partnerSlot: String? = nil, checkpoint: LSN, backfillRun: String? = nil) {
         self.plan = plan
         self.slot = slot
+        skippedMarkers = ([slot] + (partnerSlot.map { [$0] } ?? [])).map { Array($0.utf8) }
         self.checkpoint = checkpoint
         self.backfillRun = backfillRun
     }
@@ -116,7 +119,7 @@ struct TransactionReader: Sendable {
         case .relation(let relation):
             relations[relation.id] = try resolve(relation, at: lsn)
         case .message(let logical):
-            if logical.transactional && logical.prefix == Self.markerPrefix && logical.content == Array(slot.utf8) {
+            if logical.transactional && logical.prefix == Self.markerPrefix && skippedMarkers.contains(logical.content) {
                 skipping = true
             } else if !logical.transactional && logical.prefix == BackfillMark.prefix {
                 return try watermark(logical.content, at: lsn)
