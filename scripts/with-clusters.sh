@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs a command beside two throwaway PostgreSQL 15 clusters on free loopback ports:
-# a source (wal_level=logical) and a target. The command sees their connection strings in
+# a source and a target, both wal_level=logical (the target is the source of reverse replication). The command sees their connection strings in
 # WALBRIDGE_TEST_SOURCE and WALBRIDGE_TEST_TARGET; both clusters are stopped and removed when
 # it ends, whether it passed or not.
 #
@@ -100,7 +100,7 @@ source_port=$(free_port)
 start_cluster source "$source_port" logical
 target_port=$(free_port)
 while [ "$target_port" = "$source_port" ]; do target_port=$(free_port); done
-start_cluster target "$target_port" replica
+start_cluster target "$target_port" logical
 
 export WALBRIDGE_TEST_SOURCE="host=127.0.0.1 port=$source_port user=postgres dbname=postgres"
 export WALBRIDGE_TEST_TARGET="host=127.0.0.1 port=$target_port user=postgres dbname=postgres"

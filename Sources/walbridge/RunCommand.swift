@@ -62,8 +62,23 @@ struct RunCommand: AsyncParsableCommand {
             let bar = ProgressBar()
             bridge.onBackfillProgress = { bar.draw($0) }
         }
-        try await CommandLogging.runUntilSignalled(logger: logger) { [bridge] in
-            try await bridge.run()
+        // With reverse:, the same process runs the reverse direction, paused until walbridge cutover --reverse starts it.
+        var reverseLogger = logger
+        reverseLogger[metadataKey: "direction"] = "reverse"
+        let reverse = bridge.configuration.reversed.map { [reverseLogger, limits = bridge.limits] configuration in
+            var reverse = Bridge(configuration: configuration, logger: reverseLogger)
+            reverse.limits = limits
+            reverse.startsPaused = true
+            return reverse
+        }
+        try await CommandLogging.runUntilSignalled(logger: logger) { [bridge, reverse] in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await bridge.run() }
+                if let reverse { group.addTask { try await reverse.run() } }
+                // Either direction's end ends the process: a bridge stopped at --until-lsn, or one that failed.
+                try await group.next()
+                group.cancelAll()
+            }
         }
     }
 }

@@ -54,6 +54,21 @@ enum StatusText {
             lines.append("  source slot:  missing")
         }
         if let warning = status.retainedWALWarning { lines.append("  warning: \(warning)") }
+        if let cutover = status.cutover {
+            var line = "  cut-over:     \(cutover.phase.rawValue) (step \(cutover.step), fence \(cutover.fence)\(cutover.reverse ? ", reverse" : ""))"
+            if let lsn = cutover.fenceLSN { line += ", fence LSN \(lsn)" }
+            if let ms = cutover.unavailableMilliseconds { line += String(format: ", writes unavailable for %.0f ms", ms) }
+            lines.append(line)
+            switch cutover.phase {
+            case .cuttingOver: lines.append("                unfinished: run walbridge cutover again to go on, or cutover --abort to undo it")
+            case .rollingBack: lines.append("                unfinished: run walbridge rollback again to go on")
+            default: break
+            }
+        }
+        if !status.fenced.isEmpty { lines.append("  fenced:       \(status.fenced.joined(separator: ", ")) (writes refused with SQLSTATE 25006)") }
+        if let state = status.reverseState {
+            lines.append("  reverse:      \(state), applied \(status.reverseAppliedLSN ?? "nothing yet")")
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -24,6 +24,9 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for the bridge to catch up before comparing.")
     var timeout: Int = 60
 
+    @Flag(help: "Verify the reverse direction: the legacy tables against the reverse: mapping over the new ones.")
+    var reverse = false
+
     /// Differing rows printed per table; the summary counts them all.
     static let shownPerTable = 100
 
@@ -34,7 +37,11 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = CommandLogging.logger(quiet: true)
-        var verifier = Verifier(configuration: options.load())
+        let loaded = options.load()
+        guard let configuration = reverse ? loaded.reversed : loaded else {
+            throw ValidationError("--reverse needs a reverse: mapping in the configuration")
+        }
+        var verifier = Verifier(configuration: configuration)
         verifier.sample = sample
         verifier.timeout = .seconds(timeout)
         if isatty(STDERR_FILENO) == 1 {

@@ -10,7 +10,7 @@ struct WALBridgeCommand: AsyncParsableCommand {
         version: walbridgeVersion,
         subcommands: [
             DemoCommand.self, RunCommand.self, CheckCommand.self, BackfillCommand.self, StatusCommand.self, PauseCommand.self, ResumeCommand.self,
-            VerifyCommand.self, SlotCommand.self, TailCommand.self, DeadLetterCommand.self,
+            VerifyCommand.self, CutoverCommand.self, RollbackCommand.self, SlotCommand.self, TailCommand.self, DeadLetterCommand.self,
         ]
     )
 }

@@ -77,8 +77,9 @@ struct TailCommandTests {
 
     @Test("a source without wal_level=logical says how to enable it")
     func walLevelNotLogical() async throws {
-        // The target cluster runs with the default wal_level=replica.
-        let run = try CommandRun(["tail", "--publication", "p"], environment: ["WALBRIDGE_SOURCE": try TestClusters.target.raw])
+        let cluster = try PrivateCluster(walLevel: "replica")
+        defer { cluster.destroy() }
+        let run = try CommandRun(["tail", "--publication", "p"], environment: ["WALBRIDGE_SOURCE": try cluster.connection().raw])
         #expect(await run.wait() == 1)
         #expect(run.stderr.contains("wal_level is 'replica'"))
         #expect(run.stderr.contains("wal_level = logical"))

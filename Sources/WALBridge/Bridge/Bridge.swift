@@ -26,6 +26,9 @@ public struct Bridge: Sendable {
     public var metricsAddress: String?
     /// `/healthz` answers 503 once the lag reaches this.
     public var maxHealthyLag: Duration = .seconds(60)
+    /// Stay paused until resumed when `walbridge.control` has no row for the slot yet: the reverse direction, which
+    /// `walbridge cutover --reverse` starts.
+    public var startsPaused = false
     /// Called with the metrics server once it listens (its port, for tests that ask for port 0).
     public var onMetricsServer: @Sendable (MetricsServer) -> Void = { _ in }
 
@@ -42,8 +45,12 @@ public struct Bridge: Sendable {
         ProcessMemory.returnLargeBuffers()
         let control = ControlSession(target: configuration.target)
         let slot = configuration.slot
+        let startsPaused = startsPaused
         let watch = ControlWatch(try await control.run { target in
             try await StateSchema.ensure(on: target)
+            if startsPaused, try await Control.reported(slot: slot, on: target) == nil {
+                try await Control.pause(slot: slot, at: nil, on: target)
+            }
             return try await Control.request(slot: slot, on: target)
         })
         let pid = ProcessInfo.processInfo.processIdentifier

@@ -26,6 +26,7 @@ struct BridgeSession {
     func run(started: (LSN) async -> Void) async throws -> SessionOutcome {
         // Connections that an error leaves behind close when released.
         let target = try await SourceCheck.connect(configuration.target, role: "target")
+        try await target.simpleQuery(WriteFence.bypass)
         try await StateSchema.ensure(on: target)
         let checkpoint = try await ProgressState.checkpoint(slot: configuration.slot, on: target)
 
@@ -50,7 +51,11 @@ struct BridgeSession {
             chunkWriters = ChunkWriters(
                 plan: plan, sessions: bridge.backfillLimits.writerSessions, sourceRows: SourceRows(source: configuration.source),
                 marker: configuration.partnerSlot == nil ? nil : TransactionReader.marker(slot: configuration.slot), logger: logger,
-                connect: { try await SourceCheck.connect(target, role: "target") })
+                connect: {
+                    let session = try await SourceCheck.connect(target, role: "target")
+                    try await session.simpleQuery(WriteFence.bypass)
+                    return session
+                })
         }
         let applier = Applier(
             plan: plan, target: target, sourceRows: SourceRows(source: configuration.source), slot: configuration.slot, markWrites: sameDatabase,

@@ -21,10 +21,24 @@ public struct BridgeStatus: Sendable, Codable, Equatable {
     public var sourceSlot: SlotStatus
     /// Set when the slot retains more WAL than the configured warning threshold.
     public var retainedWALWarning: String?
+    /// The last cut-over (`walbridge cutover`, `rollback`), nil before the first.
+    public var cutover: SwitchRecord?
+    /// Tables a cut-over's write fence refuses writes to now, with `(legacy)` or `(new)`.
+    public var fenced: [String] = []
+    /// With `reverse:`: the reverse direction's state and applied position (in the legacy database).
+    public var reverseState: String?
+    public var reverseAppliedLSN: String?
 
     /// Reads the status of `configuration`'s bridge.
     public static func read(_ configuration: Configuration) async throws -> BridgeStatus {
-        let slot = try await SourceCheck.connect(configuration.source).closing { try await SlotStatus.read(configuration.slot, on: $0) }
+        let (slot, legacyFence, reverse) = try await SourceCheck.connect(configuration.source).closing { source in
+            let slot = try await SlotStatus.read(configuration.slot, on: source)
+            let fenced = try await WriteFence.fenced(slot: configuration.slot, on: source)
+            guard configuration.reverse != nil, try await Control.exists(on: source) else { return (slot, fenced, nil as (String?, String?)?) }
+            let state = try await Control.reported(slot: configuration.reverseSlot, on: source)?.state
+            let applied = try await ProgressState.checkpoint(slot: configuration.reverseSlot, on: source)
+            return (slot, fenced, (state, applied?.description))
+        }
         return try await SourceCheck.connect(configuration.target, role: "target").closing { target in
             try await StateSchema.ensure(on: target)
             let progress = try await ProgressState.read(slot: configuration.slot, on: target)
@@ -45,12 +59,19 @@ public struct BridgeStatus: Sendable, Codable, Equatable {
             if let limit = configuration.retainedWALWarningBytes, let retained = slot.retainedBytes, retained > limit {
                 warning = "the slot retains \(retained) bytes of WAL on the source, over the warning threshold of \(limit)"
             }
-            return BridgeStatus(
+            let cutover = try await SwitchState.read(slot: configuration.slot, on: target)
+            let newFence = try await WriteFence.fenced(slot: configuration.reverseSlot, on: target)
+            var status = BridgeStatus(
                 slot: configuration.slot, state: state, error: state == "failed" ? control?.error : nil,
                 paused: control?.request.paused ?? false, pauseAtLSN: control?.request.atLSN?.description,
                 appliedLSN: applied?.description, sourceCommitTime: progress?.sourceCommitTime,
                 lagBytes: lagBytes, lagSeconds: lagBytes == 0 ? 0 : age,
                 deadLetters: deadLetters, backfill: backfill, sourceSlot: slot, retainedWALWarning: warning)
+            status.cutover = cutover
+            status.fenced = legacyFence.map { "\($0) (legacy)" } + newFence.map { "\($0) (new)" }
+            status.reverseState = reverse?.0
+            status.reverseAppliedLSN = reverse?.1
+            return status
         }
     }
 }

@@ -38,6 +38,7 @@ public enum DeadLetterQueue {
         _ sourceIdentity: String, _ sourceRows: SourceRows, _ logger: Logger
     ) async throws -> [RetryOutcome] {
         try await SourceCheck.connect(configuration.target, role: "target").closing { target in
+            try await target.simpleQuery(WriteFence.bypass)
             let sameDatabase = try await SourceSetup.databaseIdentity(target) == sourceIdentity
             let plan = try MappingPlan.build(configuration, sourceTables: tables, sameDatabase: sameDatabase)
             let writer = SliceWriter(plan: plan, target: target, sourceRows: sourceRows, logger: logger)

@@ -24,6 +24,11 @@ enum Control {
         return (row[0] ?? nil, row[1] ?? nil, PauseRequest(paused: row[2] == "true", atLSN: row[3].flatMap { LSN($0) }))
     }
 
+    /// The process that last reported the state of `slot`'s bridge.
+    static func pid(slot: String, on target: PGConnection) async throws -> Int32? {
+        try await target.query("SELECT pid::text FROM walbridge.control WHERE slot = $1", [slot]).scalar.flatMap { Int32($0) }
+    }
+
     /// Asks the bridge of `slot` to pause now (at its next source transaction boundary) or after `lsn`. With `lsn`, it is
     /// exact: the row lock taken here serialises with the check every batch makes before its COMMIT, so once this
     /// returns no transaction committing after `lsn` reaches the target; it throws `BridgeError.pastStop` (asking

@@ -50,4 +50,9 @@ enum ProgressState {
             "SELECT walbridge.wait_for_lsn($1::pg_lsn, make_interval(secs => $2::int), $3)::text", [lsn, String(seconds), slot]
         ).scalar == "true"
     }
+
+    /// Removes the checkpoint of `slot`, whose slot is dropped (the reverse direction's, at a rollback).
+    static func forget(slot: String, on target: PGConnection) async throws {
+        try await target.query("DELETE FROM walbridge.progress WHERE slot = $1", [slot])
+    }
 }

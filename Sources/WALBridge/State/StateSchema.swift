@@ -56,6 +56,21 @@ public enum StateSchema {
             updated_at timestamptz NOT NULL DEFAULT now()
         );
         ALTER TABLE walbridge.progress ADD COLUMN IF NOT EXISTS applied_commit_lsn pg_lsn;
+        CREATE TABLE IF NOT EXISTS walbridge.switch (
+            slot text PRIMARY KEY,
+            phase text NOT NULL CHECK (phase IN ('cutting_over', 'switched', 'rolling_back', 'rolled_back', 'aborted')),
+            step text NOT NULL,
+            fence text NOT NULL CHECK (fence IN ('trigger', 'lock', 'none')),
+            reverse boolean NOT NULL,
+            fence_lsn pg_lsn,
+            fenced_at timestamptz,
+            switched_at timestamptz,
+            unavailable_ms double precision,
+            rollback_lsn pg_lsn,
+            rolled_back_at timestamptz,
+            updated_at timestamptz NOT NULL DEFAULT now()
+        );
+        COMMENT ON TABLE walbridge.switch IS 'walbridge: per slot, the last cut-over (walbridge cutover | rollback): phase, step, fence, fence LSN and the write-unavailable window';
         CREATE OR REPLACE FUNCTION walbridge.check_stop(slot_name text, commit_lsn pg_lsn)
         RETURNS void LANGUAGE plpgsql VOLATILE AS $check$
         DECLARE

@@ -20,7 +20,7 @@ final class DemoClusters: Sendable {
         if getuid() == 0 { try Self.run("/bin/chown", ["postgres:", folder.path]) }
         do {
             let legacyPort = try Self.start(bin: bin, data: folder.appendingPathComponent("legacy").path, socket: folder.path, walLevel: "logical")
-            let newPort = try Self.start(bin: bin, data: folder.appendingPathComponent("new").path, socket: folder.path, walLevel: "replica")
+            let newPort = try Self.start(bin: bin, data: folder.appendingPathComponent("new").path, socket: folder.path, walLevel: "logical")
             legacy = "host=127.0.0.1 port=\(legacyPort) user=postgres dbname=postgres"
             new = "host=127.0.0.1 port=\(newPort) user=postgres dbname=postgres"
         } catch {

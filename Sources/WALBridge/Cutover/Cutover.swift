@@ -1,0 +1,172 @@
+import Logging
+import PGClient
+import PGOutput
+
+/// `walbridge cutover`: gates, a write fence on the legacy tables, the drain to the LSN right after it, the sequences
+/// handed over, the switch record, and with `reverse` the reverse replication started. Each step is recorded in
+/// `walbridge.switch` before the next, so a command killed half-way is run again and goes on from its last step.
+public struct Cutover: Sendable {
+    public let configuration: Configuration
+    public let options: CutoverOptions
+    /// Receives each step's narration.
+    public let say: @Sendable (String) -> Void
+
+    public init(configuration: Configuration, options: CutoverOptions, say: @escaping @Sendable (String) -> Void) {
+        self.configuration = configuration
+        self.options = options
+        self.say = say
+    }
+
+    /// Runs the cut-over, or goes on with one a killed command left.
+    public func run() async throws -> CutoverOutcome {
+        if options.reverse && configuration.reversed == nil {
+            return .refused(["--reverse needs a reverse: mapping in the configuration (the new tables back to the legacy ones); add it, prove it with walbridge check, restart walbridge run with it, and run cutover again"])
+        }
+        return try await CutoverSessions.with(configuration) { forward, reverse in
+            let record = try await SwitchState.read(slot: configuration.slot, on: forward.target)
+            switch record?.phase {
+            case .switched?:
+                say("Already switched at \(record?.switchedAt ?? "?") (fence LSN \(record?.fenceLSN ?? "?")); nothing to do. walbridge rollback goes back.")
+                if record?.reverse == true, let reverse { try await reverse.resume() }
+                return .done(record!)
+            case .rollingBack?:
+                return .refused(["a rollback is under way (step \(record?.step ?? "?")); run walbridge rollback to finish it first"])
+            case .cuttingOver?:
+                return try await resume(record!, forward: forward, reverse: reverse)
+            default:
+                return try await begin(forward: forward, reverse: reverse)
+            }
+        }
+    }
+
+    /// A new cut-over: the gates, then every step.
+    private func begin(forward: Direction, reverse: Direction?) async throws -> CutoverOutcome {
+        say("Gates (nothing changes until they all pass):")
+        let failures = try await CutoverGates(configuration: configuration, options: options, say: say).check(forward: forward, reverse: options.reverse ? reverse : nil)
+        if !failures.isEmpty { return .refused(failures) }
+        if options.dryRun {
+            try await describe(forward: forward)
+            return .dryRun
+        }
+        try await SwitchState.begin(slot: forward.slot, fence: options.fence.rawValue, reverse: options.reverse, on: forward.target)
+        return try await steps(fence: options.fence, reverse: options.reverse ? reverse : nil, forward: forward, measured: true)
+    }
+
+    /// Goes on with the cut-over a killed command left at `record.step`.
+    private func resume(_ record: SwitchRecord, forward: Direction, reverse: Direction?) async throws -> CutoverOutcome {
+        let fence = FenceKind(rawValue: record.fence) ?? .trigger
+        let fenced = try await WriteFence.fenced(slot: forward.slot, on: forward.source)
+        if fence == .lock && fenced.isEmpty {
+            // The lock ended with the killed command's session, before the trigger that outlives it was committed.
+            say("The cut-over begun before (step \(record.step)) held a lock fence, which ended with its session: nothing was switched. Resuming the bridge and starting again.")
+            try await forward.resume()
+            try await SwitchState.record(phase: .aborted, step: "lock lost", slot: forward.slot, on: forward.target)
+            return try await begin(forward: forward, reverse: reverse)
+        }
+        if options.dryRun {
+            say("A cut-over is under way (step \(record.step), fence \(record.fence)\(fenced.isEmpty ? "" : " on \(fenced.joined(separator: ", "))")); walbridge cutover goes on with it, cutover --abort undoes it.")
+            return .dryRun
+        }
+        say("Going on with the cut-over left at step '\(record.step)' (fence \(record.fence)\(record.reverse ? ", reverse" : "")); its gates passed when it began.")
+        return try await steps(fence: fence == .lock ? .trigger : fence, reverse: record.reverse ? reverse : nil, forward: forward, measured: false)
+    }
+
+    /// The steps from the fence on; `measured`: the window is timed (not when going on after a crash).
+    private func steps(fence: FenceKind, reverse: Direction?, forward: Direction, measured: Bool) async throws -> CutoverOutcome {
+        let slot = forward.slot
+        if let reverse {
+            try await ReverseSlot.prepare(reverse, logger: Logger(label: "walbridge.cutover"))
+            try await SwitchState.record(step: "reverse ready", slot: slot, on: forward.target)
+            say("Reverse replication prepared: slot \(reverse.slot) and publication \(reverse.configuration.publication) on the target, paused until the switch.")
+        }
+        let legacyFence = WriteFence(configuration, action: "cut over to", instead: "the new schema")
+        var lock: PGConnection?
+        switch fence {
+        case .trigger:
+            try await forward.install(legacyFence, lockTimeout: options.lockTimeout)
+            say("Fence: writes to \(configuration.tables.map(\.source.description).joined(separator: ", ")) are refused (SQLSTATE \(WriteFence.sqlState)) by trigger \(WriteFence.trigger(slot: slot)); DROP FUNCTION \(WriteFence.function(slot: slot))() CASCADE lifts it by hand.")
+        case .lock:
+            lock = try await LockFence.acquire(configuration, timeout: options.lockTimeout)
+            say("Fence: writes to \(configuration.tables.map(\.source.description).joined(separator: ", ")) wait behind an EXCLUSIVE lock, for at most \(options.lockTimeout).")
+        case .none:
+            say("Fence: none; the application must have stopped writing the legacy tables.")
+        }
+        let fencedAt = ContinuousClock.now
+        let lsn = try await forward.currentLSN()
+        let clock = try await forward.source.query("SELECT clock_timestamp()::text").scalar ?? ""
+        try await SwitchState.recordFence(lsn: lsn.description, at: clock, slot: slot, on: forward.target)
+
+        try await forward.pause(at: lsn)
+        let budget = fence == .lock ? options.lockTimeout - (ContinuousClock.now - fencedAt) : options.drainTimeout
+        guard try await forward.waitUntilPaused(at: lsn, timeout: budget) else {
+            if let lock { await LockFence.release(lock) } else { try await Direction.lift(slot: slot, on: forward.source) }
+            try await forward.resume()
+            try await SwitchState.record(phase: .aborted, step: "drain timed out", slot: slot, on: forward.target)
+            return .refused(["the bridge did not drain to \(lsn) within \(budget); the fence is lifted and the bridge resumed, so nothing changed. See walbridge status, and try again (a longer --\(fence == .lock ? "lock" : "drain")-timeout)"])
+        }
+        try await SwitchState.record(step: "drained", slot: slot, on: forward.target)
+        say("Drained: the target holds exactly the source transactions committed up to \(lsn).")
+
+        for change in try await SequenceHandover(configuration: configuration).run(source: forward.source, target: forward.target, apply: true) {
+            say("Sequence: \(change)")
+        }
+        try await SwitchState.record(step: "sequences", slot: slot, on: forward.target)
+
+        if let lock {
+            // The trigger outlives the lock: writes queued behind it are refused once it ends.
+            try await LockFence.commit(lock, installing: legacyFence)
+        }
+        // A rollback before this one left the new tables fenced; the application writes them from now on.
+        try await Direction.lift(slot: configuration.reverseSlot, on: forward.target)
+        let window = measured ? Double((ContinuousClock.now - fencedAt) / .milliseconds(1)) : nil
+        try await SwitchState.recordSwitch(unavailableMilliseconds: window, slot: slot, on: forward.target)
+        say("Switched at \(lsn): write to the new schema now\(window.map { String(format: " (writes were unavailable for %.0f ms)", $0) } ?? "").")
+        if let reverse {
+            try await reverse.resume()
+            say("Reverse replication runs: the new tables' writes go back to \(configuration.tables.map(\.source.description).joined(separator: ", ")); walbridge rollback switches back.")
+        }
+        guard let record = try await SwitchState.read(slot: slot, on: forward.target) else {
+            throw BridgeError.targetNotReady("target: the switch record of slot \(slot) vanished")
+        }
+        return .done(record)
+    }
+
+    /// `--dry-run`: what the steps would do.
+    private func describe(forward: Direction) async throws {
+        let tables = configuration.tables.map(\.source.description).joined(separator: ", ")
+        say("Dry run; nothing changes. The cut-over would:")
+        if options.reverse {
+            say("  prepare reverse replication: slot \(configuration.reverseSlot) and publication \(configuration.reversePublication) on the target")
+        }
+        switch options.fence {
+        case .trigger: say("  fence \(tables) with trigger \(WriteFence.trigger(slot: forward.slot)) (writes refused with SQLSTATE \(WriteFence.sqlState))")
+        case .lock: say("  lock \(tables) IN EXCLUSIVE MODE for at most \(options.lockTimeout), then fence them with trigger \(WriteFence.trigger(slot: forward.slot))")
+        case .none: say("  fence nothing")
+        }
+        say("  pause the bridge exactly at the LSN taken right after the fence (now \(try await forward.currentLSN()))")
+        for change in try await SequenceHandover(configuration: configuration).run(source: forward.source, target: forward.target, apply: false) {
+            say("  set sequence \(change)")
+        }
+        say("  record the switch in walbridge.switch\(options.reverse ? ", and start reverse replication" : "")")
+    }
+
+    /// `cutover --abort`: lifts the legacy fence and resumes the bridge, while the cut-over has not switched.
+    public func abort() async throws -> CutoverOutcome {
+        try await CutoverSessions.with(configuration) { forward, reverse in
+            let record = try await SwitchState.read(slot: configuration.slot, on: forward.target)
+            guard let record, record.phase == .cuttingOver else {
+                if record?.phase == .switched {
+                    return .refused(["the cut-over switched at \(record?.switchedAt ?? "?"); the application may have written the new schema since, so walbridge rollback (which carries those writes back) is the way back"])
+                }
+                return .refused(["no cut-over is under way (\(record.map { "the last one is \($0.phase.rawValue)" } ?? "none began")); nothing to abort"])
+            }
+            try await Direction.lift(slot: forward.slot, on: forward.source)
+            say("Fence lifted from \(configuration.tables.map(\.source.description).joined(separator: ", ")).")
+            try await forward.resume()
+            say("Bridge resumed from where it paused.")
+            if let reverse { try await ReverseSlot.drop(reverse, logger: Logger(label: "walbridge.cutover")) }
+            try await SwitchState.record(phase: .aborted, step: "aborted", slot: forward.slot, on: forward.target)
+            return .done(try await SwitchState.read(slot: forward.slot, on: forward.target) ?? record)
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import PGClient
+import PGOutput
+
+/// One direction of replication as the cut-over steers it: its configuration, and sessions to its source and its
+/// target (where its `walbridge.control` row lives).
+struct Direction {
+    let configuration: Configuration
+    let source: PGConnection
+    let target: PGConnection
+
+    var slot: String { configuration.slot }
+
+    /// The source's current WAL position.
+    func currentLSN() async throws -> LSN {
+        guard let lsn = try await source.query("SELECT pg_current_wal_lsn()::text").scalar.flatMap({ LSN($0) }) else {
+            throw BridgeError.sourceNotReady("source: pg_current_wal_lsn() gave no LSN")
+        }
+        return lsn
+    }
+
+    /// Asks the bridge to stop right after `lsn`, and writes a transaction after it so that the stream passes it at once.
+    func pause(at lsn: LSN) async throws {
+        try await Control.pause(slot: slot, at: lsn, on: target)
+        try await source.query("SELECT pg_logical_emit_message(true, 'walbridge_fence', $1)", [slot])
+    }
+
+    /// Waits until the bridge reports that it stopped at `lsn`; false when `timeout` passes first. Throws the bridge's
+    /// failure when it reports one.
+    func waitUntilPaused(at lsn: LSN, timeout: Duration) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let reported = try await Control.reported(slot: slot, on: target)
+            if reported?.state == BridgeState.failed.rawValue {
+                throw BridgeError.targetNotReady("the bridge of slot \(slot) failed while draining: \(reported?.error ?? "?")")
+            }
+            if reported?.state == BridgeState.paused.rawValue && reported?.request.atLSN == lsn { return true }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return false
+    }
+
+    /// Lets the bridge go on.
+    func resume() async throws {
+        try await Control.resume(slot: slot, on: target)
+    }
+
+    /// Waits until the bridge has applied the source's current position; false when `timeout` passes first.
+    func caughtUp(within timeout: Duration) async throws -> Bool {
+        let lsn = try await currentLSN()
+        let deadline = ContinuousClock.now + timeout
+        repeat {
+            if let applied = try await ProgressState.checkpoint(slot: slot, on: target), applied >= lsn { return true }
+            try await Task.sleep(for: .milliseconds(10))
+        } while ContinuousClock.now < deadline
+        return false
+    }
+
+    /// Installs `fence` on the source tables in one transaction, waiting at most `lockTimeout` for their writers.
+    func install(_ fence: WriteFence, lockTimeout: Duration) async throws {
+        do {
+            try await source.simpleQuery("BEGIN; SET LOCAL lock_timeout = '\(lockTimeout.milliseconds)ms'; \(fence.install) COMMIT")
+        } catch {
+            _ = try? await source.simpleQuery("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Lifts the fence of `slot`'s direction from `database`.
+    static func lift(slot: String, on database: PGConnection) async throws {
+        try await database.query(WriteFence.remove(slot: slot))
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, at least 1.
+    var milliseconds: Int64 {
+        max(1, components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000)
+    }
+}

@@ -1,0 +1,81 @@
+import Logging
+import PGClient
+import PGOutput
+
+/// `walbridge rollback`: after a cut-over with reverse replication, fences the new tables, drains the reverse direction
+/// to the LSN right after that fence, hands the legacy sequences over, lifts the legacy fence, resumes the forward
+/// direction from where it paused, removes the reverse slot, and verifies. Each step is recorded in `walbridge.switch`,
+/// so a killed command is run again and goes on.
+public struct Rollback: Sendable {
+    public let configuration: Configuration
+    /// How the forward direction is verified at the end (`.skip`: not).
+    public var verify: VerifyGate = .sample(1000)
+    /// How long the new tables' fence may wait for their writers.
+    public var lockTimeout: Duration = .seconds(5)
+    /// How long the reverse direction's drain may take.
+    public var drainTimeout: Duration = .seconds(60)
+    public let say: @Sendable (String) -> Void
+
+    public init(configuration: Configuration, say: @escaping @Sendable (String) -> Void) {
+        self.configuration = configuration
+        self.say = say
+    }
+
+    /// Rolls back, or goes on with a rollback a killed command left; the outcome's record is `rolled_back`.
+    public func run() async throws -> (CutoverOutcome, VerifyReport?) {
+        try await CutoverSessions.with(configuration) { forward, reverse in
+            let record = try await SwitchState.read(slot: configuration.slot, on: forward.target)
+            guard let record, [.switched, .rollingBack].contains(record.phase) else {
+                return (.refused(["no cut-over has switched (\(record.map { "the last one is \($0.phase.rawValue)" } ?? "none began")); nothing to roll back\(record?.phase == .cuttingOver ? "; cutover --abort undoes one under way" : "")"]), nil)
+            }
+            guard record.reverse, let reverse else {
+                return (.refused(["the cut-over at \(record.switchedAt ?? "?") ran without reverse replication, so the legacy tables lack what the application wrote to the new schema since; walbridge rollback needs cutover --reverse"]), nil)
+            }
+            if record.phase == .switched {
+                try await SwitchState.record(phase: .rollingBack, step: "started", slot: forward.slot, on: forward.target)
+            } else {
+                say("Going on with the rollback left at step '\(record.step)'.")
+            }
+            try await steps(record, forward: forward, reverse: reverse)
+            let report = try await verified()
+            return (.done(try await SwitchState.read(slot: forward.slot, on: forward.target) ?? record), report)
+        }
+    }
+
+    private func steps(_ record: SwitchRecord, forward: Direction, reverse: Direction) async throws {
+        let slot = forward.slot
+        let logger = Logger(label: "walbridge.rollback")
+        if record.step != "reverse dropped" {
+            let newFence = WriteFence(reverse.configuration, action: "rolled back to", instead: "the legacy schema")
+            try await reverse.install(newFence, lockTimeout: lockTimeout)
+            say("Fence: writes to \(reverse.configuration.tables.map(\.source.description).joined(separator: ", ")) are refused (SQLSTATE \(WriteFence.sqlState)) by trigger \(WriteFence.trigger(slot: reverse.slot)).")
+            let lsn = try await reverse.currentLSN()
+            try await SwitchState.recordRollbackLSN(lsn.description, slot: slot, on: forward.target)
+            try await reverse.pause(at: lsn)
+            guard try await reverse.waitUntilPaused(at: lsn, timeout: drainTimeout) else {
+                throw BridgeError.targetNotReady("the reverse direction (slot \(reverse.slot)) did not drain to \(lsn) within \(drainTimeout); the new tables stay fenced and the legacy ones too. See walbridge status, then run walbridge rollback again to go on")
+            }
+            try await SwitchState.record(phase: .rollingBack, step: "drained", slot: slot, on: forward.target)
+            say("Drained: the legacy tables hold exactly the new schema's transactions committed up to \(lsn).")
+            for change in try await SequenceHandover(configuration: reverse.configuration).run(source: reverse.source, target: reverse.target, apply: true) {
+                say("Sequence: \(change)")
+            }
+            try await Direction.lift(slot: slot, on: forward.source)
+            say("Fence lifted from \(configuration.tables.map(\.source.description).joined(separator: ", ")): write to the legacy schema now.")
+            try await ReverseSlot.drop(reverse, logger: logger)
+            try await SwitchState.record(phase: .rollingBack, step: "reverse dropped", slot: slot, on: forward.target)
+            say("Reverse replication stopped; its slot \(reverse.slot) is dropped. The new tables stay fenced for the application; the bridge still writes them.")
+        }
+        try await forward.resume()
+        try await SwitchState.record(phase: .rolledBack, step: "rolled back", slot: slot, on: forward.target)
+        say("Forward replication resumed from \(record.fenceLSN ?? "where it paused"); it skips the reverse direction's writes.")
+    }
+
+    /// Verifies the forward direction once it has caught up.
+    private func verified() async throws -> VerifyReport? {
+        guard verify != .skip else { return nil }
+        var verifier = Verifier(configuration: configuration)
+        if case .sample(let count) = verify { verifier.sample = count }
+        return try await verifier.run()
+    }
+}
