@@ -71,8 +71,9 @@ public enum RoundTrip {
                 report.notes.append("\(writer.mapping.location) reads \(writer.from), which \(table) does not feed in tables:, so no sampled row of \(table) goes through it")
             }
             guard problems.isEmpty, !legs.isEmpty else { continue }
+            let indexed = info.hasUniqueRowKey && !info.rowKey.isEmpty
             let query = RoundTripQuery(
-                table: table, key: info.rowKey.isEmpty ? legs[0].reverse.key : info.rowKey,
+                table: table, key: indexed ? info.rowKey : legs[0].reverse.key, ordered: indexed,
                 legacy: info.columns.filter { $0.generated == nil }.map { (name: $0.name, type: $0.typeSQL) },
                 forward: forward.map { (mapping: $0, columns: newColumns[$0.into] ?? []) }, legs: legs)
             do {

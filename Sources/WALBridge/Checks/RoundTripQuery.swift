@@ -20,9 +20,10 @@ struct RoundTripQuery: Sendable {
     let table: TableName
 
     /// The statement for `table` (`legacy`: its non-generated columns and types, in table order), fed by `forward`
-    /// (each with every column of its new table and the target's type) and read back by `legs`.
+    /// (each with every column of its new table and the target's type) and read back by `legs`; each example is the
+    /// differing row with the lowest key where `ordered` (a key of a unique index), else any differing row.
     init(
-        table: TableName, key: [String], legacy: [(name: String, type: String)],
+        table: TableName, key: [String], ordered: Bool, legacy: [(name: String, type: String)],
         forward: [(mapping: TargetMapping, columns: [(name: String, type: String)])], legs: [Leg]
     ) {
         self.table = table
@@ -34,7 +35,7 @@ struct RoundTripQuery: Sendable {
         let sample = SQLQuoting.identifier("__walbridge_sample")
         let alias = SQLQuoting.identifier(table.name)
         var ctes = [
-            "\(sample) AS MATERIALIZED (SELECT row_number() OVER () AS \(row), * FROM (SELECT * FROM \(table.quoted) ORDER BY random() LIMIT $1::bigint) AS \(alias))"
+            "\(sample) AS MATERIALIZED (SELECT row_number() OVER (\(ordered ? "ORDER BY " + key.map(SQLQuoting.identifier).joined(separator: ", ") : "")) AS \(row), * FROM (SELECT * FROM \(table.quoted) ORDER BY random() LIMIT $1::bigint) AS \(alias))"
         ]
         for index in Set(legs.map(\.forward)).sorted() {
             let (mapping, targetColumns) = forward[index]
@@ -95,16 +96,18 @@ struct RoundTripQuery: Sendable {
         let notes = unreached == 0 ? [] : [
             "\(unreached) of \(sampled) sampled rows of \(table) reach no reverse entry (\(keyText)\(row[2] ?? "")): no new table holds them, so their columns are not compared"
         ]
-        let problems = columns.enumerated().compactMap { index, column -> String? in
+        let differing = columns.enumerated().compactMap { index, column -> (column: String, problem: String)? in
             let base = 3 + 4 * index
-            let differing = Int(row[base] ?? "") ?? 0
-            guard differing > 0 else { return nil }
-            let legacy = row[base + 2] ?? "NULL"
+            let count = Int(row[base] ?? "") ?? 0
+            guard count > 0 else { return nil }
             let back = row[base + 3]
             let hint = back == nil ? "no reverse entry gives it a value" : "a lossy cast or expression?"
-            return "\(table).\(column) does not round-trip on \(differing) of \(sampled) sampled rows: \(keyText)\(row[base + 1] ?? ""): \(legacy) became \(back ?? "NULL") (\(hint))"
+            let example = "\(keyText)\(row[base + 1] ?? ""): \(row[base + 2] ?? "NULL") became \(back ?? "NULL") (\(hint))"
+            return (column, "\(table).\(SQLIdentifier.display(column)) does not round-trip on \(count) of \(sampled) sampled rows: \(example)")
         }
-        let verdict = problems.isEmpty ? "every one round-trips" : "\(problems.count) do not round-trip"
+        let names = differing.map { SQLIdentifier.display($0.column) }.joined(separator: ", ")
+        let verdict = differing.isEmpty ? "every one round-trips" : "\(names) \(differing.count == 1 ? "does" : "do") not round-trip"
+        let problems = differing.map(\.problem)
         return ("\(table): \(sampled) sampled rows, \(columns.count) columns compared; \(verdict)", notes, problems)
     }
 }
