@@ -12,12 +12,20 @@ struct CheckCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOption
 
+    @Option(help: "Legacy rows per table that the round trip through reverse: is proven on.")
+    var roundTripSample = RoundTrip.defaultSample
+
+    func validate() throws {
+        guard roundTripSample > 0 else { throw ValidationError("--round-trip-sample must be at least 1") }
+    }
+
     func run() async throws {
         let configuration = options.load()
         let logger = CommandLogging.logger(quiet: true)
         try await CommandLogging.runUntilSignalled(logger: logger) {
-            let report = try await Check.run(configuration)
+            let report = try await Check.run(configuration, roundTripSample: roundTripSample)
             var out = report.plan
+            if !report.roundTrip.isEmpty { out += ["round trip:"] + report.roundTrip.map { "  \($0)" } }
             out += report.notes.map { "note: \($0)" }
             out.append(report.problems.isEmpty ? "check passed" : "check failed: \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s")")
             print(out.joined(separator: "\n"))

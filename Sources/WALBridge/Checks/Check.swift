@@ -3,8 +3,9 @@ import PGClient
 
 /// Validates a configuration against both databases before anything runs.
 public enum Check {
-    /// Runs every check; throws only when a database cannot be reached at all.
-    public static func run(_ configuration: Configuration) async throws -> CheckReport {
+    /// Runs every check, with `reverse:` the round trip on `roundTripSample` rows per legacy table; throws only when a
+    /// database cannot be reached at all.
+    public static func run(_ configuration: Configuration, roundTripSample: Int = RoundTrip.defaultSample) async throws -> CheckReport {
         var report = CheckReport()
         do {
             try await SourceCheck.checkForLogicalReplication(configuration.source, publications: [])
@@ -32,7 +33,7 @@ public enum Check {
             return (tables, try await SourceSetup.databaseIdentity(source), notes)
         }
         report.notes = notes
-        return try await SourceCheck.connect(configuration.target, role: "target").closing { target in
+        report = try await SourceCheck.connect(configuration.target, role: "target").closing { target in
             do {
                 let sameDatabase = try await SourceSetup.databaseIdentity(target) == sourceIdentity
                 let plan = try MappingPlan.build(configuration, sourceTables: tables, sameDatabase: sameDatabase)
@@ -45,6 +46,12 @@ public enum Check {
             }
             return report
         }
+        if configuration.reverse != nil {
+            let roundTrip = try await RoundTrip.prove(configuration, sample: roundTripSample)
+            report.roundTrip = roundTrip.summary + roundTrip.notes.map { "note: \($0)" }
+            report.problems += roundTrip.problems
+        }
+        return report
     }
 
     /// Targets that keep deleted rows and read values PostgreSQL may leave out of an update (unchanged TOAST values)
