@@ -38,6 +38,9 @@ struct CutoverGates {
         let report = try await Check.run(reverse.configuration)
         gate(report.problems.isEmpty, "the reverse mapping passes check",
              "the reverse mapping fails check: \(report.problems.joined(separator: "; "))")
+        let roundTrip = try await RoundTrip.prove(configuration)
+        gate(roundTrip.problems.isEmpty, "every sampled legacy row comes back as it was through the new schema and reverse:",
+             "the reverse mapping does not round-trip: \(roundTrip.problems.joined(separator: "; "))")
         let forwardPID = try await Control.pid(slot: forward.slot, on: forward.target)
         let reversePID = try await Control.pid(slot: reverse.slot, on: reverse.target)
         gate(forwardPID != nil && forwardPID == reversePID, "walbridge run runs the reverse direction (slot \(reverse.slot)) too",

@@ -72,7 +72,9 @@ struct WriteFence: Sendable {
     /// The tables that carry the fence of `slot` now.
     static func fenced(slot: String, on database: PGConnection) async throws -> [String] {
         try await database.query("""
-            SELECT t.tgrelid::regclass::text FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace n ON n.oid = p.pronamespace
+            SELECT quote_ident(rn.nspname) || '.' || quote_ident(r.relname)
+            FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace n ON n.oid = p.pronamespace
+            JOIN pg_class r ON r.oid = t.tgrelid JOIN pg_namespace rn ON rn.oid = r.relnamespace
             WHERE n.nspname = 'walbridge' AND p.proname = $1 ORDER BY 1
             """, ["fence_" + slot]).rows.compactMap { $0[0] }
     }
