@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PGClient
 import PGOutput
+import TestSupport
 import Testing
 import WALBridge
 
@@ -306,6 +307,96 @@ extension CutoverTests {
                 let report = try await Verifier(configuration: configuration).run()
                 #expect(report.mismatchCount == 0, "\(configuration.slot): \(report.tables.flatMap(\.mismatches))")
             }
+        }
+    }
+}
+
+extension CutoverTests {
+    /// An application that writes whichever schema the switch record says is live: a dollar more on a random product,
+    /// in the legacy table before the switch and in the new one after it. Refused writes (a fence) are retried later;
+    /// the accepted ones are counted, so that the final prices show whether any was lost.
+    actor SwitchingWriter {
+        private(set) var accepted = 0
+        private(set) var refused = 0
+
+        func run(_ seed: SeedMigration) async throws {
+            let legacy = try await PGConnection.connect(seed.source)
+            let new = try await PGConnection.connect(seed.target)
+            while !Task.isCancelled {
+                let phase = try? await new.query("SELECT phase FROM walbridge.switch WHERE slot = $1", [seed.configuration.slot]).scalar
+                let id = String(Int.random(in: 1...20))
+                do {
+                    if phase == "switched" {
+                        _ = try await new.query("UPDATE products_v2 SET price = price + 1 WHERE id = $1", [id])
+                    } else {
+                        _ = try await legacy.query("UPDATE products SET price = price + 100 WHERE id = $1", [id])
+                    }
+                    accepted += 1
+                } catch let error as PGError where error.sqlState == "25006" {
+                    refused += 1
+                }
+                try? await Task.sleep(for: .milliseconds(3))
+            }
+            await legacy.close()
+            await new.close()
+        }
+    }
+
+    /// Runs `walbridge ARGS --config FILE`, killing it with SIGKILL after `killAfter` when given; its exit status.
+    static func command(_ arguments: [String], _ file: SeedMigration.ConfigFile, killAfter: Duration? = nil) async throws -> (Int32?, String) {
+        let run = try CommandRun(arguments + ["--config", file.path], environment: file.environment)
+        if let killAfter {
+            try await Task.sleep(for: killAfter)
+            run.signal(SIGKILL)
+        }
+        let status = await run.wait(timeout: .seconds(120))
+        return (status, run.stdout + run.stderr)
+    }
+
+    @Test("SIGKILL of cutover --reverse and of rollback at random moments, then the command again: it finishes, no write is lost, and a fence is never left unsaid")
+    func killedCutoverAndRollback() async throws {
+        try await SeedMigration.with(
+            legacySchema: SeedMigration.legacySchema + "INSERT INTO products (name, price) SELECT 'p' || i, 1000 FROM generate_series(1, 20) i;",
+            edit: SeedMigration.tables(Self.productsBothWays)
+        ) { seed in
+            let file = try seed.writeConfigFile(edit: SeedMigration.tables(Self.productsBothWays))
+            defer { file.remove() }
+            let bridge = try CommandRun(["run", "--config", file.path, "--quiet"], environment: file.environment)
+            defer { bridge.signal(SIGTERM) }
+            let streaming = await TestClusters.eventually(timeout: .seconds(60)) {
+                (try? await BridgeStatus.read(seed.configuration))?.state == "streaming"
+            }
+            #expect(streaming, "walbridge run streams: \(bridge.stderr)")
+            let writer = SwitchingWriter()
+            let writing = Task { try await writer.run(seed) }
+            var rng = SplitMix64(seed: UInt64.random(in: 0...UInt64.max))
+            for round in 0..<3 {
+                for (arguments, done) in [(["cutover", "--reverse", "--verify", "sample:50", "--max-lag", "5"], "switched"), (["rollback", "--verify", "skip"], "rolled_back")] {
+                    let delay = Duration.milliseconds(Int64(rng.next() % 1500))
+                    _ = try await Self.command(arguments, file, killAfter: delay)
+                    // Whatever the kill left, status says it: a fence without a cut-over or rollback under way would be unsaid.
+                    let status = try await BridgeStatus.read(seed.configuration)
+                    let phase = status.cutover?.phase
+                    if status.fenced.contains(where: { $0.hasSuffix("(legacy)") }) {
+                        #expect([.cuttingOver, .switched, .rollingBack].contains(phase), "round \(round), \(arguments[0]) killed after \(delay): the legacy fence is said (\(String(describing: phase)))")
+                    }
+                    let (exit, output) = try await Self.command(arguments, file)
+                    #expect(exit == 0, "round \(round): \(arguments[0]) again after a kill at \(delay) finishes: \(output)")
+                    #expect(try await BridgeStatus.read(seed.configuration).cutover?.phase.rawValue == done, "round \(round): \(arguments[0]) reached \(done): \(output)")
+                    try await Task.sleep(for: .milliseconds(300))
+                }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            writing.cancel()
+            _ = await writing.result
+            // Rolled back: the legacy tables take writes, the new ones follow them, and every accepted dollar is there.
+            #expect(try await BridgeStatus.read(seed.configuration).fenced.allSatisfy { $0.hasSuffix("(new)") })
+            #expect(try await seed.converges(), "forward replication resumed and caught up")
+            let total = try await PGConnection.connect(seed.source).closing { try await $0.query("SELECT sum(price)::text FROM products").scalar }
+            let (accepted, refused) = (await writer.accepted, await writer.refused)
+            #expect(total == String(20 * 1000 + accepted * 100), "no accepted write was lost (\(accepted) accepted, \(refused) refused)")
+            let report = try await Verifier(configuration: seed.configuration).run()
+            #expect(report.mismatchCount == 0)
         }
     }
 }
