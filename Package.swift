@@ -47,6 +47,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "decoder-bench", dependencies: ["PGOutput"], path: "bench/decoder"),
+        .executableTarget(name: "window-bench", dependencies: ["PGClient"], path: "bench/window"),
         // The seeded generator the differential tester and the network fault tests share.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .executableTarget(name: "differential", dependencies: ["PGClient", "PGOutput", "TestSupport"], path: "Tests/Differential"),

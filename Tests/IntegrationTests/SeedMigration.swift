@@ -29,11 +29,14 @@ struct SeedMigration {
         { text in String(text[..<text.range(of: "\ntables:")!.lowerBound]) + "\n" + tables }
     }
 
-    /// The example configuration file, with a slot name of its own and edits applied to its text.
-    static func configurationText(slot: String, edit: (String) -> String = { $0 }) throws -> String {
+    /// The example configuration file, with a slot name of its own and edits applied to its text; without its
+    /// `reverse:` mapping unless `reverse` (the seed's legacy users.bio has no way back).
+    static func configurationText(slot: String, reverse: Bool = false, edit: (String) -> String = { $0 }) throws -> String {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../examples/walbridge.yml").standardized.path
-        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var text = try String(contentsOfFile: path, encoding: .utf8)
+        if !reverse, let cut = text.range(of: "\n# After the cut-over") { text = String(text[..<cut.lowerBound]) + "\n" }
+        text = text
             .replacingOccurrences(of: "slot: walbridge_shop", with: "slot: \(slot)")
             .replacingOccurrences(of: "publication: walbridge_shop", with: "publication: \(slot)")
         return edit(text)

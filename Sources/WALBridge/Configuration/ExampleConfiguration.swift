@@ -31,5 +31,34 @@ public enum ExampleConfiguration {
                 id: id
                 name: name
                 price: price::numeric / 100   # cents (integer) to dollars (DECIMAL(10,2)), exact
+
+        # After the cut-over (walbridge cutover --reverse) the application writes the new tables, and this mapping carries
+        # their changes back to the legacy ones, so that walbridge rollback can return to them. walbridge check proves the
+        # pair: a sample of legacy rows, mapped forward and back, must come back as they were.
+        reverse:
+          public.users_v2:
+            - into: public.users
+              key: [id]
+              columns:
+                id: id
+                name: full_name
+                email: email
+          public.addresses:
+            - into: public.users              # the address columns of the same users row
+              key: [id]
+              insert: never                   # only fills rows that users_v2 inserted
+              on_delete: clear                # a deleted address sets the columns to NULL; the user stays
+              columns:
+                id: user_id
+                address_street: street
+                address_city: city
+                address_postal_code: postal_code
+          public.products_v2:
+            - into: public.products
+              key: [id]
+              columns:
+                id: id
+                name: name
+                price: (price * 100)::bigint  # dollars back to cents, exact for DECIMAL(10,2)
         """
 }

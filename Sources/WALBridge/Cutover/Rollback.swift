@@ -44,8 +44,7 @@ public struct Rollback: Sendable {
 
     private func steps(_ record: SwitchRecord, forward: Direction, reverse: Direction) async throws {
         let slot = forward.slot
-        let logger = Logger(label: "walbridge.rollback")
-        if record.step != "reverse dropped" {
+        if !["legacy open", "reverse dropped"].contains(record.step) {
             let newFence = WriteFence(reverse.configuration, action: "rolled back to", instead: "the legacy schema")
             try await reverse.install(newFence, lockTimeout: lockTimeout)
             say("Fence: writes to \(reverse.configuration.tables.map(\.source.description).joined(separator: ", ")) are refused (SQLSTATE \(WriteFence.sqlState)) by trigger \(WriteFence.trigger(slot: reverse.slot)).")
@@ -61,14 +60,17 @@ public struct Rollback: Sendable {
                 say("Sequence: \(change)")
             }
             try await Direction.lift(slot: slot, on: forward.source)
+            try await SwitchState.record(phase: .rollingBack, step: "legacy open", slot: slot, on: forward.target)
             say("Fence lifted from \(configuration.tables.map(\.source.description).joined(separator: ", ")): write to the legacy schema now.")
-            try await ReverseSlot.drop(reverse, logger: logger)
+        }
+        try await forward.resume()
+        say("Forward replication resumed from \(record.fenceLSN ?? "where it paused"); it skips the reverse direction's writes.")
+        if record.step != "reverse dropped" {
+            try await ReverseSlot.drop(reverse, logger: Logger(label: "walbridge.rollback"))
             try await SwitchState.record(phase: .rollingBack, step: "reverse dropped", slot: slot, on: forward.target)
             say("Reverse replication stopped; its slot \(reverse.slot) is dropped. The new tables stay fenced for the application; the bridge still writes them.")
         }
-        try await forward.resume()
         try await SwitchState.record(phase: .rolledBack, step: "rolled back", slot: slot, on: forward.target)
-        say("Forward replication resumed from \(record.fenceLSN ?? "where it paused"); it skips the reverse direction's writes.")
     }
 
     /// Verifies the forward direction once it has caught up.

@@ -26,6 +26,11 @@ public struct SQLSession: Sendable {
         try await connection.pipeline(statements.map { Statement($0.sql, $0.parameters) }).map(\.rows)
     }
 
+    /// Whether `error` is a write refused by a cut-over's fence (SQLSTATE 25006).
+    public static func isFenced(_ error: Error) -> Bool {
+        (error as? PGError)?.sqlState == WriteFence.sqlState
+    }
+
     /// Runs a script of statements without parameters.
     public func execute(_ script: String) async throws {
         try await connection.simpleQuery(script)

@@ -3,7 +3,8 @@ import Logging
 import WALBridge
 
 /// The whole migration of the seed documents on two throwaway clusters, narrated: prepare, run the bridge
-/// (backfill while the application writes), gray reads in steps, pause and resume, cut-over with verify, contract.
+/// (backfill while the application writes), gray reads in steps, pause and resume, cut-over with reverse replication
+/// while the application writes the new schema, a rehearsed rollback, and every verify at 0.
 struct Demo {
     let users: Int
     let keep: Bool
@@ -60,11 +61,19 @@ struct Demo {
         guard check.problems.isEmpty else { throw DemoError("check failed: \(check.problems.map(\.description).joined(separator: "; "))") }
         say("   check passed: 3 targets, every expression prepared on the new database")
         let state = StateStore(new, slot: configuration.slot)
-        let app = DemoApplication(legacy: configuration.source, users: users)
+        let app = DemoApplication(legacy: configuration.source, new: configuration.target, users: users)
         await app.start()
         say("   the legacy application keeps writing (renames, address changes, sign-ups, deletions, price changes)")
         let bridge = Task { [logger] in try await Bridge(configuration: configuration, logger: logger).run() }
         defer { bridge.cancel() }
+        // As walbridge run does with reverse:, the reverse direction runs beside it, paused until the cut-over.
+        guard let reversed = configuration.reversed else { throw DemoError("the example configuration has no reverse: mapping") }
+        let reverse = Task { [logger] in
+            var reverse = Bridge(configuration: reversed, logger: logger)
+            reverse.startsPaused = true
+            try await reverse.run()
+        }
+        defer { reverse.cancel() }
         let backfillStart = ContinuousClock.now
         try await waitFor("the backfill", timeout: .seconds(60)) {
             let tables = try? await state.backfill()
@@ -94,26 +103,46 @@ struct Demo {
         try await waitFor("the catch-up", timeout: .seconds(30)) { try await state.waitFor(now, seconds: 1) }
         say("   resumed: caught up with the legacy database in \(Self.seconds(since: resumed))")
 
-        step("5. cut-over: the application stops writing, the bridge reaches the last LSN, walbridge verify compares every row")
+        step("5. walbridge cutover --reverse, while the application keeps writing: gates, fence, exact drain, sequences, switch")
+        var options = CutoverOptions()
+        options.reverse = true
+        options.maxLag = .seconds(5)
+        let refusedBefore = app.refused
+        let cutover = try await Cutover(configuration: configuration, options: options, say: { say("   " + $0) }).run()
+        guard case .done(let switched) = cutover else { throw DemoError("cutover did not switch: \(cutover)") }
+        app.write(to: .new)
+        say("   the application's feature switch: writes go to users_v2, addresses and products_v2 (\(app.refused - refusedBefore) writes were refused by the fence meanwhile)")
+        say(String(format: "   writes were unavailable for %.0f ms", switched.unavailableMilliseconds ?? 0))
+
+        step("6. the application writes the new schema; reverse replication keeps the legacy tables current")
+        let writesBefore = app.writes
+        try await Task.sleep(for: .seconds(3))
+        try await verify(reversed, "verify --reverse (the legacy tables against reverse: over the new ones)", writes: app.writes - writesBefore)
+
+        step("7. walbridge rollback: the rehearsed way back")
+        let rollback = try await Rollback(configuration: configuration, say: { say("   " + $0) }).run()
+        guard case .done = rollback.0 else { throw DemoError("rollback did not finish: \(rollback.0)") }
+        app.write(to: .legacy)
+        say("   the feature switch back: writes go to the legacy tables again; \(rollback.1?.mismatchCount ?? 0) mismatches in rollback's verify")
+        let legacyWrites = app.writes
+        try await Task.sleep(for: .seconds(2))
         await app.stop()
-        let last = try await currentLSN(legacy)
-        try await waitFor("the last LSN", timeout: .seconds(30)) { try await state.waitFor(last, seconds: 1) }
-        let status = try await BridgeStatus.read(configuration)
-        say("   applied up to \(last); lag \(status.lagBytes ?? 0) bytes; \(app.writes) application writes streamed in all")
+        try await verify(configuration, "verify (the new tables against the mapping over the legacy ones)", writes: app.writes - legacyWrites)
+
+        step("8. contract, once the way back is no longer wanted: walbridge cutover (--reverse), stop walbridge run, slot drop")
+        say("   then drop the legacy columns or tables, and the walbridge schema when its history is no longer needed")
+        say("done in \(Self.seconds(since: started)): \(copied) rows backfilled, \(app.writes) application writes, \(app.refused) refused by a fence, every verify at 0 mismatches")
+    }
+
+    /// Verifies `configuration`'s direction and says so; fails on a mismatch.
+    private func verify(_ configuration: Configuration, _ what: String, writes: Int) async throws {
         let report = try await Verifier(configuration: configuration).run()
         for table in report.tables {
-            say("   verify \(table.table): \(table.rows) rows, mismatches: \(table.mismatches.count)")
+            say("   \(table.table): \(table.rows) rows, mismatches: \(table.mismatches.count)")
             for mismatch in table.mismatches.prefix(5) { say("     \(mismatch)") }
         }
-        say("   verify: mismatches: \(report.mismatchCount) (\(String(format: "%.1f", report.seconds)) s)")
+        say("   \(what) after \(writes) application writes: mismatches: \(report.mismatchCount) (\(String(format: "%.1f", report.seconds)) s)")
         guard report.mismatchCount == 0 else { throw DemoError("verify found \(report.mismatchCount) mismatches") }
-
-        step("6. contract: stop the bridge, drop its slot and publication; the application now uses the new schema")
-        bridge.cancel()
-        _ = try? await bridge.value
-        _ = try await SlotAdmin.drop(configuration, force: false, logger: logger)
-        say("   slot and publication dropped; the legacy columns can go (ALTER TABLE users DROP COLUMN name, …)")
-        say("done in \(Self.seconds(since: started)): \(copied) rows backfilled, \(app.writes) changes streamed, mismatches: 0")
     }
 
     /// Reads 200 random users the way a gray-read router would, and compares each answer from the new schema with legacy.
