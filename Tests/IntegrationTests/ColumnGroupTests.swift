@@ -98,28 +98,33 @@ struct ColumnGroupTests {
                 """)
             var limits = BackfillLimits()
             limits.chunkRows = 200
+            limits.rowsPerSecond = 1_500
             let bridge = try await migration.start(backfill: limits)
-            let counts = try await PGConnection.connect(migration.source).closing { app in
-                var random = SplitMix64(seed: seed)
-                var next = 10_000
-                var transactions = (together: 0, alone: 0)
-                for step in 0..<1_500 {
-                    let together = random.chance(0.3)
-                    if together { try await app.query("BEGIN") }
-                    for _ in 0..<(together ? random.int(2...4) : 1) {
-                        try await change(shape, on: app, next: &next, step: step, random: &random)
-                    }
-                    if together {
-                        try await app.query("COMMIT")
-                        transactions.together += 1
-                    } else {
-                        transactions.alone += 1
-                    }
-                }
-                return transactions
-            }
-            #expect(counts.together > 0 && counts.alone > 0)
+            // The workload starts while the child's rows are still to be copied.
+            #expect(try await migration.backfillStates()["public.\(shape.child)"] != "done")
+            // While the backfill copies, and again once it is done (the stream alone then orders the two tables' writes).
+            var random = SplitMix64(seed: seed)
+            var next = 10_000
+            let during = try await workload(shape, steps: 1_000, next: &next, random: &random, migration)
+            #expect(during.together > 0 && during.alone > 0)
             #expect(await migration.backfillDone())
+            _ = try await workload(shape, steps: 500, next: &next, random: &random, migration)
+            // In one transaction each: a parent and its child inserted; five parents deleted (their children cascade) and four new ones inserted with children.
+            let parentList = shape.parentColumns.joined(separator: ", ")
+            let childList = shape.childColumns.joined(separator: ", ")
+            let parentValues2 = shape.parentColumns.map { _ in "'again'" }.joined(separator: ", ")
+            let childValues2 = shape.childColumns.map { _ in "'again'" }.joined(separator: ", ")
+            try await migration.onSourceScript("""
+                BEGIN;
+                INSERT INTO \(shape.parent) (id, \(parentList)) VALUES (90001, \(parentValues2));
+                INSERT INTO \(shape.child) (\(shape.childKey), \(childList)) VALUES (90001, \(childValues2));
+                COMMIT;
+                BEGIN;
+                DELETE FROM \(shape.parent) WHERE id IN (SELECT \(shape.childKey) FROM \(shape.child) ORDER BY 1 LIMIT 5);
+                INSERT INTO \(shape.parent) (id, \(parentList)) SELECT id, \(parentValues2) FROM generate_series(90002, 90005) id;
+                INSERT INTO \(shape.child) (\(shape.childKey), \(childList)) SELECT id, \(childValues2) FROM generate_series(90002, 90005) id;
+                COMMIT;
+                """)
             let converged = await TestClusters.eventually(timeout: .seconds(60)) { (try? await differences(shape, migration).isEmpty) == true }
             let left = try await differences(shape, migration)
             #expect(converged, "\(left)")
@@ -138,6 +143,32 @@ struct ColumnGroupTests {
             #expect(mismatches.first?.key == "(id)=(\(planted ?? ""))" && mismatches.first?.kind == .changed, "\(mismatches)")
             #expect(mismatches.first?.columns.map(\.target) == ["planted"], "\(mismatches)")
         }
+    }
+
+    /// Runs `steps` transactions on the source, some of two to four changes, the others of one; counts each kind.
+    static func workload(_ shape: Shape, steps: Int, next: inout Int, random: inout SplitMix64, _ migration: SeedMigration) async throws -> (together: Int, alone: Int) {
+        let app = try await PGConnection.connect(migration.source)
+        var transactions = (together: 0, alone: 0)
+        do {
+            for step in 0..<steps {
+                let together = random.chance(0.3)
+                if together { try await app.query("BEGIN") }
+                for _ in 0..<(together ? random.int(2...4) : 1) {
+                    try await change(shape, on: app, next: &next, step: step, random: &random)
+                }
+                if together {
+                    try await app.query("COMMIT")
+                    transactions.together += 1
+                } else {
+                    transactions.alone += 1
+                }
+            }
+        } catch {
+            await app.close()
+            throw error
+        }
+        await app.close()
+        return transactions
     }
 
     /// One random change to the parent or the child: inserts, updates, key changes and deletes of either.
