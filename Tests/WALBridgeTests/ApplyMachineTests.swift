@@ -207,7 +207,7 @@ struct ApplyMachineTests {
             plan: plan, limits: ApplyLimits(), markWrites: false, chunkSessions: false, counting: false, durable: .zero, orderedThrough: nil)
         let actions = Self.run(&machine, [.begin(xid: 100), Self.insert("1", at: 20), .truncate(sources: [0], lsn: LSN(21))], quiet: false)
         let write = try #require(Self.first(actions) { if case .write = $0 { true } else { false } })
-        let truncate = try #require(actions.firstIndex(of: .truncate([TableName(schema: "public", name: "users_v2")])))
+        let truncate = try #require(actions.firstIndex(of: .truncate(["TRUNCATE \"public\".\"users_v2\""])))
         #expect(write < truncate && actions[write..<truncate].contains(.settle))
         #expect(actions.filter { $0 == .begin }.count == 1)
     }

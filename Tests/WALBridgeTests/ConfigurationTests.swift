@@ -300,7 +300,7 @@ struct ConfigurationErrorTests {
         #expect(onDelete.line == 11)
         #expect(onDelete.column == 18)
         #expect(onDelete.path == "tables.public.users[0].on_delete")
-        #expect(onDelete.message == "'cascade' is not allowed; use one of delete, ignore")
+        #expect(onDelete.message == "'cascade' is not allowed; use one of delete, ignore, clear")
 
         let onTruncate = try failure(withEntry("on_truncate: yes"))
         #expect(onTruncate.message.contains("use one of truncate, ignore, stop"))

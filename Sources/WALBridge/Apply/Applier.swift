@@ -163,8 +163,8 @@ final class Applier {
             ])
         case .advance(let lsn):
             advance(lsn)
-        case .truncate(let tables):
-            for table in tables { try await target.query("TRUNCATE \(table.quoted)") }
+        case .truncate(let statements):
+            for statement in statements { try await target.query(statement) }
         case .writeChunk(let chunk):
             if let rejection = try await chunkWriters?.write(chunk) {
                 logger.warning("the target refused a row of a backfill chunk; writing the chunk again to find the rows at fault", metadata: ["error": "\(rejection.message)"])

@@ -20,8 +20,8 @@ enum ApplyAction: Sendable, Equatable {
     case recordQuiet(LSN)
     /// Reports `lsn` to the source: the target durably holds everything before it.
     case advance(LSN)
-    /// Truncates these target tables inside the open transaction.
-    case truncate([TableName])
+    /// Empties targets inside the open transaction: a TRUNCATE each, or with `on_delete: clear` an UPDATE clearing the entry's columns.
+    case truncate([String])
     /// Writes a backfill chunk on the chunk sessions (everything before it is committed).
     case writeChunk(BackfillChunk)
     /// A backfill chunk's rows were taken (the worker may read ahead by one more).

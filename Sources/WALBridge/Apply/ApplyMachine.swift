@@ -225,17 +225,17 @@ struct ApplyMachine {
 
     /// Truncates the targets a TRUNCATE of these sources empties, or fails where a mapping says to stop.
     private func truncation(of sources: [Int], at lsn: LSN) -> ApplyAction {
-        var tables: [TableName] = []
+        var statements: [String] = []
         for source in sources {
             for mapped in plan.sources[source].targets where !mapped.inPlace {
                 switch mapped.mapping.onTruncate {
-                case .truncate: tables.append(mapped.mapping.into)
+                case .truncate: statements.append(mapped.truncation)
                 case .ignore: continue
                 case .stop: return .fail(BridgeError.truncateStops(table: plan.sources[source].info.table, target: mapped.mapping.into, at: WALPosition(lsn)))
                 }
             }
         }
-        return .truncate(tables)
+        return .truncate(statements)
     }
 
     // MARK: - Target transactions
@@ -326,7 +326,7 @@ struct ApplyMachine {
         batchRows += pending.count
         pending.removeAll(keepingCapacity: true)
         pendingBytes = 0
-        let rows = order.compactMap { source in folders[source].map { ApplyAction.Slice.Source(source: source, rows: $0.rows) } }
+        let rows = plan.inApplyOrder(order).compactMap { source in folders[source].map { ApplyAction.Slice.Source(source: source, rows: $0.rows) } }
         settle(into: &actions)
         actions.append(.write(ApplyAction.Slice(rows: rows, visible: visible, streamed: streaming)))
         inFlight = .slice

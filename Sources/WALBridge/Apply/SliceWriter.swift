@@ -202,14 +202,15 @@ actor SliceWriter {
             let mapped = sourcePlan.targets[index]
             if hasKept, let collision = statement.keptCollision { batch.append(Statement(collision)) }
             if let delete = statement.delete,
-               hasMoved || (hasDelete && mapped.mapping.onDelete == .delete) || (mapped.mapping.when != nil && (hasStale || hasPartial)) {
+               hasMoved || (hasDelete && mapped.removes) || (mapped.mapping.when != nil && (hasStale || hasPartial)) {
                 batch.append(Statement(delete))
             }
             if hasKeptDisplaced, let keep = statement.keepDisplaced { batch.append(Statement(keep)) }
-            if hasStale || (mapped.inPlace && hasFresh) { batch.append(Statement(statement.write)) }
-            if hasFresh && !mapped.inPlace && !copied.contains(index) { batch.append(Statement(statement.insertFresh)) }
+            if hasStale || (mapped.updatesOnly && hasFresh) { batch.append(Statement(statement.write)) }
+            if hasFresh && !mapped.updatesOnly && !copied.contains(index) { batch.append(Statement(statement.insertFresh)) }
             if hasPartial {
-                if !mapped.inPlace { partialResults.append(batch.count) }
+                // A row a target that only updates does not hold is not for it to write.
+                if !mapped.updatesOnly { partialResults.append(batch.count) }
                 batch.append(Statement(statement.writePartial))
             }
         }

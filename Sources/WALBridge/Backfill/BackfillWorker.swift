@@ -3,8 +3,9 @@ import Logging
 import PGClient
 import PGOutput
 
-/// Copies the rows that existed before streaming began, table by table in row-key order, one chunk per short
-/// source transaction between two watermarks; the reader places each chunk in the stream (see BackfillCoordinator).
+/// Copies the rows that existed before streaming began, table by table (a shared target's inserting table first) in
+/// row-key order, one chunk per short source transaction between two watermarks; the reader places each chunk in the
+/// stream (see BackfillCoordinator).
 struct BackfillWorker: Sendable {
     let plan: MappingPlan
     let configuration: Configuration
@@ -33,7 +34,10 @@ struct BackfillWorker: Sendable {
         var finished: [Int: Int] = [:]
         while !Task.isCancelled {
             var copied = false
-            for index in plan.sources.indices {
+            // A table that only updates a shared target's rows goes after the tables that insert them, and not in a
+            // round where one of those stopped early: its rows would find no row to update.
+            var unfinished = Set<Int>()
+            for index in plan.inApplyOrder(Array(plan.sources.indices)) where plan.inserters[index].isDisjoint(with: unfinished) {
                 let table = plan.sources[index].info.table
                 guard let job = try await BackfillState.claim(slot: configuration.slot, table: table, auto: configuration.backfill == .auto, on: target),
                     finished[index] != job.request
@@ -43,6 +47,8 @@ struct BackfillWorker: Sendable {
                 try await BackfillState.recordEstimate(estimate, slot: configuration.slot, table: table, on: target)
                 if try await copy(index, job, estimate: estimate, seq: &seq, source: source, target: target) {
                     finished[index] = job.request
+                } else {
+                    unfinished.insert(index)
                 }
             }
             if !copied { try await Task.sleep(for: .seconds(1)) }

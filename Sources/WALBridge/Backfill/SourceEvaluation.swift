@@ -78,7 +78,7 @@ struct SourceEvaluation: Sendable, Equatable {
     static func plan(
         _ source: SourcePlan, direct: [DirectCopy?], on sourceSession: PGConnection, target: PGConnection, logger: Logger
     ) async throws -> SourceEvaluation? {
-        let candidates = source.targets.indices.filter { !source.targets[$0].inPlace && direct[$0] == nil }
+        let candidates = source.targets.indices.filter { !source.targets[$0].updatesOnly && direct[$0] == nil }
         guard !candidates.isEmpty else { return nil }
         let table = source.info.table
         let settings: [Setting]

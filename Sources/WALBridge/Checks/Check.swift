@@ -81,7 +81,9 @@ public enum Check {
             for (targetIndex, target) in source.targets.enumerated() {
                 let statements = source.statements(for: target)
                 let mapping = target.mapping
-                lines.append("  → \(mapping.into) (key: \(mapping.key.joined(separator: ", "))\(target.inPlace ? ", in place: updates only" : "")\(mapping.when.map { "; when: \($0)" } ?? ""))")
+                let only = target.inPlace ? ", in place: updates only" : mapping.insert == .never ? ", insert: never: updates only the rows it holds" : ""
+                let clear = mapping.onDelete == .clear ? ", on_delete: clear" : ""
+                lines.append("  → \(mapping.into) (key: \(mapping.key.joined(separator: ", "))\(only)\(clear)\(mapping.when.map { "; when: \($0)" } ?? ""))")
                 lines.append("    INSERT, UPDATE: \(statements.write)")
                 if !target.keepsRows, copies.indices.contains(sourceIndex), let copy = copies[sourceIndex][targetIndex] {
                     lines.append("    INSERT of a key the target does not hold: \(copy.statement)")
@@ -89,7 +91,7 @@ public enum Check {
                 lines.append("    UPDATE with unchanged TOAST values: \(statements.writePartial)")
                 if let delete = statements.delete {
                     let kinds = [
-                        mapping.onDelete == .delete ? "DELETE" : nil,
+                        mapping.onDelete == .ignore ? nil : "DELETE",
                         "UPDATE that changes the key (at the old key)",
                         mapping.when != nil ? "UPDATE that makes when false" : nil,
                     ].compactMap { $0 }
@@ -103,7 +105,7 @@ public enum Check {
                     truncate = "ignored (in place)"
                 } else {
                     switch mapping.onTruncate {
-                    case .truncate: truncate = "TRUNCATE \(mapping.into.quoted)"
+                    case .truncate: truncate = target.truncation
                     case .ignore: truncate = "ignored"
                     case .stop: truncate = "stops the bridge"
                     }

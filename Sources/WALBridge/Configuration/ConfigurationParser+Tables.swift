@@ -4,7 +4,7 @@ import Yams
 /// Reading `tables`: each source table, its targets, and their columns.
 extension ConfigurationParser {
     /// The keys allowed in one target entry.
-    static let targetKeys = ["into", "key", "columns", "when", "on_delete", "on_truncate"]
+    static let targetKeys = ["into", "key", "columns", "when", "on_delete", "on_truncate", "insert"]
 
     /// Every source table with its targets, in file order, under `root` (`tables`, or `reverse` for the new tables).
     func tables(_ node: Node, at root: String) throws -> [TableMapping] {
@@ -52,11 +52,20 @@ extension ConfigurationParser {
         let key = try self.key(
             required(entry, "key", "the target columns that identify a row, e.g. key: [id]"),
             at: entry.path(of: "key"), columns: columns.map(\.column))
+        let insert: InsertMode = try entry["insert"].map { try choice($0, at: entry.path(of: "insert")) } ?? .always
+        let onDelete: OnDelete = try entry["on_delete"].map { try choice($0, at: entry.path(of: "on_delete")) } ?? .delete
+        if onDelete == .clear && insert == .always {
+            throw error(
+                at: entry["on_delete"], entry.path(of: "on_delete"),
+                "clear keeps the row with this entry's columns NULL, which only fits an entry that does not insert the row; "
+                    + "add insert: never (another entry or the application inserts the rows), or use on_delete: delete or ignore")
+        }
         let target = TargetMapping(
             into: into, key: key, columns: columns,
             when: try entry["when"].map { try expression($0, at: entry.path(of: "when")) },
-            onDelete: try entry["on_delete"].map { try choice($0, at: entry.path(of: "on_delete")) } ?? .delete,
+            onDelete: onDelete,
             onTruncate: try entry["on_truncate"].map { try choice($0, at: entry.path(of: "on_truncate")) } ?? .stop,
+            insert: insert,
             location: "\(path) (\(file):\(node.mark?.line ?? 0))")
         return (target, intoNode)
     }

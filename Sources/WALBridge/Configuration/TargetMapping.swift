@@ -9,13 +9,17 @@ public struct TargetMapping: Hashable, Sendable {
     public var when: String?
     public var onDelete: OnDelete
     public var onTruncate: OnTruncate
+    /// `never`: only rows the target holds already are updated (another entry, or the application, inserts them).
+    public var insert: InsertMode
+    /// The columns outside the key: what this entry writes into a row.
+    public var nonKeyColumns: [ColumnMapping] { columns.filter { !key.contains($0.column) } }
     /// Where it is in the file, for messages: `tables.public.users[1] (walbridge.yml:14)`.
     public var location: String
 
     /// A target with the file's defaults for whatever is not given.
     public init(
         into: TableName, key: [String], columns: [ColumnMapping], when: String? = nil,
-        onDelete: OnDelete = .delete, onTruncate: OnTruncate = .stop, location: String
+        onDelete: OnDelete = .delete, onTruncate: OnTruncate = .stop, insert: InsertMode = .always, location: String
     ) {
         self.into = into
         self.key = key
@@ -23,6 +27,7 @@ public struct TargetMapping: Hashable, Sendable {
         self.when = when
         self.onDelete = onDelete
         self.onTruncate = onTruncate
+        self.insert = insert
         self.location = location
     }
 }

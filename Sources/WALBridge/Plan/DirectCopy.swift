@@ -72,7 +72,7 @@ struct DirectCopy: CopyOnlyTarget {
     }
 
     private static func direct(_ mapped: TargetPlan, of source: SourcePlan, on target: PGConnection) async throws -> DirectCopy? {
-        guard !mapped.inPlace else { return nil }
+        guard !mapped.updatesOnly else { return nil }
         let mapping = mapped.mapping
         let columns = try await TargetCheck.columns(of: mapping.into, on: target)
         let types = columns.mapValues(\.type)

@@ -3,6 +3,8 @@ import PGClient
 /// The whole mapping, resolved against the source catalog.
 public struct MappingPlan: Sendable {
     public let sources: [SourcePlan]
+    /// Per source, the sources that insert the rows it only updates (its backfill waits for theirs).
+    let inserters: [Set<Int>]
 
     /// Whether a target is its source table itself (in-place expand), whose rows are only ever updated.
     var hasInPlaceTargets: Bool { sources.contains { $0.targets.contains(where: \.inPlace) } }
@@ -81,17 +83,42 @@ public struct MappingPlan: Sendable {
                         whenDependencies: positions(whenDeps))
                 }))
         }
-        // Two source tables feeding one target would race in a batch (each is applied set-based on its own).
-        var fed: [TableName: TableName] = [:]
-        for table in configuration.tables {
-            for target in table.targets {
-                if let other = fed[target.into], other != table.source {
-                    problems.append(PlanProblem(location: target.location, message: "\(target.into) is already fed by \(other); one target table can have one source table"))
-                }
-                fed[target.into] = table.source
-            }
+        let shared = SharedTarget.all(in: configuration)
+        problems += shared.flatMap { $0.problems(sameDatabase: sameDatabase) }
+        var inserters = [Set<Int>](repeating: [], count: configuration.tables.count)
+        for target in shared {
+            guard let inserting = target.inserting else { continue }
+            for entry in target.entries where entry.source != inserting.source { inserters[entry.source].insert(inserting.source) }
+        }
+        let ordered = Self.order(inserters)
+        if ordered.count < configuration.tables.count {
+            let cycle = configuration.tables.indices.filter { !ordered.contains($0) }.map { configuration.tables[$0].source.description }
+            problems.append(PlanProblem(location: "tables", message: "\(cycle.joined(separator: ", ")) each update rows of a shared target that another of them inserts, so no order applies them; let one table insert the rows of all the targets they share"))
         }
         if !problems.isEmpty { throw PlanProblems(problems: problems) }
-        return MappingPlan(sources: sources)
+        return MappingPlan(sources: sources, inserters: inserters)
+    }
+
+    /// The sources of `order` (a slice's, as they came), each moved behind those that insert the rows it only updates,
+    /// so that a row inserted and updated by another source in one slice gets both.
+    func inApplyOrder(_ order: [Int]) -> [Int] {
+        var result: [Int] = []
+        func place(_ source: Int) {
+            guard !result.contains(source) else { return }
+            for inserter in inserters[source].sorted() where order.contains(inserter) { place(inserter) }
+            result.append(source)
+        }
+        order.forEach(place)
+        return result
+    }
+
+    /// The sources in file order, each after those in `inserters` (a stable topological order); a cycle's sources are left out.
+    private static func order(_ inserters: [Set<Int>]) -> [Int] {
+        var order: [Int] = []
+        while order.count < inserters.count {
+            guard let next = inserters.indices.first(where: { !order.contains($0) && inserters[$0].isSubset(of: order) }) else { break }
+            order.append(next)
+        }
+        return order
     }
 }

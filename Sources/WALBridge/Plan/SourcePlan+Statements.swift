@@ -32,26 +32,33 @@ extension SourcePlan {
         let columnList = mapping.columns.map { q($0.column) }.joined(separator: ", ")
         let expressions = mapping.columns.map { "(\($0.expression))" }.joined(separator: ", ")
 
+        // A target whose columns are all key columns has nothing to update: touch the key so the match still counts.
+        let set = nonKey.isEmpty ? keys.prefix(1).map { "\($0) = t.\($0)" }.joined() : nonKey.map { "\(q($0.column)) = m.\(q($0.column))" }.joined(separator: ", ")
+        // With on_delete: clear, where a delete would remove the row, this entry's columns become NULL instead.
+        let remove: (String) -> String = { rows in
+            mapping.onDelete == .clear
+                ? "UPDATE \(table) AS t SET \(target.cleared) FROM (\(rows)) AS m WHERE \(keyMatch)"
+                : "DELETE FROM \(table) AS t USING (\(rows)) AS m WHERE \(keyMatch)"
+        }
         var deleteWhen: [String] = []
         if !target.inPlace && !keyedOutsideRowKey(target) { deleteWhen.append(StagingOp.sql(.oldKey)) }
         if !target.inPlace && keyedOutsideRowKey(target) {
-            deleteWhen.append(mapping.onDelete == .delete ? StagingOp.sql(.oldKey, .rekeyed, .displaced, .displacedAfterWrite) : StagingOp.sql(.oldKey, .rekeyed))
+            deleteWhen.append(target.removes ? StagingOp.sql(.oldKey, .rekeyed, .displaced, .displacedAfterWrite) : StagingOp.sql(.oldKey, .rekeyed))
             // Kept there, its last write's `when` decides: a row that left the filter before its delete leaves the target.
             if mapping.onDelete == .ignore && mapping.when != nil { deleteWhen.append("(\(StagingOp.sql(.displacedAfterWrite)) AND NOT \(when))") }
         }
-        if !target.inPlace && mapping.onDelete == .delete { deleteWhen.append(StagingOp.sql(.delete, .deletedAfterWrite)) }
+        if target.removes { deleteWhen.append(StagingOp.sql(.delete, .deletedAfterWrite)) }
         if !target.inPlace && mapping.when != nil { deleteWhen.append("(\(live) AND NOT \(when))") }
         let delete = deleteWhen.isEmpty ? nil :
-            "DELETE FROM \(table) AS t USING (SELECT \(selectKeys.joined(separator: ", ")) FROM \(staging) WHERE \(deleteWhen.joined(separator: " OR "))) AS m WHERE \(keyMatch)"
+            remove("SELECT \(selectKeys.joined(separator: ", ")) FROM \(staging) WHERE \(deleteWhen.joined(separator: " OR "))")
 
         let onConflict = nonKey.isEmpty
             ? "DO NOTHING"
             : "DO UPDATE SET " + nonKey.map { "\(q($0.column)) = EXCLUDED.\(q($0.column))" }.joined(separator: ", ")
         let write: String
         let insertFresh: String
-        if target.inPlace {
-            // In place nothing is inserted: fresh rows update the row the application just wrote, like any other.
-            let set = nonKey.map { "\(q($0.column)) = m.\(q($0.column))" }.joined(separator: ", ")
+        if target.updatesOnly {
+            // Nothing is inserted: fresh rows update the row the application (in place) or another entry wrote, like any other.
             write = "UPDATE \(table) AS t SET \(set) FROM (SELECT \(selectAll.joined(separator: ", ")) FROM \(staging) WHERE (\(complete)) OR (\(fresh))) AS m WHERE \(keyMatch)"
             insertFresh = write
         } else {
@@ -61,7 +68,7 @@ extension SourcePlan {
                 + (target.keepsRows ? " ON CONFLICT (\(keys.joined(separator: ", "))) \(onConflict)" : "")
         }
 
-        let keepsDisplaced = !target.inPlace && keyedOutsideRowKey(target) && mapping.onDelete == .ignore
+        let keepsDisplaced = !target.updatesOnly && keyedOutsideRowKey(target) && mapping.onDelete == .ignore
         let keepDisplaced = keepsDisplaced
             ? "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) WHERE \(StagingOp.sql(.displacedAfterWrite)) AND \(when) ON CONFLICT (\(keys.joined(separator: ", "))) \(onConflict)"
             : nil
@@ -91,10 +98,26 @@ extension SourcePlan {
             SELECT \(StagingColumn.seq) FROM m WHERE \(StagingColumn.seq) NOT IN (SELECT \(StagingColumn.seq) FROM u)
             """
 
-        let insertAll = "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) WHERE \(when)"
-        let deleteUnwanted = mapping.when == nil ? nil :
-            "DELETE FROM \(table) AS t USING (SELECT \(selectKeys.joined(separator: ", ")) FROM \(staging) WHERE NOT \(when)) AS m WHERE \(keyMatch)"
+        let insertAll = target.updatesOnly
+            ? "UPDATE \(table) AS t SET \(set) FROM (SELECT \(selectAll.joined(separator: ", ")) FROM \(staging) WHERE \(when)) AS m WHERE \(keyMatch)"
+            : "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) WHERE \(when)"
+        let deleteUnwanted = mapping.when == nil || target.inPlace ? nil :
+            remove("SELECT \(selectKeys.joined(separator: ", ")) FROM \(staging) WHERE NOT \(when)")
         return TargetStatements(
             delete: delete, keptCollision: keptCollision, keepDisplaced: keepDisplaced, write: write, insertFresh: insertFresh, writePartial: writePartial, insertAll: insertAll, deleteUnwanted: deleteUnwanted)
+    }
+}
+
+extension TargetPlan {
+    /// The SET list that clears this entry's non-key columns (a target of key columns alone touches its key).
+    var cleared: String {
+        let nonKey = mapping.nonKeyColumns.map { "\(SQLQuoting.identifier($0.column)) = NULL" }
+        return nonKey.isEmpty ? mapping.key.prefix(1).map { "\(SQLQuoting.identifier($0)) = t.\(SQLQuoting.identifier($0))" }.joined() : nonKey.joined(separator: ", ")
+    }
+
+    /// What a TRUNCATE of the source runs under `on_truncate: truncate`: TRUNCATE, or with `on_delete: clear` (the
+    /// target holds other entries' columns) this entry's columns set to NULL in every row.
+    var truncation: String {
+        mapping.onDelete == .clear ? "UPDATE \(mapping.into.quoted) AS t SET \(cleared)" : "TRUNCATE \(mapping.into.quoted)"
     }
 }

@@ -11,6 +11,12 @@ public struct TargetPlan: Sendable {
     let keyDependencies: Set<Int>
     let whenDependencies: Set<Int>
 
+    /// Rows are only updated, never inserted: in place, or with `insert: never`.
+    var updatesOnly: Bool { inPlace || mapping.insert == .never }
+    /// A delete (or `when` turning false, or a key moving away) removes this entry's values from the target row: in
+    /// place nothing is removed; `on_delete: clear` sets the entry's columns to NULL, otherwise the row is deleted.
+    var removes: Bool { !inPlace && mapping.onDelete != .ignore }
+
     /// The target keeps rows the source deleted or truncated, so a key new to the source may be there already.
     var keepsRows: Bool { mapping.onDelete == .ignore || mapping.onTruncate == .ignore }
 }

@@ -28,14 +28,19 @@ public struct Verifier: Sendable {
                 let point = try await catchUp(source: source, target: target)
                 let sameDatabase = try await SourceSetup.databaseIdentity(source) == SourceSetup.databaseIdentity(target)
                 var tables: [TableVerification] = []
-                let targets = configuration.tables.flatMap { table in table.targets.map { (table.source, $0) } }
-                for (table, mapping) in targets {
-                    let result = try await verify(mapping, of: table, inPlace: sameDatabase && mapping.into == table, point: point, source: source, target: target)
+                // A target no entry inserts into holds the rows someone else wrote: the mapping cannot say which.
+                let all = VerifyEntry.byTarget(configuration)
+                let targets = all.filter { $0[0].mapping.insert == .always }
+                let updatedOnly = all.filter { $0[0].mapping.insert == .never }.map(\.[0].mapping.into)
+                for entries in targets {
+                    let inPlace = entries.count == 1 && sameDatabase && entries[0].mapping.into == entries[0].table
+                    let result = try await verify(entries, inPlace: inPlace, point: point, source: source, target: target)
                     tables.append(result)
                     onTable(result, tables.count, targets.count)
                 }
+                let notCompared = updatedOnly.isEmpty ? "" : "; not compared: \(updatedOnly.map(\.description).joined(separator: ", ")), which no entry inserts into (insert: never), so which rows \(updatedOnly.count == 1 ? "it holds" : "they hold") is not the mapping's to say"
                 return VerifyReport(
-                    point: point.description + (try await unfinishedBackfill(on: target)), tables: tables,
+                    point: point.description + (try await unfinishedBackfill(on: target)) + notCompared, tables: tables,
                     seconds: (ContinuousClock.now - started) / .seconds(1), sample: sample)
             }
         }
@@ -77,10 +82,12 @@ public struct Verifier: Sendable {
         return tables.isEmpty ? "" : "; the backfill of \(tables.joined(separator: ", ")) has not finished, so rows it has not copied yet show as missing"
     }
 
-    private func verify(_ mapping: TargetMapping, of table: TableName, inPlace: Bool, point: Point, source: PGConnection, target: PGConnection) async throws -> TableVerification {
+    /// Compares one target table with its entries (the inserting one first) evaluated over the source.
+    private func verify(_ entries: [VerifyEntry], inPlace: Bool, point: Point, source: PGConnection, target: PGConnection) async throws -> TableVerification {
+        let mapping = VerifyEntry.combined(entries)
         let typeOf = try await TargetCheck.columns(of: mapping.into, on: target).mapValues(\.type)
         let sides = (
-            source: VerifySide.source(mapping, from: table, types: typeOf),
+            source: VerifySide.source(entries, combined: mapping, types: typeOf),
             target: VerifySide.target(mapping, inPlace: inPlace)
         )
         var suspects: Set<String>

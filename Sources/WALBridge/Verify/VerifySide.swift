@@ -9,24 +9,42 @@ struct VerifySide: Sendable {
     /// `SELECT k, r, c0, c1, … FROM …`: key text, row text, and each column's text.
     let rows: String
 
-    /// The side over the source table: every column's expression, cast to the target column's type.
-    static func source(_ mapping: TargetMapping, from table: TableName, types: [String: String]) -> VerifySide {
-        let columns = mapping.columns.map { "((\($0.expression))::\(types[$0.column] ?? "text"))::text" }
-        return VerifySide(mapping, columns: columns, from: table, when: mapping.when)
+    /// The side over the source: every column's expression, cast to the target column's type. A target several
+    /// entries feed (`combined` holds all their columns) is the first entry's rows, which insert it, each LEFT JOINed on
+    /// the key to every other entry's row: where one has none, its columns are NULL, as `on_delete: clear` leaves them.
+    static func source(_ entries: [VerifyEntry], combined: TargetMapping, types: [String: String]) -> VerifySide {
+        let q = SQLQuoting.identifier
+        var from = ""
+        var place: [String: String] = [:]
+        for (index, entry) in entries.enumerated() {
+            let mapping = entry.mapping
+            let alias = "g\(index)"
+            let select = mapping.columns.map { "((\($0.expression))::\(types[$0.column] ?? "text")) AS \(q($0.column))" }
+            let rows = "(SELECT \(select.joined(separator: ", ")) FROM \(entry.table.quoted)\(mapping.when.map { " WHERE (\($0))" } ?? "")) AS \(alias)"
+            if index == 0 {
+                from = rows
+                for column in mapping.columns { place[column.column] = "\(alias).\(q(column.column))" }
+            } else {
+                from += " LEFT JOIN \(rows) ON " + combined.key.map { "g0.\(q($0)) = \(alias).\(q($0))" }.joined(separator: " AND ")
+                for column in mapping.nonKeyColumns { place[column.column] = "\(alias).\(q(column.column))" }
+            }
+        }
+        return VerifySide(combined, columns: combined.columns.map { "(\(place[$0.column] ?? "NULL"))::text" }, from: from)
     }
 
     /// The side over the target table (where it is the source table itself, only the rows `when` selects).
     static func target(_ mapping: TargetMapping, inPlace: Bool) -> VerifySide {
         let columns = mapping.columns.map { "(\(SQLQuoting.identifier($0.column)))::text" }
-        return VerifySide(mapping, columns: columns, from: mapping.into, when: inPlace ? mapping.when : nil)
+        let when = inPlace ? mapping.when.map { " WHERE (\($0))" } ?? "" : ""
+        return VerifySide(mapping, columns: columns, from: mapping.into.quoted + when)
     }
 
-    private init(_ mapping: TargetMapping, columns: [String], from table: TableName, when: String?) {
+    private init(_ mapping: TargetMapping, columns: [String], from: String) {
         let key = mapping.key.compactMap { key in mapping.columns.firstIndex { $0.column == key }.map { columns[$0] } }
         let named = columns.enumerated().map { "\($1) AS c\($0)" }.joined(separator: ", ")
         rows = """
             SELECT ROW(\(key.joined(separator: ", ")))::text AS k, ROW(\(columns.joined(separator: ", ")))::text AS r, \(named) \
-            FROM \(table.quoted)\(when.map { " WHERE (\($0))" } ?? "")
+            FROM \(from)
             """
     }
 

@@ -1,0 +1,66 @@
+/// One target table that several source tables feed, each entry its own group of columns under the same key.
+struct SharedTarget {
+    /// One source table's entry for the target.
+    struct Entry {
+        /// The source table's index in the configuration (and the plan).
+        let source: Int
+        let table: TableName
+        let mapping: TargetMapping
+    }
+
+    let into: TableName
+    /// In file order.
+    let entries: [Entry]
+
+    /// The entry that inserts the rows (`insert: always`), if any; the others only update rows it wrote.
+    var inserting: Entry? { entries.first { $0.mapping.insert == .always } }
+
+    /// The targets named by more than one source table, in file order.
+    static func all(in configuration: Configuration) -> [SharedTarget] {
+        var order: [TableName] = []
+        var entries: [TableName: [Entry]] = [:]
+        for (index, table) in configuration.tables.enumerated() {
+            for mapping in table.targets {
+                if entries[mapping.into] == nil { order.append(mapping.into) }
+                entries[mapping.into, default: []].append(Entry(source: index, table: table.source, mapping: mapping))
+            }
+        }
+        return order.compactMap { into in entries[into].flatMap { $0.count > 1 ? SharedTarget(into: into, entries: $0) : nil } }
+    }
+
+    /// What keeps these entries from sharing the target: each problem at the later entry, naming the earlier one.
+    func problems(sameDatabase: Bool) -> [PlanProblem] {
+        var problems: [PlanProblem] = []
+        let first = entries[0]
+        for entry in entries {
+            let mapping = entry.mapping
+            if sameDatabase && mapping.into == entry.table {
+                problems.append(PlanProblem(location: mapping.location, message: "\(into) is \(entry.table) itself (in place), which other source tables cannot feed too; map the other tables into another table, or drop this entry"))
+            }
+            if mapping.insert == .never && mapping.onDelete != .clear {
+                let inserter = inserting.map { " (\($0.table) inserts them, \($0.mapping.location))" } ?? ""
+                problems.append(PlanProblem(location: mapping.location, message: "\(entry.table) updates rows of \(into) that it does not insert\(inserter), so on_delete: \(mapping.onDelete) would \(mapping.onDelete == .delete ? "delete the whole row, other entries' columns included" : "keep values its source no longer holds, which verify cannot tell from differences"); use on_delete: clear"))
+            }
+        }
+        for entry in entries.dropFirst() {
+            let mapping = entry.mapping
+            let other = "\(first.table)'s entry (\(first.mapping.location))"
+            if Set(mapping.key) != Set(first.mapping.key) {
+                problems.append(PlanProblem(location: mapping.location, message: "\(into) is also fed by \(other) with key [\(first.mapping.key.joined(separator: ", "))], and this entry's key is [\(mapping.key.joined(separator: ", "))]; entries feeding one target must name the same key columns"))
+            }
+        }
+        for (index, entry) in entries.enumerated() {
+            for earlier in entries[..<index] {
+                let mine = Set(entry.mapping.nonKeyColumns.map(\.column)).union(entry.mapping.key)
+                let shared = earlier.mapping.nonKeyColumns.map(\.column).filter { mine.contains($0) }
+                if !shared.isEmpty {
+                    problems.append(PlanProblem(location: entry.mapping.location, message: "\(into) column\(shared.count == 1 ? "" : "s") \(shared.map(SQLIdentifier.display).joined(separator: ", ")) \(shared.count == 1 ? "is" : "are") also written by \(earlier.table)'s entry (\(earlier.mapping.location)); each non-key column of a shared target belongs to one entry: remove it from one of them"))
+                }
+                if entry.mapping.insert == .always && earlier.mapping.insert == .always {
+                    problems.append(PlanProblem(location: entry.mapping.location, message: "\(into) is also inserted into by \(earlier.table)'s entry (\(earlier.mapping.location)); at most one entry of a shared target inserts rows: add insert: never (and on_delete: clear) to the others"))
+                }
+            }
+        }
+        return problems
+    }
+}
