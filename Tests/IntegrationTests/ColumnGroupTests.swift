@@ -96,6 +96,10 @@ struct ColumnGroupTests {
                 INSERT INTO \(shape.parent) (id, \(shape.parentColumns.joined(separator: ", "))) SELECT g, \(parentValues) FROM generate_series(1, 3000) g;
                 INSERT INTO \(shape.child) (\(shape.childKey), \(shape.childColumns.joined(separator: ", "))) SELECT g, \(childValues) FROM generate_series(1, 3000) g WHERE g % 3 <> 0;
                 """)
+            // check: the statements, UPDATEs and clears included, compile against the target, and the plan says what they are.
+            let check = try await Check.run(migration.configuration)
+            #expect(check.problems.isEmpty, "\(check.problems)")
+            #expect(check.plan.contains { $0.contains("insert: never: updates only the rows it holds, on_delete: clear") }, "\(check.plan)")
             var limits = BackfillLimits()
             limits.chunkRows = 200
             limits.rowsPerSecond = 1_500
