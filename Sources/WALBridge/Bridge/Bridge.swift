@@ -21,7 +21,7 @@ public struct Bridge: Sendable {
     /// Stop for good right after the last transaction that commits at or before this position (`run --until-lsn`).
     public var untilLSN: WALPosition?
     /// How often the bridge reads `walbridge.control` for a pause.
-    public var controlInterval: Duration = .milliseconds(250)
+    public var controlInterval: Duration = .milliseconds(100)
     /// Where to serve `/metrics` and `/healthz` (`host:port`), over the configuration's `metrics:`.
     public var metricsAddress: String?
     /// `/healthz` answers 503 once the lag reaches this.

@@ -10,6 +10,8 @@ public struct Cutover: Sendable {
     public let options: CutoverOptions
     /// Receives each step's narration.
     public let say: @Sendable (String) -> Void
+    /// Called the moment the switch is recorded: an application embedding the cut-over flips its writes here.
+    public var onSwitched: @Sendable () -> Void = {}
 
     public init(configuration: Configuration, options: CutoverOptions, say: @escaping @Sendable (String) -> Void) {
         self.configuration = configuration
@@ -120,6 +122,7 @@ public struct Cutover: Sendable {
         try await Direction.lift(slot: configuration.reverseSlot, on: forward.target)
         let window = measured ? Double((ContinuousClock.now - fencedAt) / .milliseconds(1)) : nil
         try await SwitchState.recordSwitch(unavailableMilliseconds: window, slot: slot, on: forward.target)
+        onSwitched()
         say("Switched at \(lsn): write to the new schema now\(window.map { String(format: " (writes were unavailable for %.0f ms)", $0) } ?? "").")
         if let reverse {
             try await reverse.resume()

@@ -18,24 +18,40 @@ struct Direction {
         return lsn
     }
 
-    /// Asks the bridge to stop right after `lsn`, and writes a transaction after it so that the stream passes it at once.
+    /// Asks the bridge to stop right after `lsn`.
     func pause(at lsn: LSN) async throws {
         try await Control.pause(slot: slot, at: lsn, on: target)
-        try await source.query("SELECT pg_logical_emit_message(true, 'walbridge_fence', $1)", [slot])
     }
 
     /// Waits until the bridge reports that it stopped at `lsn`; false when `timeout` passes first. Throws the bridge's
-    /// failure when it reports one.
+    /// failure when it reports one. Meanwhile a small transaction every 20 ms lets the stream pass `lsn` at once, even
+    /// when nothing else writes the source (the bridge stops at the first transaction committing after it).
     func waitUntilPaused(at lsn: LSN, timeout: Duration) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
+        var nudged = ContinuousClock.now - .seconds(1)
         while ContinuousClock.now < deadline {
+            if ContinuousClock.now - nudged >= .milliseconds(20) {
+                try await source.query("SELECT pg_logical_emit_message(true, 'walbridge_fence', $1)", [slot])
+                nudged = .now
+            }
             let reported = try await Control.reported(slot: slot, on: target)
             if reported?.state == BridgeState.failed.rawValue {
                 throw BridgeError.targetNotReady("the bridge of slot \(slot) failed while draining: \(reported?.error ?? "?")")
             }
             if reported?.state == BridgeState.paused.rawValue && reported?.request.atLSN == lsn { return true }
-            try await Task.sleep(for: .milliseconds(10))
+            try await Task.sleep(for: .milliseconds(5))
         }
+        return false
+    }
+
+    /// Waits until the bridge reports that it streams, unpaused; false when `timeout` passes first.
+    func waitUntilStreaming(timeout: Duration) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        repeat {
+            let reported = try await Control.reported(slot: slot, on: target)
+            if let reported, !reported.request.paused, ["streaming", "backfilling"].contains(reported.state ?? "") { return true }
+            try await Task.sleep(for: .milliseconds(10))
+        } while ContinuousClock.now < deadline
         return false
     }
 

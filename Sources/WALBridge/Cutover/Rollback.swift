@@ -15,6 +15,8 @@ public struct Rollback: Sendable {
     /// How long the reverse direction's drain may take.
     public var drainTimeout: Duration = .seconds(60)
     public let say: @Sendable (String) -> Void
+    /// Called the moment the legacy tables take writes again: an application embedding the rollback flips its writes here.
+    public var onLegacyOpen: @Sendable () -> Void = {}
 
     public init(configuration: Configuration, say: @escaping @Sendable (String) -> Void) {
         self.configuration = configuration
@@ -37,7 +39,7 @@ public struct Rollback: Sendable {
                 say("Going on with the rollback left at step '\(record.step)'.")
             }
             try await steps(record, forward: forward, reverse: reverse)
-            let report = try await verified()
+            let report = try await verified(forward)
             return (.done(try await SwitchState.read(slot: forward.slot, on: forward.target) ?? record), report)
         }
     }
@@ -61,6 +63,7 @@ public struct Rollback: Sendable {
             }
             try await Direction.lift(slot: slot, on: forward.source)
             try await SwitchState.record(phase: .rollingBack, step: "legacy open", slot: slot, on: forward.target)
+            onLegacyOpen()
             say("Fence lifted from \(configuration.tables.map(\.source.description).joined(separator: ", ")): write to the legacy schema now.")
         }
         try await forward.resume()
@@ -73,9 +76,12 @@ public struct Rollback: Sendable {
         try await SwitchState.record(phase: .rolledBack, step: "rolled back", slot: slot, on: forward.target)
     }
 
-    /// Verifies the forward direction once it has caught up.
-    private func verified() async throws -> VerifyReport? {
+    /// Verifies the forward direction once it streams again (verify then waits until it has caught up).
+    private func verified(_ forward: Direction) async throws -> VerifyReport? {
         guard verify != .skip else { return nil }
+        guard try await forward.waitUntilStreaming(timeout: drainTimeout) else {
+            throw BridgeError.targetNotReady("rolled back, but forward replication (slot \(forward.slot)) did not stream again within \(drainTimeout), so it was not verified; see walbridge status, and run walbridge verify once it streams")
+        }
         var verifier = Verifier(configuration: configuration)
         if case .sample(let count) = verify { verifier.sample = count }
         return try await verifier.run()

@@ -20,7 +20,7 @@ struct SequenceHandover: Sendable {
             var reasons: [String] = []
             if let copiedMax { reasons.append("largest \(column) copied \(copiedMax)") }
             if let sourceSequence { reasons.append("\(sourceSequence.name) would give \(sourceSequence.next)") }
-            let moved = after == before ? "stays at" : "next value \(before) → "
+            let moved = after == before ? "stays at " : "next value \(before) → "
             return "\(table).\(SQLIdentifier.display(column)): \(sequence) \(moved)\(after)\(reasons.isEmpty ? "" : " (\(reasons.joined(separator: "; ")))")"
         }
     }

@@ -108,9 +108,10 @@ struct Demo {
         options.reverse = true
         options.maxLag = .seconds(5)
         let refusedBefore = app.refused
-        let cutover = try await Cutover(configuration: configuration, options: options, say: { say("   " + $0) }).run()
+        var cutting = Cutover(configuration: configuration, options: options, say: { say("   " + $0) })
+        cutting.onSwitched = { app.write(to: .new) }
+        let cutover = try await cutting.run()
         guard case .done(let switched) = cutover else { throw DemoError("cutover did not switch: \(cutover)") }
-        app.write(to: .new)
         say("   the application's feature switch: writes go to users_v2, addresses and products_v2 (\(app.refused - refusedBefore) writes were refused by the fence meanwhile)")
         say(String(format: "   writes were unavailable for %.0f ms", switched.unavailableMilliseconds ?? 0))
 
@@ -120,10 +121,12 @@ struct Demo {
         try await verify(reversed, "verify --reverse (the legacy tables against reverse: over the new ones)", writes: app.writes - writesBefore)
 
         step("7. walbridge rollback: the rehearsed way back")
-        let rollback = try await Rollback(configuration: configuration, say: { say("   " + $0) }).run()
+        var rollingBack = Rollback(configuration: configuration, say: { say("   " + $0) })
+        rollingBack.onLegacyOpen = { app.write(to: .legacy) }
+        let rollback = try await rollingBack.run()
         guard case .done = rollback.0 else { throw DemoError("rollback did not finish: \(rollback.0)") }
-        app.write(to: .legacy)
-        say("   the feature switch back: writes go to the legacy tables again; \(rollback.1?.mismatchCount ?? 0) mismatches in rollback's verify")
+        guard rollback.1?.mismatchCount == 0 else { throw DemoError("rollback's verify found \(rollback.1?.mismatchCount ?? -1) mismatches") }
+        say("   the feature switch back: writes go to the legacy tables again; rollback's verify: \(rollback.1?.mismatchCount ?? 0) mismatches")
         let legacyWrites = app.writes
         try await Task.sleep(for: .seconds(2))
         await app.stop()
