@@ -381,7 +381,7 @@ extension CutoverTests {
                         #expect([.cuttingOver, .switched, .rollingBack].contains(phase), "round \(round), \(arguments[0]) killed after \(delay): the legacy fence is said (\(String(describing: phase)))")
                     }
                     let (exit, output) = try await Self.command(arguments, file)
-                    #expect(exit == 0, "round \(round): \(arguments[0]) again after a kill at \(delay) finishes: \(output)")
+                    #expect(exit == 0, "round \(round): \(arguments[0]) again after a kill at \(delay) finishes: \(output); walbridge run: \(bridge.stderr.suffix(3000))")
                     #expect(try await BridgeStatus.read(seed.configuration).cutover?.phase.rawValue == done, "round \(round): \(arguments[0]) reached \(done): \(output)")
                     try await Task.sleep(for: .milliseconds(300))
                 }

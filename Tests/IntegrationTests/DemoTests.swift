@@ -13,9 +13,11 @@ struct DemoTests {
         for share in ["  1%", " 10%", " 50%", "100%"] {
             #expect(out.contains("\(share) of users read the new schema:"), "\(out)")
         }
-        #expect(out.components(separatedBy: "mismatches: 0").count - 1 == 4 + 3 + 2, "every gray-read step, every table and the summaries report zero: \(out)")
+        #expect(out.components(separatedBy: "mismatches: 0").count - 1 == 4 + (2 + 1) + (3 + 1), "every gray-read step, every table of both directions and the summaries report zero: \(out)")
         #expect(out.contains("paused at") && out.contains("resumed: caught up"))
-        #expect(out.contains("slot and publication dropped") && out.contains("removed both clusters"))
+        #expect(out.contains("Switched at") && out.contains("writes were unavailable for"), "the cut-over switched: \(out)")
+        #expect(out.contains("Reverse replication runs") && out.contains("rollback's verify: 0 mismatches"), "the rollback went back: \(out)")
+        #expect(out.contains("removed both clusters"))
         let after = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("walbridge-demo-") }
         #expect(Set(after).subtracting(before).isEmpty, "the demo removed its folder")
     }

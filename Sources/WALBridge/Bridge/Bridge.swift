@@ -48,9 +48,7 @@ public struct Bridge: Sendable {
         let startsPaused = startsPaused
         let watch = ControlWatch(try await control.run { target in
             try await StateSchema.ensure(on: target)
-            if startsPaused, try await Control.reported(slot: slot, on: target) == nil {
-                try await Control.pause(slot: slot, at: nil, on: target)
-            }
+            if startsPaused { try await Control.pauseIfNew(slot: slot, on: target) }
             return try await Control.request(slot: slot, on: target)
         })
         let pid = ProcessInfo.processInfo.processIdentifier
@@ -90,7 +88,8 @@ public struct Bridge: Sendable {
             try await supervisor.run()
             await report(.stopped, nil)
         } catch {
-            await report(.failed, "\(error)")
+            // Cancelled while a session started (the process ends because the other direction failed): not a failure.
+            await report(error is CancellationError ? .stopped : .failed, error is CancellationError ? nil : "\(error)")
             poller.cancel()
             _ = await poller.result
             await control.close()

@@ -27,6 +27,10 @@ public struct Rollback: Sendable {
     public func run() async throws -> (CutoverOutcome, VerifyReport?) {
         try await CutoverSessions.with(configuration) { forward, reverse in
             let record = try await SwitchState.read(slot: configuration.slot, on: forward.target)
+            if let record, record.phase == .rolledBack {
+                say("Already rolled back at \(record.rolledBackAt ?? "?"); nothing to do.")
+                return (.done(record), nil)
+            }
             guard let record, [.switched, .rollingBack].contains(record.phase) else {
                 return (.refused(["no cut-over has switched (\(record.map { "the last one is \($0.phase.rawValue)" } ?? "none began")); nothing to roll back\(record?.phase == .cuttingOver ? "; cutover --abort undoes one under way" : "")"]), nil)
             }

@@ -50,6 +50,11 @@ enum Control {
         }
     }
 
+    /// Asks the bridge of `slot` to pause, unless its row exists already (a pause or resume asked before stays).
+    static func pauseIfNew(slot: String, on target: PGConnection) async throws {
+        try await target.query("INSERT INTO walbridge.control (slot, paused) VALUES ($1, true) ON CONFLICT (slot) DO NOTHING", [slot])
+    }
+
     /// Lets the bridge of `slot` go on from where it paused.
     static func resume(slot: String, on target: PGConnection) async throws {
         try await target.query("""
