@@ -141,7 +141,7 @@ struct CutoverTests {
         }
     }
 
-    @Test("a failing gate changes nothing: a planted mismatch, a lag over --max-lag, a reverse mapping that fails check")
+    @Test("a failing gate changes nothing: a planted mismatch, a lag over --max-lag, a reverse mapping that fails check, one that does not round-trip")
     func failingGates() async throws {
         try await SeedMigration.with(legacySchema: SeedMigration.legacySchema + Self.existingRows, targetSchema: Self.sequencedSchema) { seed in
             let bridge = try await seed.start()
@@ -189,6 +189,16 @@ struct CutoverTests {
             guard case .refused(let reverseReasons) = unverifiable else { Issue.record("a failing reverse mapping passed the gates: \(unverifiable)"); return }
             #expect(reverseReasons.contains { $0.contains("reverse mapping fails check") })
             try await unchanged("reverse mapping")
+
+            // A reverse mapping that compiles but loses the cents on the way back.
+            let lossy = try Configuration.parse(
+                yaml: try SeedMigration.configurationText(slot: seed.configuration.slot, reverse: true)
+                    .replacingOccurrences(of: "price: (price * 100)::bigint", with: "price: (round(price) * 100)::bigint"),
+                file: "walbridge.yml", environment: ["WALBRIDGE_SOURCE": seed.source.raw, "WALBRIDGE_TARGET": seed.target.raw])
+            let rounding = try await Cutover(configuration: lossy, options: Self.options { $0.reverse = true; $0.verify = .skip }, say: { _ in }).run()
+            guard case .refused(let lossyReasons) = rounding else { Issue.record("a lossy reverse mapping passed the gates: \(rounding)"); return }
+            #expect(lossyReasons.contains { $0.contains("does not round-trip") && $0.contains("public.products.price") }, "\(lossyReasons)")
+            try await unchanged("lossy reverse mapping")
             #expect(try await PGConnection.connect(seed.target).closing {
                 try await $0.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", [reversed.reverseSlot]).scalar
             } == "0", "no reverse slot was made")
