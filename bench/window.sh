@@ -60,7 +60,7 @@ log "walbridge run (both directions); backfill of $USERS users"
 "$BIN" run --config "$CONFIG" --quiet 2>"$OUT/window-walbridge.err" &
 BRIDGE_PID=$!
 for _ in $(seq 1 600); do
-    state=$("$BIN" status --config "$CONFIG" --json 2>/dev/null | sed -n 's/^  "state" : "\(.*\)",$/\1/p')
+    state=$("$BIN" status --config "$CONFIG" --json 2>/dev/null | sed -n 's/^  "state" : "\([a-z]*\)".*/\1/p')
     [ "$state" = streaming ] && break
     kill -0 "$BRIDGE_PID" 2>/dev/null || die "walbridge run ended: $(tail -n 5 "$OUT/window-walbridge.err")"
     sleep 0.2

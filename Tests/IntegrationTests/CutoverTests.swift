@@ -411,6 +411,61 @@ extension CutoverTests {
     }
 }
 
+extension CutoverTests {
+    @Test("SIGKILL of walbridge run as the fence goes up: the cut-over either switches or undoes itself, and runs again once the bridge is back")
+    func bridgeKilledDuringCutover() async throws {
+        try await SeedMigration.with(
+            legacySchema: SeedMigration.legacySchema + "INSERT INTO products (name, price) SELECT 'p' || i, 1000 FROM generate_series(1, 20) i;",
+            edit: SeedMigration.tables(Self.productsBothWays)
+        ) { seed in
+            let file = try seed.writeConfigFile(edit: SeedMigration.tables(Self.productsBothWays))
+            defer { file.remove() }
+            /// Starts walbridge run; waits until it streams (or, `switched`, until it reports paused at the fence).
+            func startBridge(switched: Bool = false) async throws -> CommandRun {
+                let bridge = try CommandRun(["run", "--config", file.path, "--quiet"], environment: file.environment)
+                let running = await TestClusters.eventually(timeout: .seconds(60)) {
+                    let status = try? await BridgeStatus.read(seed.configuration)
+                    return switched ? status?.state == "paused" : (status?.state == "streaming" && status?.sourceSlot.active == true)
+                }
+                #expect(running, "walbridge run \(switched ? "stays paused at the fence" : "streams"): \(bridge.stderr)")
+                return bridge
+            }
+            var bridge = try await startBridge()
+            defer { bridge.signal(SIGTERM) }
+            let writer = SwitchingWriter()
+            let writing = Task { try await writer.run(seed) }
+            let cutover = try CommandRun(["cutover", "--reverse", "--verify", "skip", "--max-lag", "5", "--config", file.path], environment: file.environment)
+            // The moment the fence is up, the bridge dies.
+            let fenced = await TestClusters.eventually(timeout: .seconds(30)) {
+                (try? await BridgeStatus.read(seed.configuration).fenced.contains("public.products (legacy)")) == true
+            }
+            #expect(fenced)
+            bridge.signal(SIGKILL)
+            let exit = await cutover.wait(timeout: .seconds(60))
+            let phase = try await BridgeStatus.read(seed.configuration).cutover?.phase
+            if exit == 0 {
+                #expect(phase == .switched, "the bridge had drained before it died: \(cutover.stdout)")
+            } else {
+                #expect(exit == 1 && phase == .aborted, "the cut-over undid itself: \(cutover.stdout)\(cutover.stderr)")
+                #expect(cutover.stderr.contains("walbridge run running?"))
+                #expect(try await BridgeStatus.read(seed.configuration).fenced == [], "and lifted its fence")
+            }
+            bridge = try await startBridge(switched: exit == 0)
+            let (again, output) = try await Self.command(["cutover", "--reverse", "--verify", "skip", "--max-lag", "5"], file)
+            #expect(again == 0, "cutover once the bridge is back (or already switched): \(output)")
+            try await Task.sleep(for: .milliseconds(500))
+            let (rolled, rollOutput) = try await Self.command(["rollback"], file)
+            #expect(rolled == 0, "rollback: \(rollOutput)")
+            writing.cancel()
+            _ = await writing.result
+            #expect(try await seed.converges())
+            let total = try await PGConnection.connect(seed.source).closing { try await $0.query("SELECT sum(price)::text FROM products").scalar }
+            let accepted = await writer.accepted
+            #expect(total == String(20 * 1000 + accepted * 100), "no accepted write was lost")
+        }
+    }
+}
+
 /// Narration lines collected from several tasks.
 final class Lines: @unchecked Sendable {
     private let lock = NSLock()

@@ -77,6 +77,8 @@ struct Write {
 /// The application's shared state: where it writes, and what became of each write.
 final class Application: Sendable {
     let live = Atomic<Int>(Live.legacy.rawValue)
+    /// Writes under way.
+    let inFlight = Atomic<Int>(0)
     private let writes = Mutex<[Write]>([])
 
     func record(_ write: Write) { writes.withLock { $0.append(write) } }
@@ -105,6 +107,7 @@ func write(_ app: Application, _ options: Options, interval: Duration) async thr
     let new = try await PGConnection.connect(try ConnectionString(options.new))
     var next = ContinuousClock.now
     while !Task.isCancelled {
+        app.inFlight.add(1, ordering: .sequentiallyConsistent)
         let live = app.current
         let start = ContinuousClock.now
         var accepted = true
@@ -120,6 +123,7 @@ func write(_ app: Application, _ options: Options, interval: Duration) async thr
             accepted = false
         }
         if live != .stopped { app.record(Write(start: start, end: .now, live: live, accepted: accepted)) }
+        app.inFlight.subtract(1, ordering: .sequentiallyConsistent)
         next += interval
         if next < .now { next = .now }
         try? await Task.sleep(until: next, clock: .continuous)
@@ -173,6 +177,8 @@ var baseline: [Double] = []
 for _ in 0..<options.rounds {
     let stopped = ContinuousClock.now
     app.set(.stopped)
+    // The application has stopped once its last write returned.
+    while app.inFlight.load(ordering: .sequentiallyConsistent) > 0 { try await Task.sleep(for: .microseconds(200)) }
     let lsn = try await legacyAdmin.query("SELECT pg_current_wal_lsn()::text").scalar ?? "0/0"
     let (status, output) = walbridge(options, ["pause", "--at-lsn", lsn])
     guard status == 0 else { fail("pause --at-lsn: \(output)") }

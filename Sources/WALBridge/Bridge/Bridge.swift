@@ -61,10 +61,13 @@ public struct Bridge: Sendable {
             onMetricsServer(server!)
         }
         defer { server?.close() }
-        let report: @Sendable (BridgeState, String?) async -> Void = { [metrics] state, error in
+        let partner = configuration.partnerSlot
+        let report: @Sendable (BridgeState, String?, LSN?) async -> Void = { [metrics] state, error, stoppedAt in
             metrics?.set(state)
             do {
-                try await control.run { try await Control.report(state, error: error, slot: slot, pid: pid, on: $0) }
+                try await control.run {
+                    try await Control.report(state, error: error, stoppedAt: stoppedAt, partner: partner, slot: slot, pid: pid, on: $0)
+                }
             } catch {
                 logger.debug("could not record the bridge's state", metadata: ["error": "\(error)"])
             }
@@ -82,14 +85,14 @@ public struct Bridge: Sendable {
                 if let request = try? await control.run({ try await Control.request(slot: slot, on: $0) }) { watch.set(request) }
             }
         }
-        await report(.starting, nil)
+        await report(.starting, nil, nil)
         do {
             var supervisor = BridgeSupervisor(bridge: self, watch: watch, control: control, metrics: metrics, report: report)
             try await supervisor.run()
-            await report(.stopped, nil)
+            await report(.stopped, nil, nil)
         } catch {
             // Cancelled while a session started (the process ends because the other direction failed): not a failure.
-            await report(error is CancellationError ? .stopped : .failed, error is CancellationError ? nil : "\(error)")
+            await report(error is CancellationError ? .stopped : .failed, error is CancellationError ? nil : "\(error)", nil)
             poller.cancel()
             _ = await poller.result
             await control.close()

@@ -9,14 +9,15 @@ struct BridgeSupervisor {
     let watch: ControlWatch
     let control: ControlSession
     let metrics: BridgeMetrics?
-    let report: @Sendable (BridgeState, String?) async -> Void
+    /// Records a state, its error, and where the stream stopped when paused at an LSN.
+    let report: @Sendable (BridgeState, String?, LSN?) async -> Void
     /// How the next session streams and applies.
     private(set) var mode = SessionMode()
 
     /// A supervisor for `bridge`, reading pauses from `watch` and reporting its state through `report`.
     init(
         bridge: Bridge, watch: ControlWatch, control: ControlSession, metrics: BridgeMetrics?,
-        report: @escaping @Sendable (BridgeState, String?) async -> Void
+        report: @escaping @Sendable (BridgeState, String?, LSN?) async -> Void
     ) {
         self.bridge = bridge
         self.watch = watch
@@ -41,7 +42,7 @@ struct BridgeSupervisor {
             if request.paused && (request.atLSN == nil || request.atLSN == stoppedAt) {
                 let at = try? await control.run { try await ProgressState.checkpoint(slot: slot, on: $0) }
                 logger.info("paused; the slot keeps the source's WAL from here until walbridge resume", metadata: ["applied": "\(at.flatMap { $0 } ?? .zero)"])
-                await report(.paused, nil)
+                await report(.paused, nil, request.atLSN == nil ? nil : stoppedAt)
                 while !Task.isCancelled && watch.current == request { try? await Task.sleep(for: .milliseconds(50)) }
                 if Task.isCancelled { return }
                 if !watch.current.paused { logger.info("resumed") }
@@ -54,7 +55,7 @@ struct BridgeSupervisor {
                 outcome = try await session.run { start in
                     streamedOnce = true
                     delay = .milliseconds(500)
-                    await report(.streaming, nil)
+                    await report(.streaming, nil, nil)
                     await bridge.onStreaming(WALPosition(start))
                 }
             } catch where (streamedOnce && Bridge.isTransient(error)) || (Bridge.isSlotBusy(error) && ContinuousClock.now < busySlotDeadline) {

@@ -51,45 +51,95 @@ public struct Cutover: Sendable {
             return .dryRun
         }
         try await SwitchState.begin(slot: forward.slot, fence: options.fence.rawValue, reverse: options.reverse, on: forward.target)
-        return try await steps(fence: options.fence, reverse: options.reverse ? reverse : nil, forward: forward, measured: true)
+        if let reverse = options.reverse ? reverse : nil {
+            // A fresh slot: one an earlier attempt left holds changes from before these gates.
+            try await ReverseSlot.drop(reverse, logger: logger)
+            try await ReverseSlot.prepare(reverse, logger: logger)
+            try await SwitchState.record(step: "reverse ready", slot: forward.slot, on: forward.target)
+            say("Reverse replication prepared: slot \(reverse.slot) and publication \(reverse.configuration.publication) on the target, paused until the switch.")
+        }
+        return try await fenceAndSwitch(fence: options.fence, reverse: options.reverse ? reverse : nil, forward: forward, measured: true)
     }
 
-    /// Goes on with the cut-over a killed command left at `record.step`.
+    /// Goes on with the cut-over a killed command left at `record.step`: from the fence on when the fence stands, else
+    /// (nothing was fenced yet, or a lock fence ended with its session) it is undone and begun again, gates and all.
     private func resume(_ record: SwitchRecord, forward: Direction, reverse: Direction?) async throws -> CutoverOutcome {
         let fence = FenceKind(rawValue: record.fence) ?? .trigger
         let fenced = try await WriteFence.fenced(slot: forward.slot, on: forward.source)
-        if fence == .lock && fenced.isEmpty {
-            // The lock ended with the killed command's session, before the trigger that outlives it was committed.
-            say("The cut-over begun before (step \(record.step)) held a lock fence, which ended with its session: nothing was switched. Resuming the bridge and starting again.")
-            try await forward.resume()
-            try await SwitchState.record(phase: .aborted, step: "lock lost", slot: forward.slot, on: forward.target)
-            return try await begin(forward: forward, reverse: reverse)
-        }
+        let standing = fence == .none ? !["started", "reverse ready"].contains(record.step) : !fenced.isEmpty
         if options.dryRun {
             say("A cut-over is under way (step \(record.step), fence \(record.fence)\(fenced.isEmpty ? "" : " on \(fenced.joined(separator: ", "))")); walbridge cutover goes on with it, cutover --abort undoes it.")
             return .dryRun
         }
+        guard standing else {
+            say("The cut-over begun before stopped at step '\(record.step)' with nothing fenced\(fence == .lock ? " (its lock ended with its session)" : ""): undoing it and starting again.")
+            try await undo(forward: forward, reverse: reverse, step: "undone before the fence")
+            return try await begin(forward: forward, reverse: reverse)
+        }
         say("Going on with the cut-over left at step '\(record.step)' (fence \(record.fence)\(record.reverse ? ", reverse" : "")); its gates passed when it began.")
-        return try await steps(fence: fence == .lock ? .trigger : fence, reverse: record.reverse ? reverse : nil, forward: forward, measured: false)
+        return try await fenceAndSwitch(fence: fence == .lock ? .trigger : fence, reverse: record.reverse ? reverse : nil, forward: forward, measured: false)
     }
 
-    /// The steps from the fence on; `measured`: the window is timed (not when going on after a crash).
-    private func steps(fence: FenceKind, reverse: Direction?, forward: Direction, measured: Bool) async throws -> CutoverOutcome {
-        let slot = forward.slot
-        if let reverse {
-            try await ReverseSlot.prepare(reverse, logger: Logger(label: "walbridge.cutover"))
-            try await SwitchState.record(step: "reverse ready", slot: slot, on: forward.target)
-            say("Reverse replication prepared: slot \(reverse.slot) and publication \(reverse.configuration.publication) on the target, paused until the switch.")
-        }
-        let legacyFence = WriteFence(configuration, action: "cut over to", instead: "the new schema")
+    /// Lifts the legacy fence, resumes the bridge, drops the reverse slot and records the cut-over aborted at `step`.
+    private func undo(forward: Direction, reverse: Direction?, step: String) async throws {
+        try await Direction.lift(slot: forward.slot, on: forward.source)
+        try await forward.resume()
+        if let reverse { try await ReverseSlot.drop(reverse, logger: logger) }
+        try await SwitchState.record(phase: .aborted, step: step, slot: forward.slot, on: forward.target)
+    }
+
+    private var logger: Logger { Logger(label: "walbridge.cutover") }
+
+    /// The steps from the fence to the switch; any failure before the switch lifts the fence and resumes the bridge.
+    /// `measured`: the window is timed (not when going on after a crash).
+    private func fenceAndSwitch(fence: FenceKind, reverse: Direction?, forward: Direction, measured: Bool) async throws -> CutoverOutcome {
         var lock: PGConnection?
+        let switched: (lsn: LSN, window: Double?)
+        do {
+            switched = try await steps(fence: fence, forward: forward, measured: measured, lock: &lock)
+        } catch let refusal as CutoverRefusal {
+            if let lock { await LockFence.release(lock) }
+            try await undo(forward: forward, reverse: reverse, step: refusal.step)
+            return .refused([refusal.reason])
+        } catch {
+            if let lock { await LockFence.release(lock) }
+            try? await undo(forward: forward, reverse: reverse, step: "failed: \(error)")
+            throw error
+        }
+        onSwitched()
+        say("Switched at \(switched.lsn): write to the new schema now\(switched.window.map { String(format: " (writes were unavailable for %.0f ms)", $0) } ?? "").")
+        if let reverse {
+            try await reverse.resume()
+            say("Reverse replication runs: the new tables' writes go back to \(tables); walbridge rollback switches back.")
+        }
+        guard let record = try await SwitchState.read(slot: forward.slot, on: forward.target) else {
+            throw BridgeError.targetNotReady("target: the switch record of slot \(forward.slot) vanished")
+        }
+        return .done(record)
+    }
+
+    /// The legacy tables, for messages.
+    private var tables: String { configuration.tables.map(\.source.description).joined(separator: ", ") }
+
+    /// The steps from the fence to the switch record; the LSN switched at and the window (when `measured`).
+    private func steps(fence: FenceKind, forward: Direction, measured: Bool, lock: inout PGConnection?) async throws -> (lsn: LSN, window: Double?) {
+        let slot = forward.slot
+        let legacyFence = WriteFence(configuration, action: "cut over to", instead: "the new schema")
         switch fence {
         case .trigger:
-            try await forward.install(legacyFence, lockTimeout: options.lockTimeout)
-            say("Fence: writes to \(configuration.tables.map(\.source.description).joined(separator: ", ")) are refused (SQLSTATE \(WriteFence.sqlState)) by trigger \(WriteFence.trigger(slot: slot)); DROP FUNCTION \(WriteFence.function(slot: slot))() CASCADE lifts it by hand.")
+            do {
+                try await forward.install(legacyFence, lockTimeout: options.lockTimeout)
+            } catch let error as PGError where error.sqlState == "55P03" {
+                throw CutoverRefusal(step: "fence timed out", reason: "the fence could not lock \(tables) within --lock-timeout \(options.lockTimeout): a long transaction holds one of them; nothing changed. Try again when it ends, or with a longer --lock-timeout")
+            }
+            say("Fence: writes to \(tables) are refused (SQLSTATE \(WriteFence.sqlState)) by trigger \(WriteFence.trigger(slot: slot)); DROP FUNCTION \(WriteFence.function(slot: slot))() CASCADE lifts it by hand.")
         case .lock:
-            lock = try await LockFence.acquire(configuration, timeout: options.lockTimeout)
-            say("Fence: writes to \(configuration.tables.map(\.source.description).joined(separator: ", ")) wait behind an EXCLUSIVE lock, for at most \(options.lockTimeout).")
+            do {
+                lock = try await LockFence.acquire(configuration, timeout: options.lockTimeout)
+            } catch let error as PGError where error.sqlState == "55P03" {
+                throw CutoverRefusal(step: "lock timed out", reason: "could not lock \(tables) within --lock-timeout \(options.lockTimeout): a long transaction holds one of them; nothing changed. Try again when it ends, or with a longer --lock-timeout")
+            }
+            say("Fence: writes to \(tables) wait behind an EXCLUSIVE lock, for at most \(options.lockTimeout).")
         case .none:
             say("Fence: none; the application must have stopped writing the legacy tables.")
         }
@@ -101,10 +151,7 @@ public struct Cutover: Sendable {
         try await forward.pause(at: lsn)
         let budget = fence == .lock ? options.lockTimeout - (ContinuousClock.now - fencedAt) : options.drainTimeout
         guard try await forward.waitUntilPaused(at: lsn, timeout: budget) else {
-            if let lock { await LockFence.release(lock) } else { try await Direction.lift(slot: slot, on: forward.source) }
-            try await forward.resume()
-            try await SwitchState.record(phase: .aborted, step: "drain timed out", slot: slot, on: forward.target)
-            return .refused(["the bridge did not drain to \(lsn) within \(budget); the fence is lifted and the bridge resumed, so nothing changed. See walbridge status, and try again (a longer --\(fence == .lock ? "lock" : "drain")-timeout)"])
+            throw CutoverRefusal(step: "drain timed out", reason: "the bridge did not drain to \(lsn) within \(budget), or stopped (is walbridge run running?); the fence is lifted and the bridge resumed, so nothing changed. See walbridge status, and try again (a longer --\(fence == .lock ? "lock" : "drain")-timeout)")
         }
         try await SwitchState.record(step: "drained", slot: slot, on: forward.target)
         say("Drained: the target holds exactly the source transactions committed up to \(lsn).")
@@ -114,24 +161,18 @@ public struct Cutover: Sendable {
         }
         try await SwitchState.record(step: "sequences", slot: slot, on: forward.target)
 
-        if let lock {
+        if let session = lock {
             // The trigger outlives the lock: writes queued behind it are refused once it ends.
-            try await LockFence.commit(lock, installing: legacyFence)
+            lock = nil
+            try await LockFence.commit(session, installing: legacyFence)
         }
         // A rollback before this one left the new tables fenced; the application writes them from now on.
         try await Direction.lift(slot: configuration.reverseSlot, on: forward.target)
         let window = measured ? Double((ContinuousClock.now - fencedAt) / .milliseconds(1)) : nil
-        try await SwitchState.recordSwitch(unavailableMilliseconds: window, slot: slot, on: forward.target)
-        onSwitched()
-        say("Switched at \(lsn): write to the new schema now\(window.map { String(format: " (writes were unavailable for %.0f ms)", $0) } ?? "").")
-        if let reverse {
-            try await reverse.resume()
-            say("Reverse replication runs: the new tables' writes go back to \(configuration.tables.map(\.source.description).joined(separator: ", ")); walbridge rollback switches back.")
+        guard try await SwitchState.recordSwitch(unavailableMilliseconds: window, slot: slot, on: forward.target) else {
+            throw CutoverRefusal(step: "aborted", reason: "the cut-over was aborted (cutover --abort) while it ran; nothing was switched")
         }
-        guard let record = try await SwitchState.read(slot: slot, on: forward.target) else {
-            throw BridgeError.targetNotReady("target: the switch record of slot \(slot) vanished")
-        }
-        return .done(record)
+        return (lsn, window)
     }
 
     /// `--dry-run`: what the steps would do.
@@ -163,12 +204,8 @@ public struct Cutover: Sendable {
                 }
                 return .refused(["no cut-over is under way (\(record.map { "the last one is \($0.phase.rawValue)" } ?? "none began")); nothing to abort"])
             }
-            try await Direction.lift(slot: forward.slot, on: forward.source)
-            say("Fence lifted from \(configuration.tables.map(\.source.description).joined(separator: ", ")).")
-            try await forward.resume()
-            say("Bridge resumed from where it paused.")
-            if let reverse { try await ReverseSlot.drop(reverse, logger: Logger(label: "walbridge.cutover")) }
-            try await SwitchState.record(phase: .aborted, step: "aborted", slot: forward.slot, on: forward.target)
+            try await undo(forward: forward, reverse: reverse, step: "aborted")
+            say("Fence lifted from \(tables); the bridge resumed from where it paused\(reverse == nil ? "" : "; the reverse slot is dropped").")
             return .done(try await SwitchState.read(slot: forward.slot, on: forward.target) ?? record)
         }
     }

@@ -16,6 +16,8 @@ struct CutoverGates {
         let unfinished = status.backfill.filter { $0.state != .done }
         gate(unfinished.isEmpty, "every backfill is done",
              "the backfill of \(unfinished.map { "\($0.table) (\($0.state), \($0.rowsCopied) rows)" }.joined(separator: ", ")) is not done; wait until walbridge status shows every table done")
+        gate(status.deadLetters == 0, "no dead letters",
+             "\(status.deadLetters) change\(status.deadLetters == 1 ? "" : "s") the target refused wait in walbridge.dead_letters, and the new schema lacks them; walbridge dlq list shows them, walbridge dlq retry applies them once the target takes them")
         guard streaming else { return failures }
         let caughtUp = try await forward.caughtUp(within: options.maxLag)
         gate(caughtUp, "the bridge applies the source within \(options.maxLag)",
@@ -41,9 +43,11 @@ struct CutoverGates {
         let roundTrip = try await RoundTrip.prove(configuration)
         gate(roundTrip.problems.isEmpty, "every sampled legacy row comes back as it was through the new schema and reverse:",
              "the reverse mapping does not round-trip: \(roundTrip.problems.joined(separator: "; "))")
-        let forwardPID = try await Control.pid(slot: forward.slot, on: forward.target)
-        let reversePID = try await Control.pid(slot: reverse.slot, on: reverse.target)
-        gate(forwardPID != nil && forwardPID == reversePID, "walbridge run runs the reverse direction (slot \(reverse.slot)) too",
+        // The running forward bridge says it marks its writes for the reverse slot only when it was started with reverse:,
+        // and then its process runs the reverse direction too (which has made its row).
+        let marks = try await Control.reported(slot: forward.slot, on: forward.target)?.partner == reverse.slot
+        let waiting = try await Control.reported(slot: reverse.slot, on: reverse.target) != nil
+        gate(marks && waiting, "walbridge run runs the reverse direction (slot \(reverse.slot)) too, and marks its writes for it",
              "walbridge run is not running the reverse direction (slot \(reverse.slot)); restart walbridge run with this configuration (with reverse:), so that one process runs both directions and marks its writes for the other")
     }
 

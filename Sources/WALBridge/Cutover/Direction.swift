@@ -10,9 +10,10 @@ struct Direction {
 
     var slot: String { configuration.slot }
 
-    /// The source's current WAL position.
+    /// The source's current WAL position: the end of every commit made so far.
     func currentLSN() async throws -> LSN {
-        guard let lsn = try await source.query("SELECT pg_current_wal_lsn()::text").scalar.flatMap({ LSN($0) }) else {
+        // The insert position: a commit made with synchronous_commit = off may not be written out yet.
+        guard let lsn = try await source.query("SELECT pg_current_wal_insert_lsn()::text").scalar.flatMap({ LSN($0) }) else {
             throw BridgeError.sourceNotReady("source: pg_current_wal_lsn() gave no LSN")
         }
         return lsn
@@ -23,22 +24,31 @@ struct Direction {
         try await Control.pause(slot: slot, at: lsn, on: target)
     }
 
-    /// Waits until the bridge reports that it stopped at `lsn`; false when `timeout` passes first. Throws the bridge's
-    /// failure when it reports one. Meanwhile a small transaction every 20 ms lets the stream pass `lsn` at once, even
-    /// when nothing else writes the source (the bridge stops at the first transaction committing after it).
+    /// Waits until the bridge reports that it stopped at `lsn`; false when `timeout` passes first, or when no bridge
+    /// holds the slot for 5 s (it is not running). Throws the bridge's failure when it reports one. Meanwhile a small
+    /// transaction every 20 ms lets the stream pass `lsn` at once, even when nothing else writes the source (the bridge
+    /// stops at the first transaction committing after it).
     func waitUntilPaused(at lsn: LSN, timeout: Duration) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         var nudged = ContinuousClock.now - .seconds(1)
+        var attached = ContinuousClock.now
+        var checked = ContinuousClock.now
         while ContinuousClock.now < deadline {
             if ContinuousClock.now - nudged >= .milliseconds(20) {
                 try await source.query("SELECT pg_logical_emit_message(true, 'walbridge_fence', $1)", [slot])
                 nudged = .now
             }
+            if ContinuousClock.now - checked >= .milliseconds(500) {
+                checked = .now
+                if try await SlotStatus.read(slot, on: source).active { attached = .now }
+                if ContinuousClock.now - attached >= .seconds(5) { return false }
+            }
             let reported = try await Control.reported(slot: slot, on: target)
             if reported?.state == BridgeState.failed.rawValue {
                 throw BridgeError.targetNotReady("the bridge of slot \(slot) failed while draining: \(reported?.error ?? "?")")
             }
-            if reported?.state == BridgeState.paused.rawValue && reported?.request.atLSN == lsn { return true }
+            // The bridge's own word that its stream stopped there, not the request this command wrote.
+            if reported?.state == BridgeState.paused.rawValue && reported?.stoppedAt == lsn { return true }
             try await Task.sleep(for: .milliseconds(5))
         }
         return false
@@ -81,9 +91,15 @@ struct Direction {
         }
     }
 
-    /// Lifts the fence of `slot`'s direction from `database`.
+    /// Lifts the fence of `slot`'s direction from `database`. Dropping a trigger locks its table ACCESS EXCLUSIVE, so it
+    /// waits at most 5 s for readers (a long query would otherwise hold every later read and write back behind it).
     static func lift(slot: String, on database: PGConnection) async throws {
-        try await database.query(WriteFence.remove(slot: slot))
+        do {
+            try await database.simpleQuery("BEGIN; SET LOCAL lock_timeout = '5s'; \(WriteFence.remove(slot: slot)); COMMIT")
+        } catch {
+            _ = try? await database.simpleQuery("ROLLBACK")
+            throw error
+        }
     }
 }
 

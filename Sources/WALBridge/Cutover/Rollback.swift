@@ -37,6 +37,7 @@ public struct Rollback: Sendable {
             guard record.reverse, let reverse else {
                 return (.refused(["the cut-over at \(record.switchedAt ?? "?") ran without reverse replication, so the legacy tables lack what the application wrote to the new schema since; walbridge rollback needs cutover --reverse"]), nil)
             }
+            if let waiting = try await deadLetters(reverse) { return (.refused([waiting]), nil) }
             if record.phase == .switched {
                 try await SwitchState.record(phase: .rollingBack, step: "started", slot: forward.slot, on: forward.target)
             } else {
@@ -58,7 +59,17 @@ public struct Rollback: Sendable {
             try await SwitchState.recordRollbackLSN(lsn.description, slot: slot, on: forward.target)
             try await reverse.pause(at: lsn)
             guard try await reverse.waitUntilPaused(at: lsn, timeout: drainTimeout) else {
-                throw BridgeError.targetNotReady("the reverse direction (slot \(reverse.slot)) did not drain to \(lsn) within \(drainTimeout); the new tables stay fenced and the legacy ones too. See walbridge status, then run walbridge rollback again to go on")
+                // Back to the switched state: the application may write the new schema again, and the reverse goes on.
+                try await Direction.lift(slot: reverse.slot, on: reverse.source)
+                try await reverse.resume()
+                try await SwitchState.record(phase: .switched, step: "rollback undone", slot: slot, on: forward.target)
+                throw BridgeError.targetNotReady("the reverse direction (slot \(reverse.slot)) did not drain to \(lsn) within \(drainTimeout) (is walbridge run running?); the new tables' fence is lifted and reverse replication resumed, so writes go to the new schema as before. See walbridge status, and run walbridge rollback again")
+            }
+            if let waiting = try await deadLetters(reverse) {
+                try await Direction.lift(slot: reverse.slot, on: reverse.source)
+                try await reverse.resume()
+                try await SwitchState.record(phase: .switched, step: "rollback undone", slot: slot, on: forward.target)
+                throw BridgeError.targetNotReady(waiting + "; the new tables' fence is lifted and reverse replication resumed")
             }
             try await SwitchState.record(phase: .rollingBack, step: "drained", slot: slot, on: forward.target)
             say("Drained: the legacy tables hold exactly the new schema's transactions committed up to \(lsn).")
@@ -78,6 +89,13 @@ public struct Rollback: Sendable {
             say("Reverse replication stopped; its slot \(reverse.slot) is dropped. The new tables stay fenced for the application; the bridge still writes them.")
         }
         try await SwitchState.record(phase: .rolledBack, step: "rolled back", slot: slot, on: forward.target)
+    }
+
+    /// Why the rollback cannot go on while the legacy tables lack changes the reverse direction dead-lettered; nil if none.
+    private func deadLetters(_ reverse: Direction) async throws -> String? {
+        let count = try await DeadLetters.pendingCount(slot: reverse.slot, on: reverse.target)
+        guard count > 0 else { return nil }
+        return "the legacy tables refused \(count) change\(count == 1 ? "" : "s") of the new schema (walbridge.dead_letters in the legacy database, slot \(reverse.slot)), so they lack them; mend the legacy tables, retry them (walbridge dlq retry with the reverse direction's configuration) or remove them, then roll back"
     }
 
     /// Verifies the forward direction once it streams again (verify then waits until it has caught up).

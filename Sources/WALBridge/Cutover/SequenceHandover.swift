@@ -15,8 +15,11 @@ struct SequenceHandover: Sendable {
         /// Why `after`: the largest value copied, the source sequence's.
         let copiedMax: Int64?
         let sourceSequence: (name: String, next: Int64)?
+        /// Set when the sequence was left alone, and why.
+        var skipped: String? = nil
 
         var description: String {
+            if let skipped { return "\(table).\(SQLIdentifier.display(column)): \(sequence) not changed: \(skipped)" }
             var reasons: [String] = []
             if let copiedMax { reasons.append("largest \(column) copied \(copiedMax)") }
             if let sourceSequence { reasons.append("\(sourceSequence.name) would give \(sourceSequence.next)") }
@@ -34,16 +37,26 @@ struct SequenceHandover: Sendable {
         for table in configuration.tables {
             for mapping in table.targets where done.insert(mapping.into).inserted {
                 let feeders = configuration.tables.flatMap { t in t.targets.filter { $0.into == mapping.into }.map { (t.source, $0) } }
-                for sequence in try await Self.sequences(of: mapping.into, on: target) where sequence.increment > 0 {
+                for sequence in try await Self.sequences(of: mapping.into, on: target) {
+                    guard sequence.increment > 0 else {
+                        changes.append(Change(
+                            table: mapping.into, column: sequence.column, sequence: sequence.name, before: 0, after: 0, copiedMax: nil,
+                            sourceSequence: nil, skipped: "it descends (increment \(sequence.increment)); set it past the copied values by hand"))
+                        continue
+                    }
                     let copied = try await target.query(
                         "SELECT max(\(SQLQuoting.identifier(sequence.column)))::text FROM \(mapping.into.quoted)").scalar.flatMap { Int64($0) }
                     var replaced: (name: String, next: Int64)?
+                    // Any source column with a sequence that the column's expression reads (id, id::bigint, id + 0): going past
+                    // a sequence the column does not really copy only skips some values.
                     for (sourceTable, feeder) in feeders {
-                        guard let expression = feeder.columns.first(where: { $0.column == sequence.column })?.expression,
-                            let column = try? SQLIdentifier.name(expression),
-                            let theirs = try await Self.sequences(of: sourceTable, on: source).first(where: { $0.column == column })
-                        else { continue }
-                        replaced = (theirs.name, try await Self.next(theirs.name, on: source))
+                        guard let expression = feeder.columns.first(where: { $0.column == sequence.column })?.expression else { continue }
+                        let theirs = try await Self.sequences(of: sourceTable, on: source).filter { $0.increment > 0 }
+                        let read = ExpressionReferences.columns(in: expression, among: Set(theirs.map(\.column)))
+                        for candidate in theirs where read.contains(candidate.column) {
+                            let next = try await Self.next(candidate.name, on: source)
+                            if next > replaced?.next ?? .min { replaced = (candidate.name, next) }
+                        }
                     }
                     let current = try await Self.next(sequence.name, on: target)
                     let floor = max(copied.map { $0 + sequence.increment } ?? current, replaced?.next ?? current, current)

@@ -16,9 +16,14 @@ struct WriteFence: Sendable {
     /// What each bridge session runs, so that its own writes pass every fence.
     static let bypass = "SET walbridge.fence_bypass = 'on'"
 
+    /// The trigger function's name, `fence_<slot>`, cut to PostgreSQL's 63 bytes (slot names are ASCII).
+    static func functionName(slot: String) -> String {
+        String(("fence_" + slot).prefix(63))
+    }
+
     /// The trigger function, `walbridge."fence_<slot>"`.
     static func function(slot: String) -> String {
-        "walbridge." + SQLQuoting.identifier("fence_" + slot)
+        "walbridge." + SQLQuoting.identifier(functionName(slot: slot))
     }
 
     /// The trigger's name on each table.
@@ -54,9 +59,9 @@ struct WriteFence: Sendable {
             """
         let hint = "walbridge status --config … shows the cut-over; DROP FUNCTION \(function)() CASCADE lifts the fence by hand"
         for (table, message) in tables {
+            // CREATE OR REPLACE takes SHARE ROW EXCLUSIVE (readers go on); DROP TRIGGER would take ACCESS EXCLUSIVE.
             script += """
-                DROP TRIGGER IF EXISTS \(trigger) ON \(table.quoted);
-                CREATE TRIGGER \(trigger) BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON \(table.quoted)
+                CREATE OR REPLACE TRIGGER \(trigger) BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON \(table.quoted)
                     FOR EACH STATEMENT EXECUTE FUNCTION \(function)(\(SQLQuoting.literal(message)), \(SQLQuoting.literal(hint)));
 
                 """
@@ -76,6 +81,6 @@ struct WriteFence: Sendable {
             FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace n ON n.oid = p.pronamespace
             JOIN pg_class r ON r.oid = t.tgrelid JOIN pg_namespace rn ON rn.oid = r.relnamespace
             WHERE n.nspname = 'walbridge' AND p.proname = $1 ORDER BY 1
-            """, ["fence_" + slot]).rows.compactMap { $0[0] }
+            """, [functionName(slot: slot)]).rows.compactMap { $0[0] }
     }
 }

@@ -84,7 +84,8 @@ public struct MappingPlan: Sendable {
                 }))
         }
         let shared = SharedTarget.all(in: configuration)
-        problems += shared.flatMap { $0.problems(sameDatabase: sameDatabase) }
+        let rowKeys = sourceTables.mapValues(\.rowKey)
+        problems += shared.flatMap { $0.problems(sameDatabase: sameDatabase, rowKeys: rowKeys) }
         var inserters = [Set<Int>](repeating: [], count: configuration.tables.count)
         for target in shared {
             guard let inserting = target.inserting else { continue }

@@ -15,18 +15,14 @@ enum Control {
         return PauseRequest(paused: row[0] == "true", atLSN: row[1].flatMap { LSN($0) })
     }
 
-    /// The state the bridge of `slot` reported last, with its error and the pause asked of it; nil before it reported.
-    static func reported(slot: String, on target: PGConnection) async throws -> (state: String?, error: String?, request: PauseRequest)? {
+    /// What the bridge of `slot` reported last: its state and error, the position it stopped at (paused at an LSN),
+    /// the other direction's slot it marks its writes for; and the pause asked of it. Nil before it reported.
+    static func reported(slot: String, on target: PGConnection) async throws -> (state: String?, error: String?, request: PauseRequest, stoppedAt: LSN?, partner: String?)? {
         let row = try await target.query("""
-            SELECT state, error, paused::text, pause_at_lsn::text FROM walbridge.control WHERE slot = $1
+            SELECT state, error, paused::text, pause_at_lsn::text, stopped_at::text, partner_slot FROM walbridge.control WHERE slot = $1
             """, [slot]).rows.first
         guard let row else { return nil }
-        return (row[0] ?? nil, row[1] ?? nil, PauseRequest(paused: row[2] == "true", atLSN: row[3].flatMap { LSN($0) }))
-    }
-
-    /// The process that last reported the state of `slot`'s bridge.
-    static func pid(slot: String, on target: PGConnection) async throws -> Int32? {
-        try await target.query("SELECT pid::text FROM walbridge.control WHERE slot = $1", [slot]).scalar.flatMap { Int32($0) }
+        return (row[0] ?? nil, row[1] ?? nil, PauseRequest(paused: row[2] == "true", atLSN: row[3].flatMap { LSN($0) }), row[4].flatMap { LSN($0) }, row[5] ?? nil)
     }
 
     /// Asks the bridge of `slot` to pause now (at its next source transaction boundary) or after `lsn`. With `lsn`, it is
@@ -63,12 +59,16 @@ enum Control {
             """, [slot])
     }
 
-    /// Records the state the bridge of `slot` is in (and the error it failed with).
-    static func report(_ state: BridgeState, error: String? = nil, slot: String, pid: Int32, on target: PGConnection) async throws {
+    /// Records the state the bridge of `slot` is in: the error it failed with, the position it stopped at when paused
+    /// at an LSN, and the slot of the other direction it marks its writes for.
+    static func report(
+        _ state: BridgeState, error: String? = nil, stoppedAt: LSN? = nil, partner: String?, slot: String, pid: Int32, on target: PGConnection
+    ) async throws {
         try await target.query("""
-            INSERT INTO walbridge.control (slot, state, error, pid) VALUES ($1, $2, $3, $4::int)
-            ON CONFLICT (slot) DO UPDATE SET state = EXCLUDED.state, error = EXCLUDED.error, pid = EXCLUDED.pid, updated_at = now()
-            """, [slot, state.rawValue, error, String(pid)])
+            INSERT INTO walbridge.control (slot, state, error, pid, stopped_at, partner_slot) VALUES ($1, $2, $3, $4::int, $5::pg_lsn, $6)
+            ON CONFLICT (slot) DO UPDATE SET state = EXCLUDED.state, error = EXCLUDED.error, pid = EXCLUDED.pid,
+                stopped_at = EXCLUDED.stopped_at, partner_slot = EXCLUDED.partner_slot, updated_at = now()
+            """, [slot, state.rawValue, error, String(pid), stoppedAt?.description, partner])
     }
 
     /// Fails the batch's transaction (SQLSTATE `WBS01`) when a pause at an LSN before `commitLSN` was asked; it runs

@@ -56,6 +56,8 @@ public enum StateSchema {
             updated_at timestamptz NOT NULL DEFAULT now()
         );
         ALTER TABLE walbridge.progress ADD COLUMN IF NOT EXISTS applied_commit_lsn pg_lsn;
+        ALTER TABLE walbridge.control ADD COLUMN IF NOT EXISTS stopped_at pg_lsn;
+        ALTER TABLE walbridge.control ADD COLUMN IF NOT EXISTS partner_slot text;
         CREATE TABLE IF NOT EXISTS walbridge.switch (
             slot text PRIMARY KEY,
             phase text NOT NULL CHECK (phase IN ('cutting_over', 'switched', 'rolling_back', 'rolled_back', 'aborted')),

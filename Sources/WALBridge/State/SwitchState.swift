@@ -38,13 +38,14 @@ enum SwitchState {
             """, [slot, lsn, fencedAt])
     }
 
-    /// Records the switch, with the write-unavailable window the command measured (nil when it resumed after a crash).
-    static func recordSwitch(unavailableMilliseconds: Double?, slot: String, on target: PGConnection) async throws {
+    /// Records the switch, with the write-unavailable window the command measured (nil when it resumed after a crash);
+    /// false when the cut-over is no longer under way (an abort ended it meanwhile).
+    static func recordSwitch(unavailableMilliseconds: Double?, slot: String, on target: PGConnection) async throws -> Bool {
         try await target.query("""
             UPDATE walbridge.switch SET phase = 'switched', step = 'switched', switched_at = clock_timestamp(),
                 unavailable_ms = $2::float8, updated_at = now()
-            WHERE slot = $1
-            """, [slot, unavailableMilliseconds.map { String($0) }])
+            WHERE slot = $1 AND phase = 'cutting_over' RETURNING 1
+            """, [slot, unavailableMilliseconds.map { String($0) }]).scalar != nil
     }
 
     /// Sets the phase (and step), for the rollback's and the abort's steps.
