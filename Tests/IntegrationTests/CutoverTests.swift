@@ -466,6 +466,68 @@ extension CutoverTests {
     }
 }
 
+extension CutoverTests {
+    /// Runs `body` with the products mapped both ways and both directions running in this process.
+    static func bothWays(_ body: (SeedMigration, Configuration, Task<Void, Error>) async throws -> Void) async throws {
+        try await SeedMigration.with(
+            legacySchema: SeedMigration.legacySchema + "INSERT INTO products (name, price) SELECT 'p' || i, 1000 FROM generate_series(1, 20) i;",
+            edit: SeedMigration.tables(Self.productsBothWays)
+        ) { seed in
+            let reversed = try #require(seed.configuration.reversed)
+            let forward = Self.start(seed.configuration)
+            let reverse = Self.start(reversed, startsPaused: true)
+            defer { forward.cancel(); reverse.cancel() }
+            let streaming = await TestClusters.eventually(timeout: .seconds(30)) { (try? await BridgeStatus.read(seed.configuration).state) == "streaming" }
+            #expect(streaming)
+            try await body(seed, reversed, forward)
+        }
+    }
+
+    @Test("a rollback right after the switch carries every write the new schema took, though the reverse direction had not started yet")
+    func rollbackRightAfterSwitch() async throws {
+        try await Self.bothWays { seed, reversed, _ in
+            let cut = try await Cutover(configuration: seed.configuration, options: Self.options { $0.reverse = true; $0.verify = .skip }, say: { _ in }).run()
+            guard case .done = cut else { Issue.record("cutover: \(cut)"); return }
+            // At once, before the reverse direction has noticed its resume: a burst of writes, then the rollback.
+            try await PGConnection.connect(seed.target).closing { new in
+                for i in 1...50 { _ = try await new.query("UPDATE products_v2 SET price = price + 1 WHERE id = $1", [String(i % 20 + 1)]) }
+            }
+            var rollback = Rollback(configuration: seed.configuration, say: { _ in })
+            rollback.verify = .skip
+            let (back, _) = try await rollback.run()
+            guard case .done(let record) = back else { Issue.record("rollback: \(back)"); return }
+            #expect(record.phase == .rolledBack)
+            let total = try await PGConnection.connect(seed.source).closing { try await $0.query("SELECT sum(price)::text FROM products").scalar }
+            #expect(total == String(20 * 1000 + 50 * 100), "the legacy table holds every write the new schema took before the rollback")
+            #expect(try await PGConnection.connect(seed.target).closing {
+                try await $0.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", [reversed.slot]).scalar
+            } == "0", "the reverse slot is dropped")
+        }
+    }
+
+    @Test("a cut-over whose drain times out lifts its fence, resumes the bridge and drops the reverse slot it made")
+    func drainTimeoutUndoes() async throws {
+        try await Self.bothWays { seed, reversed, forward in
+            // The bridge stops the moment the fence stands, so the drain cannot finish.
+            let outcome = try await Cutover(configuration: seed.configuration, options: Self.options {
+                $0.reverse = true; $0.verify = .skip; $0.drainTimeout = .milliseconds(500)
+            }, say: { line in
+                if line.hasPrefix("Fence:") { forward.cancel() }
+            }).run()
+            guard case .refused(let reasons) = outcome else {
+                Issue.record("the drain finished before the bridge stopped: \(outcome)")
+                return
+            }
+            #expect(reasons.contains { $0.contains("did not drain") })
+            let status = try await BridgeStatus.read(seed.configuration)
+            #expect(status.fenced == [] && status.cutover?.phase == .aborted && !status.paused, "\(status)")
+            #expect(try await PGConnection.connect(seed.target).closing {
+                try await $0.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", [reversed.slot]).scalar
+            } == "0", "the reverse slot it made is gone")
+        }
+    }
+}
+
 /// Narration lines collected from several tasks.
 final class Lines: @unchecked Sendable {
     private let lock = NSLock()

@@ -99,6 +99,17 @@ struct SharedTargetTests {
         #expect(delete.contains("use on_delete: clear"))
     }
 
+    @Test("the inserting entry may not have a when, and an entry that only updates must be keyed on its source's row key")
+    func whenAndRowKey() throws {
+        let when = try Self.problems(Self.yaml(customers: "when: name IS NOT NULL"))
+        #expect(when.contains("its when (name IS NOT NULL) turning false would delete their columns"))
+        let offKey = try Self.problems(Self.yaml(prefsColumns: "{id: theme, lang: lang}"))
+        #expect(offKey.contains("not exactly public.customer_prefs's row key (customer_id)"))
+        let expression = try Self.problems(Self.yaml(prefsColumns: "{id: customer_id + 0, theme: theme, lang: lang}"))
+        #expect(expression.contains("not exactly public.customer_prefs's row key"))
+        #expect(throws: Never.self) { try Self.plan(Self.yaml()) }
+    }
+
     @Test("insert: never only updates; clear sets the group's columns to NULL where a delete would run, also for a TRUNCATE")
     func statements() throws {
         let plan = try Self.plan(Self.yaml(prefs: "insert: never\non_delete: clear\non_truncate: truncate\nwhen: theme IS NOT NULL"))

@@ -106,10 +106,16 @@ public enum StateSchema {
         END
         $wait$;
         COMMENT ON FUNCTION walbridge.wait_for_lsn(pg_lsn, interval, text) IS 'walbridge: true once the bridge has applied the source up to lsn (take pg_current_wal_lsn() on the source after a write), false after timeout; call it outside a REPEATABLE READ transaction';
+        CREATE OR REPLACE FUNCTION walbridge.schema_version() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT \(version)';
         """
+
+    /// The schema's version: `ensure` runs its DDL only when the target's is another (ALTER TABLE locks a table
+    /// ACCESS EXCLUSIVE even when the column exists, and would block, or deadlock with, a running bridge's batch).
+    static let version = 2
 
     /// Creates the schema if it is missing; concurrent bridges may race, so a duplicate is not an error.
     static func ensure(on target: PGConnection) async throws {
+        if (try? await target.query("SELECT walbridge.schema_version()::text").scalar) == String(version) { return }
         do {
             try await target.simpleQuery(create)
         } catch let error as PGError where error.sqlState == "23505" || error.sqlState == "42P06" || error.sqlState == "42P07" {
