@@ -15,9 +15,10 @@ struct DeadLetterCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the dead letters not yet retried, oldest first.")
 
         @OptionGroup var options: ConfigOption
+        @OptionGroup var direction: DirectionOption
 
         func run() async throws {
-            let configuration = options.load()
+            let configuration = direction.pick(options.load())
             let logger = CommandLogging.logger(quiet: true)
             try await CommandLogging.runUntilSignalled(logger: logger) {
                 let letters = try await DeadLetterQueue.list(configuration)
@@ -37,12 +38,13 @@ struct DeadLetterCommand: AsyncParsableCommand {
             discussion: "Exits 1 if any row is still rejected.")
 
         @OptionGroup var options: ConfigOption
+        @OptionGroup var direction: DirectionOption
 
         @Option(name: .customLong("id"), help: "Retry only this dead letter; repeat for several (default: all).")
         var ids: [Int] = []
 
         func run() async throws {
-            let configuration = options.load()
+            let configuration = direction.pick(options.load())
             let logger = CommandLogging.logger(quiet: true)
             let ids = ids
             try await CommandLogging.runUntilSignalled(logger: logger) {

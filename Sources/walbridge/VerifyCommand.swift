@@ -24,8 +24,7 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for the bridge to catch up before comparing.")
     var timeout: Int = 60
 
-    @Flag(help: "Verify the reverse direction: the legacy tables against the reverse: mapping over the new ones.")
-    var reverse = false
+    @OptionGroup var direction: DirectionOption
 
     /// Differing rows printed per table; the summary counts them all.
     static let shownPerTable = 100
@@ -37,11 +36,7 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = CommandLogging.logger(quiet: true)
-        let loaded = options.load()
-        guard let configuration = reverse ? loaded.reversed : loaded else {
-            throw ValidationError("--reverse needs a reverse: mapping in the configuration")
-        }
-        var verifier = Verifier(configuration: configuration)
+        var verifier = Verifier(configuration: direction.pick(options.load()))
         verifier.sample = sample
         verifier.timeout = .seconds(timeout)
         if isatty(STDERR_FILENO) == 1 {

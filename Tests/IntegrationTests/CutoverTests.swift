@@ -328,11 +328,16 @@ extension CutoverTests {
     actor SwitchingWriter {
         private(set) var accepted = 0
         private(set) var refused = 0
+        private var stopping = false
+
+        /// Ends `run` after the write under way: cancelling its task could cut off a write the server commits
+        /// anyway, uncounted.
+        func stop() { stopping = true }
 
         func run(_ seed: SeedMigration) async throws {
             let legacy = try await PGConnection.connect(seed.source)
             let new = try await PGConnection.connect(seed.target)
-            while !Task.isCancelled {
+            while !stopping {
                 let phase = try? await new.query("SELECT phase FROM walbridge.switch WHERE slot = $1", [seed.configuration.slot]).scalar
                 let id = String(Int.random(in: 1...20))
                 do {
@@ -397,7 +402,7 @@ extension CutoverTests {
                 }
             }
             try await Task.sleep(for: .milliseconds(300))
-            writing.cancel()
+            await writer.stop()
             _ = await writing.result
             // Rolled back: the legacy tables take writes, the new ones follow them, and every accepted dollar is there.
             #expect(try await BridgeStatus.read(seed.configuration).fenced.allSatisfy { $0.hasSuffix("(new)") })
@@ -456,7 +461,7 @@ extension CutoverTests {
             try await Task.sleep(for: .milliseconds(500))
             let (rolled, rollOutput) = try await Self.command(["rollback"], file)
             #expect(rolled == 0, "rollback: \(rollOutput)")
-            writing.cancel()
+            await writer.stop()
             _ = await writing.result
             #expect(try await seed.converges())
             let total = try await PGConnection.connect(seed.source).closing { try await $0.query("SELECT sum(price)::text FROM products").scalar }

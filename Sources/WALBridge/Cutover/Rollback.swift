@@ -95,7 +95,7 @@ public struct Rollback: Sendable {
     private func deadLetters(_ reverse: Direction) async throws -> String? {
         let count = try await DeadLetters.pendingCount(slot: reverse.slot, on: reverse.target)
         guard count > 0 else { return nil }
-        return "the legacy tables refused \(count) change\(count == 1 ? "" : "s") of the new schema (walbridge.dead_letters in the legacy database, slot \(reverse.slot)), so they lack them; mend the legacy tables, retry them (walbridge dlq retry with the reverse direction's configuration) or remove them, then roll back"
+        return "the legacy tables refused \(count) change\(count == 1 ? "" : "s") of the new schema (walbridge.dead_letters in the legacy database, slot \(reverse.slot)), so they lack them; walbridge dlq list --reverse shows them; mend the legacy tables and walbridge dlq retry --reverse, then roll back"
     }
 
     /// Verifies the forward direction once it streams again (verify then waits until it has caught up).
