@@ -74,6 +74,7 @@ public struct Cutover: Sendable {
         guard standing else {
             say("The cut-over begun before stopped at step '\(record.step)' with nothing fenced\(fence == .lock ? " (its lock ended with its session)" : ""): undoing it and starting again.")
             try await undo(forward: forward, reverse: reverse, step: "undone before the fence")
+            _ = try await forward.waitUntilStreaming(timeout: .seconds(30))
             return try await begin(forward: forward, reverse: reverse)
         }
         say("Going on with the cut-over left at step '\(record.step)' (fence \(record.fence)\(record.reverse ? ", reverse" : "")); its gates passed when it began.")
@@ -103,9 +104,14 @@ public struct Cutover: Sendable {
             return .refused([refusal.reason])
         } catch {
             if let lock { await LockFence.release(lock) }
-            try? await undo(forward: forward, reverse: reverse, step: "failed: \(error)")
+            // A switch record whose acknowledgement was lost has switched: nothing is undone after it.
+            if (try? await SwitchState.read(slot: forward.slot, on: forward.target))??.phase == .cuttingOver {
+                try? await undo(forward: forward, reverse: reverse, step: "failed: \(error)")
+            }
             throw error
         }
+        // A rollback before this one left the new tables fenced; the application writes them from now on.
+        try await Direction.lift(slot: configuration.reverseSlot, on: forward.target)
         onSwitched()
         say("Switched at \(switched.lsn): write to the new schema now\(switched.window.map { String(format: " (writes were unavailable for %.0f ms)", $0) } ?? "").")
         if let reverse {
@@ -153,6 +159,10 @@ public struct Cutover: Sendable {
         guard try await forward.waitUntilPaused(at: lsn, timeout: budget) else {
             throw CutoverRefusal(step: "drain timed out", reason: "the bridge did not drain to \(lsn) within \(budget), or stopped (is walbridge run running?); the fence is lifted and the bridge resumed, so nothing changed. See walbridge status, and try again (a longer --\(fence == .lock ? "lock" : "drain")-timeout)")
         }
+        let letters = try await DeadLetters.pendingCount(slot: slot, on: forward.target)
+        guard letters == 0 else {
+            throw CutoverRefusal(step: "dead letters", reason: "the target refused \(letters) change\(letters == 1 ? "" : "s") while the bridge drained (walbridge dlq list shows them), so the new schema lacks them; the fence is lifted and the bridge resumed. Mend the target, walbridge dlq retry, then cut over again")
+        }
         try await SwitchState.record(step: "drained", slot: slot, on: forward.target)
         say("Drained: the target holds exactly the source transactions committed up to \(lsn).")
 
@@ -166,8 +176,6 @@ public struct Cutover: Sendable {
             lock = nil
             try await LockFence.commit(session, installing: legacyFence)
         }
-        // A rollback before this one left the new tables fenced; the application writes them from now on.
-        try await Direction.lift(slot: configuration.reverseSlot, on: forward.target)
         let window = measured ? Double((ContinuousClock.now - fencedAt) / .milliseconds(1)) : nil
         guard try await SwitchState.recordSwitch(unavailableMilliseconds: window, slot: slot, on: forward.target) else {
             throw CutoverRefusal(step: "aborted", reason: "the cut-over was aborted (cutover --abort) while it ran; nothing was switched")
@@ -203,6 +211,10 @@ public struct Cutover: Sendable {
                     return .refused(["the cut-over switched at \(record?.switchedAt ?? "?"); the application may have written the new schema since, so walbridge rollback (which carries those writes back) is the way back"])
                 }
                 return .refused(["no cut-over is under way (\(record.map { "the last one is \($0.phase.rawValue)" } ?? "none began")); nothing to abort"])
+            }
+            // Claim the record first: a cut-over that switches meanwhile finds it aborted, and one that switched first wins.
+            guard try await SwitchState.abort(slot: forward.slot, on: forward.target) else {
+                return .refused(["the cut-over switched while the abort began; walbridge rollback is the way back"])
             }
             try await undo(forward: forward, reverse: reverse, step: "aborted")
             say("Fence lifted from \(tables); the bridge resumed from where it paused\(reverse == nil ? "" : "; the reverse slot is dropped").")

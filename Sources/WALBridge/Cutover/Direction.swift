@@ -48,7 +48,8 @@ struct Direction {
                 throw BridgeError.targetNotReady("the bridge of slot \(slot) failed while draining: \(reported?.error ?? "?")")
             }
             // The bridge's own word that its stream stopped there, not the request this command wrote.
-            if reported?.state == BridgeState.paused.rawValue && reported?.stoppedAt == lsn { return true }
+            if let reported, reported.state == BridgeState.paused.rawValue, reported.stoppedAt == lsn,
+                reported.request == PauseRequest(paused: true, atLSN: lsn) { return true }
             try await Task.sleep(for: .milliseconds(5))
         }
         return false

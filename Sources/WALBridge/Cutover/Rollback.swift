@@ -52,29 +52,14 @@ public struct Rollback: Sendable {
     private func steps(_ record: SwitchRecord, forward: Direction, reverse: Direction) async throws {
         let slot = forward.slot
         if !["legacy open", "reverse dropped"].contains(record.step) {
-            let newFence = WriteFence(reverse.configuration, action: "rolled back to", instead: "the legacy schema")
-            try await reverse.install(newFence, lockTimeout: lockTimeout)
-            say("Fence: writes to \(reverse.configuration.tables.map(\.source.description).joined(separator: ", ")) are refused (SQLSTATE \(WriteFence.sqlState)) by trigger \(WriteFence.trigger(slot: reverse.slot)).")
-            let lsn = try await reverse.currentLSN()
-            try await SwitchState.recordRollbackLSN(lsn.description, slot: slot, on: forward.target)
-            try await reverse.pause(at: lsn)
-            guard try await reverse.waitUntilPaused(at: lsn, timeout: drainTimeout) else {
+            do {
+                try await drainReverse(forward: forward, reverse: reverse)
+            } catch {
                 // Back to the switched state: the application may write the new schema again, and the reverse goes on.
-                try await Direction.lift(slot: reverse.slot, on: reverse.source)
-                try await reverse.resume()
-                try await SwitchState.record(phase: .switched, step: "rollback undone", slot: slot, on: forward.target)
-                throw BridgeError.targetNotReady("the reverse direction (slot \(reverse.slot)) did not drain to \(lsn) within \(drainTimeout) (is walbridge run running?); the new tables' fence is lifted and reverse replication resumed, so writes go to the new schema as before. See walbridge status, and run walbridge rollback again")
-            }
-            if let waiting = try await deadLetters(reverse) {
-                try await Direction.lift(slot: reverse.slot, on: reverse.source)
-                try await reverse.resume()
-                try await SwitchState.record(phase: .switched, step: "rollback undone", slot: slot, on: forward.target)
-                throw BridgeError.targetNotReady(waiting + "; the new tables' fence is lifted and reverse replication resumed")
-            }
-            try await SwitchState.record(phase: .rollingBack, step: "drained", slot: slot, on: forward.target)
-            say("Drained: the legacy tables hold exactly the new schema's transactions committed up to \(lsn).")
-            for change in try await SequenceHandover(configuration: reverse.configuration).run(source: reverse.source, target: reverse.target, apply: true) {
-                say("Sequence: \(change)")
+                try? await Direction.lift(slot: reverse.slot, on: reverse.source)
+                try? await reverse.resume()
+                try? await SwitchState.record(phase: .switched, step: "rollback undone", slot: slot, on: forward.target)
+                throw error
             }
             try await Direction.lift(slot: slot, on: forward.source)
             try await SwitchState.record(phase: .rollingBack, step: "legacy open", slot: slot, on: forward.target)
@@ -89,6 +74,29 @@ public struct Rollback: Sendable {
             say("Reverse replication stopped; its slot \(reverse.slot) is dropped. The new tables stay fenced for the application; the bridge still writes them.")
         }
         try await SwitchState.record(phase: .rolledBack, step: "rolled back", slot: slot, on: forward.target)
+    }
+
+    /// Fences the new tables, drains the reverse direction to the LSN right after the fence, and hands the legacy
+    /// sequences over; throws (the caller returns to the switched state) when the legacy tables would lack a write.
+    private func drainReverse(forward: Direction, reverse: Direction) async throws {
+        let slot = forward.slot
+        let newFence = WriteFence(reverse.configuration, action: "rolled back to", instead: "the legacy schema")
+        try await reverse.install(newFence, lockTimeout: lockTimeout)
+        say("Fence: writes to \(reverse.configuration.tables.map(\.source.description).joined(separator: ", ")) are refused (SQLSTATE \(WriteFence.sqlState)) by trigger \(WriteFence.trigger(slot: reverse.slot)).")
+        let lsn = try await reverse.currentLSN()
+        try await SwitchState.recordRollbackLSN(lsn.description, slot: slot, on: forward.target)
+        try await reverse.pause(at: lsn)
+        guard try await reverse.waitUntilPaused(at: lsn, timeout: drainTimeout) else {
+            throw BridgeError.targetNotReady("the reverse direction (slot \(reverse.slot)) did not drain to \(lsn) within \(drainTimeout) (is walbridge run running?); the new tables' fence is lifted and reverse replication resumed, so writes go to the new schema as before. See walbridge status, and run walbridge rollback again")
+        }
+        if let waiting = try await deadLetters(reverse) {
+            throw BridgeError.targetNotReady(waiting + "; the new tables' fence is lifted and reverse replication resumed")
+        }
+        try await SwitchState.record(phase: .rollingBack, step: "drained", slot: slot, on: forward.target)
+        say("Drained: the legacy tables hold exactly the new schema's transactions committed up to \(lsn).")
+        for change in try await SequenceHandover(configuration: reverse.configuration).run(source: reverse.source, target: reverse.target, apply: true) {
+            say("Sequence: \(change)")
+        }
     }
 
     /// Why the rollback cannot go on while the legacy tables lack changes the reverse direction dead-lettered; nil if none.

@@ -84,7 +84,7 @@ public struct MappingPlan: Sendable {
                 }))
         }
         let shared = SharedTarget.all(in: configuration)
-        let rowKeys = sourceTables.mapValues(\.rowKey)
+        let rowKeys = sourceTables.mapValues { info in [info.rowKey, info.primaryKey].filter { !$0.isEmpty }.reduce(into: [[String]]()) { if !$0.contains($1) { $0.append($1) } } }
         problems += shared.flatMap { $0.problems(sameDatabase: sameDatabase, rowKeys: rowKeys) }
         var inserters = [Set<Int>](repeating: [], count: configuration.tables.count)
         for target in shared {

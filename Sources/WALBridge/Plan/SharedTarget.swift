@@ -29,8 +29,8 @@ struct SharedTarget {
     }
 
     /// What keeps these entries from sharing the target: each problem at the later entry, naming the earlier one.
-    /// `rowKeys` are each source table's row key columns (primary key or replica identity index).
-    func problems(sameDatabase: Bool, rowKeys: [TableName: [String]]) -> [PlanProblem] {
+    /// `rowKeys` are each source table's unique keys that identify its rows (row key, primary key).
+    func problems(sameDatabase: Bool, rowKeys: [TableName: [[String]]]) -> [PlanProblem] {
         var problems: [PlanProblem] = []
         let first = entries[0]
         for entry in entries {
@@ -38,10 +38,12 @@ struct SharedTarget {
             if mapping.insert == .always, let when = mapping.when {
                 problems.append(PlanProblem(location: mapping.location, message: "\(entry.table) inserts the rows of \(into), which other source tables fill too, so its when (\(when)) turning false would delete their columns with the row, and they would not come back when it holds again; drop the when (or map this entry to a table of its own)"))
             }
-            if mapping.insert == .never, let rowKey = rowKeys[entry.table] {
+            if mapping.insert == .never, let keys = rowKeys[entry.table] {
                 let keyColumns = mapping.key.map { key in mapping.columns.first { $0.column == key }.flatMap { try? SQLIdentifier.name($0.expression) } }
-                if keyColumns.contains(nil) || Set(keyColumns.compactMap { $0 }) != Set(rowKey) {
-                    problems.append(PlanProblem(location: mapping.location, message: "\(entry.table) fills rows of \(into) by key [\(mapping.key.joined(separator: ", "))], whose expressions are not exactly \(entry.table)'s row key (\(rowKey.joined(separator: ", "))); two of its rows could then write one target row, and deleting either would clear it. Map the key columns straight from \(entry.table)'s primary key (or a unique index with REPLICA IDENTITY USING INDEX)"))
+                let named = Set(keyColumns.compactMap { $0 })
+                if keyColumns.contains(nil) || !keys.contains(where: { Set($0) == named }) {
+                    let shown = keys.map { "(\($0.joined(separator: ", ")))" }.joined(separator: " or ")
+                    problems.append(PlanProblem(location: mapping.location, message: "\(entry.table) fills rows of \(into) by key [\(mapping.key.joined(separator: ", "))], whose expressions are not exactly a unique key of \(entry.table) (\(shown.isEmpty ? "it has none" : shown)); two of its rows could then write one target row, and deleting either would clear it. Map the key columns straight from \(entry.table)'s primary key (or a unique index with REPLICA IDENTITY USING INDEX)"))
                 }
             }
             if sameDatabase && mapping.into == entry.table {

@@ -48,6 +48,13 @@ enum SwitchState {
             """, [slot, unavailableMilliseconds.map { String($0) }]).scalar != nil
     }
 
+    /// Marks a cut-over under way aborted; false when none is (it switched meanwhile).
+    static func abort(slot: String, on target: PGConnection) async throws -> Bool {
+        try await target.query("""
+            UPDATE walbridge.switch SET phase = 'aborted', step = 'aborting', updated_at = now() WHERE slot = $1 AND phase = 'cutting_over' RETURNING 1
+            """, [slot]).scalar != nil
+    }
+
     /// Sets the phase (and step), for the rollback's and the abort's steps.
     static func record(phase: SwitchPhase, step: String, slot: String, on target: PGConnection) async throws {
         try await target.query("""
