@@ -74,6 +74,8 @@ enum CutoverText {
     /// Prints how the command ended; a refusal exits 1 with its reasons on stderr.
     static func finish(_ outcome: CutoverOutcome) throws {
         switch outcome {
+        case .done(let record) where record.phase == .rolledBack:
+            print("walbridge.switch: rolled_back at \(record.rolledBackAt ?? "?")\(record.rollbackLSN.map { ", the reverse direction drained to \($0)" } ?? "")")
         case .done(let record):
             print("walbridge.switch: \(record.phase.rawValue)\(record.fenceLSN.map { " at fence LSN \($0)" } ?? "")\(record.unavailableMilliseconds.map { String(format: ", writes unavailable for %.0f ms", $0) } ?? "")")
         case .dryRun:
