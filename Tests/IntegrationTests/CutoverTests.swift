@@ -33,6 +33,16 @@ struct CutoverTests {
         return options
     }
 
+    /// Runs `body` with the seed migration into `sequencedSchema`, its bridge started and its backfill done.
+    static func withBridge(_ body: (SeedMigration) async throws -> Void) async throws {
+        try await SeedMigration.with(legacySchema: SeedMigration.legacySchema + Self.existingRows, targetSchema: Self.sequencedSchema) { seed in
+            let bridge = try await seed.start()
+            defer { bridge.cancel() }
+            #expect(await seed.backfillDone())
+            try await body(seed)
+        }
+    }
+
     /// A legacy application: inserts users and updates products, one transaction each, until cancelled. Each accepted
     /// write's WAL position (taken inside its transaction, so before its commit) and each refusal's SQLSTATE are kept.
     actor LegacyWriter {
@@ -62,10 +72,7 @@ struct CutoverTests {
 
     @Test("cutover with a writer running: the fence refuses every later write, the target is the oracle at the fence LSN, the sequences pass every key")
     func cutoverWithWriter() async throws {
-        try await SeedMigration.with(legacySchema: SeedMigration.legacySchema + Self.existingRows, targetSchema: Self.sequencedSchema) { seed in
-            let bridge = try await seed.start()
-            defer { bridge.cancel() }
-            #expect(await seed.backfillDone())
+        try await Self.withBridge { seed in
             let writer = LegacyWriter()
             let writing = Task { try await writer.run(seed.source) }
             try await Task.sleep(for: .milliseconds(500))
@@ -119,10 +126,7 @@ struct CutoverTests {
 
     @Test("a lock fence queues writes and then refuses them; the window is recorded")
     func lockFence() async throws {
-        try await SeedMigration.with(legacySchema: SeedMigration.legacySchema + Self.existingRows, targetSchema: Self.sequencedSchema) { seed in
-            let bridge = try await seed.start()
-            defer { bridge.cancel() }
-            #expect(await seed.backfillDone())
+        try await Self.withBridge { seed in
             let writer = LegacyWriter()
             let writing = Task { try await writer.run(seed.source) }
             try await Task.sleep(for: .milliseconds(300))
@@ -143,10 +147,7 @@ struct CutoverTests {
 
     @Test("a failing gate changes nothing: a planted mismatch, a lag over --max-lag, a reverse mapping that fails check, one that does not round-trip")
     func failingGates() async throws {
-        try await SeedMigration.with(legacySchema: SeedMigration.legacySchema + Self.existingRows, targetSchema: Self.sequencedSchema) { seed in
-            let bridge = try await seed.start()
-            defer { bridge.cancel() }
-            #expect(await seed.backfillDone())
+        try await Self.withBridge { seed in
             func unchanged(_ why: String) async throws {
                 #expect(try await BridgeStatus.read(seed.configuration).state == "streaming", "\(why): the bridge still streams")
                 #expect(try await seed.targetScalar("SELECT count(*) FROM walbridge.switch WHERE slot = $1 AND phase <> 'aborted'", [seed.configuration.slot]) == "0", "\(why): no switch recorded")
@@ -207,10 +208,7 @@ struct CutoverTests {
 
     @Test("cutover --abort before the switch lifts the fence and resumes; a second cutover then switches")
     func abortThenCutover() async throws {
-        try await SeedMigration.with(legacySchema: SeedMigration.legacySchema + Self.existingRows, targetSchema: Self.sequencedSchema) { seed in
-            let bridge = try await seed.start()
-            defer { bridge.cancel() }
-            #expect(await seed.backfillDone())
+        try await Self.withBridge { seed in
             // A cut-over left half-way: fenced and paused, as a killed command leaves it.
             try await PGConnection.connect(seed.target).closing { target in
                 _ = try await target.query("INSERT INTO walbridge.switch (slot, phase, step, fence, reverse) VALUES ($1, 'cutting_over', 'fenced', 'trigger', false)", [seed.configuration.slot])
@@ -250,6 +248,13 @@ extension CutoverTests {
               key: [id]
               columns: {id: id, name: name, price: (price * 100)::bigint}
         """
+
+    /// Runs `body` with 20 legacy products at $10.00 each, mapped both ways.
+    static func withProducts(_ body: (SeedMigration) async throws -> Void) async throws {
+        try await SeedMigration.with(
+            legacySchema: SeedMigration.legacySchema + "INSERT INTO products (name, price) SELECT 'p' || i, 1000 FROM generate_series(1, 20) i;",
+            edit: SeedMigration.tables(Self.productsBothWays), body)
+    }
 
     /// Starts a bridge for `configuration` in this process (the reverse direction paused until resumed).
     static func start(_ configuration: Configuration, startsPaused: Bool = false) -> Task<Void, Error> {
@@ -370,10 +375,7 @@ extension CutoverTests {
 
     @Test("SIGKILL of cutover --reverse and of rollback at random moments, then the command again: it finishes, no write is lost, and a fence is never left unsaid")
     func killedCutoverAndRollback() async throws {
-        try await SeedMigration.with(
-            legacySchema: SeedMigration.legacySchema + "INSERT INTO products (name, price) SELECT 'p' || i, 1000 FROM generate_series(1, 20) i;",
-            edit: SeedMigration.tables(Self.productsBothWays)
-        ) { seed in
+        try await Self.withProducts { seed in
             let file = try seed.writeConfigFile(edit: SeedMigration.tables(Self.productsBothWays))
             defer { file.remove() }
             let bridge = try CommandRun(["run", "--config", file.path, "--quiet"], environment: file.environment)
@@ -419,10 +421,7 @@ extension CutoverTests {
 extension CutoverTests {
     @Test("SIGKILL of walbridge run as the fence goes up: the cut-over either switches or undoes itself, and runs again once the bridge is back")
     func bridgeKilledDuringCutover() async throws {
-        try await SeedMigration.with(
-            legacySchema: SeedMigration.legacySchema + "INSERT INTO products (name, price) SELECT 'p' || i, 1000 FROM generate_series(1, 20) i;",
-            edit: SeedMigration.tables(Self.productsBothWays)
-        ) { seed in
+        try await Self.withProducts { seed in
             let file = try seed.writeConfigFile(edit: SeedMigration.tables(Self.productsBothWays))
             defer { file.remove() }
             /// Starts walbridge run; waits until it streams (or, `switched`, until it reports paused at the fence).
@@ -474,10 +473,7 @@ extension CutoverTests {
 extension CutoverTests {
     /// Runs `body` with the products mapped both ways and both directions running in this process.
     static func bothWays(_ body: (SeedMigration, Configuration, Task<Void, Error>) async throws -> Void) async throws {
-        try await SeedMigration.with(
-            legacySchema: SeedMigration.legacySchema + "INSERT INTO products (name, price) SELECT 'p' || i, 1000 FROM generate_series(1, 20) i;",
-            edit: SeedMigration.tables(Self.productsBothWays)
-        ) { seed in
+        try await Self.withProducts { seed in
             let reversed = try #require(seed.configuration.reversed)
             let forward = Self.start(seed.configuration)
             let reverse = Self.start(reversed, startsPaused: true)
