@@ -133,4 +133,24 @@ struct TransactionReaderTests {
             try Self.events([Self.relation, Self.mark(.low), .streamStart(StreamStart(xid: 900, firstSegment: true)), Self.insert("1", xid: 900), .streamStop, Self.mark(.high)])
         }
     }
+
+    @Test("a cut-over's nudge for this slot asks for the control row at once; another slot's nudge and its own marker do not; the other direction's marker skips its transaction")
+    func nudgesAndPartnerMarkers() throws {
+        func message(_ prefix: String, _ content: String, xid: UInt32) -> PGOutputMessage {
+            .message(LogicalMessage(xid: xid, transactional: true, lsn: .zero, prefix: prefix, content: Array(content.utf8)))
+        }
+        var reader = TransactionReader(plan: Self.plan, slot: "s", partnerSlot: "s_reverse", checkpoint: .zero, backfillRun: "r")
+        var events: [ApplyEvent] = []
+        let feed = [Self.relation] + Self.whole([message(TransactionReader.nudgePrefix, "other", xid: 0)])
+        for (index, item) in feed.enumerated() { events += try reader.consume(.message(LSN(UInt64(100 + index * 10)), item)) }
+        #expect(!reader.nudged, "another slot's nudge")
+        for (index, item) in Self.whole([message(TransactionReader.nudgePrefix, "s", xid: 0)]).enumerated() {
+            events += try reader.consume(.message(LSN(UInt64(300 + index * 10)), item))
+        }
+        #expect(reader.nudged, "this slot's nudge")
+        for (index, item) in Self.whole([message(TransactionReader.markerPrefix, "s_reverse", xid: 0), Self.insert("5")]).enumerated() {
+            events += try reader.consume(.message(LSN(UInt64(500 + index * 10)), item))
+        }
+        #expect(!events.contains { if case .change = $0 { true } else { false } }, "the reverse direction's write is skipped")
+    }
 }

@@ -81,7 +81,9 @@ public struct Bridge: Sendable {
                     lastWALCheck = .now
                     if await checkRetainedWAL(metrics: metrics, warn: ContinuousClock.now - lastWarning >= .seconds(60)) { lastWarning = .now }
                 }
-                try? await Task.sleep(for: interval)
+                // A cut-over's nudge in the stream cuts the wait short.
+                let next = ContinuousClock.now + interval
+                while ContinuousClock.now < next && !watch.takeWake() && !Task.isCancelled { try? await Task.sleep(for: .milliseconds(10)) }
                 if let request = try? await control.run({ try await Control.request(slot: slot, on: $0) }) { watch.set(request) }
             }
         }

@@ -59,6 +59,10 @@ struct StreamPump {
                 if !events.isEmpty { await queue.send(events) }
                 throw error
             }
+            if reader.nudged {
+                reader.nudged = false
+                watch.wakePoller()
+            }
             if events.contains(where: \.isBackfillWindow) {
                 events = await coordinator.place(events, commits: reader.recentCommits, plan: plan, logger: logger)
             }

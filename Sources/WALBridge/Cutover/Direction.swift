@@ -35,7 +35,7 @@ struct Direction {
         var checked = ContinuousClock.now
         while ContinuousClock.now < deadline {
             if ContinuousClock.now - nudged >= .milliseconds(20) {
-                try await source.query("SELECT pg_logical_emit_message(true, 'walbridge_fence', $1)", [slot])
+                try await source.query(TransactionReader.nudge(slot: slot))
                 nudged = .now
             }
             if ContinuousClock.now - checked >= .milliseconds(500) {

@@ -10,6 +10,13 @@ import PGOutput
 struct TransactionReader: Sendable {
     /// The prefix of the logical message the bridge writes first in each of its target transactions.
     static let markerPrefix = "walbridge"
+    /// The prefix of the message a cut-over writes while it drains a slot's bridge: read `walbridge.control` now.
+    static let nudgePrefix = "walbridge_fence"
+
+    /// The transaction a cut-over writes every few milliseconds while it waits for the bridge of `slot` to stop.
+    static func nudge(slot: String) -> Statement {
+        Statement("SELECT pg_logical_emit_message(true, $1, $2)", [nudgePrefix, slot])
+    }
 
     /// The logical message that marks a target transaction as the bridge of `slot`'s own, written first in it.
     static func marker(slot: String) -> Statement {
@@ -49,6 +56,8 @@ struct TransactionReader: Sendable {
     var stopAfter: LSN?
     /// Set once the stream passed `stopAfter`: nothing more is delivered.
     private(set) var stopped = false
+    /// Set when a cut-over's nudge for this slot went by: a pause is being asked, read the control row at once.
+    var nudged = false
 
     /// A reader for `plan` that skips transactions committed before `checkpoint`.
     init(plan: MappingPlan, slot: String, partnerSlot: String? = nil, checkpoint: LSN, backfillRun: String? = nil) {
@@ -121,6 +130,8 @@ struct TransactionReader: Sendable {
         case .message(let logical):
             if logical.transactional && logical.prefix == Self.markerPrefix && skippedMarkers.contains(logical.content) {
                 skipping = true
+            } else if logical.transactional && logical.prefix == Self.nudgePrefix && logical.content == Array(slot.utf8) {
+                nudged = true
             } else if !logical.transactional && logical.prefix == BackfillMark.prefix {
                 return try watermark(logical.content, at: lsn)
             }
