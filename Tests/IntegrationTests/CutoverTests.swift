@@ -124,6 +124,30 @@ struct CutoverTests {
         }
     }
 
+    @Test("a sequence behind a column fed by a cast of the legacy key still goes past the legacy sequence")
+    func sequenceThroughCast() async throws {
+        let tables = """
+            tables:
+              public.products:
+                - into: public.products_v2
+                  key: [id]
+                  columns: {id: (id)::bigint, name: name, price: price::numeric / 100}
+            """
+        try await SeedMigration.with(
+            legacySchema: SeedMigration.legacySchema + "INSERT INTO products (name, price) SELECT 'p' || i, 100 FROM generate_series(1, 50) i; SELECT setval('products_id_seq', 5000);",
+            targetSchema: Self.sequencedSchema, edit: SeedMigration.tables(tables)
+        ) { seed in
+            let bridge = try await seed.start()
+            defer { bridge.cancel() }
+            #expect(await seed.backfillDone())
+            let lines = Lines()
+            let outcome = try await Cutover(configuration: seed.configuration, options: Self.options(), say: { lines.add($0) }).run()
+            guard case .done = outcome else { Issue.record("cutover: \(outcome)"); return }
+            let next = try await seed.targetScalar("SELECT nextval(pg_get_serial_sequence('products_v2', 'id'))::text").flatMap { Int64($0) } ?? 0
+            #expect(next > 5000, "nextval \(next) lies past the legacy products_id_seq (5000), though only ids up to 50 were copied: \(lines.all)")
+        }
+    }
+
     @Test("a lock fence queues writes and then refuses them; the window is recorded")
     func lockFence() async throws {
         try await Self.withBridge { seed in
