@@ -55,10 +55,10 @@ struct CutoverCommand: AsyncParsableCommand {
     func run() async throws {
         var cutover = CutoverOptions()
         cutover.fence = FenceKind(rawValue: fence) ?? .trigger
-        cutover.lockTimeout = .milliseconds(Int64(lockTimeout * 1000))
-        cutover.maxLag = .milliseconds(Int64(maxLag * 1000))
+        cutover.lockTimeout = .seconds(lockTimeout)
+        cutover.maxLag = .seconds(maxLag)
         cutover.verify = VerifyGate(verify) ?? .sample(1000)
-        cutover.drainTimeout = .milliseconds(Int64(drainTimeout * 1000))
+        cutover.drainTimeout = .seconds(drainTimeout)
         cutover.reverse = reverse
         cutover.dryRun = dryRun
         let command = Cutover(configuration: options.load(), options: cutover, say: { print($0) })
@@ -116,7 +116,7 @@ struct RollbackCommand: AsyncParsableCommand {
     func run() async throws {
         var rollback = Rollback(configuration: options.load(), say: { print($0) })
         rollback.verify = VerifyGate(verify) ?? .sample(1000)
-        rollback.lockTimeout = .milliseconds(Int64(lockTimeout * 1000))
+        rollback.lockTimeout = .seconds(lockTimeout)
         try await CommandLogging.runUntilSignalled(logger: CommandLogging.logger(quiet: true)) { [rollback] in
             let (outcome, report) = try await rollback.run()
             if let report { print(VerifyText.render(report, shownPerTable: VerifyCommand.shownPerTable)) }

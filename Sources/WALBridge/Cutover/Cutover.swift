@@ -125,7 +125,7 @@ public struct Cutover: Sendable {
     }
 
     /// The legacy tables, for messages.
-    private var tables: String { configuration.tables.map(\.source.description).joined(separator: ", ") }
+    private var tables: String { configuration.sourceTableList }
 
     /// The steps from the fence to the switch record; the LSN switched at and the window (when `measured`).
     private func steps(fence: FenceKind, forward: Direction, measured: Bool, lock: inout PGConnection?) async throws -> (lsn: LSN, window: Double?) {
@@ -185,7 +185,6 @@ public struct Cutover: Sendable {
 
     /// `--dry-run`: what the steps would do.
     private func describe(forward: Direction) async throws {
-        let tables = configuration.tables.map(\.source.description).joined(separator: ", ")
         say("Dry run; nothing changes. The cut-over would:")
         if options.reverse {
             say("  prepare reverse replication: slot \(configuration.reverseSlot) and publication \(configuration.reversePublication) on the target")

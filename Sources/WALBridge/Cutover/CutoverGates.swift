@@ -22,9 +22,7 @@ struct CutoverGates {
         let caughtUp = try await forward.caughtUp(within: options.maxLag)
         gate(caughtUp, "the bridge applies the source within \(options.maxLag)",
              "the bridge did not apply the source's current position within --max-lag \(options.maxLag) (lag \(status.lagBytes.map { "\($0) bytes" } ?? "?")); wait until walbridge status shows it caught up, or raise --max-lag")
-        if options.verify != .skip {
-            var verifier = Verifier(configuration: configuration)
-            if case .sample(let count) = options.verify { verifier.sample = count }
+        if let verifier = options.verify.verifier(configuration) {
             let report = try await verifier.run()
             let shown = report.tables.flatMap(\.mismatches).prefix(5).map(\.description).joined(separator: "; ")
             gate(report.mismatchCount == 0, "verify: every compared row matches (\(report.tables.reduce(0) { $0 + $1.rows }) rows)",

@@ -1,3 +1,8 @@
+extension Configuration {
+    /// The source tables, for messages: `public.users, public.products`.
+    var sourceTableList: String { tables.map(\.source.description).joined(separator: ", ") }
+}
+
 /// The sessions a cut-over command works through: one to the legacy database, one to the new.
 enum CutoverSessions {
     /// Runs `body` with the forward direction, and the reverse one when the configuration has `reverse:`.

@@ -14,7 +14,7 @@ struct Direction {
     func currentLSN() async throws -> LSN {
         // The insert position: a commit made with synchronous_commit = off may not be written out yet.
         guard let lsn = try await source.query("SELECT pg_current_wal_insert_lsn()::text").scalar.flatMap({ LSN($0) }) else {
-            throw BridgeError.sourceNotReady("source: pg_current_wal_lsn() gave no LSN")
+            throw BridgeError.sourceNotReady("source: pg_current_wal_insert_lsn() gave no LSN")
         }
         return lsn
     }
@@ -84,19 +84,19 @@ struct Direction {
 
     /// Installs `fence` on the source tables in one transaction, waiting at most `lockTimeout` for their writers.
     func install(_ fence: WriteFence, lockTimeout: Duration) async throws {
-        do {
-            try await source.simpleQuery("BEGIN; SET LOCAL lock_timeout = '\(lockTimeout.milliseconds)ms'; \(fence.install) COMMIT")
-        } catch {
-            _ = try? await source.simpleQuery("ROLLBACK")
-            throw error
-        }
+        try await Self.run(fence.install, lockTimeout: lockTimeout, on: source)
     }
 
     /// Lifts the fence of `slot`'s direction from `database`. Dropping a trigger locks its table ACCESS EXCLUSIVE, so it
     /// waits at most 5 s for readers (a long query would otherwise hold every later read and write back behind it).
     static func lift(slot: String, on database: PGConnection) async throws {
+        try await run(WriteFence.remove(slot: slot) + ";", lockTimeout: .seconds(5), on: database)
+    }
+
+    /// Runs `script` in one transaction that waits at most `lockTimeout` for each lock; rolled back on failure.
+    private static func run(_ script: String, lockTimeout: Duration, on database: PGConnection) async throws {
         do {
-            try await database.simpleQuery("BEGIN; SET LOCAL lock_timeout = '5s'; \(WriteFence.remove(slot: slot)); COMMIT")
+            try await database.simpleQuery("BEGIN; SET LOCAL lock_timeout = '\(lockTimeout.milliseconds)ms'; \(script) COMMIT")
         } catch {
             _ = try? await database.simpleQuery("ROLLBACK")
             throw error

@@ -64,7 +64,7 @@ public struct Rollback: Sendable {
             try await Direction.lift(slot: slot, on: forward.source)
             try await SwitchState.record(phase: .rollingBack, step: "legacy open", slot: slot, on: forward.target)
             onLegacyOpen()
-            say("Fence lifted from \(configuration.tables.map(\.source.description).joined(separator: ", ")): write to the legacy schema now.")
+            say("Fence lifted from \(configuration.sourceTableList): write to the legacy schema now.")
         }
         try await forward.resume()
         say("Forward replication resumed from \(record.fenceLSN ?? "where it paused"); it skips the reverse direction's writes.")
@@ -82,7 +82,7 @@ public struct Rollback: Sendable {
         let slot = forward.slot
         let newFence = WriteFence(reverse.configuration, action: "rolled back to", instead: "the legacy schema")
         try await reverse.install(newFence, lockTimeout: lockTimeout)
-        say("Fence: writes to \(reverse.configuration.tables.map(\.source.description).joined(separator: ", ")) are refused (SQLSTATE \(WriteFence.sqlState)) by trigger \(WriteFence.trigger(slot: reverse.slot)).")
+        say("Fence: writes to \(reverse.configuration.sourceTableList) are refused (SQLSTATE \(WriteFence.sqlState)) by trigger \(WriteFence.trigger(slot: reverse.slot)).")
         let lsn = try await reverse.currentLSN()
         try await SwitchState.recordRollbackLSN(lsn.description, slot: slot, on: forward.target)
         try await reverse.pause(at: lsn)
@@ -108,12 +108,10 @@ public struct Rollback: Sendable {
 
     /// Verifies the forward direction once it streams again (verify then waits until it has caught up).
     private func verified(_ forward: Direction) async throws -> VerifyReport? {
-        guard verify != .skip else { return nil }
+        guard let verifier = verify.verifier(configuration) else { return nil }
         guard try await forward.waitUntilStreaming(timeout: drainTimeout) else {
             throw BridgeError.targetNotReady("rolled back, but forward replication (slot \(forward.slot)) did not stream again within \(drainTimeout), so it was not verified; see walbridge status, and run walbridge verify once it streams")
         }
-        var verifier = Verifier(configuration: configuration)
-        if case .sample(let count) = verify { verifier.sample = count }
         return try await verifier.run()
     }
 }

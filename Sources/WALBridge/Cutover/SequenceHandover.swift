@@ -34,6 +34,8 @@ struct SequenceHandover: Sendable {
     func run(source: PGConnection, target: PGConnection, apply: Bool) async throws -> [Change] {
         var changes: [Change] = []
         var done = Set<TableName>()
+        // Each source table's sequences, read once: the handover runs inside the write-unavailable window.
+        var sourceSequences: [TableName: [(column: String, name: String, increment: Int64)]] = [:]
         for table in configuration.tables {
             for mapping in table.targets where done.insert(mapping.into).inserted {
                 let feeders = configuration.tables.flatMap { t in t.targets.filter { $0.into == mapping.into }.map { (t.source, $0) } }
@@ -51,7 +53,8 @@ struct SequenceHandover: Sendable {
                     // a sequence the column does not really copy only skips some values.
                     for (sourceTable, feeder) in feeders {
                         guard let expression = feeder.columns.first(where: { $0.column == sequence.column })?.expression else { continue }
-                        let theirs = try await Self.sequences(of: sourceTable, on: source).filter { $0.increment > 0 }
+                        if sourceSequences[sourceTable] == nil { sourceSequences[sourceTable] = try await Self.sequences(of: sourceTable, on: source) }
+                        let theirs = (sourceSequences[sourceTable] ?? []).filter { $0.increment > 0 }
                         let read = ExpressionReferences.columns(in: expression, among: Set(theirs.map(\.column)))
                         for candidate in theirs where read.contains(candidate.column) {
                             let next = try await Self.next(candidate.name, on: source)

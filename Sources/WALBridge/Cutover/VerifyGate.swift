@@ -5,6 +5,18 @@ public enum VerifyGate: Sendable, Equatable {
     case full
     case skip
 
+    /// The verifier of `configuration` this gate asks for; nil for `skip`.
+    func verifier(_ configuration: Configuration) -> Verifier? {
+        var verifier = Verifier(configuration: configuration)
+        switch self {
+        case .skip: return nil
+        case .full: return verifier
+        case .sample(let count):
+            verifier.sample = count
+            return verifier
+        }
+    }
+
     /// Parses `sample:N`, `full` or `skip`.
     public init?(_ text: String) {
         switch text {
