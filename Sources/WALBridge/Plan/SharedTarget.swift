@@ -15,8 +15,24 @@ struct SharedTarget {
     /// The entry that inserts the rows (`insert: always`), if any; the others only update rows it wrote.
     var inserting: Entry? { entries.first { $0.mapping.insert == .always } }
 
+    /// The entries, the one that inserts the rows first.
+    var insertingFirst: [Entry] { entries.filter { $0.mapping.insert == .always } + entries.filter { $0.mapping.insert == .never } }
+
+    /// The target as one mapping: the inserting entry's key and columns, then every other entry's non-key columns.
+    var combined: TargetMapping {
+        let ordered = insertingFirst
+        var mapping = ordered[0].mapping
+        mapping.columns += ordered.dropFirst().flatMap(\.mapping.nonKeyColumns)
+        return mapping
+    }
+
     /// The targets named by more than one source table, in file order.
     static func all(in configuration: Configuration) -> [SharedTarget] {
+        byTarget(in: configuration).filter { $0.entries.count > 1 }
+    }
+
+    /// Every target table with the entries that feed it, in file order.
+    static func byTarget(in configuration: Configuration) -> [SharedTarget] {
         var order: [TableName] = []
         var entries: [TableName: [Entry]] = [:]
         for (index, table) in configuration.tables.enumerated() {
@@ -25,7 +41,7 @@ struct SharedTarget {
                 entries[mapping.into, default: []].append(Entry(source: index, table: table.source, mapping: mapping))
             }
         }
-        return order.compactMap { into in entries[into].flatMap { $0.count > 1 ? SharedTarget(into: into, entries: $0) : nil } }
+        return order.compactMap { into in entries[into].map { SharedTarget(into: into, entries: $0) } }
     }
 
     /// What keeps these entries from sharing the target: each problem at the later entry, naming the earlier one.

@@ -29,12 +29,12 @@ public struct Verifier: Sendable {
                 let sameDatabase = try await SourceSetup.databaseIdentity(source) == SourceSetup.databaseIdentity(target)
                 var tables: [TableVerification] = []
                 // A target no entry inserts into holds the rows someone else wrote: the mapping cannot say which.
-                let all = VerifyEntry.byTarget(configuration)
-                let targets = all.filter { $0[0].mapping.insert == .always }
-                let updatedOnly = all.filter { $0[0].mapping.insert == .never }.map(\.[0].mapping.into)
-                for entries in targets {
-                    let inPlace = entries.count == 1 && sameDatabase && entries[0].mapping.into == entries[0].table
-                    let result = try await verify(entries, inPlace: inPlace, point: point, source: source, target: target)
+                let all = SharedTarget.byTarget(in: configuration)
+                let targets = all.filter { $0.inserting != nil }
+                let updatedOnly = all.filter { $0.inserting == nil }.map(\.into)
+                for shared in targets {
+                    let inPlace = shared.entries.count == 1 && sameDatabase && shared.into == shared.entries[0].table
+                    let result = try await verify(shared, inPlace: inPlace, point: point, source: source, target: target)
                     tables.append(result)
                     onTable(result, tables.count, targets.count)
                 }
@@ -83,11 +83,11 @@ public struct Verifier: Sendable {
     }
 
     /// Compares one target table with its entries (the inserting one first) evaluated over the source.
-    private func verify(_ entries: [VerifyEntry], inPlace: Bool, point: Point, source: PGConnection, target: PGConnection) async throws -> TableVerification {
-        let mapping = VerifyEntry.combined(entries)
+    private func verify(_ shared: SharedTarget, inPlace: Bool, point: Point, source: PGConnection, target: PGConnection) async throws -> TableVerification {
+        let mapping = shared.combined
         let typeOf = try await TargetCheck.columns(of: mapping.into, on: target).mapValues(\.type)
         let sides = (
-            source: VerifySide.source(entries, combined: mapping, types: typeOf),
+            source: VerifySide.source(shared.insertingFirst, combined: mapping, types: typeOf),
             target: VerifySide.target(mapping, inPlace: inPlace)
         )
         var suspects: Set<String>

@@ -12,7 +12,7 @@ struct VerifySide: Sendable {
     /// The side over the source: every column's expression, cast to the target column's type. A target several
     /// entries feed (`combined` holds all their columns) is the first entry's rows, which insert it, each LEFT JOINed on
     /// the key to every other entry's row: where one has none, its columns are NULL, as `on_delete: clear` leaves them.
-    static func source(_ entries: [VerifyEntry], combined: TargetMapping, types: [String: String]) -> VerifySide {
+    static func source(_ entries: [SharedTarget.Entry], combined: TargetMapping, types: [String: String]) -> VerifySide {
         let q = SQLQuoting.identifier
         var from = ""
         var place: [String: String] = [:]
