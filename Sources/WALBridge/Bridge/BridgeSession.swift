@@ -44,13 +44,14 @@ struct BridgeSession {
             streaming: streamInProgress, statusInterval: bridge.statusInterval)
 
         let coordinator = BackfillCoordinator()
+        let marker = TransactionReader.marker(for: configuration, sameDatabase: sameDatabase)
         var chunkWriters: ChunkWriters?
         if !sameDatabase && bridge.backfillLimits.writerSessions > 0 {
             // The bridge's own writes need marking only when the target is the source database; there they stay on one session.
             let target = configuration.target
             chunkWriters = ChunkWriters(
                 plan: plan, sessions: bridge.backfillLimits.writerSessions, sourceRows: SourceRows(source: configuration.source),
-                marker: configuration.partnerSlot == nil ? nil : TransactionReader.marker(slot: configuration.slot), logger: logger,
+                marker: marker, logger: logger,
                 connect: {
                     let session = try await SourceCheck.connect(target, role: "target")
                     try await session.simpleQuery(WriteFence.bypass)
@@ -59,7 +60,7 @@ struct BridgeSession {
         }
         let applier = Applier(
             plan: plan, target: target, sourceRows: SourceRows(source: configuration.source), slot: configuration.slot, markWrites: sameDatabase,
-            marksWrites: sameDatabase || configuration.partnerSlot != nil,
+            marksWrites: marker != nil,
             onError: configuration.onError, limits: bridge.limits, logger: logger, durable: start, orderedThrough: mode.orderedThrough,
             chunkWriters: chunkWriters, metrics: metrics, onBackfillChunk: { await coordinator.applied() })
         try await applier.prepare()

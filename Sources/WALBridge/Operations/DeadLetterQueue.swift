@@ -44,8 +44,7 @@ public enum DeadLetterQueue {
             let writer = SliceWriter(plan: plan, target: target, sourceRows: sourceRows, logger: logger)
             try await writer.prepare(copies: try await DirectCopy.plan(plan, on: target))
             // Where the target is the source (or the reverse direction's), the mark keeps the retry from being applied again.
-            let marks = sameDatabase || configuration.partnerSlot != nil
-            let begin = [Statement("BEGIN")] + (marks ? [TransactionReader.marker(slot: configuration.slot)] : [])
+            let begin = [Statement("BEGIN")] + (TransactionReader.marker(for: configuration, sameDatabase: sameDatabase).map { [$0] } ?? [])
             return try await retryEach(letters, plan: plan, writer: writer, begin: begin, on: target)
         }
     }

@@ -10,6 +10,12 @@ import PGOutput
 struct TransactionReader: Sendable {
     /// The prefix of the logical message the bridge writes first in each of its target transactions.
     static let markerPrefix = "walbridge"
+    /// The marker `configuration`'s bridge starts its target transactions with, if they need one: where the target is
+    /// the source (`sameDatabase`), or where another direction reads the target (`partnerSlot`).
+    static func marker(for configuration: Configuration, sameDatabase: Bool) -> Statement? {
+        sameDatabase || configuration.partnerSlot != nil ? marker(slot: configuration.slot) : nil
+    }
+
     /// The prefix of the message a cut-over writes while it drains a slot's bridge: read `walbridge.control` now.
     static let nudgePrefix = "walbridge_fence"
 
