@@ -116,6 +116,9 @@ struct SeedMigration {
             try await PGConnection.connect(target).closing { target in
                 var differences: [String] = []
                 for table in configuration.tables {
+                    // The table's own rows (ONLY), without those of tables inheriting from it; a partitioned table whole.
+                    let kind = try await source.query("SELECT relkind FROM pg_class WHERE oid = to_regclass($1)", [table.source.quoted]).scalar
+                    let rows = kind == "p" ? table.source.quoted : "ONLY \(table.source.quoted)"
                     for mapping in table.targets where mapping.into != table.source {
                         let types = try await target.query("""
                             SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
@@ -125,7 +128,7 @@ struct SeedMigration {
                         let order = mapping.key.map { key in String(mapping.columns.firstIndex { $0.column == key }! + 1) }.joined(separator: ", ")
                         let expected = try await source.query("""
                             SELECT \(mapping.columns.map { "((\($0.expression))::\(type[$0.column] ?? "text"))::text" }.joined(separator: ", "))
-                            FROM \(table.source.quoted) WHERE \(mapping.when ?? "true") ORDER BY \(order)
+                            FROM \(rows) WHERE \(mapping.when ?? "true") ORDER BY \(order)
                             """).rows
                         let actual = try await target.query("""
                             SELECT \(mapping.columns.map { "\(SQLQuoting.identifier($0.column))::text" }.joined(separator: ", "))

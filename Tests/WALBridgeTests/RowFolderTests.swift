@@ -40,6 +40,20 @@ struct RowFolderTests {
         #expect(full.rows[0].values[2] == text("OLD BIG"))
     }
 
+    @Test("an identity column left out as unchanged TOAST is filled from the old key tuple, so the row does not move")
+    func toastedIdentityMember() {
+        // Row key: columns 0 and 2 (identity USING INDEX (id, big)); big is TOASTed out of line and unchanged.
+        var folder = RowFolder(rowKey: [0, 2])
+        folder.fold(change(.update, new: row("1", text("new"), .unchangedToast), old: [text("1"), .null, text("BIG")]))
+        #expect(folder.rows.map(\.operation) == [.upsert], "not a delete of the old key: the key did not change")
+        #expect(folder.rows[0].values == row("1", text("new"), text("BIG")))
+        // A change of the other identity column moves the row, and carries the TOASTed member over.
+        var moved = RowFolder(rowKey: [1, 2])
+        moved.fold(change(.update, new: row("1", text("b2"), .unchangedToast), old: [.null, text("b1"), text("BIG")]))
+        #expect(moved.rows.map(\.operation) == [.delete, .upsert])
+        #expect(moved.rows[1].values == row("1", text("b2"), text("BIG")) && !moved.rows[1].movedIn)
+    }
+
     @Test("an update that changes the key deletes the old key and upserts the new one, carrying values over")
     func keyChange() {
         var folder = RowFolder(rowKey: [0])

@@ -23,7 +23,8 @@ struct RowFolder: Sendable {
     }
 
     /// Folds one change in. An update that changes the key deletes the old key and upserts the new one;
-    /// a value the update did not send is taken from an earlier change in the batch, or from a full old row.
+    /// a value the update did not send is taken from an earlier change in the batch, from a full old row, or,
+    /// for a row-key column, from the old key tuple.
     mutating func fold(_ change: RowChange) {
         switch change.kind {
         case .insert:
@@ -36,7 +37,9 @@ struct RowFolder: Sendable {
             for index in new.indices where new[index] == .unchangedToast {
                 if let prior, prior.operation == .upsert, prior.values[index] != .unchangedToast {
                     new[index] = prior.values[index]
-                } else if change.oldIsFull, let old = change.old, index < old.count, old[index] != .unchangedToast {
+                } else if let old = change.old, change.oldIsFull || rowKey.contains(index),
+                          index < old.count, old[index] != .unchangedToast {
+                    // A full old row holds every column; an old key tuple holds the identity's, detoasted.
                     new[index] = old[index]
                 }
             }

@@ -24,7 +24,7 @@ actor SourceRows {
         let aliases = keyColumns.indices.map { "k\($0)" }
         let casts = zip(aliases, keyColumns).map { "\($0)::\($1.typeSQL)" }.joined(separator: ", ")
         let sql = """
-            SELECT \(plan.stagedColumns.map { q($0.name) }.joined(separator: ", ")) FROM \(plan.info.table.quoted)
+            SELECT \(plan.stagedColumns.map { q($0.name) }.joined(separator: ", ")) FROM \(plan.info.ownRows)
             WHERE (\(keyColumns.map { q($0.name) }.joined(separator: ", "))) IN (SELECT \(casts) FROM unnest(\(unnest)) AS u(\(aliases.joined(separator: ", "))))
             """
         let arrays = keyColumns.indices.map { column in

@@ -32,8 +32,8 @@ struct ChunkQuery: Sendable {
         // COPY takes no parameters: the last key goes in as transaction-local settings, bound like any value.
         bounds = plan.rowKey.indices.map { "current_setting('walbridge.after_\($0)')::\(plan.stagedColumns[plan.rowKey[$0]].typeSQL)" }.joined(separator: ", ")
         let columns = plan.stagedColumns.map { q($0.name) }
-        select = "SELECT \(columns.joined(separator: ", ")) FROM \(plan.info.table.quoted)"
-        selectComputed = evaluation.map { "SELECT \((columns + $0.select).joined(separator: ", ")) FROM \(plan.info.table.quoted)" }
+        select = "SELECT \(columns.joined(separator: ", ")) FROM \(plan.info.ownRows)"
+        selectComputed = evaluation.map { "SELECT \((columns + $0.select).joined(separator: ", ")) FROM \(plan.info.ownRows)" }
     }
 
     /// `COPY (select …) TO STDOUT` of the `limit` rows after the bound (or from the start).

@@ -216,7 +216,7 @@ struct SourceEvaluation: Sendable, Equatable {
         try await sourceSession.simpleQuery("BEGIN READ ONLY")
         do {
             for setting in settings { _ = try await sourceSession.query("SELECT set_config($1, $2, true)", [setting.name, setting.value]) }
-            let types = try await sourceSession.query("SELECT \(select.joined(separator: ", ")) FROM \(source.info.table.quoted) LIMIT 0").columnTypes
+            let types = try await sourceSession.query("SELECT \(select.joined(separator: ", ")) FROM \(source.info.ownRows) LIMIT 0").columnTypes
             typeNames = try await sourceSession.query(
                 "SELECT format_type(t, NULL) FROM unnest($1::oid[]) WITH ORDINALITY u(t, i) ORDER BY i",
                 ["{" + types.map(String.init).joined(separator: ",") + "}"]

@@ -30,6 +30,10 @@ public enum Check {
                 let change = publication.first.map { $0[0] == "t" } ?? true ? "" : "; walbridge run sets publish_via_partition_root = true on it"
                 notes.append("\(table) is partitioned: its changes, in every partition (also ones attached later), are published through \(table) itself (publish_via_partition_root)\(change). A TRUNCATE or DETACH of a single partition is not published: truncate or delete through \(table)")
             }
+            for table in configuration.tables.map(\.source) {
+                guard let children = tables[table]?.inheritanceChildren, !children.isEmpty else { continue }
+                notes.append("\(table) has tables that inherit from it (\(children.joined(separator: ", "))): the mapping carries only the rows of \(table) itself (ONLY \(table), as native logical replication does), in the backfill, the stream and verify; map each of them to carry its rows")
+            }
             return (tables, try await SourceSetup.databaseIdentity(source), notes)
         }
         report.notes = notes

@@ -73,7 +73,7 @@ public enum RoundTrip {
             guard problems.isEmpty, !legs.isEmpty else { continue }
             let indexed = info.hasUniqueRowKey && !info.rowKey.isEmpty
             let query = RoundTripQuery(
-                table: table, key: indexed ? info.rowKey : legs[0].reverse.key, ordered: indexed,
+                table: table, rows: info.ownRows, key: indexed ? info.rowKey : legs[0].reverse.key, ordered: indexed,
                 legacy: info.columns.filter { $0.generated == nil }.map { (name: $0.name, type: $0.typeSQL) },
                 forward: forward.map { (mapping: $0, columns: newColumns[$0.into] ?? []) }, legs: legs)
             do {

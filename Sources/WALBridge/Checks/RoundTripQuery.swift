@@ -21,9 +21,10 @@ struct RoundTripQuery: Sendable {
 
     /// The statement for `table` (`legacy`: its non-generated columns and types, in table order), fed by `forward`
     /// (each with every column of its new table and the target's type) and read back by `legs`; each example is the
-    /// differing row with the lowest key where `ordered` (a key of a unique index), else any differing row.
+    /// differing row with the lowest key where `ordered` (a key of a unique index), else any differing row; the rows
+    /// are sampled from `rows` (the table's own, `ONLY`), `table` itself by default.
     init(
-        table: TableName, key: [String], ordered: Bool, legacy: [(name: String, type: String)],
+        table: TableName, rows: String? = nil, key: [String], ordered: Bool, legacy: [(name: String, type: String)],
         forward: [(mapping: TargetMapping, columns: [(name: String, type: String)])], legs: [Leg]
     ) {
         self.table = table
@@ -35,7 +36,7 @@ struct RoundTripQuery: Sendable {
         let sample = SQLQuoting.identifier("__walbridge_sample")
         let alias = SQLQuoting.identifier(table.name)
         var ctes = [
-            "\(sample) AS MATERIALIZED (SELECT row_number() OVER (\(ordered ? "ORDER BY " + key.map(SQLQuoting.identifier).joined(separator: ", ") : "")) AS \(row), * FROM (SELECT * FROM \(table.quoted) ORDER BY random() LIMIT $1::bigint) AS \(alias))"
+            "\(sample) AS MATERIALIZED (SELECT row_number() OVER (\(ordered ? "ORDER BY " + key.map(SQLQuoting.identifier).joined(separator: ", ") : "")) AS \(row), * FROM (SELECT * FROM \(rows ?? table.quoted) ORDER BY random() LIMIT $1::bigint) AS \(alias))"
         ]
         for index in Set(legs.map(\.forward)).sorted() {
             let (mapping, targetColumns) = forward[index]

@@ -22,7 +22,8 @@ enum SourceSetup {
 
     /// Creates the publication for the mapped tables, or adds the ones it lacks. It publishes partitioned tables through
     /// their root (`publish_via_partition_root`): without it pgoutput names each change's leaf partition, which no
-    /// mapping names.
+    /// mapping names. Each table is added `ONLY`: a table inheriting from it is not mapped, and publishing it would make
+    /// its updates fail on the source when it has no replica identity.
     static func ensurePublication(
         _ configuration: Configuration, tables infos: [TableName: SourceTableInfo], on source: PGConnection, logger: Logger
     ) async throws {
@@ -30,7 +31,7 @@ enum SourceSetup {
         let tables = configuration.tables.map(\.source)
         let exists = try await source.query("SELECT puballtables, pubviaroot FROM pg_publication WHERE pubname = $1", [name]).rows.first
         guard let exists else {
-            try await source.query("CREATE PUBLICATION \(SQLQuoting.identifier(name)) FOR TABLE \(tables.map(\.quoted).joined(separator: ", ")) WITH (publish_via_partition_root = true)")
+            try await source.query("CREATE PUBLICATION \(SQLQuoting.identifier(name)) FOR TABLE \(tables.map { "ONLY \($0.quoted)" }.joined(separator: ", ")) WITH (publish_via_partition_root = true)")
             logger.info("created publication", metadata: ["publication": "\(name)", "tables": "\(tables.map(\.description).joined(separator: ","))"])
             return
         }
@@ -60,7 +61,7 @@ enum SourceSetup {
             "SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1", [name]
         ).rows.map { TableName(schema: $0[0] ?? "", name: $0[1] ?? "") })
         for table in tables where !published.contains(table) {
-            try await source.query("ALTER PUBLICATION \(SQLQuoting.identifier(name)) ADD TABLE \(table.quoted)")
+            try await source.query("ALTER PUBLICATION \(SQLQuoting.identifier(name)) ADD TABLE ONLY \(table.quoted)")
             logger.info("added table to publication", metadata: ["publication": "\(name)", "table": "\(table)"])
         }
     }

@@ -21,17 +21,8 @@ enum TargetCheck {
                     continue
                 }
                 if !mapped.inPlace {
-                    let uniques = try await target.query("""
-                        SELECT array_to_string(array_agg(a.attname ORDER BY a.attname), ',')
-                        FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) AS k(attnum)
-                        JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-                        WHERE i.indrelid = $1 AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
-                        GROUP BY i.indexrelid
-                        """, [oid]).rows.compactMap { $0[0] }
-                    if !uniques.contains(mapped.mapping.key.sorted().joined(separator: ",")) {
-                        problems.append(PlanProblem(
-                            location: location,
-                            message: "key \(mapped.mapping.key.joined(separator: ", ")) has no unique constraint on \(table): add one, e.g. ALTER TABLE \(table.quoted) ADD UNIQUE (\(mapped.mapping.key.map(SQLQuoting.identifier).joined(separator: ", ")))"))
+                    if let problem = try await keyProblem(mapped, table: table, oid: oid, on: target) {
+                        problems.append(problem)
                         continue
                     }
                 }
@@ -39,6 +30,37 @@ enum TargetCheck {
             }
         }
         return problems
+    }
+
+    /// Why the target's key cannot be an ON CONFLICT arbiter: no unique index on exactly its columns (INCLUDE columns
+    /// are not key columns), or a DEFERRABLE one, which ON CONFLICT refuses even beside an immediate one.
+    private static func keyProblem(_ mapped: TargetPlan, table: TableName, oid: String, on target: PGConnection) async throws -> PlanProblem? {
+        let uniques = try await target.query("""
+            SELECT array_to_string(array_agg(a.attname ORDER BY a.attname), ','), bool_and(i.indimmediate),
+                   min(c.conname), bool_or(c.contype = 'p')
+            FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+            JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+            LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
+            WHERE i.indrelid = $1 AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL AND k.ord <= i.indnkeyatts
+            GROUP BY i.indexrelid
+            """, [oid]).rows
+        let key = mapped.mapping.key
+        let columns = key.map(SQLQuoting.identifier).joined(separator: ", ")
+        let matching = uniques.filter { $0[0] == key.sorted().joined(separator: ",") }
+        if let deferrable = matching.first(where: { $0[1] != "t" }) {
+            let name = SQLQuoting.identifier(deferrable[2] ?? "")
+            let kind = deferrable[3] == "t" ? "PRIMARY KEY" : "UNIQUE"
+            return PlanProblem(
+                location: mapped.mapping.location,
+                message: "key \(key.joined(separator: ", ")) of \(table) is unique through the DEFERRABLE constraint \(name), "
+                    + "which INSERT … ON CONFLICT refuses as an arbiter: make it immediate, e.g. ALTER TABLE \(table.quoted) "
+                    + "DROP CONSTRAINT \(name), ADD CONSTRAINT \(name) \(kind) (\(columns))")
+        }
+        if !matching.isEmpty { return nil }
+        return PlanProblem(
+            location: mapped.mapping.location,
+            message: "key \(key.joined(separator: ", ")) has no unique constraint on \(table): add one, e.g. "
+                + "ALTER TABLE \(table.quoted) ADD UNIQUE (\(columns))")
     }
 
     /// Compiles the target's statements with EXPLAIN inside a rolled-back transaction; a failure is traced to the column or `when` at fault.

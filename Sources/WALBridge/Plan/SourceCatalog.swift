@@ -17,11 +17,12 @@ enum SourceCatalog {
             """, [oid]).rows.map {
                 SourceColumn(name: $0[0] ?? "", typeOID: UInt32($0[1] ?? "") ?? 0, typeSQL: $0[2] ?? "text", generated: $0[3])
             }
+        // Only the first indnkeyatts columns are the key; an index's INCLUDE columns follow them in indkey.
         let indexes = try await connection.query("""
             SELECT i.indisprimary, i.indisreplident, a.attname
             FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-            WHERE i.indrelid = $1 AND (i.indisprimary OR i.indisreplident)
+            WHERE i.indrelid = $1 AND (i.indisprimary OR i.indisreplident) AND k.ord <= i.indnkeyatts
             ORDER BY i.indexrelid, k.ord
             """, [oid]).rows
         let primaryKey = indexes.filter { $0[0] == "t" }.compactMap { $0[2] }
@@ -44,6 +45,10 @@ enum SourceCatalog {
                 WHERE t.isleaf AND c.relreplident <> $2 ORDER BY 1
                 """, [oid, String(identity)]).rows.compactMap { $0[0] }
         }
+        info.inheritanceChildren = try await connection.query("""
+            SELECT c.oid::regclass::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = $1 AND NOT c.relispartition ORDER BY 1
+            """, [oid]).rows.compactMap { $0[0] }
         return info
     }
 }

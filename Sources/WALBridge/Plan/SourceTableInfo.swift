@@ -15,6 +15,8 @@ public struct SourceTableInfo: Hashable, Sendable {
     public var partitioned = false
     /// Partitions whose replica identity differs from the partitioned table's: their updates and deletes carry other old values.
     public var partitionsWithOtherIdentity: [String] = []
+    /// Tables that inherit from this one (`INHERITS`), not partitions: their rows are not this table's.
+    public var inheritanceChildren: [String] = []
     /// Columns that identify a row for folding changes: the primary key when there is one, else the identity.
     public var rowKey: [String] {
         replicaIdentity == "f" && !primaryKey.isEmpty ? primaryKey : identityColumns
@@ -23,6 +25,12 @@ public struct SourceTableInfo: Hashable, Sendable {
     /// Whether `rowKey` is a unique key (a primary key or identity index), so rows can be copied in its order.
     public var hasUniqueRowKey: Bool {
         replicaIdentity != "f" || !primaryKey.isEmpty
+    }
+
+    /// The table's own rows in a FROM clause: `ONLY` the table, as its publication and native replication see it,
+    /// without the rows of tables that inherit from it; a partitioned table with every partition's rows.
+    public var ownRows: String {
+        partitioned ? table.quoted : "ONLY \(table.quoted)"
     }
 
     /// The column with this name.

@@ -27,6 +27,7 @@ public struct Verifier: Sendable {
             try await SourceCheck.connect(configuration.target, role: "target").closing { target in
                 let point = try await catchUp(source: source, target: target)
                 let sameDatabase = try await SourceSetup.databaseIdentity(source) == SourceSetup.databaseIdentity(target)
+                let ownRows = try await SourceSetup.describeTables(configuration, on: source).mapValues(\.ownRows)
                 var tables: [TableVerification] = []
                 // A target no entry inserts into holds the rows someone else wrote: the mapping cannot say which.
                 let all = SharedTarget.byTarget(in: configuration)
@@ -34,7 +35,7 @@ public struct Verifier: Sendable {
                 let updatedOnly = all.filter { $0.inserting == nil }.map(\.into)
                 for shared in targets {
                     let inPlace = shared.entries.count == 1 && sameDatabase && shared.into == shared.entries[0].table
-                    let result = try await verify(shared, inPlace: inPlace, point: point, source: source, target: target)
+                    let result = try await verify(shared, inPlace: inPlace, rows: ownRows, point: point, source: source, target: target)
                     tables.append(result)
                     onTable(result, tables.count, targets.count)
                 }
@@ -83,11 +84,13 @@ public struct Verifier: Sendable {
     }
 
     /// Compares one target table with its entries (the inserting one first) evaluated over the source.
-    private func verify(_ shared: SharedTarget, inPlace: Bool, point: Point, source: PGConnection, target: PGConnection) async throws -> TableVerification {
+    private func verify(
+        _ shared: SharedTarget, inPlace: Bool, rows: [TableName: String], point: Point, source: PGConnection, target: PGConnection
+    ) async throws -> TableVerification {
         let mapping = shared.combined
         let typeOf = try await TargetCheck.columns(of: mapping.into, on: target).mapValues(\.type)
         let sides = (
-            source: VerifySide.source(shared.insertingFirst, combined: mapping, types: typeOf),
+            source: VerifySide.source(shared.insertingFirst, combined: mapping, types: typeOf, rows: rows),
             target: VerifySide.target(mapping, inPlace: inPlace)
         )
         var suspects: Set<String>

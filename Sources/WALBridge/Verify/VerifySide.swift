@@ -12,7 +12,10 @@ struct VerifySide: Sendable {
     /// The side over the source: every column's expression, cast to the target column's type. A target several
     /// entries feed (`combined` holds all their columns) is the first entry's rows, which insert it, each LEFT JOINed on
     /// the key to every other entry's row: where one has none, its columns are NULL, as `on_delete: clear` leaves them.
-    static func source(_ entries: [SharedTarget.Entry], combined: TargetMapping, types: [String: String]) -> VerifySide {
+    /// `rows` names each source table's own rows in a FROM clause (`SourceTableInfo.ownRows`).
+    static func source(
+        _ entries: [SharedTarget.Entry], combined: TargetMapping, types: [String: String], rows ownRows: [TableName: String]
+    ) -> VerifySide {
         let q = SQLQuoting.identifier
         var from = ""
         var place: [String: String] = [:]
@@ -20,7 +23,7 @@ struct VerifySide: Sendable {
             let mapping = entry.mapping
             let alias = "g\(index)"
             let select = mapping.columns.map { "((\($0.expression))::\(types[$0.column] ?? "text")) AS \(q($0.column))" }
-            let rows = "(SELECT \(select.joined(separator: ", ")) FROM \(entry.table.quoted)\(mapping.when.map { " WHERE (\($0))" } ?? "")) AS \(alias)"
+            let rows = "(SELECT \(select.joined(separator: ", ")) FROM \(ownRows[entry.table] ?? entry.table.quoted)\(mapping.when.map { " WHERE (\($0))" } ?? "")) AS \(alias)"
             if index == 0 {
                 from = rows
                 for column in mapping.columns { place[column.column] = "\(alias).\(q(column.column))" }

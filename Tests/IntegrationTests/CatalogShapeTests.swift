@@ -1,0 +1,162 @@
+import Foundation
+import PGClient
+import Testing
+import WALBridge
+
+/// Legacy and new schemas whose catalog says more than a primary key: inherited tables, INCLUDE columns, TOASTed
+/// members of a replica identity, DEFERRABLE uniques. Each once gave a silently wrong target or a late stop.
+@Suite("walbridge run on catalog shapes: inheritance, INCLUDE keys, TOASTed identities, deferrable keys")
+struct CatalogShapeTests {
+    static let big = String(repeating: "an identity member stored out of line ", count: 70)
+
+    /// The seed migration with `tables` (YAML from `tables:` on) over these schemas.
+    static func with(legacy: String, target: String, tables: String, _ body: (SeedMigration) async throws -> Void) async throws {
+        try await SeedMigration.with(legacySchema: legacy, targetSchema: target, edit: SeedMigration.tables(tables), body)
+    }
+
+    @Test("an update of one identity column while another is an unchanged out-of-line TOAST value keeps the row")
+    func toastedIdentityMember() async throws {
+        let legacy = """
+            CREATE TABLE tags (a text NOT NULL, b text NOT NULL, v int);
+            ALTER TABLE tags ALTER COLUMN a SET STORAGE EXTERNAL;
+            CREATE UNIQUE INDEX tags_ab ON tags (a, b);
+            ALTER TABLE tags REPLICA IDENTITY USING INDEX tags_ab;
+            """
+        let tables = """
+            tables:
+              public.tags:
+                - into: public.tags_v2
+                  key: [a, b]
+                  columns: {a: a, b: b, v: v}
+            """
+        try await Self.with(legacy: legacy, target: "CREATE TABLE tags_v2 (a text, b text, v int, PRIMARY KEY (a, b));", tables: tables) { seed in
+            try await seed.onSource("INSERT INTO tags VALUES ($1, 'old', 1), ($1 || '2', 'x', 1)", [Self.big])
+            let bridge = try await seed.start()
+            #expect(await seed.backfillDone())
+            try await seed.onSourceScript("""
+                UPDATE tags SET b = 'new' WHERE b = 'old';
+                UPDATE tags SET v = 2 WHERE b = 'x';
+                BEGIN; UPDATE tags SET v = 3 WHERE b = 'new'; UPDATE tags SET b = 'newer' WHERE b = 'new'; COMMIT;
+                """)
+            #expect(try await seed.converges())
+            #expect(try await seed.differences() == [])
+            #expect(try await seed.targetScalar("SELECT count(*) FROM tags_v2") == "2")
+            bridge.cancel()
+            try await bridge.value
+        }
+    }
+
+    @Test("INCLUDE columns are not key columns: on the target a key with INCLUDE passes, on the source a key read from one is refused")
+    func includeColumns() async throws {
+        let legacy = "CREATE TABLE inc (a int, b int, c text, PRIMARY KEY (a) INCLUDE (b));"
+        let target = "CREATE TABLE inc_v2 (a int, b int, c text, PRIMARY KEY (a) INCLUDE (b)); CREATE TABLE inc_by_b (b int PRIMARY KEY, c text);"
+        let byA = """
+            tables:
+              public.inc:
+                - into: public.inc_v2
+                  key: [a]
+                  columns: {a: a, b: b, c: c}
+            """
+        try await Self.with(legacy: legacy, target: target, tables: byA) { seed in
+            let report = try await Check.run(seed.configuration)
+            #expect(report.problems.isEmpty, "a primary key with an INCLUDE column is a key on its own columns: \(report.problems)")
+            try await seed.onSource("INSERT INTO inc SELECT g, g * 10, 'row ' || g FROM generate_series(1, 5) g")
+            let bridge = try await seed.start()
+            #expect(await seed.backfillDone())
+            try await seed.onSourceScript("DELETE FROM inc WHERE a = 1; UPDATE inc SET b = 99 WHERE a = 2; INSERT INTO inc VALUES (6, 60, 'new');")
+            #expect(try await seed.converges())
+            #expect(try await seed.differences() == [])
+            bridge.cancel()
+            try await bridge.value
+        }
+        let byB = """
+            tables:
+              public.inc:
+                - into: public.inc_by_b
+                  key: [b]
+                  columns: {b: b, c: c}
+            """
+        try await Self.with(legacy: legacy, target: target, tables: byB) { seed in
+            let report = try await Check.run(seed.configuration)
+            #expect(report.problems.contains { $0.contains("reads b, which a delete does not carry") }, "\(report.problems)")
+        }
+    }
+
+    @Test("a target key unique only through a DEFERRABLE constraint is refused with the fix; a deferrable unique beside the key applies")
+    func deferrableKey() async throws {
+        let tables = """
+            tables:
+              public.users:
+                - into: public.users_v2
+                  key: [id]
+                  columns: {id: id, full_name: name, email: email}
+            """
+        let deferredKey = "CREATE TABLE users_v2 (id bigint, full_name text, email text, CONSTRAINT users_v2_pkey PRIMARY KEY (id) DEFERRABLE);"
+        try await SeedMigration.with(targetSchema: deferredKey, edit: SeedMigration.tables(tables)) { seed in
+            let report = try await Check.run(seed.configuration)
+            #expect(report.problems.contains {
+                $0.contains(#"DEFERRABLE constraint "users_v2_pkey""#)
+                    && $0.contains(#"DROP CONSTRAINT "users_v2_pkey", ADD CONSTRAINT "users_v2_pkey" PRIMARY KEY ("id")"#)
+            }, "\(report.problems)")
+        }
+        let deferredEmail = "CREATE TABLE users_v2 (id bigint PRIMARY KEY, full_name text, email text UNIQUE DEFERRABLE INITIALLY DEFERRED);"
+        try await SeedMigration.with(targetSchema: deferredEmail, edit: SeedMigration.tables(tables)) { seed in
+            let report = try await Check.run(seed.configuration)
+            #expect(report.problems.isEmpty, "\(report.problems)")
+            try await seed.onSource("INSERT INTO users (name, email) VALUES ('a', 'a@x'), ('b', 'b@x')")
+            let bridge = try await seed.start()
+            #expect(await seed.backfillDone())
+            try await seed.onSourceScript("""
+                BEGIN; UPDATE users SET email = 'tmp' WHERE email = 'a@x'; UPDATE users SET email = 'a@x' WHERE email = 'b@x';
+                UPDATE users SET email = 'b@x' WHERE email = 'tmp'; COMMIT;
+                """)
+            #expect(try await seed.converges())
+            #expect(try await seed.differences() == [])
+            bridge.cancel()
+            try await bridge.value
+        }
+    }
+
+    @Test("a mapped table with inheriting tables carries its own rows only, in the backfill, the stream and verify, and check says so")
+    func inheritance() async throws {
+        let legacy = """
+            CREATE TABLE m (id bigint PRIMARY KEY, v text);
+            CREATE TABLE m_child (extra int) INHERITS (m);
+            CREATE TABLE m_nokey () INHERITS (m);
+            INSERT INTO m VALUES (1, 'parent'), (2, 'parent');
+            INSERT INTO m_child VALUES (3, 'child', 7), (1, 'child with the parent''s id', 8);
+            INSERT INTO m_nokey VALUES (4, 'no key');
+            """
+        let tables = """
+            tables:
+              public.m:
+                - into: public.m_v2
+                  key: [id]
+                  columns: {id: id, v: v}
+            """
+        try await Self.with(legacy: legacy, target: "CREATE TABLE m_v2 (id bigint PRIMARY KEY, v text);", tables: tables) { seed in
+            let report = try await Check.run(seed.configuration)
+            #expect(report.problems.isEmpty, "\(report.problems)")
+            #expect(report.notes.contains { $0.contains("m_child") && $0.contains("m_nokey") && $0.contains("ONLY public.m") }, "\(report.notes)")
+            let bridge = try await seed.start()
+            #expect(await seed.backfillDone())
+            #expect(try await seed.targetScalar("SELECT string_agg(id::text || ':' || v, ',' ORDER BY id) FROM m_v2") == "1:parent,2:parent")
+            // The publication holds m alone: a child without a replica identity still takes updates on the source.
+            try await seed.onSourceScript("""
+                UPDATE m_nokey SET v = 'updated';
+                DELETE FROM m_child WHERE id = 3;
+                UPDATE m SET v = 'all' ;
+                INSERT INTO m VALUES (5, 'parent');
+                INSERT INTO m_child VALUES (6, 'child', 9);
+                DELETE FROM m WHERE id = 2;
+                """)
+            #expect(try await seed.converges())
+            #expect(try await seed.differences() == [])
+            #expect(try await seed.targetScalar("SELECT string_agg(id::text, ',' ORDER BY id) FROM m_v2") == "1,5")
+            let verified = try await Verifier(configuration: seed.configuration).run()
+            #expect(verified.mismatchCount == 0, "\(verified.tables.flatMap(\.mismatches))")
+            bridge.cancel()
+            try await bridge.value
+        }
+    }
+}
