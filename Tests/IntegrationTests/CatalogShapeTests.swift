@@ -159,4 +159,43 @@ struct CatalogShapeTests {
             try await bridge.value
         }
     }
+
+    @Test("an expression of another type than its column is cast to the column's type: an int key into text, beside a TOASTed column")
+    func expressionTypes() async throws {
+        let legacy = """
+            CREATE TABLE items (id int PRIMARY KEY, qty int, note text, price bigint);
+            ALTER TABLE items ALTER COLUMN note SET STORAGE EXTERNAL;
+            CREATE DOMAIN short_text AS varchar(12) CHECK (VALUE <> '');
+            """
+        let target = """
+            CREATE DOMAIN short_text AS varchar(12) CHECK (VALUE <> '');
+            CREATE TABLE items_v2 (code text PRIMARY KEY, qty text, note text, label short_text, price numeric(10,2));
+            """
+        let tables = """
+            tables:
+              public.items:
+                - into: public.items_v2
+                  key: [code]
+                  columns: {code: id, qty: qty, note: note, label: "'item ' || id", price: price / 100.0}
+            """
+        try await Self.with(legacy: legacy, target: target, tables: tables) { seed in
+            let report = try await Check.run(seed.configuration)
+            #expect(report.problems.isEmpty, "\(report.problems)")
+            try await seed.onSource("INSERT INTO items SELECT g, g, $1, g * 1001 FROM generate_series(1, 3) g", [Self.big])
+            let bridge = try await seed.start()
+            #expect(await seed.backfillDone())
+            try await seed.onSourceScript("""
+                UPDATE items SET qty = qty + 10;
+                INSERT INTO items VALUES (4, 4, 'short', 12345);
+                UPDATE items SET id = 40 WHERE id = 4;
+                DELETE FROM items WHERE id = 1;
+                """)
+            #expect(try await seed.converges())
+            #expect(try await seed.differences() == [])
+            #expect(try await seed.targetScalar("SELECT string_agg(code || '=' || qty || '/' || label || '/' || price, ',' ORDER BY code) FROM items_v2")
+                == "2=12/item 2/20.02,3=13/item 3/30.03,40=4/item 40/123.45")
+            bridge.cancel()
+            try await bridge.value
+        }
+    }
 }

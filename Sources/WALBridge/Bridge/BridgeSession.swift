@@ -180,7 +180,8 @@ struct BridgeSession {
         return try await source.closing { source in
             let tables = try await SourceSetup.describeTables(configuration, on: source)
             let sameDatabase = try await SourceSetup.databaseIdentity(source) == SourceSetup.databaseIdentity(target)
-            let plan = try MappingPlan.build(configuration, sourceTables: tables, sameDatabase: sameDatabase)
+            let built = try MappingPlan.build(configuration, sourceTables: tables, sameDatabase: sameDatabase)
+            let plan = try await TargetColumnTypes.read(into: built, on: target)
             try await SourceSetup.ensurePublication(configuration, tables: tables, on: source, logger: logger)
             try await SourceSetup.ensureSlot(configuration.slot, checkpoint: checkpoint, on: source, logger: logger)
             return (plan, sameDatabase)

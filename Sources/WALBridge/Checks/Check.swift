@@ -40,7 +40,8 @@ public enum Check {
         report = try await SourceCheck.connect(configuration.target, role: "target").closing { target in
             do {
                 let sameDatabase = try await SourceSetup.databaseIdentity(target) == sourceIdentity
-                let plan = try MappingPlan.build(configuration, sourceTables: tables, sameDatabase: sameDatabase)
+                let built = try MappingPlan.build(configuration, sourceTables: tables, sameDatabase: sameDatabase)
+                let plan = try await TargetColumnTypes.read(into: built, on: target)
                 report.problems += try await TargetCheck.problems(plan, on: target).map(\.description)
                 let copies = report.problems.isEmpty ? try await DirectCopy.plan(plan, on: target) : []
                 report.plan = describe(plan, copies: copies)

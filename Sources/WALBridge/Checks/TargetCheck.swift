@@ -87,7 +87,10 @@ enum TargetCheck {
     /// Finds which expression makes a statement fail, by compiling each on its own.
     private static func locate(_ error: PGError, _ source: SourcePlan, _ mapped: TargetPlan, on target: PGConnection) async throws -> PlanProblem {
         let location = mapped.mapping.location
-        var pieces = mapped.mapping.columns.map { ("columns.\($0.column)", "SELECT (\($0.expression)) FROM \(source.staging)") }
+        var pieces = mapped.mapping.columns.map { column in
+            let cast = mapped.castTypes[column.column].map { "::\($0)" } ?? ""
+            return ("columns.\(column.column)", "SELECT (\(column.expression))\(cast) FROM \(source.staging)")
+        }
         if let when = mapped.mapping.when { pieces.append(("when", "SELECT 1 FROM \(source.staging) WHERE (\(when))")) }
         for (name, sql) in pieces {
             if let pieceError = try await explainError(sql, on: target) {

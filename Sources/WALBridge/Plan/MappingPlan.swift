@@ -2,7 +2,7 @@ import PGClient
 
 /// The whole mapping, resolved against the source catalog.
 public struct MappingPlan: Sendable {
-    public let sources: [SourcePlan]
+    public internal(set) var sources: [SourcePlan]
     /// Per source, the sources that insert the rows it only updates (its backfill waits for theirs).
     let inserters: [Set<Int>]
 

@@ -21,16 +21,18 @@ extension SourcePlan {
         let keys = mapping.key.map(q)
         let nonKey = mapping.columns.filter { !mapping.key.contains($0.column) }
         let keyMatch = keys.map { "t.\($0) = m.\($0)" }.joined(separator: " AND ")
+        // Each expression cast to its column's type, so that keys compare and CASE branches combine as the column holds them.
+        let value = { (column: ColumnMapping) in target.castTypes[column.column].map { "(\(column.expression))::\($0)" } ?? "(\(column.expression))" }
         let selectKeys = mapping.key.map { key in
-            "(\(mapping.columns.first { $0.column == key }?.expression ?? "NULL")) AS \(q(key))"
+            "\(mapping.columns.first { $0.column == key }.map(value) ?? "NULL") AS \(q(key))"
         }
-        let selectAll = mapping.columns.map { "(\($0.expression)) AS \(q($0.column))" }
+        let selectAll = mapping.columns.map { "\(value($0)) AS \(q($0.column))" }
         // With on_delete: ignore, a row deleted after a write in the batch stays, with that write's values.
         let live = mapping.onDelete == .ignore ? StagingOp.sql(.upsert, .deletedAfterWrite) : StagingOp.sql(.upsert)
         let complete = "\(live) AND \(StagingColumn.unchanged) IS NULL AND \(when)"
         let fresh = "\(StagingOp.sql(.insert)) AND \(when)"
         let columnList = mapping.columns.map { q($0.column) }.joined(separator: ", ")
-        let expressions = mapping.columns.map { "(\($0.expression))" }.joined(separator: ", ")
+        let expressions = mapping.columns.map(value).joined(separator: ", ")
 
         // A target whose columns are all key columns has nothing to update: touch the key so the match still counts.
         let set = nonKey.isEmpty ? keys.prefix(1).map { "\($0) = t.\($0)" }.joined() : nonKey.map { "\(q($0.column)) = m.\(q($0.column))" }.joined(separator: ", ")

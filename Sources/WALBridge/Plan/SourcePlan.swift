@@ -9,7 +9,7 @@ public struct SourcePlan: Sendable {
     let rowKey: [Int]
     /// The temporary staging table's name in the target session.
     let stagingTable: String
-    public let targets: [TargetPlan]
+    public internal(set) var targets: [TargetPlan]
 
     /// Staged columns outside the row key that some target's key reads (possible with REPLICA IDENTITY FULL).
     var targetKeyColumns: [Int] {

@@ -10,6 +10,8 @@ public struct TargetPlan: Sendable {
     /// Staged columns read by the key expressions and by `when`.
     let keyDependencies: Set<Int>
     let whenDependencies: Set<Int>
+    /// Per target column, the type its expression is cast to in the statements (`TargetColumnTypes`); empty until read.
+    var castTypes: [String: String] = [:]
 
     /// Rows are only updated, never inserted: in place, or with `insert: never`.
     var updatesOnly: Bool { inPlace || mapping.insert == .never }

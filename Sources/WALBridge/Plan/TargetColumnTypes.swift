@@ -1,0 +1,33 @@
+import PGClient
+
+/// Reads the type each target column's expression is cast to: the column's type without its modifier, a domain's base
+/// type, so an `int` expression meets a `text` column as text in every key match and CASE, while the column's own
+/// modifier (`varchar(3)`, `numeric(10,2)`) and a domain's checks still apply on assignment, as an INSERT's would.
+enum TargetColumnTypes {
+    /// `plan` with every target's `castTypes` read from the target catalog (a table that does not exist gets none).
+    static func read(into plan: MappingPlan, on target: PGConnection) async throws -> MappingPlan {
+        var plan = plan
+        var cache: [TableName: [String: String]] = [:]
+        for source in plan.sources.indices {
+            for index in plan.sources[source].targets.indices {
+                let table = plan.sources[source].targets[index].mapping.into
+                if cache[table] == nil { cache[table] = try await types(of: table, on: target) }
+                plan.sources[source].targets[index].castTypes = cache[table] ?? [:]
+            }
+        }
+        return plan
+    }
+
+    /// Each column of `table`: its type's schema-qualified name, below every domain, without a type modifier.
+    private static func types(of table: TableName, on target: PGConnection) async throws -> [String: String] {
+        let rows = try await target.query("""
+            WITH RECURSIVE c(name, type) AS (
+                SELECT attname, atttypid FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped
+                UNION ALL
+                SELECT c.name, t.typbasetype FROM c JOIN pg_type t ON t.oid = c.type WHERE t.typtype = 'd')
+            SELECT c.name, quote_ident(n.nspname) || '.' || quote_ident(t.typname)
+            FROM c JOIN pg_type t ON t.oid = c.type JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype <> 'd'
+            """, [table.quoted]).rows
+        return Dictionary(rows.map { ($0[0] ?? "", $0[1] ?? "") }, uniquingKeysWith: { first, _ in first })
+    }
+}
