@@ -146,6 +146,23 @@ struct ApplyMachineTests {
         #expect(Self.slices(after).map(\.streamed) == [false])
     }
 
+    @Test("while a streamed transaction is open, an idle position is recorded aside, then reported; its commit moves it on")
+    func idleInsideStream() throws {
+        var machine = Self.machine(sliceRows: 1)
+        _ = machine.handle(.streamStart)
+        _ = Self.run(&machine, [Self.insert("2", at: 40)], quiet: false)
+        let idle = machine.handle(.idle(LSN(90)))
+        #expect(idle.filter { if case .recordAside = $0 { true } else { false } } == [.recordAside(LSN(90))])
+        #expect(idle.last == .advance(LSN(90)), "reported once recorded")
+        #expect(machine.handle(.idle(LSN(90))).isEmpty, "nothing twice")
+        let commit = Self.run(&machine, [Self.commit(200, at: 120)])
+        #expect(Self.commits(commit).map(\.checkpoint.endLSN) == [LSN(120)])
+        var marking = Self.machine(sliceRows: 1, markWrites: true)
+        _ = marking.handle(.streamStart)
+        _ = Self.run(&marking, [Self.insert("2", at: 40)], quiet: false)
+        #expect(marking.handle(.idle(LSN(90))).isEmpty, "where the target is the source, nothing is recorded")
+    }
+
     @Test("ordered replay applies one change at a time, commits each source transaction, and goes back to batches past the fault")
     func orderedReplay() throws {
         var machine = Self.machine(orderedThrough: LSN(40))

@@ -122,11 +122,23 @@ struct TransactionReaderTests {
         for (index, message) in [Self.relation, .streamStart(StreamStart(xid: 900, firstSegment: true)), Self.insert("1", xid: 900), .streamStop].enumerated() {
             _ = try reader.consume(.message(LSN(UInt64(100 + index * 10)), message))
         }
-        #expect(try reader.consume(.keepalive(PrimaryKeepalive(walEnd: LSN(150), sendTime: PGTimestamp(rawValue: 0), replyRequested: false))).isEmpty)
+        #expect(try reader.consume(.keepalive(PrimaryKeepalive(walEnd: LSN(150), sendTime: PGTimestamp(rawValue: 0), replyRequested: false))) == [.idle(LSN(150))])
         #expect(!reader.stopped, "the stream may still commit at or before the stop")
         _ = try reader.consume(.keepalive(PrimaryKeepalive(walEnd: LSN(300), sendTime: PGTimestamp(rawValue: 0), replyRequested: false)))
         #expect(reader.stopped, "the open streamed transaction commits after 300, past the stop")
     }
+    @Test("a keepalive inside an open streamed transaction moves the position; inside a transaction sent whole within it, it does not")
+    func keepaliveInsideOpenStream() throws {
+        var reader = TransactionReader(plan: Self.plan, slot: "s", checkpoint: .zero)
+        let keepalive = { (lsn: UInt64) in StreamItem.keepalive(PrimaryKeepalive(walEnd: LSN(lsn), sendTime: PGTimestamp(rawValue: 0), replyRequested: false)) }
+        for message in [Self.relation, .streamStart(StreamStart(xid: 900, firstSegment: true)), Self.insert("1", xid: 900), .streamStop] {
+            _ = try reader.consume(.message(LSN(100), message))
+        }
+        #expect(try reader.consume(keepalive(200)) == [.idle(LSN(200))], "every commit before 200 was seen; the streamed one commits later")
+        _ = try reader.consume(.message(LSN(290), Self.whole([])[0]))
+        #expect(try reader.consume(keepalive(295)).isEmpty, "a transaction sent whole is under way")
+    }
+
     @Test("a high watermark while a streamed transaction is open asks for the replay without streaming, so the backfill goes on")
     func highWatermarkInsideStream() throws {
         #expect(throws: StreamingFallback.self) {

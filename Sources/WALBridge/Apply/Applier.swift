@@ -13,6 +13,8 @@ final class Applier {
     /// Each target transaction starts with the marker: the target is the source, or the source of the reverse direction.
     private let marksWrites: Bool
     private let onError: OnError
+    /// Whether every table is copied when first seen (`backfill: auto`).
+    private let backfill: BackfillMode
     private let logger: Logger
     private let writer: SliceWriter
     /// Sessions that write backfill chunks side by side; nil: chunks go through the apply session like changes.
@@ -29,12 +31,18 @@ final class Applier {
     private var reported: LSN
     /// Receives each new durable position.
     private var report: @Sendable (LSN) -> Void = { _ in }
+    /// In ordered replay, the changes of the source transaction a foreign key refused, tried again before its COMMIT.
+    private var postponed = PostponedChanges()
+    /// Opens a target session beside the apply session, for recording positions while a streamed transaction is open.
+    private let openAside: (@Sendable () async throws -> PGConnection)?
+    private var aside: PGConnection?
 
     /// An applier writing to `target`, starting from the checkpoint `durable`.
     init(
         plan: MappingPlan, target: PGConnection, sourceRows: SourceRows, slot: String, markWrites: Bool, marksWrites: Bool, onError: OnError,
-        limits: ApplyLimits, logger: Logger, durable: LSN, orderedThrough: LSN?, chunkWriters: ChunkWriters? = nil,
-        metrics: BridgeMetrics? = nil, onBackfillChunk: @escaping @Sendable () async -> Void = {}
+        backfill: BackfillMode = .auto, limits: ApplyLimits, logger: Logger, durable: LSN, orderedThrough: LSN?, chunkWriters: ChunkWriters? = nil,
+        metrics: BridgeMetrics? = nil, openAside: (@Sendable () async throws -> PGConnection)? = nil,
+        onBackfillChunk: @escaping @Sendable () async -> Void = {}
     ) {
         machine = ApplyMachine(
             plan: plan, limits: limits, markWrites: markWrites, chunkSessions: chunkWriters != nil, counting: metrics != nil,
@@ -44,10 +52,12 @@ final class Applier {
         self.slot = slot
         self.marksWrites = marksWrites
         self.onError = onError
+        self.backfill = backfill
         self.logger = logger
         self.chunkWriters = chunkWriters
         self.metrics = metrics
         self.onBackfillChunk = onBackfillChunk
+        self.openAside = openAside
         reported = durable
         writer = SliceWriter(plan: plan, target: target, sourceRows: sourceRows, logger: logger)
     }
@@ -73,6 +83,8 @@ final class Applier {
     }
 
     private func close() async {
+        await aside?.close()
+        aside = nil
         await writer.close()
         await chunkWriters?.close()
     }
@@ -124,17 +136,18 @@ final class Applier {
         case .begin:
             // Where the target is the source, the mark keeps the bridge from applying its own transaction again; where it
             // is the reverse direction's source, it keeps that direction from carrying the write back.
-            _ = try await target.pipeline([Statement("BEGIN")] + (marksWrites ? [TransactionReader.marker(slot: slot)] : []))
+            // Foreign keys that close a cycle among the targets are checked at the COMMIT (`ForeignKeyOrder.deferred`).
+            let deferral = plan.foreignKeys.deferral.map { [$0] } ?? []
+            _ = try await target.pipeline([Statement("BEGIN")] + deferral + (marksWrites ? [TransactionReader.marker(slot: slot)] : []))
         case .waitUntilVisible(let xids):
             try await SourceSnapshot.waitUntilVisible(xids, on: target)
         case .write(let slice):
             let writer = writer
             inflight = (Task {
-                for part in slice.rows {
-                    try await writer.apply(part.rows, source: part.source, upsertOnly: false, visible: slice.visible, streamed: slice.streamed)
-                }
+                try await writer.apply(slice.rows, upsertOnly: false, visible: slice.visible, streamed: slice.streamed)
             }, nil)
         case .commit(let commit):
+            try await retryPostponed()
             let statements = [
                 Control.checkStop(slot: slot, commitLSN: commit.checkpoint.commitLSN),
                 ProgressState.recordCheckpoint(slot: slot, commit.checkpoint),
@@ -152,6 +165,7 @@ final class Applier {
             inflight = nil
             try await task.value
         case .abandon(let rollback):
+            _ = postponed.takeAll()
             if let (task, commits) = inflight {
                 inflight = nil
                 if (try? await task.value) != nil, let commits { advance(commits) }
@@ -161,6 +175,10 @@ final class Applier {
             _ = try await target.pipeline([
                 Statement("BEGIN"), Statement("SET LOCAL synchronous_commit = off"), ProgressState.recordIdle(slot: slot, lsn: lsn), Statement("COMMIT"),
             ])
+        case .recordAside(let lsn):
+            guard let openAside else { return }
+            if aside == nil { aside = try await openAside() }
+            _ = try await aside?.pipeline([ProgressState.recordIdle(slot: slot, lsn: lsn)])
         case .advance(let lsn):
             advance(lsn)
         case .truncate(let statements):
@@ -174,7 +192,7 @@ final class Applier {
             metrics?.backfilled(chunk.rows.count, table: plan.sources[chunk.source].info.table.description)
             await onBackfillChunk()
         case .applyOne(let source, let change, let visible):
-            try await applyOne(source, change, visible: visible)
+            try await applyOne(source, change, visible: visible, postponing: true)
         case .orderedReplayDone(let lsn):
             logger.info("ordered replay done, back to batched apply", metadata: ["lsn": "\(lsn)"])
         case .fail(let error):
@@ -232,23 +250,72 @@ final class Applier {
     }
 
     /// Applies one change on its own; a rejection stops the bridge (`on_error: stop`) after committing
-    /// the transactions before it, or lands in the dead-letter table (`on_error: dead_letter`).
-    private func applyOne(_ source: Int, _ change: RowChange, visible: [UInt32]) async throws {
+    /// the transactions before it, or lands in the dead-letter table (`on_error: dead_letter`). While `postponing` (ordered
+    /// replay), a change a foreign key refuses, and every later change of its row, waits for the end of its source
+    /// transaction (`PostponedChanges`).
+    private func applyOne(_ source: Int, _ change: RowChange, visible: [UInt32], postponing: Bool = false) async throws {
+        let rowKey = plan.sources[source].rowKey
+        if postponing && postponed.holds(source, change, rowKey: rowKey) {
+            postponed.append(.init(source: source, change: change, visible: visible), rowKey: rowKey)
+            return
+        }
         var folder = RowFolder(plan.sources[source])
         folder.fold(change)
-        if onError == .deadLetter {
-            try await target.query("SAVEPOINT walbridge_change")
-        }
+        // Only where the transaction goes on after a refusal: dead letters, or a foreign key among the targets.
+        let savepoint = onError == .deadLetter || !plan.foreignKeys.keys.isEmpty
+        if savepoint { try await target.query("SAVEPOINT walbridge_change") }
         do {
             try await writer.apply(folder.rows, source: source, upsertOnly: true, visible: visible)
+            if savepoint { try await target.query("RELEASE SAVEPOINT walbridge_change") }
         } catch let error as PGError where error.isRejection {
-            let rejected = describe(change, source: source, error: error)
-            guard onError == .deadLetter else { throw BridgeError.rejected(rejected) }
-            logger.warning("change rejected, kept in walbridge.dead_letters", metadata: ["change": "\(rejected)"])
-            try await target.query("ROLLBACK TO SAVEPOINT walbridge_change")
-            try await DeadLetters.record(rejected, change: change, plan: plan.sources[source], slot: slot, on: target)
-            metrics?.deadLettered()
+            guard savepoint else { throw BridgeError.rejected(describe(change, source: source, error: error)) }
+            try await target.simpleQuery("ROLLBACK TO SAVEPOINT walbridge_change; RELEASE SAVEPOINT walbridge_change")
+            if error.sqlState == Self.foreignKeyViolation {
+                if postponing {
+                    postponed.append(.init(source: source, change: change, visible: visible), rowKey: rowKey)
+                    return
+                }
+                if change.kind != .delete, try await copiedLater(source) {
+                    logger.info("change held for the backfill: a foreign key refused it, and the backfill copies its row later, after the rows it references", metadata: [
+                        "table": "\(plan.sources[source].info.table)", "lsn": "\(change.lsn)", "error": "\(error.message)",
+                    ])
+                    return
+                }
+            }
+            try await reject(change, source: source, error: error)
         }
+    }
+
+    /// SQLSTATE foreign_key_violation.
+    private static let foreignKeyViolation = "23503"
+
+    /// Tries the postponed changes again, in order, while any of them goes in; then judges those still refused.
+    private func retryPostponed() async throws {
+        while !postponed.isEmpty {
+            let round = postponed.takeAll()
+            for item in round { try await applyOne(item.source, item.change, visible: item.visible, postponing: true) }
+            if postponed.changes.count == round.count {
+                for item in postponed.takeAll() { try await applyOne(item.source, item.change, visible: item.visible) }
+            }
+        }
+    }
+
+    /// Whether the backfill of `source` will copy every row later: it has not placed a chunk of its current request.
+    private func copiedLater(_ source: Int) async throws -> Bool {
+        let table = plan.sources[source].info.table.description
+        let row = try await target.query(
+            "SELECT state, last_key IS NULL FROM walbridge.backfill WHERE slot = $1 AND source_table = $2", [slot, table]).rows.first
+        guard let row else { return backfill == .auto }
+        return row[0] != BackfillPhase.done.rawValue && row[1] == "t"
+    }
+
+    /// Stops the bridge on a rejected change, or keeps it in the dead letters (`on_error: dead_letter`).
+    private func reject(_ change: RowChange, source: Int, error: PGError) async throws {
+        let rejected = describe(change, source: source, error: error)
+        guard onError == .deadLetter else { throw BridgeError.rejected(rejected) }
+        logger.warning("change rejected, kept in walbridge.dead_letters", metadata: ["change": "\(rejected)"])
+        try await DeadLetters.record(rejected, change: change, plan: plan.sources[source], slot: slot, on: target)
+        metrics?.deadLettered()
     }
 
     /// The rejected change as people read it: tables, key, LSN and the server's reason.

@@ -18,6 +18,9 @@ enum ApplyAction: Sendable, Equatable {
     case abandon(rollback: Bool)
     /// Records `lsn` in `walbridge.progress` in a transaction of its own: a point with nothing to apply.
     case recordQuiet(LSN)
+    /// Records `lsn` in `walbridge.progress` on a session of its own: the apply session holds a streamed transaction
+    /// open, and every transaction that committed before `lsn` is applied.
+    case recordAside(LSN)
     /// Reports `lsn` to the source: the target durably holds everything before it.
     case advance(LSN)
     /// Empties targets inside the open transaction: a TRUNCATE each, or with `on_delete: clear` an UPDATE clearing the entry's columns.

@@ -89,13 +89,13 @@ struct ApplyMachine {
             openXid = xid
         case .change(let source, let change):
             apply(source, change, into: &actions)
-        case .truncate(let sources, let lsn):
+        case .truncate(let sources, let lsn, let restartIdentity):
             midTransaction = true
             highest = max(highest, lsn)
             writeSlice(into: &actions)
             settle(into: &actions)
             begin(into: &actions)
-            actions.append(truncation(of: sources, at: lsn))
+            actions.append(truncation(of: sources, at: lsn, restartIdentity: restartIdentity))
         case .commit(let end):
             // xids below 3 are PostgreSQL's special ones, visible to everyone.
             if midTransaction && end.xid >= 3 { batchXids.append(end.xid) }
@@ -107,7 +107,11 @@ struct ApplyMachine {
             if open || !pending.isEmpty { commitBatch(into: &actions) }
             streaming = true
         case .idle(let lsn):
-            if !open && pending.isEmpty { recordQuiet(lsn, into: &actions) }
+            if !open && pending.isEmpty {
+                recordQuiet(lsn, into: &actions)
+            } else if streaming {
+                recordAside(lsn, into: &actions)
+            }
         case .backfillWindow:
             // The bridge resolves windows into chunks before they reach the applier.
             break
@@ -223,17 +227,24 @@ struct ApplyMachine {
         endTransaction(Checkpoint(commitLSN: chunk.lsn, endLSN: chunk.lsn, commitTime: nil), into: &actions)
     }
 
-    /// Truncates the targets a TRUNCATE of these sources empties, or fails where a mapping says to stop.
-    private func truncation(of sources: [Int], at lsn: LSN) -> ApplyAction {
+    /// Empties the targets a TRUNCATE of these sources empties, or fails where a mapping says to stop: the entries'
+    /// columns cleared where they share a target (`on_delete: clear`), then every other target in one TRUNCATE, as the
+    /// source truncated its tables, so foreign keys among them hold (with their sequences restarted if it restarted its own).
+    private func truncation(of sources: [Int], at lsn: LSN, restartIdentity: Bool) -> ApplyAction {
         var statements: [String] = []
+        var tables: [TableName] = []
         for source in sources {
             for mapped in plan.sources[source].targets where !mapped.inPlace {
                 switch mapped.mapping.onTruncate {
-                case .truncate: statements.append(mapped.truncation)
+                case .truncate where mapped.mapping.onDelete == .clear: statements.append(mapped.truncation)
+                case .truncate: if !tables.contains(mapped.mapping.into) { tables.append(mapped.mapping.into) }
                 case .ignore: continue
                 case .stop: return .fail(BridgeError.truncateStops(table: plan.sources[source].info.table, target: mapped.mapping.into, at: WALPosition(lsn)))
                 }
             }
+        }
+        if !tables.isEmpty {
+            statements.append("TRUNCATE \(tables.map(\.quoted).joined(separator: ", "))" + (restartIdentity ? " RESTART IDENTITY" : ""))
         }
         return .truncate(statements)
     }
@@ -272,6 +283,16 @@ struct ApplyMachine {
             actions.append(.recordQuiet(lsn))
             recorded = lsn
         }
+        advance(lsn, into: &actions)
+    }
+
+    /// Moves the position to `lsn` while a streamed transaction, begun before it and committing after it, is open on the
+    /// target session: every other transaction before `lsn` had nothing to apply (one that had would have ended the
+    /// streaming), and the streamed one comes again in full after a restart from there, as its commit lies past it.
+    private mutating func recordAside(_ lsn: LSN, into actions: inout [ApplyAction]) {
+        guard !markWrites, lsn > recorded else { return }
+        actions.append(.recordAside(lsn))
+        recorded = lsn
         advance(lsn, into: &actions)
     }
 

@@ -69,25 +69,38 @@ actor SliceWriter {
     func apply(
         _ folded: [FoldedRow], source: Int, upsertOnly: Bool, targets: Set<Int>? = nil, visible: [UInt32] = [], streamed: Bool = false
     ) async throws {
-        var rows = folded
-        // Read the row now where a value the source did not send decides something: a key or `when` that reads it, a
-        // column whose expression also reads a value that was sent (and may have changed), or a row moved to a key whose
-        // target row is another row's.
-        let undecidable = rows.indices.filter { index in
-            let row = rows[index]
-            guard row.operation == .upsert && row.hasUnchanged else { return false }
-            return row.movedIn || !decisive[source].isDisjoint(with: row.unchanged) || mixedInputs[source].contains { row.mixes($0) }
+        try await apply([ApplyAction.Slice.Source(source: source, rows: folded)], upsertOnly: upsertOnly, targets: targets, visible: visible, streamed: streamed)
+    }
+
+    /// Applies a slice's source tables together, so the target's foreign keys hold after each statement: every delete
+    /// first, the children's before their parents', then every write, the parents' before their children's.
+    func apply(
+        _ parts: [ApplyAction.Slice.Source], upsertOnly: Bool, targets: Set<Int>? = nil, visible: [UInt32] = [], streamed: Bool = false
+    ) async throws {
+        var current: [ApplyAction.Slice.Source] = []
+        for part in parts {
+            var rows = part.rows
+            let source = part.source
+            // Read the row now where a value the source did not send decides something: a key or `when` that reads it, a
+            // column whose expression also reads a value that was sent (and may have changed), or a row moved to a key
+            // whose target row is another row's.
+            let undecidable = rows.indices.filter { index in
+                let row = rows[index]
+                guard row.operation == .upsert && row.hasUnchanged else { return false }
+                return row.movedIn || !decisive[source].isDisjoint(with: row.unchanged) || mixedInputs[source].contains { row.mixes($0) }
+            }
+            if !undecidable.isEmpty {
+                let (read, gone) = try await readBack(rows, undecidable, source: source, upsertOnly: upsertOnly, targets: targets, visible: visible, streamed: streamed)
+                rows = read.indices.filter { !gone.contains($0) }.map { read[$0] }
+            }
+            current.append(ApplyAction.Slice.Source(source: source, rows: rows))
         }
-        if !undecidable.isEmpty {
-            let (current, gone) = try await readBack(rows, undecidable, source: source, upsertOnly: upsertOnly, targets: targets, visible: visible, streamed: streamed)
-            rows = current.indices.filter { !gone.contains($0) }.map { current[$0] }
-        }
-        let unmatched = try await stageAndRun(rows, source: source, upsertOnly: upsertOnly, targets: targets)
-        if !unmatched.isEmpty {
+        let unmatched = try await stageAndRun(current, upsertOnly: upsertOnly, targets: targets)
+        for (part, seqs) in zip(current, unmatched) where !seqs.isEmpty {
             // Rows with unchanged TOAST values that a target did not hold yet: write them whole, as the source has them now.
-            let (refetched, gone) = try await readBack(rows, unmatched.sorted(), source: source, upsertOnly: upsertOnly, targets: targets, visible: visible, streamed: streamed)
-            let complete = unmatched.sorted().filter { !gone.contains($0) }.map { refetched[$0] }.filter { !$0.hasUnchanged }
-            if !complete.isEmpty { _ = try await stageAndRun(complete, source: source, upsertOnly: upsertOnly, targets: targets) }
+            let (refetched, gone) = try await readBack(part.rows, seqs.sorted(), source: part.source, upsertOnly: upsertOnly, targets: targets, visible: visible, streamed: streamed)
+            let complete = seqs.sorted().filter { !gone.contains($0) }.map { refetched[$0] }.filter { !$0.hasUnchanged }
+            if !complete.isEmpty { _ = try await stageAndRun(complete, source: part.source, upsertOnly: upsertOnly, targets: targets) }
         }
     }
 
@@ -136,43 +149,119 @@ actor SliceWriter {
         }
     }
 
-    /// Stages rows with COPY and runs, in one pipeline, the statements of every target (or of those at `targets`) that
-    /// can match something in them; new rows go straight into the targets that take them by COPY instead. Returns the
-    /// rows with unchanged values that some target did not have.
+    /// Stages rows with COPY and runs the statements of every target (or of those at `targets`) that can match something
+    /// in them; new rows go straight into the targets that take them by COPY instead. Returns the rows with unchanged
+    /// values that some target did not have.
     func stageAndRun(_ folded: [FoldedRow], source: Int, upsertOnly: Bool, targets: Set<Int>? = nil) async throws -> Set<Int> {
-        let sourcePlan = plan.sources[source]
-        var rows = folded
-        if upsertOnly {
-            // Replaying in order: upsert everything, so a target row that should not exist cannot fail the insert again.
-            for index in rows.indices { rows[index].fresh = false }
+        try await stageAndRun([ApplyAction.Slice.Source(source: source, rows: folded)], upsertOnly: upsertOnly, targets: targets)[0]
+    }
+
+    /// Stages each part's rows and runs their targets' statements in the order the target's foreign keys ask for (see
+    /// `TargetRun`): one pipeline where no key orders them. Returns, per part, the rows with unchanged values that some
+    /// target did not have.
+    private func stageAndRun(_ parts: [ApplyAction.Slice.Source], upsertOnly: Bool, targets: Set<Int>?) async throws -> [Set<Int>] {
+        var runs: [TargetRun] = []
+        var direct: [(part: Int, rank: Int, statement: String, data: [UInt8])] = []
+        var truncates: [Statement] = []
+        for (partIndex, part) in parts.enumerated() {
+            let source = part.source
+            let sourcePlan = plan.sources[source]
+            var rows = part.rows
+            if upsertOnly {
+                // Replaying in order: upsert everything, so a target row that should not exist cannot fail the insert again.
+                for index in rows.indices { rows[index].fresh = false }
+            }
+            // A row inserted and deleted within the batch never reached the target: nothing to do, unless a
+            // target ignores deletes and so must keep it.
+            let keepsDeleted = sourcePlan.targets.contains { !$0.inPlace && $0.mapping.onDelete == .ignore }
+            var staged = rows.indices.filter { keepsDeleted || !(rows[$0].fresh && rows[$0].operation == .delete) }
+            let chosen = sourcePlan.targets.indices.filter { targets?.contains($0) ?? true }
+            // Not into a target that may hold a new row's key already (it keeps deleted rows): that one upserts.
+            let fresh = staged.filter { rows[$0].fresh && rows[$0].operation == .upsert }
+            let copied = fresh.isEmpty ? [] : chosen.filter { copies[source][$0] != nil && !sourcePlan.targets[$0].keepsRows }
+            if copied.count == chosen.count { staged.removeAll { rows[$0].fresh && rows[$0].operation == .upsert } }
+            if !staged.isEmpty {
+                try await target.copyIn("COPY \(sourcePlan.staging) FROM STDIN", data: StagingCopy.encode(rows, at: staged))
+                runs += self.runs(rows, staged, part: partIndex, source: source, targets: chosen, copied: Set(copied))
+                truncates.append(Statement("TRUNCATE \(sourcePlan.staging)"))
+            }
+            if !copied.isEmpty {
+                let values = fresh.map { rows[$0].values }
+                for index in copied {
+                    guard let copy = copies[source][index] else { continue }
+                    direct.append((partIndex, plan.foreignKeys.rank(sourcePlan.targets[index].mapping.into), copy.statement, copy.data(values)))
+                }
+            }
         }
-        // A row inserted and deleted within the batch never reached the target: nothing to do, unless a
-        // target ignores deletes and so must keep it.
-        let keepsDeleted = sourcePlan.targets.contains { !$0.inPlace && $0.mapping.onDelete == .ignore }
-        var staged = rows.indices.filter { keepsDeleted || !(rows[$0].fresh && rows[$0].operation == .delete) }
-        let chosen = sourcePlan.targets.indices.filter { targets?.contains($0) ?? true }
-        // Not into a target that may hold a new row's key already (it keeps deleted rows): that one upserts.
-        let fresh = staged.filter { rows[$0].fresh && rows[$0].operation == .upsert }
-        let copied = fresh.isEmpty ? [] : chosen.filter { copies[source][$0] != nil && !sourcePlan.targets[$0].keepsRows }
-        if copied.count == chosen.count { staged.removeAll { rows[$0].fresh && rows[$0].operation == .upsert } }
-        var unmatched = Set<Int>()
-        if !staged.isEmpty {
-            unmatched = try await runStaged(rows, staged, source: source, targets: chosen, copied: Set(copied))
+        // Deletes, the deepest children first; then writes level by level, parents first, each part's COPYs right after
+        // its statements (a later part may update the rows they insert).
+        let removals = runs.enumerated().sorted { ($0.element.rank, $1.offset) > ($1.element.rank, $0.offset) }.flatMap(\.element.removals)
+        var steps: [WriteStep] = removals.isEmpty ? [] : [.statements(removals, run: nil)]
+        for level in Set(runs.map(\.rank) + direct.map(\.rank)).sorted() {
+            for part in parts.indices {
+                for run in runs where run.rank == level && run.part == part && !run.writes.isEmpty { steps.append(.statements(run.writes, run: run)) }
+                for copy in direct where copy.rank == level && copy.part == part { steps.append(.copy(copy.statement, copy.data)) }
+            }
         }
-        if !copied.isEmpty {
-            let values = fresh.map { rows[$0].values }
-            for copy in copied.compactMap({ copies[source][$0] }) {
-                _ = try await target.copyIn(copy.statement, data: copy.data(values))
+        // The staging tables are emptied with the last statements: the COPYs after them do not read them.
+        let lastStatements = steps.lastIndex { if case .statements = $0 { true } else { false } }
+        if !truncates.isEmpty { steps.insert(.statements(truncates, run: nil), at: lastStatements.map { $0 + 1 } ?? 0) }
+        return try await perform(steps, parts: parts.count)
+    }
+
+    /// One step of a slice's writes: statements, pipelined with the statements next to them, or a COPY.
+    private enum WriteStep {
+        case statements([Statement], run: TargetRun?)
+        case copy(String, [UInt8])
+    }
+
+    /// Performs the steps, each run of statements in one pipeline; returns, per part, the rows some target did not have.
+    private func perform(_ steps: [WriteStep], parts: Int) async throws -> [Set<Int>] {
+        // Consecutive statements join one pipeline, with the positions of those returning unmatched rows.
+        var groups: [(statements: [Statement], partials: [(part: Int, result: Int)], copy: (String, [UInt8])?)] = []
+        for step in steps {
+            switch step {
+            case .statements(let statements, let run):
+                if groups.isEmpty || groups[groups.count - 1].copy != nil { groups.append(([], [], nil)) }
+                let last = groups.count - 1
+                if let run { groups[last].partials += run.partialResults.map { (run.part, groups[last].statements.count + $0) } }
+                groups[last].statements += statements
+            case .copy(let statement, let data):
+                groups.append(([], [], (statement, data)))
+            }
+        }
+        var unmatched = [Set<Int>](repeating: [], count: parts)
+        for group in groups {
+            if let (statement, data) = group.copy {
+                _ = try await target.copyIn(statement, data: data)
+                continue
+            }
+            let results = try await target.pipeline(group.statements)
+            for (part, index) in group.partials {
+                for row in results[index].rows {
+                    if let seq = row.first.flatMap({ $0.flatMap { Int($0) } }) { unmatched[part].insert(seq) }
+                }
             }
         }
         return unmatched
     }
 
-    /// Stages the rows at `staged` and runs the statements of `targets` that can match something in them, except the
-    /// insert of new rows into the targets `copied` (which get them by COPY).
-    private func runStaged(_ rows: [FoldedRow], _ staged: [Int], source: Int, targets: [Int], copied: Set<Int>) async throws -> Set<Int> {
+    /// One target's statements for staged rows: those that remove rows and those that write them.
+    private struct TargetRun {
+        /// The slice part (source table) the rows came from.
+        let part: Int
+        /// The target's depth among the target's foreign keys (`ForeignKeyOrder`).
+        let rank: Int
+        var removals: [Statement] = []
+        var writes: [Statement] = []
+        /// Positions in `writes` of the statements returning the rows they did not find.
+        var partialResults: [Int] = []
+    }
+
+    /// The statements of `targets` that can match something in the rows at `staged`, except the insert of new rows
+    /// into the targets `copied` (which get them by COPY).
+    private func runs(_ rows: [FoldedRow], _ staged: [Int], part: Int, source: Int, targets: [Int], copied: Set<Int>) -> [TargetRun] {
         let sourcePlan = plan.sources[source]
-        try await target.copyIn("COPY \(sourcePlan.staging) FROM STDIN", data: StagingCopy.encode(rows, at: staged))
         var hasDelete = false, hasMoved = false, hasFresh = false, hasStale = false, hasPartial = false
         var hasKept = false, hasKeptDisplaced = false
         for index in staged {
@@ -195,32 +284,25 @@ actor SliceWriter {
                 hasStale = true
             }
         }
-        var batch: [Statement] = []
-        var partialResults: [Int] = []
-        for index in targets {
+        return targets.map { index in
             let statement = statements[source][index]
             let mapped = sourcePlan.targets[index]
-            if hasKept, let collision = statement.keptCollision { batch.append(Statement(collision)) }
+            var run = TargetRun(part: part, rank: plan.foreignKeys.rank(mapped.mapping.into))
+            if hasKept, let collision = statement.keptCollision { run.removals.append(Statement(collision)) }
             if let delete = statement.delete,
                hasMoved || (hasDelete && mapped.removes) || (mapped.mapping.when != nil && (hasStale || hasPartial)) {
-                batch.append(Statement(delete))
+                run.removals.append(Statement(delete))
             }
-            if hasKeptDisplaced, let keep = statement.keepDisplaced { batch.append(Statement(keep)) }
-            if hasStale || (mapped.updatesOnly && hasFresh) { batch.append(Statement(statement.write)) }
-            if hasFresh && !mapped.updatesOnly && !copied.contains(index) { batch.append(Statement(statement.insertFresh)) }
+            if hasKeptDisplaced, let keep = statement.keepDisplaced { run.writes.append(Statement(keep)) }
+            if hasStale || (mapped.updatesOnly && hasFresh) { run.writes.append(Statement(statement.write)) }
+            if hasFresh && !mapped.updatesOnly && !copied.contains(index) { run.writes.append(Statement(statement.insertFresh)) }
             if hasPartial {
                 // A row a target that only updates does not hold is not for it to write.
-                if !mapped.updatesOnly { partialResults.append(batch.count) }
-                batch.append(Statement(statement.writePartial))
+                if !mapped.updatesOnly { run.partialResults.append(run.writes.count) }
+                run.writes.append(Statement(statement.writePartial))
             }
+            return run
         }
-        batch.append(Statement("TRUNCATE \(sourcePlan.staging)"))
-        let results = try await target.pipeline(batch)
-        var unmatched = Set<Int>()
-        for index in partialResults {
-            for row in results[index].rows { if let seq = row.first.flatMap({ $0.flatMap { Int($0) } }) { unmatched.insert(seq) } }
-        }
-        return unmatched
     }
 
     /// Replaces the rows at `indices` with the source's current version; a row gone from the source becomes a delete

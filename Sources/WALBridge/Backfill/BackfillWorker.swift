@@ -34,10 +34,10 @@ struct BackfillWorker: Sendable {
         var finished: [Int: Int] = [:]
         while !Task.isCancelled {
             var copied = false
-            // A table that only updates a shared target's rows goes after the tables that insert them, and not in a
-            // round where one of those stopped early: its rows would find no row to update.
+            // A table that only updates a shared target's rows goes after the tables that insert them, and a table feeding
+            // a child after those feeding its parents; not in a round where one of those stopped early.
             var unfinished = Set<Int>()
-            for index in plan.inApplyOrder(Array(plan.sources.indices)) where plan.inserters[index].isDisjoint(with: unfinished) {
+            for index in plan.inApplyOrder(Array(plan.sources.indices)) where plan.predecessors[index].isDisjoint(with: unfinished) {
                 let table = plan.sources[index].info.table
                 guard let job = try await BackfillState.claim(slot: configuration.slot, table: table, auto: configuration.backfill == .auto, on: target),
                     finished[index] != job.request

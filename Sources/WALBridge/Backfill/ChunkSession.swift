@@ -25,7 +25,8 @@ actor ChunkSession {
         let folded = { chunk.stagedRows(staged).map { FoldedRow(operation: .upsert, values: $0, lsn: chunk.lsn) } }
         // No flush wait: the apply session's commit of the chunk's checkpoint comes later and flushes the WAL before it.
         _ = try await target.pipeline(
-            [Statement("BEGIN"), Statement("SET LOCAL synchronous_commit = off")] + (marker.map { [$0] } ?? []) + [Statement("SAVEPOINT walbridge_chunk")])
+            [Statement("BEGIN"), Statement("SET LOCAL synchronous_commit = off")] + (plan.foreignKeys.deferral.map { [$0] } ?? [])
+                + (marker.map { [$0] } ?? []) + [Statement("SAVEPOINT walbridge_chunk")])
         do {
             do {
                 try await insert(chunk, folded, targets: targets)
@@ -62,7 +63,8 @@ actor ChunkSession {
         let sourcePlan = plan.sources[chunk.source]
         let copies = await writer.copies[chunk.source]
         var staged = false
-        for index in targets.sorted() {
+        let parentsFirst = plan.writeGroups(of: chunk.source).flatMap { $0 }
+        for index in parentsFirst where targets.contains(index) {
             if let copy = chunk.copyOnly(index, direct: copies), try await copy.suffices(for: chunk.rows, source: sourcePlan, on: target) {
                 _ = try await target.copyIn(copy.statement, data: chunk.payload(index, for: copy.statement) ?? copy.data(chunk.rows))
                 continue

@@ -40,10 +40,11 @@ final class ChunkWriters {
     func write(_ chunk: BackfillChunk) async throws -> PGError? {
         guard !chunk.rows.isEmpty else { return nil }
         if writers.isEmpty { try await open() }
-        let targets = plan.sources[chunk.source].targets.indices
+        // Targets joined by a foreign key go to one session, which writes the parent first.
+        let groups = plan.writeGroups(of: chunk.source)
         return try await withThrowingTaskGroup(of: PGError?.self) { group in
             for (index, writer) in writers.enumerated() {
-                let share = Set(targets.filter { $0 % writers.count == index })
+                let share = Set(groups.indices.filter { $0 % writers.count == index }.flatMap { groups[$0] })
                 if share.isEmpty { continue }
                 group.addTask { try await writer.write(chunk, targets: share) }
             }

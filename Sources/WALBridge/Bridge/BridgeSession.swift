@@ -61,8 +61,10 @@ struct BridgeSession {
         let applier = Applier(
             plan: plan, target: target, sourceRows: SourceRows(source: configuration.source), slot: configuration.slot, markWrites: sameDatabase,
             marksWrites: marker != nil,
-            onError: configuration.onError, limits: bridge.limits, logger: logger, durable: start, orderedThrough: mode.orderedThrough,
-            chunkWriters: chunkWriters, metrics: metrics, onBackfillChunk: { await coordinator.applied() })
+            onError: configuration.onError, backfill: configuration.backfill, limits: bridge.limits, logger: logger, durable: start,
+            orderedThrough: mode.orderedThrough, chunkWriters: chunkWriters, metrics: metrics,
+            openAside: { [target = configuration.target] in try await SourceCheck.connect(target, role: "target") },
+            onBackfillChunk: { await coordinator.applied() })
         try await applier.prepare()
         logger.info("streaming", metadata: [
             "slot": "\(configuration.slot)", "from": "\(start)", "tables": "\(plan.sources.count)",
@@ -181,7 +183,7 @@ struct BridgeSession {
             let tables = try await SourceSetup.describeTables(configuration, on: source)
             let sameDatabase = try await SourceSetup.databaseIdentity(source) == SourceSetup.databaseIdentity(target)
             let built = try MappingPlan.build(configuration, sourceTables: tables, sameDatabase: sameDatabase)
-            let plan = try await TargetColumnTypes.read(into: built, on: target)
+            let plan = try await TargetCatalog.read(into: built, on: target)
             try await SourceSetup.ensurePublication(configuration, tables: tables, on: source, logger: logger)
             try await SourceSetup.ensureSlot(configuration.slot, checkpoint: checkpoint, on: source, logger: logger)
             return (plan, sameDatabase)

@@ -37,6 +37,8 @@ struct BridgeSupervisor {
         var stoppedAt: LSN?
         // A bridge restarted right after the last one died finds the slot still held by its walsender for a moment.
         let busySlotDeadline = ContinuousClock.now + .seconds(30)
+        // The refusal that started the ordered replay: a replay that cannot start names it.
+        var replayCause: PGError?
         while !Task.isCancelled {
             let request = watch.current
             if request.paused && (request.atLSN == nil || request.atLSN == stoppedAt) {
@@ -65,6 +67,13 @@ struct BridgeSupervisor {
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(30))
                 continue
+            } catch let problems as PlanProblems {
+                // A replay not yet past the refusal: say what was refused first, as the plan's problem (a mapped table dropped
+                // since, say) only keeps it from being found.
+                guard let cause = replayCause, let through = mode.orderedThrough else { throw problems }
+                let applied = try? await control.run { try await ProgressState.checkpoint(slot: slot, on: $0) }
+                guard (applied.flatMap { $0 } ?? .zero) <= through else { throw problems }
+                throw BridgeError.replayBlocked(cause: cause.description, through: WALPosition(through), reason: problems.description)
             }
             switch outcome {
             case .cancelled:
@@ -88,6 +97,7 @@ struct BridgeSupervisor {
                     "error": "\(cause)", "through": "\(through)",
                 ])
                 mode.orderedThrough = through
+                replayCause = cause
             }
         }
     }

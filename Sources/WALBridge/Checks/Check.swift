@@ -41,7 +41,7 @@ public enum Check {
             do {
                 let sameDatabase = try await SourceSetup.databaseIdentity(target) == sourceIdentity
                 let built = try MappingPlan.build(configuration, sourceTables: tables, sameDatabase: sameDatabase)
-                let plan = try await TargetColumnTypes.read(into: built, on: target)
+                let plan = try await TargetCatalog.read(into: built, on: target)
                 report.problems += try await TargetCheck.problems(plan, on: target).map(\.description)
                 let copies = report.problems.isEmpty ? try await DirectCopy.plan(plan, on: target) : []
                 report.plan = describe(plan, copies: copies)
@@ -80,6 +80,17 @@ public enum Check {
     /// found them, or empty when it was not asked).
     static func describe(_ plan: MappingPlan, copies: [[DirectCopy?]]) -> [String] {
         var lines: [String] = []
+        let keys = plan.foreignKeys
+        if !keys.keys.isEmpty {
+            let described = keys.keys.map { key in
+                "\(key.child) → \(key.parent) (\(key.name)\(keys.deferred.contains(key) ? ", deferred to each COMMIT" : ""))"
+            }
+            let byDepth = Dictionary(grouping: plan.sources.flatMap { $0.targets.map(\.mapping.into) }, by: keys.rank)
+                .sorted { $0.key < $1.key }.map { Set($0.value).sorted().map(\.description).joined(separator: ", ") }
+            let copied = plan.inApplyOrder(Array(plan.sources.indices)).map { plan.sources[$0].info.table.description }
+            lines.append("foreign keys among the targets: \(described.joined(separator: "; "))")
+            lines.append("  writes go parents first (\(byDepth.joined(separator: ", then "))), deletes children first; the backfill copies \(copied.joined(separator: ", then "))")
+        }
         for (sourceIndex, source) in plan.sources.enumerated() {
             let staged = source.stagedColumns.map { "\($0.name) \($0.typeSQL)" }.joined(separator: ", ")
             lines.append("\(source.info.table) (row key: \(source.info.rowKey.joined(separator: ", ")); staged columns: \(staged))")

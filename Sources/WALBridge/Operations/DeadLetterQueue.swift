@@ -41,11 +41,12 @@ public enum DeadLetterQueue {
             try await target.simpleQuery(WriteFence.bypass)
             let sameDatabase = try await SourceSetup.databaseIdentity(target) == sourceIdentity
             let built = try MappingPlan.build(configuration, sourceTables: tables, sameDatabase: sameDatabase)
-            let plan = try await TargetColumnTypes.read(into: built, on: target)
+            let plan = try await TargetCatalog.read(into: built, on: target)
             let writer = SliceWriter(plan: plan, target: target, sourceRows: sourceRows, logger: logger)
             try await writer.prepare(copies: try await DirectCopy.plan(plan, on: target))
             // Where the target is the source (or the reverse direction's), the mark keeps the retry from being applied again.
-            let begin = [Statement("BEGIN")] + (TransactionReader.marker(for: configuration, sameDatabase: sameDatabase).map { [$0] } ?? [])
+            let begin = [Statement("BEGIN")] + (plan.foreignKeys.deferral.map { [$0] } ?? [])
+                + (TransactionReader.marker(for: configuration, sameDatabase: sameDatabase).map { [$0] } ?? [])
             return try await retryEach(letters, plan: plan, writer: writer, begin: begin, on: target)
         }
     }

@@ -5,6 +5,11 @@ public struct MappingPlan: Sendable {
     public internal(set) var sources: [SourcePlan]
     /// Per source, the sources that insert the rows it only updates (its backfill waits for theirs).
     let inserters: [Set<Int>]
+    /// The foreign keys among the targets (`TargetCatalog` reads them), and the order they ask for.
+    private(set) var foreignKeys = ForeignKeyOrder.none
+    /// Per source, the sources whose rows go first in a slice and a backfill: those inserting the rows it only updates,
+    /// and those feeding a target that one of its targets references.
+    private(set) var predecessors: [Set<Int>]
 
     /// Whether a target is its source table itself (in-place expand), whose rows are only ever updated.
     var hasInPlaceTargets: Bool { sources.contains { $0.targets.contains(where: \.inPlace) } }
@@ -97,20 +102,64 @@ public struct MappingPlan: Sendable {
             problems.append(PlanProblem(location: "tables", message: "\(cycle.joined(separator: ", ")) each update rows of a shared target that another of them inserts, so no order applies them; let one table insert the rows of all the targets they share"))
         }
         if !problems.isEmpty { throw PlanProblems(problems: problems) }
-        return MappingPlan(sources: sources, inserters: inserters)
+        return MappingPlan(sources: sources, inserters: inserters, predecessors: inserters)
     }
 
-    /// The sources of `order` (a slice's, as they came), each moved behind those that insert the rows it only updates,
-    /// so that a row inserted and updated by another source in one slice gets both.
+    /// Orders the plan by the target's foreign keys among its targets; the problems when no order can satisfy them.
+    mutating func order(by keys: [ForeignKeyOrder.Key]) -> [PlanProblem] {
+        guard let order = ForeignKeyOrder.ordering(keys) else {
+            let names = keys.filter { $0.child != $0.parent }.map { "\($0.child) → \($0.parent)" }
+            return [PlanProblem(location: "tables", message: "the target's foreign keys \(names.joined(separator: ", ")) form a cycle that no order of writes satisfies; make one of them DEFERRABLE (ALTER TABLE … ALTER CONSTRAINT … DEFERRABLE), so it is checked at each batch's COMMIT")]
+        }
+        foreignKeys = order
+        let ordered = Set(order.keys.filter { $0.child != $0.parent && !order.deferred.contains($0) }.map { [$0.child, $0.parent] })
+        predecessors = inserters
+        for (child, source) in sources.enumerated() {
+            for (parent, other) in sources.enumerated() where parent != child {
+                let references = source.targets.contains { mine in
+                    other.targets.contains { ordered.contains([mine.mapping.into, $0.mapping.into]) }
+                }
+                if references { predecessors[child].insert(parent) }
+            }
+        }
+        if Self.order(predecessors).count < sources.count {
+            let tables = sources.map(\.info.table.description).joined(separator: ", ")
+            return [PlanProblem(location: "tables", message: "the target's foreign keys ask for some of \(tables) to be copied before another and that one before it (a source table feeds both a parent and a child of another's target); map those targets from one source table, or make a foreign key between them DEFERRABLE")]
+        }
+        return []
+    }
+
+    /// The sources of `order` (a slice's, as they came), each moved behind its predecessors: those that insert the rows it
+    /// only updates, so that a row inserted and updated by another source in one slice gets both, and those feeding the
+    /// parents of its targets.
     func inApplyOrder(_ order: [Int]) -> [Int] {
         var result: [Int] = []
         func place(_ source: Int) {
             guard !result.contains(source) else { return }
-            for inserter in inserters[source].sorted() where order.contains(inserter) { place(inserter) }
+            for inserter in predecessors[source].sorted() where order.contains(inserter) { place(inserter) }
             result.append(source)
         }
         order.forEach(place)
         return result
+    }
+
+    /// The targets of `source` (indexes in its plan) in groups that one session writes together, parents first: targets
+    /// joined by a foreign key, whose rows another session could not see before it commits.
+    func writeGroups(of source: Int) -> [[Int]] {
+        let targets = sources[source].targets
+        var groups: [[Int]] = []
+        for index in targets.indices {
+            let table = targets[index].mapping.into
+            let linked = groups.indices.filter { group in
+                groups[group].contains { other in
+                    let pair = [table, targets[other].mapping.into]
+                    return foreignKeys.keys.contains { [$0.child, $0.parent] == pair || [$0.parent, $0.child] == pair }
+                }
+            }
+            let merged = linked.flatMap { groups[$0] } + [index]
+            groups = groups.indices.filter { !linked.contains($0) }.map { groups[$0] } + [merged]
+        }
+        return groups.map { group in group.sorted { foreignKeys.rank(targets[$0].mapping.into) < foreignKeys.rank(targets[$1].mapping.into) } }
     }
 
     /// The sources in file order, each after those in `inserters` (a stable topological order); a cycle's sources are left out.

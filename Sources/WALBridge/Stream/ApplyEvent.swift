@@ -7,8 +7,8 @@ enum ApplyEvent: Sendable, Equatable {
     case begin(xid: UInt32)
     /// A change to the source table at `source` (an index into the plan).
     case change(source: Int, RowChange)
-    /// The source tables at these plan indices were truncated.
-    case truncate(sources: [Int], lsn: LSN)
+    /// The source tables at these plan indices were truncated (by one statement; `RESTART IDENTITY` if it said so).
+    case truncate(sources: [Int], lsn: LSN, restartIdentity: Bool = false)
     /// A source transaction ended; one with no changes (skipped, or the bridge's own) only moves the position.
     case commit(TransactionEnd)
     /// Between transactions, the source has sent everything up to this position.

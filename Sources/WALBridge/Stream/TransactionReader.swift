@@ -85,7 +85,9 @@ struct TransactionReader: Sendable {
                 stopped = true
                 return []
             }
-            if inTransaction { return [] }
+            // Inside a streamed transaction, with no whole one under way, every transaction committed before the
+            // keepalive's position was seen too: the position may move past the streamed one's start, which commits later.
+            if inTransaction && (streamed == nil || transaction != nil) { return [] }
             return [.idle(keepalive.walEnd)]
         case .message(let lsn, let message):
             if let stop = stopAfter, Self.commitsAfter(message, stop) {
@@ -165,7 +167,7 @@ struct TransactionReader: Sendable {
             let sources = try truncate.relationIDs.compactMap { try mapped($0, at: lsn)?.source }
             // A chunk read around a TRUNCATE of its table may hold rows that are gone: read it again.
             if let source = window?.source, sources.contains(source) { window?.interrupted = true }
-            return sources.isEmpty ? [] : [.truncate(sources: sources, lsn: lsn)]
+            return sources.isEmpty ? [] : [.truncate(sources: sources, lsn: lsn, restartIdentity: truncate.restartIdentity)]
         case .streamStart(let start):
             // Chunks of one large transaction are applied as they come; a second one at the same time is not.
             if streamed == nil && !inTransaction {

@@ -20,6 +20,8 @@ public enum BridgeError: Error, CustomStringConvertible, Equatable {
     case pastStop(slot: String, stop: WALPosition, applied: WALPosition)
     /// A connection string libpq cannot parse; the text says why, without echoing it.
     case malformedAddress(String)
+    /// The target refused a batch (`cause`), and the ordered replay that finds the change at fault could not start.
+    case replayBlocked(cause: String, through: WALPosition, reason: String)
 
     public var description: String {
         switch self {
@@ -37,6 +39,8 @@ public enum BridgeError: Error, CustomStringConvertible, Equatable {
             return "\(table) was truncated at LSN \(lsn), and its target \(target) has on_truncate: stop; truncate the target yourself and set on_truncate (truncate or ignore), then restart"
         case .rejected(let change):
             return change.description
+        case .replayBlocked(let cause, let through, let reason):
+            return "the target refused a batch of changes up to LSN \(through): \(cause); replaying them one at a time to find the change at fault cannot start: \(reason). Mend that (or the target, for the refusal), then restart"
         case .pastStop(let slot, let stop, let applied):
             return "the bridge of slot \(slot) has already applied a source transaction committing at \(applied), after \(stop), so it cannot stop at \(stop); nothing was asked. Pause at a later LSN, or stop the writes first and take pg_current_wal_lsn() then"
         }

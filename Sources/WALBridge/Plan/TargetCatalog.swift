@@ -1,12 +1,17 @@
 import PGClient
 
-/// Reads the type each target column's expression is cast to: the column's type without its modifier, a domain's base
+/// What the plan takes from the target catalog: the type each target column's expression is cast to, and the foreign
+/// keys among the targets (`ForeignKeyOrder`). The cast type is the column's type without its modifier, a domain's base
 /// type, so an `int` expression meets a `text` column as text in every key match and CASE, while the column's own
 /// modifier (`varchar(3)`, `numeric(10,2)`) and a domain's checks still apply on assignment, as an INSERT's would.
-enum TargetColumnTypes {
-    /// `plan` with every target's `castTypes` read from the target catalog (a table that does not exist gets none).
+enum TargetCatalog {
+    /// `plan` with every target's `castTypes` (a table that does not exist gets none) and the targets' foreign keys;
+    /// throws `PlanProblems` when no order of writes satisfies those keys.
     static func read(into plan: MappingPlan, on target: PGConnection) async throws -> MappingPlan {
         var plan = plan
+        let tables = Set(plan.sources.flatMap { $0.targets.map(\.mapping.into) })
+        let problems = plan.order(by: try await ForeignKeyOrder.read(among: tables, on: target))
+        if !problems.isEmpty { throw PlanProblems(problems: problems) }
         var cache: [TableName: [String: String]] = [:]
         for source in plan.sources.indices {
             for index in plan.sources[source].targets.indices {

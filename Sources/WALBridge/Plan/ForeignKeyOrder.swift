@@ -1,0 +1,78 @@
+import PGClient
+
+/// The foreign keys among the target tables of a plan, read from the target catalog, and the order they ask for:
+/// parents before their children for inserts and upserts, children before their parents for deletes.
+struct ForeignKeyOrder: Sendable {
+    /// One foreign key from `child` to `parent`, both target tables of the plan.
+    struct Key: Sendable, Hashable {
+        /// The constraint's schema-qualified, quoted name, as SET CONSTRAINTS takes it.
+        let name: String
+        let child: TableName
+        let parent: TableName
+        let deferrable: Bool
+    }
+
+    let keys: [Key]
+    /// Each target table's depth: 0 for one that references no other target, else one more than its deepest parent.
+    let ranks: [TableName: Int]
+    /// DEFERRABLE keys that close a cycle, left out of the order: each target transaction defers them to its COMMIT.
+    let deferred: [Key]
+
+    /// No foreign keys: every target has rank 0.
+    static let none = ForeignKeyOrder(keys: [], ranks: [:], deferred: [])
+
+    /// The order of `keys`; a cycle of keys (not a table referencing itself) is broken by deferring its DEFERRABLE keys,
+    /// and one without such a key is nil.
+    static func ordering(_ keys: [Key]) -> ForeignKeyOrder? {
+        let between = keys.filter { $0.child != $0.parent }
+        if let ranks = ranks(between) { return ForeignKeyOrder(keys: keys, ranks: ranks, deferred: []) }
+        let deferred = between.filter(\.deferrable)
+        guard let ranks = ranks(between.filter { !$0.deferrable }) else { return nil }
+        return ForeignKeyOrder(keys: keys, ranks: ranks, deferred: deferred)
+    }
+
+    /// The depth of every table in `keys`, or nil when they form a cycle.
+    private static func ranks(_ keys: [Key]) -> [TableName: Int]? {
+        let tables = Set(keys.flatMap { [$0.child, $0.parent] })
+        var ranks: [TableName: Int] = [:]
+        var left = tables
+        while !left.isEmpty {
+            let ready = left.filter { table in keys.allSatisfy { $0.child != table || ranks[$0.parent] != nil } }
+            guard !ready.isEmpty else { return nil }
+            for table in ready {
+                ranks[table] = keys.filter { $0.child == table }.map { ranks[$0.parent]! + 1 }.max() ?? 0
+                left.remove(table)
+            }
+        }
+        return ranks
+    }
+
+    /// The depth of `table` (0 when no key among the targets involves it).
+    func rank(_ table: TableName) -> Int {
+        ranks[table] ?? 0
+    }
+
+    /// What each transaction runs first so the deferred keys are checked at its COMMIT; nil when none is deferred.
+    var deferral: Statement? {
+        deferred.isEmpty ? nil : Statement("SET CONSTRAINTS \(deferred.map(\.name).joined(separator: ", ")) DEFERRED")
+    }
+
+    /// The keys in `tables` (the plan's targets) as the target catalog holds them.
+    static func read(among tables: Set<TableName>, on target: PGConnection) async throws -> [Key] {
+        let rows = try await target.query("""
+            SELECT quote_ident(n.nspname) || '.' || quote_ident(c.conname), cn.nspname, cc.relname, pn.nspname, pc.relname,
+                   c.condeferrable
+            FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+            JOIN pg_class cc ON cc.oid = c.conrelid JOIN pg_namespace cn ON cn.oid = cc.relnamespace
+            JOIN pg_class pc ON pc.oid = c.confrelid JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+            WHERE c.contype = 'f' AND c.conrelid = ANY (SELECT to_regclass(t) FROM unnest($1::text[]) t)
+            ORDER BY 1
+            """, [TextArray.literal(tables.sorted().map(\.quoted))]).rows
+        return rows.compactMap { row in
+            let child = TableName(schema: row[1] ?? "", name: row[2] ?? "")
+            let parent = TableName(schema: row[3] ?? "", name: row[4] ?? "")
+            guard tables.contains(child), tables.contains(parent) else { return nil }
+            return Key(name: row[0] ?? "", child: child, parent: parent, deferrable: row[5] == "t")
+        }
+    }
+}
