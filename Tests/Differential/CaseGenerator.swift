@@ -46,8 +46,10 @@ struct Scenario: Sendable {
         let transactions = rng.int(size.transactions)
         let perSession = max(5, transactions / sessions)
         let tables = 2
-        let schema = SchemaGenerator(maxInitialRows: size.maxInitialRows, expectedInsertsPerSession: perSession / (2 * tables)).generate(&rng)
-        let mapping = MappingGenerator(schema: schema).generate(&rng)
+        var schema = SchemaGenerator(maxInitialRows: size.maxInitialRows, expectedInsertsPerSession: perSession / (2 * tables)).generate(&rng)
+        var mapping = MappingGenerator(schema: schema).generate(&rng)
+        var shapes = ShapeGenerator(seed: seed)
+        shapes.apply(&schema, &mapping)
         let workload = WorkloadGenerator(
             schema: schema, mapping: mapping, sessions: sessions, transactionsPerSession: perSession,
             largeRows: rng.int(size.largeRows), faults: rng.int(0...size.maxFaults), hugeRows: size.hugeRows
@@ -64,9 +66,15 @@ struct Scenario: Sendable {
         schema.ddl + mapping.sourceDDL(schema)
     }
 
-    /// The target DDL: the same types (so expressions see the same types) unless in place, then the target tables.
+    /// The target DDL: the same types (so expressions see the same types) unless in place, then the target tables, with
+    /// the keys drawn DEFERRABLE (which `walbridge check` must refuse, and the run then makes immediate).
     var targetDDL: [String] {
-        (mapping.inPlace ? [] : schema.names.ddl) + mapping.targetDDL
+        (mapping.inPlace ? [] : schema.names.ddl) + mapping.targetDDL(deferrable: true)
+    }
+
+    /// The target DDL with every key immediate, for replays that skip `walbridge check`.
+    var immediateTargetDDL: [String] {
+        (mapping.inPlace ? [] : schema.names.ddl) + mapping.targetDDL(deferrable: false)
     }
 
     /// The command that runs this case again.

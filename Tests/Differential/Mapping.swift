@@ -24,6 +24,15 @@ struct TargetSpec: Sendable {
     var onTruncate: String?
     /// In place: the columns added to the legacy table.
     var added: [TargetColumn] = []
+    /// A non-key column the primary key INCLUDEs (not a key column).
+    var include: String?
+    /// The primary key is DEFERRABLE, which ON CONFLICT refuses: `walbridge check` must say so and give the fix.
+    var deferrableKey = false
+    /// A column unique in the source (the code) that is also UNIQUE DEFERRABLE INITIALLY DEFERRED here.
+    var deferredUnique: String?
+    /// Foreign keys to other targets: from its key to the key of another target of the same source row, or from a
+    /// column that a legacy foreign key feeds to the key of the referenced table's target.
+    var references: [ForeignKeySpec] = []
 
     /// `public.name` as SQL.
     var sql: String { SQLText.qualified(name) }
@@ -32,10 +41,41 @@ struct TargetSpec: Sendable {
     /// Positions of the key columns in `columns`.
     var keyPositions: [Int] { key.map { k in columns.firstIndex { $0.name == k }! } }
 
-    /// CREATE TABLE with a primary key on the mapped key.
-    var ddl: String {
-        let body = columns.map { "\($0.sql) \($0.type)" } + ["PRIMARY KEY (\(key.map(SQLText.ident).joined(separator: ", ")))"]
+    /// The primary key constraint's name.
+    var keyConstraint: String { SQLText.ident("\(name)_key") }
+
+    /// CREATE TABLE with a primary key on the mapped key (DEFERRABLE where `deferrable`), and its other constraints.
+    func ddl(deferrable: Bool) -> String {
+        var key = "CONSTRAINT \(keyConstraint) PRIMARY KEY (\(self.key.map(SQLText.ident).joined(separator: ", ")))"
+        if let include { key += " INCLUDE (\(SQLText.ident(include)))" }
+        if deferrable && deferrableKey { key += " DEFERRABLE" }
+        var body = columns.map { "\($0.sql) \($0.type)" } + [key]
+        if let deferredUnique { body.append("UNIQUE (\(SQLText.ident(deferredUnique))) DEFERRABLE INITIALLY DEFERRED") }
         return "CREATE TABLE \(sql) (\n    \(body.joined(separator: ",\n    "))\n)"
+    }
+
+    /// The statement that makes a DEFERRABLE primary key immediate, as `walbridge check` advises.
+    var immediateKey: String {
+        "ALTER TABLE \(sql) DROP CONSTRAINT \(keyConstraint), ADD CONSTRAINT \(keyConstraint) PRIMARY KEY (\(key.map(SQLText.ident).joined(separator: ", ")))"
+            + (include.map { " INCLUDE (\(SQLText.ident($0)))" } ?? "")
+    }
+}
+
+/// A foreign key between two targets: the child's `columns` reference the parent's `parentColumns`.
+struct ForeignKeySpec: Sendable {
+    var parent: String
+    var columns: [String]
+    var parentColumns: [String]
+    /// `NO ACTION`, `CASCADE` or `SET NULL`.
+    var onDelete: String
+    var deferrable: Bool
+
+    /// ALTER TABLE … ADD FOREIGN KEY on `child`.
+    func ddl(child: String) -> String {
+        let list = columns.map(SQLText.ident).joined(separator: ", ")
+        let parentList = parentColumns.map(SQLText.ident).joined(separator: ", ")
+        return "ALTER TABLE \(SQLText.qualified(child)) ADD FOREIGN KEY (\(list)) REFERENCES \(SQLText.qualified(parent)) (\(parentList)) "
+            + "ON DELETE \(onDelete)" + (deferrable ? " DEFERRABLE INITIALLY DEFERRED" : "")
     }
 }
 
@@ -62,9 +102,11 @@ struct Mapping: Sendable {
         }
     }
 
-    /// The target tables (in the target database, or in the source database for an in-place case).
-    var targetDDL: [String] {
-        targets.filter { !$0.inPlace }.map(\.ddl)
+    /// The target tables (in the target database, or in the source database for an in-place case), then the foreign
+    /// keys between them; with `deferrable`, the keys drawn DEFERRABLE are (check must refuse them).
+    func targetDDL(deferrable: Bool) -> [String] {
+        let tables = targets.filter { !$0.inPlace }
+        return tables.map { $0.ddl(deferrable: deferrable) } + tables.flatMap { target in target.references.map { $0.ddl(child: target.name) } }
     }
 
     /// The configuration file.

@@ -58,7 +58,7 @@ struct Oracle {
 
     private func compare(_ spec: TargetSpec, _ table: SourceTable, _ source: PGConnection, _ target: PGConnection) async throws -> [Difference] {
         let types = try await types(spec.sql, target)
-        let expected = try await expected(spec, from: table.sql, types, source)
+        let expected = try await expected(spec, from: table.ownRows, types, source)
         let actual = try await target.query("SELECT \(spec.columns.map { "\($0.sql)::text" }.joined(separator: ", ")) FROM \(spec.sql)").rows
         let keys = spec.keyPositions
         func key(_ row: [String?]) -> [String?] { keys.map { row[$0] } }
@@ -129,7 +129,7 @@ struct Oracle {
         for column in spec.added {
             let rows = try await source.query("""
                 SELECT \(keys.joined(separator: ", ")), \(column.sql)::text, ((\(column.expression))::\(types[column.name] ?? column.type))::text
-                FROM \(table.sql)
+                FROM \(table.ownRows)
                 """).rows
             for row in rows.sorted(by: Self.order) where row[keys.count] != row[keys.count + 1] {
                 let key = "(" + table.key.map { table.columns[$0].name }.joined(separator: ", ") + ")=(" + row[..<keys.count].map(SQLText.short).joined(separator: ", ") + ")"

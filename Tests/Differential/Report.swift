@@ -15,6 +15,18 @@ enum Report {
             if let when = target.when { text += " when \(when)" }
             if let onDelete = target.onDelete { text += ", on_delete \(onDelete)" }
             if let onTruncate = target.onTruncate { text += ", on_truncate \(onTruncate)" }
+            if let include = target.include { text += ", INCLUDE (\(include))" }
+            if target.deferrableKey { text += ", DEFERRABLE key" }
+            if let unique = target.deferredUnique { text += ", deferred UNIQUE (\(unique))" }
+            for key in target.references {
+                text += ", (\(key.columns.joined(separator: ", "))) → \(key.parent) ON DELETE \(key.onDelete)\(key.deferrable ? " DEFERRABLE" : "")"
+            }
+            let table = scenario.schema.tables[target.table]
+            let retyped = target.columns.contains { column in
+                column.type == "text" && column.reads.count == 1 && column.expression == table.columns[column.reads[0]].sql
+                    && !table.columns[column.reads[0]].type.isTextLike
+            }
+            if retyped { text += ", a column of another type than its expression" }
             lines.append(text)
         }
         let w = scenario.workload

@@ -65,6 +65,11 @@ enum ColumnRole: Sendable, Equatable {
     case code
     /// Any other column.
     case plain
+    /// A nullable reference to another legacy table's key (`Reference`).
+    case reference
+    /// A member of the replica identity index beside the key, 2.3 kB stored out of line, never updated: an update of
+    /// another column sends it in the old key only.
+    case toastedIdentity
 }
 
 /// One column of a legacy table.
@@ -120,9 +125,15 @@ struct SourceTable: Sendable {
     /// Whether the workload may TRUNCATE it.
     var allowTruncate: Bool
     var initialRows: Int
+    /// A table that inherits from this one (`INHERITS`), with rows of its own that no mapping of this one carries.
+    var inheritingChild: String?
+    /// A foreign key of this table to another legacy table's one-column primary key.
+    var reference: Reference?
 
     /// `public.name` as SQL.
     var sql: String { SQLText.qualified(name) }
+    /// The table's own rows in a FROM clause, as walbridge maps them: without an inheriting table's rows.
+    var ownRows: String { partitioning == nil ? "ONLY \(sql)" : sql }
     /// The side table the delete and truncate triggers fill.
     var goneTable: String { "__difftest_gone_\(number)" }
     /// Columns that are not part of the key and not the code.
@@ -136,7 +147,7 @@ struct SourceTable: Sendable {
     func ddl(_ names: TypeNames) -> [String] {
         var body = columns.map { column -> String in
             var text = "\(column.sql) \(column.type.sql(names))"
-            if column.role != .plain { text += " NOT NULL" }
+            if column.role != .plain && column.role != .reference { text += " NOT NULL" }
             if column.role == .code { text += " UNIQUE" }
             return text
         }
@@ -144,14 +155,20 @@ struct SourceTable: Sendable {
         var create = "CREATE TABLE \(sql) (\n    \(body.joined(separator: ",\n    "))\n)"
         if let partitioning { create += " PARTITION BY \(partitioning.kind.rawValue) (\(columns[partitioning.column].sql))" }
         var statements = [create]
-        for column in toastColumns { statements.append("ALTER TABLE \(sql) ALTER COLUMN \(columns[column].sql) SET STORAGE EXTERNAL") }
+        for column in toastColumns + columns.indices.filter({ columns[$0].role == .toastedIdentity }) {
+            statements.append("ALTER TABLE \(sql) ALTER COLUMN \(columns[column].sql) SET STORAGE EXTERNAL")
+        }
         for partition in partitioning?.partitions ?? [] { statements += partitionDDL(partition) }
+        if let child = inheritingChild {
+            statements.append("CREATE TABLE \(SQLText.qualified(child)) (difftest_extra integer) INHERITS (\(sql))")
+        }
         switch identity {
         case .primaryKey: break
         case .full: statements.append("ALTER TABLE \(sql) REPLICA IDENTITY FULL")
         case .index:
             let index = SQLText.ident("\(name)_ident")
-            statements.append("CREATE UNIQUE INDEX \(index) ON \(sql) (\(key.map { columns[$0].sql }.joined(separator: ", ")))")
+            let members = key + columns.indices.filter { columns[$0].role == .toastedIdentity }
+            statements.append("CREATE UNIQUE INDEX \(index) ON \(sql) (\(members.map { columns[$0].sql }.joined(separator: ", ")))")
             statements.append("ALTER TABLE \(sql) REPLICA IDENTITY USING INDEX \(index)")
         }
         return statements
@@ -185,8 +202,25 @@ struct SourceTable: Sendable {
             parts.append("partitioned by \(partitioning.kind.rawValue) on \(columns[partitioning.column].name)\(partitioning.late != nil ? " + late partition" : "")")
         }
         if !toastColumns.isEmpty { parts.append("TOAST \(toastColumns.map { columns[$0].name }.joined(separator: ", "))") }
+        if let child = inheritingChild { parts.append("inherited by \(child)") }
+        if let member = columns.first(where: { $0.role == .toastedIdentity }) { parts.append("TOASTed identity member \(member.name)") }
+        if let reference { parts.append("\(columns[reference.column].name) references table \(reference.parent + 1)") }
         parts.append("\(initialRows) initial rows")
         return parts.joined(separator: ", ")
+    }
+}
+
+/// A legacy foreign key: `column` (role `.reference`) references the key of table `parent`, its rows deleted with it.
+struct Reference: Sendable {
+    var column: Int
+    var parent: Int
+
+    /// A parent key for key number `g`'s row: one of the newest parents (so, during a backfill, often one not copied
+    /// yet), or NULL when there are too few.
+    func pick(_ schema: Schema, offset: Int) -> String {
+        let parent = schema.tables[self.parent]
+        let key = parent.columns[parent.key[0]].sql
+        return "(SELECT \(key) FROM ONLY \(parent.sql) ORDER BY \(key) DESC LIMIT 1 OFFSET \(offset))"
     }
 }
 
@@ -197,6 +231,12 @@ struct Schema: Sendable {
 
     /// The source database's DDL: types, then tables.
     var ddl: [String] {
-        names.ddl + tables.flatMap { $0.ddl(names) }
+        names.ddl + tables.flatMap { $0.ddl(names) } + tables.compactMap { table in
+            table.reference.map { reference in
+                let parent = tables[reference.parent]
+                return "ALTER TABLE \(table.sql) ADD FOREIGN KEY (\(table.columns[reference.column].sql)) REFERENCES \(parent.sql) "
+                    + "(\(parent.columns[parent.key[0]].sql)) ON DELETE CASCADE"
+            }
+        }
     }
 }

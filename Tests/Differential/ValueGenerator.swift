@@ -180,6 +180,12 @@ enum ValueGenerator {
     }
 
     /// A TOAST column's literal: usually a large value, sometimes a short one or NULL.
+    /// A replica identity member's value for key number `g` (SQL): 2,300 bytes, stored out of line (STORAGE EXTERNAL
+    /// keeps it uncompressed, there and in the index entry, which holds at most 2,704).
+    static func toastedIdentity(_ g: String) -> String {
+        "rpad((\(g))::text || '-', 2300, 'x')"
+    }
+
     static func toastLiteral(_ rng: inout SplitMix64) -> String {
         switch rng.int(0...9) {
         case 0: return "NULL"

@@ -57,6 +57,21 @@ struct Workload: Sendable {
                 statements.append("INSERT INTO \(table.sql) (\(columns)) VALUES\n  \(chunk.map(\.tuple).joined(separator: ",\n  "))")
                 start += 50
             }
+            // Rows of the inheriting table: copies of every third row, which a mapping of the table does not carry.
+            if let child = table.inheritingChild {
+                statements.append("INSERT INTO \(SQLText.qualified(child)) SELECT *, 0 FROM ONLY \(table.sql) WHERE random() < 0.34")
+            }
+        }
+        // Each referencing row gets a parent, picked by a hash of its key, once every table holds its rows.
+        for table in schema.tables {
+            guard let reference = table.reference else { continue }
+            let parent = schema.tables[reference.parent]
+            let key = parent.columns[parent.key[0]].sql
+            statements.append("""
+                UPDATE ONLY \(table.sql) AS c SET \(table.columns[reference.column].sql) = p.k
+                FROM (SELECT \(key) AS k, row_number() OVER (ORDER BY \(key)) - 1 AS n, count(*) OVER () AS total FROM ONLY \(parent.sql)) AS p
+                WHERE p.n = abs(hashtext(c.\(table.columns[table.main].sql)::text)) % p.total
+                """)
         }
         return statements
     }

@@ -49,7 +49,7 @@ struct WorkloadGenerator {
         for s in 0..<sessions {
             var session = Session(
                 generator: self, number: s, rng: SplitMix64.derived(seed, UInt64(200 + s)), models: models[s],
-                opener: SplitMix64.derived(seed, UInt64(500 + s)))
+                opener: SplitMix64.derived(seed, UInt64(500 + s)), shapes: SplitMix64.derived(seed, UInt64(900 + s)))
             lists.append(session.transactions())
         }
         var faultRNG = SplitMix64.derived(seed, 300)
@@ -69,6 +69,8 @@ struct WorkloadGenerator {
             let column = table.columns[index]
             if let k = table.key.firstIndex(of: index) { return keys[k] }
             if column.role == .code { return ValueGenerator.code(code) }
+            if column.role == .toastedIdentity { return ValueGenerator.toastedIdentity("\(g)") }
+            if column.role == .reference, let reference = table.reference { return reference.pick(schema, offset: g % 5) }
             if column.toast { return ValueGenerator.toastLiteral(&rng) }
             return ValueGenerator.random(column.type, &rng, schema.names, invalid: invalid)
         }
@@ -85,6 +87,8 @@ struct WorkloadGenerator {
         var hugeDone = false
         /// Draws for `opener`, apart from `rng` so the rest of the session stays as it was.
         var opener: SplitMix64
+        /// Draws for shapes added later (several tables in one TRUNCATE), apart from `rng` for the same reason.
+        var shapes: SplitMix64
 
         var schema: Schema { generator.schema }
 
@@ -211,8 +215,12 @@ struct WorkloadGenerator {
             }
             if special < 8 { return ("update every row", allRows(t, flip: rng.chance(0.6))) }
             if special < 10 && table.allowTruncate {
-                models[t].rows.removeAll()
-                return ("truncate", ["TRUNCATE \(table.sql)"])
+                // Now and then with the other tables that may be truncated, in one statement, restarting their sequences.
+                let others = schema.tables.indices.filter { $0 != t && schema.tables[$0].allowTruncate }
+                let together = others.isEmpty || shapes.chance(0.5) ? [t] : [t] + shapes.sample(others, shapes.int(1...others.count))
+                for index in together { models[index].rows.removeAll() }
+                let restart = shapes.chance(0.3) ? " RESTART IDENTITY" : ""
+                return (together.count > 1 ? "truncate several" : "truncate", ["TRUNCATE \(together.map { schema.tables[$0].sql }.joined(separator: ", "))\(restart)"])
             }
             if special < 18 {
                 let before = rng.int(0...1), after = rng.int(0...1)
@@ -248,6 +256,8 @@ struct WorkloadGenerator {
                 ("move key", 8), ("delete", 7), ("delete + move into freed key", rows >= 2 ? 6 : 0),
                 ("swap keys", rows >= 2 ? 4 : 0), ("move code", table.code == nil ? 0 : 8),
                 ("swap codes", table.code != nil && rows >= 2 ? 3 : 0), ("flip when", generator.mapping.flips[t].isEmpty ? 0 : 6),
+                ("inheriting table", table.inheritingChild == nil || rows == 0 ? 0 : 5),
+                ("reparent", table.reference == nil || rows == 0 ? 0 : 8),
             ]
             if rows == 0 { kinds = [("insert", 1)] }
             let kind = rng.weighted(kinds)
@@ -261,6 +271,8 @@ struct WorkloadGenerator {
             case "swap keys": return (kind, swapKeys(t))
             case "move code": return (kind, moveCode(t))
             case "swap codes": return (kind, swapCodes(t))
+            case "inheriting table": return (kind, inheriting(t))
+            case "reparent": return (kind, reparent(t))
             default: return (kind, flipWhen(t))
             }
         }
@@ -284,6 +296,10 @@ struct WorkloadGenerator {
                 columns.append(table.columns[code].sql)
                 values.append(ValueGenerator.codeExpression("(3 * (\(firstCode) + i) + \(number))"))
             }
+            for member in table.columns.indices where table.columns[member].role == .toastedIdentity {
+                columns.append(table.columns[member].sql)
+                values.append(ValueGenerator.toastedIdentity("(3 * (\(first) + i) + \(number))"))
+            }
             let plain = table.plainColumns.filter { !table.columns[$0].toast }
             let column = table.columns[rng.pick(plain)]
             columns.append(column.sql)
@@ -294,6 +310,28 @@ struct WorkloadGenerator {
             statements += allRows(t, flip: true)
             statements.append("SELECT pg_sleep(2)")
             return statements
+        }
+
+        /// Rows of the table that inherits from `t`: one of this session's rows copied into it, or its rows changed or
+        /// deleted there; none of them is a row of `t`'s mapping.
+        mutating func inheriting(_ t: Int) -> [String] {
+            let table = schema.tables[t]
+            guard let child = table.inheritingChild.map(SQLText.qualified) else { return [] }
+            let g = models[t].rows[randomRow(t)].g
+            switch rng.int(0...2) {
+            case 0: return ["INSERT INTO \(child) SELECT *, \(g) FROM ONLY \(table.sql) WHERE \(keyMatch(table, g))"]
+            case 1: return ["UPDATE \(child) SET difftest_extra = coalesce(difftest_extra, 0) + 1, \(rng.pick(plainSets(t, toast: false)))"]
+            default: return ["DELETE FROM \(child) WHERE difftest_extra % 2 = \(g % 2)"]
+            }
+        }
+
+        /// One of this session's rows moved to another parent (often one the backfill has not copied yet), or to none.
+        mutating func reparent(_ t: Int) -> [String] {
+            let table = schema.tables[t]
+            guard let reference = table.reference else { return [] }
+            let g = models[t].rows[randomRow(t)].g
+            let parent = rng.chance(0.15) ? "NULL" : reference.pick(schema, offset: rng.int(0...8))
+            return ["UPDATE \(table.sql) SET \(table.columns[reference.column].sql) = \(parent) WHERE \(keyMatch(table, g))"]
         }
 
         func keyMatch(_ table: SourceTable, _ g: Int) -> String {

@@ -62,6 +62,7 @@ struct ForeignKeyTests {
                 $0.contains("writes go parents first (public.customers_v2, then public.customer_addresses, public.orders_v2)")
                     && $0.contains("the backfill copies public.customers, then public.orders")
             }, "\(report.plan.prefix(3))")
+            #expect(report.notes.contains { $0.contains("orders_v2_customer_id_fkey") && $0.contains("is not DEFERRABLE") }, "\(report.notes)")
             var backfill = BackfillLimits()
             backfill.chunkRows = 300
             backfill.rowsPerSecond = 3000

@@ -396,4 +396,35 @@ struct StreamingTests {
             try await next.value
         }
     }
+
+    @Test("a streamed transaction left open does not hold the applied position at its start: wait_for_lsn and the slot move on")
+    func openStreamedTransaction() async throws {
+        try await Self.withSmallDecodingMemory { seed in
+            let bridge = try await seed.start()
+            #expect(await seed.backfillDone())
+            let open = try await PGConnection.connect(seed.source)
+            try await open.simpleQuery("BEGIN; INSERT INTO users (id, name, email) SELECT g, 'open' || g, \(Self.big) || g FROM generate_series(50001, 54000) g")
+            let lsn = try await PGConnection.connect(seed.source).closing { try await $0.query("SELECT pg_current_wal_lsn()::text").scalar } ?? ""
+            let applied = try await seed.targetScalar("SELECT walbridge.wait_for_lsn($1::pg_lsn, '20 seconds', $2)::text", [lsn, seed.configuration.slot])
+            #expect(applied == "true", "every transaction committed before \(lsn) is applied, and the open one comes later")
+            // The position goes to the source with the next status update.
+            let confirmed = await TestClusters.eventually(timeout: .seconds(10)) {
+                let past = try? await PGConnection.connect(seed.source).closing {
+                    try await $0.query("SELECT confirmed_flush_lsn >= $2::pg_lsn FROM pg_replication_slots WHERE slot_name = $1", [seed.configuration.slot, lsn]).scalar
+                }
+                return past == "t"
+            }
+            #expect(confirmed, "the slot is confirmed past the open transaction's start")
+            // Restarted from there, the bridge still gets the open transaction whole once it commits.
+            bridge.cancel()
+            try await bridge.value
+            let again = try await seed.start()
+            try await open.simpleQuery("COMMIT")
+            #expect(try await seed.converges(), "the open transaction, committed, arrives whole")
+            #expect(try await seed.targetScalar("SELECT count(*) FROM users_v2 WHERE id > 50000") == "4000")
+            again.cancel()
+            try await again.value
+            await open.close()
+        }
+    }
 }

@@ -279,11 +279,20 @@ final class Applier {
                     logger.info("change held for the backfill: a foreign key refused it, and the backfill copies its row later, after the rows it references", metadata: [
                         "table": "\(plan.sources[source].info.table)", "lsn": "\(change.lsn)", "error": "\(error.message)",
                     ])
+                    try await removeUntilCopied(folder.rows, source: source, visible: visible)
                     return
                 }
             }
             try await reject(change, source: source, error: error)
         }
+    }
+
+    /// What of a held change the targets take now: its removals (the old key of a moved row, which the backfill's copy
+    /// would not remove), and the row itself removed until the backfill copies it as it then is (a target keeping
+    /// deleted rows keeps it as it was).
+    private func removeUntilCopied(_ rows: [FoldedRow], source: Int, visible: [UInt32]) async throws {
+        let removals = rows.map { row in row.operation == .upsert ? FoldedRow(operation: .delete, values: row.values, lsn: row.lsn) : row }
+        try await writer.apply(removals, source: source, upsertOnly: true, visible: visible)
     }
 
     /// SQLSTATE foreign_key_violation.

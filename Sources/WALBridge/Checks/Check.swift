@@ -45,7 +45,7 @@ public enum Check {
                 report.problems += try await TargetCheck.problems(plan, on: target).map(\.description)
                 let copies = report.problems.isEmpty ? try await DirectCopy.plan(plan, on: target) : []
                 report.plan = describe(plan, copies: copies)
-                report.notes += keptRowNotes(plan)
+                report.notes += keptRowNotes(plan) + keyChangeNotes(plan)
             } catch let problems as PlanProblems {
                 report.problems += problems.problems.map(\.description)
             }
@@ -76,6 +76,18 @@ public enum Check {
         }
     }
 
+    /// Foreign keys between targets of different source tables that are checked at once: a parent's key change that its
+    /// children follow in the same source transaction has no order of writes that satisfies them.
+    static func keyChangeNotes(_ plan: MappingPlan) -> [String] {
+        let sources = Dictionary(
+            plan.sources.flatMap { source in source.targets.map { ($0.mapping.into, source.info.table) } }, uniquingKeysWith: { first, _ in first })
+        return plan.foreignKeys.keys.filter { key in
+            !key.deferrable && key.child != key.parent && sources[key.child] != sources[key.parent]
+        }.map { key in
+            "\(key.name) (\(key.child) → \(key.parent)) is not DEFERRABLE: if \(sources[key.parent].map(\.description) ?? "its source") changes a key that rows of \(sources[key.child].map(\.description) ?? "the child's source") follow in the same transaction (ON UPDATE CASCADE), no order of writes satisfies it and the bridge stops there; ALTER TABLE \(key.child.quoted) ALTER CONSTRAINT \(key.constraint) DEFERRABLE INITIALLY DEFERRED has it checked at each COMMIT"
+        }
+    }
+
     /// The plan as readable SQL: for each target, what each kind of source change runs (`copies` as `DirectCopy.plan`
     /// found them, or empty when it was not asked).
     static func describe(_ plan: MappingPlan, copies: [[DirectCopy?]]) -> [String] {
@@ -83,7 +95,7 @@ public enum Check {
         let keys = plan.foreignKeys
         if !keys.keys.isEmpty {
             let described = keys.keys.map { key in
-                "\(key.child) → \(key.parent) (\(key.name)\(keys.deferred.contains(key) ? ", deferred to each COMMIT" : ""))"
+                "\(key.child) → \(key.parent) (\(key.name)\(keys.deferred.contains(key) ? ", DEFERRABLE: deferred to each COMMIT" : ""))"
             }
             let byDepth = Dictionary(grouping: plan.sources.flatMap { $0.targets.map(\.mapping.into) }, by: keys.rank)
                 .sorted { $0.key < $1.key }.map { Set($0.value).sorted().map(\.description).joined(separator: ", ") }

@@ -7,28 +7,34 @@ struct ForeignKeyOrder: Sendable {
     struct Key: Sendable, Hashable {
         /// The constraint's schema-qualified, quoted name, as SET CONSTRAINTS takes it.
         let name: String
+        /// The constraint's own name, quoted, as ALTER TABLE takes it.
+        let constraint: String
         let child: TableName
         let parent: TableName
         let deferrable: Bool
     }
 
     let keys: [Key]
+    /// The keys between two tables that the order follows: every one, or where they form a cycle the immediate ones.
+    let ordered: [Key]
     /// Each target table's depth: 0 for one that references no other target, else one more than its deepest parent.
     let ranks: [TableName: Int]
-    /// DEFERRABLE keys that close a cycle, left out of the order: each target transaction defers them to its COMMIT.
+    /// DEFERRABLE keys: each target transaction defers them to its COMMIT (so a slice ending between a parent's delete
+    /// and its cascaded children's, say, does not matter), and a cycle of them is left out of the order.
     let deferred: [Key]
 
     /// No foreign keys: every target has rank 0.
-    static let none = ForeignKeyOrder(keys: [], ranks: [:], deferred: [])
+    static let none = ForeignKeyOrder(keys: [], ordered: [], ranks: [:], deferred: [])
 
-    /// The order of `keys`; a cycle of keys (not a table referencing itself) is broken by deferring its DEFERRABLE keys,
-    /// and one without such a key is nil.
+    /// The order of `keys`; a cycle of keys (not a table referencing itself) is left to its DEFERRABLE keys, checked
+    /// at COMMIT, and one without such a key is nil.
     static func ordering(_ keys: [Key]) -> ForeignKeyOrder? {
+        let deferred = keys.filter(\.deferrable)
         let between = keys.filter { $0.child != $0.parent }
-        if let ranks = ranks(between) { return ForeignKeyOrder(keys: keys, ranks: ranks, deferred: []) }
-        let deferred = between.filter(\.deferrable)
-        guard let ranks = ranks(between.filter { !$0.deferrable }) else { return nil }
-        return ForeignKeyOrder(keys: keys, ranks: ranks, deferred: deferred)
+        let immediate = between.filter { !$0.deferrable }
+        if let ranks = ranks(between) { return ForeignKeyOrder(keys: keys, ordered: between, ranks: ranks, deferred: deferred) }
+        guard let ranks = ranks(immediate) else { return nil }
+        return ForeignKeyOrder(keys: keys, ordered: immediate, ranks: ranks, deferred: deferred)
     }
 
     /// The depth of every table in `keys`, or nil when they form a cycle.
@@ -61,7 +67,7 @@ struct ForeignKeyOrder: Sendable {
     static func read(among tables: Set<TableName>, on target: PGConnection) async throws -> [Key] {
         let rows = try await target.query("""
             SELECT quote_ident(n.nspname) || '.' || quote_ident(c.conname), cn.nspname, cc.relname, pn.nspname, pc.relname,
-                   c.condeferrable
+                   c.condeferrable, quote_ident(c.conname)
             FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
             JOIN pg_class cc ON cc.oid = c.conrelid JOIN pg_namespace cn ON cn.oid = cc.relnamespace
             JOIN pg_class pc ON pc.oid = c.confrelid JOIN pg_namespace pn ON pn.oid = pc.relnamespace
@@ -72,7 +78,7 @@ struct ForeignKeyOrder: Sendable {
             let child = TableName(schema: row[1] ?? "", name: row[2] ?? "")
             let parent = TableName(schema: row[3] ?? "", name: row[4] ?? "")
             guard tables.contains(child), tables.contains(parent) else { return nil }
-            return Key(name: row[0] ?? "", child: child, parent: parent, deferrable: row[5] == "t")
+            return Key(name: row[0] ?? "", constraint: row[6] ?? "", child: child, parent: parent, deferrable: row[5] == "t")
         }
     }
 }

@@ -109,10 +109,10 @@ public struct MappingPlan: Sendable {
     mutating func order(by keys: [ForeignKeyOrder.Key]) -> [PlanProblem] {
         guard let order = ForeignKeyOrder.ordering(keys) else {
             let names = keys.filter { $0.child != $0.parent }.map { "\($0.child) → \($0.parent)" }
-            return [PlanProblem(location: "tables", message: "the target's foreign keys \(names.joined(separator: ", ")) form a cycle that no order of writes satisfies; make one of them DEFERRABLE (ALTER TABLE … ALTER CONSTRAINT … DEFERRABLE), so it is checked at each batch's COMMIT")]
+            return [PlanProblem(location: "tables", message: "the target's foreign keys \(names.joined(separator: ", ")) form a cycle that no order of writes satisfies; make one of them DEFERRABLE (ALTER TABLE child ALTER CONSTRAINT name DEFERRABLE), so it is checked at each batch's COMMIT")]
         }
         foreignKeys = order
-        let ordered = Set(order.keys.filter { $0.child != $0.parent && !order.deferred.contains($0) }.map { [$0.child, $0.parent] })
+        let ordered = Set(order.ordered.map { [$0.child, $0.parent] })
         predecessors = inserters
         for (child, source) in sources.enumerated() {
             for (parent, other) in sources.enumerated() where parent != child {
