@@ -8,6 +8,7 @@
 #   scripts/differential.sh --cases 20          # 20 cases from a time-based base seed
 #   scripts/differential.sh --long --minutes 30 # growing cases, more kills, until the time is up
 #   scripts/differential.sh --walbridge PATH    # test that binary (only the test itself is built)
+#   WALBRIDGE_DIFF_SHAPES=inherit,split-fk scripts/differential.sh   # only these shape families (ShapeGenerator.Family)
 #
 # Builds with `swift build` (scratch path from WALBRIDGE_DIFF_SCRATCH, default .build) and runs under
 # scripts/with-clusters.sh, which starts and removes the throwaway source and target clusters.

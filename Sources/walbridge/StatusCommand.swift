@@ -59,12 +59,8 @@ enum StatusText {
             if let lsn = cutover.fenceLSN { line += ", fence LSN \(lsn)" }
             if let ms = cutover.unavailableMilliseconds { line += String(format: ", writes unavailable for %.0f ms", ms) }
             lines.append(line)
-            switch cutover.phase {
-            case .cuttingOver: lines.append("                unfinished: run walbridge cutover again to go on, or cutover --abort to undo it")
-            case .rollingBack: lines.append("                unfinished: run walbridge rollback again to go on")
-            default: break
-            }
         }
+        if let unfinished = status.unfinished { lines.append("  unfinished:   \(unfinished)") }
         if !status.fenced.isEmpty { lines.append("  fenced:       \(status.fenced.joined(separator: ", ")) (writes refused with SQLSTATE 25006)") }
         if let state = status.reverseState {
             lines.append("  reverse:      \(state), applied \(status.reverseAppliedLSN ?? "nothing yet")")

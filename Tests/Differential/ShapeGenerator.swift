@@ -1,3 +1,4 @@
+import Foundation
 import TestSupport
 
 /// Shapes drawn on top of a generated case from a stream of their own, so that every earlier seed's case stays as it
@@ -5,11 +6,30 @@ import TestSupport
 /// with INCLUDE columns or DEFERRABLE (which check must refuse), DEFERRABLE uniques, and foreign keys between the
 /// targets of one source table.
 struct ShapeGenerator {
+    /// The families of shapes this generator draws.
+    enum Family: String, CaseIterable {
+        case inherit, identity, retype, include, deferrable, unique, splitKey = "split-fk", legacyKey = "legacy-fk"
+        case truncateMany = "truncate-many"
+
+        /// The families `WALBRIDGE_DIFF_SHAPES` names (comma-separated), every one without it: a subset shows which
+        /// shape finds a failure.
+        static var enabled: Set<Family> {
+            guard let names = ProcessInfo.processInfo.environment["WALBRIDGE_DIFF_SHAPES"] else { return Set(allCases) }
+            return Set(names.split(separator: ",").compactMap { Family(rawValue: $0.trimmingCharacters(in: .whitespaces)) })
+        }
+    }
+
     var rng: SplitMix64
+    let families = Family.enabled
 
     /// The shapes for `seed`'s case.
     init(seed: UInt64) {
         rng = SplitMix64.derived(seed, 700)
+    }
+
+    /// Whether `family` is drawn: the draw of `chance` is made first, so leaving a family out changes the others little.
+    private mutating func draw(_ family: Family, _ chance: Double) -> Bool {
+        rng.chance(chance) && families.contains(family)
     }
 
     /// Adds the shapes to the schema and the mapping.
@@ -17,9 +37,9 @@ struct ShapeGenerator {
         let inPlace = Set(mapping.targets.filter(\.inPlace).map(\.table))
         for index in schema.tables.indices where schema.tables[index].partitioning == nil && !inPlace.contains(index) {
             // In place, an UPDATE of the legacy table would reach the inheriting table's rows too: not there.
-            if rng.chance(0.2) { schema.tables[index].inheritingChild = "\(schema.tables[index].name)_inheritor" }
+            if draw(.inherit, 0.2) { schema.tables[index].inheritingChild = "\(schema.tables[index].name)_inheritor" }
             // A replica identity index with a TOASTed member beside the key, where no primary key is the row key.
-            if schema.tables[index].identity == .index && !schema.tables[index].hasPrimaryKey && rng.chance(0.5) {
+            if schema.tables[index].identity == .index && !schema.tables[index].hasPrimaryKey && draw(.identity, 0.5) {
                 schema.tables[index].columns.append(Column(name: "ident_blob", type: .text, role: .toastedIdentity))
             }
         }
@@ -40,7 +60,7 @@ struct ShapeGenerator {
     /// foreign key between their targets: the parent's target keyed on that key with no `when`, the child's target
     /// keeping no removed row. The workload moves children between parents, often ones the backfill has not copied yet.
     private mutating func refer(_ schema: inout Schema, _ mapping: inout Mapping) {
-        guard schema.tables.count >= 2, rng.chance(0.4) else { return }
+        guard schema.tables.count >= 2, draw(.legacyKey, 0.4) else { return }
         let inPlace = Set(mapping.targets.filter(\.inPlace).map(\.table))
         let tables = schema.tables.indices.filter { schema.tables[$0].partitioning == nil && !inPlace.contains($0) }
         for parent in rng.shuffled(tables) {
@@ -83,7 +103,7 @@ struct ShapeGenerator {
         for index in target.columns.indices {
             let column = target.columns[index]
             guard column.reads.count == 1, column.expression == table.columns[column.reads[0]].sql,
-                  castable.contains(table.columns[column.reads[0]].type), rng.chance(0.25) else { continue }
+                  castable.contains(table.columns[column.reads[0]].type), draw(.retype, 0.25) else { continue }
             target.columns[index].type = "text"
         }
     }
@@ -93,9 +113,9 @@ struct ShapeGenerator {
     private mutating func constrain(_ target: inout TargetSpec, _ schema: Schema) {
         let table = schema.tables[target.table]
         let nonKey = target.columns.map(\.name).filter { !target.key.contains($0) }
-        if !nonKey.isEmpty && rng.chance(0.15) { target.include = rng.pick(nonKey) }
-        target.deferrableKey = rng.chance(0.08)
-        if let code = table.code, !target.keepsRemovedRows, rng.chance(0.5),
+        if !nonKey.isEmpty && draw(.include, 0.15) { target.include = rng.pick(nonKey) }
+        target.deferrableKey = draw(.deferrable, 0.08)
+        if let code = table.code, !target.keepsRemovedRows, draw(.unique, 0.5),
            let column = target.columns.first(where: { $0.expression == table.columns[code].sql && !target.key.contains($0.name) }) {
             target.deferredUnique = column.name
         }
@@ -107,7 +127,7 @@ struct ShapeGenerator {
         let tables = Set(targets.map(\.table)).sorted()
         for table in tables {
             let mine = targets.indices.filter { targets[$0].table == table && !targets[$0].inPlace }
-            guard mine.count >= 2, rng.chance(0.5) else { continue }
+            guard mine.count >= 2, draw(.splitKey, 0.5) else { continue }
             let parent = targets[mine[0]]
             var child = targets[mine[1]]
             guard parent.when == nil,

@@ -217,7 +217,8 @@ struct WorkloadGenerator {
             if special < 10 && table.allowTruncate {
                 // Now and then with the other tables that may be truncated, in one statement, restarting their sequences.
                 let others = schema.tables.indices.filter { $0 != t && schema.tables[$0].allowTruncate }
-                let together = others.isEmpty || shapes.chance(0.5) ? [t] : [t] + shapes.sample(others, shapes.int(1...others.count))
+                let many = ShapeGenerator.Family.enabled.contains(.truncateMany)
+                let together = others.isEmpty || shapes.chance(0.5) || !many ? [t] : [t] + shapes.sample(others, shapes.int(1...others.count))
                 for index in together { models[index].rows.removeAll() }
                 let restart = shapes.chance(0.3) ? " RESTART IDENTITY" : ""
                 return (together.count > 1 ? "truncate several" : "truncate", ["TRUNCATE \(together.map { schema.tables[$0].sql }.joined(separator: ", "))\(restart)"])

@@ -551,6 +551,74 @@ extension CutoverTests {
             } == "0", "the reverse slot it made is gone")
         }
     }
+
+    @Test("a second cut-over that cannot lift the fence a rollback left on the new tables says so, status names the command, and it lifts it when run again")
+    func secondCutoverBlockedLift() async throws {
+        try await Self.bothWays { seed, _, _ in
+            let options = Self.options { $0.reverse = true; $0.verify = .skip }
+            guard case .done = try await Cutover(configuration: seed.configuration, options: options, say: { _ in }).run() else {
+                Issue.record("the first cut-over did not switch")
+                return
+            }
+            var rollback = Rollback(configuration: seed.configuration, say: { _ in })
+            rollback.verify = .skip
+            guard case .done = try await rollback.run().0 else {
+                Issue.record("the rollback did not finish")
+                return
+            }
+            let streaming = await TestClusters.eventually(timeout: .seconds(30)) { (try? await BridgeStatus.read(seed.configuration).state) == "streaming" }
+            #expect(streaming, "forward replication streams again after the rollback")
+            // A report on the new schema holds a lock that lifting the fence must wait for, longer than it waits.
+            let report = try await PGConnection.connect(seed.target)
+            try await report.simpleQuery("BEGIN; SELECT count(*) FROM products_v2")
+            await #expect(throws: BridgeError.self) {
+                try await Cutover(configuration: seed.configuration, options: options, say: { _ in }).run()
+            }
+            let stuck = try await BridgeStatus.read(seed.configuration)
+            #expect(stuck.cutover?.phase == .switched && stuck.unfinished?.contains("run walbridge cutover again") == true, "\(stuck)")
+            try await report.simpleQuery("COMMIT")
+            await report.close()
+            let lines = Lines()
+            guard case .done = try await Cutover(configuration: seed.configuration, options: options, say: { lines.add($0) }).run() else {
+                Issue.record("running it again did not finish")
+                return
+            }
+            #expect(lines.all.contains { $0.contains("Fence lifted") }, "\(lines.all)")
+            let open = try await BridgeStatus.read(seed.configuration)
+            #expect(open.unfinished == nil && !open.fenced.contains { $0.hasSuffix("(new)") }, "the legacy tables stay fenced, the new ones open: \(open)")
+            try await PGConnection.connect(seed.target).closing { _ = try await $0.query("UPDATE products_v2 SET price = price + 1 WHERE id = 1") }
+        }
+    }
+
+    @Test("an undo whose lift of the legacy fence is blocked leaves a state status names; cutover --abort run again lifts it")
+    func blockedAbort() async throws {
+        try await Self.bothWays { seed, _, forward in
+            let reader = try await PGConnection.connect(seed.source)
+            let outcome = try? await Cutover(configuration: seed.configuration, options: Self.options {
+                $0.reverse = true; $0.verify = .skip; $0.drainTimeout = .milliseconds(500)
+            }, say: { line in
+                guard line.hasPrefix("Fence:") else { return }
+                forward.cancel()
+                // A report on the legacy schema holds a lock that lifting the fence must wait for.
+                Task { try await reader.simpleQuery("BEGIN; SELECT count(*) FROM products") }
+            }).run()
+            #expect(outcome == nil, "the undo could not lift the fence: \(String(describing: outcome))")
+            let cutting = try await BridgeStatus.read(seed.configuration)
+            #expect(cutting.unfinished?.contains("cutover --abort") == true && !cutting.fenced.isEmpty, "\(cutting)")
+            await #expect(throws: BridgeError.self) { try await Cutover(configuration: seed.configuration, options: Self.options(), say: { _ in }).abort() }
+            let aborted = try await BridgeStatus.read(seed.configuration)
+            #expect(aborted.cutover?.phase == .aborted && aborted.unfinished?.contains("cutover --abort again") == true, "\(aborted)")
+            try await reader.simpleQuery("COMMIT")
+            await reader.close()
+            guard case .done = try await Cutover(configuration: seed.configuration, options: Self.options(), say: { _ in }).abort() else {
+                Issue.record("cutover --abort run again did not finish")
+                return
+            }
+            let open = try await BridgeStatus.read(seed.configuration)
+            #expect(open.unfinished == nil && open.fenced.isEmpty && !open.paused, "\(open)")
+            try await PGConnection.connect(seed.source).closing { _ = try await $0.query("UPDATE products SET price = price + 1 WHERE id = 1") }
+        }
+    }
 }
 
 /// Narration lines collected from several tasks.

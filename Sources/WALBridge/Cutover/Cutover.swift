@@ -28,6 +28,7 @@ public struct Cutover: Sendable {
             let record = try await SwitchState.read(slot: configuration.slot, on: forward.target)
             switch record?.phase {
             case .switched?:
+                try await openNewTables(forward)
                 say("Already switched at \(record?.switchedAt ?? "?") (fence LSN \(record?.fenceLSN ?? "?")); nothing to do. walbridge rollback goes back.")
                 if record?.reverse == true, let reverse { try await reverse.resume() }
                 return .done(record!)
@@ -36,9 +37,26 @@ public struct Cutover: Sendable {
             case .cuttingOver?:
                 return try await resume(record!, forward: forward, reverse: reverse)
             default:
+                if try await !WriteFence.fenced(slot: forward.slot, on: forward.source).isEmpty {
+                    say("A cut-over undone before left the legacy tables fenced: lifting that fence and resuming the bridge first.")
+                    try await undo(forward: forward, reverse: nil, step: record?.step ?? "aborted")
+                    _ = try await forward.waitUntilStreaming(timeout: .seconds(30))
+                }
                 return try await begin(forward: forward, reverse: reverse)
             }
         }
+    }
+
+    /// Lifts the fence a rollback left on the new tables, which the application writes once switched.
+    private func openNewTables(_ forward: Direction) async throws {
+        let fenced = try await WriteFence.fenced(slot: configuration.reverseSlot, on: forward.target)
+        guard !fenced.isEmpty else { return }
+        do {
+            try await Direction.lift(slot: configuration.reverseSlot, on: forward.target)
+        } catch {
+            throw BridgeError.targetNotReady("switched: the application writes the new schema, but the fence the last rollback left on \(fenced.joined(separator: ", ")) could not be lifted (\(BridgeError.message(for: error) ?? "\(error)")), so no table takes its writes; run walbridge cutover again to lift it (walbridge status says so until then)")
+        }
+        say("Fence lifted from \(fenced.joined(separator: ", ")), which the last rollback left: the application writes them now.")
     }
 
     /// A new cut-over: the gates, then every step.
@@ -83,7 +101,11 @@ public struct Cutover: Sendable {
 
     /// Lifts the legacy fence, resumes the bridge, drops the reverse slot and records the cut-over aborted at `step`.
     private func undo(forward: Direction, reverse: Direction?, step: String) async throws {
-        try await Direction.lift(slot: forward.slot, on: forward.source)
+        do {
+            try await Direction.lift(slot: forward.slot, on: forward.source)
+        } catch {
+            throw BridgeError.targetNotReady("the cut-over is undone, but the fence on \(tables) could not be lifted (\(BridgeError.message(for: error) ?? "\(error)")), so they refuse the application's writes; run walbridge cutover --abort again to lift it (walbridge status says so until then)")
+        }
         try await forward.resume()
         if let reverse { try await ReverseSlot.drop(reverse, logger: logger) }
         try await SwitchState.record(phase: .aborted, step: step, slot: forward.slot, on: forward.target)
@@ -110,9 +132,9 @@ public struct Cutover: Sendable {
             }
             throw error
         }
-        // A rollback before this one left the new tables fenced; the application writes them from now on.
-        try await Direction.lift(slot: configuration.reverseSlot, on: forward.target)
         onSwitched()
+        // A rollback before this one left the new tables fenced; the application writes them from now on.
+        try await openNewTables(forward)
         say("Switched at \(switched.lsn): write to the new schema now\(switched.window.map { String(format: " (writes were unavailable for %.0f ms)", $0) } ?? "").")
         if let reverse {
             try await reverse.resume()
@@ -205,6 +227,13 @@ public struct Cutover: Sendable {
     public func abort() async throws -> CutoverOutcome {
         try await CutoverSessions.with(configuration) { forward, reverse in
             let record = try await SwitchState.read(slot: configuration.slot, on: forward.target)
+            let fenced = try await WriteFence.fenced(slot: forward.slot, on: forward.source)
+            if let record, record.phase == .aborted, !fenced.isEmpty {
+                // An abort whose lift failed, or was killed, after it claimed the record: finish it.
+                try await undo(forward: forward, reverse: reverse, step: record.step)
+                say("Fence lifted from \(tables), which a cut-over undone before left; the bridge resumed.")
+                return .done(try await SwitchState.read(slot: forward.slot, on: forward.target) ?? record)
+            }
             guard let record, record.phase == .cuttingOver else {
                 if record?.phase == .switched {
                     return .refused(["the cut-over switched at \(record?.switchedAt ?? "?"); the application may have written the new schema since, so walbridge rollback (which carries those writes back) is the way back"])

@@ -84,19 +84,23 @@ struct Direction {
 
     /// Installs `fence` on the source tables in one transaction, waiting at most `lockTimeout` for their writers.
     func install(_ fence: WriteFence, lockTimeout: Duration) async throws {
-        try await Self.run(fence.install, lockTimeout: lockTimeout, on: source)
+        // CREATE OR REPLACE TRIGGER takes SHARE ROW EXCLUSIVE: readers go on.
+        try await Self.run(fence.install, locking: fence.tables.map(\.table.quoted), mode: "SHARE ROW EXCLUSIVE", lockTimeout: lockTimeout, on: source)
     }
 
     /// Lifts the fence of `slot`'s direction from `database`. Dropping a trigger locks its table ACCESS EXCLUSIVE, so it
     /// waits at most 5 s for readers (a long query would otherwise hold every later read and write back behind it).
     static func lift(slot: String, on database: PGConnection) async throws {
-        try await run(WriteFence.remove(slot: slot) + ";", lockTimeout: .seconds(5), on: database)
+        let tables = try await WriteFence.fenced(slot: slot, on: database)
+        try await run(WriteFence.remove(slot: slot) + ";", locking: tables, mode: "ACCESS EXCLUSIVE", lockTimeout: .seconds(5), on: database)
     }
 
-    /// Runs `script` in one transaction that waits at most `lockTimeout` for each lock; rolled back on failure.
-    private static func run(_ script: String, lockTimeout: Duration, on database: PGConnection) async throws {
+    /// Runs `script` in one transaction that first locks `tables` together (`TableLocks`, within `lockTimeout`), so it
+    /// never waits for one of them while holding another; rolled back on failure.
+    private static func run(_ script: String, locking tables: [String], mode: String, lockTimeout: Duration, on database: PGConnection) async throws {
+        try await TableLocks.acquire(tables, mode: mode, timeout: lockTimeout, on: database)
         do {
-            try await database.simpleQuery("BEGIN; SET LOCAL lock_timeout = '\(lockTimeout.milliseconds)ms'; \(script) COMMIT")
+            try await database.simpleQuery("SET LOCAL lock_timeout = '\(lockTimeout.milliseconds)ms'; \(script) COMMIT")
         } catch {
             _ = try? await database.simpleQuery("ROLLBACK")
             throw error

@@ -3,15 +3,13 @@ import PGClient
 /// `--fence lock`: a session holding an EXCLUSIVE lock on the legacy tables (reads go on, writes queue), which commits
 /// the trigger fence before it lets them go, so that the queued writes are refused rather than lost.
 enum LockFence {
-    /// Locks every source table of `configuration`, waiting at most `timeout` for their writers.
+    /// Locks every source table of `configuration` together (`TableLocks`), waiting at most `timeout` for their writers.
     static func acquire(_ configuration: Configuration, timeout: Duration) async throws -> PGConnection {
         let session = try await SourceCheck.connect(configuration.source)
-        let tables = configuration.tables.map(\.source.quoted).joined(separator: ", ")
         do {
-            try await session.simpleQuery("BEGIN; SET LOCAL lock_timeout = '\(timeout.milliseconds)ms'; LOCK TABLE \(tables) IN EXCLUSIVE MODE")
+            try await TableLocks.acquire(configuration.tables.map(\.source.quoted), mode: "EXCLUSIVE", timeout: timeout, on: session)
             return session
         } catch {
-            _ = try? await session.simpleQuery("ROLLBACK")
             await session.close()
             throw error
         }

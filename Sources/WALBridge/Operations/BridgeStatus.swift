@@ -28,6 +28,24 @@ public struct BridgeStatus: Sendable, Codable, Equatable {
     /// With `reverse:`: the reverse direction's state and applied position (in the legacy database).
     public var reverseState: String?
     public var reverseAppliedLSN: String?
+    /// What a cut-over, rollback or abort left unfinished, and the command that finishes it; nil when nothing is.
+    public var unfinished: String?
+
+    /// What the cut-over's record and the fences standing leave unfinished: a step under way, or a fence on the side the
+    /// record says the application writes (so that no table takes its writes).
+    static func unfinished(_ record: SwitchRecord?, legacyFenced: Bool, newFenced: Bool) -> String? {
+        switch record?.phase {
+        case .cuttingOver?: "run walbridge cutover again to go on, or cutover --abort to undo it"
+        case .rollingBack?: "run walbridge rollback again to go on"
+        case .switched? where newFenced:
+            "the application writes the new schema, but the fence the last rollback left on the new tables stands: run walbridge cutover again to lift it"
+        case .aborted? where legacyFenced:
+            "the application writes the legacy schema, but the fence of a cut-over that was undone stands on it: run walbridge cutover --abort again to lift it"
+        case nil where legacyFenced:
+            "a write fence stands on the legacy tables with no cut-over recorded: slots/unfence.sql lifts it"
+        default: nil
+        }
+    }
 
     /// Reads the status of `configuration`'s bridge.
     public static func read(_ configuration: Configuration) async throws -> BridgeStatus {
@@ -69,6 +87,7 @@ public struct BridgeStatus: Sendable, Codable, Equatable {
                 deadLetters: deadLetters, backfill: backfill, sourceSlot: slot, retainedWALWarning: warning)
             status.cutover = cutover
             status.fenced = legacyFence.map { "\($0) (legacy)" } + newFence.map { "\($0) (new)" }
+            status.unfinished = unfinished(cutover, legacyFenced: !legacyFence.isEmpty, newFenced: !newFence.isEmpty)
             status.reverseState = reverse?.0
             status.reverseAppliedLSN = reverse?.1
             return status
