@@ -75,7 +75,8 @@ enum CutoverText {
     static func finish(_ outcome: CutoverOutcome) throws {
         switch outcome {
         case .done(let record) where record.phase == .rolledBack:
-            print("walbridge.switch: rolled_back at \(record.rolledBackAt ?? "?")\(record.rollbackLSN.map { ", the reverse direction drained to \($0)" } ?? "")")
+            let window = record.rollbackUnavailableMilliseconds.map { String(format: ", writes unavailable for %.0f ms", $0) } ?? ""
+            print("walbridge.switch: rolled_back at \(record.rolledBackAt ?? "?")\(record.rollbackLSN.map { ", the reverse direction drained to \($0)" } ?? "")\(window)")
         case .done(let record):
             print("walbridge.switch: \(record.phase.rawValue)\(record.fenceLSN.map { " at fence LSN \($0)" } ?? "")\(record.unavailableMilliseconds.map { String(format: ", writes unavailable for %.0f ms", $0) } ?? "")")
         case .dryRun:
@@ -108,15 +109,29 @@ struct RollbackCommand: AsyncParsableCommand {
     @Option(help: "Seconds the new tables' fence may wait for their running writers.")
     var lockTimeout: Double = 5
 
+    @Option(help: "Seconds within which the reverse direction must apply the new schema's current position.")
+    var maxLag: Double = 5
+
+    @Option(help: "Seconds the reverse direction's drain to the fence LSN may take before the rollback is undone.")
+    var drainTimeout: Double = 60
+
+    @Flag(help: "Check the rollback can start and print its steps without changing anything.")
+    var dryRun = false
+
     func validate() throws {
         guard VerifyGate(verify) != nil else { throw ValidationError("--verify must be sample:N, full or skip, not \(verify)") }
-        guard lockTimeout > 0 else { throw ValidationError("--lock-timeout must be a positive number of seconds") }
+        for (name, value) in [("--lock-timeout", lockTimeout), ("--max-lag", maxLag), ("--drain-timeout", drainTimeout)] where !(value > 0) {
+            throw ValidationError("\(name) must be a positive number of seconds")
+        }
     }
 
     func run() async throws {
         var rollback = Rollback(configuration: options.load(), say: { print($0) })
         rollback.verify = VerifyGate(verify) ?? .sample(1000)
         rollback.lockTimeout = .seconds(lockTimeout)
+        rollback.maxLag = .seconds(maxLag)
+        rollback.drainTimeout = .seconds(drainTimeout)
+        rollback.dryRun = dryRun
         try await CommandLogging.runUntilSignalled(logger: CommandLogging.logger(quiet: true)) { [rollback] in
             let (outcome, report) = try await rollback.run()
             if let report { print(VerifyText.render(report, shownPerTable: VerifyCommand.shownPerTable)) }

@@ -44,6 +44,9 @@ struct Workload: Sendable {
     var initialRows: [[InitialRow]]
     var sessions: [[Transaction]]
     var faults: [Fault]
+    /// Per table, the `(…)` tuples of the rows its inheriting table holds before the bridge starts, with keys of their
+    /// own, which no mapping of the table carries.
+    var inheritingRows: [[String]] = []
 
     /// Multi-row INSERTs of the initial rows, 50 rows a statement.
     func initialSQL(_ schema: Schema) -> [String] {
@@ -57,10 +60,12 @@ struct Workload: Sendable {
                 statements.append("INSERT INTO \(table.sql) (\(columns)) VALUES\n  \(chunk.map(\.tuple).joined(separator: ",\n  "))")
                 start += 50
             }
-            // Rows of the inheriting table: copies of every third row, which a mapping of the table does not carry.
-            if let child = table.inheritingChild {
-                statements.append("INSERT INTO \(SQLText.qualified(child)) SELECT *, 0 FROM ONLY \(table.sql) WHERE random() < 0.34")
-            }
+        }
+        for (index, tuples) in inheritingRows.enumerated() where !tuples.isEmpty {
+            let table = schema.tables[index]
+            guard let child = table.inheritingChild else { continue }
+            let columns = table.columns.map(\.sql).joined(separator: ", ")
+            statements.append("INSERT INTO \(SQLText.qualified(child)) (\(columns)) VALUES\n  \(tuples.joined(separator: ",\n  "))")
         }
         // Each referencing row gets a parent, picked by a hash of its key, once every table holds its rows.
         for table in schema.tables {

@@ -59,7 +59,14 @@ struct WorkloadGenerator {
                 afterTransaction: position, signal: faultRNG.chance(0.8) ? SIGKILL : SIGTERM,
                 delayMilliseconds: faultRNG.int(0...300), restartMilliseconds: faultRNG.pick([0, 50, 200, 600]))
         }
-        return Workload(initialRows: initialRows, sessions: lists, faults: plan)
+        // Rows of the inheriting tables, with key numbers far past any the sessions use, from a stream of their own.
+        var childRNG = SplitMix64.derived(seed, 950)
+        let inheriting = schema.tables.map { table in
+            table.inheritingChild == nil ? [] : (0..<max(3, table.initialRows / 3)).map { i in
+                rowTuple(table, g: 600_000 + 3 * i, code: 600_000 + 3 * i, &childRNG, invalid: 0)
+            }
+        }
+        return Workload(initialRows: initialRows, sessions: lists, faults: plan, inheritingRows: inheriting)
     }
 
     /// `(v1, v2, …)` for a row with key number `g` and code number `code`.

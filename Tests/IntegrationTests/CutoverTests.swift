@@ -423,7 +423,11 @@ extension CutoverTests {
                     }
                     let (exit, output) = try await Self.command(arguments, file)
                     #expect(exit == 0, "round \(round): \(arguments[0]) again after a kill at \(delay) finishes: \(output); walbridge run: \(bridge.stderr.suffix(3000))")
-                    #expect(try await BridgeStatus.read(seed.configuration).cutover?.phase.rawValue == done, "round \(round): \(arguments[0]) reached \(done): \(output)")
+                    let record = try await BridgeStatus.read(seed.configuration).cutover
+                    #expect(record?.phase.rawValue == done, "round \(round): \(arguments[0]) reached \(done): \(output)")
+                    // A window is recorded also when the command went on after a kill: from the first fence on.
+                    let window = done == "switched" ? record?.unavailableMilliseconds : record?.rollbackUnavailableMilliseconds
+                    #expect(window.map { $0 > 0 } == true, "round \(round): \(arguments[0]) records its window: \(String(describing: record))")
                     try await Task.sleep(for: .milliseconds(300))
                 }
             }
@@ -508,7 +512,7 @@ extension CutoverTests {
         }
     }
 
-    @Test("a rollback right after the switch carries every write the new schema took, though the reverse direction had not started yet")
+    @Test("a rollback right after the switch carries every write the new schema took, started as the reverse direction starts")
     func rollbackRightAfterSwitch() async throws {
         try await Self.bothWays { seed, reversed, _ in
             let cut = try await Cutover(configuration: seed.configuration, options: Self.options { $0.reverse = true; $0.verify = .skip }, say: { _ in }).run()
@@ -519,9 +523,11 @@ extension CutoverTests {
             }
             var rollback = Rollback(configuration: seed.configuration, say: { _ in })
             rollback.verify = .skip
+            rollback.maxLag = .seconds(30)
             let (back, _) = try await rollback.run()
             guard case .done(let record) = back else { Issue.record("rollback: \(back)"); return }
             #expect(record.phase == .rolledBack)
+            #expect(record.rollbackUnavailableMilliseconds.map { $0 > 0 } == true, "the rollback's window is recorded")
             let total = try await PGConnection.connect(seed.source).closing { try await $0.query("SELECT sum(price)::text FROM products").scalar }
             #expect(total == String(20 * 1000 + 50 * 100), "the legacy table holds every write the new schema took before the rollback")
             #expect(try await PGConnection.connect(seed.target).closing {
@@ -552,6 +558,36 @@ extension CutoverTests {
         }
     }
 
+    @Test("rollback --dry-run changes nothing; a reverse direction behind --max-lag refuses it; a rollback records its window")
+    func rollbackGates() async throws {
+        try await Self.bothWays { seed, reversed, _ in
+            let cut = try await Cutover(configuration: seed.configuration, options: Self.options { $0.reverse = true; $0.verify = .skip }, say: { _ in }).run()
+            guard case .done = cut else { Issue.record("cutover: \(cut)"); return }
+            var dry = Rollback(configuration: seed.configuration, say: { _ in })
+            dry.dryRun = true
+            dry.maxLag = .seconds(30)
+            let (planned, _) = try await dry.run()
+            #expect(planned == .dryRun)
+            #expect(try await BridgeStatus.read(seed.configuration).cutover?.phase == .switched, "nothing changed")
+            // The reverse direction paused (its state lives in the legacy database): it cannot catch up.
+            try await StateStore.withTarget(reversed) { try await $0.pause(at: nil) }
+            try await PGConnection.connect(seed.target).closing { _ = try await $0.query("UPDATE products_v2 SET price = price + 1 WHERE id = 1") }
+            var behind = Rollback(configuration: seed.configuration, say: { _ in })
+            behind.maxLag = .milliseconds(500)
+            let (refused, _) = try await behind.run()
+            guard case .refused(let reasons) = refused else { Issue.record("rollback went on: \(refused)"); return }
+            #expect(reasons.contains { $0.contains("--max-lag") })
+            let status = try await BridgeStatus.read(seed.configuration)
+            #expect(status.cutover?.phase == .switched && !status.fenced.contains { $0.hasSuffix("(new)") }, "nothing changed: \(status)")
+            try await StateStore.withTarget(reversed) { try await $0.resume() }
+            var rollback = Rollback(configuration: seed.configuration, say: { _ in })
+            rollback.verify = .skip
+            rollback.maxLag = .seconds(30)
+            guard case .done(let record) = try await rollback.run().0 else { Issue.record("the rollback did not finish"); return }
+            #expect(record.rollbackUnavailableMilliseconds.map { $0 > 0 && $0 < 60_000 } == true, "\(record)")
+        }
+    }
+
     @Test("a second cut-over that cannot lift the fence a rollback left on the new tables says so, status names the command, and it lifts it when run again")
     func secondCutoverBlockedLift() async throws {
         try await Self.bothWays { seed, _, _ in
@@ -562,6 +598,7 @@ extension CutoverTests {
             }
             var rollback = Rollback(configuration: seed.configuration, say: { _ in })
             rollback.verify = .skip
+            rollback.maxLag = .seconds(30)
             guard case .done = try await rollback.run().0 else {
                 Issue.record("the rollback did not finish")
                 return

@@ -149,7 +149,8 @@ public struct Cutover: Sendable {
     /// The legacy tables, for messages.
     private var tables: String { configuration.sourceTableList }
 
-    /// The steps from the fence to the switch record; the LSN switched at and the window (when `measured`).
+    /// The steps from the fence to the switch record; the LSN switched at and the window (timed here when `measured`, else
+    /// from the first fence's recorded time).
     private func steps(fence: FenceKind, forward: Direction, measured: Bool, lock: inout PGConnection?) async throws -> (lsn: LSN, window: Double?) {
         let slot = forward.slot
         let legacyFence = WriteFence(configuration, action: "cut over to", instead: "the new schema")
@@ -198,11 +199,20 @@ public struct Cutover: Sendable {
             lock = nil
             try await LockFence.commit(session, installing: legacyFence)
         }
-        let window = measured ? Double((ContinuousClock.now - fencedAt) / .milliseconds(1)) : nil
+        let window = measured ? Double((ContinuousClock.now - fencedAt) / .milliseconds(1)) : try await sinceFirstFence(forward)
         guard try await SwitchState.recordSwitch(unavailableMilliseconds: window, slot: slot, on: forward.target) else {
             throw CutoverRefusal(step: "aborted", reason: "the cut-over was aborted (cutover --abort) while it ran; nothing was switched")
         }
         return (lsn, window)
+    }
+
+    /// Milliseconds since the cut-over's first fence went up, by the source's clock: the window of one that goes on after a
+    /// kill, which refused writes all the while.
+    private func sinceFirstFence(_ forward: Direction) async throws -> Double {
+        let fencedAt = try await SwitchState.read(slot: forward.slot, on: forward.target)?.fencedAt
+        let milliseconds = try await forward.source.query(
+            "SELECT (extract(epoch FROM clock_timestamp() - $1::timestamptz) * 1000)::float8::text", [fencedAt]).scalar
+        return milliseconds.flatMap { Double($0) } ?? 0
     }
 
     /// `--dry-run`: what the steps would do.

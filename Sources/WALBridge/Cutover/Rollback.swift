@@ -14,6 +14,11 @@ public struct Rollback: Sendable {
     public var lockTimeout: Duration = .seconds(5)
     /// How long the reverse direction's drain may take.
     public var drainTimeout: Duration = .seconds(60)
+    /// Within how long the reverse direction must apply the new schema's current position before the new tables are
+    /// fenced (a longer drain is a longer window without writes).
+    public var maxLag: Duration = .seconds(5)
+    /// Say what the rollback would do, and change nothing.
+    public var dryRun = false
     public let say: @Sendable (String) -> Void
     /// Called the moment the legacy tables take writes again: an application embedding the rollback flips its writes here.
     public var onLegacyOpen: @Sendable () -> Void = {}
@@ -39,7 +44,17 @@ public struct Rollback: Sendable {
             }
             if let waiting = try await deadLetters(reverse) { return (.refused([waiting]), nil) }
             if record.phase == .switched {
+                if dryRun {
+                    describe(reverse)
+                    return (.dryRun, nil)
+                }
+                guard try await reverse.caughtUp(within: maxLag) else {
+                    return (.refused(["the reverse direction (slot \(reverse.slot)) did not apply the new schema's current position within --max-lag \(maxLag), so the new tables would refuse writes while it drains; nothing changed. See walbridge status (reverse:), wait until it has caught up, or raise --max-lag"]), nil)
+                }
                 try await SwitchState.record(phase: .rollingBack, step: "started", slot: forward.slot, on: forward.target)
+            } else if dryRun {
+                say("A rollback is under way (step '\(record.step)'); walbridge rollback goes on with it.")
+                return (.dryRun, nil)
             } else {
                 say("Going on with the rollback left at step '\(record.step)'.")
             }
@@ -62,9 +77,10 @@ public struct Rollback: Sendable {
                 throw error
             }
             try await Direction.lift(slot: slot, on: forward.source)
-            try await SwitchState.record(phase: .rollingBack, step: "legacy open", slot: slot, on: forward.target)
+            try await SwitchState.recordLegacyOpen(slot: slot, on: forward.target)
             onLegacyOpen()
-            say("Fence lifted from \(configuration.sourceTableList): write to the legacy schema now.")
+            let window = try await SwitchState.read(slot: slot, on: forward.target)?.rollbackUnavailableMilliseconds
+            say("Fence lifted from \(configuration.sourceTableList): write to the legacy schema now\(window.map { String(format: " (writes were unavailable for %.0f ms)", $0) } ?? "").")
         }
         try await forward.resume()
         say("Forward replication resumed from \(record.fenceLSN ?? "where it paused"); it skips the reverse direction's writes.")
@@ -82,6 +98,7 @@ public struct Rollback: Sendable {
         let slot = forward.slot
         let newFence = WriteFence(reverse.configuration, action: "rolled back to", instead: "the legacy schema")
         try await reverse.install(newFence, lockTimeout: lockTimeout)
+        try await SwitchState.recordRollbackFence(slot: slot, on: forward.target)
         say("Fence: writes to \(reverse.configuration.sourceTableList) are refused (SQLSTATE \(WriteFence.sqlState)) by trigger \(WriteFence.trigger(slot: reverse.slot)).")
         let lsn = try await reverse.currentLSN()
         try await SwitchState.recordRollbackLSN(lsn.description, slot: slot, on: forward.target)
@@ -97,6 +114,16 @@ public struct Rollback: Sendable {
         for change in try await SequenceHandover(configuration: reverse.configuration).run(source: reverse.source, target: reverse.target, apply: true) {
             say("Sequence: \(change)")
         }
+    }
+
+    /// `--dry-run`: what the steps would do.
+    private func describe(_ reverse: Direction) {
+        say("Dry run; nothing changes. The rollback would:")
+        say("  wait until the reverse direction (slot \(reverse.slot)) applies the new schema within --max-lag \(maxLag)")
+        say("  fence \(reverse.configuration.sourceTableList) with trigger \(WriteFence.trigger(slot: reverse.slot)) (writes refused with SQLSTATE \(WriteFence.sqlState))")
+        say("  drain the reverse direction exactly to the LSN taken right after that fence, within \(drainTimeout)")
+        say("  set the legacy sequences past what it copied, and lift the fence from \(configuration.sourceTableList)")
+        say("  resume forward replication from where the cut-over paused it, drop slot \(reverse.slot), and verify")
     }
 
     /// Why the rollback cannot go on while the legacy tables lack changes the reverse direction dead-lettered; nil if none.

@@ -72,6 +72,8 @@ public enum StateSchema {
             rolled_back_at timestamptz,
             updated_at timestamptz NOT NULL DEFAULT now()
         );
+        ALTER TABLE walbridge.switch ADD COLUMN IF NOT EXISTS rollback_fenced_at timestamptz,
+            ADD COLUMN IF NOT EXISTS rollback_unavailable_ms double precision;
         COMMENT ON TABLE walbridge.switch IS 'walbridge: per slot, the last cut-over (walbridge cutover | rollback): phase, step, fence, fence LSN and the write-unavailable window';
         CREATE OR REPLACE FUNCTION walbridge.check_stop(slot_name text, commit_lsn pg_lsn)
         RETURNS void LANGUAGE plpgsql VOLATILE AS $check$
@@ -111,7 +113,7 @@ public enum StateSchema {
 
     /// The schema's version: `ensure` runs its DDL only when the target's is another (ALTER TABLE locks a table
     /// ACCESS EXCLUSIVE even when the column exists, and would block, or deadlock with, a running bridge's batch).
-    static let version = 2
+    static let version = 3
 
     /// Creates the schema if it is missing; concurrent bridges may race, so a duplicate is not an error.
     static func ensure(on target: PGConnection) async throws {

@@ -16,5 +16,7 @@ public struct SwitchRecord: Sendable, Codable, Equatable {
     /// The reverse direction's LSN its drain reached at the rollback.
     public var rollbackLSN: String?
     public var rolledBackAt: String?
+    /// From the rollback's fence on the new tables to the legacy tables' opening: how long neither schema took writes.
+    public var rollbackUnavailableMilliseconds: Double?
     public var updatedAt: String
 }
