@@ -220,7 +220,7 @@ struct Reference: Sendable {
     func pick(_ schema: Schema, offset: Int) -> String {
         let parent = schema.tables[self.parent]
         let key = parent.columns[parent.key[0]].sql
-        return "(SELECT \(key) FROM ONLY \(parent.sql) ORDER BY \(key) DESC LIMIT 1 OFFSET \(offset))"
+        return "(SELECT \(key) FROM \(parent.ownRows) ORDER BY \(key) DESC LIMIT 1 OFFSET \(offset))"
     }
 }
 

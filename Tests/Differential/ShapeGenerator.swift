@@ -57,30 +57,34 @@ struct ShapeGenerator {
     }
 
     /// A legacy foreign key from one table to another's one-column primary key (ON DELETE CASCADE), carried into a
-    /// foreign key between their targets: the parent's target keyed on that key with no `when`, the child's target
-    /// keeping no removed row. The workload moves children between parents, often ones the backfill has not copied yet.
+    /// foreign key between their targets: the parent's target keyed on that key, its `when` dropped, the child's target
+    /// made to remove the rows the source removes. The child is the earlier table in the file where it can be (a YAML
+    /// mapping's order means nothing to the backfill). The workload moves children between parents, often ones the
+    /// backfill has not copied yet.
     private mutating func refer(_ schema: inout Schema, _ mapping: inout Mapping) {
-        guard schema.tables.count >= 2, draw(.legacyKey, 0.4) else { return }
+        guard schema.tables.count >= 2, draw(.legacyKey, 0.6) else { return }
         let inPlace = Set(mapping.targets.filter(\.inPlace).map(\.table))
-        let tables = schema.tables.indices.filter { schema.tables[$0].partitioning == nil && !inPlace.contains($0) }
+        let tables = schema.tables.indices.filter { !inPlace.contains($0) }
         for parent in rng.shuffled(tables) {
             let table = schema.tables[parent]
-            guard table.hasPrimaryKey, table.key.count == 1 else { continue }
+            // A primary key, or the replica identity's unique index on the key alone, is what a foreign key references.
+            let unique = table.hasPrimaryKey || !table.columns.contains { $0.role == .toastedIdentity }
+            guard unique, table.key.count == 1 else { continue }
             let keySQL = table.columns[table.key[0]].sql
             let parentTargets = mapping.targets.indices.filter { index in
                 let target = mapping.targets[index]
-                guard target.table == parent, !target.inPlace, target.when == nil, target.key.count == 1 else { return false }
+                guard target.table == parent, !target.inPlace, target.key.count == 1 else { return false }
                 let expression = target.columns[target.keyPositions[0]].expression
                 return expression == keySQL || expression == "\(keySQL)::text"
             }
             guard let parentTarget = parentTargets.first else { continue }
-            for child in rng.shuffled(tables) where child != parent && schema.tables[child].reference == nil {
-                let childTargets = mapping.targets.indices.filter { index in
-                    let target = mapping.targets[index]
-                    return target.table == child && !target.inPlace && target.onDelete != "ignore" && target.onTruncate != "ignore"
-                        && (mapping.targets[parentTarget].onTruncate != "truncate" || target.onTruncate == "truncate")
-                }
-                guard let childTarget = childTargets.first else { continue }
+            for child in tables where child != parent && schema.tables[child].reference == nil {
+                guard let childTarget = mapping.targets.indices.first(where: { mapping.targets[$0].table == child && !mapping.targets[$0].inPlace })
+                else { continue }
+                // Every row the child's target holds has its parent in the parent's target.
+                mapping.targets[parentTarget].when = nil
+                if mapping.targets[childTarget].onDelete == "ignore" { mapping.targets[childTarget].onDelete = "delete" }
+                mapping.targets[childTarget].onTruncate = "truncate"
                 let column = Column(name: "parent_ref", type: table.columns[table.key[0]].type, role: .reference)
                 schema.tables[child].columns.append(column)
                 let position = schema.tables[child].columns.count - 1

@@ -29,5 +29,7 @@ struct ForeignKeyOrderTests {
         let acyclic = try #require(ForeignKeyOrder.ordering([Self.key("a", "b", deferrable: true)]))
         #expect(acyclic.rank(Self.table("a")) == 1, "ordered all the same")
         #expect(acyclic.deferral?.sql == "SET CONSTRAINTS public.a_fkey DEFERRED", "and checked at COMMIT")
+        #expect(acyclic.replayDeferral.map(\.sql) == ["SET CONSTRAINTS public.a_fkey IMMEDIATE"], "but at once in ordered replay")
+        #expect(deferred.replayDeferral.map(\.sql) == ["SET CONSTRAINTS public.b_fkey DEFERRED"], "a cycle's key stays deferred")
     }
 }

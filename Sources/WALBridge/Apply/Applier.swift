@@ -136,8 +136,9 @@ final class Applier {
         case .begin:
             // Where the target is the source, the mark keeps the bridge from applying its own transaction again; where it
             // is the reverse direction's source, it keeps that direction from carrying the write back.
-            // Foreign keys that close a cycle among the targets are checked at the COMMIT (`ForeignKeyOrder.deferred`).
-            let deferral = plan.foreignKeys.deferral.map { [$0] } ?? []
+            // DEFERRABLE foreign keys among the targets are checked at the COMMIT (`ForeignKeyOrder.deferred`); in ordered
+            // replay those the order follows are checked at once, so a refusal shows at its change and can be postponed.
+            let deferral = machine.mode == .batched ? plan.foreignKeys.deferral.map { [$0] } ?? [] : plan.foreignKeys.replayDeferral
             _ = try await target.pipeline([Statement("BEGIN")] + deferral + (marksWrites ? [TransactionReader.marker(slot: slot)] : []))
         case .waitUntilVisible(let xids):
             try await SourceSnapshot.waitUntilVisible(xids, on: target)
@@ -192,7 +193,7 @@ final class Applier {
             metrics?.backfilled(chunk.rows.count, table: plan.sources[chunk.source].info.table.description)
             await onBackfillChunk()
         case .applyOne(let source, let change, let visible):
-            try await applyOne(source, change, visible: visible, postponing: true)
+            try await applyOne(source, change, visible: visible, refused: .postpone)
         case .orderedReplayDone(let lsn):
             logger.info("ordered replay done, back to batched apply", metadata: ["lsn": "\(lsn)"])
         case .fail(let error):
@@ -249,13 +250,23 @@ final class Applier {
         }
     }
 
+    /// What becomes of a change a foreign key refuses.
+    private enum ForeignKeyRefusal {
+        /// Judged like any refusal: a backfill chunk's row, which nothing copies later.
+        case judge
+        /// It waits, with every later change of its row, for the end of its source transaction (ordered replay).
+        case postpone
+        /// Held for the backfill when that copies its row later (`copiedLater`), else judged: a streamed change tried
+        /// again at the end of its source transaction.
+        case hold
+    }
+
     /// Applies one change on its own; a rejection stops the bridge (`on_error: stop`) after committing
-    /// the transactions before it, or lands in the dead-letter table (`on_error: dead_letter`). While `postponing` (ordered
-    /// replay), a change a foreign key refuses, and every later change of its row, waits for the end of its source
-    /// transaction (`PostponedChanges`).
-    private func applyOne(_ source: Int, _ change: RowChange, visible: [UInt32], postponing: Bool = false) async throws {
+    /// the transactions before it, or lands in the dead-letter table (`on_error: dead_letter`); a foreign key's refusal
+    /// goes as `refused` says.
+    private func applyOne(_ source: Int, _ change: RowChange, visible: [UInt32], refused: ForeignKeyRefusal = .judge) async throws {
         let rowKey = plan.sources[source].rowKey
-        if postponing && postponed.holds(source, change, rowKey: rowKey) {
+        if refused == .postpone && postponed.holds(source, change, rowKey: rowKey) {
             postponed.append(.init(source: source, change: change, visible: visible), rowKey: rowKey)
             return
         }
@@ -270,8 +281,8 @@ final class Applier {
         } catch let error as PGError where error.isRejection {
             guard savepoint else { throw BridgeError.rejected(describe(change, source: source, error: error)) }
             try await target.simpleQuery("ROLLBACK TO SAVEPOINT walbridge_change; RELEASE SAVEPOINT walbridge_change")
-            if error.sqlState == Self.foreignKeyViolation {
-                if postponing {
+            if error.sqlState == Self.foreignKeyViolation && refused != .judge {
+                if refused == .postpone {
                     postponed.append(.init(source: source, change: change, visible: visible), rowKey: rowKey)
                     return
                 }
@@ -302,9 +313,9 @@ final class Applier {
     private func retryPostponed() async throws {
         while !postponed.isEmpty {
             let round = postponed.takeAll()
-            for item in round { try await applyOne(item.source, item.change, visible: item.visible, postponing: true) }
+            for item in round { try await applyOne(item.source, item.change, visible: item.visible, refused: .postpone) }
             if postponed.changes.count == round.count {
-                for item in postponed.takeAll() { try await applyOne(item.source, item.change, visible: item.visible) }
+                for item in postponed.takeAll() { try await applyOne(item.source, item.change, visible: item.visible, refused: .hold) }
             }
         }
     }

@@ -63,6 +63,15 @@ struct ForeignKeyOrder: Sendable {
         deferred.isEmpty ? nil : Statement("SET CONSTRAINTS \(deferred.map(\.name).joined(separator: ", ")) DEFERRED")
     }
 
+    /// The same in ordered replay: the deferred keys the order follows are checked at each statement (a refusal then
+    /// shows at its change, which waits for the end of its source transaction), those that close a cycle at COMMIT.
+    var replayDeferral: [Statement] {
+        let immediate = deferred.filter { ordered.contains($0) }.map(\.name)
+        let cycle = deferred.filter { !ordered.contains($0) }.map(\.name)
+        return (immediate.isEmpty ? [] : [Statement("SET CONSTRAINTS \(immediate.joined(separator: ", ")) IMMEDIATE")])
+            + (cycle.isEmpty ? [] : [Statement("SET CONSTRAINTS \(cycle.joined(separator: ", ")) DEFERRED")])
+    }
+
     /// The keys in `tables` (the plan's targets) as the target catalog holds them.
     static func read(among tables: Set<TableName>, on target: PGConnection) async throws -> [Key] {
         let rows = try await target.query("""
