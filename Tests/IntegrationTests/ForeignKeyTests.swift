@@ -141,7 +141,7 @@ struct ForeignKeyTests {
         }
     }
 
-    @Test("a cycle of foreign keys between targets is refused by check; with one of them DEFERRABLE it is checked at COMMIT")
+    @Test("a cycle of foreign keys between targets is refused by check; with one of them DEFERRABLE, under backfill: skip, it is checked at COMMIT")
     func cycle() async throws {
         let legacy = """
             CREATE TABLE a (id int PRIMARY KEY, b_id int); CREATE TABLE b (id int PRIMARY KEY, a_id int);
@@ -171,11 +171,19 @@ struct ForeignKeyTests {
             ALTER TABLE a_v2 ADD FOREIGN KEY (b_id) REFERENCES b_v2 DEFERRABLE;
             """
         try await SeedMigration.with(legacySchema: legacy, targetSchema: deferrable, edit: SeedMigration.tables(tables)) { seed in
+            // The backfill copies one table at a time: a row referencing one not copied yet would be refused at its COMMIT.
+            let refused = try await Check.run(seed.configuration)
+            #expect(refused.problems.contains { $0.contains("backfill: skip") }, "\(refused.problems)")
+        }
+        let skip = { (text: String) in SeedMigration.tables(tables)(text).replacingOccurrences(of: "\ntables:", with: "\nbackfill: skip\ntables:") }
+        try await SeedMigration.with(legacySchema: legacy, targetSchema: deferrable, edit: skip) { seed in
             let report = try await Check.run(seed.configuration)
             #expect(report.problems.isEmpty, "\(report.problems)")
+            try await PGConnection.connect(seed.target).closing { target in
+                _ = try await target.simpleQuery("BEGIN; SET CONSTRAINTS ALL DEFERRED; INSERT INTO a_v2 VALUES (1, 1); INSERT INTO b_v2 VALUES (1, 1); COMMIT")
+            }
             let bridge = try await seed.start()
-            #expect(await seed.backfillDone())
-            try await seed.onSourceScript("BEGIN; INSERT INTO a VALUES (2, 2); INSERT INTO b VALUES (2, 2); COMMIT; DELETE FROM b WHERE id = 1; DELETE FROM a WHERE id = 1;")
+            try await seed.onSourceScript("BEGIN; INSERT INTO a VALUES (2, 2); INSERT INTO b VALUES (2, 2); COMMIT; BEGIN; DELETE FROM b WHERE id = 1; DELETE FROM a WHERE id = 1; COMMIT;")
             #expect(try await seed.converges())
             #expect(try await seed.differences() == [])
             bridge.cancel()

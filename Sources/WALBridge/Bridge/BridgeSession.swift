@@ -183,7 +183,7 @@ struct BridgeSession {
             let tables = try await SourceSetup.describeTables(configuration, on: source)
             let sameDatabase = try await SourceSetup.databaseIdentity(source) == SourceSetup.databaseIdentity(target)
             let built = try MappingPlan.build(configuration, sourceTables: tables, sameDatabase: sameDatabase)
-            let plan = try await TargetCatalog.read(into: built, on: target)
+            let plan = try await TargetCatalog.read(into: built, backfill: configuration.backfill, on: target)
             try await SourceSetup.ensurePublication(configuration, tables: tables, on: source, logger: logger)
             try await SourceSetup.ensureSlot(configuration.slot, checkpoint: checkpoint, on: source, logger: logger)
             return (plan, sameDatabase)

@@ -41,7 +41,7 @@ public enum Check {
             do {
                 let sameDatabase = try await SourceSetup.databaseIdentity(target) == sourceIdentity
                 let built = try MappingPlan.build(configuration, sourceTables: tables, sameDatabase: sameDatabase)
-                let plan = try await TargetCatalog.read(into: built, on: target)
+                let plan = try await TargetCatalog.read(into: built, backfill: configuration.backfill, on: target)
                 report.problems += try await TargetCheck.problems(plan, on: target).map(\.description)
                 let copies = report.problems.isEmpty ? try await DirectCopy.plan(plan, on: target) : []
                 report.plan = describe(plan, copies: copies)

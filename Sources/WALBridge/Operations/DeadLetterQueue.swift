@@ -41,7 +41,7 @@ public enum DeadLetterQueue {
             try await target.simpleQuery(WriteFence.bypass)
             let sameDatabase = try await SourceSetup.databaseIdentity(target) == sourceIdentity
             let built = try MappingPlan.build(configuration, sourceTables: tables, sameDatabase: sameDatabase)
-            let plan = try await TargetCatalog.read(into: built, on: target)
+            let plan = try await TargetCatalog.read(into: built, backfill: configuration.backfill, on: target)
             let writer = SliceWriter(plan: plan, target: target, sourceRows: sourceRows, logger: logger)
             try await writer.prepare(copies: try await DirectCopy.plan(plan, on: target))
             // Where the target is the source (or the reverse direction's), the mark keeps the retry from being applied again.

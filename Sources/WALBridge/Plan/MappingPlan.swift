@@ -106,12 +106,21 @@ public struct MappingPlan: Sendable {
     }
 
     /// Orders the plan by the target's foreign keys among its targets; the problems when no order can satisfy them.
-    mutating func order(by keys: [ForeignKeyOrder.Key]) -> [PlanProblem] {
+    mutating func order(by keys: [ForeignKeyOrder.Key], backfill: BackfillMode) -> [PlanProblem] {
         guard let order = ForeignKeyOrder.ordering(keys) else {
             let names = keys.filter { $0.child != $0.parent }.map { "\($0.child) → \($0.parent)" }
             return [PlanProblem(location: "tables", message: "the target's foreign keys \(names.joined(separator: ", ")) form a cycle that no order of writes satisfies; make one of them DEFERRABLE (ALTER TABLE child ALTER CONSTRAINT name DEFERRABLE), so it is checked at each batch's COMMIT")]
         }
         foreignKeys = order
+        // The keys that close a cycle hold only at COMMIT, and the backfill copies one source table at a time.
+        let sourceOf = Dictionary(sources.flatMap { source in source.targets.map { ($0.mapping.into, source.info.table) } }, uniquingKeysWith: { first, _ in first })
+        let across = order.deferred.filter { key in
+            key.child != key.parent && !order.ordered.contains(key) && sourceOf[key.child] != sourceOf[key.parent]
+        }
+        if backfill == .auto && !across.isEmpty {
+            let names = across.map { "\($0.child) → \($0.parent) (\($0.name))" }
+            return [PlanProblem(location: "tables", message: "the target's foreign keys form a cycle that \(names.joined(separator: ", ")) closes; the bridge checks it at each COMMIT, but the backfill copies one source table at a time, so a row that references one not copied yet would be refused. Set backfill: skip and copy those tables yourself, or drop that key until the backfill is done and add it again after")]
+        }
         let ordered = Set(order.ordered.map { [$0.child, $0.parent] })
         predecessors = inserters
         for (child, source) in sources.enumerated() {
