@@ -183,6 +183,8 @@ final class Applier {
         case .advance(let lsn):
             advance(lsn)
         case .truncate(let statements):
+            // Changes postponed before the TRUNCATE come before it.
+            try await retryPostponed()
             for statement in statements { try await target.query(statement) }
         case .writeChunk(let chunk):
             if let rejection = try await chunkWriters?.write(chunk) {
@@ -192,8 +194,9 @@ final class Applier {
         case .tookChunk(let chunk):
             metrics?.backfilled(chunk.rows.count, table: plan.sources[chunk.source].info.table.description)
             await onBackfillChunk()
-        case .applyOne(let source, let change, let visible):
-            try await applyOne(source, change, visible: visible, refused: .postpone)
+        case .applyOne(let source, let change, let visible, let chunkRow):
+            // A backfill chunk's row is the backfill's own copy: nothing copies it later.
+            try await applyOne(source, change, visible: visible, refused: chunkRow ? .judge : .postpone)
         case .orderedReplayDone(let lsn):
             logger.info("ordered replay done, back to batched apply", metadata: ["lsn": "\(lsn)"])
         case .fail(let error):
@@ -265,9 +268,9 @@ final class Applier {
     /// the transactions before it, or lands in the dead-letter table (`on_error: dead_letter`); a foreign key's refusal
     /// goes as `refused` says.
     private func applyOne(_ source: Int, _ change: RowChange, visible: [UInt32], refused: ForeignKeyRefusal = .judge) async throws {
-        let rowKey = plan.sources[source].rowKey
-        if refused == .postpone && postponed.holds(source, change, rowKey: rowKey) {
-            postponed.append(.init(source: source, change: change, visible: visible), rowKey: rowKey)
+        let targets = Set(plan.sources[source].targets.map(\.mapping.into))
+        if refused == .postpone && postponed.holds(targets) {
+            postponed.append(.init(source: source, change: change, visible: visible), targets: targets)
             return
         }
         var folder = RowFolder(plan.sources[source])
@@ -283,14 +286,22 @@ final class Applier {
             try await target.simpleQuery("ROLLBACK TO SAVEPOINT walbridge_change; RELEASE SAVEPOINT walbridge_change")
             if error.sqlState == Self.foreignKeyViolation && refused != .judge {
                 if refused == .postpone {
-                    postponed.append(.init(source: source, change: change, visible: visible), rowKey: rowKey)
+                    postponed.append(.init(source: source, change: change, visible: visible), targets: targets)
                     return
                 }
-                if change.kind != .delete, try await copiedLater(source) {
+                // Removing a row that other targets reference would take their rows with it (ON DELETE CASCADE).
+                let referenced = plan.foreignKeys.keys.contains { targets.contains($0.parent) }
+                if !referenced, change.kind != .delete, try await copiedLater(source),
+                   try await removeUntilCopied(folder.rows, source: source, visible: visible) {
                     logger.info("change held for the backfill: a foreign key refused it, and the backfill copies its row later, after the rows it references", metadata: [
                         "table": "\(plan.sources[source].info.table)", "lsn": "\(change.lsn)", "error": "\(error.message)",
                     ])
-                    try await removeUntilCopied(folder.rows, source: source, visible: visible)
+                    return
+                }
+                if !referenced, change.kind != .delete, try await caughtUpWithSource(folder.rows, source: source, change: change, visible: visible) {
+                    logger.info("change a foreign key refused written as the source holds its row now: the row it references was read back from the source ahead of the stream", metadata: [
+                        "table": "\(plan.sources[source].info.table)", "lsn": "\(change.lsn)", "error": "\(error.message)",
+                    ])
                     return
                 }
             }
@@ -300,10 +311,39 @@ final class Applier {
 
     /// What of a held change the targets take now: its removals (the old key of a moved row, which the backfill's copy
     /// would not remove), and the row itself removed until the backfill copies it as it then is (a target keeping
-    /// deleted rows keeps it as it was).
-    private func removeUntilCopied(_ rows: [FoldedRow], source: Int, visible: [UInt32]) async throws {
+    /// deleted rows keeps it as it was); false (nothing written) when the target refuses that.
+    private func removeUntilCopied(_ rows: [FoldedRow], source: Int, visible: [UInt32]) async throws -> Bool {
         let removals = rows.map { row in row.operation == .upsert ? FoldedRow(operation: .delete, values: row.values, lsn: row.lsn) : row }
-        try await writer.apply(removals, source: source, upsertOnly: true, visible: visible)
+        try await target.query("SAVEPOINT walbridge_hold")
+        do {
+            try await writer.apply(removals, source: source, upsertOnly: true, visible: visible)
+            try await target.query("RELEASE SAVEPOINT walbridge_hold")
+            return true
+        } catch let error as PGError where error.isRejection {
+            try await target.simpleQuery("ROLLBACK TO SAVEPOINT walbridge_hold; RELEASE SAVEPOINT walbridge_hold")
+            return false
+        }
+    }
+
+    /// Writes a refused change's row as the source holds it now, after the removals the change would leave behind; false
+    /// (nothing written) when the target refuses that too. A parent read back from the source ahead of the stream (its
+    /// insert left out an unchanged TOAST value, and it was gone by then) is missing from the target until the change
+    /// that removed it, which the source's own key makes come with or after this row's; the row's later changes follow.
+    private func caughtUpWithSource(_ rows: [FoldedRow], source: Int, change: RowChange, visible: [UInt32]) async throws -> Bool {
+        guard let new = change.new else { return false }
+        try await target.query("SAVEPOINT walbridge_catch_up")
+        do {
+            guard try await removeUntilCopied(rows, source: source, visible: visible) else {
+                try await target.simpleQuery("ROLLBACK TO SAVEPOINT walbridge_catch_up; RELEASE SAVEPOINT walbridge_catch_up")
+                return false
+            }
+            try await writer.resync(source: source, keys: [RowFolder(plan.sources[source]).key(new)])
+            try await target.query("RELEASE SAVEPOINT walbridge_catch_up")
+            return true
+        } catch let error as PGError where error.isRejection {
+            try await target.simpleQuery("ROLLBACK TO SAVEPOINT walbridge_catch_up; RELEASE SAVEPOINT walbridge_catch_up")
+            return false
+        }
     }
 
     /// SQLSTATE foreign_key_violation.

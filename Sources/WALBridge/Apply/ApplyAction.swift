@@ -31,7 +31,7 @@ enum ApplyAction: Sendable, Equatable {
     case tookChunk(BackfillChunk)
     /// Applies one change alone inside the open transaction (ordered replay); a rejection stops the bridge, or with
     /// `on_error: dead_letter` goes to `walbridge.dead_letters`.
-    case applyOne(source: Int, RowChange, visible: [UInt32])
+    case applyOne(source: Int, RowChange, visible: [UInt32], chunkRow: Bool = false)
     /// Ordered replay went past the change at fault: batched apply again from here.
     case orderedReplayDone(LSN)
     /// Stops the bridge with this error (a TRUNCATE the mapping stops on).

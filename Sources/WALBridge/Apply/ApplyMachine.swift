@@ -163,7 +163,7 @@ struct ApplyMachine {
 
     // MARK: - Changes and transactions
 
-    private mutating func apply(_ source: Int, _ change: RowChange, into actions: inout [ApplyAction]) {
+    private mutating func apply(_ source: Int, _ change: RowChange, chunkRow: Bool = false, into actions: inout [ApplyAction]) {
         midTransaction = true
         if counting { counts[source, default: [:]][change.kind, default: 0] += 1 }
         highest = max(highest, change.lsn)
@@ -172,7 +172,7 @@ struct ApplyMachine {
             let visible = xidsToSee
             // In place, an update only finds the rows its source transactions made visible.
             if markWrites && plan.hasInPlaceTargets { actions.append(.waitUntilVisible(visible)) }
-            actions.append(.applyOne(source: source, change, visible: visible))
+            actions.append(.applyOne(source: source, change, visible: visible, chunkRow: chunkRow))
         } else {
             pending.append((source, change))
             pendingBytes += change.byteCount
@@ -217,7 +217,7 @@ struct ApplyMachine {
             actions.append(.writeChunk(chunk))
         } else {
             for values in chunk.stagedRows(plan.sources[chunk.source].stagedColumns.count) {
-                apply(chunk.source, RowChange(kind: .update, new: values, old: nil, oldIsFull: false, lsn: chunk.lsn), into: &actions)
+                apply(chunk.source, RowChange(kind: .update, new: values, old: nil, oldIsFull: false, lsn: chunk.lsn), chunkRow: true, into: &actions)
             }
         }
         actions.append(.tookChunk(chunk))
@@ -291,6 +291,8 @@ struct ApplyMachine {
     /// streaming), and the streamed one comes again in full after a restart from there, as its commit lies past it.
     private mutating func recordAside(_ lsn: LSN, into actions: inout [ApplyAction]) {
         guard !markWrites, lsn > recorded else { return }
+        // The batch before the streamed transaction must have committed: its COMMIT may still be in flight.
+        settle(into: &actions)
         actions.append(.recordAside(lsn))
         recorded = lsn
         advance(lsn, into: &actions)

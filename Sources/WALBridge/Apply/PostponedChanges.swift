@@ -2,8 +2,9 @@ import PGOutput
 
 /// Changes of the source transaction being replayed in order that a foreign key of the target refused, to be tried
 /// again at its end: the source checks its keys at the end of each statement (a cascaded delete removes the parent
-/// first) or at COMMIT (a deferred key), and a slice may end between two of one statement's changes. A later change of
-/// a postponed row waits behind it, so no row is written out of its order.
+/// first) or at COMMIT (a deferred key), and a slice may end between two of one statement's changes. A later change
+/// that writes any of the same target tables waits behind it (the same row, another source's columns of a shared
+/// target, another row taking the same target key), so nothing those tables hold is written out of its order.
 struct PostponedChanges {
     /// One postponed change, with the transactions a row it reads back must see.
     struct Change {
@@ -12,37 +13,27 @@ struct PostponedChanges {
         let visible: [UInt32]
     }
 
-    /// One row of one source table.
-    private struct Row: Hashable {
-        let source: Int
-        let key: RowKey
-    }
-
     private(set) var changes: [Change] = []
-    private var rows: Set<Row> = []
+    /// The target tables the postponed changes write.
+    private var tables: Set<TableName> = []
 
     /// Whether nothing waits.
     var isEmpty: Bool { changes.isEmpty }
 
-    /// Whether a change of the same row waits already, so `change` must wait behind it.
-    func holds(_ source: Int, _ change: RowChange, rowKey: [Int]) -> Bool {
-        Self.keys(source, change, rowKey: rowKey).contains { rows.contains($0) }
+    /// Whether a change writing `targets` must wait behind one that waits already.
+    func holds(_ targets: Set<TableName>) -> Bool {
+        !tables.isDisjoint(with: targets)
     }
 
-    /// Adds a change to the end.
-    mutating func append(_ postponed: Change, rowKey: [Int]) {
+    /// Adds a change that writes `targets` to the end.
+    mutating func append(_ postponed: Change, targets: Set<TableName>) {
         changes.append(postponed)
-        rows.formUnion(Self.keys(postponed.source, postponed.change, rowKey: rowKey))
+        tables.formUnion(targets)
     }
 
     /// Takes every waiting change, in order, leaving none.
     mutating func takeAll() -> [Change] {
-        defer { changes = []; rows = [] }
+        defer { changes = []; tables = [] }
         return changes
-    }
-
-    /// The rows a change touches, by source and row key (an update that moves a row touches two).
-    private static func keys(_ source: Int, _ change: RowChange, rowKey: [Int]) -> [Row] {
-        [change.old, change.new].compactMap { $0 }.map { Row(source: source, key: RowKey($0, at: rowKey)) }
     }
 }

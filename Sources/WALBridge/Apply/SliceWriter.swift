@@ -77,6 +77,11 @@ actor SliceWriter {
     func apply(
         _ parts: [ApplyAction.Slice.Source], upsertOnly: Bool, targets: Set<Int>? = nil, visible: [UInt32] = [], streamed: Bool = false
     ) async throws {
+        // Where sources share a target, one source's rows (those read back too) are whole before the next updates them.
+        if parts.count > 1 && plan.sharesTargets {
+            for part in parts { try await apply([part], upsertOnly: upsertOnly, targets: targets, visible: visible, streamed: streamed) }
+            return
+        }
         var current: [ApplyAction.Slice.Source] = []
         for part in parts {
             var rows = part.rows

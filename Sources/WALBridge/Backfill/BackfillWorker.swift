@@ -37,7 +37,12 @@ struct BackfillWorker: Sendable {
             // A table that only updates a shared target's rows goes after the tables that insert them, and a table feeding
             // a child after those feeding its parents; not in a round where one of those stopped early.
             var unfinished = Set<Int>()
-            for index in plan.inApplyOrder(Array(plan.sources.indices)) where plan.predecessors[index].isDisjoint(with: unfinished) {
+            for index in plan.inApplyOrder(Array(plan.sources.indices)) {
+                // Not in a round where a predecessor stopped early or was left for the next round itself.
+                guard plan.predecessors[index].isDisjoint(with: unfinished) else {
+                    unfinished.insert(index)
+                    continue
+                }
                 let table = plan.sources[index].info.table
                 guard let job = try await BackfillState.claim(slot: configuration.slot, table: table, auto: configuration.backfill == .auto, on: target),
                     finished[index] != job.request

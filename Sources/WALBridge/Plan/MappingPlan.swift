@@ -11,6 +11,9 @@ public struct MappingPlan: Sendable {
     /// and those feeding a target that one of its targets references.
     private(set) var predecessors: [Set<Int>]
 
+    /// Whether several source tables feed one target (`SharedTarget`).
+    var sharesTargets: Bool { inserters.contains { !$0.isEmpty } }
+
     /// Whether a target is its source table itself (in-place expand), whose rows are only ever updated.
     var hasInPlaceTargets: Bool { sources.contains { $0.targets.contains(where: \.inPlace) } }
 
