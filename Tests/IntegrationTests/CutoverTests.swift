@@ -508,6 +508,9 @@ extension CutoverTests {
             defer { forward.cancel(); reverse.cancel() }
             let streaming = await TestClusters.eventually(timeout: .seconds(30)) { (try? await BridgeStatus.read(seed.configuration).state) == "streaming" }
             #expect(streaming)
+            // The reverse direction has reported in (paused until a cut-over), which the cut-over's gates ask.
+            let waiting = await TestClusters.eventually(timeout: .seconds(30)) { (try? await BridgeStatus.read(reversed).state) == "paused" }
+            #expect(waiting)
             try await body(seed, reversed, forward)
         }
     }
@@ -560,17 +563,22 @@ extension CutoverTests {
 
     @Test("rollback --dry-run changes nothing; a reverse direction behind --max-lag refuses it; a rollback records its window")
     func rollbackGates() async throws {
-        try await Self.bothWays { seed, reversed, _ in
-            let cut = try await Cutover(configuration: seed.configuration, options: Self.options { $0.reverse = true; $0.verify = .skip }, say: { _ in }).run()
-            guard case .done = cut else { Issue.record("cutover: \(cut)"); return }
+        try await Self.bothWays { seed, _, _ in
+            // The gates refuse (changing nothing) until the reverse direction has reported in: try until they pass.
+            let switched = await TestClusters.eventually(timeout: .seconds(30)) {
+                let cut = try? await Cutover(configuration: seed.configuration, options: Self.options { $0.reverse = true; $0.verify = .skip }, say: { _ in }).run()
+                if case .done = cut { return true } else { return false }
+            }
+            guard switched else { Issue.record("the cut-over did not switch"); return }
             var dry = Rollback(configuration: seed.configuration, say: { _ in })
             dry.dryRun = true
             dry.maxLag = .seconds(30)
             let (planned, _) = try await dry.run()
             #expect(planned == .dryRun)
             #expect(try await BridgeStatus.read(seed.configuration).cutover?.phase == .switched, "nothing changed")
-            // The reverse direction paused (its state lives in the legacy database): it cannot catch up.
-            try await StateStore.withTarget(reversed) { try await $0.pause(at: nil) }
+            // A session holding the legacy table keeps the reverse direction from applying the next write: it falls behind.
+            let holder = try await PGConnection.connect(seed.source)
+            try await holder.simpleQuery("BEGIN; LOCK TABLE products IN ACCESS EXCLUSIVE MODE")
             try await PGConnection.connect(seed.target).closing { _ = try await $0.query("UPDATE products_v2 SET price = price + 1 WHERE id = 1") }
             var behind = Rollback(configuration: seed.configuration, say: { _ in })
             behind.maxLag = .milliseconds(500)
@@ -579,7 +587,8 @@ extension CutoverTests {
             #expect(reasons.contains { $0.contains("--max-lag") })
             let status = try await BridgeStatus.read(seed.configuration)
             #expect(status.cutover?.phase == .switched && !status.fenced.contains { $0.hasSuffix("(new)") }, "nothing changed: \(status)")
-            try await StateStore.withTarget(reversed) { try await $0.resume() }
+            try await holder.simpleQuery("COMMIT")
+            await holder.close()
             var rollback = Rollback(configuration: seed.configuration, say: { _ in })
             rollback.verify = .skip
             rollback.maxLag = .seconds(30)
