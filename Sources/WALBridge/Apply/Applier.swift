@@ -10,7 +10,8 @@ final class Applier {
     private let plan: MappingPlan
     private let target: PGConnection
     private let slot: String
-    /// Each target transaction starts with the marker: the target is the source, or the source of the reverse direction.
+    /// Each target transaction starts with the marker: the target is the source, or the source of the reverse
+    /// direction.
     private let marksWrites: Bool
     private let onError: OnError
     /// Whether every table is copied when first seen (`backfill: auto`).
@@ -25,7 +26,8 @@ final class Applier {
     private let onBackfillChunk: @Sendable () async -> Void
     /// Set to stop at the next source transaction boundary instead of applying everything queued.
     let halt = HaltFlag()
-    /// The slice or COMMIT being written while the next batch is folded, and for a COMMIT the position it makes durable.
+    /// The slice or COMMIT being written while the next batch is folded, and for a COMMIT the position it makes
+    /// durable.
     private var inflight: (task: Task<Void, Error>, commits: LSN?)?
     /// The position last reported.
     private var reported: LSN
@@ -218,8 +220,10 @@ final class Applier {
         metrics.committed(rows: commit.rows, duration: ContinuousClock.now - commit.started)
     }
 
-    /// Writes a chunk's rows in a transaction of its own on the apply session, halving the rows the target refuses until
-    /// each refused row stands alone and is judged as `applyOne` judges a change (stopping the bridge, or dead-lettered);
+    /// Writes a chunk's rows in a transaction of its own on the apply session, halving the rows the target refuses
+    /// until
+    /// each refused row stands alone and is judged as `applyOne` judges a change (stopping the bridge, or dead-
+    /// lettered);
     /// the chunk's progress commits after it.
     private func applyRows(of chunk: BackfillChunk) async throws {
         // Deferred constraints are checked by each write, so that a refused row shows where it is.
@@ -325,7 +329,8 @@ final class Applier {
         }
     }
 
-    /// Writes a refused change's row as the source holds it now, after the removals the change would leave behind; false
+    /// Writes a refused change's row as the source holds it now, after the removals the change would leave behind;
+    /// false
     /// (nothing written) when the target refuses that too. A parent read back from the source ahead of the stream (its
     /// insert left out an unchanged TOAST value, and it was gone by then) is missing from the target until the change
     /// that removed it, which the source's own key makes come with or after this row's; the row's later changes follow.

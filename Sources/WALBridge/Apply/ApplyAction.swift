@@ -5,7 +5,8 @@ import PGOutput
 enum ApplyAction: Sendable, Equatable {
     /// Opens the target transaction (marked as the bridge's own where the target is the source).
     case begin
-    /// Waits until the source shows these transactions to other sessions (in place, before updates look for their rows).
+    /// Waits until the source shows these transactions to other sessions (in place, before updates look for their
+    /// rows).
     case waitUntilVisible([UInt32])
     /// Writes a slice of folded rows and leaves it in flight while the next changes are folded.
     case write(Slice)
@@ -23,7 +24,8 @@ enum ApplyAction: Sendable, Equatable {
     case recordAside(LSN)
     /// Reports `lsn` to the source: the target durably holds everything before it.
     case advance(LSN)
-    /// Empties targets inside the open transaction: a TRUNCATE each, or with `on_delete: clear` an UPDATE clearing the entry's columns.
+    /// Empties targets inside the open transaction: a TRUNCATE each, or with `on_delete: clear` an UPDATE clearing the
+    /// entry's columns.
     case truncate([String])
     /// Writes a backfill chunk on the chunk sessions (everything before it is committed).
     case writeChunk(BackfillChunk)

@@ -46,7 +46,8 @@ struct ApplyMachine {
     private var pendingBytes = 0
     /// Source transactions (xids) whose changes are pending: what reads their rows back must see them committed.
     private var batchXids: [UInt32] = []
-    /// The source transaction being applied, sent whole: its commit is written, but the source may show it a moment later.
+    /// The source transaction being applied, sent whole: its commit is written, but the source may show it a moment
+    /// later.
     private var openXid: UInt32?
     /// Inside a streamed transaction: the source has not committed it, so no row can be read back from the source.
     private var streaming = false
@@ -229,7 +230,8 @@ struct ApplyMachine {
 
     /// Empties the targets a TRUNCATE of these sources empties, or fails where a mapping says to stop: the entries'
     /// columns cleared where they share a target (`on_delete: clear`), then every other target in one TRUNCATE, as the
-    /// source truncated its tables, so foreign keys among them hold (with their sequences restarted if it restarted its own).
+    /// source truncated its tables, so foreign keys among them hold (with their sequences restarted if it restarted its
+    /// own).
     private func truncation(of sources: [Int], at lsn: LSN, restartIdentity: Bool) -> ApplyAction {
         var statements: [String] = []
         var tables: [TableName] = []
@@ -275,7 +277,8 @@ struct ApplyMachine {
     }
 
     /// Moves the position reported to the source to `lsn`, a point with nothing to apply, once the target has recorded
-    /// it in walbridge.progress (which keeps wait_for_lsn current too): the source must not confirm more than the target
+    /// it in walbridge.progress (which keeps wait_for_lsn current too): the source must not confirm more than the
+    /// target
     /// holds. Not where the target is the source: the write would itself move the source's WAL, and the next keepalive.
     private mutating func recordQuiet(_ lsn: LSN, into actions: inout [ApplyAction]) {
         settle(into: &actions)
@@ -286,7 +289,8 @@ struct ApplyMachine {
         advance(lsn, into: &actions)
     }
 
-    /// Moves the position to `lsn` while a streamed transaction, begun before it and committing after it, is open on the
+    /// Moves the position to `lsn` while a streamed transaction, begun before it and committing after it, is open on
+    /// the
     /// target session: every other transaction before `lsn` had nothing to apply (one that had would have ended the
     /// streaming), and the streamed one comes again in full after a restart from there, as its commit lies past it.
     private mutating func recordAside(_ lsn: LSN, into actions: inout [ApplyAction]) {
@@ -299,7 +303,8 @@ struct ApplyMachine {
     }
 
     /// What rows read back now must see committed on the source: the pending transactions, and the one being applied
-    /// once it has changes here (a synchronous standby, for one, holds a written commit back from other sessions until it
+    /// once it has changes here (a synchronous standby, for one, holds a written commit back from other sessions until
+    /// it
     /// confirms, while the stream already delivered it).
     private var xidsToSee: [UInt32] {
         guard midTransaction, let openXid, openXid >= 3 else { return batchXids }

@@ -62,10 +62,12 @@ actor SliceWriter {
         _ = try await stageAndRun(rows, source: source, upsertOnly: true)
     }
 
-    /// Applies one source table's folded rows to all of its targets, or to those at `targets` (indexes in the source's plan);
+    /// Applies one source table's folded rows to all of its targets, or to those at `targets` (indexes in the source's
+    /// plan);
     /// a row read back from the source reflects at least the transactions `visible`.
     /// Inside a `streamed` transaction, which the source has not committed yet (a row read back would be as it was
-    /// before), a row that needs reading back throws `StreamingFallback`: the transaction is applied again once committed.
+    /// before), a row that needs reading back throws `StreamingFallback`: the transaction is applied again once
+    /// committed.
     func apply(
         _ folded: [FoldedRow], source: Int, upsertOnly: Bool, targets: Set<Int>? = nil, visible: [UInt32] = [], streamed: Bool = false
     ) async throws {
@@ -125,9 +127,11 @@ actor SliceWriter {
 
     /// For targets that keep rows (`on_delete` or `on_truncate: ignore`), writes what the source sent of updated rows
     /// removed before they could be read back: the change that follows is ignored there, so without this the kept row
-    /// would miss the update. A target that reads none of the values left out gets the rows whole; elsewhere the columns
+    /// would miss the update. A target that reads none of the values left out gets the rows whole; elsewhere the
+    /// columns
     /// computed from those values keep theirs (as `check` notes; in a row moved to another's key, that row's). A target
-    /// whose key or `when` reads a value not sent can't place the row. (Targets that delete rows get them too: the change
+    /// whose key or `when` reads a value not sent can't place the row. (Targets that delete rows get them too: the
+    /// change
     /// that removed the row follows.)
     private func keepWhatWasSent(_ gone: [FoldedRow], source: Int, upsertOnly: Bool, targets: Set<Int>?) async throws {
         let sourcePlan = plan.sources[source]
@@ -154,7 +158,8 @@ actor SliceWriter {
         }
     }
 
-    /// Stages rows with COPY and runs the statements of every target (or of those at `targets`) that can match something
+    /// Stages rows with COPY and runs the statements of every target (or of those at `targets`) that can match
+    /// something
     /// in them; new rows go straight into the targets that take them by COPY instead. Returns the rows with unchanged
     /// values that some target did not have.
     func stageAndRun(_ folded: [FoldedRow], source: Int, upsertOnly: Bool, targets: Set<Int>? = nil) async throws -> Set<Int> {
@@ -220,7 +225,8 @@ actor SliceWriter {
         case copy(String, [UInt8])
     }
 
-    /// Performs the steps, each run of statements in one pipeline; returns, per part, the rows some target did not have.
+    /// Performs the steps, each run of statements in one pipeline; returns, per part, the rows some target did not
+    /// have.
     private func perform(_ steps: [WriteStep], parts: Int) async throws -> [Set<Int>] {
         // Consecutive statements join one pipeline, with the positions of those returning unmatched rows.
         var groups: [(statements: [Statement], partials: [(part: Int, result: Int)], copy: (String, [UInt8])?)] = []

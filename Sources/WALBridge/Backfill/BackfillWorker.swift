@@ -60,7 +60,8 @@ struct BackfillWorker: Sendable {
         }
     }
 
-    /// Copies one table from where its job stands; false when it stopped early (the table was requested again meanwhile).
+    /// Copies one table from where its job stands; false when it stopped early (the table was requested again
+    /// meanwhile).
     private func copy(_ index: Int, _ job: BackfillJob, estimate: Int, seq: inout Int, source: PGConnection, target: PGConnection) async throws -> Bool {
         let sourcePlan = plan.sources[index]
         let table = sourcePlan.info.table

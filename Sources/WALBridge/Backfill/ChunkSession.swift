@@ -18,7 +18,8 @@ actor ChunkSession {
     }
 
     /// Writes the chunk's rows to its source's `targets` in a transaction of its own: inserted if no target holds their
-    /// keys, else upserted. Returns the rejection when the target refuses a row even as an upsert (nothing is written then).
+    /// keys, else upserted. Returns the rejection when the target refuses a row even as an upsert (nothing is written
+    /// then).
     func write(_ chunk: BackfillChunk, targets: Set<Int>) async throws -> PGError? {
         let staged = plan.sources[chunk.source].stagedColumns.count
         // Only the staging table needs them (without the computed columns), so they are made when it is used.

@@ -52,7 +52,8 @@ struct SourceEvaluation: Sendable, Equatable {
         "default_text_search_config", "transform_null_equals", "array_nulls", "xmloption",
     ]
 
-    /// Row key types whose text the copied settings leave as the stream prints it (keys are compared with the stream's).
+    /// Row key types whose text the copied settings leave as the stream prints it (keys are compared with the
+    /// stream's).
     static let plainKeyTypes: Set<String> = [
         "smallint", "integer", "bigint", "numeric", "text", "character varying", "character", "uuid", "date",
         "timestamp without time zone", "time without time zone", "boolean", "bytea", "inet", "cidr", "macaddr", "\"char\"", "name", "oid",
@@ -141,7 +142,8 @@ struct SourceEvaluation: Sendable, Equatable {
         let text: String
     }
 
-    /// The target's settings to copy, when the two databases and the table's staged columns allow computing on the source.
+    /// The target's settings to copy, when the two databases and the table's staged columns allow computing on the
+    /// source.
     private static func commonGround(_ source: SourcePlan, on sourceSession: PGConnection, target: PGConnection) async throws -> Result<[Setting], Reason> {
         // The same build (time zone data included) and the same collation library, version and locale.
         let ground = """

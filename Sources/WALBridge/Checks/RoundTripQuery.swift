@@ -2,7 +2,8 @@ import PGClient
 
 /// One legacy table's round trip as one statement on the source: a sample of legacy rows, each forward target's row
 /// (its columns cast to the target's types, where its `when` holds), each reverse entry over that row alone (its
-/// columns cast to the legacy types), and per legacy column how many sampled rows come back different, with one example.
+/// columns cast to the legacy types), and per legacy column how many sampled rows come back different, with one
+/// example.
 struct RoundTripQuery: Sendable {
     /// One reverse entry and the forward target whose rows it reads (an index into `forward`).
     struct Leg: Sendable {
@@ -89,7 +90,8 @@ struct RoundTripQuery: Sendable {
     private static func forwardName(_ index: Int) -> String { SQLQuoting.identifier("__walbridge_forward_\(index)") }
     private static func reverseName(_ index: Int) -> String { SQLQuoting.identifier("__walbridge_reverse_\(index)") }
 
-    /// What the statement's one row says: a line for the section, notes, and a problem per column that does not round-trip.
+    /// What the statement's one row says: a line for the section, notes, and a problem per column that does not round-
+    /// trip.
     func findings(_ row: [String?]) -> (summary: String, notes: [String], problems: [String]) {
         let sampled = Int(row[0] ?? "") ?? 0
         let unreached = Int(row[1] ?? "") ?? 0

@@ -20,9 +20,11 @@ enum SourceSetup {
         ).scalar ?? ""
     }
 
-    /// Creates the publication for the mapped tables, or adds the ones it lacks. It publishes partitioned tables through
+    /// Creates the publication for the mapped tables, or adds the ones it lacks. It publishes partitioned tables
+    /// through
     /// their root (`publish_via_partition_root`): without it pgoutput names each change's leaf partition, which no
-    /// mapping names. Each table is added `ONLY`: a table inheriting from it is not mapped, and publishing it would make
+    /// mapping names. Each table is added `ONLY`: a table inheriting from it is not mapped, and publishing it would
+    /// make
     /// its updates fail on the source when it has no replica identity.
     static func ensurePublication(
         _ configuration: Configuration, tables infos: [TableName: SourceTableInfo], on source: PGConnection, logger: Logger

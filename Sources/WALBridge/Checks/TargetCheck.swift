@@ -63,7 +63,8 @@ enum TargetCheck {
                 + "ALTER TABLE \(table.quoted) ADD UNIQUE (\(columns))")
     }
 
-    /// Compiles the target's statements with EXPLAIN inside a rolled-back transaction; a failure is traced to the column or `when` at fault.
+    /// Compiles the target's statements with EXPLAIN inside a rolled-back transaction; a failure is traced to the
+    /// column or `when` at fault.
     private static func compile(_ source: SourcePlan, _ mapped: TargetPlan, on target: PGConnection) async throws -> [PlanProblem] {
         let types = try await stagingTypes(source, on: target)
         try await target.simpleQuery("BEGIN")

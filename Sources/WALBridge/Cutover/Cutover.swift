@@ -149,7 +149,8 @@ public struct Cutover: Sendable {
     /// The legacy tables, for messages.
     private var tables: String { configuration.sourceTableList }
 
-    /// The steps from the fence to the switch record; the LSN switched at and the window (timed here when `measured`, else
+    /// The steps from the fence to the switch record; the LSN switched at and the window (timed here when `measured`,
+    /// else
     /// from the first fence's recorded time).
     private func steps(fence: FenceKind, forward: Direction, measured: Bool, lock: inout PGConnection?) async throws -> (lsn: LSN, window: Double?) {
         let slot = forward.slot
@@ -206,7 +207,8 @@ public struct Cutover: Sendable {
         return (lsn, window)
     }
 
-    /// Milliseconds since the cut-over's first fence went up, by the source's clock: the window of one that goes on after a
+    /// Milliseconds since the cut-over's first fence went up, by the source's clock: the window of one that goes on
+    /// after a
     /// kill, which refused writes all the while.
     private func sinceFirstFence(_ forward: Direction) async throws -> Double {
         let fencedAt = try await SwitchState.read(slot: forward.slot, on: forward.target)?.fencedAt

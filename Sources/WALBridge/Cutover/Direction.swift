@@ -88,7 +88,8 @@ struct Direction {
         try await Self.run(fence.install, locking: fence.tables.map(\.table.quoted), mode: "SHARE ROW EXCLUSIVE", lockTimeout: lockTimeout, on: source)
     }
 
-    /// Lifts the fence of `slot`'s direction from `database`. Dropping a trigger locks its table ACCESS EXCLUSIVE, so it
+    /// Lifts the fence of `slot`'s direction from `database`. Dropping a trigger locks its table ACCESS EXCLUSIVE, so
+    /// it
     /// waits at most 5 s for readers (a long query would otherwise hold every later read and write back behind it).
     static func lift(slot: String, on database: PGConnection) async throws {
         let tables = try await WriteFence.fenced(slot: slot, on: database)

@@ -3,7 +3,8 @@ import PGClient
 /// `--fence lock`: a session holding an EXCLUSIVE lock on the legacy tables (reads go on, writes queue), which commits
 /// the trigger fence before it lets them go, so that the queued writes are refused rather than lost.
 enum LockFence {
-    /// Locks every source table of `configuration` together (`TableLocks`), waiting at most `timeout` for their writers.
+    /// Locks every source table of `configuration` together (`TableLocks`), waiting at most `timeout` for their
+    /// writers.
     static func acquire(_ configuration: Configuration, timeout: Duration) async throws -> PGConnection {
         let session = try await SourceCheck.connect(configuration.source)
         do {

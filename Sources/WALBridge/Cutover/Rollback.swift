@@ -20,7 +20,8 @@ public struct Rollback: Sendable {
     /// Say what the rollback would do, and change nothing.
     public var dryRun = false
     public let say: @Sendable (String) -> Void
-    /// Called the moment the legacy tables take writes again: an application embedding the rollback flips its writes here.
+    /// Called the moment the legacy tables take writes again: an application embedding the rollback flips its writes
+    /// here.
     public var onLegacyOpen: @Sendable () -> Void = {}
 
     public init(configuration: Configuration, say: @escaping @Sendable (String) -> Void) {
@@ -126,7 +127,8 @@ public struct Rollback: Sendable {
         say("  resume forward replication from where the cut-over paused it, drop slot \(reverse.slot), and verify")
     }
 
-    /// Why the rollback cannot go on while the legacy tables lack changes the reverse direction dead-lettered; nil if none.
+    /// Why the rollback cannot go on while the legacy tables lack changes the reverse direction dead-lettered; nil if
+    /// none.
     private func deadLetters(_ reverse: Direction) async throws -> String? {
         let count = try await DeadLetters.pendingCount(slot: reverse.slot, on: reverse.target)
         guard count > 0 else { return nil }

@@ -31,7 +31,8 @@ public struct BridgeStatus: Sendable, Codable, Equatable {
     /// What a cut-over, rollback or abort left unfinished, and the command that finishes it; nil when nothing is.
     public var unfinished: String?
 
-    /// What the cut-over's record and the fences standing leave unfinished: a step under way, or a fence on the side the
+    /// What the cut-over's record and the fences standing leave unfinished: a step under way, or a fence on the side
+    /// the
     /// record says the application writes (so that no table takes its writes).
     static func unfinished(_ record: SwitchRecord?, legacyFenced: Bool, newFenced: Bool) -> String? {
         switch record?.phase {

@@ -17,7 +17,8 @@ public struct MappingPlan: Sendable {
     /// Whether a target is its source table itself (in-place expand), whose rows are only ever updated.
     var hasInPlaceTargets: Bool { sources.contains { $0.targets.contains(where: \.inPlace) } }
 
-    /// Builds the plan; `sameDatabase` says whether source and target are one database (so `into` may name the source table).
+    /// Builds the plan; `sameDatabase` says whether source and target are one database (so `into` may name the source
+    /// table).
     /// Throws `PlanProblems` listing everything wrong at once.
     public static func build(
         _ configuration: Configuration, sourceTables: [TableName: SourceTableInfo], sameDatabase: Bool
@@ -141,7 +142,8 @@ public struct MappingPlan: Sendable {
         return []
     }
 
-    /// The sources of `order` (a slice's, as they came), each moved behind its predecessors: those that insert the rows it
+    /// The sources of `order` (a slice's, as they came), each moved behind its predecessors: those that insert the rows
+    /// it
     /// only updates, so that a row inserted and updated by another source in one slice gets both, and those feeding the
     /// parents of its targets.
     func inApplyOrder(_ order: [Int]) -> [Int] {
@@ -174,7 +176,8 @@ public struct MappingPlan: Sendable {
         return groups.map { group in group.sorted { foreignKeys.rank(targets[$0].mapping.into) < foreignKeys.rank(targets[$1].mapping.into) } }
     }
 
-    /// The sources in file order, each after those in `inserters` (a stable topological order); a cycle's sources are left out.
+    /// The sources in file order, each after those in `inserters` (a stable topological order); a cycle's sources are
+    /// left out.
     private static func order(_ inserters: [Set<Int>]) -> [Int] {
         var order: [Int] = []
         while order.count < inserters.count {

@@ -6,7 +6,8 @@ extension SourcePlan {
         "pg_temp." + SQLQuoting.identifier(stagingTable)
     }
 
-    /// DDL for the session's staging table; `types` are the column types to use (the source's, or text where the target lacks one).
+    /// DDL for the session's staging table; `types` are the column types to use (the source's, or text where the target
+    /// lacks one).
     func createStaging(types: [String]) -> String {
         let columns = zip(stagedColumns, types).map { "\(SQLQuoting.identifier($0.name)) \($1)" }
         return "CREATE TEMP TABLE IF NOT EXISTS \(SQLQuoting.identifier(stagingTable)) (\(StagingColumn.seq) int4, \(StagingColumn.op) \"char\", \(StagingColumn.unchanged) int2[], \(columns.joined(separator: ", "))) ON COMMIT DELETE ROWS"

@@ -11,9 +11,11 @@ public struct SourceTableInfo: Hashable, Sendable {
     public var primaryKey: [String]
     /// The columns pgoutput sends as the old key: the primary key, the identity index, or every column for FULL.
     public var identityColumns: [String]
-    /// A partitioned table (`PARTITION BY`): its changes are published through it only with `publish_via_partition_root`.
+    /// A partitioned table (`PARTITION BY`): its changes are published through it only with
+    /// `publish_via_partition_root`.
     public var partitioned = false
-    /// Partitions whose replica identity differs from the partitioned table's: their updates and deletes carry other old values.
+    /// Partitions whose replica identity differs from the partitioned table's: their updates and deletes carry other
+    /// old values.
     public var partitionsWithOtherIdentity: [String] = []
     /// Tables that inherit from this one (`INHERITS`), not partitions: their rows are not this table's.
     public var inheritanceChildren: [String] = []

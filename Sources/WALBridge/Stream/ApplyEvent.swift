@@ -3,7 +3,8 @@ import PGOutput
 
 /// What the reader hands the applier, in source commit order.
 enum ApplyEvent: Sendable, Equatable {
-    /// A source transaction sent whole, after its commit, starts: what reads its rows back waits until the source shows it.
+    /// A source transaction sent whole, after its commit, starts: what reads its rows back waits until the source shows
+    /// it.
     case begin(xid: UInt32)
     /// A change to the source table at `source` (an index into the plan).
     case change(source: Int, RowChange)

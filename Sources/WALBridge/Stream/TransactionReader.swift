@@ -6,7 +6,8 @@ import PGOutput
 /// applied (at or before the checkpoint) and the bridge's own writes (marked by a logical message),
 /// and stops on schema drift before anything of the drifted transaction is applied. With streaming,
 /// one large transaction's chunks become events before it commits; anything a single open target
-/// transaction cannot follow (an abort, another commit of mapped changes in between) asks for a replay without streaming.
+/// transaction cannot follow (an abort, another commit of mapped changes in between) asks for a replay without
+/// streaming.
 struct TransactionReader: Sendable {
     /// The prefix of the logical message the bridge writes first in each of its target transactions.
     static let markerPrefix = "walbridge"
@@ -51,7 +52,8 @@ struct TransactionReader: Sendable {
     private var transaction: Begin?
     /// The streamed transaction whose chunks are being applied, between its first Stream Start and its Stream Commit.
     private var streamed: UInt32?
-    /// Set while a transaction is sent whole inside `streamed` (the bridge's own, one of unmapped tables), to whether the
+    /// Set while a transaction is sent whole inside `streamed` (the bridge's own, one of unmapped tables), to whether
+    /// the
     /// streamed one was being skipped. Such a transaction is passed over, unless it carries a change of a mapped table
     /// not yet applied, which the open target transaction can't take in its order.
     private var streamSkipping: Bool?

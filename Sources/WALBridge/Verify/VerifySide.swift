@@ -10,7 +10,8 @@ struct VerifySide: Sendable {
     let rows: String
 
     /// The side over the source: every column's expression, cast to the target column's type. A target several
-    /// entries feed (`combined` holds all their columns) is the first entry's rows, which insert it, each LEFT JOINed on
+    /// entries feed (`combined` holds all their columns) is the first entry's rows, which insert it, each LEFT JOINed
+    /// on
     /// the key to every other entry's row: where one has none, its columns are NULL, as `on_delete: clear` leaves them.
     /// `rows` names each source table's own rows in a FROM clause (`SourceTableInfo.ownRows`).
     static func source(
