@@ -176,7 +176,7 @@ struct SeedMigration {
         try await PGConnection.connect(source).closing { _ = try await $0.query(sql, parameters) }
     }
 
-    /// Runs several statements on the source, in one simple-query message (one transaction if it says BEGIN).
+    /// Runs several statements on the source in one simple-query message: one transaction, up to a COMMIT it says.
     func onSourceScript(_ sql: String) async throws {
         try await PGConnection.connect(source).closing { _ = try await $0.simpleQuery(sql) }
     }

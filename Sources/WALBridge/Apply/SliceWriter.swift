@@ -54,7 +54,7 @@ actor SliceWriter {
     func resync(source: Int, keys: [[TupleValue]]) async throws {
         let sourcePlan = plan.sources[source]
         let placeholders = keys.map { key in
-            var values = [TupleValue](repeating: .null, count: sourcePlan.stagedColumns.count)
+            var values = [TupleValue](repeating: .unchangedToast, count: sourcePlan.stagedColumns.count)
             for (position, value) in zip(sourcePlan.rowKey, key) { values[position] = value }
             return FoldedRow(operation: .upsert, values: values, lsn: .zero)
         }
@@ -104,7 +104,7 @@ actor SliceWriter {
         }
         let unmatched = try await stageAndRun(current, upsertOnly: upsertOnly, targets: targets)
         for (part, seqs) in zip(current, unmatched) where !seqs.isEmpty {
-            // Rows with unchanged TOAST values that a target did not hold yet: write them whole, as the source has them now.
+            // Rows with unchanged TOAST values that a target did not hold yet: write them whole, what was not sent read back.
             let (refetched, gone) = try await readBack(part.rows, seqs.sorted(), source: part.source, upsertOnly: upsertOnly, targets: targets, visible: visible, streamed: streamed)
             let complete = seqs.sorted().filter { !gone.contains($0) }.map { refetched[$0] }.filter { !$0.hasUnchanged }
             if !complete.isEmpty { _ = try await stageAndRun(complete, source: part.source, upsertOnly: upsertOnly, targets: targets) }
@@ -316,8 +316,10 @@ actor SliceWriter {
         }
     }
 
-    /// Replaces the rows at `indices` with the source's current version; a row gone from the source becomes a delete
-    /// and is listed in `gone` (the change that removed it follows later in the stream).
+    /// Fills the values the rows at `indices` left out from the source's current version of each row; the values the
+    /// stream sent stay, so a row read back never runs ahead of the stream where it was sent (a foreign key's column
+    /// names a parent the target holds by then). A row gone from the source becomes a delete and is listed in `gone`
+    /// (the change that removed it follows later in the stream).
     func refetch(_ rows: [FoldedRow], _ indices: [Int], _ sourcePlan: SourcePlan, visible: [UInt32]) async throws -> (rows: [FoldedRow], gone: Set<Int>) {
         let folder = RowFolder(sourcePlan)
         let current = try await sourceRows.fetch(sourcePlan, keys: indices.map { folder.key(rows[$0].values) }, seeing: visible)
@@ -325,7 +327,9 @@ actor SliceWriter {
         var gone = Set<Int>()
         for index in indices {
             if let values = current[folder.key(rows[index].values)] {
-                result[index].values = values
+                result[index].values = zip(rows[index].values, values).map { sent, now in
+                    sent == .unchangedToast ? now : sent
+                }
             } else {
                 logger.debug("row gone from the source; the change that removed it follows", metadata: ["table": "\(sourcePlan.info.table)"])
                 result[index].operation = .delete
