@@ -7,6 +7,7 @@
 #   scripts/differential.sh --seed 1234         # exactly one case, reproducibly
 #   scripts/differential.sh --cases 20          # 20 cases from a time-based base seed
 #   scripts/differential.sh --long --minutes 30 # growing cases, more kills, until the time is up
+#   scripts/differential.sh --cutover --minutes 60  # the cut-over's long form: cutover, rollback, abort, kills
 #   scripts/differential.sh --walbridge PATH    # test that binary (only the test itself is built)
 #   WALBRIDGE_DIFF_SHAPES=inherit,split-fk scripts/differential.sh   # only these shape families (ShapeGenerator.Family)
 #
@@ -23,8 +24,8 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --walbridge) walbridge=$2; shift 2 ;;
         --seed|--cases|--minutes|--size|--out) args+=("$1" "$2"); shift 2 ;;
-        --long|--no-shrink|--keep|--print) args+=("$1"); shift ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        --long|--cutover|--no-shrink|--keep|--print) args+=("$1"); shift ;;
+        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
         *) echo "differential.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done

@@ -46,6 +46,9 @@ struct Differential {
         }
         let started = Date()
         let base = options.seed ?? UInt64(Date().timeIntervalSince1970 * 1000) % 1_000_000_000_000
+        if options.cutover {
+            return await CutoverLongForm(clusters: clusters, walbridge: walbridge, minutes: options.minutes, base: base, out: options.out).run()
+        }
         let count = options.cases ?? (options.seed != nil ? 1 : (options.long ? Int.max : 10))
         let deadline = started.addingTimeInterval(options.minutes * 60)
         Report.say("differential: \(options.long ? "long form, \(options.minutes) minutes" : "short form"), base seed \(base), walbridge \(walbridge)")
@@ -66,9 +69,12 @@ struct Differential {
             let directory = "\(options.out)/difftest-\(seed)"
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             Report.say("case \(i + 1) seed \(seed)\(level > 1 ? " size \(level)" : ""):\n\(Report.shape(scenario))")
+            // The backfill's rate limit alone takes rows / rate seconds (a size-4 case: 50,000 rows at 400 rows/s).
+            let rows = scenario.workload.initialRows.reduce(0) { $0 + $1.count }
+            let copySeconds = scenario.backfillRate.map { 2 * Double(rows) / Double(max($0, 1)) } ?? 0
             let runner = CaseRunner(
                 scenario: scenario, clusters: clusters, walbridge: walbridge, directory: directory,
-                settleTimeout: level > 1 ? min(600, 120 + 30 * Double(level)) : 60, keepFailed: options.keep)
+                settleTimeout: (level > 1 ? min(600, 120 + 30 * Double(level)) : 60) + copySeconds, keepFailed: options.keep)
             let plan = RunPlan(
                 tag: "a", initialRows: scenario.workload.initialRows, sessions: scenario.workload.sessions,
                 faults: scenario.workload.faults, check: true)

@@ -3,6 +3,8 @@ import Foundation
 /// The command line: `differential [--long] [--seed N] [--cases N] [--minutes M] [--size S] [--walbridge PATH] [--out DIR] [--no-shrink] [--shrink-seconds S] [--keep] [--print]`.
 struct Options: Sendable {
     var long = false
+    /// The cut-over's long form (`CutoverLongForm`) instead of the mapping cases.
+    var cutover = false
     var seed: UInt64?
     var cases: Int?
     var minutes = 60.0
@@ -17,7 +19,7 @@ struct Options: Sendable {
     /// Print the generated case (DDL, mapping, workload) instead of running it.
     var printOnly = false
 
-    static let usage = "usage: differential [--long] [--seed N] [--cases N] [--minutes M] [--size S] [--walbridge PATH] [--out DIR] [--no-shrink] [--shrink-seconds S] [--keep] [--print]"
+    static let usage = "usage: differential [--long] [--cutover] [--seed N] [--cases N] [--minutes M] [--size S] [--walbridge PATH] [--out DIR] [--no-shrink] [--shrink-seconds S] [--keep] [--print]"
 
     /// Parses the arguments; nil (after printing why) when they are wrong.
     static func parse(_ arguments: [String]) -> Options? {
@@ -30,6 +32,7 @@ struct Options: Sendable {
         while i < arguments.count {
             switch arguments[i] {
             case "--long": options.long = true
+            case "--cutover": options.cutover = true
             case "--seed": guard let v = value(), let n = UInt64(v) else { return fail("--seed needs a number") }; options.seed = n
             case "--cases": guard let v = value(), let n = Int(v), n > 0 else { return fail("--cases needs a positive number") }; options.cases = n
             case "--minutes": guard let v = value(), let n = Double(v), n > 0 else { return fail("--minutes needs a positive number") }; options.minutes = n
