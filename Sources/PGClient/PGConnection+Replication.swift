@@ -48,7 +48,8 @@ extension PGConnection {
         return CreatedSlot(name: row[0] ?? name, consistentPoint: row[1] ?? "0/0", snapshotName: row[2])
     }
 
-    /// Starts streaming a logical slot from `startLSN` with the plugin's options; the session then stays in CopyBoth mode.
+    /// Starts streaming a logical slot from `startLSN` with the plugin's options; the session then stays in CopyBoth
+    /// mode.
     public func startReplication(slot: String, startLSN: String, options: [(name: String, value: String)]) throws {
         let conn = try connection()
         var sql = "START_REPLICATION SLOT \(SQLQuoting.identifier(slot)) LOGICAL \(startLSN)"
@@ -70,7 +71,8 @@ extension PGConnection {
     }
 
     /// Reads up to `limit` CopyData messages (and about `byteLimit` bytes) of a running stream, waiting at most
-    /// `timeout` for the first. Returns an empty array when none arrived in time; throws when the server ends the stream.
+    /// `timeout` for the first. Returns an empty array when none arrived in time; throws when the server ends the
+    /// stream.
     public func readCopyData(limit: Int = 512, byteLimit: Int = 1 << 20, timeout: Duration) throws -> [[UInt8]] {
         let conn = try connection()
         var messages: [[UInt8]] = []

@@ -1,7 +1,8 @@
 import ArgumentParser
 import WALBridge
 
-/// `--reverse`: a command about the reverse direction (the new tables back to the legacy ones) instead of the forward one.
+/// `--reverse`: a command about the reverse direction (the new tables back to the legacy ones) instead of the forward
+/// one.
 struct DirectionOption: ParsableArguments {
     @Flag(help: "The reverse direction: the legacy tables against the reverse: mapping over the new ones.")
     var reverse = false

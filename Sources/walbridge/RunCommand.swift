@@ -62,7 +62,8 @@ struct RunCommand: AsyncParsableCommand {
             let bar = ProgressBar()
             bridge.onBackfillProgress = { bar.draw($0) }
         }
-        // With reverse:, the same process runs the reverse direction, paused until walbridge cutover --reverse starts it.
+        // With reverse:, the same process runs the reverse direction, paused until walbridge cutover --reverse starts
+        // it.
         var reverseLogger = logger
         reverseLogger[metadataKey: "direction"] = "reverse"
         let reverse = bridge.configuration.reversed.map { [reverseLogger, limits = bridge.limits] configuration in

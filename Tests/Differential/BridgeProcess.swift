@@ -92,7 +92,8 @@ final class BridgeProcess: @unchecked Sendable {
         return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(count).joined(separator: "\n")
     }
 
-    /// Polls `walbridge status --json` until the bridge reports backfilling or streaming (false if it died or time ran out).
+    /// Polls `walbridge status --json` until the bridge reports backfilling or streaming (false if it died or time ran
+    /// out).
     func waitStreaming(timeout: Double) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {

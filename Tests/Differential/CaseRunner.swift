@@ -216,10 +216,10 @@ struct CaseRunner: Sendable {
         if parts.contains(where: { !$0.tail.isEmpty }) {
             try await settle(names, sourceDB, targetDB, bridge, &outcome)
             if outcome.problem == nil {
-                // Without a backfill rate: a backfill asked for then reads chunk after chunk, so commits fall inside windows.
-                // Each restart waits until the bridge has caught up (so that it does not cut short what the last transaction
-                // started, such as a backfill's window), and each start until it streams (so that a transaction that locks a
-                // table does not hold up the start).
+                // Without a backfill rate: a backfill asked for then reads chunk after chunk, so commits fall inside
+                // windows. Each restart waits until the bridge has caught up (so that it does not cut short what the
+                // last transaction started, such as a backfill's window), and each start until it streams (so that a
+                // transaction that locks a table does not hold up the start).
                 let restart: @Sendable () async throws -> Void = {
                     if let problem = try await self.caughtUp(names, sourceDB, targetDB, bridge) { throw Stalled(message: problem) }
                     await bridge.stop(signal: SIGTERM, timeout: 20)
@@ -243,7 +243,8 @@ struct CaseRunner: Sendable {
         outcome.firstErrors = firstErrors
     }
 
-    /// One session's list cut in three: the leading `alone` transactions, the rest but the trailing `alone` ones, those.
+    /// One session's list cut in three: the leading `alone` transactions, the rest but the trailing `alone` ones,
+    /// those.
     struct SessionParts: Sendable {
         var head: ArraySlice<Transaction>
         var middle: ArraySlice<Transaction>
@@ -259,8 +260,8 @@ struct CaseRunner: Sendable {
     }
 
     /// One session: each transaction in order (`after` gets its index in the session's list; `backfill` runs where a
-    /// transaction asks for it, `restart` before one that asks for it); a failed statement rolls its transaction back and
-    /// the session goes on.
+    /// transaction asks for it, `restart` before one that asks for it); a failed statement rolls its transaction back
+    /// and the session goes on.
     private static func session(
         _ list: ArraySlice<Transaction>, _ sourceDB: ConnectionString, _ log: CommitLog, backfill: @Sendable (String?) async -> Void,
         restart: (@Sendable () async throws -> Void)? = nil, after: @Sendable (Int) async -> Void
@@ -299,8 +300,8 @@ struct CaseRunner: Sendable {
     }
 
     /// Waits until the bridge has applied the source's current WAL position and finished every backfill. One heartbeat
-    /// commit follows the LSN taken, so the checkpoint can pass it even where the bridge does not record idle keepalives
-    /// (an in-place target) or when the last WAL before it is not a mapped commit.
+    /// commit follows the LSN taken, so the checkpoint can pass it even where the bridge does not record idle
+    /// keepalives (an in-place target) or when the last WAL before it is not a mapped commit.
     private func settle(_ names: Names, _ sourceDB: ConnectionString, _ targetDB: ConnectionString, _ bridge: BridgeProcess, _ outcome: inout CaseOutcome) async throws {
         if let problem = try await caughtUp(names, sourceDB, targetDB, bridge) { outcome.problem = problem }
     }

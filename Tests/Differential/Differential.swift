@@ -1,6 +1,7 @@
 import Foundation
 
-/// The differential test: generates cases from seeds, runs each against the bridge, shrinks failures, prints the summary.
+/// The differential test: generates cases from seeds, runs each against the bridge, shrinks failures, prints the
+/// summary.
 struct Differential {
     let options: Options
 
@@ -60,7 +61,8 @@ struct Differential {
                 break
             }
             let seed = base &+ UInt64(i)
-            // Sizes cycle 1 to 4 in the long form: a size-5 case writes gigabytes of WAL, more than this machine drains in time.
+            // Sizes cycle 1 to 4 in the long form: a size-5 case writes gigabytes of WAL, more than this machine drains
+            // in time.
             let level = options.size ?? (options.long ? 1 + (i / 2) % 4 : 1)
             let scenario = Scenario.generate(seed: seed, size: .at(level))
             let directory = "\(options.out)/difftest-\(seed)"
@@ -78,7 +80,8 @@ struct Differential {
             kills += outcome.kills
             let rolledBack = outcome.rolledBack.sorted { $0.value > $1.value }.prefix(4).map { "\($0.key)×\($0.value)" }.joined(separator: " ")
             let stats = "\(outcome.committed.count)/\(outcome.attempted) committed\(rolledBack.isEmpty ? "" : " (rolled back: \(rolledBack))"), \(outcome.kills) fault(s), \(String(format: "%.1f", outcome.seconds)) s (\(outcome.phases.map { "\($0.0) \(String(format: "%.1f", $0.1))" }.joined(separator: ", ")))"
-            // Errors that only a generator bug can cause (syntax, types, undefined names) are printed with their statement.
+            // Errors that only a generator bug can cause (syntax, types, undefined names) are printed with their
+            // statement.
             for (state, message) in outcome.firstErrors.sorted(by: { $0.key < $1.key }) where state.hasPrefix("42") {
                 Report.say("  generator error \(state) (\(outcome.rolledBack[state] ?? 0)×): \(message)")
             }

@@ -1,7 +1,8 @@
 import TestSupport
 
 /// Draws 1–2 targets per source table: renames, expressions (some mixing a changed column with a TOASTed one), casts of
-/// the key, `when` splits, `on_delete` / `on_truncate`, targets keyed on a unique code, and now and then an in-place target.
+/// the key, `when` splits, `on_delete` / `on_truncate`, targets keyed on a unique code, and now and then an in-place
+/// target.
 struct MappingGenerator {
     let schema: Schema
 
@@ -48,9 +49,9 @@ struct MappingGenerator {
                     ? rng.weighted([("truncate", 6), ("ignore", 4)])
                     : rng.weighted([("truncate", 4), ("ignore", 3), ("stop", 1), (nil, 2)])
                 if target.keepsRemovedRows && table.identity != .full {
-                    // Documented limit (walbridge check notes it): a kept row can't learn an unsent TOAST value of a row
-                    // removed before it was read back, so its key and when read no TOASTed column unless the identity is
-                    // FULL; its columns that read one are not compared.
+                    // Documented limit (walbridge check notes it): a kept row can't learn an unsent TOAST value of a
+                    // row removed before it was read back, so its key and when read no TOASTed column unless the
+                    // identity is FULL; its columns that read one are not compared.
                     let toast = Set(table.toastColumns)
                     if target.onDelete == "ignore" { target.columns.removeAll { !$0.reads.allSatisfy { !toast.contains($0) } } }
                     if whenReads.contains(where: toast.contains) { target.when = nil }
@@ -208,7 +209,8 @@ struct MappingGenerator {
         return options
     }
 
-    /// A `when` predicate over a plain column (with probability `rate`), the columns it reads, and a SET clause that flips it.
+    /// A `when` predicate over a plain column (with probability `rate`), the columns it reads, and a SET clause that
+    /// flips it.
     private func whenPredicate(_ table: SourceTable, _ rng: inout SplitMix64, rate: Double) -> (String, [Int], String)? {
         guard rng.chance(rate) else { return nil }
         var options: [(String, [Int], String)] = []

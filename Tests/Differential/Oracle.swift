@@ -78,8 +78,9 @@ struct Oracle {
             removed = Set(rows)
             for row in rows { removedByKey[key(row), default: []].append(row) }
         }
-        // walbridge check documents that a row kept by on_delete or on_truncate: ignore, in a table without REPLICA IDENTITY FULL, may keep
-        // columns computed from unchanged TOAST values as they were (the delete does not carry them): those are not compared.
+        // walbridge check documents that a row kept by on_delete or on_truncate: ignore, in a table without REPLICA
+        // IDENTITY FULL, may keep columns computed from unchanged TOAST values as they were (the delete does not carry
+        // them): those are not compared.
         let lenient = Set(spec.keepsRemovedRows && table.identity != .full
             ? spec.columns.indices.filter { spec.columns[$0].reads.contains { table.columns[$0].toast } } : [])
         func strict(_ row: [String?]) -> [String?] { row.indices.map { lenient.contains($0) ? nil : row[$0] } }

@@ -97,7 +97,8 @@ struct Partition: Sendable {
     var bound: String
 }
 
-/// A table's partitioning: the kind, the key column, the partitions made up front and maybe one made during the workload.
+/// A table's partitioning: the kind, the key column, the partitions made up front and maybe one made during the
+/// workload.
 struct Partitioning: Sendable {
     enum Kind: String, Sendable { case range = "RANGE", list = "LIST", hash = "HASH" }
     var kind: Kind

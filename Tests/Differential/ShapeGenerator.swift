@@ -27,7 +27,8 @@ struct ShapeGenerator {
         rng = SplitMix64.derived(seed, 700)
     }
 
-    /// Whether `family` is drawn: the draw of `chance` is made first, so leaving a family out changes the others little.
+    /// Whether `family` is drawn: the draw of `chance` is made first, so leaving a family out changes the others
+    /// little.
     private mutating func draw(_ family: Family, _ chance: Double) -> Bool {
         rng.chance(chance) && families.contains(family)
     }

@@ -1,7 +1,8 @@
 import Foundation
 
-/// Replays a failing case's committed transactions serially (one session, no faults) on fresh databases and delta-debugs
-/// them, then the initial rows, then the statements inside transactions, keeping the smallest input that still fails.
+/// Replays a failing case's committed transactions serially (one session, no faults) on fresh databases and
+/// delta-debugs them, then the initial rows, then the statements inside transactions, keeping the smallest input that
+/// still fails.
 struct Shrinker {
     let runner: CaseRunner
     let original: CaseOutcome
@@ -43,7 +44,8 @@ struct Shrinker {
             let targets = Set(original.differences.map(\.target))
             return outcome.differences.contains { targets.contains($0.target) }
         }
-        // The same kind of problem: its first words (the bridge exited, did not catch up, …) and the bridge's error line.
+        // The same kind of problem: its first words (the bridge exited, did not catch up, …) and the bridge's error
+        // line.
         func kind(_ problem: String?) -> String {
             guard let problem else { return "" }
             let error = problem.split(separator: "\n").first { $0.contains("walbridge: error") }.map { String($0.prefix(60)) } ?? ""
@@ -95,7 +97,8 @@ struct Shrinker {
             candidate.targets.removeAll { $0.table == target.table && $0.name == target.name && $0.inPlace == target.inPlace }
             if await fails(transactions, initial, mapping: candidate) { mapping = candidate }
         }
-        // Initial rows: first only those whose key the remaining workload names (again after the statements), then table by table.
+        // Initial rows: first only those whose key the remaining workload names (again after the statements), then
+        // table by table.
         if timeLeft, let relevant = relevantRows(transactions, initial), await fails(transactions, relevant) { initial = relevant }
         // Statements inside the remaining transactions.
         for index in transactions.indices where transactions[index].statements.count > 1 && timeLeft {

@@ -15,8 +15,8 @@ enum ValueGenerator {
 
     // MARK: - Key values
 
-    /// The literal of a key's main column for key number `n` (≥ 0); distinct numbers give distinct values, growing with `n`
-    /// for the rangeable types.
+    /// The literal of a key's main column for key number `n` (≥ 0); distinct numbers give distinct values, growing with
+    /// `n` for the rangeable types.
     static func mainKey(_ type: SQLType, _ n: Int) -> String {
         switch type {
         case .int, .domainInt: return String(n - 100)
@@ -56,8 +56,9 @@ enum ValueGenerator {
         }
     }
 
-    /// SQL expressions for the key columns of counter `c` (an SQL expression, e.g. `(1000 + i)`) in session `s`, matching
-    /// `keyLiterals`, for rows made by generate_series; nil when the main column's type has no such formula here.
+    /// SQL expressions for the key columns of counter `c` (an SQL expression, e.g. `(1000 + i)`) in session `s`,
+    /// matching `keyLiterals`, for rows made by generate_series; nil when the main column's type has no such formula
+    /// here.
     static func keyExpressions(_ table: SourceTable, counter c: String, session s: Int, _ names: TypeNames) -> [String]? {
         let m = table.boolComponent != nil ? "(\(c) / 2)" : c
         let n = "(\(m) * 3 + \(s))"

@@ -1,11 +1,12 @@
-/// One generated source transaction: the session that runs it, its place in that session's list, a label and its statements.
+/// One generated source transaction: the session that runs it, its place in that session's list, a label and its
+/// statements.
 struct Transaction: Sendable {
     var session: Int
     var index: Int
     var label: String
     var statements: [String]
-    /// Runs by itself: the other sessions wait for it, so a streaming bridge sees no other commit while it is open (and,
-    /// at a session's end, the bridge is restarted before it, since an earlier fallback turns streaming off).
+    /// Runs by itself: the other sessions wait for it, so a streaming bridge sees no other commit while it is open
+    /// (and, at a session's end, the bridge is restarted before it, since an earlier fallback turns streaming off).
     var alone = false
     /// At its `pg_sleep`, `walbridge backfill` asks the running bridge to copy every table again, while it is open.
     var backfillDuring = false

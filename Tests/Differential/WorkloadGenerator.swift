@@ -124,11 +124,11 @@ struct WorkloadGenerator {
         }
 
         /// Sometimes (from `opener`), a transaction that updates and moves rows the backfill may be about to copy, then
-        /// streams (a large insert) and stays open for a while: backfill windows open while it is in progress, slices with
-        /// rows to read back are written before it commits, and it commits later. Often it runs alone (see
-        /// `Transaction.alone`); then sometimes every table is backfilled again while it is open, after it updated every
-        /// row of one, and a few more such streamed transactions follow during that backfill, alone as well: each commits
-        /// while chunks read before its commit may be on their way.
+        /// streams (a large insert) and stays open for a while: backfill windows open while it is in progress, slices
+        /// with rows to read back are written before it commits, and it commits later. Often it runs alone (see
+        /// `Transaction.alone`); then sometimes every table is backfilled again while it is open, after it updated
+        /// every row of one, and a few more such streamed transactions follow during that backfill, alone as well: each
+        /// commits while chunks read before its commit may be on their way.
         mutating func heldOpenStream(index: Int, _ position: String) -> [Transaction] {
             let tables = schema.tables.indices.filter { models[$0].rows.count >= 2 }
             guard opener.chance(0.4), !tables.isEmpty else { return [] }
@@ -136,9 +136,9 @@ struct WorkloadGenerator {
             let backfill = alone && opener.chance(0.5)
             // Rows with TOAST values the updates leave out are the ones read back from the source; that makes a bridge
             // stop streaming, so the backfill again is done on a table whose TOAST values no target reads, if any.
-            // Otherwise, if any, a table with a `when` target that reads a TOAST column (a flip of every row brings rows that
-            // target lacks, read back whole before the transaction commits), else one with a target value that mixes a
-            // TOAST column with another one (updating that other column needs the TOAST value read back).
+            // Otherwise, if any, a table with a `when` target that reads a TOAST column (a flip of every row brings
+            // rows that target lacks, read back whole before the transaction commits), else one with a target value
+            // that mixes a TOAST column with another one (updating that other column needs the TOAST value read back).
             let toasted = tables.filter { !schema.tables[$0].toastColumns.isEmpty }
             let unread = tables.filter { !readsToast($0) }
             let whole = tables.filter { !generator.mapping.flips[$0].isEmpty && readsToast($0, when: true) }
@@ -148,8 +148,9 @@ struct WorkloadGenerator {
             let main = rng
             rng = opener
             defer { opener = rng; rng = main }
-            // Sometimes it first locks its table, as a TRUNCATE or ALTER TABLE would, and asks for that table alone: the
-            // backfill's first chunk then waits for the commit, in a window that opened while the transaction streamed.
+            // Sometimes it first locks its table, as a TRUNCATE or ALTER TABLE would, and asks for that table alone:
+            // the backfill's first chunk then waits for the commit, in a window that opened while the transaction
+            // streamed.
             let locked = backfill && rng.chance(0.5)
             var statements = locked ? ["LOCK TABLE \(schema.tables[t].sql) IN ACCESS EXCLUSIVE MODE"] : []
             for _ in 0..<rng.int(2...6) { statements += update(t, toast: false) }
@@ -170,10 +171,11 @@ struct WorkloadGenerator {
                 backfillTable: locked ? schema.tables[t].sql : nil)]
             // (None after one that locked its table: they would write its rows again, over what that chunk got wrong.)
             for _ in 0..<(backfill && !locked ? rng.int(3...8) : 0) {
-                // It sleeps first, before it writes anything (so nothing of it is streamed yet): the backfill reads and places a
-                // chunk meanwhile, with no stream open. Sometimes it sleeps a moment before its commit as well, so that a
-                // window opens while it is streamed and that commit falls inside it. The bridge is restarted before it, when
-                // it runs after the workload (an earlier one's fallback turned streaming off).
+                // It sleeps first, before it writes anything (so nothing of it is streamed yet): the backfill reads and
+                // places a chunk meanwhile, with no stream open. Sometimes it sleeps a moment before its commit as
+                // well, so that a window opens while it is streamed and that commit falls inside it. The bridge is
+                // restarted before it, when it runs after the workload (an earlier one's fallback turned streaming
+                // off).
                 var body = ["SELECT pg_sleep(\(rng.pick(["0.1", "0.3"])))"] + allRows(t, flip: rng.chance(0.5))
                     + insert(t, rows: generator.partRows, invalid: 0)
                 if rng.chance(0.6) { body.append("SELECT pg_sleep(\(rng.pick(["0.01", "0.03", "0.1"])))") }
@@ -210,7 +212,8 @@ struct WorkloadGenerator {
             if special < 2 && rng.chance(0.15), let huge = huge(t) { return ("huge insert + update every row (streamed, held open)", huge) }
             if special < 2 { return ("large insert (streamed)", insert(t, rows: generator.largeRows)) }
             if special < 5 && !models[t].rows.isEmpty {
-                // Streamed before it commits, with updates that leave TOAST columns unchanged (rows that may need reading back).
+                // Streamed before it commits, with updates that leave TOAST columns unchanged (rows that may need
+                // reading back).
                 var statements = insert(t, rows: generator.partRows)
                 if !generator.mapping.flips[t].isEmpty && rng.chance(0.5) {
                     statements += ["UPDATE \(table.sql) SET \(rng.pick(generator.mapping.flips[t]))"]
@@ -222,7 +225,8 @@ struct WorkloadGenerator {
             }
             if special < 8 { return ("update every row", allRows(t, flip: rng.chance(0.6))) }
             if special < 10 && table.allowTruncate {
-                // Now and then with the other tables that may be truncated, in one statement, restarting their sequences.
+                // Now and then with the other tables that may be truncated, in one statement, restarting their
+                // sequences.
                 let others = schema.tables.indices.filter { $0 != t && schema.tables[$0].allowTruncate }
                 let many = ShapeGenerator.Family.enabled.contains(.truncateMany)
                 let together = others.isEmpty || shapes.chance(0.5) || !many ? [t] : [t] + shapes.sample(others, shapes.int(1...others.count))
@@ -287,8 +291,8 @@ struct WorkloadGenerator {
 
         // MARK: - Operations
 
-        /// More rows than one apply slice, by generate_series, then an UPDATE of every row, held open for 2 s: the bridge
-        /// applies slices (and reads rows back) while the source has not committed.
+        /// More rows than one apply slice, by generate_series, then an UPDATE of every row, held open for 2 s: the
+        /// bridge applies slices (and reads rows back) while the source has not committed.
         mutating func huge(_ t: Int) -> [String]? {
             let table = schema.tables[t]
             guard generator.hugeRows > 0, !hugeDone else { return nil }
@@ -366,8 +370,8 @@ struct WorkloadGenerator {
             rng.int(0...(models[t].rows.count - 1))
         }
 
-        /// `count` new rows; a value a domain rejects has the chance `invalid`, by default 1% in small inserts and in one
-        /// large insert of five (so a large one rolls back now and then, not nearly always).
+        /// `count` new rows; a value a domain rejects has the chance `invalid`, by default 1% in small inserts and in
+        /// one large insert of five (so a large one rolls back now and then, not nearly always).
         mutating func insert(_ t: Int, rows count: Int, invalid: Double? = nil) -> [String] {
             let table = schema.tables[t]
             let rate = invalid ?? (count <= 10 || rng.chance(0.2) ? 0.01 : 0)
@@ -494,7 +498,8 @@ struct WorkloadGenerator {
             return ["UPDATE \(table.sql) SET \(rng.pick(generator.mapping.flips[t])) WHERE \(keyMatch(table, row.g))"]
         }
 
-        /// An UPDATE of every row: a `when` flip, or plain columns rewritten from themselves (the TOAST columns left alone).
+        /// An UPDATE of every row: a `when` flip, or plain columns rewritten from themselves (the TOAST columns left
+        /// alone).
         mutating func allRows(_ t: Int, flip: Bool) -> [String] {
             let table = schema.tables[t]
             if flip && !generator.mapping.flips[t].isEmpty {

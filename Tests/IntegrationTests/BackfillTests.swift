@@ -264,8 +264,8 @@ struct BackfillTests {
                     yaml: yaml.replacingOccurrences(of: "SLOT", with: slot), file: "computed.yml",
                     environment: ["WALBRIDGE_SOURCE": source.raw, "WALBRIDGE_TARGET": target.raw])
 
-                // orders_v2 is computed on the source, under the target's time zone; order_tags calls a user-defined function.
-                // A range key prints by the time zone, so bookings is not computed on the source.
+                // orders_v2 is computed on the source, under the target's time zone; order_tags calls a user-defined
+                // function. A range key prints by the time zone, so bookings is not computed on the source.
                 let tables = [TableName(schema: "public", name: "orders"), TableName(schema: "public", name: "bookings")]
                 let (evaluation, ranged) = try await PGConnection.connect(source).closing { sourceSession in
                     try await PGConnection.connect(target).closing { targetSession in

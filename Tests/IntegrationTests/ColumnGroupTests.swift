@@ -87,7 +87,8 @@ struct ColumnGroupTests {
         try await Self.merge(Self.users, seed: 3, plant: "UPDATE users SET address_city = 'planted' WHERE id = (SELECT min(id) FROM users WHERE address_city IS NOT NULL) RETURNING id::text")
     }
 
-    /// Seeds 3,000 parents (two in three with a child), starts the bridge, runs a workload while it copies, then compares.
+    /// Seeds 3,000 parents (two in three with a child), starts the bridge, runs a workload while it copies, then
+    /// compares.
     static func merge(_ shape: Shape, seed: UInt64, plant: String) async throws {
         try await SeedMigration.with(legacySchema: shape.legacy, targetSchema: shape.target, edit: SeedMigration.tables(shape.tables)) { migration in
             let parentValues = shape.parentColumns.map { "'\($0) ' || g" }.joined(separator: ", ")
@@ -96,7 +97,8 @@ struct ColumnGroupTests {
                 INSERT INTO \(shape.parent) (id, \(shape.parentColumns.joined(separator: ", "))) SELECT g, \(parentValues) FROM generate_series(1, 3000) g;
                 INSERT INTO \(shape.child) (\(shape.childKey), \(shape.childColumns.joined(separator: ", "))) SELECT g, \(childValues) FROM generate_series(1, 3000) g WHERE g % 3 <> 0;
                 """)
-            // check: the statements, UPDATEs and clears included, compile against the target, and the plan says what they are.
+            // check: the statements, UPDATEs and clears included, compile against the target, and the plan says what
+            // they are.
             let check = try await Check.run(migration.configuration)
             #expect(check.problems.isEmpty, "\(check.problems)")
             #expect(check.plan.contains { $0.contains("insert: never: updates only the rows it holds, on_delete: clear") }, "\(check.plan)")
@@ -106,14 +108,16 @@ struct ColumnGroupTests {
             let bridge = try await migration.start(backfill: limits)
             // The workload starts while the child's rows are still to be copied.
             #expect(try await migration.backfillStates()["public.\(shape.child)"] != "done")
-            // While the backfill copies, and again once it is done (the stream alone then orders the two tables' writes).
+            // While the backfill copies, and again once it is done (the stream alone then orders the two tables'
+            // writes).
             var random = SplitMix64(seed: seed)
             var next = 10_000
             let during = try await workload(shape, steps: 1_000, next: &next, random: &random, migration)
             #expect(during.together > 0 && during.alone > 0)
             #expect(await migration.backfillDone())
             _ = try await workload(shape, steps: 500, next: &next, random: &random, migration)
-            // In one transaction each: a parent and its child inserted; five parents deleted (their children cascade) and four new ones inserted with children.
+            // In one transaction each: a parent and its child inserted; five parents deleted (their children cascade)
+            // and four new ones inserted with children.
             let parentList = shape.parentColumns.joined(separator: ", ")
             let childList = shape.childColumns.joined(separator: ", ")
             let parentValues2 = shape.parentColumns.map { _ in "'again'" }.joined(separator: ", ")

@@ -100,7 +100,8 @@ struct CutoverTests {
                 #expect(error.sqlState == "25006")
                 #expect(error.message.contains("public.users is being cut over to public.users_v2, public.addresses; write to the new schema"))
             }
-            // Nothing was accepted after the fence, so the oracle over the source's final state is the oracle at the fence LSN.
+            // Nothing was accepted after the fence, so the oracle over the source's final state is the oracle at the
+            // fence LSN.
             #expect(try await seed.differences() == [])
             #expect(try await seed.targetScalar("SELECT applied_commit_lsn <= $1::pg_lsn FROM walbridge.progress WHERE slot = $2", [fence.description, seed.configuration.slot]) == "t")
             // Every sequence's next value lies past every key, and past the legacy sequence.
@@ -415,7 +416,8 @@ extension CutoverTests {
                 for (arguments, done) in [(["cutover", "--reverse", "--verify", "sample:50", "--max-lag", "5"], "switched"), (["rollback", "--verify", "skip"], "rolled_back")] {
                     let delay = Duration.milliseconds(Int64(rng.next() % 1500))
                     _ = try await Self.command(arguments, file, killAfter: delay)
-                    // Whatever the kill left, status says it: a fence without a cut-over or rollback under way would be unsaid.
+                    // Whatever the kill left, status says it: a fence without a cut-over or rollback under way would be
+                    // unsaid.
                     let status = try await BridgeStatus.read(seed.configuration)
                     let phase = status.cutover?.phase
                     if status.fenced.contains(where: { $0.hasSuffix("(legacy)") }) {
@@ -576,7 +578,8 @@ extension CutoverTests {
             let (planned, _) = try await dry.run()
             #expect(planned == .dryRun)
             #expect(try await BridgeStatus.read(seed.configuration).cutover?.phase == .switched, "nothing changed")
-            // A session holding the legacy table keeps the reverse direction from applying the next write: it falls behind.
+            // A session holding the legacy table keeps the reverse direction from applying the next write: it falls
+            // behind.
             let holder = try await PGConnection.connect(seed.source)
             try await holder.simpleQuery("BEGIN; LOCK TABLE products IN ACCESS EXCLUSIVE MODE")
             try await PGConnection.connect(seed.target).closing { _ = try await $0.query("UPDATE products_v2 SET price = price + 1 WHERE id = 1") }

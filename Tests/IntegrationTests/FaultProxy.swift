@@ -195,7 +195,8 @@ final class FaultProxy: @unchecked Sendable {
 
     // MARK: - The proxy's thread
 
-    /// One proxied connection: the client's socket, the server's, and the bytes read from each not yet written to the other.
+    /// One proxied connection: the client's socket, the server's, and the bytes read from each not yet written to the
+    /// other.
     private final class Link {
         let client: Int32
         let server: Int32
@@ -266,7 +267,8 @@ final class FaultProxy: @unchecked Sendable {
     /// Moves bytes for one link after a poll; false once the link is closed (a peer closed or failed).
     private func forward(_ link: Link, client clientEvents: Int16, server serverEvents: Int16, buffer: inout [UInt8]) -> Bool {
         let readable = Int16(POLLIN | POLLHUP | POLLERR)
-        // Writes first, so a buffer empties before the next read fills it; a peer gone while writing is an RST to the other.
+        // Writes first, so a buffer empties before the next read fills it; a peer gone while writing is an RST to the
+        // other.
         var failed = clientEvents & Int16(POLLOUT) != 0 && !Self.write(&link.toClient, &link.toClientSent, to: link.client)
         failed = failed || (serverEvents & Int16(POLLOUT) != 0 && !Self.write(&link.toServer, &link.toServerSent, to: link.server))
         if !failed, clientEvents & readable != 0, link.toServer.isEmpty, !link.closing {

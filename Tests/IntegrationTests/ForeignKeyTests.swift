@@ -171,7 +171,8 @@ struct ForeignKeyTests {
             ALTER TABLE a_v2 ADD FOREIGN KEY (b_id) REFERENCES b_v2 DEFERRABLE;
             """
         try await SeedMigration.with(legacySchema: legacy, targetSchema: deferrable, edit: SeedMigration.tables(tables)) { seed in
-            // The backfill copies one table at a time: a row referencing one not copied yet would be refused at its COMMIT.
+            // The backfill copies one table at a time: a row referencing one not copied yet would be refused at its
+            // COMMIT.
             let refused = try await Check.run(seed.configuration)
             #expect(refused.problems.contains { $0.contains("backfill: skip") }, "\(refused.problems)")
         }

@@ -95,7 +95,8 @@ struct NetworkFaultTests {
                 #expect(converged, "after the \(side) outage; \(differences)")
             }
 
-            // Control goes through the target proxy too: after its connections were reset the bridge must still read a pause.
+            // Control goes through the target proxy too: after its connections were reset the bridge must still read a
+            // pause.
             try await Self.pauseAndResume(seed, proxied, marker: 900_001, when: "after the outages")
             #expect(proxied.outcome.ended == nil, "the bridge still runs: it \(proxied.outcome.ended ?? "")")
             await proxied.cancel()
@@ -253,7 +254,8 @@ final class Counter: Sendable {
     func add() { count.withLock { $0 = ($0.0 + 1, .now) } }
 }
 
-/// The bridge's warnings and errors, kept for a failing test's message (and printed as they come), and when the last came.
+/// The bridge's warnings and errors, kept for a failing test's message (and printed as they come), and when the last
+/// came.
 final class LogRecord: Sendable {
     private let lines = Mutex<([String], ContinuousClock.Instant?)>(([], nil))
 

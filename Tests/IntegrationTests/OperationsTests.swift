@@ -356,7 +356,8 @@ struct MetricsTests {
             try await seed.onSource("INSERT INTO users (id, name, address_street) SELECT g, 'u' || g, 's' || g FROM generate_series(1, 500) g")
             #expect(try await seed.converges())
             var last: [String: Double] = [:]
-            // Other tests' databases on the same cluster move its WAL too: the lag is 0 whenever the bridge has caught up.
+            // Other tests' databases on the same cluster move its WAL too: the lag is 0 whenever the bridge has caught
+            // up.
             let idle = await TestClusters.eventually(timeout: .seconds(60)) {
                 guard let (status, body) = try? await Self.get(listening, "/metrics"), status == 200, let samples = Self.samples(body) else { return false }
                 last = samples

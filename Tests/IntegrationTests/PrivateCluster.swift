@@ -42,7 +42,8 @@ final class PrivateCluster: @unchecked Sendable {
         try ConnectionString("host=127.0.0.1 port=\(port) user=postgres dbname=\(database)")
     }
 
-    /// Restarts the server (fast shutdown: sessions are cut) and stays down 1.5 s, so that clients see refused connections.
+    /// Restarts the server (fast shutdown: sessions are cut) and stays down 1.5 s, so that clients see refused
+    /// connections.
     func restart() throws {
         try Self.run("pg_ctl", ["-D", dataPath, "-m", "fast", "-w", "stop"])
         usleep(1_500_000)

@@ -116,7 +116,8 @@ struct SeedMigration {
             try await PGConnection.connect(target).closing { target in
                 var differences: [String] = []
                 for table in configuration.tables {
-                    // The table's own rows (ONLY), without those of tables inheriting from it; a partitioned table whole.
+                    // The table's own rows (ONLY), without those of tables inheriting from it; a partitioned table
+                    // whole.
                     let kind = try await source.query("SELECT relkind FROM pg_class WHERE oid = to_regclass($1)", [table.source.quoted]).scalar
                     let rows = kind == "p" ? table.source.quoted : "ONLY \(table.source.quoted)"
                     for mapping in table.targets where mapping.into != table.source {
@@ -165,7 +166,8 @@ struct SeedMigration {
         }
     }
 
-    /// Makes the source's walsenders for this database stream every transaction that decodes to more than 64 kB, before it commits.
+    /// Makes the source's walsenders for this database stream every transaction that decodes to more than 64 kB, before
+    /// it commits.
     func streamLargeTransactions() async throws {
         let database = try await PGConnection.connect(source).closing { try await $0.query("SELECT current_database()").scalar } ?? ""
         try await onSource("ALTER DATABASE \(SQLQuoting.identifier(database)) SET logical_decoding_work_mem = '64kB'")

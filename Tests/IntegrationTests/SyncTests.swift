@@ -370,7 +370,8 @@ struct StreamingTests {
                 try await $0.query("SELECT stream_txns FROM pg_stat_replication_slots WHERE slot_name = $1", [seed.configuration.slot]).scalar
             }
             #expect(Int(streamed ?? "0") ?? 0 >= 1, "the walsender streamed it")
-            // Each case below starts a fresh bridge, which streams again (a fallback turns streaming off for the process).
+            // Each case below starts a fresh bridge, which streams again (a fallback turns streaming off for the
+            // process).
             bridge.cancel()
             try await bridge.value
             var next = try await seed.start()

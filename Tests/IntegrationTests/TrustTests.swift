@@ -9,8 +9,8 @@ import WALBridge
 struct TrustTests {
     static let big = String(repeating: "a TOASTed value, stored out of line ", count: 400)
 
-    /// The seed's users with REPLICA IDENTITY FULL, mapped into users_by_email keyed on email (outside the row key) with
-    /// these policies; `body` gets the migration and its started bridge.
+    /// The seed's users with REPLICA IDENTITY FULL, mapped into users_by_email keyed on email (outside the row key)
+    /// with these policies; `body` gets the migration and its started bridge.
     static func withUsersByEmail(
         onDelete: String? = nil, when: String? = nil, _ body: (SeedMigration, Task<Void, Error>) async throws -> Void
     ) async throws {
@@ -239,9 +239,9 @@ struct TrustTests {
             #expect(try await seed.converges())
             bridge.cancel()
             try await bridge.value
-            // While the bridge is away: a swap through a temporary key (the bio, which a target reads, is not sent), more
-            // than a batch of other rows, and a delete of one swapped row (or a TRUNCATE). When the swap's batch reads its
-            // rows back, they are gone already, and the change that removed them comes in a later batch.
+            // While the bridge is away: a swap through a temporary key (the bio, which a target reads, is not sent),
+            // more than a batch of other rows, and a delete of one swapped row (or a TRUNCATE). When the swap's batch
+            // reads its rows back, they are gone already, and the change that removed them comes in a later batch.
             try await seed.onSourceScript("""
                 BEGIN; UPDATE users SET id = 3 WHERE id = 1; UPDATE users SET id = 1 WHERE id = 2; UPDATE users SET id = 2 WHERE id = 3; COMMIT;
                 BEGIN; INSERT INTO users (id, name) SELECT n, 'filler' FROM generate_series(1000, 21000) AS n; COMMIT;
@@ -259,7 +259,8 @@ struct TrustTests {
 
     @Test("on_delete: ignore: a row that entered a target's when without its TOAST value and was deleted before it could be read back is kept")
     func enteredThenDeletedBeforeReadBack() async throws {
-        // From review: the update found no row to update in the target, the row was gone when read back, and was dropped.
+        // From review: the update found no row to update in the target, the row was gone when read back, and was
+        // dropped.
         let tables = """
             tables:
               public.users:
@@ -354,7 +355,8 @@ struct TrustTests {
                 let writer = try await PGConnection.connect(seed.source)
                 try await writer.simpleQuery("SET synchronous_commit = on")
                 let pid = try await writer.query("SELECT pg_backend_pid()::text").scalar
-                // No address yet: addresses lacks every row, and the update does not send bio, so each row is read back.
+                // No address yet: addresses lacks every row, and the update does not send bio, so each row is read
+                // back.
                 let update = Task { try await writer.simpleQuery("BEGIN; UPDATE users SET name = upper(name), address_street = 'Main'; COMMIT") }
                 try await Task.sleep(for: .seconds(3))
                 // Cancelling the wait makes the commit show.
@@ -377,8 +379,8 @@ struct TrustTests {
 
     @Test("a streamed transaction whose rows must be read back, truncated before it could be: on_truncate: ignore keeps its values")
     func streamedThenTruncated() async throws {
-        // Found by the differential test (seed 7009): rows kept back until the commit were gone from the source by then,
-        // and the target that ignores the TRUNCATE kept them as they were before the transaction.
+        // Found by the differential test (seed 7009): rows kept back until the commit were gone from the source by
+        // then, and the target that ignores the TRUNCATE kept them as they were before the transaction.
         let target = SeedMigration.newSchema + "ALTER TABLE users_v2 ADD COLUMN profile text;"
         let edit = { (text: String) in
             text.replacingOccurrences(of: "        email: email\n", with: "        email: email\n        profile: \"name || left(bio, 3)\"\n")
@@ -395,8 +397,9 @@ struct TrustTests {
             #expect(try await seed.converges(timeout: .seconds(60)))
             bridge.cancel()
             try await bridge.value
-            // While the bridge is away: an update that mixes a sent value with an unsent bio (so each row is read back),
-            // streamed when decoded, then a TRUNCATE: when the update's commit arrives, its rows are gone from the source.
+            // While the bridge is away: an update that mixes a sent value with an unsent bio (so each row is read
+            // back), streamed when decoded, then a TRUNCATE: when the update's commit arrives, its rows are gone from
+            // the source.
             try await seed.onSourceScript("UPDATE users SET name = upper(name); TRUNCATE users;")
             bridge = try await seed.start(limits: limits)
             #expect(await TestClusters.eventually(timeout: .seconds(60)) {
@@ -416,7 +419,8 @@ struct TrustTests {
             try await seed.onSource("INSERT INTO users (id, name) VALUES (1, 'before the stop')")
             let stop = try await PGConnection.connect(seed.source).closing { try await $0.query("SELECT pg_current_wal_lsn()::text").scalar }
                 .flatMap { WALPosition($0) } ?? WALPosition("0/0")!
-            // A large transaction after the stop, still open while the bridge applies its streamed chunks when the pause comes.
+            // A large transaction after the stop, still open while the bridge applies its streamed chunks when the
+            // pause comes.
             let large = Task {
                 try await seed.onSourceScript("""
                     BEGIN; INSERT INTO products (name, price) SELECT 'p' || g, g FROM generate_series(1, 5000) g; SELECT pg_sleep(3); COMMIT
@@ -535,8 +539,8 @@ struct TrustTests {
                 """)
             #expect(try await seed.converges(), "no row is left at an old email")
             #expect(try await seed.targetScalar("SELECT string_agg(email, ',' ORDER BY email) FROM users_by_email") == "ada@new,bob@new")
-            // A delete, then another row moved (or a new one inserted) into the freed id, in one transaction: the deleted
-            // row's email goes too (found by the differential test, seed 3008).
+            // A delete, then another row moved (or a new one inserted) into the freed id, in one transaction: the
+            // deleted row's email goes too (found by the differential test, seed 3008).
             try await seed.onSourceScript("""
                 INSERT INTO users (id, name, email) VALUES (3, 'Cy', 'cy@x'), (4, 'Di', 'di@x');
                 BEGIN; DELETE FROM users WHERE id = 1; UPDATE users SET id = 1 WHERE id = 2; COMMIT;

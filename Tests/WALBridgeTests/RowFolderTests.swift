@@ -89,12 +89,14 @@ struct RowFolderTests {
         folder.fold(change(.update, new: row("1", text("new"), text("BIG")), old: row("1", text("old"), text("BIG")), full: true))
         #expect(folder.rows.map(\.operation) == [.delete, .upsert])
         #expect(folder.rows[0].rekeyed && folder.rows[0].values[1] == text("old"))
-        // A delete, then another row moved into the freed row key (or inserted there): the deleted row's target key goes too.
+        // A delete, then another row moved into the freed row key (or inserted there): the deleted row's target key
+        // goes too.
         var freed = RowFolder(rowKey: [0], targetKeyColumns: [1])
         freed.fold(change(.delete, old: row("1", text("gone"), text("BIG")), full: true))
         freed.fold(change(.update, new: row("1", text("moved"), text("B")), old: row("2", text("moved"), text("B")), full: true))
         #expect(freed.rows.contains { $0.displaced && !$0.rekeyed && $0.values[1] == text("gone") }, "a source delete: it follows on_delete")
-        // The same after a write in the batch: the delete carries that write's values, staged as Y (kept under on_delete: ignore).
+        // The same after a write in the batch: the delete carries that write's values, staged as Y (kept under
+        // on_delete: ignore).
         var written = RowFolder(rowKey: [0], targetKeyColumns: [1])
         written.fold(change(.update, new: row("1", text("gone"), text("new")), old: row("1", text("gone"), text("BIG")), full: true))
         written.fold(change(.delete, old: row("1", text("gone"), text("new")), full: true))
@@ -164,7 +166,8 @@ struct ExpressionReferencesTests {
         #expect(rename("address_street IS NOT NULL") == "\"street\" IS NOT NULL")
         #expect(rename("length(NAME) > 3 AND \"Mixed\" <> 'name' -- name") == "length(\"full_name\") > 3 AND \"mixed\" <> 'name' -- name")
         #expect(rename("address_street::text <> ''") == "\"street\"::text <> ''")
-        // A column not copied straight, a target column's name that the source lacks, and names that are not columns here.
+        // A column not copied straight, a target column's name that the source lacks, and names that are not columns
+        // here.
         #expect(rename("price > 0") == nil)
         #expect(rename("city IS NOT NULL") == nil)
         #expect(rename("name(address_street) IS NULL") == nil)

@@ -6,7 +6,8 @@ import Testing
 /// checks and the statements.
 @Suite("Shared targets")
 struct SharedTargetTests {
-    /// `customers` inserts `customers_v2(id, name)`; `customer_prefs` (with `prefs` as its entry's extra lines) only updates `theme, lang`.
+    /// `customers` inserts `customers_v2(id, name)`; `customer_prefs` (with `prefs` as its entry's extra lines) only
+    /// updates `theme, lang`.
     static func yaml(customers: String = "", prefs: String = "insert: never\non_delete: clear", prefsKey: String = "[id]", prefsColumns: String = "{id: customer_id, theme: theme, lang: lang}") -> String {
         """
         source: "host=a"

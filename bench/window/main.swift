@@ -6,10 +6,10 @@
 // An application of SESSIONS sessions writes RATE transactions per second in all, each adding a dollar to a random
 // product: `UPDATE products SET price = price + 100` in the legacy schema, `UPDATE products_v2 SET price = price + 1`
 // in the new one. Its feature switch is the switch record: a watcher reads walbridge.switch every 5 ms and sends the
-// writes to the new schema once it says `switched`, to the legacy one once a rollback's step says `legacy open`. A refused write
-// (SQLSTATE 25006, the fence) is counted and not retried. The window of one command is from the start of the first
-// write it made the application lose (refused, or queued behind the lock and then refused) to the end of the first
-// write the other schema accepted.
+// writes to the new schema once it says `switched`, to the legacy one once a rollback's step says `legacy open`. A
+// refused write (SQLSTATE 25006, the fence) is counted and not retried. The window of one command is from the start of
+// the first write it made the application lose (refused, or queued behind the lock and then refused) to the end of the
+// first write the other schema accepted.
 //
 // Baseline, in the same run: the manual cut-over the README described before `walbridge cutover` existed. The
 // application stops writing; the harness takes pg_current_wal_lsn(), runs `walbridge pause --at-lsn` and polls

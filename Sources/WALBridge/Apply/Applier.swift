@@ -136,10 +136,10 @@ final class Applier {
     private func perform(_ action: ApplyAction) async throws {
         switch action {
         case .begin:
-            // Where the target is the source, the mark keeps the bridge from applying its own transaction again; where it
-            // is the reverse direction's source, it keeps that direction from carrying the write back.
-            // DEFERRABLE foreign keys among the targets are checked at the COMMIT (`ForeignKeyOrder.deferred`); in ordered
-            // replay those the order follows are checked at once, so a refusal shows at its change and can be postponed.
+            // Where the target is the source, the mark keeps the bridge from applying its own transaction again; where
+            // it is the reverse direction's source, it keeps that direction from carrying the write back. DEFERRABLE
+            // foreign keys among the targets are checked at the COMMIT (`ForeignKeyOrder.deferred`); in ordered replay
+            // those the order follows are checked at once, so a refusal shows at its change and can be postponed.
             let deferral = machine.mode == .batched ? plan.foreignKeys.deferral.map { [$0] } ?? [] : plan.foreignKeys.replayDeferral
             _ = try await target.pipeline([Statement("BEGIN")] + deferral + (marksWrites ? [TransactionReader.marker(slot: slot)] : []))
         case .waitUntilVisible(let xids):

@@ -88,9 +88,9 @@ actor SliceWriter {
         for part in parts {
             var rows = part.rows
             let source = part.source
-            // Read the row now where a value the source did not send decides something: a key or `when` that reads it, a
-            // column whose expression also reads a value that was sent (and may have changed), or a row moved to a key
-            // whose target row is another row's.
+            // Read the row now where a value the source did not send decides something: a key or `when` that reads it,
+            // a column whose expression also reads a value that was sent (and may have changed), or a row moved to a
+            // key whose target row is another row's.
             let undecidable = rows.indices.filter { index in
                 let row = rows[index]
                 guard row.operation == .upsert && row.hasUnchanged else { return false }
@@ -104,7 +104,8 @@ actor SliceWriter {
         }
         let unmatched = try await stageAndRun(current, upsertOnly: upsertOnly, targets: targets)
         for (part, seqs) in zip(current, unmatched) where !seqs.isEmpty {
-            // Rows with unchanged TOAST values that a target did not hold yet: write them whole, as the source has them now.
+            // Rows with unchanged TOAST values that a target did not hold yet: write them whole, as the source has them
+            // now.
             let (refetched, gone) = try await readBack(part.rows, seqs.sorted(), source: part.source, upsertOnly: upsertOnly, targets: targets, visible: visible, streamed: streamed)
             let complete = seqs.sorted().filter { !gone.contains($0) }.map { refetched[$0] }.filter { !$0.hasUnchanged }
             if !complete.isEmpty { _ = try await stageAndRun(complete, source: part.source, upsertOnly: upsertOnly, targets: targets) }
@@ -178,7 +179,8 @@ actor SliceWriter {
             let sourcePlan = plan.sources[source]
             var rows = part.rows
             if upsertOnly {
-                // Replaying in order: upsert everything, so a target row that should not exist cannot fail the insert again.
+                // Replaying in order: upsert everything, so a target row that should not exist cannot fail the insert
+                // again.
                 for index in rows.indices { rows[index].fresh = false }
             }
             // A row inserted and deleted within the batch never reached the target: nothing to do, unless a

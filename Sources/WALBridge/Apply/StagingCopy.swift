@@ -32,7 +32,8 @@ enum StagingCopy {
         return out
     }
 
-    /// COPY text lines holding, for each row, the values at `positions` (a target's columns copied straight from the source).
+    /// COPY text lines holding, for each row, the values at `positions` (a target's columns copied straight from the
+    /// source).
     static func encode(_ rows: [[TupleValue]], columns positions: [Int]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(rows.count * positions.count * 12)

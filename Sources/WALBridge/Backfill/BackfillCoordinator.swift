@@ -115,7 +115,8 @@ actor BackfillCoordinator {
     func discard(_ chunk: PendingChunk) {
         deciding -= 1
         pending = pending.filter { $0.key < chunk.seq }
-        // A restart the worker has not taken yet starts at or before this chunk: keep it, or the rows between would be skipped.
+        // A restart the worker has not taken yet starts at or before this chunk: keep it, or the rows between would be
+        // skipped.
         if restart == nil { restart = (chunk.source, chunk.after) }
         wake()
     }

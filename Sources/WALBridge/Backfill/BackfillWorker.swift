@@ -34,8 +34,8 @@ struct BackfillWorker: Sendable {
         var finished: [Int: Int] = [:]
         while !Task.isCancelled {
             var copied = false
-            // A table that only updates a shared target's rows goes after the tables that insert them, and a table feeding
-            // a child after those feeding its parents; not in a round where one of those stopped early.
+            // A table that only updates a shared target's rows goes after the tables that insert them, and a table
+            // feeding a child after those feeding its parents; not in a round where one of those stopped early.
             var unfinished = Set<Int>()
             for index in plan.inApplyOrder(Array(plan.sources.indices)) {
                 // Not in a round where a predecessor stopped early or was left for the next round itself.

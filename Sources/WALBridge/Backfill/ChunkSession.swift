@@ -24,7 +24,8 @@ actor ChunkSession {
         let staged = plan.sources[chunk.source].stagedColumns.count
         // Only the staging table needs them (without the computed columns), so they are made when it is used.
         let folded = { chunk.stagedRows(staged).map { FoldedRow(operation: .upsert, values: $0, lsn: chunk.lsn) } }
-        // No flush wait: the apply session's commit of the chunk's checkpoint comes later and flushes the WAL before it.
+        // No flush wait: the apply session's commit of the chunk's checkpoint comes later and flushes the WAL before
+        // it.
         _ = try await target.pipeline(
             [Statement("BEGIN"), Statement("SET LOCAL synchronous_commit = off")] + (plan.foreignKeys.deferral.map { [$0] } ?? [])
                 + (marker.map { [$0] } ?? []) + [Statement("SAVEPOINT walbridge_chunk")])

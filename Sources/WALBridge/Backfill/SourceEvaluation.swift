@@ -159,7 +159,8 @@ struct SourceEvaluation: Sendable, Equatable {
             "SELECT current_setting(n) FROM unnest($1::text[]) WITH ORDINALITY u(n, i) ORDER BY i", [TextArray.literal(names)]
         ).rows.map { $0[0] ?? "" }
         let value = Dictionary(uniqueKeysWithValues: zip(names, values))
-        // The staged columns' text must stay as the stream prints it (keys are compared with the stream's) and read back exactly.
+        // The staged columns' text must stay as the stream prints it (keys are compared with the stream's) and read
+        // back exactly.
         guard value["DateStyle"]?.hasPrefix("ISO") == true, value["IntervalStyle"] == "postgres", value["bytea_output"] == "hex",
             (Int(value["extra_float_digits"] ?? "") ?? 0) > 0
         else {

@@ -14,7 +14,8 @@ public struct Bridge: Sendable {
     public var backfillLimits = BackfillLimits()
     /// How often the flush position goes to the source at the least.
     public var statusInterval: Duration = .seconds(1)
-    /// Receives backfill progress after every chunk (a terminal's progress bar); without it, progress is logged every 5 seconds.
+    /// Receives backfill progress after every chunk (a terminal's progress bar); without it, progress is logged every 5
+    /// seconds.
     public var onBackfillProgress: (@Sendable (BackfillReport) -> Void)?
     /// Called once the stream is running (with the start position), and again after each reconnect.
     public var onStreaming: @Sendable (WALPosition) async -> Void = { _ in }
@@ -132,7 +133,8 @@ public struct Bridge: Sendable {
         case .connect, .connectionLost, .timeout, .closed: return true
         case .server:
             let state = error.sqlState ?? ""
-            // Lost connections, server shutdown, resources, locks, deadlocks, serialization, cancelled statements, a busy slot.
+            // Lost connections, server shutdown, resources, locks, deadlocks, serialization, cancelled statements, a
+            // busy slot.
             return ["08", "57", "53", "40"].contains(String(state.prefix(2))) || state == "55006" || state == "55P03"
         case .protocolViolation: return false
         }

@@ -47,7 +47,8 @@ struct BridgeSession {
         let marker = TransactionReader.marker(for: configuration, sameDatabase: sameDatabase)
         var chunkWriters: ChunkWriters?
         if !sameDatabase && bridge.backfillLimits.writerSessions > 0 {
-            // The bridge's own writes need marking only when the target is the source database; there they stay on one session.
+            // The bridge's own writes need marking only when the target is the source database; there they stay on one
+            // session.
             let target = configuration.target
             chunkWriters = ChunkWriters(
                 plan: plan, sessions: bridge.backfillLimits.writerSessions, sourceRows: SourceRows(source: configuration.source),

@@ -68,8 +68,8 @@ struct BridgeSupervisor {
                 delay = min(delay * 2, .seconds(30))
                 continue
             } catch let problems as PlanProblems {
-                // A replay not yet past the refusal: say what was refused first, as the plan's problem (a mapped table dropped
-                // since, say) only keeps it from being found.
+                // A replay not yet past the refusal: say what was refused first, as the plan's problem (a mapped table
+                // dropped since, say) only keeps it from being found.
                 guard let cause = replayCause, let through = mode.orderedThrough else { throw problems }
                 let applied = try? await control.run { try await ProgressState.checkpoint(slot: slot, on: $0) }
                 guard (applied.flatMap { $0 } ?? .zero) <= through else { throw problems }

@@ -71,7 +71,8 @@ struct RoundTripQuery: Sendable {
                 guard let position = leg.reverse.columns.firstIndex(where: { $0.column == column.name }) else { return nil }
                 let value = "b\(legIndex).v\(position)"
                 let distinct = "\(legacy) IS DISTINCT FROM \(value)"
-                // A key column comes back from each entry whose row exists; any other column from its entry, NULL where that row is absent.
+                // A key column comes back from each entry whose row exists; any other column from its entry, NULL where
+                // that row is absent.
                 return (leg.reverse.key.contains(column.name) ? "(b\(legIndex).\(row) IS NOT NULL AND \(distinct))" : "(\(distinct))", value)
             }
             let value = "CASE \(differs.map { "WHEN \($0.0) THEN \($0.1)" }.joined(separator: " ")) ELSE \(differs[0].1) END"

@@ -1,6 +1,7 @@
 import PGClient
 
-/// Checks that a source database can feed logical replication, turning each problem into one line that says what to fix.
+/// Checks that a source database can feed logical replication, turning each problem into one line that says what to
+/// fix.
 public enum SourceCheck {
     /// Connects (normal or replication session), rewording the failures a retry cannot mend (a wrong
     /// password, a missing right) so they say what to fix; a server that is down, starting or full stays

@@ -21,7 +21,8 @@ public struct Configuration: Sendable {
     public var retainedWALWarningBytes: Int64?
     /// The default warning threshold: 1 GB.
     public static let defaultRetainedWALWarning: Int64 = 1 << 30
-    /// The mapping from the new tables back to the legacy ones (`reverse:`), replicated after a cut-over; nil without one.
+    /// The mapping from the new tables back to the legacy ones (`reverse:`), replicated after a cut-over; nil without
+    /// one.
     public var reverse: [TableMapping]?
     /// The reverse direction's slot, on the target (`reverse_slot`, by default the slot's name with `_reverse`).
     public var reverseSlot: String
@@ -78,7 +79,8 @@ public struct Configuration: Sendable {
         return configuration
     }
 
-    /// Reads and validates a file; `environment` supplies ${NAME} and the WALBRIDGE_SOURCE / WALBRIDGE_TARGET overrides.
+    /// Reads and validates a file; `environment` supplies ${NAME} and the WALBRIDGE_SOURCE / WALBRIDGE_TARGET
+    /// overrides.
     public static func load(
         path: String, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> Configuration {

@@ -252,7 +252,8 @@ public struct Cutover: Sendable {
                 }
                 return .refused(["no cut-over is under way (\(record.map { "the last one is \($0.phase.rawValue)" } ?? "none began")); nothing to abort"])
             }
-            // Claim the record first: a cut-over that switches meanwhile finds it aborted, and one that switched first wins.
+            // Claim the record first: a cut-over that switches meanwhile finds it aborted, and one that switched first
+            // wins.
             guard try await SwitchState.abort(slot: forward.slot, on: forward.target) else {
                 return .refused(["the cut-over switched while the abort began; walbridge rollback is the way back"])
             }

@@ -41,8 +41,8 @@ struct CutoverGates {
         let roundTrip = try await RoundTrip.prove(configuration)
         gate(roundTrip.problems.isEmpty, "every sampled legacy row comes back as it was through the new schema and reverse:",
              "the reverse mapping does not round-trip: \(roundTrip.problems.joined(separator: "; "))")
-        // The running forward bridge says it marks its writes for the reverse slot only when it was started with reverse:,
-        // and then its process runs the reverse direction too (which has made its row).
+        // The running forward bridge says it marks its writes for the reverse slot only when it was started with
+        // reverse:, and then its process runs the reverse direction too (which has made its row).
         let marks = try await Control.reported(slot: forward.slot, on: forward.target)?.partner == reverse.slot
         let waiting = try await Control.reported(slot: reverse.slot, on: reverse.target) != nil
         gate(marks && waiting, "walbridge run runs the reverse direction (slot \(reverse.slot)) too, and marks its writes for it",

@@ -49,8 +49,8 @@ struct SequenceHandover: Sendable {
                     let copied = try await target.query(
                         "SELECT max(\(SQLQuoting.identifier(sequence.column)))::text FROM \(mapping.into.quoted)").scalar.flatMap { Int64($0) }
                     var replaced: (name: String, next: Int64)?
-                    // Any source column with a sequence that the column's expression reads (id, id::bigint, id + 0): going past
-                    // a sequence the column does not really copy only skips some values.
+                    // Any source column with a sequence that the column's expression reads (id, id::bigint, id + 0):
+                    // going past a sequence the column does not really copy only skips some values.
                     for (sourceTable, feeder) in feeders {
                         guard let expression = feeder.columns.first(where: { $0.column == sequence.column })?.expression else { continue }
                         if sourceSequences[sourceTable] == nil { sourceSequences[sourceTable] = try await Self.sequences(of: sourceTable, on: source) }

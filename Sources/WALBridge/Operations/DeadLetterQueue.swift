@@ -44,7 +44,8 @@ public enum DeadLetterQueue {
             let plan = try await TargetCatalog.read(into: built, backfill: configuration.backfill, on: target)
             let writer = SliceWriter(plan: plan, target: target, sourceRows: sourceRows, logger: logger)
             try await writer.prepare(copies: try await DirectCopy.plan(plan, on: target))
-            // Where the target is the source (or the reverse direction's), the mark keeps the retry from being applied again.
+            // Where the target is the source (or the reverse direction's), the mark keeps the retry from being applied
+            // again.
             let begin = [Statement("BEGIN")] + (plan.foreignKeys.deferral.map { [$0] } ?? [])
                 + (TransactionReader.marker(for: configuration, sameDatabase: sameDatabase).map { [$0] } ?? [])
             return try await retryEach(letters, plan: plan, writer: writer, begin: begin, on: target)

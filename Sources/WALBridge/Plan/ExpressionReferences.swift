@@ -14,9 +14,9 @@ enum ExpressionReferences {
         identifierTokens(in: Array(expression.unicodeScalars)).map(\.name)
     }
 
-    /// `expression` with each of the `renamed` columns (among the columns `names`) replaced by its new name, quoted; nil
-    /// unless each column appears only as a plain column reference and named one of `renamed`, and no name in `taken`
-    /// appears other than through the renaming.
+    /// `expression` with each of the `renamed` columns (among the columns `names`) replaced by its new name, quoted;
+    /// nil unless each column appears only as a plain column reference and named one of `renamed`, and no name in
+    /// `taken` appears other than through the renaming.
     static func renaming(_ expression: String, _ renamed: [String: String], among names: Set<String>, taken: Set<String>) -> String? {
         let chars = Array(expression.unicodeScalars)
         var result = String.UnicodeScalarView()

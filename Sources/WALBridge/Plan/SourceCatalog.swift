@@ -39,7 +39,8 @@ enum SourceCatalog {
             table: table, oid: UInt32(oid) ?? 0, columns: columns, replicaIdentity: identity, primaryKey: primaryKey,
             identityColumns: identityColumns, partitioned: row[2] == "t")
         if info.partitioned {
-            // PostgreSQL sends each leaf's own old values; a leaf with another identity than the table's would not match the plan.
+            // PostgreSQL sends each leaf's own old values; a leaf with another identity than the table's would not
+            // match the plan.
             info.partitionsWithOtherIdentity = try await connection.query("""
                 SELECT t.relid::regclass::text FROM pg_partition_tree($1::oid) t JOIN pg_class c ON c.oid = t.relid
                 WHERE t.isleaf AND c.relreplident <> $2 ORDER BY 1

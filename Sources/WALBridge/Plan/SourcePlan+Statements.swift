@@ -22,7 +22,8 @@ extension SourcePlan {
         let keys = mapping.key.map(q)
         let nonKey = mapping.columns.filter { !mapping.key.contains($0.column) }
         let keyMatch = keys.map { "t.\($0) = m.\($0)" }.joined(separator: " AND ")
-        // Each expression cast to its column's type, so that keys compare and CASE branches combine as the column holds them.
+        // Each expression cast to its column's type, so that keys compare and CASE branches combine as the column holds
+        // them.
         let value = { (column: ColumnMapping) in target.castTypes[column.column].map { "(\(column.expression))::\($0)" } ?? "(\(column.expression))" }
         let selectKeys = mapping.key.map { key in
             "\(mapping.columns.first { $0.column == key }.map(value) ?? "NULL") AS \(q(key))"
@@ -47,7 +48,8 @@ extension SourcePlan {
         if !target.inPlace && !keyedOutsideRowKey(target) { deleteWhen.append(StagingOp.sql(.oldKey)) }
         if !target.inPlace && keyedOutsideRowKey(target) {
             deleteWhen.append(target.removes ? StagingOp.sql(.oldKey, .rekeyed, .displaced, .displacedAfterWrite) : StagingOp.sql(.oldKey, .rekeyed))
-            // Kept there, its last write's `when` decides: a row that left the filter before its delete leaves the target.
+            // Kept there, its last write's `when` decides: a row that left the filter before its delete leaves the
+            // target.
             if mapping.onDelete == .ignore && mapping.when != nil { deleteWhen.append("(\(StagingOp.sql(.displacedAfterWrite)) AND NOT \(when))") }
         }
         if target.removes { deleteWhen.append(StagingOp.sql(.delete, .deletedAfterWrite)) }
@@ -61,7 +63,8 @@ extension SourcePlan {
         let write: String
         let insertFresh: String
         if target.updatesOnly {
-            // Nothing is inserted: fresh rows update the row the application (in place) or another entry wrote, like any other.
+            // Nothing is inserted: fresh rows update the row the application (in place) or another entry wrote, like
+            // any other.
             write = "UPDATE \(table) AS t SET \(set) FROM (SELECT \(selectAll.joined(separator: ", ")) FROM \(staging) WHERE (\(complete)) OR (\(fresh))) AS m WHERE \(keyMatch)"
             insertFresh = write
         } else {

@@ -3,7 +3,8 @@ import PGClient
 /// Reads and writes `walbridge.backfill` in the target.
 enum BackfillState {
     /// The table's job if it is to be copied now: one being copied resumes; a pending one (requested by
-    /// `walbridge backfill`, or any table not yet seen when `auto`) starts from its first row; nil when done or skipped.
+    /// `walbridge backfill`, or any table not yet seen when `auto`) starts from its first row; nil when done or
+    /// skipped.
     static func claim(slot: String, table: TableName, auto: Bool, on target: PGConnection) async throws -> BackfillJob? {
         if auto {
             try await target.query("""
@@ -43,7 +44,8 @@ enum BackfillState {
             """, [slot, table.description, String(progress.request), (done ? BackfillPhase.done : .copying).rawValue, lastKey.map(TextArray.literal), String(rows)])
     }
 
-    /// Asks for a table to be copied again from its first row (by a running bridge now, or by the next `walbridge run`).
+    /// Asks for a table to be copied again from its first row (by a running bridge now, or by the next
+    /// `walbridge run`).
     static func requestAgain(slot: String, table: TableName, on target: PGConnection) async throws {
         try await target.query("""
             INSERT INTO walbridge.backfill (slot, source_table, state) VALUES ($1, $2, 'pending')

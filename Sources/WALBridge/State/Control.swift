@@ -25,8 +25,8 @@ enum Control {
         return (row[0] ?? nil, row[1] ?? nil, PauseRequest(paused: row[2] == "true", atLSN: row[3].flatMap { LSN($0) }), row[4].flatMap { LSN($0) }, row[5] ?? nil)
     }
 
-    /// Asks the bridge of `slot` to pause now (at its next source transaction boundary) or after `lsn`. With `lsn`, it is
-    /// exact: the row lock taken here serialises with the check every batch makes before its COMMIT, so once this
+    /// Asks the bridge of `slot` to pause now (at its next source transaction boundary) or after `lsn`. With `lsn`, it
+    /// is exact: the row lock taken here serialises with the check every batch makes before its COMMIT, so once this
     /// returns no transaction committing after `lsn` reaches the target; it throws `BridgeError.pastStop` (asking
     /// nothing) when the bridge has already applied one.
     static func pause(slot: String, at lsn: LSN?, on target: PGConnection) async throws {

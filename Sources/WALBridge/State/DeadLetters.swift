@@ -1,7 +1,8 @@
 import PGClient
 import PGOutput
 
-/// Reads and writes `walbridge.dead_letters` in the target: changes the target rejected under `on_error: dead_letter`, with their payload.
+/// Reads and writes `walbridge.dead_letters` in the target: changes the target rejected under `on_error: dead_letter`,
+/// with their payload.
 enum DeadLetters {
     /// Records a rejected change inside the current target transaction.
     static func record(_ rejected: RejectedChange, change: RowChange, plan: SourcePlan, slot: String, on target: PGConnection) async throws {

@@ -81,14 +81,15 @@ struct TransactionReader: Sendable {
         if stopped { return [] }
         switch item {
         case .keepalive(let keepalive):
-            // Everything before the keepalive's position was sent: no transaction committing at or before the stop is left
-            // (a streamed one still open commits later), unless one sent whole is under way.
+            // Everything before the keepalive's position was sent: no transaction committing at or before the stop is
+            // left (a streamed one still open commits later), unless one sent whole is under way.
             if let stop = stopAfter, keepalive.walEnd > stop, transaction == nil {
                 stopped = true
                 return []
             }
             // Inside a streamed transaction, with no whole one under way, every transaction committed before the
-            // keepalive's position was seen too: the position may move past the streamed one's start, which commits later.
+            // keepalive's position was seen too: the position may move past the streamed one's start, which commits
+            // later.
             if inTransaction && (streamed == nil || transaction != nil) { return [] }
             return [.idle(keepalive.walEnd)]
         case .message(let lsn, let message):
@@ -221,8 +222,9 @@ struct TransactionReader: Sendable {
                 seq: mark.seq, source: mark.source, lsn: lsn, commitsBefore: recentCommits.count, interrupted: streamed != nil)
             return []
         case .high:
-            // A chunk can't be placed while a streamed transaction is open, nor one read then again (it would be discarded as
-            // long as large transactions keep streaming): replay without streaming, as the chunk's own commit used to ask.
+            // A chunk can't be placed while a streamed transaction is open, nor one read then again (it would be
+            // discarded as long as large transactions keep streaming): replay without streaming, as the chunk's own
+            // commit used to ask.
             if streamed != nil { throw StreamingFallback(reason: "a backfill chunk was read while a streamed transaction was open", at: lsn) }
             guard var closed = window, closed.seq == mark.seq else { return [] }
             window = nil

@@ -11,7 +11,8 @@ public enum VerifyValue {
     /// Hex digits of the MD5 printed.
     public static let hashDigits = 8
 
-    /// `NULL`, `'value'`, or for a value longer than `limit`: `'first 60 characters…' (200000 characters, md5 1a2b3c4d)`.
+    /// `NULL`, `'value'`, or for a value longer than `limit`:
+    /// `'first 60 characters…' (200000 characters, md5 1a2b3c4d)`.
     public static func shown(_ value: String?, limit: Int = limit, prefix: Int = prefixLength) -> String {
         guard let value else { return "NULL" }
         let length = value.unicodeScalars.count

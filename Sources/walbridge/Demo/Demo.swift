@@ -148,7 +148,8 @@ struct Demo {
         guard report.mismatchCount == 0 else { throw DemoError("verify found \(report.mismatchCount) mismatches") }
     }
 
-    /// Reads 200 random users the way a gray-read router would, and compares each answer from the new schema with legacy.
+    /// Reads 200 random users the way a gray-read router would, and compares each answer from the new schema with
+    /// legacy.
     private func grayReads(share: Int, legacy: SQLSession, new: SQLSession, state: StateStore) async throws -> (total: Int, new: Int, mismatches: Int) {
         var served = 0
         var mismatches = 0
@@ -159,7 +160,8 @@ struct Demo {
             guard user % 100 < share else { continue }
             let id = String(user)
             served += 1
-            // Read your writes: the legacy answer and its LSN, then the new schema once the bridge has applied that LSN.
+            // Read your writes: the legacy answer and its LSN, then the new schema once the bridge has applied that
+            // LSN.
             let before = try await legacy.pipeline([(DemoSchema.legacyRead, [id]), ("SELECT pg_current_wal_lsn()::text", [])])
             let written = before[1].first?.first ?? nil
             _ = try await state.waitFor(written.flatMap { WALPosition($0) } ?? Self.start, seconds: 5)
