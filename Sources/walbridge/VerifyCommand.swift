@@ -10,7 +10,8 @@ struct VerifyCommand: AsyncParsableCommand {
         discussion: """
             Waits until a streaming bridge has applied the source up to the moment verify starts; a paused or stopped \
             bridge is verified as it stands. Compares hashes of key buckets on each server, then only the rows of \
-            buckets that differ; prints each differing row (table, key, column, source and target value) and a summary. \
+            buckets that differ; prints each differing row (table, key, column, \
+            source and target value) and a summary. \
             A value longer than 80 characters shows its first 60, its length as length() counts it and the start of \
             its md5() (e.g. 'xxx…' (200000 characters, md5 4b981467)), and where the two values first differ.
             """

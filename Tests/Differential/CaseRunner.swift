@@ -330,7 +330,8 @@ struct CaseRunner: Sendable {
                                (SELECT applied_lsn >= $2::pg_lsn FROM walbridge.progress WHERE slot = $1)::text,
                                (SELECT count(*) FROM walbridge.backfill WHERE slot = $1)::text,
                                (SELECT count(*) FROM walbridge.backfill WHERE slot = $1 AND state = 'done')::text,
-                               (SELECT string_agg(source_table || ' ' || state || ' ' || rows_copied, ', ') FROM walbridge.backfill WHERE slot = $1)
+                               (SELECT string_agg(source_table || ' ' || state || ' ' || rows_copied, \
+                        ', ') FROM walbridge.backfill WHERE slot = $1)
                         """, [slot, lsn]).rows.first
                 }
             }

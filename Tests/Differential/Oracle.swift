@@ -129,7 +129,8 @@ struct Oracle {
         var differences: [Difference] = []
         for column in spec.added {
             let rows = try await source.query("""
-                SELECT \(keys.joined(separator: ", ")), \(column.sql)::text, ((\(column.expression))::\(types[column.name] ?? column.type))::text
+                SELECT \(keys.joined(separator: ", ")), \(column.sql)::text, \
+                ((\(column.expression))::\(types[column.name] ?? column.type))::text
                 FROM \(table.ownRows)
                 """).rows
             for row in rows.sorted(by: Self.order) where row[keys.count] != row[keys.count + 1] {

@@ -75,7 +75,8 @@ struct Workload: Sendable {
             let key = parent.columns[parent.key[0]].sql
             statements.append("""
                 UPDATE \(table.ownRows) AS c SET \(table.columns[reference.column].sql) = p.k
-                FROM (SELECT \(key) AS k, row_number() OVER (ORDER BY \(key)) - 1 AS n, count(*) OVER () AS total FROM \(parent.ownRows)) AS p
+                FROM (SELECT \(key) AS k, row_number() OVER (ORDER BY \(key)) - 1 AS n, \
+                count(*) OVER () AS total FROM \(parent.ownRows)) AS p
                 WHERE p.n = abs(hashtext(c.\(table.columns[table.main].sql)::text)) % p.total
                 """)
         }

@@ -23,7 +23,8 @@ struct BackfillTests {
         switch Int.random(in: 0..<10, using: &generator) {
         case 0..<5:
             try await app.query("""
-                UPDATE users SET name = name || '+', address_street = CASE WHEN address_street IS NULL THEN 'moved ' || id END
+                UPDATE users SET name = name || '+', address_street = CASE \
+                WHEN address_street IS NULL THEN 'moved ' || id END
                 WHERE id = $1
                 """, [String(id)])
         case 5..<7:
@@ -185,9 +186,11 @@ struct BackfillTests {
                 try await PGConnection.connect(source).closing { try await $0.simpleQuery("""
                     CREATE TABLE empty (id int PRIMARY KEY, label text);
                     CREATE TABLE events (tenant int, seq int, body text, PRIMARY KEY (tenant, seq));
-                    INSERT INTO events SELECT t, s, 'event ' || t || '/' || s || E'\\ttab\\\\slash\\nline' FROM generate_series(1, 7) t, generate_series(1, 3000) s;
+                    INSERT INTO events SELECT t, s, 'event ' || t || '/' || s || E'\\ttab\\\\slash\\nline' \
+                    FROM generate_series(1, 7) t, generate_series(1, 3000) s;
                     CREATE TABLE tags (name text PRIMARY KEY, note text);
-                    INSERT INTO tags SELECT 'tag ' || g || ' ' || md5(g::text), CASE WHEN g % 3 > 0 THEN 'note ' || g END FROM generate_series(1, 12000) g;
+                    INSERT INTO tags SELECT 'tag ' || g || ' ' || md5(g::text), CASE WHEN g % 3 > 0 \
+                    THEN 'note ' || g END FROM generate_series(1, 12000) g;
                     """) }
                 try await PGConnection.connect(target).closing { try await $0.simpleQuery("""
                     CREATE TABLE empty_v2 (id int PRIMARY KEY, label text);
@@ -245,7 +248,8 @@ struct BackfillTests {
             try await TestClusters.withDatabase(on: try TestClusters.target) { target in
                 try await PGConnection.connect(source).closing { try await $0.simpleQuery("""
                     CREATE FUNCTION tag(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'source:' || t $$;
-                    CREATE TABLE orders (id bigint PRIMARY KEY, placed timestamptz NOT NULL, cents bigint NOT NULL, note text);
+                    CREATE TABLE orders (id bigint PRIMARY KEY, placed timestamptz NOT NULL, \
+                    cents bigint NOT NULL, note text);
                     INSERT INTO orders SELECT g, timestamptz '2024-01-01 00:30:00+00' + g * interval '37 minutes',
                         CASE WHEN g = 4321 THEN -1 ELSE g * 7 END, CASE WHEN g % 3 > 0 THEN 'note ' || g END
                     FROM generate_series(1, 9000) g;
@@ -253,9 +257,11 @@ struct BackfillTests {
                     """) }
                 // Dates of the target's time zone, and a function of the same name that answers otherwise.
                 try await PGConnection.connect(target).closing { try await $0.simpleQuery("""
-                    DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET timezone = %L', current_database(), 'America/New_York'); END $$;
+                    DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET timezone = %L', \
+                    current_database(), 'America/New_York'); END $$;
                     CREATE FUNCTION tag(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'target:' || t $$;
-                    CREATE TABLE orders_v2 (id bigint PRIMARY KEY, day date NOT NULL, dollars numeric NOT NULL CHECK (dollars >= 0), note text);
+                    CREATE TABLE orders_v2 (id bigint PRIMARY KEY, day date NOT NULL, \
+                    dollars numeric NOT NULL CHECK (dollars >= 0), note text);
                     CREATE TABLE order_tags (order_id bigint PRIMARY KEY, tag text NOT NULL);
                     CREATE TABLE bookings_v2 (room int, during tstzrange, note text, PRIMARY KEY (room, during));
                     """) }
@@ -293,7 +299,8 @@ struct BackfillTests {
                 let expected = try await PGConnection.connect(source).closing { session in
                     try await session.simpleQuery("SET timezone = 'America/New_York'")
                     return try await session.query("""
-                        SELECT id::text, placed::date::text, (cents::numeric / 100)::text, upper(note) FROM orders WHERE id <> 4321 ORDER BY id
+                        SELECT id::text, placed::date::text, (cents::numeric / 100)::text, \
+                        upper(note) FROM orders WHERE id <> 4321 ORDER BY id
                         """).rows
                 }
                 let written = try await PGConnection.connect(target).closing { session in

@@ -107,7 +107,8 @@ struct CatalogShapeTests {
             let bridge = try await seed.start()
             #expect(await seed.backfillDone())
             try await seed.onSourceScript("""
-                BEGIN; UPDATE users SET email = 'tmp' WHERE email = 'a@x'; UPDATE users SET email = 'a@x' WHERE email = 'b@x';
+                BEGIN; UPDATE users SET email = 'tmp' WHERE email = 'a@x'; UPDATE users \
+                SET email = 'a@x' WHERE email = 'b@x';
                 UPDATE users SET email = 'b@x' WHERE email = 'tmp'; COMMIT;
                 """)
             #expect(try await seed.converges())

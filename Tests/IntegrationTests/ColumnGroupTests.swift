@@ -27,7 +27,8 @@ struct ColumnGroupTests {
     static let customers = Shape(
         legacy: """
             CREATE TABLE customers (id bigint PRIMARY KEY, name text NOT NULL);
-            CREATE TABLE customer_prefs (customer_id bigint PRIMARY KEY REFERENCES customers ON DELETE CASCADE ON UPDATE CASCADE, theme text, lang text);
+            CREATE TABLE customer_prefs (customer_id bigint PRIMARY KEY REFERENCES customers ON DELETE CASCADE \
+            ON UPDATE CASCADE, theme text, lang text);
             """,
         target: "CREATE TABLE customers_v2 (id bigint PRIMARY KEY, name text NOT NULL, theme text, lang text);",
         tables: """
@@ -51,7 +52,8 @@ struct ColumnGroupTests {
     static let users = Shape(
         legacy: """
             CREATE TABLE users_v2 (id bigint PRIMARY KEY, full_name text NOT NULL, email text);
-            CREATE TABLE addresses (user_id bigint PRIMARY KEY REFERENCES users_v2 ON DELETE CASCADE ON UPDATE CASCADE, street text, city text, postal_code text);
+            CREATE TABLE addresses (user_id bigint PRIMARY KEY REFERENCES users_v2 ON DELETE CASCADE \
+            ON UPDATE CASCADE, street text, city text, postal_code text);
             """,
         target: """
             CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL, email text,
@@ -94,8 +96,10 @@ struct ColumnGroupTests {
             let parentValues = shape.parentColumns.map { "'\($0) ' || g" }.joined(separator: ", ")
             let childValues = shape.childColumns.map { "'\($0) ' || g" }.joined(separator: ", ")
             try await migration.onSourceScript("""
-                INSERT INTO \(shape.parent) (id, \(shape.parentColumns.joined(separator: ", "))) SELECT g, \(parentValues) FROM generate_series(1, 3000) g;
-                INSERT INTO \(shape.child) (\(shape.childKey), \(shape.childColumns.joined(separator: ", "))) SELECT g, \(childValues) FROM generate_series(1, 3000) g WHERE g % 3 <> 0;
+                INSERT INTO \(shape.parent) (id, \(shape.parentColumns.joined(separator: ", "))) SELECT g, \
+                \(parentValues) FROM generate_series(1, 3000) g;
+                INSERT INTO \(shape.child) (\(shape.childKey), \(shape.childColumns.joined(separator: ", "))) \
+                SELECT g, \(childValues) FROM generate_series(1, 3000) g WHERE g % 3 <> 0;
                 """)
             // check: the statements, UPDATEs and clears included, compile against the target, and the plan says what
             // they are.
@@ -128,9 +132,12 @@ struct ColumnGroupTests {
                 INSERT INTO \(shape.child) (\(shape.childKey), \(childList)) VALUES (90001, \(childValues2));
                 COMMIT;
                 BEGIN;
-                DELETE FROM \(shape.parent) WHERE id IN (SELECT \(shape.childKey) FROM \(shape.child) ORDER BY 1 LIMIT 5);
-                INSERT INTO \(shape.parent) (id, \(parentList)) SELECT id, \(parentValues2) FROM generate_series(90002, 90005) id;
-                INSERT INTO \(shape.child) (\(shape.childKey), \(childList)) SELECT id, \(childValues2) FROM generate_series(90002, 90005) id;
+                DELETE FROM \(shape.parent) WHERE id IN (SELECT \(shape.childKey) \
+                FROM \(shape.child) ORDER BY 1 LIMIT 5);
+                INSERT INTO \(shape.parent) (id, \(parentList)) SELECT id, \(parentValues2) \
+                FROM generate_series(90002, 90005) id;
+                INSERT INTO \(shape.child) (\(shape.childKey), \(childList)) SELECT id, \
+                \(childValues2) FROM generate_series(90002, 90005) id;
                 COMMIT;
                 """)
             let converged = await TestClusters.eventually(timeout: .seconds(60)) { (try? await differences(shape, migration).isEmpty) == true }

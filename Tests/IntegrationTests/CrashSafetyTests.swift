@@ -17,7 +17,8 @@ struct CrashSafetyTests {
               ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, address_street = EXCLUDED.address_street;
             UPDATE users SET name = name || '+' WHERE id = 1 + floor(random() * 2000);
             IF random() < 0.3 THEN DELETE FROM users WHERE id = 1 + floor(random() * 2000); END IF;
-            INSERT INTO products (id, name, price) VALUES (1 + floor(random() * 500), 'p' || i, floor(random() * 100000))
+            INSERT INTO products (id, name, price) VALUES (1 + floor(random() * 500), \
+        'p' || i, floor(random() * 100000))
               ON CONFLICT (id) DO UPDATE SET price = EXCLUDED.price;
             IF random() < 0.1 THEN ROLLBACK; ELSE COMMIT; END IF;
           END LOOP;
@@ -77,7 +78,8 @@ extension CrashSafetyTests {
             try await seed.streamLargeTransactions()
             try await seed.onSourceScript("""
                 INSERT INTO users (id, name, address_street, bio)
-                  SELECT g, 'u' || g, CASE WHEN g % 3 = 0 THEN 'street ' || g END, CASE WHEN g % 40 = 0 THEN repeat('toast ', 3000) END
+                  SELECT g, 'u' || g, CASE WHEN g % 3 = 0 THEN 'street ' || g END, \
+                CASE WHEN g % 40 = 0 THEN repeat('toast ', 3000) END
                   FROM generate_series(1, 30000) g;
                 INSERT INTO products (id, name, price) SELECT g, 'p' || g, g FROM generate_series(1, 3000) g;
                 """)
@@ -128,7 +130,8 @@ struct RestartTests {
             let rows = try? await PGConnection.connect(server).closing {
                 try await $0.query("""
                     SELECT concat_ws(' | ', pid, application_name, backend_type, state, wait_event_type, wait_event,
-                                     left(query, 160), now() - query_start) FROM pg_stat_activity WHERE pid <> pg_backend_pid()
+                                     left(query, 160), now() - query_start) \
+                    FROM pg_stat_activity WHERE pid <> pg_backend_pid()
                     """).rows
             }
             lines.append("\(server.raw): " + (rows ?? []).compactMap { $0[0] }.joined(separator: "; "))

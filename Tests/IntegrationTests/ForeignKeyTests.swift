@@ -9,7 +9,8 @@ import WALBridge
 struct ForeignKeyTests {
     static let legacy = """
         CREATE TABLE customers (id bigserial PRIMARY KEY, name text NOT NULL, street text);
-        CREATE TABLE orders (id bigserial PRIMARY KEY, customer_id bigint NOT NULL REFERENCES customers ON DELETE CASCADE,
+        CREATE TABLE orders (id bigserial PRIMARY KEY, \
+        customer_id bigint NOT NULL REFERENCES customers ON DELETE CASCADE,
                              amount_cents bigint NOT NULL);
         INSERT INTO customers (name, street)
             SELECT 'c' || g, CASE WHEN g % 3 = 0 THEN NULL ELSE 'street ' || g END FROM generate_series(1, 3000) g;
@@ -17,8 +18,10 @@ struct ForeignKeyTests {
         """
     static let target = """
         CREATE TABLE customers_v2 (id bigint PRIMARY KEY, name text NOT NULL, seq serial);
-        CREATE TABLE customer_addresses (customer_id bigint PRIMARY KEY REFERENCES customers_v2 (id), street text NOT NULL);
-        CREATE TABLE orders_v2 (id bigint PRIMARY KEY, customer_id bigint NOT NULL REFERENCES customers_v2 (id), amount numeric(12,2));
+        CREATE TABLE customer_addresses (customer_id bigint PRIMARY KEY REFERENCES customers_v2 (id), \
+        street text NOT NULL);
+        CREATE TABLE orders_v2 (id bigint PRIMARY KEY, \
+        customer_id bigint NOT NULL REFERENCES customers_v2 (id), amount numeric(12,2));
         """
     /// The child table first: a YAML mapping's order means nothing.
     static let tables = """
@@ -47,8 +50,10 @@ struct ForeignKeyTests {
             INSERT INTO orders (customer_id, amount_cents) SELECT id, 100 * \(round) FROM c;
             UPDATE orders SET amount_cents = amount_cents + 1 WHERE customer_id BETWEEN \(high) AND \(high + 20);
             COMMIT;
-            UPDATE orders SET customer_id = \(high + 30) WHERE id = (SELECT min(id) FROM orders WHERE customer_id = \(high + 31));
-            UPDATE customers SET street = CASE WHEN street IS NULL THEN 'moved in' END WHERE id IN (\(high + 5), \(high + 6), \(round + 1));
+            UPDATE orders SET customer_id = \(high + 30) WHERE id = (SELECT min(id) \
+            FROM orders WHERE customer_id = \(high + 31));
+            UPDATE customers SET street = CASE WHEN street IS NULL THEN 'moved in' END \
+            WHERE id IN (\(high + 5), \(high + 6), \(round + 1));
             DELETE FROM customers WHERE id IN (\(high + 10), \(round + 100));
             """)
     }
@@ -159,7 +164,8 @@ struct ForeignKeyTests {
                   columns: {id: id, a_id: a_id}
             """
         let strict = """
-            CREATE TABLE a_v2 (id int PRIMARY KEY, b_id int); CREATE TABLE b_v2 (id int PRIMARY KEY, a_id int REFERENCES a_v2);
+            CREATE TABLE a_v2 (id int PRIMARY KEY, b_id int); CREATE TABLE b_v2 (id int PRIMARY KEY, \
+            a_id int REFERENCES a_v2);
             ALTER TABLE a_v2 ADD FOREIGN KEY (b_id) REFERENCES b_v2;
             """
         try await SeedMigration.with(legacySchema: legacy, targetSchema: strict, edit: SeedMigration.tables(tables)) { seed in
@@ -167,7 +173,8 @@ struct ForeignKeyTests {
             #expect(report.problems.contains { $0.contains("form a cycle") && $0.contains("DEFERRABLE") }, "\(report.problems)")
         }
         let deferrable = """
-            CREATE TABLE a_v2 (id int PRIMARY KEY, b_id int); CREATE TABLE b_v2 (id int PRIMARY KEY, a_id int REFERENCES a_v2);
+            CREATE TABLE a_v2 (id int PRIMARY KEY, b_id int); CREATE TABLE b_v2 (id int PRIMARY KEY, \
+            a_id int REFERENCES a_v2);
             ALTER TABLE a_v2 ADD FOREIGN KEY (b_id) REFERENCES b_v2 DEFERRABLE;
             """
         try await SeedMigration.with(legacySchema: legacy, targetSchema: deferrable, edit: SeedMigration.tables(tables)) { seed in

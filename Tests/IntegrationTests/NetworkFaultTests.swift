@@ -116,7 +116,8 @@ struct NetworkFaultTests {
         let heldBack = try await marker() == "0"
         let shown = (try? await state()) ?? nil
         #expect(reported && heldBack, """
-            the bridge obeys a pause \(when): its state row says \(shown ?? "nothing"), and a row written after the pause \
+            the bridge obeys a pause \(when): its state row says \(shown ?? "nothing"), \
+            and a row written after the pause \
             \(heldBack ? "was held back" : "was applied"); warnings: \(proxied.log.warnings.suffix(4))
             """)
         try await SQLSession.with(try DatabaseAddress(seed.target.raw)) { try await StateStore($0, slot: slot).resume() }

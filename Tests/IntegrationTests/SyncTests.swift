@@ -12,7 +12,8 @@ struct SyncTests {
             let bridge = try await seed.start()
             try await seed.onSourceScript("""
                 INSERT INTO users (name, email, address_street, address_city, address_postal_code)
-                  VALUES ('Ada', 'ada@example.com', '1 Road', 'London', 'N1'), ('Bob', 'bob@example.com', NULL, NULL, NULL),
+                  VALUES ('Ada', 'ada@example.com', '1 Road', 'London', 'N1'), ('Bob', \
+                'bob@example.com', NULL, NULL, NULL),
                          ('Cy', NULL, '3 Way', 'Oslo', NULL);
                 INSERT INTO products (name, price) VALUES ('Engine', 1999), ('Cards', 250), ('Free', 0);
                 UPDATE users SET name = 'Ada Lovelace' WHERE id = 1;
@@ -22,7 +23,8 @@ struct SyncTests {
                 UPDATE products SET price = price + 1;
                 DELETE FROM products WHERE id = 2;
                 DELETE FROM users WHERE id = 3;
-                BEGIN; INSERT INTO users (id, name) VALUES (100, 'tmp'); UPDATE users SET name = 'kept' WHERE id = 100; COMMIT;
+                BEGIN; INSERT INTO users (id, name) VALUES (100, 'tmp'); UPDATE users \
+                SET name = 'kept' WHERE id = 100; COMMIT;
                 BEGIN; INSERT INTO users (id, name) VALUES (101, 'gone'); DELETE FROM users WHERE id = 101; COMMIT;
                 BEGIN; INSERT INTO users (id, name) VALUES (102, 'rolled back'); ROLLBACK;
                 """)
@@ -386,9 +388,11 @@ struct StreamingTests {
             next = try await seed.start()
             // A streamed transaction that rolls back, and one that rolls back a subtransaction.
             try await seed.onSourceScript("""
-                BEGIN; INSERT INTO users (id, name, email) SELECT g, 'gone' || g, \(Self.big) || g FROM generate_series(10001, 13000) g; ROLLBACK;
+                BEGIN; INSERT INTO users (id, name, email) SELECT g, 'gone' || g, \
+                \(Self.big) || g FROM generate_series(10001, 13000) g; ROLLBACK;
                 BEGIN; INSERT INTO users (id, name) VALUES (20000, 'kept');
-                SAVEPOINT s; INSERT INTO users (id, name, email) SELECT g, 'sub' || g, \(Self.big) || g FROM generate_series(20001, 23000) g; ROLLBACK TO SAVEPOINT s;
+                SAVEPOINT s; INSERT INTO users (id, name, email) SELECT g, 'sub' || g, \
+                \(Self.big) || g FROM generate_series(20001, 23000) g; ROLLBACK TO SAVEPOINT s;
                 UPDATE users SET name = 'after rollback to savepoint' WHERE id = 1; COMMIT;
                 """)
             #expect(try await seed.converges(), "after a streamed abort and a subtransaction rollback")

@@ -44,7 +44,8 @@ struct TrustTests {
     @Test("a partitioned source table streams every change, also in a partition attached later, and restarts")
     func partitioned() async throws {
         let legacy = """
-            CREATE TABLE events (id bigint NOT NULL, kind text NOT NULL, payload text, PRIMARY KEY (id, kind)) PARTITION BY LIST (kind);
+            CREATE TABLE events (id bigint NOT NULL, kind text NOT NULL, payload text, \
+            PRIMARY KEY (id, kind)) PARTITION BY LIST (kind);
             CREATE TABLE events_a PARTITION OF events FOR VALUES IN ('a');
             CREATE TABLE events_b PARTITION OF events FOR VALUES IN ('b');
             INSERT INTO events VALUES (1, 'a', 'before'), (2, 'b', 'before');
@@ -86,7 +87,8 @@ struct TrustTests {
     @Test("a partitioned table whose partitions have another replica identity than it is refused, naming them")
     func partitionIdentity() async throws {
         let legacy = """
-            CREATE TABLE events (id bigint NOT NULL, kind text NOT NULL, payload text, PRIMARY KEY (id, kind)) PARTITION BY LIST (kind);
+            CREATE TABLE events (id bigint NOT NULL, kind text NOT NULL, payload text, \
+            PRIMARY KEY (id, kind)) PARTITION BY LIST (kind);
             CREATE TABLE events_a PARTITION OF events FOR VALUES IN ('a');
             CREATE TABLE events_b PARTITION OF events FOR VALUES IN ('b');
             ALTER TABLE events REPLICA IDENTITY FULL;
@@ -129,12 +131,14 @@ struct TrustTests {
     @Test("rows read back from the source are found by char(n), inet and bool keys, not taken as deleted")
     func refetchByTextKeys() async throws {
         let legacy = """
-            CREATE TABLE hosts (code char(6), addr inet, active bool, name text, notes text, PRIMARY KEY (code, addr, active));
+            CREATE TABLE hosts (code char(6), addr inet, active bool, name text, notes text, \
+            PRIMARY KEY (code, addr, active));
             ALTER TABLE hosts ALTER COLUMN notes SET STORAGE EXTERNAL;
             """
         let target = """
             CREATE TABLE hosts_v2 (code char(6), addr inet, active bool, name text, PRIMARY KEY (code, addr, active));
-            CREATE TABLE host_notes (code char(6), addr inet, active bool, notes text, PRIMARY KEY (code, addr, active));
+            CREATE TABLE host_notes (code char(6), addr inet, active bool, notes text, \
+            PRIMARY KEY (code, addr, active));
             """
         let tables = """
             tables:
@@ -175,7 +179,8 @@ struct TrustTests {
             #expect(try await seed.converges())
             try await seed.onSourceScript("""
                 BEGIN; DELETE FROM users WHERE id = 1; UPDATE users SET id = 1 WHERE id = 2; COMMIT;
-                BEGIN; UPDATE users SET id = 100 WHERE id = 3; UPDATE users SET id = 3 WHERE id = 4; UPDATE users SET id = 4 WHERE id = 100; COMMIT;
+                BEGIN; UPDATE users SET id = 100 WHERE id = 3; UPDATE users SET id = 3 WHERE id = 4; UPDATE users \
+                SET id = 4 WHERE id = 100; COMMIT;
                 """)
             #expect(try await seed.converges(), "each moved row keeps its own bio")
             #expect(try await seed.targetScalar("SELECT left(bio, 3) FROM users_v2 WHERE id = 1") == "bob")
@@ -243,7 +248,8 @@ struct TrustTests {
             // more than a batch of other rows, and a delete of one swapped row (or a TRUNCATE). When the swap's batch
             // reads its rows back, they are gone already, and the change that removed them comes in a later batch.
             try await seed.onSourceScript("""
-                BEGIN; UPDATE users SET id = 3 WHERE id = 1; UPDATE users SET id = 1 WHERE id = 2; UPDATE users SET id = 2 WHERE id = 3; COMMIT;
+                BEGIN; UPDATE users SET id = 3 WHERE id = 1; UPDATE users SET id = 1 \
+                WHERE id = 2; UPDATE users SET id = 2 WHERE id = 3; COMMIT;
                 BEGIN; INSERT INTO users (id, name) SELECT n, 'filler' FROM generate_series(1000, 21000) AS n; COMMIT;
                 BEGIN; \(policy == "on_delete" ? "DELETE FROM users WHERE id = 1" : "TRUNCATE users"); COMMIT;
                 """)
@@ -423,7 +429,8 @@ struct TrustTests {
             // pause comes.
             let large = Task {
                 try await seed.onSourceScript("""
-                    BEGIN; INSERT INTO products (name, price) SELECT 'p' || g, g FROM generate_series(1, 5000) g; SELECT pg_sleep(3); COMMIT
+                    BEGIN; INSERT INTO products (name, price) SELECT 'p' || g, g FROM generate_series(1, \
+                    5000) g; SELECT pg_sleep(3); COMMIT
                     """)
             }
             try await Task.sleep(for: .seconds(1))
@@ -535,7 +542,8 @@ struct TrustTests {
             #expect(try await seed.converges())
             try await seed.onSourceScript("""
                 UPDATE users SET email = 'ada@new' WHERE id = 1;
-                BEGIN; UPDATE users SET email = 'tmp' WHERE id = 2; UPDATE users SET email = 'bob@new', name = 'Bob B' WHERE id = 2; COMMIT;
+                BEGIN; UPDATE users SET email = 'tmp' WHERE id = 2; UPDATE users SET email = 'bob@new', \
+                name = 'Bob B' WHERE id = 2; COMMIT;
                 """)
             #expect(try await seed.converges(), "no row is left at an old email")
             #expect(try await seed.targetScalar("SELECT string_agg(email, ',' ORDER BY email) FROM users_by_email") == "ada@new,bob@new")
@@ -544,7 +552,8 @@ struct TrustTests {
             try await seed.onSourceScript("""
                 INSERT INTO users (id, name, email) VALUES (3, 'Cy', 'cy@x'), (4, 'Di', 'di@x');
                 BEGIN; DELETE FROM users WHERE id = 1; UPDATE users SET id = 1 WHERE id = 2; COMMIT;
-                BEGIN; DELETE FROM users WHERE id = 3; INSERT INTO users (id, name, email) VALUES (3, 'Ed', 'ed@x'); COMMIT;
+                BEGIN; DELETE FROM users WHERE id = 3; INSERT INTO users (id, name, \
+                email) VALUES (3, 'Ed', 'ed@x'); COMMIT;
                 """)
             #expect(try await seed.converges(), "no row is left at a deleted row's email")
             #expect(try await seed.targetScalar("SELECT string_agg(email, ',' ORDER BY email) FROM users_by_email") == "bob@new,di@x,ed@x")

@@ -33,7 +33,8 @@ struct RoundTripQueryTests {
     @Test("forward rows hold only the new table's columns, cast to its types (NULL where the mapping does not write one), behind the forward when")
     func forwardRows() {
         #expect(query.sql.contains("""
-            "__walbridge_forward_0" AS (SELECT "__walbridge_row", ((name)::text) AS "full_name", ((id)::bigint) AS "id", (NULL::text) AS "note" FROM "__walbridge_sample" AS "users")
+            "__walbridge_forward_0" AS (SELECT "__walbridge_row", ((name)::text) AS "full_name", \
+            ((id)::bigint) AS "id", (NULL::text) AS "note" FROM "__walbridge_sample" AS "users")
             """), "\(query.sql)")
         #expect(query.sql.contains(#"FROM "__walbridge_sample" AS "users" WHERE (address_street IS NOT NULL))"#), "\(query.sql)")
         #expect(query.sql.contains(#"SELECT row_number() OVER (ORDER BY "id") AS "__walbridge_row", * FROM (SELECT * FROM "public"."users" ORDER BY random() LIMIT $1::bigint) AS "users""#), "the sample size is a bound parameter; rows are numbered by key")
@@ -42,10 +43,12 @@ struct RoundTripQueryTests {
     @Test("each reverse entry reads only its forward row, casts to the legacy types, and keeps its own when")
     func reverseRows() {
         #expect(query.sql.contains("""
-            "__walbridge_reverse_0" AS (SELECT "__walbridge_row", (((id)::bigint)::text) AS v0, (((full_name)::text)::text) AS v1 FROM "__walbridge_forward_0" AS "users_v2")
+            "__walbridge_reverse_0" AS (SELECT "__walbridge_row", (((id)::bigint)::text) AS v0, \
+            (((full_name)::text)::text) AS v1 FROM "__walbridge_forward_0" AS "users_v2")
             """), "\(query.sql)")
         #expect(query.sql.contains("""
-            "__walbridge_reverse_1" AS (SELECT "__walbridge_row", (((user_id)::bigint)::text) AS v0, (((street)::text)::text) AS v1 FROM "__walbridge_forward_1" AS "addresses" WHERE (street <> ''))
+            "__walbridge_reverse_1" AS (SELECT "__walbridge_row", (((user_id)::bigint)::text) AS v0, \
+            (((street)::text)::text) AS v1 FROM "__walbridge_forward_1" AS "addresses" WHERE (street <> ''))
             """), "\(query.sql)")
     }
 

@@ -25,7 +25,8 @@ actor SourceRows {
         let casts = zip(aliases, keyColumns).map { "\($0)::\($1.typeSQL)" }.joined(separator: ", ")
         let sql = """
             SELECT \(plan.stagedColumns.map { q($0.name) }.joined(separator: ", ")) FROM \(plan.info.ownRows)
-            WHERE (\(keyColumns.map { q($0.name) }.joined(separator: ", "))) IN (SELECT \(casts) FROM unnest(\(unnest)) AS u(\(aliases.joined(separator: ", "))))
+            WHERE (\(keyColumns.map { q($0.name) }.joined(separator: ", "))) IN (SELECT \(casts) \
+            FROM unnest(\(unnest)) AS u(\(aliases.joined(separator: ", "))))
             """
         let arrays = keyColumns.indices.map { column in
             TextArray.literal(keys.map { $0[column].textString })

@@ -202,7 +202,8 @@ struct SourceEvaluation: Sendable, Equatable {
             return .failure(Reason(text: "an expression reads the moment '\(literal)'"))
         }
         let foreign = """
-            SELECT EXISTS (SELECT 1 FROM pg_proc WHERE proname = ANY($1::text[]) AND (oid >= 16384 OR provolatile = 'v'))
+            SELECT EXISTS (SELECT 1 FROM pg_proc WHERE proname = ANY($1::text[]) \
+            AND (oid >= 16384 OR provolatile = 'v'))
                 OR EXISTS (SELECT 1 FROM pg_type WHERE oid >= 16384 AND typname = ANY($1::text[]))
                 OR EXISTS (SELECT 1 FROM pg_operator WHERE oid >= 16384 AND strpos($2, oprname) > 0)
                 OR EXISTS (SELECT 1 FROM pg_cast WHERE oid >= 16384 AND castsource < 16384 AND casttarget < 16384)

@@ -56,7 +56,8 @@ struct RoundTripQuery: Sendable {
             }
             ctes.append("""
                 \(Self.reverseName(index)) AS (SELECT \(([row] + values).joined(separator: ", ")) \
-                FROM \(Self.forwardName(leg.forward)) AS \(SQLQuoting.identifier(forward[leg.forward].mapping.into.name))\
+                FROM \(Self.forwardName(leg.forward)) \
+                AS \(SQLQuoting.identifier(forward[leg.forward].mapping.into.name))\
                 \(leg.reverse.when.map { " WHERE (\($0))" } ?? ""))
                 """)
         }

@@ -41,7 +41,8 @@ enum TargetCheck {
             FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
             LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
-            WHERE i.indrelid = $1 AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL AND k.ord <= i.indnkeyatts
+            WHERE i.indrelid = $1 AND i.indisunique AND i.indpred IS NULL \
+            AND i.indexprs IS NULL AND k.ord <= i.indnkeyatts
             GROUP BY i.indexrelid
             """, [oid]).rows
         let key = mapped.mapping.key
@@ -119,7 +120,8 @@ enum TargetCheck {
     /// (`numeric` for `numeric(10,2)`), and whether it sorts by a collation.
     static func columns(of table: TableName, on target: PGConnection) async throws -> [String: (type: String, baseType: String, collated: Bool)] {
         let rows = try await target.query("""
-            SELECT attname, format_type(atttypid, atttypmod), format_type(atttypid, NULL), attcollation <> 0 FROM pg_attribute
+            SELECT attname, format_type(atttypid, atttypmod), format_type(atttypid, \
+            NULL), attcollation <> 0 FROM pg_attribute
             WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped
             """, [table.quoted]).rows
         return Dictionary(

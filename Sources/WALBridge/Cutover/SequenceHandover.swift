@@ -94,7 +94,8 @@ struct SequenceHandover: Sendable {
                 SELECT pg_get_serial_sequence($1, a.attname)::regclass AS seq
                 UNION
                 SELECT d.refobjid::regclass FROM pg_attrdef ad
-                JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid AND d.refclassid = 'pg_class'::regclass
+                JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid \
+            AND d.refclassid = 'pg_class'::regclass
                 JOIN pg_class c ON c.oid = d.refobjid AND c.relkind = 'S'
                 WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum
             ) s

@@ -62,7 +62,8 @@ struct WriteFence: Sendable {
             // CREATE OR REPLACE takes SHARE ROW EXCLUSIVE (readers go on); DROP TRIGGER would take ACCESS EXCLUSIVE.
             script += """
                 CREATE OR REPLACE TRIGGER \(trigger) BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON \(table.quoted)
-                    FOR EACH STATEMENT EXECUTE FUNCTION \(function)(\(SQLQuoting.literal(message)), \(SQLQuoting.literal(hint)));
+                    FOR EACH STATEMENT EXECUTE FUNCTION \(function)(\(SQLQuoting.literal(message)), \
+                \(SQLQuoting.literal(hint)));
 
                 """
         }

@@ -75,7 +75,8 @@ struct ForeignKeyOrder: Sendable {
     /// The keys in `tables` (the plan's targets) as the target catalog holds them.
     static func read(among tables: Set<TableName>, on target: PGConnection) async throws -> [Key] {
         let rows = try await target.query("""
-            SELECT quote_ident(n.nspname) || '.' || quote_ident(c.conname), cn.nspname, cc.relname, pn.nspname, pc.relname,
+            SELECT quote_ident(n.nspname) || '.' || quote_ident(c.conname), cn.nspname, \
+            cc.relname, pn.nspname, pc.relname,
                    c.condeferrable, quote_ident(c.conname)
             FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
             JOIN pg_class cc ON cc.oid = c.conrelid JOIN pg_namespace cn ON cn.oid = cc.relnamespace

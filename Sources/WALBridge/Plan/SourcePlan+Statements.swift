@@ -99,8 +99,10 @@ extension SourcePlan {
         // A target whose columns are all key columns has nothing to update: touch the key so the match still counts.
         if partialSet.isEmpty, let key = keys.first { partialSet.append("\(key) = t.\(key)") }
         let writePartial = """
-            WITH m AS (SELECT \(partialSelect.joined(separator: ", ")) FROM \(staging) WHERE \(live) AND \(StagingColumn.unchanged) IS NOT NULL AND \(when)), \
-            u AS (UPDATE \(table) AS t SET \(partialSet.joined(separator: ", ")) FROM m WHERE \(keyMatch) RETURNING m.\(StagingColumn.seq)) \
+            WITH m AS (SELECT \(partialSelect.joined(separator: ", ")) FROM \(staging) WHERE \(live) \
+            AND \(StagingColumn.unchanged) IS NOT NULL AND \(when)), \
+            u AS (UPDATE \(table) AS t SET \(partialSet.joined(separator: ", ")) FROM m WHERE \(keyMatch) \
+            RETURNING m.\(StagingColumn.seq)) \
             SELECT \(StagingColumn.seq) FROM m WHERE \(StagingColumn.seq) NOT IN (SELECT \(StagingColumn.seq) FROM u)
             """
 

@@ -27,7 +27,8 @@ enum TargetCatalog {
     private static func types(of table: TableName, on target: PGConnection) async throws -> [String: String] {
         let rows = try await target.query("""
             WITH RECURSIVE c(name, type) AS (
-                SELECT attname, atttypid FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped
+                SELECT attname, atttypid FROM pg_attribute WHERE attrelid = to_regclass($1) \
+            AND attnum > 0 AND NOT attisdropped
                 UNION ALL
                 SELECT c.name, t.typbasetype FROM c JOIN pg_type t ON t.oid = c.type WHERE t.typtype = 'd')
             SELECT c.name, quote_ident(n.nspname) || '.' || quote_ident(t.typname)

@@ -13,7 +13,8 @@ enum BackfillState {
                 """, [slot, table.description])
         }
         let row = try await target.query("""
-            UPDATE walbridge.backfill SET state = 'copying', started_at = coalesce(started_at, now()), updated_at = now()
+            UPDATE walbridge.backfill SET state = 'copying', \
+            started_at = coalesce(started_at, now()), updated_at = now()
             WHERE slot = $1 AND source_table = $2 AND state <> 'done'
             RETURNING request, last_key::text
             """, [slot, table.description]).rows.first
@@ -57,7 +58,8 @@ enum BackfillState {
     /// The backfill progress of every table of the slot.
     static func progress(slot: String, on target: PGConnection) async throws -> [BackfillProgress] {
         try await target.query("""
-            SELECT source_table, state, rows_copied, rows_estimated FROM walbridge.backfill WHERE slot = $1 ORDER BY source_table
+            SELECT source_table, state, rows_copied, rows_estimated FROM walbridge.backfill \
+            WHERE slot = $1 ORDER BY source_table
             """, [slot]).rows.map { row in
             BackfillProgress(
                 table: row[0] ?? "", state: row[1].flatMap { BackfillPhase(rawValue: $0) } ?? .pending, rowsCopied: Int(row[2] ?? "") ?? 0,

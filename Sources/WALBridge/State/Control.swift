@@ -19,7 +19,8 @@ enum Control {
     /// the other direction's slot it marks its writes for; and the pause asked of it. Nil before it reported.
     static func reported(slot: String, on target: PGConnection) async throws -> (state: String?, error: String?, request: PauseRequest, stoppedAt: LSN?, partner: String?)? {
         let row = try await target.query("""
-            SELECT state, error, paused::text, pause_at_lsn::text, stopped_at::text, partner_slot FROM walbridge.control WHERE slot = $1
+            SELECT state, error, paused::text, pause_at_lsn::text, stopped_at::text, \
+            partner_slot FROM walbridge.control WHERE slot = $1
             """, [slot]).rows.first
         guard let row else { return nil }
         return (row[0] ?? nil, row[1] ?? nil, PauseRequest(paused: row[2] == "true", atLSN: row[3].flatMap { LSN($0) }), row[4].flatMap { LSN($0) }, row[5] ?? nil)
@@ -65,7 +66,8 @@ enum Control {
         _ state: BridgeState, error: String? = nil, stoppedAt: LSN? = nil, partner: String?, slot: String, pid: Int32, on target: PGConnection
     ) async throws {
         try await target.query("""
-            INSERT INTO walbridge.control (slot, state, error, pid, stopped_at, partner_slot) VALUES ($1, $2, $3, $4::int, $5::pg_lsn, $6)
+            INSERT INTO walbridge.control (slot, state, error, pid, stopped_at, partner_slot) VALUES ($1, \
+            $2, $3, $4::int, $5::pg_lsn, $6)
             ON CONFLICT (slot) DO UPDATE SET state = EXCLUDED.state, error = EXCLUDED.error, pid = EXCLUDED.pid,
                 stopped_at = EXCLUDED.stopped_at, partner_slot = EXCLUDED.partner_slot, updated_at = now()
             """, [slot, state.rawValue, error, String(pid), stoppedAt?.description, partner])

@@ -32,7 +32,8 @@ enum DeadLetters {
         row.raw(String(change.oldIsFull))
         row.raw("}")
         try await target.query("""
-            INSERT INTO walbridge.dead_letters (slot, lsn, source_table, target_table, operation, key, row_data, sqlstate, error)
+            INSERT INTO walbridge.dead_letters (slot, lsn, source_table, target_table, \
+            operation, key, row_data, sqlstate, error)
             VALUES ($1, $2::pg_lsn, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9)
             """, [slot, rejected.lsn.description, rejected.sourceTable.description, rejected.targetTable?.description,
                   rejected.operation, key.text, row.text, rejected.sqlState, rejected.message])

@@ -38,8 +38,10 @@ enum ProgressState {
         return Statement("""
             INSERT INTO walbridge.progress (slot, applied_lsn, applied_commit_lsn, source_commit_time, updated_at)
             VALUES ($1, $2::pg_lsn, $3::pg_lsn, $4::timestamptz, now())
-            ON CONFLICT (slot) DO UPDATE SET applied_lsn = EXCLUDED.applied_lsn, applied_commit_lsn = EXCLUDED.applied_commit_lsn,
-                source_commit_time = coalesce(EXCLUDED.source_commit_time, walbridge.progress.source_commit_time), updated_at = now()
+            ON CONFLICT (slot) DO UPDATE SET applied_lsn = EXCLUDED.applied_lsn, \
+            applied_commit_lsn = EXCLUDED.applied_commit_lsn,
+                source_commit_time = coalesce(EXCLUDED.source_commit_time, \
+            walbridge.progress.source_commit_time), updated_at = now()
             """, [slot, lsn.description, commitLSN.description, commitTime?.iso8601])
     }
 

@@ -47,7 +47,8 @@ struct VerifySide: Sendable {
         let key = mapping.key.compactMap { key in mapping.columns.firstIndex { $0.column == key }.map { columns[$0] } }
         let named = columns.enumerated().map { "\($1) AS c\($0)" }.joined(separator: ", ")
         rows = """
-            SELECT ROW(\(key.joined(separator: ", ")))::text AS k, ROW(\(columns.joined(separator: ", ")))::text AS r, \(named) \
+            SELECT ROW(\(key.joined(separator: ", ")))::text AS k, \
+            ROW(\(columns.joined(separator: ", ")))::text AS r, \(named) \
             FROM \(from)
             """
     }

@@ -89,8 +89,10 @@ actor DemoApplication {
             try await app.query("UPDATE users_v2 SET full_name = 'renamed ' || id || ' ' || (random() * 1000)::int WHERE id = $1", [id])
         case 4:
             try await app.query("""
-                INSERT INTO addresses (user_id, street, city, postal_code) SELECT id, id || ' New Rd', 'Shelbyville', '67890'
-                FROM users_v2 WHERE id = $1 ON CONFLICT (user_id) DO UPDATE SET street = EXCLUDED.street, city = 'Shelbyville', postal_code = '67890'
+                INSERT INTO addresses (user_id, street, city, postal_code) SELECT id, \
+                id || ' New Rd', 'Shelbyville', '67890'
+                FROM users_v2 WHERE id = $1 ON CONFLICT (user_id) DO UPDATE SET street = EXCLUDED.street, \
+                city = 'Shelbyville', postal_code = '67890'
                 """, [id])
         case 5:
             try await app.query("DELETE FROM addresses WHERE user_id = $1", [id])
@@ -101,8 +103,10 @@ actor DemoApplication {
                 """, [id])
         case 7..<9:
             try await app.query("""
-                WITH u AS (INSERT INTO users_v2 (full_name, email) VALUES ('new user', 'n' || gen_random_uuid() || '@example.com') RETURNING id)
-                INSERT INTO addresses (user_id, street, city, postal_code) SELECT id, 'Elm St', 'Springfield', '54321' FROM u
+                WITH u AS (INSERT INTO users_v2 (full_name, email) VALUES ('new user', \
+                'n' || gen_random_uuid() || '@example.com') RETURNING id)
+                INSERT INTO addresses (user_id, street, city, postal_code) SELECT id, \
+                'Elm St', 'Springfield', '54321' FROM u
                 """)
         default:
             try await app.query("UPDATE products_v2 SET price = price + 0.01 WHERE id = $1", [String(Int.random(in: 1_001...1_000 + products))])
