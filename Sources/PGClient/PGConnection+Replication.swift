@@ -34,14 +34,17 @@ extension PGConnection {
         guard let row = try simpleQuery("IDENTIFY_SYSTEM").last?.rows.first, row.count >= 4 else {
             throw PGError(.protocolViolation, "IDENTIFY_SYSTEM returned no row")
         }
-        return SystemIdentity(systemID: row[0] ?? "", timeline: Int(row[1] ?? "") ?? 0, flushLSN: row[2] ?? "0/0", database: row[3])
+        return SystemIdentity(
+            systemID: row[0] ?? "", timeline: Int(row[1] ?? "") ?? 0, flushLSN: row[2] ?? "0/0", database: row[3])
     }
 
     /// Creates a logical replication slot with the given output plugin (replication sessions only).
     public func createReplicationSlot(
         _ name: String, plugin: String = "pgoutput", temporary: Bool = false, snapshot: SlotSnapshot = .nothing
     ) throws -> CreatedSlot {
-        let sql = "CREATE_REPLICATION_SLOT \(SQLQuoting.identifier(name))\(temporary ? " TEMPORARY" : "") LOGICAL \(SQLQuoting.identifier(plugin)) \(snapshot.rawValue)"
+        let sql =
+            "CREATE_REPLICATION_SLOT \(SQLQuoting.identifier(name))\(temporary ? " TEMPORARY" : "") "
+            + "LOGICAL \(SQLQuoting.identifier(plugin)) \(snapshot.rawValue)"
         guard let row = try simpleQuery(sql).last?.rows.first, row.count >= 3 else {
             throw PGError(.protocolViolation, "CREATE_REPLICATION_SLOT returned no row")
         }
@@ -54,7 +57,10 @@ extension PGConnection {
         let conn = try connection()
         var sql = "START_REPLICATION SLOT \(SQLQuoting.identifier(slot)) LOGICAL \(startLSN)"
         if !options.isEmpty {
-            sql += " (" + options.map { "\(SQLQuoting.identifier($0.name)) \(SQLQuoting.literal($0.value))" }.joined(separator: ", ") + ")"
+            sql +=
+                " ("
+                + options.map { "\(SQLQuoting.identifier($0.name)) \(SQLQuoting.literal($0.value))" }.joined(
+                    separator: ", ") + ")"
         }
         guard PQsendQuery(conn, sql) == 1 else { throw sendError(conn) }
         try flushOutgoing(conn)

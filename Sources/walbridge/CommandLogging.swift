@@ -35,7 +35,8 @@ enum CommandLogging {
         var quietLogger = logger
         quietLogger.logLevel = .warning
         let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: quietLogger)
+            configuration: ServiceGroupConfiguration(
+                services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: quietLogger)
         )
         do {
             try await group.run()

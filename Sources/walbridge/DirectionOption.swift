@@ -11,7 +11,8 @@ struct DirectionOption: ParsableArguments {
     func pick(_ configuration: Configuration) -> Configuration {
         guard reverse else { return configuration }
         guard let reversed = configuration.reversed else {
-            CommandLogging.fail("--reverse needs a reverse: mapping in the configuration (the new tables back to the legacy ones)")
+            CommandLogging.fail(
+                "--reverse needs a reverse: mapping in the configuration (the new tables back to the legacy ones)")
         }
         return reversed
     }

@@ -43,7 +43,10 @@ struct VerifyCommand: AsyncParsableCommand {
         if isatty(STDERR_FILENO) == 1 {
             verifier.onTable = { table, done, total in
                 let bar = ProgressBar.bar(Double(done) / Double(max(total, 1)))
-                FileHandle.standardError.write(Data("\r\u{1B}[Kverify [\(bar)] \(done)/\(total) tables, \(table.table) done\(done == total ? "\n" : "")".utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        "\r\u{1B}[Kverify [\(bar)] \(done)/\(total) tables, \(table.table) done\(done == total ? "\n" : "")"
+                            .utf8))
             }
         }
         try await CommandLogging.runUntilSignalled(logger: logger) { [verifier] in
@@ -60,15 +63,21 @@ enum VerifyText {
         var lines = ["verify: \(report.point)"]
         for table in report.tables {
             let compared = report.sample == nil ? "\(table.rows) rows" : "\(table.rows) sampled keys"
-            let kept = table.keptByOnDeleteIgnore > 0 ? ", \(table.keptByOnDeleteIgnore) rows kept by on_delete: ignore" : ""
-            lines.append("\(table.table): \(compared), \(table.mismatches.count) mismatch\(table.mismatches.count == 1 ? "" : "es")\(kept)")
+            let kept =
+                table.keptByOnDeleteIgnore > 0 ? ", \(table.keptByOnDeleteIgnore) rows kept by on_delete: ignore" : ""
+            lines.append(
+                "\(table.table): \(compared), \(table.mismatches.count) "
+                    + "mismatch\(table.mismatches.count == 1 ? "" : "es")\(kept)")
             lines += table.mismatches.prefix(shownPerTable).map { "  \($0)" }
-            if table.mismatches.count > shownPerTable { lines.append("  … and \(table.mismatches.count - shownPerTable) more") }
+            if table.mismatches.count > shownPerTable {
+                lines.append("  … and \(table.mismatches.count - shownPerTable) more")
+            }
         }
         let rows = report.tables.reduce(0) { $0 + $1.rows }
         lines.append(String(
             format: "summary: %d tables, %d %@ compared in %.1f s, mismatches: %d",
-            report.tables.count, rows, report.sample == nil ? "rows" : "sampled keys", report.seconds, report.mismatchCount))
+                report.tables.count, rows, report.sample == nil ? "rows" : "sampled keys", report.seconds,
+                report.mismatchCount))
         return lines.joined(separator: "\n")
     }
 }

@@ -189,6 +189,8 @@ enum Command {
         }
         let output = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
         let errors = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
-        return Result(status: timedOut ? -1 : process.terminationStatus, output: output, errors: timedOut ? errors + "\n(timed out after \(timeout) s)" : errors)
+        return Result(
+            status: timedOut ? -1 : process.terminationStatus, output: output,
+            errors: timedOut ? errors + "\n(timed out after \(timeout) s)" : errors)
     }
 }

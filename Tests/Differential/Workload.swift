@@ -45,8 +45,8 @@ struct Workload: Sendable {
     var initialRows: [[InitialRow]]
     var sessions: [[Transaction]]
     var faults: [Fault]
-    /// Per table, the `(…)` tuples of the rows its inheriting table holds before the bridge starts, with keys of their
-    /// own, which no mapping of the table carries.
+    /// Per table, the `(…)` tuples of the rows its inheriting table holds before the bridge starts, with keys of
+    /// their own, which no mapping of the table carries.
     var inheritingRows: [[String]] = []
 
     /// Multi-row INSERTs of the initial rows, 50 rows a statement.
@@ -58,7 +58,9 @@ struct Workload: Sendable {
             var start = 0
             while start < rows.count {
                 let chunk = rows[start..<min(rows.count, start + 50)]
-                statements.append("INSERT INTO \(table.sql) (\(columns)) VALUES\n  \(chunk.map(\.tuple).joined(separator: ",\n  "))")
+                statements.append(
+                    "INSERT INTO \(table.sql) (\(columns)) VALUES\n  "
+                        + "\(chunk.map(\.tuple).joined(separator: ",\n  "))")
                 start += 50
             }
         }
@@ -66,7 +68,9 @@ struct Workload: Sendable {
             let table = schema.tables[index]
             guard let child = table.inheritingChild else { continue }
             let columns = table.columns.map(\.sql).joined(separator: ", ")
-            statements.append("INSERT INTO \(SQLText.qualified(child)) (\(columns)) VALUES\n  \(tuples.joined(separator: ",\n  "))")
+            statements.append(
+                "INSERT INTO \(SQLText.qualified(child)) (\(columns)) VALUES\n  "
+                    + "\(tuples.joined(separator: ",\n  "))")
         }
         // Each referencing row gets a parent, picked by a hash of its key, once every table holds its rows.
         for table in schema.tables {

@@ -38,7 +38,9 @@ struct CrashSafetyTests {
             var bridge = try startBridge()
             #expect(await TestClusters.eventually {
                 (try? await PGConnection.connect(seed.source).closing {
-                    try await $0.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", [seed.configuration.slot]).scalar
+                        try await $0.query(
+                            "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", [seed.configuration.slot]
+                        ).scalar
                 }) == "1"
             })
             bridge.signal(SIGKILL)
@@ -60,7 +62,8 @@ struct CrashSafetyTests {
             }
             try await writer.value
             bridge = try startBridge()
-            #expect(try await seed.converges(timeout: .seconds(60)), "after 20 kills the target equals the oracle exactly")
+            #expect(
+                try await seed.converges(timeout: .seconds(60)), "after 20 kills the target equals the oracle exactly")
             let differences = try await seed.differences()
             #expect(differences.isEmpty, "\(differences)")
             bridge.signal(SIGTERM)
@@ -70,7 +73,10 @@ struct CrashSafetyTests {
 }
 
 extension CrashSafetyTests {
-    @Test("killed with SIGKILL at random moments of a backfill, of streaming and of streamed transactions (WALBRIDGE_CRASH_KILLS, default 12), it ends equal to the oracle")
+    @Test("""
+        killed with SIGKILL at random moments of a backfill, of streaming and of streamed transactions \
+        (WALBRIDGE_CRASH_KILLS, default 12), it ends equal to the oracle
+        """)
     func killDuringBackfillAndStreams() async throws {
         let kills = Int(ProcessInfo.processInfo.environment["WALBRIDGE_CRASH_KILLS"] ?? "") ?? 12
         try await SeedMigration.with { seed in
@@ -86,7 +92,9 @@ extension CrashSafetyTests {
             let config = try seed.writeConfigFile()
             defer { config.remove() }
             func startBridge() throws -> CommandRun {
-                try CommandRun(["run", "--config", config.path, "--quiet", "--backfill-chunk-rows", "700"], environment: config.environment)
+                try CommandRun(
+                    ["run", "--config", config.path, "--quiet", "--backfill-chunk-rows", "700"],
+                    environment: config.environment)
             }
             let stop = Flag()
             // Small transactions, and large ones (hundreds of rows, TOAST values left unchanged) that are streamed.
@@ -96,8 +104,12 @@ extension CrashSafetyTests {
                     while await !stop.isSet {
                         round += 1
                         try await app.query("CALL churn(40, $1)", [String(Double(round % 100) / 100)])
-                        try await app.query("UPDATE users SET name = name || '.', address_street = CASE WHEN id % 2 = 0 THEN NULL ELSE 'moved' END WHERE id % 97 = $1::int", [String(round % 97)])
-                        try await app.query("UPDATE users SET id = id + 40000 WHERE id % 389 = $1::int AND id < 40000", [String(round % 389)])
+                        try await app.query(
+                            "UPDATE users SET name = name || '.', address_street = CASE WHEN id % 2 = "
+                                + "0 THEN NULL ELSE 'moved' END WHERE id % 97 = $1::int", [String(round % 97)])
+                        try await app.query(
+                            "UPDATE users SET id = id + 40000 WHERE id % 389 = $1::int AND id < 40000",
+                            [String(round % 389)])
                     }
                 }
             }
@@ -112,7 +124,9 @@ extension CrashSafetyTests {
             await stop.set()
             try await writer.value
             #expect(await seed.backfillDone(timeout: .seconds(180)), "the backfill finishes after \(kills) kills")
-            #expect(try await seed.converges(timeout: .seconds(120)), "after \(kills) kills the target equals the oracle exactly")
+            #expect(
+                try await seed.converges(timeout: .seconds(120)),
+                "after \(kills) kills the target equals the oracle exactly")
             let differences = try await seed.differences()
             #expect(differences.isEmpty, "\(differences)")
             bridge.signal(SIGTERM)
@@ -158,7 +172,8 @@ struct RestartTests {
         try await seed.onSource("INSERT INTO users (id, name) SELECT g, 'first ' || g FROM generate_series(1, 300) g")
         #expect(try await seed.converges())
         try sourceCluster.restart()
-        try await seed.onSource("INSERT INTO users (id, name) SELECT g, 'second ' || g FROM generate_series(301, 600) g")
+        try await seed.onSource(
+            "INSERT INTO users (id, name) SELECT g, 'second ' || g FROM generate_series(301, 600) g")
         try await seed.onSource("UPDATE users SET address_street = 'after source restart' WHERE id % 3 = 0")
         let afterSource = try await seed.converges()
         let sessionsAfterSource = afterSource ? "" : await Self.activity(source, target)

@@ -37,7 +37,9 @@ struct CutoverTests {
 
     /// Runs `body` with the seed migration into `sequencedSchema`, its bridge started and its backfill done.
     static func withBridge(_ body: (SeedMigration) async throws -> Void) async throws {
-        try await SeedMigration.with(legacySchema: SeedMigration.legacySchema + Self.existingRows, targetSchema: Self.sequencedSchema) { seed in
+        try await SeedMigration.with(
+            legacySchema: SeedMigration.legacySchema + Self.existingRows, targetSchema: Self.sequencedSchema
+        ) { seed in
             let bridge = try await seed.start()
             defer { bridge.cancel() }
             #expect(await seed.backfillDone())
@@ -72,14 +74,19 @@ struct CutoverTests {
         }
     }
 
-    @Test("cutover with a writer running: the fence refuses every later write, the target is the oracle at the fence LSN, the sequences pass every key")
+    @Test("""
+        cutover with a writer running: the fence refuses every later write, the target is the oracle at the fence LSN, \
+        the sequences pass every key
+        """)
     func cutoverWithWriter() async throws {
         try await Self.withBridge { seed in
             let writer = LegacyWriter()
             let writing = Task { try await writer.run(seed.source) }
             try await Task.sleep(for: .milliseconds(500))
             let lines = Lines()
-            let outcome = try await Cutover(configuration: seed.configuration, options: Self.options(), say: { lines.add($0) }).run()
+            let outcome = try await Cutover(
+                configuration: seed.configuration, options: Self.options(), say: { lines.add($0) }
+            ).run()
             guard case .done(let record) = outcome, let fence = record.fenceLSN.flatMap({ LSN($0) }) else {
                 Issue.record("cutover did not finish: \(outcome); \(lines.all)")
                 writing.cancel()
@@ -100,26 +107,42 @@ struct CutoverTests {
                 Issue.record("a write to the fenced legacy table was accepted")
             } catch let error as PGError {
                 #expect(error.sqlState == "25006")
-                #expect(error.message.contains("public.users is being cut over to public.users_v2, public.addresses; write to the new schema"))
+                #expect(
+                    error.message.contains(
+                        "public.users is being cut over to public.users_v2, public.addresses; write to the new schema"))
             }
             // Nothing was accepted after the fence, so the oracle over the source's final state is the oracle at the
             // fence LSN.
             #expect(try await seed.differences() == [])
-            #expect(try await seed.targetScalar("SELECT applied_commit_lsn <= $1::pg_lsn FROM walbridge.progress WHERE slot = $2", [fence.description, seed.configuration.slot]) == "t")
+            #expect(
+                try await seed.targetScalar(
+                    "SELECT applied_commit_lsn <= $1::pg_lsn FROM walbridge.progress WHERE slot = $2",
+                    [fence.description, seed.configuration.slot]) == "t")
             // Every sequence's next value lies past every key, and past the legacy sequence.
-            let legacyNext = try await PGConnection.connect(seed.source).closing { try await $0.query("SELECT last_value FROM users_id_seq").scalar }.flatMap { Int64($0) } ?? 0
-            for (table, sequence) in [("users_v2", "pg_get_serial_sequence('users_v2', 'id')"), ("products_v2", "pg_get_serial_sequence('products_v2', 'id')")] {
+            let legacyNext =
+                try await PGConnection.connect(seed.source).closing {
+                    try await $0.query("SELECT last_value FROM users_id_seq").scalar
+                }.flatMap { Int64($0) } ?? 0
+            for (table, sequence) in [
+                ("users_v2", "pg_get_serial_sequence('users_v2', 'id')"),
+                ("products_v2", "pg_get_serial_sequence('products_v2', 'id')")
+            ] {
                 let row = try await PGConnection.connect(seed.target).closing {
-                    try await $0.query("SELECT nextval(\(sequence))::text, (SELECT max(id) FROM \(table))::text").rows.first
+                    try await $0.query("SELECT nextval(\(sequence))::text, (SELECT max(id) FROM \(table))::text").rows
+                        .first
                 }
                 let next = row?[0].flatMap { Int64($0) } ?? 0
                 let max = row?[1].flatMap { Int64($0) } ?? 0
                 #expect(next > max, "\(table): nextval \(next) exceeds every key (max \(max))")
-                if table == "users_v2" { #expect(next > legacyNext, "users_v2: nextval \(next) exceeds the legacy sequence's \(legacyNext)") }
+                if table == "users_v2" {
+                    #expect(next > legacyNext, "users_v2: nextval \(next) exceeds the legacy sequence's \(legacyNext)")
+                }
             }
             #expect(lines.all.contains { $0.hasPrefix("Sequence: public.users_v2.id") })
             // The application's first insert into the new schema takes a fresh id.
-            try await PGConnection.connect(seed.target).closing { _ = try await $0.query("INSERT INTO users_v2 (full_name) VALUES ('first after the switch')") }
+            try await PGConnection.connect(seed.target).closing {
+                _ = try await $0.query("INSERT INTO users_v2 (full_name) VALUES ('first after the switch')")
+            }
             // status shows the phase and the fence.
             let status = try await BridgeStatus.read(seed.configuration)
             #expect(status.cutover?.phase == .switched)
@@ -137,17 +160,28 @@ struct CutoverTests {
                   columns: {id: (id)::bigint, name: name, price: price::numeric / 100}
             """
         try await SeedMigration.with(
-            legacySchema: SeedMigration.legacySchema + "INSERT INTO products (name, price) SELECT 'p' || i, 100 FROM generate_series(1, 50) i; SELECT setval('products_id_seq', 5000);",
+            legacySchema: SeedMigration.legacySchema
+                + "INSERT INTO products (name, price) SELECT 'p' || i, 100 FROM generate_series(1, 50) "
+                + "i; SELECT setval('products_id_seq', 5000);",
             targetSchema: Self.sequencedSchema, edit: SeedMigration.tables(tables)
         ) { seed in
             let bridge = try await seed.start()
             defer { bridge.cancel() }
             #expect(await seed.backfillDone())
             let lines = Lines()
-            let outcome = try await Cutover(configuration: seed.configuration, options: Self.options(), say: { lines.add($0) }).run()
+            let outcome = try await Cutover(
+                configuration: seed.configuration, options: Self.options(), say: { lines.add($0) }
+            ).run()
             guard case .done = outcome else { Issue.record("cutover: \(outcome)"); return }
-            let next = try await seed.targetScalar("SELECT nextval(pg_get_serial_sequence('products_v2', 'id'))::text").flatMap { Int64($0) } ?? 0
-            #expect(next > 5000, "nextval \(next) lies past the legacy products_id_seq (5000), though only ids up to 50 were copied: \(lines.all)")
+            let next =
+                try await seed.targetScalar("SELECT nextval(pg_get_serial_sequence('products_v2', 'id'))::text").flatMap
+            { Int64($0) } ?? 0
+            #expect(
+                next > 5000,
+                """
+                nextval \(next) lies past the legacy products_id_seq (5000), though only ids up to 50 \
+                were copied: \(lines.all)
+                """)
         }
     }
 
@@ -157,7 +191,9 @@ struct CutoverTests {
             let writer = LegacyWriter()
             let writing = Task { try await writer.run(seed.source) }
             try await Task.sleep(for: .milliseconds(300))
-            let outcome = try await Cutover(configuration: seed.configuration, options: Self.options { $0.fence = .lock }, say: { _ in }).run()
+            let outcome = try await Cutover(
+                configuration: seed.configuration, options: Self.options { $0.fence = .lock }, say: { _ in }
+            ).run()
             try await Task.sleep(for: .milliseconds(200))
             writing.cancel()
             _ = await writing.result
@@ -172,32 +208,54 @@ struct CutoverTests {
         }
     }
 
-    @Test("a failing gate changes nothing: a planted mismatch, a lag over --max-lag, a reverse mapping that fails check, one that does not round-trip")
+    @Test("""
+        a failing gate changes nothing: a planted mismatch, a lag over --max-lag, a reverse mapping that fails check, \
+        one that does not round-trip
+        """)
     func failingGates() async throws {
         try await Self.withBridge { seed in
             func unchanged(_ why: String) async throws {
-                #expect(try await BridgeStatus.read(seed.configuration).state == "streaming", "\(why): the bridge still streams")
-                #expect(try await seed.targetScalar("SELECT count(*) FROM walbridge.switch WHERE slot = $1 AND phase <> 'aborted'", [seed.configuration.slot]) == "0", "\(why): no switch recorded")
+                #expect(
+                    try await BridgeStatus.read(seed.configuration).state == "streaming",
+                    "\(why): the bridge still streams")
+                #expect(
+                    try await seed.targetScalar(
+                        "SELECT count(*) FROM walbridge.switch WHERE slot = $1 AND phase <> 'aborted'",
+                        [seed.configuration.slot]) == "0", "\(why): no switch recorded")
                 try await seed.onSource("INSERT INTO users (name) VALUES ('still writable')")
                 #expect(try await seed.converges(), "\(why): the legacy tables stay writable and replicated")
             }
 
             // A planted mismatch.
-            try await PGConnection.connect(seed.target).closing { _ = try await $0.query("UPDATE users_v2 SET full_name = 'planted' WHERE id = 7") }
-            let planted = try await Cutover(configuration: seed.configuration, options: Self.options(), say: { _ in }).run()
-            guard case .refused(let reasons) = planted else { Issue.record("a planted mismatch passed the gates: \(planted)"); return }
+            try await PGConnection.connect(seed.target).closing {
+                _ = try await $0.query("UPDATE users_v2 SET full_name = 'planted' WHERE id = 7")
+            }
+            let planted = try await Cutover(configuration: seed.configuration, options: Self.options(), say: { _ in })
+                .run()
+            guard case .refused(let reasons) = planted else {
+                Issue.record("a planted mismatch passed the gates: \(planted)"); return
+            }
             #expect(reasons.contains { $0.contains("verify found 1 mismatch") && $0.contains("planted") })
-            try await PGConnection.connect(seed.target).closing { _ = try await $0.query("UPDATE users_v2 SET full_name = 'user 7' WHERE id = 7") }
+            try await PGConnection.connect(seed.target).closing {
+                _ = try await $0.query("UPDATE users_v2 SET full_name = 'user 7' WHERE id = 7")
+            }
             try await unchanged("planted mismatch")
 
             // A lag over --max-lag: the target holds the bridge's next batch back behind a lock.
             let blocker = try await PGConnection.connect(seed.target)
             try await blocker.simpleQuery("BEGIN; LOCK TABLE users_v2 IN ACCESS EXCLUSIVE MODE")
             try await seed.onSource("INSERT INTO users (name) VALUES ('held back')")
-            let lagging = try await Cutover(configuration: seed.configuration, options: Self.options { $0.maxLag = .milliseconds(300); $0.verify = .skip }, say: { _ in }).run()
+            let lagging = try await Cutover(
+                configuration: seed.configuration,
+                options: Self.options {
+                    $0.maxLag = .milliseconds(300); $0.verify = .skip
+                }, say: { _ in }
+            ).run()
             try await blocker.simpleQuery("ROLLBACK")
             await blocker.close()
-            guard case .refused(let lagReasons) = lagging else { Issue.record("a lagging bridge passed the gates: \(lagging)"); return }
+            guard case .refused(let lagReasons) = lagging else {
+                Issue.record("a lagging bridge passed the gates: \(lagging)"); return
+            }
             #expect(lagReasons.contains { $0.contains("--max-lag") })
             try await unchanged("lag")
 
@@ -212,23 +270,44 @@ struct CutoverTests {
                           key: [id]
                           columns: {id: id, name: no_such_column}
                     """,
-                file: "walbridge.yml", environment: ["WALBRIDGE_SOURCE": seed.source.raw, "WALBRIDGE_TARGET": seed.target.raw])
-            let unverifiable = try await Cutover(configuration: reversed, options: Self.options { $0.reverse = true; $0.verify = .skip }, say: { _ in }).run()
-            guard case .refused(let reverseReasons) = unverifiable else { Issue.record("a failing reverse mapping passed the gates: \(unverifiable)"); return }
+                file: "walbridge.yml",
+                environment: ["WALBRIDGE_SOURCE": seed.source.raw, "WALBRIDGE_TARGET": seed.target.raw])
+            let unverifiable = try await Cutover(
+                configuration: reversed,
+                options: Self.options {
+                    $0.reverse = true; $0.verify = .skip
+                }, say: { _ in }
+            ).run()
+            guard case .refused(let reverseReasons) = unverifiable else {
+                Issue.record("a failing reverse mapping passed the gates: \(unverifiable)"); return
+            }
             #expect(reverseReasons.contains { $0.contains("reverse mapping fails check") })
             try await unchanged("reverse mapping")
 
             // A reverse mapping that compiles but loses the cents on the way back.
             let lossy = try Configuration.parse(
                 yaml: try SeedMigration.configurationText(slot: seed.configuration.slot, reverse: true)
-                    .replacingOccurrences(of: "price: (price * 100)::bigint", with: "price: (round(price) * 100)::bigint"),
-                file: "walbridge.yml", environment: ["WALBRIDGE_SOURCE": seed.source.raw, "WALBRIDGE_TARGET": seed.target.raw])
-            let rounding = try await Cutover(configuration: lossy, options: Self.options { $0.reverse = true; $0.verify = .skip }, say: { _ in }).run()
-            guard case .refused(let lossyReasons) = rounding else { Issue.record("a lossy reverse mapping passed the gates: \(rounding)"); return }
-            #expect(lossyReasons.contains { $0.contains("does not round-trip") && $0.contains("public.products.price") }, "\(lossyReasons)")
+                    .replacingOccurrences(
+                        of: "price: (price * 100)::bigint", with: "price: (round(price) * 100)::bigint"),
+                file: "walbridge.yml",
+                environment: ["WALBRIDGE_SOURCE": seed.source.raw, "WALBRIDGE_TARGET": seed.target.raw])
+            let rounding = try await Cutover(
+                configuration: lossy,
+                options: Self.options {
+                    $0.reverse = true; $0.verify = .skip
+                }, say: { _ in }
+            ).run()
+            guard case .refused(let lossyReasons) = rounding else {
+                Issue.record("a lossy reverse mapping passed the gates: \(rounding)"); return
+            }
+            #expect(
+                lossyReasons.contains { $0.contains("does not round-trip") && $0.contains("public.products.price") },
+                "\(lossyReasons)")
             try await unchanged("lossy reverse mapping")
             #expect(try await PGConnection.connect(seed.target).closing {
-                try await $0.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", [reversed.reverseSlot]).scalar
+                    try await $0.query(
+                        "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", [reversed.reverseSlot]
+                    ).scalar
             } == "0", "no reverse slot was made")
         }
     }
@@ -238,7 +317,9 @@ struct CutoverTests {
         try await Self.withBridge { seed in
             // A cut-over left half-way: fenced and paused, as a killed command leaves it.
             try await PGConnection.connect(seed.target).closing { target in
-                _ = try await target.query("INSERT INTO walbridge.switch (slot, phase, step, fence, reverse) VALUES ($1, 'cutting_over', 'fenced', 'trigger', false)", [seed.configuration.slot])
+                _ = try await target.query(
+                    "INSERT INTO walbridge.switch (slot, phase, step, fence, reverse) VALUES ($1, "
+                        + "'cutting_over', 'fenced', 'trigger', false)", [seed.configuration.slot])
             }
             let function = "walbridge." + SQLQuoting.identifier("fence_" + seed.configuration.slot)
             try await seed.onSourceScript("""
@@ -249,13 +330,15 @@ struct CutoverTests {
                 FOR EACH STATEMENT EXECUTE FUNCTION \(function)();
                 """)
             #expect(try await BridgeStatus.read(seed.configuration).fenced.contains("public.users (legacy)"))
-            let aborted = try await Cutover(configuration: seed.configuration, options: Self.options(), say: { _ in }).abort()
+            let aborted = try await Cutover(configuration: seed.configuration, options: Self.options(), say: { _ in })
+                .abort()
             guard case .done(let record) = aborted else { Issue.record("abort: \(aborted)"); return }
             #expect(record.phase == .aborted)
             #expect(try await BridgeStatus.read(seed.configuration).fenced == [])
             try await seed.onSource("INSERT INTO users (name) VALUES ('after the abort')")
             #expect(try await seed.converges())
-            let again = try await Cutover(configuration: seed.configuration, options: Self.options(), say: { _ in }).run()
+            let again = try await Cutover(configuration: seed.configuration, options: Self.options(), say: { _ in })
+                .run()
             guard case .done(let switched) = again else { Issue.record("cutover after the abort: \(again)"); return }
             #expect(switched.phase == .switched)
             #expect(try await seed.differences() == [])
@@ -281,20 +364,24 @@ extension CutoverTests {
     /// Runs `body` with 20 legacy products at $10.00 each, mapped both ways.
     static func withProducts(_ body: (SeedMigration) async throws -> Void) async throws {
         try await SeedMigration.with(
-            legacySchema: SeedMigration.legacySchema + "INSERT INTO products (name, price) SELECT 'p' || i, 1000 FROM generate_series(1, 20) i;",
+            legacySchema: SeedMigration.legacySchema
+                + "INSERT INTO products (name, price) SELECT 'p' || i, 1000 FROM generate_series(1, 20) i;",
             edit: SeedMigration.tables(Self.productsBothWays), body)
     }
 
     /// Starts a bridge for `configuration` in this process (the reverse direction paused until resumed).
     static func start(_ configuration: Configuration, startsPaused: Bool = false) -> Task<Void, Error> {
-        var bridge = Bridge(configuration: configuration, logger: Logger(label: startsPaused ? "reverse-test" : "bridge-test"))
+        var bridge = Bridge(
+            configuration: configuration, logger: Logger(label: startsPaused ? "reverse-test" : "bridge-test"))
         bridge.startsPaused = startsPaused
         return Task { try await bridge.run() }
     }
 
     /// Every row's xmin on `database`'s `table`, in key order: any write to a row changes it.
     static func xmins(_ table: String, on database: ConnectionString) async throws -> [String?] {
-        try await PGConnection.connect(database).closing { try await $0.query("SELECT xmin::text FROM \(table) ORDER BY id").rows.map { $0[0] } }
+        try await PGConnection.connect(database).closing {
+            try await $0.query("SELECT xmin::text FROM \(table) ORDER BY id").rows.map { $0[0] }
+        }
     }
 
     @Test("both directions running: each skips the other's writes, so a write crosses once and never comes back")
@@ -312,8 +399,11 @@ extension CutoverTests {
             }
             #expect(bothStream)
             // Legacy → new, and not back.
-            try await seed.onSource("INSERT INTO products (name, price) SELECT 'p' || i, i * 100 FROM generate_series(1, 40) i")
-            let copied = await TestClusters.eventually { (try? await seed.targetScalar("SELECT count(*) FROM products_v2")) == "40" }
+            try await seed.onSource(
+                "INSERT INTO products (name, price) SELECT 'p' || i, i * 100 FROM generate_series(1, 40) i")
+            let copied = await TestClusters.eventually {
+                (try? await seed.targetScalar("SELECT count(*) FROM products_v2")) == "40"
+            }
             #expect(copied)
             let legacyBefore = try await Self.xmins("products", on: seed.source)
             // New → legacy, and not back.
@@ -322,7 +412,9 @@ extension CutoverTests {
             _ = try await target.query("INSERT INTO products_v2 VALUES (1000, 'made in the new schema', 12.5)")
             let carriedBack = await TestClusters.eventually {
                 let prices = try? await PGConnection.connect(seed.source).closing {
-                    try await $0.query("SELECT string_agg(price::text, ',' ORDER BY id) FROM products WHERE id IN (3, 1000)").scalar
+                    try await $0.query(
+                        "SELECT string_agg(price::text, ',' ORDER BY id) FROM products WHERE id IN (3, 1000)"
+                    ).scalar
                 }
                 return prices == "725,1250"
             }
@@ -331,21 +423,29 @@ extension CutoverTests {
             // Writes on both sides at once, to rows of their own.
             for i in 1...30 {
                 try await seed.onSource("UPDATE products SET price = price + 1 WHERE id = $1", [String(i % 20 + 1)])
-                _ = try await target.query("UPDATE products_v2 SET name = name || '+' WHERE id = $1", [String(i % 10 + 21)])
+                _ = try await target.query(
+                    "UPDATE products_v2 SET name = name || '+' WHERE id = $1", [String(i % 10 + 21)])
             }
             await target.close()
             try await Task.sleep(for: .seconds(1))
             var settled: ([String?], [String?]) = ([], [])
             for _ in 0..<60 {
-                let now = ((try? await Self.xmins("products", on: seed.source)) ?? [], (try? await Self.xmins("products_v2", on: seed.target)) ?? [])
+                let now = (
+                    (try? await Self.xmins("products", on: seed.source)) ?? [],
+                    (try? await Self.xmins("products_v2", on: seed.target)) ?? []
+                )
                 if now == settled { break }
                 settled = now
                 try await Task.sleep(for: .milliseconds(500))
             }
             // Quiet now: one more second changes nothing on either side (a loop would keep rewriting rows).
             try await Task.sleep(for: .seconds(1.5))
-            #expect(try await Self.xmins("products", on: seed.source) == settled.0, "no write came back to the legacy table")
-            #expect(try await Self.xmins("products_v2", on: seed.target) == settled.1, "no write came back to the new table")
+            #expect(
+                try await Self.xmins("products", on: seed.source) == settled.0, "no write came back to the legacy table"
+            )
+            #expect(
+                try await Self.xmins("products_v2", on: seed.target) == settled.1, "no write came back to the new table"
+            )
             #expect(legacyBefore.count == 40 && newBefore.count == 41)
             for configuration in [seed.configuration, reversed] {
                 let report = try await Verifier(configuration: configuration).run()
@@ -372,7 +472,9 @@ extension CutoverTests {
             let legacy = try await PGConnection.connect(seed.source)
             let new = try await PGConnection.connect(seed.target)
             while !stopping {
-                let phase = try? await new.query("SELECT phase FROM walbridge.switch WHERE slot = $1", [seed.configuration.slot]).scalar
+                let phase = try? await new.query(
+                    "SELECT phase FROM walbridge.switch WHERE slot = $1", [seed.configuration.slot]
+                ).scalar
                 let id = String(Int.random(in: 1...20))
                 do {
                     if phase == "switched" {
@@ -392,7 +494,9 @@ extension CutoverTests {
     }
 
     /// Runs `walbridge ARGS --config FILE`, killing it with SIGKILL after `killAfter` when given; its exit status.
-    static func command(_ arguments: [String], _ file: SeedMigration.ConfigFile, killAfter: Duration? = nil) async throws -> (Int32?, String) {
+    static func command(
+        _ arguments: [String], _ file: SeedMigration.ConfigFile, killAfter: Duration? = nil
+    ) async throws -> (Int32?, String) {
         let run = try CommandRun(arguments + ["--config", file.path], environment: file.environment)
         if let killAfter {
             try await Task.sleep(for: killAfter)
@@ -402,7 +506,10 @@ extension CutoverTests {
         return (status, run.stdout + run.stderr)
     }
 
-    @Test("SIGKILL of cutover --reverse and of rollback at random moments, then the command again: it finishes, no write is lost, and a fence is never left unsaid")
+    @Test("""
+        SIGKILL of cutover --reverse and of rollback at random moments, then the command again: it finishes, no write \
+        is lost, and a fence is never left unsaid
+        """)
     func killedCutoverAndRollback() async throws {
         try await Self.withProducts { seed in
             let file = try seed.writeConfigFile(edit: SeedMigration.tables(Self.productsBothWays))
@@ -417,7 +524,10 @@ extension CutoverTests {
             let writing = Task { try await writer.run(seed) }
             var rng = SplitMix64(seed: UInt64.random(in: 0...UInt64.max))
             for round in 0..<3 {
-                for (arguments, done) in [(["cutover", "--reverse", "--verify", "sample:50", "--max-lag", "5"], "switched"), (["rollback", "--verify", "skip"], "rolled_back")] {
+                for (arguments, done) in [
+                    (["cutover", "--reverse", "--verify", "sample:50", "--max-lag", "5"], "switched"),
+                    (["rollback", "--verify", "skip"], "rolled_back")
+                ] {
                     let delay = Duration.milliseconds(Int64(rng.next() % 1500))
                     _ = try await Self.command(arguments, file, killAfter: delay)
                     // Whatever the kill left, status says it: a fence without a cut-over or rollback under way would be
@@ -425,15 +535,29 @@ extension CutoverTests {
                     let status = try await BridgeStatus.read(seed.configuration)
                     let phase = status.cutover?.phase
                     if status.fenced.contains(where: { $0.hasSuffix("(legacy)") }) {
-                        #expect([.cuttingOver, .switched, .rollingBack].contains(phase), "round \(round), \(arguments[0]) killed after \(delay): the legacy fence is said (\(String(describing: phase)))")
+                        #expect(
+                            [.cuttingOver, .switched, .rollingBack].contains(phase),
+                            """
+                            round \(round), \(arguments[0]) killed after \(delay): the legacy fence is said \
+                            (\(String(describing: phase)))
+                            """)
                     }
                     let (exit, output) = try await Self.command(arguments, file)
-                    #expect(exit == 0, "round \(round): \(arguments[0]) again after a kill at \(delay) finishes: \(output); walbridge run: \(bridge.stderr.suffix(3000))")
+                    #expect(
+                        exit == 0,
+                        """
+                        round \(round): \(arguments[0]) again after a kill at \(delay) finishes: \(output); walbridge \
+                        run: \(bridge.stderr.suffix(3000))
+                        """)
                     let record = try await BridgeStatus.read(seed.configuration).cutover
-                    #expect(record?.phase.rawValue == done, "round \(round): \(arguments[0]) reached \(done): \(output)")
+                    #expect(
+                        record?.phase.rawValue == done, "round \(round): \(arguments[0]) reached \(done): \(output)")
                     // A window is recorded also when the command went on after a kill: from the first fence on.
-                    let window = done == "switched" ? record?.unavailableMilliseconds : record?.rollbackUnavailableMilliseconds
-                    #expect(window.map { $0 > 0 } == true, "round \(round): \(arguments[0]) records its window: \(String(describing: record))")
+                    let window =
+                        done == "switched" ? record?.unavailableMilliseconds : record?.rollbackUnavailableMilliseconds
+                    #expect(
+                        window.map { $0 > 0 } == true,
+                        "round \(round): \(arguments[0]) records its window: \(String(describing: record))")
                     try await Task.sleep(for: .milliseconds(300))
                 }
             }
@@ -443,9 +567,13 @@ extension CutoverTests {
             // Rolled back: the legacy tables take writes, the new ones follow them, and every accepted dollar is there.
             #expect(try await BridgeStatus.read(seed.configuration).fenced.allSatisfy { $0.hasSuffix("(new)") })
             #expect(try await seed.converges(), "forward replication resumed and caught up")
-            let total = try await PGConnection.connect(seed.source).closing { try await $0.query("SELECT sum(price)::text FROM products").scalar }
+            let total = try await PGConnection.connect(seed.source).closing {
+                try await $0.query("SELECT sum(price)::text FROM products").scalar
+            }
             let (accepted, refused) = (await writer.accepted, await writer.refused)
-            #expect(total == String(20 * 1000 + accepted * 100), "no accepted write was lost (\(accepted) accepted, \(refused) refused)")
+            #expect(
+                total == String(20 * 1000 + accepted * 100),
+                "no accepted write was lost (\(accepted) accepted, \(refused) refused)")
             let report = try await Verifier(configuration: seed.configuration).run()
             #expect(report.mismatchCount == 0)
         }
@@ -453,7 +581,10 @@ extension CutoverTests {
 }
 
 extension CutoverTests {
-    @Test("SIGKILL of walbridge run as the fence goes up: the cut-over either switches or undoes itself, and runs again once the bridge is back")
+    @Test("""
+        SIGKILL of walbridge run as the fence goes up: the cut-over either switches or undoes itself, and runs \
+        again once the bridge is back
+        """)
     func bridgeKilledDuringCutover() async throws {
         try await Self.withProducts { seed in
             let file = try seed.writeConfigFile(edit: SeedMigration.tables(Self.productsBothWays))
@@ -463,16 +594,21 @@ extension CutoverTests {
                 let bridge = try CommandRun(["run", "--config", file.path, "--quiet"], environment: file.environment)
                 let running = await TestClusters.eventually(timeout: .seconds(60)) {
                     let status = try? await BridgeStatus.read(seed.configuration)
-                    return switched ? status?.state == "paused" : (status?.state == "streaming" && status?.sourceSlot.active == true)
+                    return switched
+                        ? status?.state == "paused"
+                        : (status?.state == "streaming" && status?.sourceSlot.active == true)
                 }
-                #expect(running, "walbridge run \(switched ? "stays paused at the fence" : "streams"): \(bridge.stderr)")
+                #expect(
+                    running, "walbridge run \(switched ? "stays paused at the fence" : "streams"): \(bridge.stderr)")
                 return bridge
             }
             var bridge = try await startBridge()
             defer { bridge.signal(SIGTERM) }
             let writer = SwitchingWriter()
             let writing = Task { try await writer.run(seed) }
-            let cutover = try CommandRun(["cutover", "--reverse", "--verify", "skip", "--max-lag", "5", "--config", file.path], environment: file.environment)
+            let cutover = try CommandRun(
+                ["cutover", "--reverse", "--verify", "skip", "--max-lag", "5", "--config", file.path],
+                environment: file.environment)
             // The moment the fence is up, the bridge dies.
             let fenced = await TestClusters.eventually(timeout: .seconds(30)) {
                 (try? await BridgeStatus.read(seed.configuration).fenced.contains("public.products (legacy)")) == true
@@ -489,7 +625,8 @@ extension CutoverTests {
                 #expect(try await BridgeStatus.read(seed.configuration).fenced == [], "and lifted its fence")
             }
             bridge = try await startBridge(switched: exit == 0)
-            let (again, output) = try await Self.command(["cutover", "--reverse", "--verify", "skip", "--max-lag", "5"], file)
+            let (again, output) = try await Self.command(
+                ["cutover", "--reverse", "--verify", "skip", "--max-lag", "5"], file)
             #expect(again == 0, "cutover once the bridge is back (or already switched): \(output)")
             try await Task.sleep(for: .milliseconds(500))
             let (rolled, rollOutput) = try await Self.command(["rollback"], file)
@@ -497,7 +634,9 @@ extension CutoverTests {
             await writer.stop()
             _ = await writing.result
             #expect(try await seed.converges())
-            let total = try await PGConnection.connect(seed.source).closing { try await $0.query("SELECT sum(price)::text FROM products").scalar }
+            let total = try await PGConnection.connect(seed.source).closing {
+                try await $0.query("SELECT sum(price)::text FROM products").scalar
+            }
             let accepted = await writer.accepted
             #expect(total == String(20 * 1000 + accepted * 100), "no accepted write was lost")
         }
@@ -512,23 +651,38 @@ extension CutoverTests {
             let forward = Self.start(seed.configuration)
             let reverse = Self.start(reversed, startsPaused: true)
             defer { forward.cancel(); reverse.cancel() }
-            let streaming = await TestClusters.eventually(timeout: .seconds(30)) { (try? await BridgeStatus.read(seed.configuration).state) == "streaming" }
+            let streaming = await TestClusters.eventually(timeout: .seconds(30)) {
+                (try? await BridgeStatus.read(seed.configuration).state) == "streaming"
+            }
             #expect(streaming)
             // The reverse direction has reported in (paused until a cut-over), which the cut-over's gates ask.
-            let waiting = await TestClusters.eventually(timeout: .seconds(30)) { (try? await BridgeStatus.read(reversed).state) == "paused" }
+            let waiting = await TestClusters.eventually(timeout: .seconds(30)) {
+                (try? await BridgeStatus.read(reversed).state) == "paused"
+            }
             #expect(waiting)
             try await body(seed, reversed, forward)
         }
     }
 
-    @Test("a rollback right after the switch carries every write the new schema took, started as the reverse direction starts")
+    @Test("""
+        a rollback right after the switch carries every write the new schema took, started as the \
+        reverse direction starts
+        """)
     func rollbackRightAfterSwitch() async throws {
         try await Self.bothWays { seed, reversed, _ in
-            let cut = try await Cutover(configuration: seed.configuration, options: Self.options { $0.reverse = true; $0.verify = .skip }, say: { _ in }).run()
+            let cut = try await Cutover(
+                configuration: seed.configuration,
+                options: Self.options {
+                    $0.reverse = true; $0.verify = .skip
+                }, say: { _ in }
+            ).run()
             guard case .done = cut else { Issue.record("cutover: \(cut)"); return }
             // At once, before the reverse direction has noticed its resume: a burst of writes, then the rollback.
             try await PGConnection.connect(seed.target).closing { new in
-                for i in 1...50 { _ = try await new.query("UPDATE products_v2 SET price = price + 1 WHERE id = $1", [String(i % 20 + 1)]) }
+                for i in 1...50 {
+                    _ = try await new.query(
+                        "UPDATE products_v2 SET price = price + 1 WHERE id = $1", [String(i % 20 + 1)])
+                }
             }
             var rollback = Rollback(configuration: seed.configuration, say: { _ in })
             rollback.verify = .skip
@@ -537,10 +691,16 @@ extension CutoverTests {
             guard case .done(let record) = back else { Issue.record("rollback: \(back)"); return }
             #expect(record.phase == .rolledBack)
             #expect(record.rollbackUnavailableMilliseconds.map { $0 > 0 } == true, "the rollback's window is recorded")
-            let total = try await PGConnection.connect(seed.source).closing { try await $0.query("SELECT sum(price)::text FROM products").scalar }
-            #expect(total == String(20 * 1000 + 50 * 100), "the legacy table holds every write the new schema took before the rollback")
+            let total = try await PGConnection.connect(seed.source).closing {
+                try await $0.query("SELECT sum(price)::text FROM products").scalar
+            }
+            #expect(
+                total == String(20 * 1000 + 50 * 100),
+                "the legacy table holds every write the new schema took before the rollback")
             #expect(try await PGConnection.connect(seed.target).closing {
-                try await $0.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", [reversed.slot]).scalar
+                    try await $0.query(
+                        "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", [reversed.slot]
+                    ).scalar
             } == "0", "the reverse slot is dropped")
         }
     }
@@ -562,17 +722,27 @@ extension CutoverTests {
             let status = try await BridgeStatus.read(seed.configuration)
             #expect(status.fenced == [] && status.cutover?.phase == .aborted && !status.paused, "\(status)")
             #expect(try await PGConnection.connect(seed.target).closing {
-                try await $0.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", [reversed.slot]).scalar
+                    try await $0.query(
+                        "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", [reversed.slot]
+                    ).scalar
             } == "0", "the reverse slot it made is gone")
         }
     }
 
-    @Test("rollback --dry-run changes nothing; a reverse direction behind --max-lag refuses it; a rollback records its window")
+    @Test("""
+        rollback --dry-run changes nothing; a reverse direction behind --max-lag refuses it; a \
+        rollback records its window
+        """)
     func rollbackGates() async throws {
         try await Self.bothWays { seed, _, _ in
             // The gates refuse (changing nothing) until the reverse direction has reported in: try until they pass.
             let switched = await TestClusters.eventually(timeout: .seconds(30)) {
-                let cut = try? await Cutover(configuration: seed.configuration, options: Self.options { $0.reverse = true; $0.verify = .skip }, say: { _ in }).run()
+                let cut = try? await Cutover(
+                    configuration: seed.configuration,
+                    options: Self.options {
+                        $0.reverse = true; $0.verify = .skip
+                    }, say: { _ in }
+                ).run()
                 if case .done = cut { return true } else { return false }
             }
             guard switched else { Issue.record("the cut-over did not switch"); return }
@@ -586,29 +756,40 @@ extension CutoverTests {
             // behind.
             let holder = try await PGConnection.connect(seed.source)
             try await holder.simpleQuery("BEGIN; LOCK TABLE products IN ACCESS EXCLUSIVE MODE")
-            try await PGConnection.connect(seed.target).closing { _ = try await $0.query("UPDATE products_v2 SET price = price + 1 WHERE id = 1") }
+            try await PGConnection.connect(seed.target).closing {
+                _ = try await $0.query("UPDATE products_v2 SET price = price + 1 WHERE id = 1")
+            }
             var behind = Rollback(configuration: seed.configuration, say: { _ in })
             behind.maxLag = .milliseconds(500)
             let (refused, _) = try await behind.run()
             guard case .refused(let reasons) = refused else { Issue.record("rollback went on: \(refused)"); return }
             #expect(reasons.contains { $0.contains("--max-lag") })
             let status = try await BridgeStatus.read(seed.configuration)
-            #expect(status.cutover?.phase == .switched && !status.fenced.contains { $0.hasSuffix("(new)") }, "nothing changed: \(status)")
+            #expect(
+                status.cutover?.phase == .switched && !status.fenced.contains { $0.hasSuffix("(new)") },
+                "nothing changed: \(status)")
             try await holder.simpleQuery("COMMIT")
             await holder.close()
             var rollback = Rollback(configuration: seed.configuration, say: { _ in })
             rollback.verify = .skip
             rollback.maxLag = .seconds(30)
-            guard case .done(let record) = try await rollback.run().0 else { Issue.record("the rollback did not finish"); return }
+            guard case .done(let record) = try await rollback.run().0 else {
+                Issue.record("the rollback did not finish"); return
+            }
             #expect(record.rollbackUnavailableMilliseconds.map { $0 > 0 && $0 < 60_000 } == true, "\(record)")
         }
     }
 
-    @Test("a second cut-over that cannot lift the fence a rollback left on the new tables says so, status names the command, and it lifts it when run again")
+    @Test("""
+        a second cut-over that cannot lift the fence a rollback left on the new tables says so, status names the \
+        command, and it lifts it when run again
+        """)
     func secondCutoverBlockedLift() async throws {
         try await Self.bothWays { seed, _, _ in
             let options = Self.options { $0.reverse = true; $0.verify = .skip }
-            guard case .done = try await Cutover(configuration: seed.configuration, options: options, say: { _ in }).run() else {
+            guard
+                case .done = try await Cutover(configuration: seed.configuration, options: options, say: { _ in }).run()
+            else {
                 Issue.record("the first cut-over did not switch")
                 return
             }
@@ -619,7 +800,9 @@ extension CutoverTests {
                 Issue.record("the rollback did not finish")
                 return
             }
-            let streaming = await TestClusters.eventually(timeout: .seconds(30)) { (try? await BridgeStatus.read(seed.configuration).state) == "streaming" }
+            let streaming = await TestClusters.eventually(timeout: .seconds(30)) {
+                (try? await BridgeStatus.read(seed.configuration).state) == "streaming"
+            }
             #expect(streaming, "forward replication streams again after the rollback")
             // A report on the new schema holds a lock that lifting the fence must wait for, longer than it waits.
             let report = try await PGConnection.connect(seed.target)
@@ -628,22 +811,35 @@ extension CutoverTests {
                 try await Cutover(configuration: seed.configuration, options: options, say: { _ in }).run()
             }
             let stuck = try await BridgeStatus.read(seed.configuration)
-            #expect(stuck.cutover?.phase == .switched && stuck.unfinished?.contains("run walbridge cutover again") == true, "\(stuck)")
+            #expect(
+                stuck.cutover?.phase == .switched && stuck.unfinished?.contains("run walbridge cutover again") == true,
+                "\(stuck)")
             try await report.simpleQuery("COMMIT")
             await report.close()
             let lines = Lines()
-            guard case .done = try await Cutover(configuration: seed.configuration, options: options, say: { lines.add($0) }).run() else {
+            guard
+                case .done = try await Cutover(
+                    configuration: seed.configuration, options: options, say: { lines.add($0) }
+                ).run()
+            else {
                 Issue.record("running it again did not finish")
                 return
             }
             #expect(lines.all.contains { $0.contains("Fence lifted") }, "\(lines.all)")
             let open = try await BridgeStatus.read(seed.configuration)
-            #expect(open.unfinished == nil && !open.fenced.contains { $0.hasSuffix("(new)") }, "the legacy tables stay fenced, the new ones open: \(open)")
-            try await PGConnection.connect(seed.target).closing { _ = try await $0.query("UPDATE products_v2 SET price = price + 1 WHERE id = 1") }
+            #expect(
+                open.unfinished == nil && !open.fenced.contains { $0.hasSuffix("(new)") },
+                "the legacy tables stay fenced, the new ones open: \(open)")
+            try await PGConnection.connect(seed.target).closing {
+                _ = try await $0.query("UPDATE products_v2 SET price = price + 1 WHERE id = 1")
+            }
         }
     }
 
-    @Test("an undo whose lift of the legacy fence is blocked leaves a state status names; cutover --abort run again lifts it")
+    @Test("""
+        an undo whose lift of the legacy fence is blocked leaves a state status names; cutover \
+        --abort run again lifts it
+        """)
     func blockedAbort() async throws {
         try await Self.bothWays { seed, _, forward in
             let reader = try await PGConnection.connect(seed.source)
@@ -658,18 +854,28 @@ extension CutoverTests {
             #expect(outcome == nil, "the undo could not lift the fence: \(String(describing: outcome))")
             let cutting = try await BridgeStatus.read(seed.configuration)
             #expect(cutting.unfinished?.contains("cutover --abort") == true && !cutting.fenced.isEmpty, "\(cutting)")
-            await #expect(throws: BridgeError.self) { try await Cutover(configuration: seed.configuration, options: Self.options(), say: { _ in }).abort() }
+            await #expect(throws: BridgeError.self) {
+                try await Cutover(configuration: seed.configuration, options: Self.options(), say: { _ in }).abort()
+            }
             let aborted = try await BridgeStatus.read(seed.configuration)
-            #expect(aborted.cutover?.phase == .aborted && aborted.unfinished?.contains("cutover --abort again") == true, "\(aborted)")
+            #expect(
+                aborted.cutover?.phase == .aborted && aborted.unfinished?.contains("cutover --abort again") == true,
+                "\(aborted)")
             try await reader.simpleQuery("COMMIT")
             await reader.close()
-            guard case .done = try await Cutover(configuration: seed.configuration, options: Self.options(), say: { _ in }).abort() else {
+            guard
+                case .done = try await Cutover(
+                    configuration: seed.configuration, options: Self.options(), say: { _ in }
+                ).abort()
+            else {
                 Issue.record("cutover --abort run again did not finish")
                 return
             }
             let open = try await BridgeStatus.read(seed.configuration)
             #expect(open.unfinished == nil && open.fenced.isEmpty && !open.paused, "\(open)")
-            try await PGConnection.connect(seed.source).closing { _ = try await $0.query("UPDATE products SET price = price + 1 WHERE id = 1") }
+            try await PGConnection.connect(seed.source).closing {
+                _ = try await $0.query("UPDATE products SET price = price + 1 WHERE id = 1")
+            }
         }
     }
 }

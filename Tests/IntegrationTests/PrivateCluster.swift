@@ -24,9 +24,15 @@ final class PrivateCluster: @unchecked Sendable {
                 wal_level = \(walLevel)
                 fsync = off
                 """
-            try (conf + "\n").write(to: directory.appendingPathComponent("data/postgresql.auto.conf"), atomically: true, encoding: .utf8)
-            if getuid() == 0 { try Self.shell(["chown", "postgres:", directory.appendingPathComponent("data/postgresql.auto.conf").path]) }
-            if (try? Self.run("pg_ctl", ["-D", data, "-l", directory.appendingPathComponent("log").path, "-w", "start"])) != nil {
+            try (conf + "\n").write(
+                to: directory.appendingPathComponent("data/postgresql.auto.conf"), atomically: true, encoding: .utf8)
+            if getuid() == 0 {
+                try Self.shell([
+                    "chown", "postgres:", directory.appendingPathComponent("data/postgresql.auto.conf").path
+                ])
+            }
+            if (try? Self.run("pg_ctl", ["-D", data, "-l", directory.appendingPathComponent("log").path, "-w", "start"]))
+                != nil {
                 chosen = candidate
                 break
             }

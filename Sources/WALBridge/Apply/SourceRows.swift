@@ -14,7 +14,9 @@ actor SourceRows {
 
     /// The current staged-column values of the rows with these row keys, by key, as of a snapshot that sees the
     /// transactions `seeing`; rows that no longer exist are absent.
-    func fetch(_ plan: SourcePlan, keys: [[TupleValue]], seeing: [UInt32] = []) async throws -> [[TupleValue]: [TupleValue]] {
+    func fetch(
+        _ plan: SourcePlan, keys: [[TupleValue]], seeing: [UInt32] = []
+    ) async throws -> [[TupleValue]: [TupleValue]] {
         guard !keys.isEmpty else { return [:] }
         let connection = try await open()
         try await SourceSnapshot.waitUntilVisible(seeing, on: connection)

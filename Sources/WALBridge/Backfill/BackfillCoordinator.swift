@@ -82,7 +82,9 @@ actor BackfillCoordinator {
                 self.placed(chunk)
                 placed.append(.backfill(rows))
             } else {
-                logger.debug("backfill chunk must be read again", metadata: ["table": "\(plan.sources[window.source].info.table)", "at": "\(window.lsn)"])
+                logger.debug(
+                    "backfill chunk must be read again",
+                    metadata: ["table": "\(plan.sources[window.source].info.table)", "at": "\(window.lsn)"])
                 discard(chunk)
             }
         }

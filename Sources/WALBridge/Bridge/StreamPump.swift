@@ -44,7 +44,8 @@ struct StreamPump {
             }
             for item in items {
                 switch item {
-                case .keepalive(let keepalive): if keepalive.walEnd > sourceEnd.load() { sourceEnd.store(keepalive.walEnd) }
+                case .keepalive(let keepalive):
+                    if keepalive.walEnd > sourceEnd.load() { sourceEnd.store(keepalive.walEnd) }
                 case .message(let lsn, _): if lsn > sourceEnd.load() { sourceEnd.store(lsn) }
                 }
             }

@@ -70,7 +70,9 @@ public struct Configuration: Sendable {
     }
 
     /// The forward direction, with `reverse:` set: it marks its writes for the reverse one.
-    func withReverse(_ tables: [TableMapping]?, slot reverseSlot: String?, publication reversePublication: String?) -> Configuration {
+    func withReverse(
+        _ tables: [TableMapping]?, slot reverseSlot: String?, publication reversePublication: String?
+    ) -> Configuration {
         var configuration = self
         configuration.reverse = tables
         if let reverseSlot { configuration.reverseSlot = reverseSlot }
@@ -89,10 +91,12 @@ public struct Configuration: Sendable {
             throw ConfigurationError(file: path, line: nil, column: nil, path: "", message: "no such file")
         }
         guard !isDirectory.boolValue else {
-            throw ConfigurationError(file: path, line: nil, column: nil, path: "", message: "is a directory, not a YAML file")
+            throw ConfigurationError(
+                file: path, line: nil, column: nil, path: "", message: "is a directory, not a YAML file")
         }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigurationError(file: path, line: nil, column: nil, path: "", message: "cannot be read; check its permissions")
+            throw ConfigurationError(
+                file: path, line: nil, column: nil, path: "", message: "cannot be read; check its permissions")
         }
         guard let yaml = String(data: data, encoding: .utf8) else {
             throw ConfigurationError(file: path, line: nil, column: nil, path: "", message: "is not UTF-8 text")

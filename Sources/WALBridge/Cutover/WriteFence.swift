@@ -57,7 +57,9 @@ struct WriteFence: Sendable {
             COMMENT ON FUNCTION \(function)() IS \(SQLQuoting.literal("walbridge: the write fence of slot \(slot)'s cut-over; DROP FUNCTION \(function)() CASCADE lifts it"));
 
             """
-        let hint = "walbridge status --config … shows the cut-over; DROP FUNCTION \(function)() CASCADE lifts the fence by hand"
+        let hint =
+            "walbridge status --config … shows the cut-over; DROP FUNCTION \(function)() CASCADE lifts "
+            + "the fence by hand"
         for (table, message) in tables {
             // CREATE OR REPLACE takes SHARE ROW EXCLUSIVE (readers go on); DROP TRIGGER would take ACCESS EXCLUSIVE.
             script += """

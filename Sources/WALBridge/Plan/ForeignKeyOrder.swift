@@ -32,7 +32,9 @@ struct ForeignKeyOrder: Sendable {
         let deferred = keys.filter(\.deferrable)
         let between = keys.filter { $0.child != $0.parent }
         let immediate = between.filter { !$0.deferrable }
-        if let ranks = ranks(between) { return ForeignKeyOrder(keys: keys, ordered: between, ranks: ranks, deferred: deferred) }
+        if let ranks = ranks(between) {
+            return ForeignKeyOrder(keys: keys, ordered: between, ranks: ranks, deferred: deferred)
+        }
         guard let ranks = ranks(immediate) else { return nil }
         return ForeignKeyOrder(keys: keys, ordered: immediate, ranks: ranks, deferred: deferred)
     }
@@ -88,7 +90,8 @@ struct ForeignKeyOrder: Sendable {
             let child = TableName(schema: row[1] ?? "", name: row[2] ?? "")
             let parent = TableName(schema: row[3] ?? "", name: row[4] ?? "")
             guard tables.contains(child), tables.contains(parent) else { return nil }
-            return Key(name: row[0] ?? "", constraint: row[6] ?? "", child: child, parent: parent, deferrable: row[5] == "t")
+            return Key(
+                name: row[0] ?? "", constraint: row[6] ?? "", child: child, parent: parent, deferrable: row[5] == "t")
         }
     }
 }

@@ -15,7 +15,8 @@ enum SourceCatalog {
             FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
             WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
             """, [oid]).rows.map {
-                SourceColumn(name: $0[0] ?? "", typeOID: UInt32($0[1] ?? "") ?? 0, typeSQL: $0[2] ?? "text", generated: $0[3])
+            SourceColumn(
+                name: $0[0] ?? "", typeOID: UInt32($0[1] ?? "") ?? 0, typeSQL: $0[2] ?? "text", generated: $0[3])
             }
         // Only the first indnkeyatts columns are the key; an index's INCLUDE columns follow them in indkey.
         let indexes = try await connection.query("""

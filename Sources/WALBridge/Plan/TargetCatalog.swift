@@ -7,7 +7,9 @@ import PGClient
 enum TargetCatalog {
     /// `plan` with every target's `castTypes` (a table that does not exist gets none) and the targets' foreign keys;
     /// throws `PlanProblems` when no order of writes satisfies those keys.
-    static func read(into plan: MappingPlan, backfill: BackfillMode, on target: PGConnection) async throws -> MappingPlan {
+    static func read(
+        into plan: MappingPlan, backfill: BackfillMode, on target: PGConnection
+    ) async throws -> MappingPlan {
         var plan = plan
         let tables = Set(plan.sources.flatMap { $0.targets.map(\.mapping.into) })
         let problems = plan.order(by: try await ForeignKeyOrder.read(among: tables, on: target), backfill: backfill)

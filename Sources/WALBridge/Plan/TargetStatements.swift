@@ -26,6 +26,8 @@ struct TargetStatements: Sendable {
 
     /// Every statement, for checking that they all compile.
     var all: [String] {
-        [keptCollision, delete, keepDisplaced, write, insertFresh, writePartial, insertAll, deleteUnwanted].compactMap { $0 }
+        [keptCollision, delete, keepDisplaced, write, insertFresh, writePartial, insertAll, deleteUnwanted].compactMap {
+            $0
+        }
     }
 }

@@ -131,10 +131,14 @@ public enum StateSchema {
 
     /// Creates the schema if it is missing; concurrent bridges may race, so a duplicate is not an error.
     static func ensure(on target: PGConnection) async throws {
-        if (try? await target.query("SELECT (walbridge.schema_version() >= $1::int)::text", [String(version)]).scalar) == "true" { return }
+        if (try? await target.query("SELECT (walbridge.schema_version() >= $1::int)::text", [String(version)]).scalar)
+            == "true" {
+            return
+        }
         do {
             try await target.simpleQuery(create)
-        } catch let error as PGError where error.sqlState == "23505" || error.sqlState == "42P06" || error.sqlState == "42P07" {
+        } catch let error as PGError
+            where error.sqlState == "23505" || error.sqlState == "42P06" || error.sqlState == "42P07" {
             try await target.simpleQuery(create)
         }
     }

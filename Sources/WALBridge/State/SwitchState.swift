@@ -14,7 +14,8 @@ enum SwitchState {
         return SwitchRecord(
             phase: phase, step: row[1] ?? "", fence: row[2] ?? "", reverse: row[3] == "true", fenceLSN: row[4] ?? nil,
             fencedAt: row[5] ?? nil, switchedAt: row[6] ?? nil, unavailableMilliseconds: row[7].flatMap { Double($0) },
-            rollbackLSN: row[8] ?? nil, rolledBackAt: row[9] ?? nil, rollbackUnavailableMilliseconds: row[11].flatMap { Double($0) },
+            rollbackLSN: row[8] ?? nil, rolledBackAt: row[9] ?? nil,
+            rollbackUnavailableMilliseconds: row[11].flatMap { Double($0) },
             updatedAt: row[10] ?? "")
     }
 
@@ -33,7 +34,8 @@ enum SwitchState {
 
     /// Records `step` within the current phase.
     static func record(step: String, slot: String, on target: PGConnection) async throws {
-        try await target.query("UPDATE walbridge.switch SET step = $2, updated_at = now() WHERE slot = $1", [slot, step])
+        try await target.query(
+            "UPDATE walbridge.switch SET step = $2, updated_at = now() WHERE slot = $1", [slot, step])
     }
 
     /// Records the fence: its LSN on the source and when the first write was refused (or queued); a cut-over that goes
@@ -48,7 +50,9 @@ enum SwitchState {
 
     /// Records the switch, with the write-unavailable window; false when the cut-over is no longer under way (an abort
     /// ended it meanwhile).
-    static func recordSwitch(unavailableMilliseconds: Double, slot: String, on target: PGConnection) async throws -> Bool {
+    static func recordSwitch(
+        unavailableMilliseconds: Double, slot: String, on target: PGConnection
+    ) async throws -> Bool {
         try await target.query("""
             UPDATE walbridge.switch SET phase = 'switched', step = 'switched', switched_at = clock_timestamp(),
                 unavailable_ms = $2::float8, updated_at = now()
@@ -60,7 +64,8 @@ enum SwitchState {
     /// the new database's clock.
     static func recordRollbackFence(slot: String, on target: PGConnection) async throws {
         try await target.query(
-            "UPDATE walbridge.switch SET rollback_fenced_at = coalesce(rollback_fenced_at, clock_timestamp()), updated_at = now() WHERE slot = $1",
+            "UPDATE walbridge.switch SET rollback_fenced_at = coalesce(rollback_fenced_at, "
+                + "clock_timestamp()), updated_at = now() WHERE slot = $1",
             [slot])
     }
 
@@ -96,6 +101,7 @@ enum SwitchState {
 
     /// Records the reverse direction's drain position at the rollback.
     static func recordRollbackLSN(_ lsn: String, slot: String, on target: PGConnection) async throws {
-        try await target.query("UPDATE walbridge.switch SET rollback_lsn = $2::pg_lsn, updated_at = now() WHERE slot = $1", [slot, lsn])
+        try await target.query(
+            "UPDATE walbridge.switch SET rollback_lsn = $2::pg_lsn, updated_at = now() WHERE slot = $1", [slot, lsn])
     }
 }

@@ -45,7 +45,9 @@ public enum VerifyValue {
         case "\r": return "\\r"
         case "\t": return "\\t"
         default:
-            if scalar.value < 0x20 || scalar.value == 0x7F { return "\\x" + String(scalar.value, radix: 16, uppercase: false) }
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                return "\\x" + String(scalar.value, radix: 16, uppercase: false)
+            }
             return String(scalar)
         }
     }

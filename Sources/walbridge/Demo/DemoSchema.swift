@@ -27,7 +27,8 @@ enum DemoSchema {
         """
 
     /// One user's profile from the legacy table.
-    static let legacyRead = "SELECT name, email, address_street, address_city, address_postal_code FROM users WHERE id = $1"
+    static let legacyRead =
+        "SELECT name, email, address_street, address_city, address_postal_code FROM users WHERE id = $1"
     /// The same profile from the new schema.
     static let newRead = """
         SELECT u.full_name, u.email, a.street, a.city, a.postal_code FROM users_v2 u LEFT JOIN addresses a \
