@@ -121,8 +121,10 @@ struct SourceEvaluation: Sendable, Equatable {
         guard !targets.isEmpty else { return nil }
         logger.info("backfill computes mapped columns on the source", metadata: [
                 "table": "\(table)",
-                "targets":
-                    "\(targets.keys.sorted().map { source.targets[$0].mapping.into.description }.joined(separator: ", "))"
+                "targets": """
+                    \(targets.keys.sorted().map { source.targets[$0].mapping.into.description }
+                        .joined(separator: ", "))
+                    """
         ])
         return SourceEvaluation(select: select, settings: settings, targets: targets)
     }
