@@ -127,7 +127,8 @@ public enum Check {
         let keys = plan.foreignKeys
         if !keys.keys.isEmpty {
             let described = keys.keys.map { key in
-                "\(key.child) → \(key.parent) (\(key.name)\(keys.deferred.contains(key) ? ", DEFERRABLE: deferred to each COMMIT" : ""))"
+                "\(key.child) → \(key.parent) (\(key.name)"
+                    + "\(keys.deferred.contains(key) ? ", DEFERRABLE: deferred to each COMMIT" : ""))"
             }
             let byDepth = Dictionary(grouping: plan.sources.flatMap { $0.targets.map(\.mapping.into) }, by: keys.rank)
                 .sorted { $0.key < $1.key }.map { Set($0.value).sorted().map(\.description).joined(separator: ", ") }
@@ -151,7 +152,8 @@ public enum Check {
                     : mapping.insert == .never ? ", insert: never: updates only the rows it holds" : ""
                 let clear = mapping.onDelete == .clear ? ", on_delete: clear" : ""
                 lines.append(
-                    "  → \(mapping.into) (key: \(mapping.key.joined(separator: ", "))\(only)\(clear)\(mapping.when.map { "; when: \($0)" } ?? ""))"
+                    "  → \(mapping.into) (key: \(mapping.key.joined(separator: ", "))\(only)"
+                        + "\(clear)\(mapping.when.map { "; when: \($0)" } ?? ""))"
                 )
                 lines.append("    INSERT, UPDATE: \(statements.write)")
                 if !target.keepsRows, copies.indices.contains(sourceIndex),

@@ -39,7 +39,10 @@ struct RoundTripQuery: Sendable {
         let sample = SQLQuoting.identifier("__walbridge_sample")
         let alias = SQLQuoting.identifier(table.name)
         var ctes = [
-            "\(sample) AS MATERIALIZED (SELECT row_number() OVER (\(ordered ? "ORDER BY " + key.map(SQLQuoting.identifier).joined(separator: ", ") : "")) AS \(row), * FROM (SELECT * FROM \(rows ?? table.quoted) ORDER BY random() LIMIT $1::bigint) AS \(alias))"
+            "\(sample) AS MATERIALIZED (SELECT row_number() OVER ("
+                + "\(ordered ? "ORDER BY " + key.map(SQLQuoting.identifier).joined(separator: ", ") : "")"
+                + ") AS \(row), * FROM (SELECT * FROM \(rows ?? table.quoted) ORDER BY random() LIMIT "
+                + "$1::bigint) AS \(alias))"
         ]
         for index in Set(legs.map(\.forward)).sorted() {
             let (mapping, targetColumns) = forward[index]
@@ -122,7 +125,7 @@ struct RoundTripQuery: Sendable {
         let keyText = "(\(key.joined(separator: ", ")))="
         let notes = unreached == 0 ? [] : [
                 "\(unreached) of \(sampled) sampled rows of \(table) reach no reverse entry "
-                    + "(\(keyText)\(row[2] ?? "")): no new table holds them, so their columns are not " + "compared"
+                    + "(\(keyText)\(row[2] ?? "")): no new table holds them, so their columns are not compared"
         ]
         let differing = columns.enumerated().compactMap { index, column -> (column: String, problem: String)? in
             let base = 3 + 4 * index

@@ -61,7 +61,7 @@ public enum SourceCheck {
         guard walLevel == "logical" else {
             throw BridgeError.sourceNotReady(
                 "source: wal_level is '\(walLevel)', and logical decoding needs 'logical'; run "
-                    + "ALTER SYSTEM SET wal_level = logical (or set it in postgresql.conf) and restart " + "PostgreSQL")
+                    + "ALTER SYSTEM SET wal_level = logical (or set it in postgresql.conf) and restart PostgreSQL")
         }
         let role = try await connection.query(
             "SELECT current_user, rolsuper OR rolreplication FROM pg_roles WHERE rolname = current_user")

@@ -49,7 +49,7 @@ enum SourceSetup {
         }
         // A publication that leaves out deletes (say) or filters rows would drop changes without a word.
         let actions = try await source.query(
-            "SELECT pubinsert AND pubupdate AND pubdelete AND pubtruncate FROM pg_publication " + "WHERE pubname = $1",
+            "SELECT pubinsert AND pubupdate AND pubdelete AND pubtruncate FROM pg_publication WHERE pubname = $1",
             [name]
         ).scalar
         if actions != "t" {

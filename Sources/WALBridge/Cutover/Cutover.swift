@@ -176,7 +176,8 @@ public struct Cutover: Sendable {
         // A rollback before this one left the new tables fenced; the application writes them from now on.
         try await openNewTables(forward)
         say(
-            "Switched at \(switched.lsn): write to the new schema now\(switched.window.map { String(format: " (writes were unavailable for %.0f ms)", $0) } ?? "")."
+            "Switched at \(switched.lsn): write to the new schema now"
+                + "\(switched.window.map { String(format: " (writes were unavailable for %.0f ms)", $0) } ?? "")."
         )
         if let reverse {
             try await reverse.resume()
@@ -299,11 +300,13 @@ public struct Cutover: Sendable {
         switch options.fence {
         case .trigger:
             say(
-                "  fence \(tables) with trigger \(WriteFence.trigger(slot: forward.slot)) (writes refused with SQLSTATE \(WriteFence.sqlState))"
+                "  fence \(tables) with trigger \(WriteFence.trigger(slot: forward.slot)) (writes "
+                    + "refused with SQLSTATE \(WriteFence.sqlState))"
             )
         case .lock:
             say(
-                "  lock \(tables) IN EXCLUSIVE MODE for at most \(options.lockTimeout), then fence them with trigger \(WriteFence.trigger(slot: forward.slot))"
+                "  lock \(tables) IN EXCLUSIVE MODE for at most \(options.lockTimeout), then fence "
+                    + "them with trigger \(WriteFence.trigger(slot: forward.slot))"
             )
         case .none: say("  fence nothing")
         }

@@ -15,7 +15,9 @@ struct CutoverGates {
         gate(streaming, "the bridge is streaming", stateAdvice(status))
         let unfinished = status.backfill.filter { $0.state != .done }
         gate(unfinished.isEmpty, "every backfill is done",
-            "the backfill of \(unfinished.map { "\($0.table) (\($0.state), \($0.rowsCopied) rows)" }.joined(separator: ", ")) is not done; wait until walbridge status shows every table done"
+            "the backfill of "
+                + "\(unfinished.map { "\($0.table) (\($0.state), \($0.rowsCopied) rows)" }.joined(separator: ", ")) "
+                + "is not done; wait until walbridge status shows every table done"
         )
         gate(status.deadLetters == 0, "no dead letters",
             "\(status.deadLetters) change\(status.deadLetters == 1 ? "" : "s") the target refused "

@@ -40,7 +40,10 @@ public struct Rollback: Sendable {
             guard let record, [.switched, .rollingBack].contains(record.phase) else {
                 return (
                     .refused([
-                        "no cut-over has switched (\(record.map { "the last one is \($0.phase.rawValue)" } ?? "none began")); nothing to roll back\(record?.phase == .cuttingOver ? "; cutover --abort undoes one under way" : "")"
+                        "no cut-over has switched ("
+                            + "\(record.map { "the last one is \($0.phase.rawValue)" } ?? "none began")"
+                            + "); nothing to roll back"
+                            + "\(record?.phase == .cuttingOver ? "; cutover --abort undoes one under way" : "")"
                     ]), nil
                 )
             }
@@ -100,7 +103,8 @@ public struct Rollback: Sendable {
             onLegacyOpen()
             let window = try await SwitchState.read(slot: slot, on: forward.target)?.rollbackUnavailableMilliseconds
             say(
-                "Fence lifted from \(configuration.sourceTableList): write to the legacy schema now\(window.map { String(format: " (writes were unavailable for %.0f ms)", $0) } ?? "")."
+                "Fence lifted from \(configuration.sourceTableList): write to the legacy schema now"
+                    + "\(window.map { String(format: " (writes were unavailable for %.0f ms)", $0) } ?? "")."
             )
         }
         try await forward.resume()
@@ -157,7 +161,7 @@ public struct Rollback: Sendable {
                 + "--max-lag \(maxLag)")
         say(
             "  fence \(reverse.configuration.sourceTableList) with trigger "
-                + "\(WriteFence.trigger(slot: reverse.slot)) (writes refused with SQLSTATE " + "\(WriteFence.sqlState))"
+                + "\(WriteFence.trigger(slot: reverse.slot)) (writes refused with SQLSTATE \(WriteFence.sqlState))"
         )
         say("  drain the reverse direction exactly to the LSN taken right after that fence, within \(drainTimeout)")
         say("  set the legacy sequences past what it copied, and lift the fence from \(configuration.sourceTableList)")

@@ -53,7 +53,7 @@ struct SequenceHandover: Sendable {
                         continue
                     }
                     let copied = try await target.query(
-                        "SELECT max(\(SQLQuoting.identifier(sequence.column)))::text FROM " + "\(mapping.into.quoted)"
+                        "SELECT max(\(SQLQuoting.identifier(sequence.column)))::text FROM \(mapping.into.quoted)"
                     ).scalar.flatMap { Int64($0) }
                     var replaced: (name: String, next: Int64)?
                     // Any source column with a sequence that the column's expression reads (id, id::bigint, id + 0):

@@ -54,7 +54,9 @@ struct WriteFence: Sendable {
                 RAISE EXCEPTION USING ERRCODE = '\(Self.sqlState)', MESSAGE = TG_ARGV[0], HINT = TG_ARGV[1];
             END
             $fence$;
-            COMMENT ON FUNCTION \(function)() IS \(SQLQuoting.literal("walbridge: the write fence of slot \(slot)'s cut-over; DROP FUNCTION \(function)() CASCADE lifts it"));
+            COMMENT ON FUNCTION \(function)() IS \(SQLQuoting.literal(
+                "walbridge: the write fence of slot \(slot)'s cut-over; "
+                    + "DROP FUNCTION \(function)() CASCADE lifts it"));
 
             """
         let hint =
