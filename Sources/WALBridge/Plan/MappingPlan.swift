@@ -48,7 +48,7 @@ public struct MappingPlan: Sendable {
                         location: location,
                         message: "\(table.source) has no primary key, so PostgreSQL cannot publish "
                             + "its updates and deletes; add a primary key, or run ALTER TABLE "
-                            + "\(table.source.quoted) REPLICA IDENTITY FULL (or USING INDEX a unique " + "index)"))
+                            + "\(table.source.quoted) REPLICA IDENTITY FULL (or USING INDEX a unique index)"))
                 continue
             case "f" where info.primaryKey.isEmpty && configuration.backfill == .auto:
                 problems.append(
@@ -70,7 +70,11 @@ public struct MappingPlan: Sendable {
                     PlanProblem(
                         location: location,
                         message:
-                            "\(table.source) has REPLICA IDENTITY \(identity), but its partitions \(info.partitionsWithOtherIdentity.joined(separator: ", ")) have another, and PostgreSQL sends each partition's own old values; give each the same (ALTER TABLE partition REPLICA IDENTITY \(identity == "USING INDEX" ? "USING INDEX its matching index" : identity))"
+                            "\(table.source) has REPLICA IDENTITY \(identity), but its partitions "
+                                + "\(info.partitionsWithOtherIdentity.joined(separator: ", ")) have "
+                                + "another, and PostgreSQL sends each partition's own old values; "
+                                + "give each the same (ALTER TABLE partition REPLICA IDENTITY "
+                                + "\(identity == "USING INDEX" ? "USING INDEX its matching index" : identity))"
                     ))
                 continue
             }

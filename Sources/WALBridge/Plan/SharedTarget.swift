@@ -86,15 +86,20 @@ struct SharedTarget {
                     PlanProblem(
                         location: mapping.location,
                         message: "\(into) is \(entry.table) itself (in place), which other source tables "
-                            + "cannot feed too; map the other tables into another table, or drop this " + "entry"))
+                            + "cannot feed too; map the other tables into another table, or drop this entry"))
             }
             if mapping.insert == .never && mapping.onDelete != .clear {
                 let inserter = inserting.map { " (\($0.table) inserts them, \($0.mapping.location))" } ?? ""
                 problems.append(
                     PlanProblem(
                         location: mapping.location,
-                        message:
-                            "\(entry.table) updates rows of \(into) that it does not insert\(inserter), so on_delete: \(mapping.onDelete) would \(mapping.onDelete == .delete ? "delete the whole row, other entries' columns included" : "keep values its source no longer holds, which verify cannot tell from differences"); use on_delete: clear"
+                        message: """
+                            \(entry.table) updates rows of \(into) that it does not insert\(inserter), so on_delete: \
+                            \(mapping.onDelete) would \(mapping.onDelete == .delete
+                                ? "delete the whole row, other entries' columns included"
+                                : "keep values its source no longer holds, which verify cannot tell from differences"
+                            ); use on_delete: clear
+                            """
                     ))
             }
         }
@@ -123,7 +128,7 @@ struct SharedTarget {
                                 + "\(shared.map(SQLIdentifier.display).joined(separator: ", ")) "
                                 + "\(shared.count == 1 ? "is" : "are") also written by "
                                 + "\(earlier.table)'s entry (\(earlier.mapping.location)); each non-key "
-                                + "column of a shared target belongs to one entry: remove it from one " + "of them"))
+                                + "column of a shared target belongs to one entry: remove it from one of them"))
                 }
                 if entry.mapping.insert == .always && earlier.mapping.insert == .always {
                     problems.append(

@@ -103,7 +103,7 @@ extension SourcePlan {
             ? "SELECT (SELECT 1 UNION ALL SELECT 2) FROM (SELECT 1 FROM (SELECT "
                 + "\(selectKeys.joined(separator: ", ")), \(StagingColumn.op) FROM \(staging)) AS s "
                 + "GROUP BY \(keys.joined(separator: ", ")) HAVING count(*) > 1 AND "
-                + "bool_or(\(StagingOp.sql(.deletedAfterWrite, .displacedAfterWrite))) LIMIT 1) AS " + "collision"
+                + "bool_or(\(StagingOp.sql(.deletedAfterWrite, .displacedAfterWrite))) LIMIT 1) AS collision"
             : nil
 
         var partialSelect = ["\(StagingColumn.seq)"] + selectAll

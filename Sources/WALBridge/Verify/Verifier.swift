@@ -64,7 +64,8 @@ public struct Verifier: Sendable {
             case .applied(let lsn): return "the bridge has applied the source up to \(lsn)"
             case .notStreaming(let why):
                 return
-                    "\(why); the target is compared as it stands, and source changes the bridge has not applied show as differences"
+                    "\(why); the target is compared as it stands, and source changes the bridge "
+                    + "has not applied show as differences"
             }
         }
     }

@@ -28,7 +28,8 @@ struct VerifySide: Sendable {
                 "((\($0.expression))::\(types[$0.column] ?? "text")) AS \(q($0.column))"
             }
             let rows =
-                "(SELECT \(select.joined(separator: ", ")) FROM \(ownRows[entry.table] ?? entry.table.quoted)\(mapping.when.map { " WHERE (\($0))" } ?? "")) AS \(alias)"
+                "(SELECT \(select.joined(separator: ", ")) FROM \(ownRows[entry.table] ?? entry.table.quoted)"
+                + "\(mapping.when.map { " WHERE (\($0))" } ?? "")) AS \(alias)"
             if index == 0 {
                 from = rows
                 for column in mapping.columns { place[column.column] = "\(alias).\(q(column.column))" }
