@@ -21,10 +21,10 @@ struct CutoverCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOption
 
-    @Option(
-        help:
-            "trigger (refuse writes), lock (queue them for at most --lock-timeout), or none (the application is stopped)."
-    )
+    @Option(help: """
+        trigger (refuse writes), lock (queue them for at most --lock-timeout), or none (the application \
+        is stopped).
+        """)
     var fence: String = "trigger"
 
     @Option(
@@ -90,12 +90,14 @@ enum CutoverText {
                 record.rollbackUnavailableMilliseconds.map { String(format: ", writes unavailable for %.0f ms", $0) }
                 ?? ""
             print(
-                "walbridge.switch: rolled_back at \(record.rolledBackAt ?? "?")\(record.rollbackLSN.map { ", the reverse direction drained to \($0)" } ?? "")\(window)"
+                "walbridge.switch: rolled_back at \(record.rolledBackAt ?? "?")"
+                    + "\(record.rollbackLSN.map { ", the reverse direction drained to \($0)" } ?? "")\(window)"
             )
         case .done(let record):
-            print(
-                "walbridge.switch: \(record.phase.rawValue)\(record.fenceLSN.map { " at fence LSN \($0)" } ?? "")\(record.unavailableMilliseconds.map { String(format: ", writes unavailable for %.0f ms", $0) } ?? "")"
-            )
+            print("""
+                walbridge.switch: \(record.phase.rawValue)\(record.fenceLSN.map { " at fence LSN \($0)" } ?? "")\
+                \(record.unavailableMilliseconds.map { String(format: ", writes unavailable for %.0f ms", $0) } ?? "")
+                """)
         case .dryRun:
             print("dry run: nothing changed")
         case .refused(let reasons):

@@ -20,10 +20,10 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Log only warnings and errors.")
     var quiet = false
 
-    @Option(
-        help:
-            "Log lines as text or as one JSON object per line (\(LogFormat.allCases.map(\.rawValue).joined(separator: ", ")))."
-    )
+    @Option(help: """
+        Log lines as text or as one JSON object per line \
+        (\(LogFormat.allCases.map(\.rawValue).joined(separator: ", "))).
+        """)
     var logFormat: LogFormat = .text
 
     @Option(help: "Read at most this many rows per second while backfilling (default: backfill_rate, else no limit).")
@@ -32,10 +32,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Rows per backfill chunk (default 10000); each chunk is one short source transaction.")
     var backfillChunkRows: Int?
 
-    @Option(
-        help:
-            "Changes folded and written at a time, also inside one large source transaction (default 20000); fewer bound memory."
-    )
+    @Option(help: """
+        Changes folded and written at a time, also inside one large source transaction (default 20000); \
+        fewer bound memory.
+        """)
     var applySliceRows: Int?
 
     @Option(

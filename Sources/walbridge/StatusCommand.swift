@@ -40,7 +40,8 @@ enum StatusText {
             lines.append("  paused\(status.pauseAtLSN.map { " at LSN \($0)" } ?? ""); walbridge resume goes on")
         }
         lines.append(
-            "  applied:      \(status.appliedLSN ?? "nothing yet")\(status.sourceCommitTime.map { " (source commit \($0))" } ?? "")"
+            "  applied:      \(status.appliedLSN ?? "nothing yet")"
+                + "\(status.sourceCommitTime.map { " (source commit \($0))" } ?? "")"
         )
         if let bytes = status.lagBytes {
             lines.append(
@@ -53,9 +54,11 @@ enum StatusText {
         }
         let slot = status.sourceSlot
         if slot.exists {
-            lines.append(
-                "  source slot:  \(slot.active ? "active (walsender pid \(slot.activePID.map(String.init) ?? "?"))" : "inactive"), wal_status \(slot.walStatus ?? "?")"
-            )
+            lines.append("""
+                  source slot:  \
+                \(slot.active ? "active (walsender pid \(slot.activePID.map(String.init) ?? "?"))" : "inactive"), \
+                wal_status \(slot.walStatus ?? "?")
+                """)
             lines.append(
                 "                confirmed_flush_lsn \(slot.confirmedFlushLSN ?? "-"), restart_lsn "
                     + "\(slot.restartLSN ?? "-")")

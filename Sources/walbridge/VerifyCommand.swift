@@ -44,9 +44,10 @@ struct VerifyCommand: AsyncParsableCommand {
             verifier.onTable = { table, done, total in
                 let bar = ProgressBar.bar(Double(done) / Double(max(total, 1)))
                 FileHandle.standardError.write(
-                    Data(
-                        "\r\u{1B}[Kverify [\(bar)] \(done)/\(total) tables, \(table.table) done\(done == total ? "\n" : "")"
-                            .utf8))
+                    Data("""
+                        \r\u{1B}[Kverify [\(bar)] \(done)/\(total) tables, \
+                        \(table.table) done\(done == total ? "\n" : "")
+                        """.utf8))
             }
         }
         try await CommandLogging.runUntilSignalled(logger: logger) { [verifier] in
