@@ -139,7 +139,9 @@ struct CaseRunner: Sendable {
             let unsaid = deferrable.filter { !said.contains("DROP CONSTRAINT \"\($0.name)_key\"") }
             if check.status == 0 || !unsaid.isEmpty {
                 return
-                    "walbridge check did not refuse the DEFERRABLE key of \(unsaid.map(\.name).joined(separator: ", ")) with its fix (status \(check.status)):\n\(said.split(separator: "\n").suffix(8).joined(separator: "\n"))"
+                    "walbridge check did not refuse the DEFERRABLE key "
+                    + "of \(unsaid.map(\.name).joined(separator: ", ")) with its fix (status \(check.status)):\n"
+                    + "\(said.split(separator: "\n").suffix(8).joined(separator: "\n"))"
             }
             try await PGConnection.connect(targetDB).closing { db in
                 for target in deferrable { try await db.simpleQuery(target.immediateKey) }
@@ -148,7 +150,8 @@ struct CaseRunner: Sendable {
         }
         guard check.status != 0 else { return nil }
         return
-            "walbridge check rejected the generated mapping (status \(check.status)):\n\(check.errors)\(check.output.split(separator: "\n").suffix(5).joined(separator: "\n"))"
+            "walbridge check rejected the generated mapping (status \(check.status)):\n\(check.errors)"
+            + "\(check.output.split(separator: "\n").suffix(5).joined(separator: "\n"))"
     }
 
     /// Fresh databases with the schema, the initial rows, the history triggers and the target tables.

@@ -88,10 +88,14 @@ struct Differential {
             schemas += 1
             transactions += outcome.committed.count
             kills += outcome.kills
-            let rolledBack = outcome.rolledBack.sorted { $0.value > $1.value }.prefix(4).map { "\($0.key)×\($0.value)" }
+            let rolledBack = outcome.rolledBack.sorted { $0.value > $1.value }.prefix(4)
+                .map { "\($0.key)×\($0.value)" }
                 .joined(separator: " ")
             let stats =
-                "\(outcome.committed.count)/\(outcome.attempted) committed\(rolledBack.isEmpty ? "" : " (rolled back: \(rolledBack))"), \(outcome.kills) fault(s), \(String(format: "%.1f", outcome.seconds)) s (\(outcome.phases.map { "\($0.0) \(String(format: "%.1f", $0.1))" }.joined(separator: ", ")))"
+                "\(outcome.committed.count)/\(outcome.attempted) committed"
+                + "\(rolledBack.isEmpty ? "" : " (rolled back: \(rolledBack))"), "
+                + "\(outcome.kills) fault(s), \(String(format: "%.1f", outcome.seconds)) s ("
+                + "\(outcome.phases.map { "\($0.0) \(String(format: "%.1f", $0.1))" }.joined(separator: ", ")))"
             // Errors that only a generator bug can cause (syntax, types, undefined names) are printed with their
             // statement.
             for (state, message) in outcome.firstErrors.sorted(by: { $0.key < $1.key }) where state.hasPrefix("42") {
@@ -133,7 +137,7 @@ struct Differential {
                 if result.reproduced {
                     let note =
                         "shrunk in \(result.trials) replays to \(result.transactions.count) of "
-                        + "\(outcome.committed.count) transactions and \(rows) of \(originalRows) " + "initial rows"
+                        + "\(outcome.committed.count) transactions and \(rows) of \(originalRows) initial rows"
                     var shrunk = scenario
                     shrunk.mapping = result.mapping
                     let script = Report.script(

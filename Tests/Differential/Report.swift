@@ -12,7 +12,9 @@ enum Report {
         var lines = scenario.schema.tables.map { "    table \($0.summary)" }
         for target in scenario.mapping.targets {
             var text =
-                "    target \(target.inPlace ? "\(scenario.schema.tables[target.table].sql) (in place)" : target.sql) key (\(target.key.joined(separator: ", ")))"
+                "    target "
+                + "\(target.inPlace ? "\(scenario.schema.tables[target.table].sql) (in place)" : target.sql) key ("
+                + "\(target.key.joined(separator: ", ")))"
             if let when = target.when { text += " when \(when)" }
             if let onDelete = target.onDelete { text += ", on_delete \(onDelete)" }
             if let onTruncate = target.onTruncate { text += ", on_truncate \(onTruncate)" }
@@ -35,7 +37,10 @@ enum Report {
         }
         let w = scenario.workload
         lines.append(
-            "    workload: \(w.sessions.count) session(s), \(w.transactionCount) transactions, \(w.faults.count) fault(s), chunk \(scenario.chunkRows) rows\(scenario.sliceRows.map { ", slice \($0) rows" } ?? "")\(scenario.backfillRate.map { ", backfill \($0) rows/s" } ?? "")"
+            "    workload: \(w.sessions.count) session(s), \(w.transactionCount) "
+                + "transactions, \(w.faults.count) fault(s), chunk \(scenario.chunkRows)"
+                + " rows\(scenario.sliceRows.map { ", slice \($0) rows" } ?? "")"
+                + "\(scenario.backfillRate.map { ", backfill \($0) rows/s" } ?? "")"
         )
         return lines.joined(separator: "\n")
     }
@@ -93,7 +98,8 @@ enum Report {
             $0 + ";\n"
         }.joined()
         script +=
-            "\n-- 2. In the TARGET database\(scenario.mapping.inPlace ? " (the source database itself: in-place case)" : ""):\n"
+            "\n-- 2. In the TARGET database"
+            + "\(scenario.mapping.inPlace ? " (the source database itself: in-place case)" : ""):\n"
         script += scenario.targetDDL.map { $0 + ";\n" }.joined()
         script += "\n-- 3. walbridge.yml (set source/target to those databases):\n"
         script += scenario.mapping.yaml(scenario.schema, source: "SOURCE", target: "TARGET", slot: "difftest_repro")

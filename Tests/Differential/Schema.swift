@@ -208,13 +208,16 @@ struct SourceTable: Sendable {
     /// One line for the case summary.
     var summary: String {
         var parts = [
-            "\(sql): key (\(key.map { "\(columns[$0].name) \(columns[$0].type.rawValue)" }.joined(separator: ", "))), identity \(identity.rawValue)"
+            "\(sql): key ("
+                + "\(key.map { "\(columns[$0].name) \(columns[$0].type.rawValue)" }.joined(separator: ", "))), "
+                + "identity \(identity.rawValue)"
         ]
         if !hasPrimaryKey { parts.append("no PK") }
         if code != nil { parts.append("unique code") }
         if let partitioning {
             parts.append(
-                "partitioned by \(partitioning.kind.rawValue) on \(columns[partitioning.column].name)\(partitioning.late != nil ? " + late partition" : "")"
+                "partitioned by \(partitioning.kind.rawValue) on \(columns[partitioning.column].name)"
+                    + "\(partitioning.late != nil ? " + late partition" : "")"
             )
         }
         if !toastColumns.isEmpty {

@@ -6,8 +6,8 @@ enum ValueGenerator {
     /// Strings that tend to break quoting, COPY escaping, padding and encodings.
     static let trickyText: [String] = [
         "", " ", "it's", "O'Brien", "back\\slash", "C:\\dir\\file", "tab\there", "line1\nline2", "cr\r\nlf",
-        "unicode ☃ é ü 日本語", "emoji 😀👍", "\"double\"", "NULL", "\\N", "a,b;c|d", "{curly}", "[1,2]", "  padded  ",
-        "%_like_%", "$1 $$ dollar", "-- not a comment", "/* nor this */", "trailing space ", "x",
+        "unicode ☃ é ü 日本語", "emoji 😀👍", "\"double\"", "NULL", "\\N", "a,b;c|d", "{curly}", "[1,2]",
+        "  padded  ", "%_like_%", "$1 $$ dollar", "-- not a comment", "/* nor this */", "trailing space ", "x",
     ]
     static let tinyText: [String] = ["", "a", "ab", "a b", "abcdef", "é", "x'y", " ", "ab\t", "\\", "日本", "Z"]
     static let keyPrefixes: [String] = ["k", "Käse", "it's", "a b", "x\\y", "tab\t", "Ω", "K"]
@@ -74,7 +74,8 @@ enum ValueGenerator {
             case .date: return "('1970-01-01'::date + (10957 + \(n))::integer)"
             case .text:
                 return
-                    "((ARRAY[\(keyPrefixes.map(SQLText.literal).joined(separator: ", "))])[\(n) % \(keyPrefixes.count) + 1] || '-' || \(n))"
+                    "((ARRAY[\(keyPrefixes.map(SQLText.literal).joined(separator: ", "))])[\(n) % "
+                    + "\(keyPrefixes.count) + 1] || '-' || \(n))"
             case .varchar:
                 return
                     "((ARRAY[\(["v", "é", "q'"].map(SQLText.literal).joined(separator: ", "))])[\(n) % 3 + 1] || \(n))"
@@ -88,7 +89,8 @@ enum ValueGenerator {
             if index == table.boolComponent { return "(\(c) % 2 = 1)" }
             if index == table.enumComponent {
                 return
-                    "(ARRAY[\(names.labels.map(SQLText.literal).joined(separator: ", "))]::\(names.enumName)[])[(\(m) + \(s)) % \(names.labels.count) + 1]"
+                    "(ARRAY[\(names.labels.map(SQLText.literal).joined(separator: ", "))]::"
+                    + "\(names.enumName)[])[(\(m) + \(s)) % \(names.labels.count) + 1]"
             }
             return "(CASE \(n) % 5 "
                 + (0..<5).map { "WHEN \($0) THEN \(secondaryKey(type, $0, names))" }.joined(separator: " ")
@@ -173,7 +175,8 @@ enum ValueGenerator {
         case .intArray:
             return rng.pick([
                 "'{}'", "'{1,2,3}'", "'{NULL,5}'", "'{-2147483648,2147483647}'",
-                "ARRAY[\((0..<rng.int(1...5)).map { _ in String(rng.int(-99...99)) }.joined(separator: ","))]::integer[]"
+                "ARRAY[\((0..<rng.int(1...5)).map { _ in String(rng.int(-99...99)) }.joined(separator: ","))"
+                    + "]::integer[]"
             ])
         case .textArray:
             let elements = (0..<rng.int(0...4)).map { _ in
@@ -271,7 +274,8 @@ enum ValueGenerator {
         let seconds = Int(micros / 1_000_000), fraction = Int(micros % 1_000_000)
         let days = seconds / 86400, rest = seconds % 86400
         return
-            "\(date(days: days)) \(pad(rest / 3600, 2)):\(pad(rest / 60 % 60, 2)):\(pad(rest % 60, 2)).\(pad(fraction, 6))+00"
+            "\(date(days: days)) \(pad(rest / 3600, 2)):\(pad(rest / 60 % 60, 2)):"
+            + "\(pad(rest % 60, 2)).\(pad(fraction, 6))+00"
     }
 
     static func pad(_ value: Int, _ width: Int) -> String {

@@ -374,7 +374,8 @@ struct WorkloadGenerator {
             case 0: return ["INSERT INTO \(child) SELECT *, \(g) FROM ONLY \(table.sql) WHERE \(keyMatch(table, g))"]
             case 1:
                 return [
-                    "UPDATE \(child) SET difftest_extra = coalesce(difftest_extra, 0) + 1, \(rng.pick(plainSets(t, toast: false)))"
+                    "UPDATE \(child) SET difftest_extra = coalesce(difftest_extra, 0) + 1, "
+                        + "\(rng.pick(plainSets(t, toast: false)))"
                 ]
             default: return ["DELETE FROM \(child) WHERE difftest_extra % 2 = \(g % 2)"]
             }
