@@ -360,7 +360,10 @@ struct BackfillTests {
                 #expect(written.count == expected.count)
                 #expect(
                     written == expected,
-                    "first difference: \(zip(written, expected).first { $0 != $1 }.map { "\($0) vs \($1)" } ?? "in the extra rows")"
+                    """
+                    first difference: \(zip(written, expected).first { $0 != $1 }.map { "\($0) vs \($1)" }
+                        ?? "in the extra rows")
+                    """
                 )
                 let tags = try await PGConnection.connect(target).closing { session in
                     try await session.query(

@@ -233,13 +233,13 @@ struct ColumnGroupTests {
             if random.chance(0.7) {
                 try await app.query(
                     "INSERT INTO \(shape.child) (\(shape.childKey), "
-                        + "\(shape.childColumns.joined(separator: ", "))) VALUES ($1::bigint, " + "\(childParameters))",
+                        + "\(shape.childColumns.joined(separator: ", "))) VALUES ($1::bigint, \(childParameters))",
                     [String(next)] + shape.childColumns.map { _ in value })
             }
         case 1:
             try await app.query(
                 "INSERT INTO \(shape.parent) (id, \(shape.parentColumns.joined(separator: ", "))) "
-                    + "VALUES ($1::bigint, \(parentParameters)) ON CONFLICT (id) DO UPDATE SET " + "\(parentSet)",
+                    + "VALUES ($1::bigint, \(parentParameters)) ON CONFLICT (id) DO UPDATE SET \(parentSet)",
                 [id] + shape.parentColumns.map { _ in value })
         case 2, 3:
             // A child for a parent that exists: inserted, or its columns changed.

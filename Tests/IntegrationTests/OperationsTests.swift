@@ -434,11 +434,10 @@ struct MetricsTests {
                 return nil
             }
             let name = String(line[..<space])
-            guard
-                name.range(
-                    of:
-                        #"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"]*")*\})?$"#,
-                    options: .regularExpression) != nil
+            guard name.range(
+                of: #"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"]*""#
+                    + #"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"]*")*\})?$"#,
+                options: .regularExpression) != nil
             else { return nil }
             samples[name] = value
         }

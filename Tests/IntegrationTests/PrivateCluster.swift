@@ -31,8 +31,8 @@ final class PrivateCluster: @unchecked Sendable {
                     "chown", "postgres:", directory.appendingPathComponent("data/postgresql.auto.conf").path
                 ])
             }
-            if (try? Self.run("pg_ctl", ["-D", data, "-l", directory.appendingPathComponent("log").path, "-w", "start"]))
-                != nil {
+            if (try? Self.run(
+                "pg_ctl", ["-D", data, "-l", directory.appendingPathComponent("log").path, "-w", "start"])) != nil {
                 chosen = candidate
                 break
             }

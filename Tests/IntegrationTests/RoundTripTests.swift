@@ -126,7 +126,8 @@ struct RoundTripTests {
             #expect(
                 problems.count == 1
                     && problems[0].hasPrefix(
-                        "public.products.price does not round-trip on 200 of 200 sampled rows: (id)=(1): 1037 became 10 "
+                        "public.products.price does not round-trip on 200 of 200 sampled rows: "
+                            + "(id)=(1): 1037 became 10 "
                     ), "\(problems)")
         }
     }

@@ -141,17 +141,21 @@ struct SeedMigration {
                             String(mapping.columns.firstIndex { $0.column == key }! + 1)
                         }.joined(separator: ", ")
                         let expected = try await source.query("""
-                            SELECT \(mapping.columns.map { "((\($0.expression))::\(type[$0.column] ?? "text"))::text" }.joined(separator: ", "))
+                            SELECT \(mapping.columns.map { "((\($0.expression))::\(type[$0.column] ?? "text"))::text" }
+                                .joined(separator: ", "))
                             FROM \(rows) WHERE \(mapping.when ?? "true") ORDER BY \(order)
                             """).rows
                         let actual = try await target.query("""
-                            SELECT \(mapping.columns.map { "\(SQLQuoting.identifier($0.column))::text" }.joined(separator: ", "))
+                            SELECT \(mapping.columns.map { "\(SQLQuoting.identifier($0.column))::text" }
+                                .joined(separator: ", "))
                             FROM \(mapping.into.quoted) ORDER BY \(order)
                             """).rows
                         if expected != actual {
-                            differences.append(
-                                "\(mapping.into): expected \(expected.count) rows, target has \(actual.count); first difference: \(zip(expected, actual).first { $0 != $1 }.map { "\($0) vs \($1)" } ?? "in the extra rows")"
-                            )
+                            differences.append("""
+                                \(mapping.into): expected \(expected.count) rows, target has \(actual.count); \
+                                first difference: \(zip(expected, actual).first { $0 != $1 }.map { "\($0) vs \($1)" }
+                                    ?? "in the extra rows")
+                                """)
                         }
                     }
                 }

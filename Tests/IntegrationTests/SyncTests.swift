@@ -236,7 +236,9 @@ struct InPlaceTests {
                 full_name: name
         """
 
-    @Test("users.name → users.full_name in the same table: no loop, no phantom rows, converges under concurrent writes")
+    @Test("""
+        users.name → users.full_name in the same table: no loop, no phantom rows, converges under concurrent writes
+        """)
     func inPlaceExpand() async throws {
         try await TestClusters.withDatabase(on: try TestClusters.source) { db in
             try await PGConnection.connect(db).closing { try await $0.simpleQuery("""

@@ -42,7 +42,8 @@ struct TailTests {
                 INSERT INTO items VALUES (1, NULL, '', '\\x00ff10'::bytea, 12345.678, '2026-11-21 10:04:05.123456+00',
                                           '{a,"b c",NULL}', '{"k": [1, "two", null]}', $1, true)
                 """, [String(Self.bigText)])
-            try await app.query("INSERT INTO items (id, label, flag) VALUES (2, $1, false)", ["héllo wörld ✓ 日本"])
+            try await app.query(
+                "INSERT INTO items (id, label, flag) VALUES (2, $1, false)", ["héllo wörld ✓ 日本"])
             try await app.query("UPDATE items SET note = 'changed' WHERE id = 1")
             try await app.query("UPDATE items SET id = 10 WHERE id = 2")
             try await app.query("DELETE FROM items WHERE id = 10")

@@ -98,7 +98,7 @@ struct VerifyTests {
             _ = try? await bridge.value
             try await PGConnection.connect(seed.target).closing {
                 try await $0.simpleQuery(
-                    "UPDATE users_v2 SET full_name = overlay(full_name placing 'planted' from 150001) " + "WHERE id = 5"
+                    "UPDATE users_v2 SET full_name = overlay(full_name placing 'planted' from 150001) WHERE id = 5"
                 )
             }
             let sourceHash = try await PGConnection.connect(seed.source).closing {
