@@ -161,9 +161,9 @@ struct ApplyMachineTests {
         #expect(Self.slices(after).map(\.streamed) == [false])
     }
 
-    @Test(
-        "while a streamed transaction is open, an idle position is recorded aside, then reported; its commit moves it on"
-    )
+    @Test("""
+        while a streamed transaction is open, an idle position is recorded aside, then reported; its commit moves it on
+        """)
     func idleInsideStream() throws {
         var machine = Self.machine(sliceRows: 1)
         _ = machine.handle(.streamStart)

@@ -16,7 +16,9 @@ struct ChangeRenderingTests {
                            old: OldTuple(kind: .key, values: [text("41"), .null, .null, .null]))
         #expect(
             change.json
-                == #"{"lsn":"16/B374D848","xid":744,"commit_time":"2000-01-01T00:00:00.000000Z","op":"update","table":"public.users","new":{"id":42,"name":"Ann \"A\"\n\u0001✓","active":false,"big":{"unchanged_toast":true}},"old":{"id":41}}"#
+                == #"{"lsn":"16/B374D848","xid":744,"commit_time":"2000-01-01T00:00:00.000000Z","op":"update","#
+                + #""table":"public.users","new":{"id":42,"name":"Ann \"A\"\n\u0001✓","active":false,"#
+                + #""big":{"unchanged_toast":true}},"old":{"id":41}}"#
         )
     }
 
@@ -26,7 +28,8 @@ struct ChangeRenderingTests {
             .delete, old: OldTuple(kind: .full, values: [text("1"), .null, .binary([0xDE, 0xAD]), text("x")]))
         #expect(
             change.json.hasSuffix(
-                #""op":"delete","table":"public.users","old":{"id":1,"name":null,"active":{"binary":"dead"},"big":"x"}}"#
+                #""op":"delete","table":"public.users","old":{"id":1,"name":null,"#
+                    + #""active":{"binary":"dead"},"big":"x"}}"#
             ))
     }
 

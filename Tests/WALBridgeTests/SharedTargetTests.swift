@@ -195,13 +195,15 @@ struct SharedTargetTests {
         #expect(prefs.delete?.hasPrefix("DELETE FROM \"public\".\"prefs_v2\"") == true)
         let lines = Check.describe(plan, copies: [])
         #expect(
-            lines.contains { $0.contains("→ public.prefs_v2 (key: id, insert: never: updates only the rows it holds)") }
-        )
+            lines.contains {
+                $0.contains("→ public.prefs_v2 (key: id, insert: never: updates only the rows it holds)")
+            })
         let shared = Check.describe(try Self.plan(Self.yaml()), copies: [])
         #expect(
             shared.contains {
                 $0.contains(
-                    "→ public.customers_v2 (key: id, insert: never: updates only the rows it holds, on_delete: clear)")
+                    "→ public.customers_v2 (key: id, insert: never: updates only the rows it "
+                        + "holds, on_delete: clear)")
             })
         #expect(
             shared.contains {

@@ -37,7 +37,8 @@ struct VerifyValueTests {
         """)
     func unicodeAndControls() {
         let umlauts = String(repeating: "ü", count: 100)
-        #expect(VerifyValue.shown(umlauts) == "'\(String(repeating: "ü", count: 60))…' (100 characters, md5 975a1c22)")
+        #expect(VerifyValue.shown(umlauts) == "'\(String(repeating: "ü", count: 60))…' (100 "
+            + "characters, md5 975a1c22)")
         let lines = String(repeating: "a\n", count: 50)
         let shown = VerifyValue.shown(lines)
         #expect(!shown.contains("\n"), "one report line: \(shown)")
