@@ -57,10 +57,8 @@ extension PGConnection {
         let conn = try connection()
         var sql = "START_REPLICATION SLOT \(SQLQuoting.identifier(slot)) LOGICAL \(startLSN)"
         if !options.isEmpty {
-            sql +=
-                " ("
-                + options.map { "\(SQLQuoting.identifier($0.name)) \(SQLQuoting.literal($0.value))" }.joined(
-                    separator: ", ") + ")"
+            sql += " (" + options.map { "\(SQLQuoting.identifier($0.name)) \(SQLQuoting.literal($0.value))" }
+                .joined(separator: ", ") + ")"
         }
         guard PQsendQuery(conn, sql) == 1 else { throw sendError(conn) }
         try flushOutgoing(conn)

@@ -13,7 +13,7 @@ struct WALBridgeCommand: AsyncParsableCommand {
             DemoCommand.self, RunCommand.self, CheckCommand.self, BackfillCommand.self, StatusCommand.self,
             PauseCommand.self, ResumeCommand.self,
             VerifyCommand.self, CutoverCommand.self, RollbackCommand.self, SlotCommand.self, TailCommand.self,
-            DeadLetterCommand.self
+            DeadLetterCommand.self,
         ]
     )
 }

@@ -203,8 +203,7 @@ struct CaseRunner: Sendable {
     /// `alone` ones.
     private func workload(
         _ plan: RunPlan, _ names: Names, _ sourceDB: ConnectionString, _ targetDB: ConnectionString,
-        _ bridge: BridgeProcess,
-        _ outcome: inout CaseOutcome
+        _ bridge: BridgeProcess, _ outcome: inout CaseOutcome
     ) async throws {
         let log = CommitLog()
         let faults = FaultInjector(bridge: bridge)
@@ -292,8 +291,8 @@ struct CaseRunner: Sendable {
     /// and the session goes on.
     private static func session(
         _ list: ArraySlice<Transaction>, _ sourceDB: ConnectionString, _ log: CommitLog,
-        backfill: @Sendable (String?) async -> Void,
-        restart: (@Sendable () async throws -> Void)? = nil, after: @Sendable (Int) async -> Void
+        backfill: @Sendable (String?) async -> Void, restart: (@Sendable () async throws -> Void)? = nil,
+        after: @Sendable (Int) async -> Void
     ) async throws {
         var db = try await connect(sourceDB)
         for (position, transaction) in zip(list.indices, list) {

@@ -115,8 +115,8 @@ struct Differential {
             let yaml = (try? String(contentsOfFile: "\(directory)/walbridge-a.yml", encoding: .utf8)) ?? ""
             let report = Report.failure(scenario, outcome, yaml: yaml)
             Report.say(
-                report.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(
-                    separator: "\n"))
+                report.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }
+                    .joined(separator: "\n"))
             Report.write(report, to: "\(directory)/report.txt")
             Report.write(
                 Report.script(

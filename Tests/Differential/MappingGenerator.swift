@@ -287,30 +287,22 @@ struct MappingGenerator {
                 options.append(("\(q) > 10", [index], "\(q) = CASE WHEN coalesce(\(q), 0) > 10 THEN 0 ELSE 11 END"))
             case .text, .varchar, .char6, .domainText:
                 if column.toast {
-                    options.append(
-                        (
-                            "\(q) IS NOT NULL", [index],
-                            "\(q) = CASE WHEN \(q) IS NULL THEN repeat('t', 4000) ELSE NULL END"
-                        ))
+                    options.append((
+                        "\(q) IS NOT NULL", [index],
+                        "\(q) = CASE WHEN \(q) IS NULL THEN repeat('t', 4000) ELSE NULL END"))
                 } else {
-                    options.append(
-                        (
-                            "coalesce(\(q), '') <> ''", [index],
-                            "\(q) = CASE WHEN coalesce(\(q), '') <> '' THEN '' ELSE 'y' END"
-                        ))
-                    options.append(
-                        ("left(\(q), 1) < 'm'", [index], "\(q) = CASE WHEN left(\(q), 1) < 'm' THEN 'zz' ELSE 'aa' END")
-                    )
+                    options.append((
+                        "coalesce(\(q), '') <> ''", [index],
+                        "\(q) = CASE WHEN coalesce(\(q), '') <> '' THEN '' ELSE 'y' END"))
+                    options.append((
+                        "left(\(q), 1) < 'm'", [index], "\(q) = CASE WHEN left(\(q), 1) < 'm' THEN 'zz' ELSE 'aa' END"))
                 }
             default:
                 var sample = SplitMix64(seed: UInt64(index))
                 let value = ValueGenerator.random(column.type, &sample, schema.names, nulls: 0)
-                options.append(
-                    (
-                        "\(q) IS NOT NULL", [index],
-                        "\(q) = CASE WHEN \(q) IS NULL THEN (\(value))::\(column.type.sql(schema.names)) "
-                            + "ELSE NULL END"
-                    ))
+                options.append((
+                    "\(q) IS NOT NULL", [index],
+                    "\(q) = CASE WHEN \(q) IS NULL THEN (\(value))::\(column.type.sql(schema.names)) ELSE NULL END"))
             }
         }
         return options.isEmpty ? nil : rng.pick(options)

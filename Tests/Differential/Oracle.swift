@@ -53,8 +53,8 @@ struct Oracle {
     private func expected(
         _ spec: TargetSpec, from: String, _ types: [String: String], _ source: PGConnection, removedBy: [String]? = nil
     ) async throws -> [[String?]] {
-        let columns = spec.columns.map { "((\($0.expression))::\(types[$0.name] ?? $0.type))::text" }.joined(
-            separator: ", ")
+        let columns = spec.columns.map { "((\($0.expression))::\(types[$0.name] ?? $0.type))::text" }
+            .joined(separator: ", ")
         let how = removedBy.map { " AND difftest_how IN (\($0.map(SQLText.literal).joined(separator: ", ")))" } ?? ""
         return try await source.query(
             "SELECT \(columns) FROM \(from) WHERE coalesce((\(spec.when ?? "true")), false)\(how)"

@@ -78,9 +78,8 @@ struct SchemaGenerator {
         _ = add(Self.plainNames, rng.pick([.bool, .int, .domainInt]), .plain)
         let allTypes: [(SQLType, Int)] = [
             (.int, 3), (.bigint, 2), (.numeric, 2), (.text, 4), (.varchar, 2), (.char6, 2), (.bool, 2), (.uuid, 1),
-            (.inet, 2),
-            (.timestamptz, 2), (.date, 1), (.jsonb, 2), (.bytea, 1), (.intArray, 1), (.textArray, 1), (.enumType, 1),
-            (.domainText, 1), (.domainInt, 1),
+            (.inet, 2), (.timestamptz, 2), (.date, 1), (.jsonb, 2), (.bytea, 1), (.intArray, 1), (.textArray, 1),
+            (.enumType, 1), (.domainText, 1), (.domainInt, 1),
         ]
         for _ in 0..<rng.int(0...4) { _ = add(Self.plainNames, rng.weighted(allTypes), .plain) }
         let toastCount = rng.weighted([(0, 2), (1, 6), (2, 2)])
@@ -88,13 +87,12 @@ struct SchemaGenerator {
 
         let initialRows = maxInitialRows == 0 ? 0 : rng.weighted([
                 (0, 1), (min(3, maxInitialRows), 1), (maxInitialRows / 10, 2), (maxInitialRows / 4, 2),
-                (maxInitialRows / 2, 2), (maxInitialRows, 2)
+                (maxInitialRows / 2, 2), (maxInitialRows, 2),
         ])
         var table = SourceTable(
             number: number, name: name, columns: columns, key: key, main: main, boolComponent: boolComponent,
             enumComponent: enumComponent, identity: identity, hasPrimaryKey: hasPrimaryKey, code: code,
-            partitioning: nil,
-            allowTruncate: rng.chance(0.25), initialRows: initialRows)
+            partitioning: nil, allowTruncate: rng.chance(0.25), initialRows: initialRows)
         if partitioned { table.partitioning = partitioning(table, &rng) }
         return table
     }

@@ -81,11 +81,9 @@ struct ShapeGenerator {
             }
             guard let parentTarget = parentTargets.first else { continue }
             for child in tables where child != parent && schema.tables[child].reference == nil {
-                guard
-                    let childTarget = mapping.targets.indices.first(where: {
-                        mapping.targets[$0].table == child && !mapping.targets[$0].inPlace
-                    })
-                else { continue }
+                guard let childTarget = mapping.targets.indices.first(where: {
+                    mapping.targets[$0].table == child && !mapping.targets[$0].inPlace
+                }) else { continue }
                 // Every row the child's target holds has its parent in the parent's target.
                 mapping.targets[parentTarget].when = nil
                 if mapping.targets[childTarget].onDelete == "ignore" {

@@ -166,7 +166,7 @@ enum ValueGenerator {
                     "{\"nested\": {\"x\": 1.50, \"y\": -0.0}}", "null", "{\"a\": \"tab\\there\"}",
                     "  {\"spaced\"  :   \"out\"  }  ",
                     "12345678901234567890", "{\"a\": \(rng.int(-5...50))}",
-                    "{\"a\": \"\(rng.pick(words))\", \"n\": \(rng.int(0...9))}"
+                    "{\"a\": \"\(rng.pick(words))\", \"n\": \(rng.int(0...9))}",
             ]))
         case .bytea:
             let count = rng.pick([0, 1, 4, 16, 64])
@@ -176,7 +176,7 @@ enum ValueGenerator {
             return rng.pick([
                 "'{}'", "'{1,2,3}'", "'{NULL,5}'", "'{-2147483648,2147483647}'",
                 "ARRAY[\((0..<rng.int(1...5)).map { _ in String(rng.int(-99...99)) }.joined(separator: ","))"
-                    + "]::integer[]"
+                    + "]::integer[]",
             ])
         case .textArray:
             let elements = (0..<rng.int(0...4)).map { _ in

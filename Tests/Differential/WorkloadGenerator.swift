@@ -330,9 +330,8 @@ struct WorkloadGenerator {
             let table = schema.tables[t]
             guard generator.hugeRows > 0, !hugeDone else { return nil }
             let first = models[t].nextCounter, firstCode = models[t].nextCode
-            guard
-                let keys = ValueGenerator.keyExpressions(
-                    table, counter: "(\(first) + i)", session: number, schema.names)
+            guard let keys = ValueGenerator.keyExpressions(
+                table, counter: "(\(first) + i)", session: number, schema.names)
             else { return nil }
             hugeDone = true
             models[t].nextCounter += generator.hugeRows

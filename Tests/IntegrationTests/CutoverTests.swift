@@ -787,9 +787,9 @@ extension CutoverTests {
     func secondCutoverBlockedLift() async throws {
         try await Self.bothWays { seed, _, _ in
             let options = Self.options { $0.reverse = true; $0.verify = .skip }
-            guard
-                case .done = try await Cutover(configuration: seed.configuration, options: options, say: { _ in }).run()
-            else {
+            guard case .done = try await Cutover(
+                configuration: seed.configuration, options: options, say: { _ in }
+            ).run() else {
                 Issue.record("the first cut-over did not switch")
                 return
             }
@@ -817,11 +817,9 @@ extension CutoverTests {
             try await report.simpleQuery("COMMIT")
             await report.close()
             let lines = Lines()
-            guard
-                case .done = try await Cutover(
-                    configuration: seed.configuration, options: options, say: { lines.add($0) }
-                ).run()
-            else {
+            guard case .done = try await Cutover(
+                configuration: seed.configuration, options: options, say: { lines.add($0) }
+            ).run() else {
                 Issue.record("running it again did not finish")
                 return
             }
@@ -863,11 +861,9 @@ extension CutoverTests {
                 "\(aborted)")
             try await reader.simpleQuery("COMMIT")
             await reader.close()
-            guard
-                case .done = try await Cutover(
-                    configuration: seed.configuration, options: Self.options(), say: { _ in }
-                ).abort()
-            else {
+            guard case .done = try await Cutover(
+                configuration: seed.configuration, options: Self.options(), say: { _ in }
+            ).abort() else {
                 Issue.record("cutover --abort run again did not finish")
                 return
             }

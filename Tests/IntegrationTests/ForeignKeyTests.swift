@@ -195,8 +195,9 @@ struct ForeignKeyTests {
             a_id int REFERENCES a_v2);
             ALTER TABLE a_v2 ADD FOREIGN KEY (b_id) REFERENCES b_v2;
             """
-        try await SeedMigration.with(legacySchema: legacy, targetSchema: strict, edit: SeedMigration.tables(tables)) {
-            seed in
+        try await SeedMigration.with(
+            legacySchema: legacy, targetSchema: strict, edit: SeedMigration.tables(tables)
+        ) { seed in
             let report = try await Check.run(seed.configuration)
             #expect(
                 report.problems.contains { $0.contains("form a cycle") && $0.contains("DEFERRABLE") },
@@ -257,8 +258,9 @@ struct ForeignKeyTests {
                   key: [id]
                   columns: {id: id, p_id: p_id}
             """
-        try await SeedMigration.with(legacySchema: legacy, targetSchema: target, edit: SeedMigration.tables(tables)) {
-            seed in
+        try await SeedMigration.with(
+            legacySchema: legacy, targetSchema: target, edit: SeedMigration.tables(tables)
+        ) { seed in
             let bridge = try await seed.start()
             #expect(await seed.backfillDone())
             try await seed.onSourceScript("BEGIN; INSERT INTO c VALUES (1, 99); DROP TABLE p; COMMIT;")

@@ -198,7 +198,7 @@ struct ProxiedBridge {
             yaml: try SeedMigration.configurationText(slot: seed.configuration.slot), file: "walbridge.yml",
             environment: [
                 "WALBRIDGE_SOURCE": try sourceProxy.route(seed.source).raw,
-                "WALBRIDGE_TARGET": try targetProxy.route(seed.target).raw
+                "WALBRIDGE_TARGET": try targetProxy.route(seed.target).raw,
             ])
         let (log, sessions, outcome) = (LogRecord(), Counter(), Outcome())
         var bridge = Bridge(

@@ -60,11 +60,11 @@ struct RoundTripTests {
     /// Runs `body` with the seed schemas (legacy without bio unless told), `legacyRows`, and `reverse` appended.
     static func with(
         legacySchema: String = legacySchema, targetSchema: String = SeedMigration.newSchema,
-        reverse: String = reverse(),
-        _ body: (SeedMigration) async throws -> Void
+        reverse: String = reverse(), _ body: (SeedMigration) async throws -> Void
     ) async throws {
-        try await SeedMigration.with(legacySchema: legacySchema, targetSchema: targetSchema, edit: { $0 + reverse }) {
-            seed in
+        try await SeedMigration.with(
+            legacySchema: legacySchema, targetSchema: targetSchema, edit: { $0 + reverse }
+        ) { seed in
             try await seed.onSourceScript(legacyRows)
             try await body(seed)
         }
@@ -191,7 +191,7 @@ struct RoundTripTests {
                             (name: "city", type: "text"), (name: "postal_code", type: "text"),
                             (name: "street", type: "text"), (name: "user_id", type: "bigint")
                         ]
-                    )
+                    ),
                 ], legs: legs)
             let error = await #expect(throws: PGError.self) {
                 try await PGConnection.connect(seed.source).closing { try await $0.query(query.sql, ["10"]) }

@@ -60,8 +60,9 @@ struct TrustTests {
                   key: [id, kind]
                   columns: {id: id, kind: kind, body: payload}
             """
-        try await SeedMigration.with(legacySchema: legacy, targetSchema: target, edit: SeedMigration.tables(tables)) {
-            seed in
+        try await SeedMigration.with(
+            legacySchema: legacy, targetSchema: target, edit: SeedMigration.tables(tables)
+        ) { seed in
             var bridge = try await seed.start()
             #expect(await seed.backfillDone())
             try await seed.onSourceScript("""
@@ -167,8 +168,9 @@ struct TrustTests {
                   when: notes IS NOT NULL
                   columns: {code: code, addr: addr, active: active, notes: notes}
             """
-        try await SeedMigration.with(legacySchema: legacy, targetSchema: target, edit: SeedMigration.tables(tables)) {
-            seed in
+        try await SeedMigration.with(
+            legacySchema: legacy, targetSchema: target, edit: SeedMigration.tables(tables)
+        ) { seed in
             let bridge = try await seed.start()
             try await seed.onSource(
                 "INSERT INTO hosts VALUES ('ab', '10.0.0.1', true, 'one', $1), ('abc', "

@@ -19,8 +19,7 @@ struct ApplyMachineTests {
         let start = ContinuousClock.now
         return ApplyMachine(
             plan: plan, limits: limits, markWrites: markWrites, chunkSessions: chunkSessions, counting: false,
-            durable: LSN(10),
-            orderedThrough: orderedThrough, now: { start })
+            durable: LSN(10), orderedThrough: orderedThrough, now: { start })
     }
 
     static func insert(_ id: String, _ name: String = "n", at lsn: UInt64) -> ApplyEvent {
@@ -125,7 +124,7 @@ struct ApplyMachineTests {
         var batched = Self.machine(sliceRows: 2)
         let both = Self.run(&batched, [
                 .begin(xid: 7000), Self.insert("1", at: 20), Self.commit(7000, at: 30), .begin(xid: 7001),
-                Self.insert("2", at: 31)
+                Self.insert("2", at: 31),
         ], quiet: false)
         #expect(Self.slices(both).map(\.visible) == [[7000, 7001]])
     }

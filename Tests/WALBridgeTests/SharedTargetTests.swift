@@ -44,7 +44,7 @@ struct SharedTargetTests {
     static let tables = [
         TableName(schema: "public", name: "customers"): info("customers", ["id", "name"], key: "id"),
         TableName(schema: "public", name: "customer_prefs"): info(
-            "customer_prefs", ["customer_id", "theme", "lang"], key: "customer_id")
+            "customer_prefs", ["customer_id", "theme", "lang"], key: "customer_id"),
     ]
 
     static func plan(_ yaml: String) throws -> MappingPlan {

@@ -115,15 +115,13 @@ struct TransactionReaderTests {
     func unmappedTransactionInsideStream() throws {
         let flush = PGOutputMessage.message(
             LogicalMessage(xid: 901, transactional: true, lsn: .zero, prefix: BackfillMark.prefix, content: []))
-        let events = try Self.events(
-            [
-                Self.relation, .streamStart(StreamStart(xid: 900, firstSegment: true)), Self.insert("1", xid: 900),
-                .streamStop
-            ]
-                + Self.whole([flush]) + [
-                    .streamStart(StreamStart(xid: 900, firstSegment: false)), Self.insert("2", xid: 900), .streamStop,
-                    Self.streamCommit
-                ])
+        let events = try Self.events([
+            Self.relation, .streamStart(StreamStart(xid: 900, firstSegment: true)), Self.insert("1", xid: 900),
+            .streamStop
+        ] + Self.whole([flush]) + [
+            .streamStart(StreamStart(xid: 900, firstSegment: false)), Self.insert("2", xid: 900), .streamStop,
+            Self.streamCommit
+        ])
         let commits = events.compactMap { if case .commit(let end) = $0 { end.xid } else { nil } }
         #expect(commits == [900], "only the streamed transaction commits")
         #expect(events.filter { if case .change = $0 { true } else { false } }.count == 2)
@@ -135,11 +133,10 @@ struct TransactionReaderTests {
         """)
     func mappedChangeInsideStream() throws {
         #expect(throws: StreamingFallback.self) {
-            try Self.events(
-                [
-                    Self.relation, .streamStart(StreamStart(xid: 900, firstSegment: true)), Self.insert("1", xid: 900),
-                    .streamStop
-                ] + Self.whole([Self.insert("7")]))
+            try Self.events([
+                Self.relation, .streamStart(StreamStart(xid: 900, firstSegment: true)), Self.insert("1", xid: 900),
+                .streamStop
+            ] + Self.whole([Self.insert("7")]))
         }
     }
 
@@ -153,15 +150,13 @@ struct TransactionReaderTests {
             LogicalMessage(
                 xid: 901, transactional: true, lsn: .zero, prefix: TransactionReader.markerPrefix,
                 content: Array("s".utf8)))
-        let events = try Self.events(
-            [
-                Self.relation, .streamStart(StreamStart(xid: 900, firstSegment: true)), own, Self.insert("1", xid: 900),
-                .streamStop
-            ]
-                + Self.whole([ownWhole, Self.insert("7")]) + [
-                    .streamStart(StreamStart(xid: 900, firstSegment: false)), Self.insert("2", xid: 900), .streamStop,
-                    Self.streamCommit
-                ])
+        let events = try Self.events([
+            Self.relation, .streamStart(StreamStart(xid: 900, firstSegment: true)), own, Self.insert("1", xid: 900),
+            .streamStop
+        ] + Self.whole([ownWhole, Self.insert("7")]) + [
+            .streamStart(StreamStart(xid: 900, firstSegment: false)), Self.insert("2", xid: 900), .streamStop,
+            Self.streamCommit
+        ])
         #expect(
             !events.contains { if case .change = $0 { true } else { false } },
             "no change of the bridge's own writes is applied")
@@ -177,11 +172,9 @@ struct TransactionReaderTests {
             _ = try reader.consume(.message(LSN(UInt64(100 + index * 10)), message))
         }
         #expect(
-            try reader.consume(
-                .keepalive(
-                    PrimaryKeepalive(walEnd: LSN(150), sendTime: PGTimestamp(rawValue: 0), replyRequested: false))) == [
-                    .idle(LSN(150))
-                ])
+            try reader.consume(.keepalive(
+                PrimaryKeepalive(walEnd: LSN(150), sendTime: PGTimestamp(rawValue: 0), replyRequested: false)
+            )) == [.idle(LSN(150))])
         #expect(!reader.stopped, "the stream may still commit at or before the stop")
         _ = try reader.consume(
             .keepalive(PrimaryKeepalive(walEnd: LSN(300), sendTime: PGTimestamp(rawValue: 0), replyRequested: false)))

@@ -42,16 +42,14 @@ final class Applier {
     /// An applier writing to `target`, starting from the checkpoint `durable`.
     init(
         plan: MappingPlan, target: PGConnection, sourceRows: SourceRows, slot: String, markWrites: Bool,
-        marksWrites: Bool, onError: OnError,
-        backfill: BackfillMode = .auto, limits: ApplyLimits, logger: Logger, durable: LSN, orderedThrough: LSN?,
-        chunkWriters: ChunkWriters? = nil,
-        metrics: BridgeMetrics? = nil, openAside: (@Sendable () async throws -> PGConnection)? = nil,
+        marksWrites: Bool, onError: OnError, backfill: BackfillMode = .auto, limits: ApplyLimits, logger: Logger,
+        durable: LSN, orderedThrough: LSN?, chunkWriters: ChunkWriters? = nil, metrics: BridgeMetrics? = nil,
+        openAside: (@Sendable () async throws -> PGConnection)? = nil,
         onBackfillChunk: @escaping @Sendable () async -> Void = {}
     ) {
         machine = ApplyMachine(
             plan: plan, limits: limits, markWrites: markWrites, chunkSessions: chunkWriters != nil,
-            counting: metrics != nil,
-            durable: durable, orderedThrough: orderedThrough)
+            counting: metrics != nil, durable: durable, orderedThrough: orderedThrough)
         self.plan = plan
         self.target = target
         self.slot = slot
@@ -185,7 +183,7 @@ final class Applier {
         case .recordQuiet(let lsn):
             _ = try await target.pipeline([
                 Statement("BEGIN"), Statement("SET LOCAL synchronous_commit = off"),
-                ProgressState.recordIdle(slot: slot, lsn: lsn), Statement("COMMIT")
+                ProgressState.recordIdle(slot: slot, lsn: lsn), Statement("COMMIT"),
             ])
         case .recordAside(let lsn):
             guard let openAside else { return }
@@ -323,7 +321,7 @@ final class Applier {
                         """,
                         metadata: [
                             "table": "\(plan.sources[source].info.table)", "lsn": "\(change.lsn)",
-                            "error": "\(error.message)"
+                            "error": "\(error.message)",
                     ])
                     return
                 }
@@ -335,7 +333,7 @@ final class Applier {
                         """,
                         metadata: [
                             "table": "\(plan.sources[source].info.table)", "lsn": "\(change.lsn)",
-                            "error": "\(error.message)"
+                            "error": "\(error.message)",
                     ])
                     return
                 }

@@ -234,18 +234,16 @@ actor SliceWriter {
                 let values = fresh.map { rows[$0].values }
                 for index in copied {
                     guard let copy = copies[source][index] else { continue }
-                    direct.append(
-                        (
-                            partIndex, plan.foreignKeys.rank(sourcePlan.targets[index].mapping.into), copy.statement,
-                            copy.data(values)
-                        ))
+                    direct.append((
+                        partIndex, plan.foreignKeys.rank(sourcePlan.targets[index].mapping.into), copy.statement,
+                        copy.data(values)))
                 }
             }
         }
         // Deletes, the deepest children first; then writes level by level, parents first, each part's COPYs right after
         // its statements (a later part may update the rows they insert).
-        let removals = runs.enumerated().sorted { ($0.element.rank, $1.offset) > ($1.element.rank, $0.offset) }.flatMap(
-            \.element.removals)
+        let removals = runs.enumerated().sorted { ($0.element.rank, $1.offset) > ($1.element.rank, $0.offset) }
+            .flatMap(\.element.removals)
         var steps: [WriteStep] = removals.isEmpty ? [] : [.statements(removals, run: nil)]
         for level in Set(runs.map(\.rank) + direct.map(\.rank)).sorted() {
             for part in parts.indices {

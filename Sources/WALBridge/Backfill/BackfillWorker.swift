@@ -45,9 +45,8 @@ struct BackfillWorker: Sendable {
                     continue
                 }
                 let table = plan.sources[index].info.table
-                guard
-                    let job = try await BackfillState.claim(
-                        slot: configuration.slot, table: table, auto: configuration.backfill == .auto, on: target),
+                guard let job = try await BackfillState.claim(
+                    slot: configuration.slot, table: table, auto: configuration.backfill == .auto, on: target),
                     finished[index] != job.request
                 else { continue }
                 copied = true
@@ -98,7 +97,7 @@ struct BackfillWorker: Sendable {
         let placedBefore = await coordinator.rowsPlaced[index] ?? 0
         logger.info("backfill started", metadata: [
                 "table": "\(table)", "estimated_rows": "\(estimate)",
-                "from": "\(after.map { "after key \($0)" } ?? "the first row")"
+                "from": "\(after.map { "after key \($0)" } ?? "the first row")",
         ])
         while !Task.isCancelled {
             if let restart = await coordinator.takeRestart() {
@@ -110,9 +109,8 @@ struct BackfillWorker: Sendable {
                 logger.debug("backfill chunk read again", metadata: ["table": "\(table)"])
                 after = restart.after
             }
-            guard
-                try await BackfillState.currentRequest(slot: configuration.slot, table: table, on: target)
-                    == job.request
+            guard try await BackfillState.currentRequest(slot: configuration.slot, table: table, on: target)
+                == job.request
             else {
                 await coordinator.waitUntilResolved()
                 // A chunk of this copy discarded meanwhile asks to read again from its key: the table starts over
@@ -149,7 +147,7 @@ struct BackfillWorker: Sendable {
                 lastLog = .now
                 var metadata: Logger.Metadata = [
                     "table": "\(table)", "rows": "\(progress.rows)", "estimated_rows": "\(estimate)",
-                    "rows_per_second": "\(Int(progress.rowsPerSecond))"
+                    "rows_per_second": "\(Int(progress.rowsPerSecond))",
                 ]
                 if let eta = progress.etaSeconds { metadata["eta_seconds"] = "\(eta)" }
                 logger.info("backfill progress", metadata: metadata)

@@ -49,8 +49,8 @@ struct SourceEvaluation: Sendable, Equatable {
     /// Settings that change what an expression computes, copied from the target into the chunk's transaction.
     static let copiedSettings = [
         "DateStyle", "TimeZone", "timezone_abbreviations", "lc_monetary", "lc_numeric", "lc_time",
-        "standard_conforming_strings",
-        "default_text_search_config", "transform_null_equals", "array_nulls", "xmloption",
+        "standard_conforming_strings", "default_text_search_config", "transform_null_equals", "array_nulls",
+        "xmloption",
     ]
 
     /// Row key types whose text the copied settings leave as the stream prints it (keys are compared with the
@@ -58,7 +58,7 @@ struct SourceEvaluation: Sendable, Equatable {
     static let plainKeyTypes: Set<String> = [
         "smallint", "integer", "bigint", "numeric", "text", "character varying", "character", "uuid", "date",
         "timestamp without time zone", "time without time zone", "boolean", "bytea", "inet", "cidr", "macaddr",
-        "\"char\"", "name", "oid"
+        "\"char\"", "name", "oid",
     ]
 
     /// Words that make an expression read something other than its row, or something the two servers hold apart.
@@ -78,7 +78,7 @@ struct SourceEvaluation: Sendable, Equatable {
         "regdictionary", "regcollation", "collate", "age", "txid_current", "txid_current_if_assigned", "to_tsvector",
         "to_tsquery",
         "plainto_tsquery", "phraseto_tsquery", "websearch_to_tsquery", "ts_headline", "ts_rank", "ts_rank_cd",
-        "get_current_ts_config"
+        "get_current_ts_config",
     ]
 
     /// String literals that a date or time input reads as the moment it is evaluated.
@@ -124,7 +124,7 @@ struct SourceEvaluation: Sendable, Equatable {
                 "targets": """
                     \(targets.keys.sorted().map { source.targets[$0].mapping.into.description }
                         .joined(separator: ", "))
-                    """
+                    """,
         ])
         return SourceEvaluation(select: select, settings: settings, targets: targets)
     }

@@ -62,10 +62,8 @@ struct BridgeSession {
         }
         let applier = Applier(
             plan: plan, target: target, sourceRows: SourceRows(source: configuration.source), slot: configuration.slot,
-            markWrites: sameDatabase,
-            marksWrites: marker != nil,
-            onError: configuration.onError, backfill: configuration.backfill, limits: bridge.limits, logger: logger,
-            durable: start,
+            markWrites: sameDatabase, marksWrites: marker != nil, onError: configuration.onError,
+            backfill: configuration.backfill, limits: bridge.limits, logger: logger, durable: start,
             orderedThrough: mode.orderedThrough, chunkWriters: chunkWriters, metrics: metrics,
             openAside: { [target = configuration.target] in try await SourceCheck.connect(target, role: "target") },
             onBackfillChunk: { await coordinator.applied() })

@@ -62,8 +62,7 @@ struct BridgeSupervisor {
                     await report(.streaming, nil, nil)
                     await bridge.onStreaming(WALPosition(start))
                 }
-            } catch
-                where (streamedOnce && Bridge.isTransient(error))
+            } catch where (streamedOnce && Bridge.isTransient(error))
                 || (Bridge.isSlotBusy(error) && ContinuousClock.now < busySlotDeadline) {
                 logger.warning("connection lost; resuming from the checkpoint", metadata: [
                     "error": "\(error)", "retry_in": "\(delay)",

@@ -81,9 +81,8 @@ public enum Check {
             guard source.info.replicaIdentity != "f" else { return [] }
             return source.targets.compactMap { target in
                 guard !target.inPlace && target.keepsRows else { return nil }
-                let toastable = Set(target.dependencies.joined()).sorted().map { source.stagedColumns[$0] }.filter(
-                    \.mayBeToasted
-                ).map(\.name)
+                let toastable = Set(target.dependencies.joined()).sorted().map { source.stagedColumns[$0] }
+                    .filter(\.mayBeToasted).map(\.name)
                 guard !toastable.isEmpty else { return nil }
                 let keeps = target.mapping.onDelete == .ignore
                     ? (target.mapping.onTruncate == .ignore

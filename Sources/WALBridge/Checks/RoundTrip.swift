@@ -116,8 +116,7 @@ public enum RoundTrip {
     /// table's column types (text where the source lacks the type), each cast to its legacy column's type.
     private static func compile(
         _ mapping: TargetMapping, over table: TableName, columns: [(name: String, type: String)],
-        into legacy: SourceTableInfo,
-        on source: PGConnection
+        into legacy: SourceTableInfo, on source: PGConnection
     ) async throws -> [String] {
         var nulls: [String] = []
         for column in columns {

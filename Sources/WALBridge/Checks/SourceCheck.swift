@@ -23,8 +23,7 @@ public enum SourceCheck {
             "Connection refused", "could not connect", "No such file or directory", "starting up", "shutting down",
             "not yet accepting connections", "in recovery mode", "too many clients", "server closed the connection",
             "Connection reset by peer", "Connection timed out", "No route to host", "Network is unreachable",
-            "timeout expired",
-            "could not receive data", "could not send data", "SSL SYSCALL error",
+            "timeout expired", "could not receive data", "could not send data", "SSL SYSCALL error",
         ]
         return passing.contains { error.message.contains($0) }
     }

@@ -12,8 +12,7 @@ struct ConfigurationParser {
     /// The keys allowed at the top of the file.
     static let topLevelKeys = [
         "source", "target", "slot", "publication", "tables", "on_error", "backfill", "backfill_rate", "metrics",
-        "retained_wal_warning",
-        "reverse", "reverse_slot", "reverse_publication",
+        "retained_wal_warning", "reverse", "reverse_slot", "reverse_publication",
     ]
 
     /// Parses and checks the whole file.

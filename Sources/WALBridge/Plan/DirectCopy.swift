@@ -36,8 +36,8 @@ struct DirectCopy: CopyOnlyTarget {
             }
             let keys = mapping.key.map(SQLQuoting.identifier).joined(separator: ", ")
             let bound = { (offset: Int) in
-                mapping.key.indices.map { "$\($0 + offset + 1)::\(types[mapping.key[$0]] ?? "text")" }.joined(
-                    separator: ", ")
+                mapping.key.indices.map { "$\($0 + offset + 1)::\(types[mapping.key[$0]] ?? "text")" }
+                    .joined(separator: ", ")
             }
             self = .range(
                 "SELECT EXISTS (SELECT 1 FROM \(mapping.into.quoted) WHERE (\(keys)) >= (\(bound(0))) "
@@ -94,9 +94,8 @@ struct DirectCopy: CopyOnlyTarget {
         var positions: [Int] = []
         var renamed: [String: String] = [:]
         for column in mapping.columns {
-            guard
-                let position = stagedPosition(
-                    of: column.expression, in: source, where: { types[column.column] == $0.typeSQL })
+            guard let position = stagedPosition(
+                of: column.expression, in: source, where: { types[column.column] == $0.typeSQL })
             else { return nil }
             positions.append(position)
             renamed[source.stagedColumns[position].name] = column.column

@@ -255,9 +255,9 @@ public struct MappingPlan: Sendable {
     private static func order(_ inserters: [Set<Int>]) -> [Int] {
         var order: [Int] = []
         while order.count < inserters.count {
-            guard
-                let next = inserters.indices.first(where: { !order.contains($0) && inserters[$0].isSubset(of: order) })
-            else { break }
+            guard let next = inserters.indices.first(where: {
+                !order.contains($0) && inserters[$0].isSubset(of: order)
+            }) else { break }
             order.append(next)
         }
         return order

@@ -71,8 +71,7 @@ enum BackfillState {
             """, [slot]).rows.map { row in
             BackfillProgress(
                 table: row[0] ?? "", state: row[1].flatMap { BackfillPhase(rawValue: $0) } ?? .pending,
-                rowsCopied: Int(row[2] ?? "") ?? 0,
-                rowsEstimated: row[3].flatMap { Int($0) })
+                rowsCopied: Int(row[2] ?? "") ?? 0, rowsEstimated: row[3].flatMap { Int($0) })
         }
     }
 

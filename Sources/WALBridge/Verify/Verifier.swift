@@ -81,8 +81,8 @@ public struct Verifier: Sendable {
         guard active, hasState else { return .notStreaming("no bridge is attached to slot \(slot)") }
         let lsn = try await source.query("SELECT pg_current_wal_lsn()::text").scalar ?? "0/0"
         let seconds = String(Int(timeout.components.seconds))
-        guard
-            try await ProgressState.waitFor(lsn: lsn, seconds: Int(timeout.components.seconds), slot: slot, on: target)
+        guard try await ProgressState.waitFor(
+            lsn: lsn, seconds: Int(timeout.components.seconds), slot: slot, on: target)
         else {
             throw BridgeError.targetNotReady(
                 "verify: the bridge has not applied the source up to \(lsn) within \(seconds) s; see "

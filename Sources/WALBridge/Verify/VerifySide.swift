@@ -85,8 +85,7 @@ struct VerifySide: Sendable {
 
     /// A PostgreSQL array literal of `values`, to be bound as one parameter.
     static func arrayLiteral(_ values: some Sequence<String>) -> String {
-        "{"
-            + values.map { "\"" + $0.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\"" }.joined(
-                separator: ",") + "}"
+        "{" + values.map { "\"" + $0.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\"" }
+            .joined(separator: ",") + "}"
     }
 }
