@@ -35,8 +35,8 @@ struct BackfillCommand: AsyncParsableCommand {
             print(
                 running
                     ? "The running bridge starts copying within a second."
-                    : "No bridge is attached to slot \(configuration.slot): the copy starts with the next "
-                        + "`walbridge run`.")
+                    : "No bridge is attached to slot \(configuration.slot): the copy starts with "
+                        + "the next `walbridge run`.")
         }
     }
 }

@@ -6,8 +6,8 @@ import WALBridge
 struct CutoverCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cutover",
-        abstract: "Switch writes to the new schema: gates, a write fence on the legacy tables, an "
-            + "exact drain, sequences, the switch record.",
+        abstract: "Switch writes to the new schema: gates, a write fence on the legacy tables, an exact drain, "
+            + "sequences, the switch record.",
         discussion: """
             Gates first (the bridge streams, every backfill is done, lag under --max-lag, a clean verify, and with \
             --reverse a reverse mapping that passes check); a failed gate changes nothing. Then it fences the legacy \

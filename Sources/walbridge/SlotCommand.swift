@@ -13,8 +13,8 @@ struct SlotCommand: AsyncParsableCommand {
     /// `walbridge slot create`.
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create the publication (for the mapped tables) and the pgoutput slot; does "
-                + "nothing if they exist.")
+            abstract: "Create the publication (for the mapped tables) and the pgoutput slot; "
+                + "does nothing if they exist.")
 
         @OptionGroup var options: ConfigOption
 
@@ -24,8 +24,8 @@ struct SlotCommand: AsyncParsableCommand {
             try await CommandLogging.runUntilSignalled(logger: logger) {
                 let slot = try await SlotAdmin.create(configuration, logger: logger)
                 print(
-                    "slot \(configuration.slot) and publication \(configuration.publication) are in "
-                        + "place (confirmed_flush_lsn \(slot.confirmedFlushLSN ?? "-"))")
+                    "slot \(configuration.slot) and publication \(configuration.publication) "
+                        + "are in place (confirmed_flush_lsn \(slot.confirmedFlushLSN ?? "-"))")
             }
         }
     }
@@ -67,12 +67,12 @@ struct SlotCommand: AsyncParsableCommand {
             try await CommandLogging.runUntilSignalled(logger: logger) {
                 let left = try await SlotAdmin.drop(configuration, force: force, logger: logger)
                 print(
-                    "slot \(configuration.slot) and publication \(configuration.publication) are gone "
-                        + "from the source")
+                    "slot \(configuration.slot) and publication \(configuration.publication) "
+                        + "are gone from the source")
                 if let summary = left.summary {
                     print(
-                        "The target's walbridge schema still holds \(summary) for this slot; once done "
-                            + "with them: DROP SCHEMA walbridge CASCADE (or delete the slot's rows).")
+                        "The target's walbridge schema still holds \(summary) for this slot; once done with them: "
+                            + "DROP SCHEMA walbridge CASCADE (or delete the slot's rows).")
                 }
             }
         }

@@ -6,8 +6,8 @@ import WALBridge
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show the bridge's state, applied position, lag, dead letters, backfill progress "
-            + "and the slot's retained WAL."
+        abstract: "Show the bridge's state, applied position, lag, dead letters, "
+            + "backfill progress and the slot's retained WAL."
     )
 
     @OptionGroup var options: ConfigOption
@@ -60,19 +60,19 @@ enum StatusText {
                 wal_status \(slot.walStatus ?? "?")
                 """)
             lines.append(
-                "                confirmed_flush_lsn \(slot.confirmedFlushLSN ?? "-"), restart_lsn "
-                    + "\(slot.restartLSN ?? "-")")
+                "                confirmed_flush_lsn \(slot.confirmedFlushLSN ?? "-"), "
+                    + "restart_lsn \(slot.restartLSN ?? "-")")
             lines.append(
-                "                retains \(slot.retainedBytes.map(String.init) ?? "?") bytes of WAL "
-                    + "(max_slot_wal_keep_size \(slot.maxSlotWALKeepSize))")
+                "                retains \(slot.retainedBytes.map(String.init) ?? "?") "
+                    + "bytes of WAL (max_slot_wal_keep_size \(slot.maxSlotWALKeepSize))")
         } else {
             lines.append("  source slot:  missing")
         }
         if let warning = status.retainedWALWarning { lines.append("  warning: \(warning)") }
         if let cutover = status.cutover {
             var line =
-                "  cut-over:     \(cutover.phase.rawValue) (step \(cutover.step), fence "
-                + "\(cutover.fence)\(cutover.reverse ? ", reverse" : ""))"
+                "  cut-over:     \(cutover.phase.rawValue) (step \(cutover.step), "
+                + "fence \(cutover.fence)\(cutover.reverse ? ", reverse" : ""))"
             if let lsn = cutover.fenceLSN { line += ", fence LSN \(lsn)" }
             if let ms = cutover.unavailableMilliseconds {
                 line += String(format: ", writes unavailable for %.0f ms", ms)

@@ -140,8 +140,8 @@ struct CaseRunner: Sendable {
             if check.status == 0 || !unsaid.isEmpty {
                 return
                     "walbridge check did not refuse the DEFERRABLE key "
-                    + "of \(unsaid.map(\.name).joined(separator: ", ")) with its fix (status \(check.status)):\n"
-                    + "\(said.split(separator: "\n").suffix(8).joined(separator: "\n"))"
+                    + "of \(unsaid.map(\.name).joined(separator: ", ")) with its fix "
+                    + "(status \(check.status)):\n\(said.split(separator: "\n").suffix(8).joined(separator: "\n"))"
             }
             try await PGConnection.connect(targetDB).closing { db in
                 for target in deferrable { try await db.simpleQuery(target.immediateKey) }
@@ -251,8 +251,8 @@ struct CaseRunner: Sendable {
                     try bridge.start(limited: false)
                     if await !bridge.waitStreaming(timeout: 60) {
                         throw Stalled(
-                            message: "the bridge did not start streaming within 60 s; last lines of "
-                                + "its log:\n\(bridge.tail())")
+                            message: "the bridge did not start streaming within 60 s; "
+                                + "last lines of its log:\n\(bridge.tail())")
                     }
                 }
                 try await restart()
@@ -360,8 +360,8 @@ struct CaseRunner: Sendable {
         var state = "no progress yet"
         while Date() < deadline {
             if let status = bridge.exitedOnItsOwn {
-                return "the bridge exited by itself (status \(status)) before catching up; last lines of "
-                    + "its log:\n\(bridge.tail())"
+                return "the bridge exited by itself (status \(status)) before catching up; "
+                    + "last lines of its log:\n\(bridge.tail())"
             }
             let row = try? await Timeout.run(seconds: 20, "reading the bridge's progress") {
                 try await PGConnection.connect(targetDB).closing { db in
@@ -383,8 +383,8 @@ struct CaseRunner: Sendable {
             }
             try await Task.sleep(for: .milliseconds(200))
         }
-        return "the bridge did not catch up within \(Int(settleTimeout)) s (\(state)); last lines of its "
-            + "log:\n\(bridge.tail())"
+        return "the bridge did not catch up within \(Int(settleTimeout)) s (\(state)); "
+            + "last lines of its log:\n\(bridge.tail())"
     }
 }
 

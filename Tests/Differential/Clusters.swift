@@ -13,8 +13,8 @@ struct Clusters: Sendable {
         else {
             return (
                 nil,
-                "WALBRIDGE_TEST_SOURCE / WALBRIDGE_TEST_TARGET are not set: run "
-                    + "scripts/differential.sh, which starts the clusters"
+                "WALBRIDGE_TEST_SOURCE / WALBRIDGE_TEST_TARGET are not set: run scripts/differential.sh, "
+                    + "which starts the clusters"
             )
         }
         do {

@@ -92,10 +92,10 @@ struct Differential {
                 .map { "\($0.key)×\($0.value)" }
                 .joined(separator: " ")
             let stats =
-                "\(outcome.committed.count)/\(outcome.attempted) committed"
-                + "\(rolledBack.isEmpty ? "" : " (rolled back: \(rolledBack))"), "
-                + "\(outcome.kills) fault(s), \(String(format: "%.1f", outcome.seconds)) s ("
-                + "\(outcome.phases.map { "\($0.0) \(String(format: "%.1f", $0.1))" }.joined(separator: ", ")))"
+                "\(outcome.committed.count)/\(outcome.attempted) "
+                + "committed\(rolledBack.isEmpty ? "" : " (rolled back: \(rolledBack))"), "
+                + "\(outcome.kills) fault(s), \(String(format: "%.1f", outcome.seconds)) "
+                + "s (\(outcome.phases.map { "\($0.0) \(String(format: "%.1f", $0.1))" }.joined(separator: ", ")))"
             // Errors that only a generator bug can cause (syntax, types, undefined names) are printed with their
             // statement.
             for (state, message) in outcome.firstErrors.sorted(by: { $0.key < $1.key }) where state.hasPrefix("42") {
@@ -136,8 +136,8 @@ struct Differential {
                 let originalRows = scenario.workload.initialRows.reduce(0) { $0 + $1.count }
                 if result.reproduced {
                     let note =
-                        "shrunk in \(result.trials) replays to \(result.transactions.count) of "
-                        + "\(outcome.committed.count) transactions and \(rows) of \(originalRows) initial rows"
+                        "shrunk in \(result.trials) replays to \(result.transactions.count) "
+                        + "of \(outcome.committed.count) transactions and \(rows) of \(originalRows) initial rows"
                     var shrunk = scenario
                     shrunk.mapping = result.mapping
                     let script = Report.script(
@@ -159,8 +159,8 @@ struct Differential {
                 } else {
                     Report.say(
                         "  shrinking: the failure did not come back in a serial replay without "
-                            + "faults (\(result.trials) replays); the original workload is in "
-                            + "\(directory)/original.sql")
+                            + "faults (\(result.trials) replays); the original workload is "
+                            + "in \(directory)/original.sql")
                 }
             }
             Report.say(

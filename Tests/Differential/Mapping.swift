@@ -75,8 +75,8 @@ struct ForeignKeySpec: Sendable {
     func ddl(child: String) -> String {
         let list = columns.map(SQLText.ident).joined(separator: ", ")
         let parentList = parentColumns.map(SQLText.ident).joined(separator: ", ")
-        return "ALTER TABLE \(SQLText.qualified(child)) ADD FOREIGN KEY (\(list)) REFERENCES "
-            + "\(SQLText.qualified(parent)) (\(parentList)) "
+        return "ALTER TABLE \(SQLText.qualified(child)) ADD FOREIGN KEY (\(list)) "
+            + "REFERENCES \(SQLText.qualified(parent)) (\(parentList)) "
             + "ON DELETE \(onDelete)" + (deferrable ? " DEFERRABLE INITIALLY DEFERRED" : "")
     }
 }
@@ -92,8 +92,8 @@ struct Mapping: Sendable {
     /// The heartbeat table the harness commits to after the workload (not part of the generated mapping under test).
     static let heartbeat = "difftest_heartbeat"
     static let heartbeatSourceDDL =
-        "CREATE TABLE public.\(heartbeat) (id integer PRIMARY KEY, n integer NOT NULL); INSERT INTO "
-        + "public.\(heartbeat) VALUES (1, 0)"
+        "CREATE TABLE public.\(heartbeat) (id integer PRIMARY KEY, n integer NOT NULL); "
+        + "INSERT INTO public.\(heartbeat) VALUES (1, 0)"
     static let heartbeatTargetDDL = "CREATE TABLE public.\(heartbeat)_v2 (id integer PRIMARY KEY, n integer)"
 
     /// Whether one target is the source table itself (so the whole case writes into the source database).

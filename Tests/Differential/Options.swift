@@ -19,8 +19,8 @@ struct Options: Sendable {
     var printOnly = false
 
     static let usage =
-        "usage: differential [--long] [--seed N] [--cases N] [--minutes M] [--size S] [--walbridge "
-        + "PATH] [--out DIR] [--no-shrink] [--shrink-seconds S] [--keep] [--print]"
+        "usage: differential [--long] [--seed N] [--cases N] [--minutes M] [--size S] [--walbridge PATH] [--out DIR] "
+        + "[--no-shrink] [--shrink-seconds S] [--keep] [--print]"
 
     /// Parses the arguments; nil (after printing why) when they are wrong.
     static func parse(_ arguments: [String]) -> Options? {

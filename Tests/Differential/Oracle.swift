@@ -17,8 +17,8 @@ struct Oracle {
 
     /// Session settings that make text forms comparable on both sides.
     static let settings =
-        "SET timezone = 'UTC'; SET datestyle = 'ISO, YMD'; SET extra_float_digits = 3; SET "
-        + "bytea_output = 'hex'; SET intervalstyle = 'postgres'"
+        "SET timezone = 'UTC'; SET datestyle = 'ISO, YMD'; SET extra_float_digits = 3; SET bytea_output = 'hex'; "
+        + "SET intervalstyle = 'postgres'"
 
     /// Every difference, for all targets.
     func differences() async throws -> [Difference] {
@@ -168,8 +168,8 @@ struct Oracle {
                     + row[..<keys.count].map(SQLText.short).joined(separator: ", ") + ")"
                 differences.append(Difference(
                     target: "\(table.sql) (in place)", key: key,
-                        detail: "\(column.name): expected \(SQLText.short(row[keys.count + 1])), has "
-                            + "\(SQLText.short(row[keys.count]))", kind: "in place"))
+                        detail: "\(column.name): expected \(SQLText.short(row[keys.count + 1])), "
+                            + "has \(SQLText.short(row[keys.count]))", kind: "in place"))
             }
         }
         return differences

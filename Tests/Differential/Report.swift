@@ -12,9 +12,9 @@ enum Report {
         var lines = scenario.schema.tables.map { "    table \($0.summary)" }
         for target in scenario.mapping.targets {
             var text =
-                "    target "
-                + "\(target.inPlace ? "\(scenario.schema.tables[target.table].sql) (in place)" : target.sql) key ("
-                + "\(target.key.joined(separator: ", ")))"
+                "    target \(target.inPlace ? "\(scenario.schema.tables[target.table].sql) (in place)" : target.sql) "
+                + "key "
+                + "(\(target.key.joined(separator: ", ")))"
             if let when = target.when { text += " when \(when)" }
             if let onDelete = target.onDelete { text += ", on_delete \(onDelete)" }
             if let onTruncate = target.onTruncate { text += ", on_truncate \(onTruncate)" }
@@ -23,8 +23,8 @@ enum Report {
             if let unique = target.deferredUnique { text += ", deferred UNIQUE (\(unique))" }
             for key in target.references {
                 text +=
-                    ", (\(key.columns.joined(separator: ", "))) → \(key.parent) ON DELETE "
-                    + "\(key.onDelete)\(key.deferrable ? " DEFERRABLE" : "")"
+                    ", (\(key.columns.joined(separator: ", "))) → \(key.parent) "
+                    + "ON DELETE \(key.onDelete)\(key.deferrable ? " DEFERRABLE" : "")"
             }
             let table = scenario.schema.tables[target.table]
             let retyped = target.columns.contains { column in
@@ -38,8 +38,8 @@ enum Report {
         let w = scenario.workload
         lines.append(
             "    workload: \(w.sessions.count) session(s), \(w.transactionCount) "
-                + "transactions, \(w.faults.count) fault(s), chunk \(scenario.chunkRows)"
-                + " rows\(scenario.sliceRows.map { ", slice \($0) rows" } ?? "")"
+                + "transactions, \(w.faults.count) fault(s), chunk \(scenario.chunkRows) "
+                + "rows\(scenario.sliceRows.map { ", slice \($0) rows" } ?? "")"
                 + "\(scenario.backfillRate.map { ", backfill \($0) rows/s" } ?? "")"
         )
         return lines.joined(separator: "\n")
@@ -61,8 +61,8 @@ enum Report {
         }.map { "    " + $0 }
         if !outcome.differences.isEmpty {
             lines.append(
-                "  differences (first \(min(10, outcome.differences.count)) of "
-                    + "\(outcome.differences.count))\(outcome.transient ? ", gone 2 s later" : ""):")
+                "  differences (first \(min(10, outcome.differences.count)) "
+                    + "of \(outcome.differences.count))\(outcome.transient ? ", gone 2 s later" : ""):")
             lines += differences(outcome.differences, limit: 10)
         }
         return lines.joined(separator: "\n")
@@ -98,8 +98,8 @@ enum Report {
             $0 + ";\n"
         }.joined()
         script +=
-            "\n-- 2. In the TARGET database"
-            + "\(scenario.mapping.inPlace ? " (the source database itself: in-place case)" : ""):\n"
+            "\n-- 2. In the TARGET "
+            + "database\(scenario.mapping.inPlace ? " (the source database itself: in-place case)" : ""):\n"
         script += scenario.targetDDL.map { $0 + ";\n" }.joined()
         script += "\n-- 3. walbridge.yml (set source/target to those databases):\n"
         script += scenario.mapping.yaml(scenario.schema, source: "SOURCE", target: "TARGET", slot: "difftest_repro")
@@ -110,8 +110,8 @@ enum Report {
         script += "-- 5. In the SOURCE database, one session, in this order:\n\n"
         script += transactions.map(\.script).joined(separator: "\n")
         script +=
-            "\n-- 6. Wait until walbridge.progress.applied_lsn in the target reaches "
-            + "pg_current_wal_lsn() of the source, then compare.\n"
+            "\n-- 6. Wait until walbridge.progress.applied_lsn in the target reaches pg_current_wal_lsn() "
+            + "of the source, then compare.\n"
         return script
     }
 

@@ -196,11 +196,11 @@ struct SourceTable: Sendable {
         let gone = goneTable
         return [
             "CREATE TABLE \(gone) (LIKE \(sql), difftest_how text)",
-            "CREATE FUNCTION \(gone)_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT "
-                + "INTO \(gone) VALUES (OLD.*, 'delete'); RETURN NULL; END $$",
+            "CREATE FUNCTION \(gone)_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO \(gone) "
+                + "VALUES (OLD.*, 'delete'); RETURN NULL; END $$",
             "CREATE TRIGGER \(gone)_d AFTER DELETE ON \(sql) FOR EACH ROW EXECUTE FUNCTION \(gone)_row()",
-            "CREATE FUNCTION \(gone)_all() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT "
-                + "INTO \(gone) SELECT *, 'truncate' FROM \(sql); RETURN NULL; END $$",
+            "CREATE FUNCTION \(gone)_all() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO \(gone) SELECT *, "
+                + "'truncate' FROM \(sql); RETURN NULL; END $$",
             "CREATE TRIGGER \(gone)_t BEFORE TRUNCATE ON \(sql) FOR EACH STATEMENT EXECUTE FUNCTION \(gone)_all()",
         ]
     }
@@ -208,16 +208,16 @@ struct SourceTable: Sendable {
     /// One line for the case summary.
     var summary: String {
         var parts = [
-            "\(sql): key ("
-                + "\(key.map { "\(columns[$0].name) \(columns[$0].type.rawValue)" }.joined(separator: ", "))), "
+            "\(sql): "
+                + "key (\(key.map { "\(columns[$0].name) \(columns[$0].type.rawValue)" }.joined(separator: ", "))), "
                 + "identity \(identity.rawValue)"
         ]
         if !hasPrimaryKey { parts.append("no PK") }
         if code != nil { parts.append("unique code") }
         if let partitioning {
             parts.append(
-                "partitioned by \(partitioning.kind.rawValue) on \(columns[partitioning.column].name)"
-                    + "\(partitioning.late != nil ? " + late partition" : "")"
+                "partitioned by \(partitioning.kind.rawValue) "
+                    + "on \(columns[partitioning.column].name)\(partitioning.late != nil ? " + late partition" : "")"
             )
         }
         if !toastColumns.isEmpty {
@@ -258,8 +258,8 @@ struct Schema: Sendable {
             table.reference.map { reference in
                 let parent = tables[reference.parent]
                     return "ALTER TABLE \(table.sql) ADD FOREIGN KEY (\(table.columns[reference.column].sql)) "
-                        + "REFERENCES \(parent.sql) "
-                    + "(\(parent.columns[parent.key[0]].sql)) ON DELETE CASCADE"
+                        + "REFERENCES \(parent.sql) (\(parent.columns[parent.key[0]].sql)) "
+                    + "ON DELETE CASCADE"
             }
         }
     }

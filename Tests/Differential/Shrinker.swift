@@ -75,11 +75,11 @@ struct Shrinker {
         if failing { lastFailure = outcome }
         let line =
             "replay \(trials): \(mapping?.targets.count ?? self.mapping.targets.count) targets, "
-            + "\(transactions.count) transactions, "
-            + "\(initialRows.reduce(0) { $0 + $1.count }) initial rows: \(failing ? "fails" : "passes")"
+            + "\(transactions.count) transactions, \(initialRows.reduce(0) { $0 + $1.count }) "
+            + "initial rows: \(failing ? "fails" : "passes")"
             + "\(outcome.problem.map { " (" + ($0.split(separator: "\n").first.map(String.init) ?? "") + ")" } ?? ""), "
-            + "\(String(format: "%.1f", outcome.seconds)) s ("
-            + "\(outcome.phases.map { "\($0.0) \(String(format: "%.1f", $0.1))" }.joined(separator: ", ")))\n"
+            + "\(String(format: "%.1f", outcome.seconds)) "
+            + "s (\(outcome.phases.map { "\($0.0) \(String(format: "%.1f", $0.1))" }.joined(separator: ", ")))\n"
         Report.append(line, to: "\(runner.directory)/shrink.log")
         return failing
     }

@@ -74,8 +74,8 @@ enum ValueGenerator {
             case .date: return "('1970-01-01'::date + (10957 + \(n))::integer)"
             case .text:
                 return
-                    "((ARRAY[\(keyPrefixes.map(SQLText.literal).joined(separator: ", "))])[\(n) % "
-                    + "\(keyPrefixes.count) + 1] || '-' || \(n))"
+                    "((ARRAY[\(keyPrefixes.map(SQLText.literal).joined(separator: ", "))])[\(n) % \(keyPrefixes.count) "
+                    + "+ 1] || '-' || \(n))"
             case .varchar:
                 return
                     "((ARRAY[\(["v", "é", "q'"].map(SQLText.literal).joined(separator: ", "))])[\(n) % 3 + 1] || \(n))"
@@ -89,8 +89,8 @@ enum ValueGenerator {
             if index == table.boolComponent { return "(\(c) % 2 = 1)" }
             if index == table.enumComponent {
                 return
-                    "(ARRAY[\(names.labels.map(SQLText.literal).joined(separator: ", "))]::"
-                    + "\(names.enumName)[])[(\(m) + \(s)) % \(names.labels.count) + 1]"
+                    "(ARRAY[\(names.labels.map(SQLText.literal).joined(separator: ", "))]::\(names.enumName)[])[(\(m) "
+                    + "+ \(s)) % \(names.labels.count) + 1]"
             }
             return "(CASE \(n) % 5 "
                 + (0..<5).map { "WHEN \($0) THEN \(secondaryKey(type, $0, names))" }.joined(separator: " ")
@@ -100,8 +100,8 @@ enum ValueGenerator {
 
     /// The code of code number `g` as an SQL expression over an SQL number expression.
     static func codeExpression(_ g: String) -> String {
-        "((ARRAY[\(["c", "Ç", "c d", "c'q"].map(SQLText.literal).joined(separator: ", "))])[\(g) % "
-            + "4 + 1] || '-' || \(g))"
+        "((ARRAY[\(["c", "Ç", "c d", "c'q"].map(SQLText.literal).joined(separator: ", "))])[\(g) "
+            + "% 4 + 1] || '-' || \(g))"
     }
 
     /// The number the main column gets for the first row of counter `c`, for partition bounds.
@@ -274,8 +274,8 @@ enum ValueGenerator {
         let seconds = Int(micros / 1_000_000), fraction = Int(micros % 1_000_000)
         let days = seconds / 86400, rest = seconds % 86400
         return
-            "\(date(days: days)) \(pad(rest / 3600, 2)):\(pad(rest / 60 % 60, 2)):"
-            + "\(pad(rest % 60, 2)).\(pad(fraction, 6))+00"
+            "\(date(days: days)) \(pad(rest / 3600, 2)):\(pad(rest / 60 % 60, 2)):\(pad(rest % 60, 2))"
+            + ".\(pad(fraction, 6))+00"
     }
 
     static func pad(_ value: Int, _ width: Int) -> String {

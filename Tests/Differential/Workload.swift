@@ -59,8 +59,8 @@ struct Workload: Sendable {
             while start < rows.count {
                 let chunk = rows[start..<min(rows.count, start + 50)]
                 statements.append(
-                    "INSERT INTO \(table.sql) (\(columns)) VALUES\n  "
-                        + "\(chunk.map(\.tuple).joined(separator: ",\n  "))")
+                    "INSERT INTO \(table.sql) (\(columns)) "
+                        + "VALUES\n  \(chunk.map(\.tuple).joined(separator: ",\n  "))")
                 start += 50
             }
         }
@@ -69,8 +69,8 @@ struct Workload: Sendable {
             guard let child = table.inheritingChild else { continue }
             let columns = table.columns.map(\.sql).joined(separator: ", ")
             statements.append(
-                "INSERT INTO \(SQLText.qualified(child)) (\(columns)) VALUES\n  "
-                    + "\(tuples.joined(separator: ",\n  "))")
+                "INSERT INTO \(SQLText.qualified(child)) (\(columns)) "
+                    + "VALUES\n  \(tuples.joined(separator: ",\n  "))")
         }
         // Each referencing row gets a parent, picked by a hash of its key, once every table holds its rows.
         for table in schema.tables {

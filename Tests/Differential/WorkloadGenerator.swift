@@ -183,8 +183,8 @@ struct WorkloadGenerator {
                 "SELECT pg_sleep(\(backfill ? rng.pick(["2.0", "3.0"]) : rng.pick(["0.5", "1.0", "2.0"])))")
             let again = backfill ? locked ? ", locked, backfill of it again" : ", backfill again" : ""
             let label =
-                "updates + moves + large insert (streamed, held "
-                + "open\(alone ? ", alone" : "")\(again)), \(position)"
+                "updates + moves + large insert (streamed, "
+                + "held open\(alone ? ", alone" : "")\(again)), \(position)"
             var list = [Transaction(
                     session: number, index: index, label: label, statements: statements, alone: alone,
                     backfillDuring: backfill,
@@ -387,8 +387,8 @@ struct WorkloadGenerator {
             let g = models[t].rows[randomRow(t)].g
             let parent = rng.chance(0.15) ? "NULL" : reference.pick(schema, offset: rng.int(0...8))
             return [
-                "UPDATE \(table.sql) SET \(table.columns[reference.column].sql) = \(parent) WHERE "
-                    + "\(keyMatch(table, g))"
+                "UPDATE \(table.sql) SET \(table.columns[reference.column].sql) = \(parent) "
+                    + "WHERE \(keyMatch(table, g))"
             ]
         }
 
@@ -429,8 +429,8 @@ struct WorkloadGenerator {
                 models[t].rows.append(row)
             }
             return [
-                "INSERT INTO \(table.sql) (\(table.columns.map(\.sql).joined(separator: ", "))) VALUES "
-                    + "\(tuples.joined(separator: ", "))"
+                "INSERT INTO \(table.sql) (\(table.columns.map(\.sql).joined(separator: ", "))) "
+                    + "VALUES \(tuples.joined(separator: ", "))"
             ]
         }
 
@@ -450,8 +450,8 @@ struct WorkloadGenerator {
             }
             for column in chosen.sorted() {
                 sets.append(
-                    "\(table.columns[column].sql) = "
-                        + "\(ValueGenerator.random(table.columns[column].type, &rng, schema.names))")
+                    "\(table.columns[column].sql) "
+                        + "= \(ValueGenerator.random(table.columns[column].type, &rng, schema.names))")
             }
             return sets
         }
@@ -460,8 +460,8 @@ struct WorkloadGenerator {
             let table = schema.tables[t]
             let row = models[t].rows[randomRow(t)]
             return [
-                "UPDATE \(table.sql) SET \(plainSets(t, toast: toast).joined(separator: ", ")) WHERE "
-                    + "\(keyMatch(table, row.g))"
+                "UPDATE \(table.sql) SET \(plainSets(t, toast: toast).joined(separator: ", ")) "
+                    + "WHERE \(keyMatch(table, row.g))"
             ]
         }
 
@@ -529,8 +529,8 @@ struct WorkloadGenerator {
             var sets = ["code = \(ValueGenerator.code(code))"]
             if rng.chance(0.4) { sets += plainSets(t, toast: false) }
             return [
-                "UPDATE \(table.sql) SET \(sets.joined(separator: ", ")) WHERE "
-                    + "\(keyMatch(table, models[t].rows[i].g))"
+                "UPDATE \(table.sql) SET \(sets.joined(separator: ", ")) "
+                    + "WHERE \(keyMatch(table, models[t].rows[i].g))"
             ]
         }
 

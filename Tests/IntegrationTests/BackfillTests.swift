@@ -92,8 +92,8 @@ struct BackfillTests {
                             if states["public.users"] == "done" && states["public.products"] == "done" { break }
                             copiedThrough = Int(try await PGConnection.connect(seed.target).closing {
                                         try await $0.query(
-                                            "SELECT coalesce((last_key[1])::int, 0)::text FROM "
-                                                + "walbridge.backfill WHERE source_table = 'public.users'"
+                                            "SELECT coalesce((last_key[1])::int, 0)::text FROM walbridge.backfill "
+                                                + "WHERE source_table = 'public.users'"
                                         ).scalar
                             } ?? "0") ?? 0
                         }
@@ -167,8 +167,8 @@ struct BackfillTests {
                 bridge.signal(SIGKILL)
                 #expect(await bridge.wait() == SIGKILL, "the bridge was still running when killed: \(bridge.stderr)")
                 let users = try await seed.targetScalar(
-                    "SELECT rows_copied::text FROM walbridge.backfill WHERE source_table = "
-                        + "'public.users' AND state = 'copying'")
+                    "SELECT rows_copied::text FROM walbridge.backfill WHERE source_table = 'public.users' "
+                        + "AND state = 'copying'")
                 copied.append(Int(users ?? "") ?? -1)
             }
             #expect(
@@ -367,8 +367,8 @@ struct BackfillTests {
                 )
                 let tags = try await PGConnection.connect(target).closing { session in
                     try await session.query(
-                        "SELECT count(*)::text, count(*) FILTER (WHERE tag LIKE 'target:note %' OR tag "
-                            + "= 'target:late')::text FROM order_tags WHERE order_id <> 4321"
+                        "SELECT count(*)::text, count(*) FILTER (WHERE tag LIKE 'target:note %' OR tag = "
+                            + "'target:late')::text FROM order_tags WHERE order_id <> 4321"
                     ).rows
                 }
                 #expect(tags == [["6000", "6000"]], "every tag by the target's function (and order 3's streamed one)")
@@ -451,8 +451,8 @@ struct BackfillTests {
             try await PGConnection.connect(seed.target).closing { target in
                 try await StateSchema.ensure(on: target)
                 try await target.query(
-                    "INSERT INTO walbridge.backfill (slot, source_table, state, last_key) VALUES "
-                        + "($1, 'public.users', 'copying', '{not-a-key}')",
+                    "INSERT INTO walbridge.backfill (slot, source_table, state, last_key) VALUES ($1, 'public.users', "
+                        + "'copying', '{not-a-key}')",
                     [seed.configuration.slot])
             }
             let bridge = try await seed.start()

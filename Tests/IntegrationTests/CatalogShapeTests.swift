@@ -58,8 +58,8 @@ struct CatalogShapeTests {
     func includeColumns() async throws {
         let legacy = "CREATE TABLE inc (a int, b int, c text, PRIMARY KEY (a) INCLUDE (b));"
         let target =
-            "CREATE TABLE inc_v2 (a int, b int, c text, PRIMARY KEY (a) INCLUDE (b)); CREATE TABLE "
-            + "inc_by_b (b int PRIMARY KEY, c text);"
+            "CREATE TABLE inc_v2 (a int, b int, c text, PRIMARY KEY (a) INCLUDE (b)); "
+            + "CREATE TABLE inc_by_b (b int PRIMARY KEY, c text);"
         let byA = """
             tables:
               public.inc:
@@ -76,8 +76,8 @@ struct CatalogShapeTests {
             let bridge = try await seed.start()
             #expect(await seed.backfillDone())
             try await seed.onSourceScript(
-                "DELETE FROM inc WHERE a = 1; UPDATE inc SET b = 99 WHERE a = 2; INSERT INTO inc "
-                    + "VALUES (6, 60, 'new');")
+                "DELETE FROM inc WHERE a = 1; UPDATE inc SET b = 99 WHERE a = 2; "
+                    + "INSERT INTO inc VALUES (6, 60, 'new');")
             #expect(try await seed.converges())
             #expect(try await seed.differences() == [])
             bridge.cancel()
@@ -233,8 +233,8 @@ struct CatalogShapeTests {
             #expect(try await seed.differences() == [])
             #expect(
                 try await seed.targetScalar(
-                    "SELECT string_agg(code || '=' || qty || '/' || label || '/' || price, ',' ORDER BY "
-                        + "code) FROM items_v2")
+                    "SELECT string_agg(code || '=' || qty || '/' || label || '/' || price, "
+                        + "',' ORDER BY code) FROM items_v2")
                 == "2=12/item 2/20.02,3=13/item 3/30.03,40=4/item 40/123.45")
             bridge.cancel()
             try await bridge.value

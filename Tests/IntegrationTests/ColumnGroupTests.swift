@@ -46,8 +46,8 @@ struct ColumnGroupTests {
             """,
         parent: "customers", parentColumns: ["name"], child: "customer_prefs", childKey: "customer_id",
         childColumns: ["theme", "lang"],
-        oracle: "SELECT c.id::text, c.name, p.theme, p.lang FROM customers c LEFT JOIN "
-            + "customer_prefs p ON p.customer_id = c.id ORDER BY c.id",
+        oracle: "SELECT c.id::text, c.name, p.theme, p.lang FROM customers c LEFT JOIN customer_prefs p ON "
+            + "p.customer_id = c.id ORDER BY c.id",
         actual: "SELECT id::text, name, theme, lang FROM customers_v2 ORDER BY customers_v2.id")
 
     /// The seed migration reversed: `users_v2` and `addresses` back into one wide `users`.
@@ -80,8 +80,8 @@ struct ColumnGroupTests {
             SELECT u.id::text, u.full_name, u.email, a.street, a.city, a.postal_code
             FROM users_v2 u LEFT JOIN addresses a ON a.user_id = u.id ORDER BY u.id
             """,
-        actual: "SELECT id::text, name, email, address_street, address_city, address_postal_code "
-            + "FROM users ORDER BY users.id")
+        actual: "SELECT id::text, name, email, address_street, address_city, address_postal_code FROM "
+            + "users ORDER BY users.id")
 
     @Test("""
         customers and customer_prefs merge into customers_v2: backfill and a seeded concurrent workload end equal to \
@@ -91,16 +91,16 @@ struct ColumnGroupTests {
     func customersMerge(seed: UInt64) async throws {
         try await Self.merge(
             Self.customers, seed: seed,
-            plant: "UPDATE customers_v2 SET lang = 'planted' WHERE id = (SELECT min(id) FROM "
-                + "customers_v2 WHERE lang IS NOT NULL) RETURNING id::text")
+            plant: "UPDATE customers_v2 SET lang = 'planted' WHERE id = (SELECT min(id) "
+                + "FROM customers_v2 WHERE lang IS NOT NULL) RETURNING id::text")
     }
 
     @Test("users_v2 and addresses merge back into users (the seed reversed), with the same checks")
     func usersMerge() async throws {
         try await Self.merge(
             Self.users, seed: 3,
-            plant: "UPDATE users SET address_city = 'planted' WHERE id = (SELECT min(id) FROM users "
-                + "WHERE address_city IS NOT NULL) RETURNING id::text")
+            plant: "UPDATE users SET address_city = 'planted' WHERE id = (SELECT min(id) "
+                + "FROM users WHERE address_city IS NOT NULL) RETURNING id::text")
     }
 
     /// Seeds 3,000 parents (two in three with a child), starts the bridge, runs a workload while it copies, then
@@ -232,22 +232,22 @@ struct ColumnGroupTests {
                 [String(next)] + shape.parentColumns.map { _ in value })
             if random.chance(0.7) {
                 try await app.query(
-                    "INSERT INTO \(shape.child) (\(shape.childKey), "
-                        + "\(shape.childColumns.joined(separator: ", "))) VALUES ($1::bigint, \(childParameters))",
+                    "INSERT INTO \(shape.child) (\(shape.childKey), \(shape.childColumns.joined(separator: ", "))) "
+                        + "VALUES ($1::bigint, \(childParameters))",
                     [String(next)] + shape.childColumns.map { _ in value })
             }
         case 1:
             try await app.query(
-                "INSERT INTO \(shape.parent) (id, \(shape.parentColumns.joined(separator: ", "))) "
-                    + "VALUES ($1::bigint, \(parentParameters)) ON CONFLICT (id) DO UPDATE SET \(parentSet)",
+                "INSERT INTO \(shape.parent) (id, \(shape.parentColumns.joined(separator: ", "))) VALUES ($1::bigint, "
+                    + "\(parentParameters)) ON CONFLICT (id) DO UPDATE SET \(parentSet)",
                 [id] + shape.parentColumns.map { _ in value })
         case 2, 3:
             // A child for a parent that exists: inserted, or its columns changed.
             try await app.query(
-                "INSERT INTO \(shape.child) (\(shape.childKey), "
-                    + "\(shape.childColumns.joined(separator: ", "))) SELECT $1::bigint, "
-                    + "\(childParameters) WHERE EXISTS (SELECT 1 FROM \(shape.parent) WHERE id = "
-                    + "$1::bigint) ON CONFLICT (\(shape.childKey)) DO UPDATE SET \(childSet)",
+                "INSERT INTO \(shape.child) (\(shape.childKey), \(shape.childColumns.joined(separator: ", "))) "
+                    + "SELECT $1::bigint, \(childParameters) WHERE EXISTS (SELECT 1 FROM \(shape.parent) "
+                    + "WHERE id = $1::bigint) ON CONFLICT (\(shape.childKey)) "
+                    + "DO UPDATE SET \(childSet)",
                 [id] + shape.childColumns.map { _ in random.chance(0.2) ? nil : value })
         case 4:
             try await app.query(

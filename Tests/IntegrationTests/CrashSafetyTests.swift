@@ -105,8 +105,8 @@ extension CrashSafetyTests {
                         round += 1
                         try await app.query("CALL churn(40, $1)", [String(Double(round % 100) / 100)])
                         try await app.query(
-                            "UPDATE users SET name = name || '.', address_street = CASE WHEN id % 2 = "
-                                + "0 THEN NULL ELSE 'moved' END WHERE id % 97 = $1::int", [String(round % 97)])
+                            "UPDATE users SET name = name || '.', address_street = CASE WHEN id % 2 = 0 THEN NULL ELSE "
+                                + "'moved' END WHERE id % 97 = $1::int", [String(round % 97)])
                         try await app.query(
                             "UPDATE users SET id = id + 40000 WHERE id % 389 = $1::int AND id < 40000",
                             [String(round % 389)])

@@ -161,8 +161,8 @@ struct CutoverTests {
             """
         try await SeedMigration.with(
             legacySchema: SeedMigration.legacySchema
-                + "INSERT INTO products (name, price) SELECT 'p' || i, 100 FROM generate_series(1, 50) "
-                + "i; SELECT setval('products_id_seq', 5000);",
+                + "INSERT INTO products (name, price) SELECT 'p' || i, 100 FROM generate_series(1, 50) i; "
+                + "SELECT setval('products_id_seq', 5000);",
             targetSchema: Self.sequencedSchema, edit: SeedMigration.tables(tables)
         ) { seed in
             let bridge = try await seed.start()
@@ -318,8 +318,8 @@ struct CutoverTests {
             // A cut-over left half-way: fenced and paused, as a killed command leaves it.
             try await PGConnection.connect(seed.target).closing { target in
                 _ = try await target.query(
-                    "INSERT INTO walbridge.switch (slot, phase, step, fence, reverse) VALUES ($1, "
-                        + "'cutting_over', 'fenced', 'trigger', false)", [seed.configuration.slot])
+                    "INSERT INTO walbridge.switch (slot, phase, step, fence, reverse) VALUES ($1, 'cutting_over', "
+                        + "'fenced', 'trigger', false)", [seed.configuration.slot])
             }
             let function = "walbridge." + SQLQuoting.identifier("fence_" + seed.configuration.slot)
             try await seed.onSourceScript("""

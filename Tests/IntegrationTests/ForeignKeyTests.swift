@@ -223,8 +223,8 @@ struct ForeignKeyTests {
             #expect(report.problems.isEmpty, "\(report.problems)")
             try await PGConnection.connect(seed.target).closing { target in
                 _ = try await target.simpleQuery(
-                    "BEGIN; SET CONSTRAINTS ALL DEFERRED; INSERT INTO a_v2 VALUES (1, 1); INSERT INTO "
-                        + "b_v2 VALUES (1, 1); COMMIT")
+                    "BEGIN; SET CONSTRAINTS ALL DEFERRED; INSERT INTO a_v2 VALUES (1, 1); "
+                        + "INSERT INTO b_v2 VALUES (1, 1); COMMIT")
             }
             let bridge = try await seed.start()
             try await seed.onSourceScript(
@@ -245,8 +245,8 @@ struct ForeignKeyTests {
             "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (id int PRIMARY KEY, p_id int); "
             + "INSERT INTO p VALUES (1);"
         let target =
-            "CREATE TABLE p_v2 (id int PRIMARY KEY); CREATE TABLE c_v2 (id int PRIMARY KEY, p_id int "
-            + "REFERENCES p_v2);"
+            "CREATE TABLE p_v2 (id int PRIMARY KEY); CREATE TABLE c_v2 (id int PRIMARY KEY, "
+            + "p_id int REFERENCES p_v2);"
         let tables = """
             tables:
               public.p:

@@ -57,9 +57,9 @@ struct NetworkFaultTests {
             let rounds = try await writer.value
             let summary =
                 "\(context); \(injected.source.count) source faults \(injected.source), "
-                + "\(injected.target.count) target faults \(injected.target); "
-                + "\(sessions.value) streaming sessions, writer rounds \(rounds), source proxy "
-                + "\(sourceProxy.counts), target proxy \(targetProxy.counts)"
+                + "\(injected.target.count) target faults \(injected.target); \(sessions.value) "
+                + "streaming sessions, writer rounds \(rounds), source proxy \(sourceProxy.counts), "
+                + "target proxy \(targetProxy.counts)"
             print("network faults: \(summary) in \(faultTime)")
             #expect(injected.source.count + injected.target.count >= 20, "\(summary)")
 
@@ -108,8 +108,8 @@ struct NetworkFaultTests {
                 let before = proxied.sessions.value
                 let hit = proxy.refuse(for: .seconds(2))
                 try await seed.onSource(
-                    "INSERT INTO users (id, name) SELECT g, 'after \(side) outage' FROM "
-                        + "generate_series($1::int, $1::int + 99) g", [String(next)])
+                    "INSERT INTO users (id, name) SELECT g, 'after \(side) "
+                        + "outage' FROM generate_series($1::int, $1::int + 99) g", [String(next)])
                 next += 100
                 let back = await TestClusters.eventually(timeout: .seconds(20)) {
                     proxied.sessions.value > before || proxied.outcome.ended != nil

@@ -285,8 +285,8 @@ struct OperationsTests {
             }
             let tables = try await PGConnection.connect(seed.source).closing {
                 try await $0.query(
-                    "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_publication_tables "
-                        + "WHERE pubname = $1", [seed.configuration.publication]
+                    "SELECT string_agg(tablename, ',' ORDER BY tablename) "
+                        + "FROM pg_publication_tables WHERE pubname = $1", [seed.configuration.publication]
                 ).scalar
             }
             #expect(tables == "products,users", "the publication holds exactly the mapped tables")
@@ -326,8 +326,8 @@ struct OperationsTests {
             _ = await bridge.result
             let left = try await PGConnection.connect(seed.source).closing {
                 try await $0.query(
-                    "SELECT (SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1) + (SELECT "
-                        + "count(*) FROM pg_publication WHERE pubname = $1)", [seed.configuration.slot]
+                    "SELECT (SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1) + (SELECT count(*) "
+                        + "FROM pg_publication WHERE pubname = $1)", [seed.configuration.slot]
                 ).scalar
             }
             #expect(left == "0", "slot and publication are gone")
@@ -353,8 +353,8 @@ struct OperationsTests {
                 })
             let writer = Task {
                 try await seed.onSource(
-                    "INSERT INTO users (id, name, address_street) SELECT g, 'big ' || g, 'street ' || "
-                        + "g FROM generate_series(1, 50000) g")
+                    "INSERT INTO users (id, name, address_street) SELECT g, 'big ' || g, "
+                        + "'street ' || g FROM generate_series(1, 50000) g")
             }
             try await writer.value
             try await Task.sleep(for: .milliseconds(Int.random(in: 300...1_500)))
@@ -409,8 +409,8 @@ struct OperationsTests {
             #expect(dropped == 0, "\(dropOutput)")
             let left = try await PGConnection.connect(source).closing {
                 try await $0.query(
-                    "SELECT (SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1) + (SELECT "
-                        + "count(*) FROM pg_publication WHERE pubname = $1)", [slot]
+                    "SELECT (SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1) + (SELECT count(*) "
+                        + "FROM pg_publication WHERE pubname = $1)", [slot]
                 ).scalar
             }
             #expect(left == "0")
@@ -463,8 +463,8 @@ struct MetricsTests {
             let listening = found.withLock { $0 }
             #expect(listening > 0)
             try await seed.onSource(
-                "INSERT INTO users (id, name, address_street) SELECT g, 'u' || g, 's' || g FROM "
-                    + "generate_series(1, 500) g")
+                "INSERT INTO users (id, name, address_street) SELECT g, 'u' || g, "
+                    + "'s' || g FROM generate_series(1, 500) g")
             #expect(try await seed.converges())
             var last: [String: Double] = [:]
             // Other tests' databases on the same cluster move its WAL too: the lag is 0 whenever the bridge has caught

@@ -109,8 +109,8 @@ struct RoundTripTests {
             // Product 1 costs 1037 cents: 10.37 dollars, kept as 10, which comes back as 1000; 4700 and 8400 come back.
             #expect(
                 report.problems.first
-                    == "public.products.price does not round-trip on 198 of 200 sampled rows: (id)=(1): 1037 "
-                    + "became 1000 (a lossy cast or expression?)", "\(report.problems)")
+                    == "public.products.price does not round-trip on 198 of 200 sampled rows: (id)=(1): "
+                    + "1037 became 1000 (a lossy cast or expression?)", "\(report.problems)")
 
             let config = try seed.writeConfigFile(edit: { $0 + Self.reverse() })
             defer { config.remove() }

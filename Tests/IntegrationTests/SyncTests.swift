@@ -163,8 +163,8 @@ struct SyncTests {
             #expect(try await seed.targetScalar("SELECT count(*) FROM walbridge.dead_letters") == "1")
             #expect(
                 try await seed.targetScalar(
-                    "SELECT sqlstate || ' ' || source_table || ' ' || (key->>'id') || ' ' || "
-                        + "(row_data->'new'->>'price') FROM walbridge.dead_letters")
+                    "SELECT sqlstate || ' ' || source_table || ' ' || (key->>'id') "
+                        + "|| ' ' || (row_data->'new'->>'price') FROM walbridge.dead_letters")
                     == "22003 public.products 3 2000000000000")
             // Later changes still flow.
             try await seed.onSource("UPDATE products SET name = 'renamed' WHERE id = 4")
@@ -278,16 +278,16 @@ struct InPlaceTests {
             let converged = await TestClusters.eventually(timeout: .seconds(60)) {
                 (try? await PGConnection.connect(db).closing {
                     try await $0.query(
-                        "SELECT count(*) FROM users WHERE full_name IS DISTINCT FROM name AND (id > "
-                            + "200 OR full_name IS NOT NULL)"
+                        "SELECT count(*) FROM users WHERE full_name IS DISTINCT FROM name AND (id > 200 "
+                            + "OR full_name IS NOT NULL)"
                     ).scalar
                 }) == "0"
             }
             let stale = try await PGConnection.connect(db).closing {
                 try await $0.query(
-                    "SELECT id::text || ': ' || name || ' / ' || coalesce(full_name, 'NULL') FROM "
-                        + "users WHERE full_name IS DISTINCT FROM name AND (id > 200 OR full_name IS NOT "
-                        + "NULL) ORDER BY id LIMIT 20"
+                    "SELECT id::text || ': ' || name || ' / ' || coalesce(full_name, 'NULL') "
+                        + "FROM users WHERE full_name IS DISTINCT FROM name AND (id > 200 OR full_name IS NOT NULL) "
+                        + "ORDER BY id LIMIT 20"
                 ).rows
             }
             #expect(
@@ -323,8 +323,8 @@ struct SchemaTests {
                     + "VALUES (1, 'Ada', 'ada')")
             #expect(try await seed.converges(), "an unmapped new column changes nothing")
             try await seed.onSourceScript(
-                "BEGIN; ALTER TABLE users DROP COLUMN email; INSERT INTO users (id, name) VALUES (2, "
-                    + "'Bob'); COMMIT;")
+                "BEGIN; ALTER TABLE users DROP COLUMN email; INSERT INTO users (id, name) "
+                    + "VALUES (2, 'Bob'); COMMIT;")
             let error = await #expect(throws: BridgeError.self) { try await bridge.value }
             let text = error.map { "\($0)" } ?? ""
             #expect(text.contains("schema drift on public.users"))
@@ -373,8 +373,8 @@ struct SchemaTests {
     func publicationWithoutDeletes() async throws {
         try await SeedMigration.with { seed in
             try await seed.onSource(
-                "CREATE PUBLICATION \(SQLQuoting.identifier(seed.configuration.publication)) FOR TABLE "
-                    + "users, products WITH (publish = 'insert, update')")
+                "CREATE PUBLICATION \(SQLQuoting.identifier(seed.configuration.publication)) FOR TABLE users, "
+                    + "products WITH (publish = 'insert, update')")
             let error = await #expect(throws: BridgeError.self) {
                 try await Bridge(configuration: seed.configuration, logger: Logger(label: "pub")).run()
             }
@@ -457,8 +457,8 @@ struct StreamingTests {
             let bridge = try await seed.start()
             // Streamed in many chunks, then committed.
             try await seed.onSource(
-                "INSERT INTO users (id, name, email) SELECT g, 'u' || g, \(Self.big) || g FROM "
-                    + "generate_series(1, 5000) g")
+                "INSERT INTO users (id, name, email) SELECT g, 'u' || g, \(Self.big) "
+                    + "|| g FROM generate_series(1, 5000) g")
             #expect(try await seed.converges(), "a streamed transaction")
             let streamed = try await PGConnection.connect(seed.source).closing {
                 try await $0.query(
@@ -474,8 +474,8 @@ struct StreamingTests {
             // A small transaction commits while a large one is being streamed.
             let large = try await PGConnection.connect(seed.source)
             try await large.simpleQuery(
-                "BEGIN; INSERT INTO users (id, name, email) SELECT g, 'big' || g, \(Self.big) || g "
-                    + "FROM generate_series(30001, 34000) g")
+                "BEGIN; INSERT INTO users (id, name, email) SELECT g, 'big' || g, \(Self.big) "
+                    + "|| g FROM generate_series(30001, 34000) g")
             try await seed.onSource("INSERT INTO users (id, name) VALUES (40000, 'small, committed first')")
             try await large.simpleQuery("COMMIT")
             #expect(try await seed.converges(), "after a commit interleaved with a streamed transaction")
@@ -508,8 +508,8 @@ struct StreamingTests {
             #expect(await seed.backfillDone())
             let open = try await PGConnection.connect(seed.source)
             try await open.simpleQuery(
-                "BEGIN; INSERT INTO users (id, name, email) SELECT g, 'open' || g, \(Self.big) || g "
-                    + "FROM generate_series(50001, 54000) g")
+                "BEGIN; INSERT INTO users (id, name, email) SELECT g, 'open' || g, \(Self.big) "
+                    + "|| g FROM generate_series(50001, 54000) g")
             let lsn =
                 try await PGConnection.connect(seed.source).closing {
                     try await $0.query("SELECT pg_current_wal_lsn()::text").scalar

@@ -105,8 +105,8 @@ struct TailCommandTests {
             #expect(await run.wait(timeout: .seconds(5)) == 0)
             #expect(await TestClusters.eventually {
                     (try? await app.query(
-                        "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'walbridge_tail_%' "
-                            + "AND database = current_database()"
+                        "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'walbridge_tail_%' AND "
+                            + "database = current_database()"
                     ).scalar) == "0"
             })
         }

@@ -140,8 +140,8 @@ struct TailTests {
             #expect(await TestClusters.eventually { await log.events.count == 100 })
             let advanced = await TestClusters.eventually {
                 let now = try? await app.query(
-                    "SELECT confirmed_flush_lsn > $1::pg_lsn FROM pg_replication_slots WHERE "
-                        + "slot_name LIKE 'walbridge_tail_%'",
+                    "SELECT confirmed_flush_lsn > $1::pg_lsn FROM pg_replication_slots WHERE slot_name "
+                        + "LIKE 'walbridge_tail_%'",
                     [start ?? "0/0"]).scalar
                 return now == "t"
             }

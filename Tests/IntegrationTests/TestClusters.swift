@@ -44,15 +44,15 @@ enum TestClusters {
     /// Ends the database's sessions (walsenders included), drops its slots once they are free, then the database.
     private static func drop(_ name: String, _ admin: PGConnection) async {
         _ = try? await admin.query(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> "
-                + "pg_backend_pid()", [name])
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND "
+                + "pid <> pg_backend_pid()", [name])
         _ = await eventually(timeout: .seconds(10)) {
             (try? await admin.query("SELECT count(*) FROM pg_replication_slots WHERE database = $1 AND active", [name])
                 .scalar) == "0"
         }
         _ = try? await admin.query(
-            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = "
-                + "$1 AND NOT active", [name])
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE "
+                + "database = $1 AND NOT active", [name])
         _ = try? await admin.query("DROP DATABASE IF EXISTS \(SQLQuoting.identifier(name)) WITH (FORCE)")
         await admin.close()
     }

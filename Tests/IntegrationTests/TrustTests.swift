@@ -124,8 +124,8 @@ struct TrustTests {
     @Test("a mapping that reads a generated column, which PostgreSQL does not publish, is refused with its expression")
     func generatedColumn() async throws {
         let legacy =
-            "CREATE TABLE orders (id bigint PRIMARY KEY, net bigint, tax bigint, total bigint "
-            + "GENERATED ALWAYS AS (net + tax) STORED);"
+            "CREATE TABLE orders (id bigint PRIMARY KEY, net bigint, tax bigint, total bigint GENERATED ALWAYS "
+            + "AS (net + tax) STORED);"
         let tables = """
             tables:
               public.orders:
@@ -632,8 +632,8 @@ struct TrustTests {
             }
             #expect(await TestClusters.eventually { await rows() == "1=Ada,2=Bob" }, "backfilled")
             try await seed.onSourceScript(
-                "UPDATE users SET name = 'Ada L' WHERE id = 1; DELETE FROM users WHERE id = 2; INSERT "
-                    + "INTO users (id, name) VALUES (3, 'Cy');")
+                "UPDATE users SET name = 'Ada L' WHERE id = 1; DELETE FROM users WHERE id = 2; INSERT INTO users (id, "
+                    + "name) VALUES (3, 'Cy');")
             #expect(
                 await TestClusters.eventually { await rows() == "1=Ada L,3=Cy" },
                 "streamed: inserted, updated and deleted, not updated in place")

@@ -118,10 +118,10 @@ struct VerifyTests {
             let prefix = String(repeating: "x", count: 60)
             #expect(line.count < 300, "one short line: \(line.prefix(400))")
             #expect(
-                line == "  public.users_v2 (id)=(5): full_name: source '\(prefix)…' (200000 characters, md5 "
-                    + "\(sourceHash ?? "?")), "
-                    + "target '\(prefix)…' (200000 characters, md5 \(targetHash ?? "?")), first "
-                    + "different at character 150001", "\(line.prefix(400))")
+                line == "  public.users_v2 (id)=(5): full_name: "
+                    + "source '\(prefix)…' (200000 characters, md5 \(sourceHash ?? "?")), "
+                    + "target '\(prefix)…' (200000 characters, md5 \(targetHash ?? "?")), "
+                    + "first different at character 150001", "\(line.prefix(400))")
             #expect(run.stdout.count < 2_000, "the whole report is short: \(run.stdout.prefix(2_000))")
             #expect(run.stdout.contains("mismatches: 1"))
         }

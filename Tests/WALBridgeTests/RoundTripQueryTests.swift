@@ -108,13 +108,13 @@ struct RoundTripQueryTests {
                 == "public.users: 1000 sampled rows, 3 columns compared; address_street does not round-trip")
         #expect(
             findings.notes == [
-                "2 of 1000 sampled rows of public.users reach no reverse entry ((id)=(4)): no new table "
-                    + "holds them, so their columns are not compared"
+                "2 of 1000 sampled rows of public.users reach no reverse entry ((id)=(4)): no new table holds them, "
+                    + "so their columns are not compared"
             ])
         #expect(
             findings.problems == [
-                "public.users.address_street does not round-trip on 3 of 1000 sampled rows: (id)=(7): 1 "
-                    + "Main St became NULL (no reverse entry gives it a value)"
+                "public.users.address_street does not round-trip on 3 of 1000 sampled rows: (id)=(7): "
+                    + "1 Main St became NULL (no reverse entry gives it a value)"
             ])
     }
 }

@@ -102,22 +102,22 @@ struct SharedTargetTests {
         let overlap = try Self.problems(Self.yaml(prefsColumns: "{id: customer_id, name: theme, lang: lang}"))
         #expect(
             overlap.contains(
-                "tables.public.customer_prefs[0] (w.yml:11): public.customers_v2 column name is also "
-                    + "written by public.customers's entry (tables.public.customers[0] (w.yml:7))"))
+                "tables.public.customer_prefs[0] (w.yml:11): public.customers_v2 column name is also written by "
+                    + "public.customers's entry (tables.public.customers[0] (w.yml:7))"))
         #expect(overlap.contains("remove it from one of them"))
 
         let twoInsert = try Self.problems(Self.yaml(prefs: ""))
         #expect(
             twoInsert.contains(
-                "public.customers_v2 is also inserted into by public.customers's entry "
-                    + "(tables.public.customers[0] (w.yml:7)); at most one entry of a shared target inserts rows"))
+                "public.customers_v2 is also inserted into by public.customers's entry (tables.public.customers[0] "
+                    + "(w.yml:7)); at most one entry of a shared target inserts rows"))
         #expect(twoInsert.contains("add insert: never (and on_delete: clear) to the others"))
 
         let keys = try Self.problems(Self.yaml(prefsKey: "[id, lang]"))
         #expect(
             keys.contains(
-                "is also fed by public.customers's entry (tables.public.customers[0] (w.yml:7)) with key "
-                    + "[id], and this entry's key is [id, lang]"))
+                "is also fed by public.customers's entry (tables.public.customers[0] (w.yml:7)) with key [id], "
+                    + "and this entry's key is [id, lang]"))
 
         let delete = try Self.problems(Self.yaml(prefs: "insert: never"))
         #expect(
@@ -157,19 +157,19 @@ struct SharedTargetTests {
         }
         #expect(
             statements.write.hasPrefix(
-                "UPDATE \"public\".\"customers_v2\" AS t SET \"theme\" = m.\"theme\", \"lang\" = "
-                    + "m.\"lang\" FROM (SELECT (customer_id) AS \"id\", (theme) AS \"theme\", (lang) AS \"lang\" "
-                    + "FROM "))
+                "UPDATE \"public\".\"customers_v2\" AS t SET \"theme\" = m.\"theme\", "
+                    + "\"lang\" = m.\"lang\" FROM (SELECT (customer_id) AS \"id\", (theme) AS \"theme\", "
+                    + "(lang) AS \"lang\" FROM "))
         #expect(statements.insertFresh == statements.write)
         #expect(
             statements.insertAll.hasPrefix(
-                "UPDATE \"public\".\"customers_v2\" AS t SET \"theme\" = m.\"theme\", \"lang\" = "
-                    + "m.\"lang\" FROM (SELECT"))
+                "UPDATE \"public\".\"customers_v2\" AS t SET \"theme\" = m.\"theme\", "
+                    + "\"lang\" = m.\"lang\" FROM (SELECT"))
         let clear = try #require(statements.delete)
         #expect(
             clear.hasPrefix(
-                "UPDATE \"public\".\"customers_v2\" AS t SET \"theme\" = NULL, \"lang\" = NULL FROM "
-                    + "(SELECT (customer_id) AS \"id\" FROM "))
+                "UPDATE \"public\".\"customers_v2\" AS t SET \"theme\" = NULL, \"lang\" = NULL FROM (SELECT "
+                    + "(customer_id) AS \"id\" FROM "))
         #expect(clear.contains("\"__wb_op\" IN ('D', 'E')"))
         #expect(clear.contains("NOT COALESCE((theme IS NOT NULL), false)"))
         #expect(
@@ -202,14 +202,14 @@ struct SharedTargetTests {
         #expect(
             shared.contains {
                 $0.contains(
-                    "→ public.customers_v2 (key: id, insert: never: updates only the rows it "
-                        + "holds, on_delete: clear)")
+                    "→ public.customers_v2 (key: id, insert: never: updates only the rows it holds, "
+                        + "on_delete: clear)")
             })
         #expect(
             shared.contains {
                 $0.hasPrefix(
-                    "    DELETE, UPDATE that changes the key (at the old key): UPDATE "
-                        + "\"public\".\"customers_v2\" AS t SET \"theme\" = NULL")
+                    "    DELETE, UPDATE that changes the key (at the old key): UPDATE \"public\".\"customers_v2\" "
+                        + "AS t SET \"theme\" = NULL")
             })
     }
 }

@@ -11,8 +11,8 @@ struct SourceCheckTests {
         let text = SourceCheck.advice(
             for: PGError(
                 .connect,
-                "cannot connect to app@db.internal:5433/shop: FATAL: password authentication failed "
-                    + "for user \"app\""),
+                "cannot connect to app@db.internal:5433/shop: FATAL: password authentication "
+                    + "failed for user \"app\""),
             connection: connection, role: "source")
         #expect(text.hasPrefix("source: cannot connect"))
         #expect(text.contains("check the password for app"))

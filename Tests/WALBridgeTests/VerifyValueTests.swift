@@ -61,12 +61,12 @@ struct VerifyValueTests {
         #expect(line.count < 400, "\(line)")
         #expect(
             line.contains(
-                "bio: source '\(String(repeating: "b", count: 60))…' (200000 characters, md5 "
-                    + "\(VerifyValue.shortHash(base)))"))
+                "bio: source '\(String(repeating: "b", count: 60))…' (200000 characters, "
+                    + "md5 \(VerifyValue.shortHash(base)))"))
         #expect(
             line.contains(
-                "target '\(String(repeating: "b", count: 60))…' (200000 characters, md5 "
-                    + "\(VerifyValue.shortHash(target))), first different at character 199991"))
+                "target '\(String(repeating: "b", count: 60))…' (200000 characters, "
+                    + "md5 \(VerifyValue.shortHash(target))), first different at character 199991"))
         #expect(line.hasSuffix("; full_name: source 'user 7', target NULL"), "\(line)")
         #expect(VerifyValue.shortHash(base) != VerifyValue.shortHash(target))
         #expect(VerifyValue.firstDifference("short", "shirt") == "", "short values need no pointer")

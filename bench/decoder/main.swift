@@ -178,8 +178,8 @@ print(
     "decoded values:      \(format(Double(expected.valueBytes))) value bytes, \(expected.nulls) "
         + "NULL/unchanged (checksum \(expected.xids))")
 print(
-    "decoder, one core:   \(format(rate)) messages/s, \(format(megabytes / seconds(best), 1)) MB/s "
-        + "(best of \(passes) passes, \(format(seconds(best) * 1000, 1)) ms)")
+    "decoder, one core:   \(format(rate)) messages/s, \(format(megabytes / seconds(best), 1)) MB/s (best of \(passes) "
+        + "passes, \(format(seconds(best) * 1000, 1)) ms)")
 if let postgresRate {
     print("PostgreSQL pgoutput: \(format(postgresRate)) messages/s")
     print("decoder/PostgreSQL:  \(format(rate / postgresRate, 1))x")

@@ -242,15 +242,15 @@ let accepted = writes.filter { $0.accepted && ($0.live == .legacy || $0.live == 
 print(String(format: "window-bench: %.0f txn/s asked over %d sessions; %d writes, %d accepted, %d refused by a fence",
              options.rate, options.sessions, writes.count, accepted, writes.filter { !$0.accepted }.count))
 print(
-    "| fence | cut-over window ms (min / median / max) | rollback window ms (min / median / max) | "
-        + "manual pause --at-lsn baseline ms | cut-over / baseline (median) |")
+    "| fence | cut-over window ms (min / median / max) | rollback window ms (min / median / max) "
+        + "| manual pause --at-lsn baseline ms | cut-over / baseline (median) |")
 print("|---|---|---|---|---|")
 let baselineMedian = baseline.sorted()[baseline.count / 2]
 for (fence, cutovers, rollbacks, _) in rows {
     let median = cutovers.isEmpty ? Double.nan : cutovers.sorted()[cutovers.count / 2]
     print(
-        "| \(fence) | \(spread(cutovers)) | \(spread(rollbacks)) | \(spread(baseline)) | "
-            + "\(String(format: "%.2f", median / baselineMedian)) |")
+        "| \(fence) | \(spread(cutovers)) | \(spread(rollbacks)) | \(spread(baseline)) "
+            + "| \(String(format: "%.2f", median / baselineMedian)) |")
 }
 // Every accepted dollar is in the legacy table once forward replication caught up after the last rollback.
 let goal = try await legacyAdmin.query("SELECT pg_current_wal_lsn()::text").scalar ?? "0/0"
@@ -259,6 +259,6 @@ let endSum = Int64(try await legacyAdmin.query("SELECT sum(price)::text FROM pro
 let (verified, verifyOutput) = walbridge(options, ["verify"])
 let match = endSum - startSum == Int64(accepted) * 100 && verified == 0
 print(
-    "window-bench: \(match ? "MATCH" : "MISMATCH"): legacy prices grew by \(endSum - startSum) cents "
-        + "for \(accepted) accepted writes; verify \(verified == 0 ? "passed" : "failed: \(verifyOutput)")")
+    "window-bench: \(match ? "MATCH" : "MISMATCH"): legacy prices grew by \(endSum - startSum) cents for \(accepted) "
+        + "accepted writes; verify \(verified == 0 ? "passed" : "failed: \(verifyOutput)")")
 exit(match ? 0 : 1)

@@ -10,8 +10,8 @@ public enum BackfillRequest {
         let mapped = configuration.tables.map(\.source)
         if let table, !mapped.contains(table) {
             throw BridgeError.targetNotReady(
-                "\(table) is not a mapped source table; the configuration maps "
-                    + "\(mapped.map(\.description).joined(separator: ", "))")
+                "\(table) is not a mapped source table; the configuration "
+                    + "maps \(mapped.map(\.description).joined(separator: ", "))")
         }
         let running = try await SourceCheck.connect(configuration.source).closing { source in
             try await SlotStatus.read(configuration.slot, on: source).active

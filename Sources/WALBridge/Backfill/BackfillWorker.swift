@@ -75,9 +75,9 @@ struct BackfillWorker: Sendable {
         let table = sourcePlan.info.table
         guard sourcePlan.info.hasUniqueRowKey else {
             throw BridgeError.sourceNotReady(
-                "source: \(table) has REPLICA IDENTITY FULL but no primary key, so its existing rows "
-                    + "cannot be copied in key order; add a primary key or REPLICA IDENTITY USING INDEX with "
-                    + "a unique index")
+                "source: \(table) has REPLICA IDENTITY FULL but no primary key, "
+                    + "so its existing rows cannot be copied in key order; add a primary key or REPLICA IDENTITY USING "
+                    + "INDEX with a unique index")
         }
         let chunkRows = min(limits.chunkRows, max(limits.rowsPerSecond ?? .max, 1))
         var evaluation: SourceEvaluation?

@@ -194,8 +194,8 @@ struct SourceEvaluation: Sendable, Equatable {
         else {
             return .failure(
                 Reason(
-                    text: "the target's DateStyle, IntervalStyle, bytea_output or extra_float_digits print "
-                        + "values differently"))
+                    text: "the target's DateStyle, IntervalStyle, bytea_output or extra_float_digits "
+                        + "print values differently"))
         }
         // Without the type modifier: numeric(10,2), character varying(20), timestamp(3) without time zone.
         let keyTypes = source.rowKey.map { source.stagedColumns[$0].typeSQL.replacing(/\(\d+(,\d+)?\)/, with: "") }
@@ -206,8 +206,8 @@ struct SourceEvaluation: Sendable, Equatable {
             return .failure(Reason(text: "the target lacks a staged column's type"))
         }
         let unusual = try await sourceSession.query(
-            "SELECT count(*) FROM pg_attribute WHERE attrelid = $1::oid AND attname = "
-                + "ANY($2::text[]) AND (atttypid >= 16384 OR attcollation NOT IN (0, 100))",
+            "SELECT count(*) FROM pg_attribute WHERE attrelid = $1::oid AND attname = ANY($2::text[]) "
+                + "AND (atttypid >= 16384 OR attcollation NOT IN (0, 100))",
             [String(source.info.oid), TextArray.literal(source.stagedColumns.map(\.name))]
         ).scalar
         guard unusual == "0" else {
@@ -278,8 +278,8 @@ struct SourceEvaluation: Sendable, Equatable {
         guard typeNames == wanted else {
             return .failure(
                 Reason(
-                    text: "an expression's type is not its column's (\(typeNames.map { $0 ?? "?" }) for "
-                        + "\(wanted.map { $0 ?? "?" }))"))
+                    text: "an expression's type is not its column's (\(typeNames.map { $0 ?? "?" }) "
+                        + "for \(wanted.map { $0 ?? "?" }))"))
         }
         var probe: DirectCopy.Probe?
         if mapping.when != nil {

@@ -27,8 +27,8 @@ public enum Check {
                     ? "slot \(configuration.slot) does not exist yet; walbridge run creates it"
                     : "slot \(configuration.slot) exists\(slot.active ? " and is in use" : "")",
                 publication.isEmpty
-                    ? "publication \(configuration.publication) does not exist yet; walbridge run "
-                        + "creates it for the mapped tables"
+                    ? "publication \(configuration.publication) does not exist yet; "
+                        + "walbridge run creates it for the mapped tables"
                     : "publication \(configuration.publication) exists",
             ]
             for table in partitioned {
@@ -36,18 +36,18 @@ public enum Check {
                     publication.first.map { $0[0] == "t" } ?? true
                     ? "" : "; walbridge run sets publish_via_partition_root = true on it"
                 notes.append(
-                    "\(table) is partitioned: its changes, in every partition (also "
-                        + "ones attached later), are published through \(table) itself "
-                        + "(publish_via_partition_root)\(change). A TRUNCATE or DETACH of a single partition "
-                        + "is not published: truncate or delete through \(table)")
+                    "\(table) is partitioned: its changes, in every partition (also ones attached later), "
+                        + "are published through \(table) itself (publish_via_partition_root)\(change). "
+                        + "A TRUNCATE or DETACH of a single partition is not published: "
+                        + "truncate or delete through \(table)")
             }
             for table in configuration.tables.map(\.source) {
                 guard let children = tables[table]?.inheritanceChildren, !children.isEmpty else { continue }
                 notes.append(
                     "\(table) has tables that inherit from it (\(children.joined(separator: ", "))): "
-                        + "the mapping carries only the rows of \(table) itself (ONLY \(table), as native "
-                        + "logical replication does), in the backfill, the stream and verify; map each of "
-                        + "them to carry its rows")
+                        + "the mapping carries only the rows of \(table) itself (ONLY \(table), "
+                        + "as native logical replication does), in the backfill, the stream and verify; "
+                        + "map each of them to carry its rows")
             }
             return (tables, try await SourceSetup.databaseIdentity(source), notes)
         }
@@ -89,14 +89,14 @@ public enum Check {
                         ? "deleted and truncated rows (on_delete: ignore, on_truncate: ignore)"
                         : "deleted rows (on_delete: ignore)")
                     : "truncated rows (on_truncate: ignore)"
-                return "\(source.info.table) → \(target.mapping.into) keeps \(keeps) and reads "
-                    + "\(toastable.joined(separator: ", ")), which an update leaves out when unchanged "
-                    + "and stored out of line (TOAST): a row so updated and then removed before the "
-                    + "bridge reads it back from the source keeps there the columns computed from those "
-                    + "values as they were (where the update moved it to another row's key, as that "
-                    + "row's; to a key the target does not hold, it is not kept); a key or when over "
-                    + "them leaves the row as it was. ALTER TABLE \(source.info.table.quoted) REPLICA "
-                    + "IDENTITY FULL makes every update carry the whole row"
+                return "\(source.info.table) → \(target.mapping.into) "
+                    + "keeps \(keeps) and reads \(toastable.joined(separator: ", ")), "
+                    + "which an update leaves out when unchanged and stored out of line (TOAST): "
+                    + "a row so updated and then removed before the bridge reads it back from the source keeps "
+                    + "there the columns computed from those values as they were (where the update moved it to "
+                    + "another row's key, as that row's; to a key the target does not hold, it is not kept); "
+                    + "a key or when over them leaves the row as it was. ALTER TABLE \(source.info.table.quoted) "
+                    + "REPLICA IDENTITY FULL makes every update carry the whole row"
             }
         }
     }
@@ -110,12 +110,12 @@ public enum Check {
         return plan.foreignKeys.keys.filter { key in
             !key.deferrable && key.child != key.parent && sources[key.child] != sources[key.parent]
         }.map { key in
-            "\(key.name) (\(key.child) → \(key.parent)) is not DEFERRABLE: if "
-                + "\(sources[key.parent].map(\.description) ?? "its source") changes a key that rows of "
-                + "\(sources[key.child].map(\.description) ?? "the child's source") follow in the same "
-                + "transaction (ON UPDATE CASCADE), no order of writes satisfies it and the bridge stops "
-                + "there; ALTER TABLE \(key.child.quoted) ALTER CONSTRAINT \(key.constraint) DEFERRABLE "
-                + "INITIALLY DEFERRED has it checked at each COMMIT"
+            "\(key.name) (\(key.child) → \(key.parent)) is not DEFERRABLE: "
+                + "if \(sources[key.parent].map(\.description) ?? "its source") "
+                + "changes a key that rows of \(sources[key.child].map(\.description) ?? "the child's source") "
+                + "follow in the same transaction (ON UPDATE CASCADE), no order of writes satisfies it and "
+                + "the bridge stops there; ALTER TABLE \(key.child.quoted) ALTER CONSTRAINT \(key.constraint) "
+                + "DEFERRABLE INITIALLY DEFERRED has it checked at each COMMIT"
         }
     }
 
@@ -126,22 +126,22 @@ public enum Check {
         let keys = plan.foreignKeys
         if !keys.keys.isEmpty {
             let described = keys.keys.map { key in
-                "\(key.child) → \(key.parent) (\(key.name)"
-                    + "\(keys.deferred.contains(key) ? ", DEFERRABLE: deferred to each COMMIT" : ""))"
+                "\(key.child) → \(key.parent) "
+                    + "(\(key.name)\(keys.deferred.contains(key) ? ", DEFERRABLE: deferred to each COMMIT" : ""))"
             }
             let byDepth = Dictionary(grouping: plan.sources.flatMap { $0.targets.map(\.mapping.into) }, by: keys.rank)
                 .sorted { $0.key < $1.key }.map { Set($0.value).sorted().map(\.description).joined(separator: ", ") }
             let copied = plan.inApplyOrder(Array(plan.sources.indices)).map { plan.sources[$0].info.table.description }
             lines.append("foreign keys among the targets: \(described.joined(separator: "; "))")
             lines.append(
-                "  writes go parents first (\(byDepth.joined(separator: ", then "))), deletes children "
-                    + "first; the backfill copies \(copied.joined(separator: ", then "))")
+                "  writes go parents first (\(byDepth.joined(separator: ", then "))), deletes children first; "
+                    + "the backfill copies \(copied.joined(separator: ", then "))")
         }
         for (sourceIndex, source) in plan.sources.enumerated() {
             let staged = source.stagedColumns.map { "\($0.name) \($0.typeSQL)" }.joined(separator: ", ")
             lines.append(
-                "\(source.info.table) (row key: \(source.info.rowKey.joined(separator: ", ")); staged "
-                    + "columns: \(staged))")
+                "\(source.info.table) (row key: \(source.info.rowKey.joined(separator: ", ")); "
+                    + "staged columns: \(staged))")
             for (targetIndex, target) in source.targets.enumerated() {
                 let statements = source.statements(for: target)
                 let mapping = target.mapping
@@ -151,8 +151,8 @@ public enum Check {
                     : mapping.insert == .never ? ", insert: never: updates only the rows it holds" : ""
                 let clear = mapping.onDelete == .clear ? ", on_delete: clear" : ""
                 lines.append(
-                    "  → \(mapping.into) (key: \(mapping.key.joined(separator: ", "))\(only)"
-                        + "\(clear)\(mapping.when.map { "; when: \($0)" } ?? ""))"
+                    "  → \(mapping.into) (key: \(mapping.key.joined(separator: ", "))\(only)\(clear)"
+                        + "\(mapping.when.map { "; when: \($0)" } ?? ""))"
                 )
                 lines.append("    INSERT, UPDATE: \(statements.write)")
                 if !target.keepsRows, copies.indices.contains(sourceIndex),

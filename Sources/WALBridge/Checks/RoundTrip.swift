@@ -13,8 +13,8 @@ public enum RoundTrip {
     ) async throws -> RoundTripReport {
         guard let reverse = configuration.reverse else {
             return RoundTripReport(problems: [
-                "the configuration has no reverse: section: writes to the new tables after the "
-                    + "cut-over would reach no legacy table"
+                "the configuration has no reverse: section: writes to the new tables after the cut-over "
+                    + "would reach no legacy table"
             ])
         }
         return try await SourceCheck.connect(configuration.source).closing { source in
@@ -42,9 +42,9 @@ public enum RoundTrip {
             let writers = entries.filter { $0.mapping.into == table }
             guard !writers.isEmpty else {
                 report.problems.append(
-                    "\(table) has no reverse mapping; writes to "
-                        + "\(forward.map(\.into.description).joined(separator: ", ")) after the cut-over "
-                        + "would not reach it")
+                    "\(table) has no reverse mapping; "
+                        + "writes to \(forward.map(\.into.description).joined(separator: ", ")) "
+                        + "after the cut-over would not reach it")
                 continue
             }
             guard let info = try await SourceCatalog.describe(table, on: source) else {
@@ -56,8 +56,8 @@ public enum RoundTrip {
             let written = Set(writers.flatMap { $0.mapping.columns.map(\.column) })
             for column in info.columns where column.generated == nil && !written.contains(column.name) {
                 problems.append(
-                    "\(table).\(SQLIdentifier.display(column.name)) has no reverse source: rows the "
-                        + "new schema inserts leave it to its default")
+                    "\(table).\(SQLIdentifier.display(column.name)) has no reverse source: "
+                        + "rows the new schema inserts leave it to its default")
             }
             for writer in writers {
                 for column in writer.mapping.columns {
@@ -65,13 +65,13 @@ public enum RoundTrip {
                     if let legacyColumn = info.column(column.column) {
                         if legacyColumn.generated != nil {
                             problems.append(
-                                "\(writer.mapping.location).columns.\(name): \(table).\(name) is a "
-                                    + "generated column, which no write may set")
+                                "\(writer.mapping.location).columns.\(name): \(table).\(name) is a generated column, "
+                                    + "which no write may set")
                         }
                     } else {
                         problems.append(
-                            "\(writer.mapping.location).columns.\(name): legacy table \(table) has no "
-                                + "column \(name)")
+                            "\(writer.mapping.location).columns.\(name): legacy table \(table) "
+                                + "has no column \(name)")
                     }
                 }
                 guard let columns = newColumns[writer.from], !columns.isEmpty else {
@@ -89,8 +89,8 @@ public enum RoundTrip {
             }
             for writer in writers where !forward.contains(where: { $0.into == writer.from }) {
                 report.notes.append(
-                    "\(writer.mapping.location) reads \(writer.from), which \(table) does not feed in "
-                        + "tables:, so no sampled row of \(table) goes through it")
+                    "\(writer.mapping.location) reads \(writer.from), which \(table) does not feed in tables:, "
+                        + "so no sampled row of \(table) goes through it")
             }
             guard problems.isEmpty, !legs.isEmpty else { continue }
             let indexed = info.hasUniqueRowKey && !info.rowKey.isEmpty

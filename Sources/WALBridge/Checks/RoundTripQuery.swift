@@ -39,10 +39,10 @@ struct RoundTripQuery: Sendable {
         let sample = SQLQuoting.identifier("__walbridge_sample")
         let alias = SQLQuoting.identifier(table.name)
         var ctes = [
-            "\(sample) AS MATERIALIZED (SELECT row_number() OVER ("
-                + "\(ordered ? "ORDER BY " + key.map(SQLQuoting.identifier).joined(separator: ", ") : "")"
-                + ") AS \(row), * FROM (SELECT * FROM \(rows ?? table.quoted) ORDER BY random() LIMIT "
-                + "$1::bigint) AS \(alias))"
+            "\(sample) AS MATERIALIZED (SELECT row_number() "
+                + "OVER (\(ordered ? "ORDER BY " + key.map(SQLQuoting.identifier).joined(separator: ", ") : "")) "
+                + "AS \(row), * FROM (SELECT * FROM \(rows ?? table.quoted) ORDER BY random() "
+                + "LIMIT $1::bigint) AS \(alias))"
         ]
         for index in Set(legs.map(\.forward)).sorted() {
             let (mapping, targetColumns) = forward[index]
@@ -88,8 +88,8 @@ struct RoundTripQuery: Sendable {
                 )
             }
             let value =
-                "CASE \(differs.map { "WHEN \($0.0) THEN \($0.1)" }.joined(separator: " ")) ELSE "
-                + "\(differs[0].1) END"
+                "CASE \(differs.map { "WHEN \($0.0) THEN \($0.1)" }.joined(separator: " ")) "
+                + "ELSE \(differs[0].1) END"
             selected += [
                 "(\(differs.map(\.0).joined(separator: " OR "))) AS d\(index)", "\(legacy) AS l\(index)",
                 "\(value) AS r\(index)"
@@ -98,8 +98,8 @@ struct RoundTripQuery: Sendable {
         let joins = legs.indices.map { " LEFT JOIN \(Self.reverseName($0)) AS b\($0) ON b\($0).\(row) = s.\(row)" }
             .joined()
         ctes.append(
-            "\(SQLQuoting.identifier("__walbridge_compared")) AS (SELECT "
-                + "\(selected.joined(separator: ", ")) FROM \(sample) AS s\(joins))")
+            "\(SQLQuoting.identifier("__walbridge_compared")) AS (SELECT \(selected.joined(separator: ", ")) "
+                + "FROM \(sample) AS s\(joins))")
         var results = [
             "count(*)", "count(*) FILTER (WHERE NOT reached)", "(array_agg(k ORDER BY n) FILTER (WHERE NOT reached))[1]"
         ]
@@ -110,8 +110,8 @@ struct RoundTripQuery: Sendable {
                 + ["k", "l\(index)", "r\(index)"].map { "(array_agg(\($0) ORDER BY n) \(filter))[1]" }
         }
         sql =
-            "WITH \(ctes.joined(separator: ",\n")) SELECT \(results.joined(separator: ", ")) FROM "
-            + "\(SQLQuoting.identifier("__walbridge_compared"))"
+            "WITH \(ctes.joined(separator: ",\n")) SELECT \(results.joined(separator: ", ")) "
+            + "FROM \(SQLQuoting.identifier("__walbridge_compared"))"
     }
 
     private static func forwardName(_ index: Int) -> String { SQLQuoting.identifier("__walbridge_forward_\(index)") }
@@ -137,8 +137,8 @@ struct RoundTripQuery: Sendable {
                 "\(keyText)\(row[base + 1] ?? ""): \(row[base + 2] ?? "NULL") became \(back ?? "NULL") (\(hint))"
             return (
                 column,
-                "\(table).\(SQLIdentifier.display(column)) does not round-trip on \(count) of "
-                    + "\(sampled) sampled rows: \(example)"
+                "\(table).\(SQLIdentifier.display(column)) does not round-trip on \(count) of \(sampled) "
+                    + "sampled rows: \(example)"
             )
         }
         let names = differing.map { SQLIdentifier.display($0.column) }.joined(separator: ", ")

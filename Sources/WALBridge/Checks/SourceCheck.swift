@@ -40,8 +40,8 @@ public enum SourceCheck {
             fix = "give the role the right to replicate: ALTER ROLE \(SQLQuoting.identifier(user)) REPLICATION"
         } else if text.contains("no pg_hba.conf entry") && text.contains("replication") {
             fix =
-                "allow replication connections for \(user) in pg_hba.conf (a line with database "
-                + "'replication' is not needed for logical replication, but one matching the database is)"
+                "allow replication connections for \(user) in pg_hba.conf (a line with database 'replication' is not "
+                + "needed for logical replication, but one matching the database is)"
         } else {
             fix = nil
         }
@@ -59,16 +59,16 @@ public enum SourceCheck {
         let walLevel = try await connection.query("SELECT current_setting('wal_level')").scalar ?? ""
         guard walLevel == "logical" else {
             throw BridgeError.sourceNotReady(
-                "source: wal_level is '\(walLevel)', and logical decoding needs 'logical'; run "
-                    + "ALTER SYSTEM SET wal_level = logical (or set it in postgresql.conf) and restart PostgreSQL")
+                "source: wal_level is '\(walLevel)', and logical decoding needs 'logical'; "
+                    + "run ALTER SYSTEM SET wal_level = logical (or set it in postgresql.conf) and restart PostgreSQL")
         }
         let role = try await connection.query(
             "SELECT current_user, rolsuper OR rolreplication FROM pg_roles WHERE rolname = current_user")
         if let row = role.rows.first, row[1] != "t" {
             let name = row[0] ?? "current_user"
             throw BridgeError.sourceNotReady(
-                "source: role \(name) may not replicate; run ALTER ROLE "
-                    + "\(SQLQuoting.identifier(name)) REPLICATION (or connect as a superuser)")
+                "source: role \(name) may not replicate; run ALTER ROLE \(SQLQuoting.identifier(name)) "
+                    + "REPLICATION (or connect as a superuser)")
         }
         let database = try await connection.query("SELECT current_database()").scalar ?? ""
         for publication in publications {
@@ -76,8 +76,8 @@ public enum SourceCheck {
             if found.rows.isEmpty {
                 throw BridgeError.sourceNotReady(
                     "source: publication \(publication) does not exist in database \(database); "
-                        + "create it with CREATE PUBLICATION \(SQLQuoting.identifier(publication)) FOR "
-                        + "TABLE … (or FOR ALL TABLES)")
+                        + "create it with CREATE PUBLICATION \(SQLQuoting.identifier(publication)) "
+                        + "FOR TABLE … (or FOR ALL TABLES)")
             }
         }
     }

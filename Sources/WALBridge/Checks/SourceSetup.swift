@@ -39,9 +39,9 @@ enum SourceSetup {
         ).rows.first
         guard let exists else {
             try await source.query(
-                "CREATE PUBLICATION \(SQLQuoting.identifier(name)) FOR TABLE "
-                    + "\(tables.map { "ONLY \($0.quoted)" }.joined(separator: ", ")) WITH "
-                    + "(publish_via_partition_root = true)")
+                "CREATE PUBLICATION \(SQLQuoting.identifier(name)) "
+                    + "FOR TABLE \(tables.map { "ONLY \($0.quoted)" }.joined(separator: ", ")) "
+                    + "WITH (publish_via_partition_root = true)")
             logger.info(
                 "created publication",
                 metadata: ["publication": "\(name)", "tables": "\(tables.map(\.description).joined(separator: ","))"])
@@ -54,9 +54,9 @@ enum SourceSetup {
         ).scalar
         if actions != "t" {
             throw BridgeError.sourceNotReady(
-                "source: publication \(name) does not publish every kind of change; run ALTER "
-                    + "PUBLICATION \(SQLQuoting.identifier(name)) SET (publish = 'insert, update, "
-                    + "delete, truncate')")
+                "source: publication \(name) does not publish every kind of change; "
+                    + "run ALTER PUBLICATION \(SQLQuoting.identifier(name)) SET (publish = 'insert, "
+                    + "update, delete, truncate')")
         }
         let filtered = try await source.query(
             "SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = $1 "
@@ -64,9 +64,9 @@ enum SourceSetup {
         ).rows.compactMap { $0[0] }
         if !filtered.isEmpty {
             throw BridgeError.sourceNotReady(
-                "source: publication \(name) filters the rows of "
-                    + "\(filtered.joined(separator: ", ")); the bridge needs every row: drop the WHERE "
-                    + "clause from the publication")
+                "source: publication \(name) filters the rows of \(filtered.joined(separator: ", ")); "
+                    + "the bridge needs every row: drop the WHERE clause "
+                    + "from the publication")
         }
         let partitioned = tables.filter { infos[$0]?.partitioned == true }
         if exists[1] != "t" && !partitioned.isEmpty {
@@ -90,16 +90,16 @@ enum SourceSetup {
     /// target holds a checkpoint is an error: re-creating it would silently skip the changes in between.
     static func ensureSlot(_ slot: String, checkpoint: LSN?, on source: PGConnection, logger: Logger) async throws {
         let row = try await source.query(
-            "SELECT plugin, database = current_database(), coalesce(wal_status, '') FROM "
-                + "pg_replication_slots WHERE slot_name = $1",
+            "SELECT plugin, database = current_database(), coalesce(wal_status, '') "
+                + "FROM pg_replication_slots WHERE slot_name = $1",
             [slot]).rows.first
         guard let row else {
             if let checkpoint {
                 throw BridgeError.sourceNotReady(
-                    "source: replication slot \(slot) does not exist, but the target holds a "
-                        + "checkpoint at \(checkpoint): the changes made since then can no longer be "
-                        + "streamed. Re-create the slot and backfill again (delete the slot's row from "
-                        + "walbridge.progress in the target first), or restore the slot")
+                    "source: replication slot \(slot) does not exist, but the target holds a checkpoint "
+                        + "at \(checkpoint): the changes made since then can no longer be streamed. "
+                        + "Re-create the slot and backfill again (delete the slot's row from walbridge.progress in the "
+                        + "target first), or restore the slot")
             }
             let created = try await source.query(
                 "SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')", [slot]
@@ -115,8 +115,8 @@ enum SourceSetup {
         if row[2] == "lost" {
             throw BridgeError.sourceNotReady(
                 "source: replication slot \(slot) has lost WAL it needed (wal_status = lost; "
-                    + "max_slot_wal_keep_size was exceeded): changes are missing. Drop and re-create the "
-                    + "slot and backfill again")
+                    + "max_slot_wal_keep_size was exceeded): changes are missing. "
+                    + "Drop and re-create the slot and backfill again")
         }
     }
 }

@@ -60,11 +60,11 @@ enum TargetCheck {
             let kind = deferrable[3] == "t" ? "PRIMARY KEY" : "UNIQUE"
             return PlanProblem(
                 location: mapped.mapping.location,
-                message: "key \(key.joined(separator: ", ")) of \(table) is unique through the "
-                    + "DEFERRABLE constraint \(name), "
+                message: "key \(key.joined(separator: ", ")) of \(table) "
+                    + "is unique through the DEFERRABLE constraint \(name), "
                     + "which INSERT … ON CONFLICT refuses as an arbiter: make it immediate, e.g. "
-                    + "ALTER TABLE \(table.quoted) "
-                    + "DROP CONSTRAINT \(name), ADD CONSTRAINT \(name) \(kind) (\(columns))")
+                    + "ALTER TABLE \(table.quoted) DROP CONSTRAINT \(name), ADD CONSTRAINT \(name) "
+                    + "\(kind) (\(columns))")
         }
         if !matching.isEmpty { return nil }
         return PlanProblem(

@@ -61,10 +61,10 @@ extension ConfigurationParser {
         if onDelete == .clear && insert == .always {
             throw error(
                 at: entry["on_delete"], entry.path(of: "on_delete"),
-                "clear keeps the row with this entry's columns NULL, which only fits an entry that "
-                    + "does not insert the row; "
-                    + "add insert: never (another entry or the application inserts the rows), or use "
-                    + "on_delete: delete or ignore")
+                "clear keeps the row with this entry's columns NULL, "
+                    + "which only fits an entry that does not insert the row; add insert: "
+                    + "never (another entry or the application inserts the rows), "
+                    + "or use on_delete: delete or ignore")
         }
         let target = TargetMapping(
             into: into, key: key, columns: columns,
@@ -89,8 +89,8 @@ extension ConfigurationParser {
             if let first = seen[column] {
                 throw error(
                     at: keyNode, columnPath,
-                    "names column \(SQLIdentifier.display(column)) again (first on line "
-                        + "\(first.mark?.line ?? 0)); keep one")
+                    "names column \(SQLIdentifier.display(column)) again (first on "
+                        + "line \(first.mark?.line ?? 0)); keep one")
             }
             seen[column] = keyNode
             columns.append(ColumnMapping(column: column, expression: try expression(value, at: columnPath)))

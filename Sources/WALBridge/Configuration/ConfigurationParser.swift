@@ -52,8 +52,8 @@ struct ConfigurationParser {
             } catch {
                 throw self.error(
                     at: nil, key,
-                    "\(variable) (set in the environment, overriding the file) is not a valid "
-                        + "connection string \(reason(error))")
+                    "\(variable) (set in the environment, overriding the file) is not a valid connection "
+                        + "string \(reason(error))")
             }
         }
         let node = try required(
@@ -103,9 +103,9 @@ struct ConfigurationParser {
         guard allowed, !slot.isEmpty, slot.count <= SQLIdentifier.maximumBytes else {
             throw error(
                 at: node, key,
-                "'\(slot)' is not a valid replication slot name: use 1 to "
-                    + "\(SQLIdentifier.maximumBytes) lower-case letters, "
-                    + "digits and underscores, e.g. \(suggestedSlot(slot))")
+                "'\(slot)' is not a valid replication slot name: use 1 to \(SQLIdentifier.maximumBytes) "
+                    + "lower-case letters, digits and underscores, e.g. "
+                    + "\(suggestedSlot(slot))")
         }
         return slot
     }

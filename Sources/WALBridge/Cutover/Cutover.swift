@@ -23,8 +23,8 @@ public struct Cutover: Sendable {
     public func run() async throws -> CutoverOutcome {
         if options.reverse && configuration.reversed == nil {
             return .refused([
-                "--reverse needs a reverse: mapping in the configuration (the new tables back to the "
-                    + "legacy ones); add it, prove it with walbridge check, restart walbridge run with it, "
+                "--reverse needs a reverse: mapping in the configuration (the new tables back to the legacy ones); "
+                    + "add it, prove it with walbridge check, restart walbridge run with it, "
                     + "and run cutover again"
             ])
         }
@@ -34,22 +34,22 @@ public struct Cutover: Sendable {
             case .switched?:
                 try await openNewTables(forward)
                 say(
-                    "Already switched at \(record?.switchedAt ?? "?") (fence LSN "
-                        + "\(record?.fenceLSN ?? "?")); nothing to do. walbridge rollback goes back.")
+                    "Already switched at \(record?.switchedAt ?? "?") (fence LSN \(record?.fenceLSN ?? "?")); "
+                        + "nothing to do. walbridge rollback goes back.")
                 if record?.reverse == true, let reverse { try await reverse.resume() }
                 return .done(record!)
             case .rollingBack?:
                 return .refused([
-                    "a rollback is under way (step \(record?.step ?? "?")); run walbridge rollback to "
-                        + "finish it first"
+                    "a rollback is under way (step \(record?.step ?? "?")); "
+                        + "run walbridge rollback to finish it first"
                 ])
             case .cuttingOver?:
                 return try await resume(record!, forward: forward, reverse: reverse)
             default:
                 if try await !WriteFence.fenced(slot: forward.slot, on: forward.source).isEmpty {
                     say(
-                        "A cut-over undone before left the legacy tables fenced: lifting that fence "
-                            + "and resuming the bridge first.")
+                        "A cut-over undone before left the legacy tables fenced: "
+                            + "lifting that fence and resuming the bridge first.")
                     try await undo(forward: forward, reverse: nil, step: record?.step ?? "aborted")
                     _ = try await forward.waitUntilStreaming(timeout: .seconds(30))
                 }
@@ -66,14 +66,14 @@ public struct Cutover: Sendable {
             try await Direction.lift(slot: configuration.reverseSlot, on: forward.target)
         } catch {
             throw BridgeError.targetNotReady(
-                "switched: the application writes the new schema, but the fence the last "
-                    + "rollback left on \(fenced.joined(separator: ", ")) could not be lifted "
-                    + "(\(BridgeError.message(for: error) ?? "\(error)")), so no table takes its writes; run "
-                    + "walbridge cutover again to lift it (walbridge status says so until then)")
+                "switched: the application writes the new schema, "
+                    + "but the fence the last rollback left on \(fenced.joined(separator: ", ")) could not be "
+                    + "lifted (\(BridgeError.message(for: error) ?? "\(error)")), so no table takes its writes; "
+                    + "run walbridge cutover again to lift it (walbridge status says so until then)")
         }
         say(
-            "Fence lifted from \(fenced.joined(separator: ", ")), which the last rollback left: the "
-                + "application writes them now.")
+            "Fence lifted from \(fenced.joined(separator: ", ")), which the last rollback left: "
+                + "the application writes them now.")
     }
 
     /// A new cut-over: the gates, then every step.
@@ -94,8 +94,8 @@ public struct Cutover: Sendable {
             try await ReverseSlot.prepare(reverse, logger: logger)
             try await SwitchState.record(step: "reverse ready", slot: forward.slot, on: forward.target)
             say(
-                "Reverse replication prepared: slot \(reverse.slot) and publication "
-                    + "\(reverse.configuration.publication) on the target, paused until the switch.")
+                "Reverse replication prepared: slot \(reverse.slot) "
+                    + "and publication \(reverse.configuration.publication) on the target, paused until the switch.")
         }
         return try await fenceAndSwitch(
             fence: options.fence, reverse: options.reverse ? reverse : nil, forward: forward, measured: true)
@@ -111,23 +111,23 @@ public struct Cutover: Sendable {
         let standing = fence == .none ? !["started", "reverse ready"].contains(record.step) : !fenced.isEmpty
         if options.dryRun {
             say(
-                "A cut-over is under way (step \(record.step), fence "
-                    + "\(record.fence)\(fenced.isEmpty ? "" : " on \(fenced.joined(separator: ", "))")); "
+                "A cut-over is under way (step \(record.step), "
+                    + "fence \(record.fence)\(fenced.isEmpty ? "" : " on \(fenced.joined(separator: ", "))")); "
                     + "walbridge cutover goes on with it, cutover --abort undoes it.")
             return .dryRun
         }
         guard standing else {
             say(
                 "The cut-over begun before stopped at step '\(record.step)' with nothing "
-                    + "fenced\(fence == .lock ? " (its lock ended with its session)" : ""): undoing it and "
-                    + "starting again.")
+                    + "fenced\(fence == .lock ? " (its lock ended with its session)" : ""): "
+                    + "undoing it and starting again.")
             try await undo(forward: forward, reverse: reverse, step: "undone before the fence")
             _ = try await forward.waitUntilStreaming(timeout: .seconds(30))
             return try await begin(forward: forward, reverse: reverse)
         }
         say(
-            "Going on with the cut-over left at step '\(record.step)' (fence "
-                + "\(record.fence)\(record.reverse ? ", reverse" : "")); its gates passed when it began.")
+            "Going on with the cut-over left at step '\(record.step)' "
+                + "(fence \(record.fence)\(record.reverse ? ", reverse" : "")); its gates passed when it began.")
         return try await fenceAndSwitch(
             fence: fence == .lock ? .trigger : fence, reverse: record.reverse ? reverse : nil, forward: forward,
             measured: false)
@@ -139,10 +139,10 @@ public struct Cutover: Sendable {
             try await Direction.lift(slot: forward.slot, on: forward.source)
         } catch {
             throw BridgeError.targetNotReady(
-                "the cut-over is undone, but the fence on \(tables) could not be lifted "
-                    + "(\(BridgeError.message(for: error) ?? "\(error)")), so they refuse the application's "
-                    + "writes; run walbridge cutover --abort again to lift it (walbridge status says so "
-                    + "until then)")
+                "the cut-over is undone, but the fence on \(tables) "
+                    + "could not be lifted (\(BridgeError.message(for: error) ?? "\(error)")), "
+                    + "so they refuse the application's writes; run walbridge cutover --abort again to lift it "
+                    + "(walbridge status says so until then)")
         }
         try await forward.resume()
         if let reverse { try await ReverseSlot.drop(reverse, logger: logger) }
@@ -176,14 +176,14 @@ public struct Cutover: Sendable {
         // A rollback before this one left the new tables fenced; the application writes them from now on.
         try await openNewTables(forward)
         say(
-            "Switched at \(switched.lsn): write to the new schema now"
-                + "\(switched.window.map { String(format: " (writes were unavailable for %.0f ms)", $0) } ?? "")."
+            "Switched at \(switched.lsn): write to the new schema "
+                + "now\(switched.window.map { String(format: " (writes were unavailable for %.0f ms)", $0) } ?? "")."
         )
         if let reverse {
             try await reverse.resume()
             say(
-                "Reverse replication runs: the new tables' writes go back to \(tables); walbridge "
-                    + "rollback switches back.")
+                "Reverse replication runs: the new tables' writes go back to \(tables); "
+                    + "walbridge rollback switches back.")
         }
         guard let record = try await SwitchState.read(slot: forward.slot, on: forward.target) else {
             throw BridgeError.targetNotReady("target: the switch record of slot \(forward.slot) vanished")
@@ -209,13 +209,13 @@ public struct Cutover: Sendable {
             } catch let error as PGError where error.sqlState == "55P03" {
                 throw CutoverRefusal(
                     step: "fence timed out",
-                    reason: "the fence could not lock \(tables) within --lock-timeout "
-                        + "\(options.lockTimeout): a long transaction holds one of them; nothing "
-                        + "changed. Try again when it ends, or with a longer --lock-timeout")
+                    reason: "the fence could not lock \(tables) within --lock-timeout \(options.lockTimeout): "
+                        + "a long transaction holds one of them; nothing changed. Try again when it ends, "
+                        + "or with a longer --lock-timeout")
             }
             say(
-                "Fence: writes to \(tables) are refused (SQLSTATE \(WriteFence.sqlState)) by trigger "
-                    + "\(WriteFence.trigger(slot: slot)); DROP FUNCTION \(WriteFence.function(slot: slot))() "
+                "Fence: writes to \(tables) are refused (SQLSTATE \(WriteFence.sqlState)) by "
+                    + "trigger \(WriteFence.trigger(slot: slot)); DROP FUNCTION \(WriteFence.function(slot: slot))() "
                     + "CASCADE lifts it by hand.")
         case .lock:
             do {
@@ -224,8 +224,8 @@ public struct Cutover: Sendable {
                 throw CutoverRefusal(
                     step: "lock timed out",
                     reason: "could not lock \(tables) within --lock-timeout \(options.lockTimeout): "
-                        + "a long transaction holds one of them; nothing changed. Try again when it "
-                        + "ends, or with a longer --lock-timeout")
+                        + "a long transaction holds one of them; nothing changed. Try again when it ends, "
+                        + "or with a longer --lock-timeout")
             }
             say("Fence: writes to \(tables) wait behind an EXCLUSIVE lock, for at most \(options.lockTimeout).")
         case .none:
@@ -241,8 +241,8 @@ public struct Cutover: Sendable {
         guard try await forward.waitUntilPaused(at: lsn, timeout: budget) else {
             throw CutoverRefusal(
                 step: "drain timed out",
-                reason: "the bridge did not drain to \(lsn) within \(budget), or stopped (is "
-                    + "walbridge run running?); the fence is lifted and the bridge resumed, "
+                reason: "the bridge did not drain to \(lsn) within \(budget), "
+                    + "or stopped (is walbridge run running?); the fence is lifted and the bridge resumed, "
                     + "so nothing changed. See walbridge status, and try again (a longer "
                     + "--\(fence == .lock ? "lock" : "drain")-timeout)")
         }
@@ -250,10 +250,10 @@ public struct Cutover: Sendable {
         guard letters == 0 else {
             throw CutoverRefusal(
                 step: "dead letters",
-                reason: "the target refused \(letters) change\(letters == 1 ? "" : "s") while the "
-                    + "bridge drained (walbridge dlq list shows them), so the new schema lacks them; "
-                    + "the fence is lifted and the bridge resumed. Mend the target, walbridge dlq "
-                    + "retry, then cut over again")
+                reason: "the target refused \(letters) change\(letters == 1 ? "" : "s") "
+                    + "while the bridge drained (walbridge dlq list shows them), so the new schema lacks them; "
+                    + "the fence is lifted and the bridge resumed. Mend the target, walbridge dlq retry, "
+                    + "then cut over again")
         }
         try await SwitchState.record(step: "drained", slot: slot, on: forward.target)
         say("Drained: the target holds exactly the source transactions committed up to \(lsn).")
@@ -294,19 +294,19 @@ public struct Cutover: Sendable {
         say("Dry run; nothing changes. The cut-over would:")
         if options.reverse {
             say(
-                "  prepare reverse replication: slot \(configuration.reverseSlot) and publication "
-                    + "\(configuration.reversePublication) on the target")
+                "  prepare reverse replication: slot \(configuration.reverseSlot) "
+                    + "and publication \(configuration.reversePublication) on the target")
         }
         switch options.fence {
         case .trigger:
             say(
-                "  fence \(tables) with trigger \(WriteFence.trigger(slot: forward.slot)) (writes "
-                    + "refused with SQLSTATE \(WriteFence.sqlState))"
+                "  fence \(tables) with trigger \(WriteFence.trigger(slot: forward.slot)) "
+                    + "(writes refused with SQLSTATE \(WriteFence.sqlState))"
             )
         case .lock:
             say(
-                "  lock \(tables) IN EXCLUSIVE MODE for at most \(options.lockTimeout), then fence "
-                    + "them with trigger \(WriteFence.trigger(slot: forward.slot))"
+                "  lock \(tables) IN EXCLUSIVE MODE for at most \(options.lockTimeout), "
+                    + "then fence them with trigger \(WriteFence.trigger(slot: forward.slot))"
             )
         case .none: say("  fence nothing")
         }
@@ -332,9 +332,9 @@ public struct Cutover: Sendable {
             guard let record, record.phase == .cuttingOver else {
                 if record?.phase == .switched {
                     return .refused([
-                        "the cut-over switched at \(record?.switchedAt ?? "?"); the application may "
-                            + "have written the new schema since, so walbridge rollback (which carries those "
-                            + "writes back) is the way back"
+                        "the cut-over switched at \(record?.switchedAt ?? "?"); "
+                            + "the application may have written the new schema since, "
+                            + "so walbridge rollback (which carries those writes back) is the way back"
                     ])
                 }
                 return .refused([

@@ -48,8 +48,8 @@ struct SequenceHandover: Sendable {
                                 table: mapping.into, column: sequence.column, sequence: sequence.name, before: 0,
                                 after: 0, copiedMax: nil,
                                 sourceSequence: nil,
-                                skipped: "it descends (increment \(sequence.increment)); set it past "
-                                    + "the copied values by hand"))
+                                skipped: "it descends (increment \(sequence.increment)); "
+                                    + "set it past the copied values by hand"))
                         continue
                     }
                     let copied = try await target.query(

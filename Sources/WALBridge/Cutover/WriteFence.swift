@@ -60,8 +60,8 @@ struct WriteFence: Sendable {
 
             """
         let hint =
-            "walbridge status --config … shows the cut-over; DROP FUNCTION \(function)() CASCADE lifts "
-            + "the fence by hand"
+            "walbridge status --config … shows the cut-over; DROP FUNCTION \(function)() "
+            + "CASCADE lifts the fence by hand"
         for (table, message) in tables {
             // CREATE OR REPLACE takes SHARE ROW EXCLUSIVE (readers go on); DROP TRIGGER would take ACCESS EXCLUSIVE.
             script += """

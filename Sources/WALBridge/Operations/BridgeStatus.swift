@@ -39,11 +39,11 @@ public struct BridgeStatus: Sendable, Codable, Equatable {
         case .cuttingOver?: "run walbridge cutover again to go on, or cutover --abort to undo it"
         case .rollingBack?: "run walbridge rollback again to go on"
         case .switched? where newFenced:
-            "the application writes the new schema, but the fence the last rollback left on the "
-                + "new tables stands: run walbridge cutover again to lift it"
+            "the application writes the new schema, but the fence the last rollback left on the new tables stands: "
+                + "run walbridge cutover again to lift it"
         case .aborted? where legacyFenced:
-            "the application writes the legacy schema, but the fence of a cut-over that was undone "
-                + "stands on it: run walbridge cutover --abort again to lift it"
+            "the application writes the legacy schema, but the fence of a cut-over that was undone stands on it: "
+                + "run walbridge cutover --abort again to lift it"
         case nil where legacyFenced:
             "a write fence stands on the legacy tables with no cut-over recorded: slots/unfence.sql lifts it"
         default: nil
@@ -81,8 +81,8 @@ public struct BridgeStatus: Sendable, Codable, Equatable {
             var warning: String?
             if let limit = configuration.retainedWALWarningBytes, let retained = slot.retainedBytes, retained > limit {
                 warning =
-                    "the slot retains \(retained) bytes of WAL on the source, over the warning "
-                    + "threshold of \(limit)"
+                    "the slot retains \(retained) bytes of WAL on the source, "
+                    + "over the warning threshold of \(limit)"
             }
             let cutover = try await SwitchState.read(slot: configuration.slot, on: target)
             let newFence = try await WriteFence.fenced(slot: configuration.reverseSlot, on: target)

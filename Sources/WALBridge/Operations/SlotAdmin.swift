@@ -49,9 +49,9 @@ public enum SlotAdmin {
             if slot.active {
                 guard force, let pid = slot.activePID else {
                     throw BridgeError.sourceNotReady(
-                        "source: a bridge is attached to slot \(configuration.slot) (walsender "
-                            + "pid \(slot.activePID.map(String.init) ?? "?")); stop it first, or pass "
-                            + "--force to end its connection and drop anyway")
+                        "source: a bridge is attached to slot \(configuration.slot) "
+                            + "(walsender pid \(slot.activePID.map(String.init) ?? "?")); stop it first, "
+                            + "or pass --force to end its connection and drop anyway")
                 }
                 try await source.query("SELECT pg_terminate_backend($1::int)", [String(pid)])
                 logger.warning(

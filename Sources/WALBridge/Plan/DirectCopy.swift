@@ -40,8 +40,8 @@ struct DirectCopy: CopyOnlyTarget {
                     .joined(separator: ", ")
             }
             self = .range(
-                "SELECT EXISTS (SELECT 1 FROM \(mapping.into.quoted) WHERE (\(keys)) >= (\(bound(0))) "
-                    + "AND (\(keys)) <= (\(bound(mapping.key.count))))")
+                "SELECT EXISTS (SELECT 1 FROM \(mapping.into.quoted) WHERE (\(keys)) >= (\(bound(0))) AND (\(keys)) "
+                    + "<= (\(bound(mapping.key.count))))")
         }
 
         /// Whether COPY alone writes `rows` (a backfill chunk, in row-key order) as the staged statements would: true

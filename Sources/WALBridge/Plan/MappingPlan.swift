@@ -38,26 +38,26 @@ public struct MappingPlan: Sendable {
                 problems.append(
                     PlanProblem(
                         location: location,
-                        message: "\(table.source) has REPLICA IDENTITY NOTHING, so its updates and "
-                            + "deletes cannot be mapped; use ALTER TABLE \(table.source.quoted) REPLICA "
-                            + "IDENTITY DEFAULT (with a primary key), USING INDEX or FULL"))
+                        message: "\(table.source) has REPLICA IDENTITY NOTHING, "
+                            + "so its updates and deletes cannot be mapped; use ALTER TABLE \(table.source.quoted) "
+                            + "REPLICA IDENTITY DEFAULT (with a primary key), USING INDEX or FULL"))
                 continue
             case "d" where info.primaryKey.isEmpty:
                 problems.append(
                     PlanProblem(
                         location: location,
-                        message: "\(table.source) has no primary key, so PostgreSQL cannot publish "
-                            + "its updates and deletes; add a primary key, or run ALTER TABLE "
-                            + "\(table.source.quoted) REPLICA IDENTITY FULL (or USING INDEX a unique index)"))
+                        message: "\(table.source) has no primary key, so PostgreSQL cannot publish its updates "
+                            + "and deletes; add a primary key, or run ALTER TABLE \(table.source.quoted) "
+                            + "REPLICA IDENTITY FULL (or USING INDEX a unique index)"))
                 continue
             case "f" where info.primaryKey.isEmpty && configuration.backfill == .auto:
                 problems.append(
                     PlanProblem(
                         location: location,
-                        message: "\(table.source) has REPLICA IDENTITY FULL but no primary key, so its "
-                            + "existing rows cannot be copied in key order; add a primary key, or use "
-                            + "ALTER TABLE \(table.source.quoted) REPLICA IDENTITY USING INDEX with a "
-                            + "unique index, or set backfill: skip"))
+                        message: "\(table.source) has REPLICA IDENTITY FULL but no primary key, "
+                            + "so its existing rows cannot be copied in key order; add a primary key, "
+                            + "or use ALTER TABLE \(table.source.quoted) REPLICA IDENTITY USING INDEX with a unique "
+                            + "index, or set backfill: skip"))
                 continue
             default:
                 break
@@ -70,11 +70,11 @@ public struct MappingPlan: Sendable {
                     PlanProblem(
                         location: location,
                         message:
-                            "\(table.source) has REPLICA IDENTITY \(identity), but its partitions "
-                                + "\(info.partitionsWithOtherIdentity.joined(separator: ", ")) have "
-                                + "another, and PostgreSQL sends each partition's own old values; "
-                                + "give each the same (ALTER TABLE partition REPLICA IDENTITY "
-                                + "\(identity == "USING INDEX" ? "USING INDEX its matching index" : identity))"
+                            "\(table.source) has REPLICA IDENTITY \(identity), "
+                                + "but its partitions \(info.partitionsWithOtherIdentity.joined(separator: ", ")) "
+                                + "have another, and PostgreSQL sends each partition's own old values; "
+                                + "give each the same (ALTER TABLE partition REPLICA "
+                                + "IDENTITY \(identity == "USING INDEX" ? "USING INDEX its matching index" : identity))"
                     ))
                 continue
             }
@@ -91,10 +91,10 @@ public struct MappingPlan: Sendable {
                 if !outsideIdentity.isEmpty {
                     problems.append(PlanProblem(
                         location: target.location,
-                            message: "key \(target.key.joined(separator: ", ")) reads "
-                                + "\(outsideIdentity.sorted().joined(separator: ", ")), "
-                                + "which a delete does not carry: key expressions may "
-                                + "only use the replica identity of \(table.source) "
+                            message: "key \(target.key.joined(separator: ", ")) "
+                                + "reads \(outsideIdentity.sorted().joined(separator: ", ")), "
+                                + "which a delete does not carry: "
+                                + "key expressions may only use the replica identity of \(table.source) "
                                 + "(\(info.identityColumns.joined(separator: ", ")))"))
                 }
                 used.formUnion(deps.joined())
@@ -106,10 +106,10 @@ public struct MappingPlan: Sendable {
                 guard let expression = column.generated else { continue }
                 problems.append(PlanProblem(
                     location: location,
-                        message: "column \(column.name) of \(table.source) is generated (GENERATED "
-                            + "ALWAYS AS (\(expression)) STORED), and PostgreSQL does not publish "
-                            + "generated columns to logical replication; map its expression over "
-                            + "the other columns instead (for example \(column.name): \(expression))"))
+                        message: "column \(column.name) of \(table.source) "
+                            + "is generated (GENERATED ALWAYS AS (\(expression)) STORED), "
+                            + "and PostgreSQL does not publish generated columns to logical replication; map its "
+                            + "expression over the other columns instead (for example \(column.name): \(expression))"))
             }
             let position = Dictionary(uniqueKeysWithValues: staged.enumerated().map { ($1.name, $0) })
             func positions(_ names: Set<String>) -> Set<Int> { Set(names.compactMap { position[$0] }) }
@@ -151,8 +151,8 @@ public struct MappingPlan: Sendable {
                 PlanProblem(
                     location: "tables",
                     message: "\(cycle.joined(separator: ", ")) each update rows of a shared target that "
-                        + "another of them inserts, so no order applies them; let one table insert the "
-                        + "rows of all the targets they share"))
+                        + "another of them inserts, so no order applies them; let one table insert the rows of "
+                        + "all the targets they share"))
         }
         if !problems.isEmpty { throw PlanProblems(problems: problems) }
         return MappingPlan(sources: sources, inserters: inserters, predecessors: inserters)
@@ -165,9 +165,9 @@ public struct MappingPlan: Sendable {
             return [
                 PlanProblem(
                     location: "tables",
-                    message: "the target's foreign keys \(names.joined(separator: ", ")) form a cycle that "
-                        + "no order of writes satisfies; make one of them DEFERRABLE (ALTER TABLE child "
-                        + "ALTER CONSTRAINT name DEFERRABLE), so it is checked at each batch's COMMIT")
+                    message: "the target's foreign keys \(names.joined(separator: ", ")) "
+                        + "form a cycle that no order of writes satisfies; make one of them DEFERRABLE (ALTER TABLE "
+                        + "child ALTER CONSTRAINT name DEFERRABLE), so it is checked at each batch's COMMIT")
             ]
         }
         foreignKeys = order
@@ -183,11 +183,11 @@ public struct MappingPlan: Sendable {
             return [
                 PlanProblem(
                     location: "tables",
-                    message: "the target's foreign keys form a cycle that \(names.joined(separator: ", ")) "
-                        + "closes; the bridge checks it at each COMMIT, but the backfill copies one "
-                        + "source table at a time, so a row that references one not copied yet would be "
-                        + "refused. Set backfill: skip and copy those tables yourself, or drop that key "
-                        + "until the backfill is done and add it again after")
+                    message: "the target's foreign keys form a cycle that \(names.joined(separator: ", ")) closes; "
+                        + "the bridge checks it at each COMMIT, but the backfill copies one source table at a time, "
+                        + "so a row that references one not copied yet would be refused. Set backfill: "
+                        + "skip and copy those tables yourself, or drop that key until the backfill is done "
+                        + "and add it again after")
             ]
         }
         let ordered = Set(order.ordered.map { [$0.child, $0.parent] })
@@ -205,10 +205,10 @@ public struct MappingPlan: Sendable {
             return [
                 PlanProblem(
                     location: "tables",
-                    message: "the target's foreign keys ask for some of \(tables) to be copied before "
-                        + "another and that one before it (a source table feeds both a parent and a "
-                        + "child of another's target); map those targets from one source table, or make "
-                        + "a foreign key between them DEFERRABLE")
+                    message: "the target's foreign keys ask for some of \(tables) "
+                        + "to be copied before another and that one before it (a source table feeds both a "
+                        + "parent and a child of another's target); map those targets from one source table, "
+                        + "or make a foreign key between them DEFERRABLE")
             ]
         }
         return []

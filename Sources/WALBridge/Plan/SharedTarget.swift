@@ -57,10 +57,10 @@ struct SharedTarget {
                 problems.append(
                     PlanProblem(
                         location: mapping.location,
-                        message: "\(entry.table) inserts the rows of \(into), which other source tables "
-                            + "fill too, so its when (\(when)) turning false would delete their columns "
-                            + "with the row, and they would not come back when it holds again; drop the "
-                            + "when (or map this entry to a table of its own)"))
+                        message: "\(entry.table) inserts the rows of \(into), which other source tables fill too, "
+                            + "so its when (\(when)) turning false would delete their columns with the row, "
+                            + "and they would not come back when it holds again; drop the when (or map this "
+                            + "entry to a table of its own)"))
             }
             if mapping.insert == .never, let keys = rowKeys[entry.table] {
                 let keyColumns = mapping.key.map { key in
@@ -72,21 +72,21 @@ struct SharedTarget {
                     problems.append(
                         PlanProblem(
                             location: mapping.location,
-                            message: "\(entry.table) fills rows of \(into) by key "
-                                + "[\(mapping.key.joined(separator: ", "))], whose "
-                                + "expressions are not exactly a unique key of \(entry.table) "
+                            message: "\(entry.table) fills rows of \(into) "
+                                + "by key [\(mapping.key.joined(separator: ", "))], "
+                                + "whose expressions are not exactly a unique key of \(entry.table) "
                                 + "(\(shown.isEmpty ? "it has none" : shown)); two of its rows could "
-                                + "then write one target row, and deleting either would clear it. Map "
-                                + "the key columns straight from \(entry.table)'s primary key (or a "
-                                + "unique index with REPLICA IDENTITY USING INDEX)"))
+                                + "then write one target row, and deleting either would clear it. "
+                                + "Map the key columns straight from \(entry.table)'s primary key (or a unique index "
+                                + "with REPLICA IDENTITY USING INDEX)"))
                 }
             }
             if sameDatabase && mapping.into == entry.table {
                 problems.append(
                     PlanProblem(
                         location: mapping.location,
-                        message: "\(into) is \(entry.table) itself (in place), which other source tables "
-                            + "cannot feed too; map the other tables into another table, or drop this entry"))
+                        message: "\(into) is \(entry.table) itself (in place), which other source tables cannot feed "
+                            + "too; map the other tables into another table, or drop this entry"))
             }
             if mapping.insert == .never && mapping.onDelete != .clear {
                 let inserter = inserting.map { " (\($0.table) inserts them, \($0.mapping.location))" } ?? ""
@@ -110,10 +110,10 @@ struct SharedTarget {
                 problems.append(
                     PlanProblem(
                         location: mapping.location,
-                        message: "\(into) is also fed by \(other) with key "
-                            + "[\(first.mapping.key.joined(separator: ", "))], and this entry's key "
-                            + "is [\(mapping.key.joined(separator: ", "))]; entries feeding one target "
-                            + "must name the same key columns"))
+                        message: "\(into) is also fed by \(other) "
+                            + "with key [\(first.mapping.key.joined(separator: ", "))], "
+                            + "and this entry's key is [\(mapping.key.joined(separator: ", "))]; "
+                            + "entries feeding one target must name the same key columns"))
             }
         }
         for (index, entry) in entries.enumerated() {
@@ -126,17 +126,17 @@ struct SharedTarget {
                             location: entry.mapping.location,
                             message: "\(into) column\(shared.count == 1 ? "" : "s") "
                                 + "\(shared.map(SQLIdentifier.display).joined(separator: ", ")) "
-                                + "\(shared.count == 1 ? "is" : "are") also written by "
-                                + "\(earlier.table)'s entry (\(earlier.mapping.location)); each non-key "
-                                + "column of a shared target belongs to one entry: remove it from one of them"))
+                                + "\(shared.count == 1 ? "is" : "are") also written by \(earlier.table)'s entry "
+                                + "(\(earlier.mapping.location)); each non-key column of a shared target belongs to "
+                                + "one entry: remove it from one of them"))
                 }
                 if entry.mapping.insert == .always && earlier.mapping.insert == .always {
                     problems.append(
                         PlanProblem(
                             location: entry.mapping.location,
                             message: "\(into) is also inserted into by \(earlier.table)'s entry "
-                                + "(\(earlier.mapping.location)); at most one entry of a shared target "
-                                + "inserts rows: add insert: never (and on_delete: clear) to the others"))
+                                + "(\(earlier.mapping.location)); at most one entry of a shared target inserts rows: "
+                                + "add insert: never (and on_delete: clear) to the others"))
                 }
             }
         }

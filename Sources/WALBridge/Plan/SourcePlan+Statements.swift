@@ -10,9 +10,9 @@ extension SourcePlan {
     /// lacks one).
     func createStaging(types: [String]) -> String {
         let columns = zip(stagedColumns, types).map { "\(SQLQuoting.identifier($0.name)) \($1)" }
-        return "CREATE TEMP TABLE IF NOT EXISTS \(SQLQuoting.identifier(stagingTable)) "
-            + "(\(StagingColumn.seq) int4, \(StagingColumn.op) \"char\", \(StagingColumn.unchanged) "
-            + "int2[], \(columns.joined(separator: ", "))) ON COMMIT DELETE ROWS"
+        return "CREATE TEMP TABLE IF NOT EXISTS \(SQLQuoting.identifier(stagingTable)) (\(StagingColumn.seq) int4, "
+            + "\(StagingColumn.op) \"char\", \(StagingColumn.unchanged) int2[], \(columns.joined(separator: ", "))) "
+            + "ON COMMIT DELETE ROWS"
     }
 
     /// The SQL that applies this source's staged rows to `target`.
@@ -68,8 +68,8 @@ extension SourcePlan {
         if !target.inPlace && mapping.when != nil { deleteWhen.append("(\(live) AND NOT \(when))") }
         let delete = deleteWhen.isEmpty ? nil :
             remove(
-                "SELECT \(selectKeys.joined(separator: ", ")) FROM \(staging) WHERE "
-                    + "\(deleteWhen.joined(separator: " OR "))")
+                "SELECT \(selectKeys.joined(separator: ", ")) FROM \(staging) "
+                    + "WHERE \(deleteWhen.joined(separator: " OR "))")
 
         let onConflict = nonKey.isEmpty
             ? "DO NOTHING"
@@ -80,13 +80,13 @@ extension SourcePlan {
             // Nothing is inserted: fresh rows update the row the application (in place) or another entry wrote, like
             // any other.
             write =
-                "UPDATE \(table) AS t SET \(set) FROM (SELECT \(selectAll.joined(separator: ", ")) "
-                + "FROM \(staging) WHERE (\(complete)) OR (\(fresh))) AS m WHERE \(keyMatch)"
+                "UPDATE \(table) AS t SET \(set) FROM (SELECT \(selectAll.joined(separator: ", ")) FROM \(staging) "
+                + "WHERE (\(complete)) OR (\(fresh))) AS m WHERE \(keyMatch)"
             insertFresh = write
         } else {
             write =
-                "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) WHERE "
-                + "\(complete) ON CONFLICT (\(keys.joined(separator: ", "))) \(onConflict)"
+                "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) WHERE \(complete) "
+                + "ON CONFLICT (\(keys.joined(separator: ", "))) \(onConflict)"
             // A target that keeps rows the source deleted or truncated may hold a "new" key already: upsert there too.
             insertFresh = "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) WHERE \(fresh)"
                 + (target.keepsRows ? " ON CONFLICT (\(keys.joined(separator: ", "))) \(onConflict)" : "")
@@ -95,15 +95,15 @@ extension SourcePlan {
         let keepsDisplaced = !target.updatesOnly && keyedOutsideRowKey(target) && mapping.onDelete == .ignore
         let keepDisplaced = keepsDisplaced
             ? "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) "
-                + "WHERE \(StagingOp.sql(.displacedAfterWrite)) AND \(when) ON CONFLICT "
-                + "(\(keys.joined(separator: ", "))) \(onConflict)"
+                + "WHERE \(StagingOp.sql(.displacedAfterWrite)) AND \(when) "
+                + "ON CONFLICT (\(keys.joined(separator: ", "))) \(onConflict)"
             : nil
         // A scalar subquery of two rows raises 21000, only where such a key exists.
         let keptCollision = keepsDisplaced
-            ? "SELECT (SELECT 1 UNION ALL SELECT 2) FROM (SELECT 1 FROM (SELECT "
-                + "\(selectKeys.joined(separator: ", ")), \(StagingColumn.op) FROM \(staging)) AS s "
-                + "GROUP BY \(keys.joined(separator: ", ")) HAVING count(*) > 1 AND "
-                + "bool_or(\(StagingOp.sql(.deletedAfterWrite, .displacedAfterWrite))) LIMIT 1) AS collision"
+            ? "SELECT (SELECT 1 UNION ALL SELECT 2) FROM (SELECT 1 FROM (SELECT \(selectKeys.joined(separator: ", ")), "
+                + "\(StagingColumn.op) FROM \(staging)) AS s GROUP BY \(keys.joined(separator: ", ")) "
+                + "HAVING count(*) > 1 AND bool_or(\(StagingOp.sql(.deletedAfterWrite, .displacedAfterWrite))) "
+                + "LIMIT 1) AS collision"
             : nil
 
         var partialSelect = ["\(StagingColumn.seq)"] + selectAll
@@ -115,11 +115,11 @@ extension SourcePlan {
             } else {
                 let present = q("__wb_present_\(index)")
                 partialSelect.append(
-                    "NOT (\(StagingColumn.unchanged) && "
-                        + "'{\(deps.map { String($0) }.joined(separator: ","))}'::int2[]) AS \(present)")
+                    "NOT (\(StagingColumn.unchanged) && '{\(deps.map { String($0) }.joined(separator: ","))"
+                        + "}'::int2[]) AS \(present)")
                 partialSet.append(
-                    "\(q(column.column)) = CASE WHEN m.\(present) THEN m.\(q(column.column)) ELSE "
-                        + "t.\(q(column.column)) END")
+                    "\(q(column.column)) = CASE WHEN m.\(present) THEN m.\(q(column.column)) "
+                        + "ELSE t.\(q(column.column)) END")
             }
         }
         // A target whose columns are all key columns has nothing to update: touch the key so the match still counts.
@@ -133,8 +133,8 @@ extension SourcePlan {
             """
 
         let insertAll = target.updatesOnly
-            ? "UPDATE \(table) AS t SET \(set) FROM (SELECT \(selectAll.joined(separator: ", ")) "
-                + "FROM \(staging) WHERE \(when)) AS m WHERE \(keyMatch)"
+            ? "UPDATE \(table) AS t SET \(set) FROM (SELECT \(selectAll.joined(separator: ", ")) FROM \(staging) "
+                + "WHERE \(when)) AS m WHERE \(keyMatch)"
             : "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) WHERE \(when)"
         let deleteUnwanted = mapping.when == nil || target.inPlace ? nil :
             remove("SELECT \(selectKeys.joined(separator: ", ")) FROM \(staging) WHERE NOT \(when)")

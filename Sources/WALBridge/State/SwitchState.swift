@@ -64,8 +64,8 @@ enum SwitchState {
     /// the new database's clock.
     static func recordRollbackFence(slot: String, on target: PGConnection) async throws {
         try await target.query(
-            "UPDATE walbridge.switch SET rollback_fenced_at = coalesce(rollback_fenced_at, "
-                + "clock_timestamp()), updated_at = now() WHERE slot = $1",
+            "UPDATE walbridge.switch SET rollback_fenced_at = coalesce(rollback_fenced_at, clock_timestamp()), "
+                + "updated_at = now() WHERE slot = $1",
             [slot])
     }
 

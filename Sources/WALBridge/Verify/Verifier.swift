@@ -45,8 +45,8 @@ public struct Verifier: Sendable {
                     updatedOnly.isEmpty
                     ? ""
                     : "; not compared: \(updatedOnly.map(\.description).joined(separator: ", ")), "
-                        + "which no entry inserts into (insert: never), so which rows "
-                        + "\(updatedOnly.count == 1 ? "it holds" : "they hold") is not the mapping's to say"
+                        + "which no entry inserts into (insert: never), so which "
+                        + "rows \(updatedOnly.count == 1 ? "it holds" : "they hold") is not the mapping's to say"
                 return VerifyReport(
                     point: point.description + (try await unfinishedBackfill(on: target)) + notCompared, tables: tables,
                     seconds: (ContinuousClock.now - started) / .seconds(1), sample: sample)
@@ -64,8 +64,8 @@ public struct Verifier: Sendable {
             case .applied(let lsn): return "the bridge has applied the source up to \(lsn)"
             case .notStreaming(let why):
                 return
-                    "\(why); the target is compared as it stands, and source changes the bridge "
-                    + "has not applied show as differences"
+                    "\(why); the target is compared as it stands, and source changes the bridge has not "
+                    + "applied show as differences"
             }
         }
     }
@@ -85,8 +85,8 @@ public struct Verifier: Sendable {
             lsn: lsn, seconds: Int(timeout.components.seconds), slot: slot, on: target)
         else {
             throw BridgeError.targetNotReady(
-                "verify: the bridge has not applied the source up to \(lsn) within \(seconds) s; see "
-                    + "walbridge status (or pause the bridge to verify at its position)")
+                "verify: the bridge has not applied the source up to \(lsn) within \(seconds) s; "
+                    + "see walbridge status (or pause the bridge to verify at its position)")
         }
         return .applied(lsn)
     }
@@ -96,8 +96,8 @@ public struct Verifier: Sendable {
         let tables = try await BackfillState.unfinished(slot: configuration.slot, on: target)
         return tables.isEmpty
             ? ""
-            : "; the backfill of \(tables.joined(separator: ", ")) has not finished, so rows it has not "
-                + "copied yet show as missing"
+            : "; the backfill of \(tables.joined(separator: ", ")) has not finished, "
+                + "so rows it has not copied yet show as missing"
     }
 
     /// Compares one target table with its entries (the inserting one first) evaluated over the source.

@@ -53,8 +53,8 @@ struct Demo {
         try await new.execute(DemoSchema.new)
         let products = max(users / 10, 1)
         say(
-            "   legacy: users (name, email, address columns) with \(users) rows, products (price in "
-                + "integer cents) with \(products)")
+            "   legacy: users (name, email, address columns) with \(users) rows, products (price in integer "
+                + "cents) with \(products)")
         say(
             "   new:    users_v2 (full_name), addresses (its own table), products_v2 (price "
                 + "DECIMAL(10,2) dollars), empty")
@@ -93,15 +93,15 @@ struct Demo {
         }
         let copied = try await state.backfill().map(\.rowsCopied).reduce(0, +)
         say(
-            "   backfill: \(copied) existing rows copied in chunks in "
-                + "\(Self.seconds(since: backfillStart)), while \(app.writes) application writes streamed")
+            "   backfill: \(copied) existing rows copied in chunks in \(Self.seconds(since: backfillStart)), "
+                + "while \(app.writes) application writes streamed")
 
         step("3. gray reads: a share of reads, routed by user id, goes to the new schema; each is compared with legacy")
         for share in [1, 10, 50, 100] {
             let reads = try await grayReads(share: share, legacy: legacy, new: new, state: state)
             say(
-                "   \(String(share).leftPadded(3))% of users read the new schema: \(reads.new) of "
-                    + "\(reads.total) reads served by users_v2 + addresses, mismatches: \(reads.mismatches)")
+                "   \(String(share).leftPadded(3))% of users read the new schema: \(reads.new) of \(reads.total) "
+                    + "reads served by users_v2 + addresses, mismatches: \(reads.mismatches)")
             guard reads.mismatches == 0 else { throw DemoError("a gray read differed from legacy") }
         }
 
@@ -115,8 +115,8 @@ struct Demo {
         let lag = try await BridgeStatus.read(configuration).lagBytes ?? 0
         let stillAt = try await appliedLSN(state)
         say(
-            "   paused at \(pausedAt): a second later the target is still at \(stillAt), the slot "
-                + "holds \(lag) bytes of WAL for it")
+            "   paused at \(pausedAt): a second later the target is still at \(stillAt), the slot holds \(lag) "
+                + "bytes of WAL for it")
         let resumed = ContinuousClock.now
         try await state.resume()
         let now = try await currentLSN(legacy)
@@ -124,8 +124,8 @@ struct Demo {
         say("   resumed: caught up with the legacy database in \(Self.seconds(since: resumed))")
 
         step(
-            "5. walbridge cutover --reverse, while the application keeps writing: gates, fence, exact "
-                + "drain, sequences, switch")
+            "5. walbridge cutover --reverse, while the application keeps writing: gates, fence, "
+                + "exact drain, sequences, switch")
         var options = CutoverOptions()
         options.reverse = true
         options.maxLag = .seconds(5)
@@ -165,12 +165,12 @@ struct Demo {
             writes: app.writes - legacyWrites)
 
         step(
-            "8. contract, once the way back is no longer wanted: walbridge cutover (--reverse), stop "
-                + "walbridge run, slot drop")
+            "8. contract, once the way back is no longer wanted: walbridge cutover (--reverse), "
+                + "stop walbridge run, slot drop")
         say("   then drop the legacy columns or tables, and the walbridge schema when its history is no longer needed")
         say(
-            "done in \(Self.seconds(since: started)): \(copied) rows backfilled, \(app.writes) "
-                + "application writes, \(app.refused) refused by a fence, every verify at 0 mismatches")
+            "done in \(Self.seconds(since: started)): \(copied) rows backfilled, \(app.writes) application writes, "
+                + "\(app.refused) refused by a fence, every verify at 0 mismatches")
     }
 
     /// Verifies `configuration`'s direction and says so; fails on a mismatch.

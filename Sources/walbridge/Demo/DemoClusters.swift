@@ -13,8 +13,8 @@ final class DemoClusters: Sendable {
     init() throws {
         guard let bin = Self.serverBinaries() else {
             throw DemoError(
-                "walbridge demo needs the PostgreSQL server (initdb, pg_ctl): install it with `apt-get "
-                    + "install -y postgresql-15`, or put its bin folder on PATH")
+                "walbridge demo needs the PostgreSQL server (initdb, pg_ctl): install it with `apt-get install -y "
+                    + "postgresql-15`, or put its bin folder on PATH")
         }
         self.bin = bin
         folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
@@ -70,8 +70,8 @@ final class DemoClusters: Sendable {
         for _ in 0..<20 {
             let port = Int.random(in: 20_000...60_000)
             let options =
-                "-c listen_addresses=127.0.0.1 -c port=\(port) -c unix_socket_directories=\(socket) -c "
-                + "wal_level=\(walLevel) -c fsync=off -c log_min_messages=warning"
+                "-c listen_addresses=127.0.0.1 -c port=\(port) -c unix_socket_directories=\(socket) "
+                + "-c wal_level=\(walLevel) -c fsync=off -c log_min_messages=warning"
             if (try? runAsPostgres(bin + "/pg_ctl", ["-D", data, "-l", data + ".log", "-o", options, "-w", "start"]))
                 != nil {
                 return port
