@@ -128,8 +128,8 @@ struct CutoverTests {
                 ("products_v2", "pg_get_serial_sequence('products_v2', 'id')")
             ] {
                 let row = try await PGConnection.connect(seed.target).closing {
-                    try await $0.query("SELECT nextval(\(sequence))::text, (SELECT max(id) FROM \(table))::text").rows
-                        .first
+                    try await $0.query("SELECT nextval(\(sequence))::text, (SELECT max(id) FROM \(table))::text")
+                        .rows.first
                 }
                 let next = row?[0].flatMap { Int64($0) } ?? 0
                 let max = row?[1].flatMap { Int64($0) } ?? 0
@@ -173,9 +173,8 @@ struct CutoverTests {
                 configuration: seed.configuration, options: Self.options(), say: { lines.add($0) }
             ).run()
             guard case .done = outcome else { Issue.record("cutover: \(outcome)"); return }
-            let next =
-                try await seed.targetScalar("SELECT nextval(pg_get_serial_sequence('products_v2', 'id'))::text").flatMap
-            { Int64($0) } ?? 0
+            let next = try await seed.targetScalar("SELECT nextval(pg_get_serial_sequence('products_v2', 'id'))::text")
+                .flatMap { Int64($0) } ?? 0
             #expect(
                 next > 5000,
                 """

@@ -208,8 +208,9 @@ struct ForeignKeyTests {
             a_id int REFERENCES a_v2);
             ALTER TABLE a_v2 ADD FOREIGN KEY (b_id) REFERENCES b_v2 DEFERRABLE;
             """
-        try await SeedMigration.with(legacySchema: legacy, targetSchema: deferrable, edit: SeedMigration.tables(tables))
-        { seed in
+        try await SeedMigration.with(
+            legacySchema: legacy, targetSchema: deferrable, edit: SeedMigration.tables(tables)
+        ) { seed in
             // The backfill copies one table at a time: a row referencing one not copied yet would be refused at its
             // COMMIT.
             let refused = try await Check.run(seed.configuration)
