@@ -1,6 +1,7 @@
 import CLibPQ
 
-/// A libpq connection string (`key=value …` or a `postgresql://` URI), parsed once so it can be printed without its password.
+/// A libpq connection string (`key=value …` or a `postgresql://` URI), parsed once so it can be printed without its
+/// password.
 public struct ConnectionString: Sendable, CustomStringConvertible {
     /// The string as given; never log it.
     public let raw: String

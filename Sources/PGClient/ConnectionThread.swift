@@ -1,6 +1,7 @@
 import Foundation
 
-/// A serial executor that runs a connection's jobs on one dedicated thread, so that libpq calls never occupy Swift's cooperative pool.
+/// A serial executor that runs a connection's jobs on one dedicated thread, so that libpq calls never occupy Swift's
+/// cooperative pool.
 final class ConnectionThread: SerialExecutor, @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [UnownedJob] = []

@@ -10,7 +10,8 @@ extension PGConnection {
         try data.withUnsafeBufferPointer { buffer in
             while offset < buffer.count {
                 let count = min(1 << 16, buffer.count - offset)
-                let state = buffer.baseAddress!.advanced(by: offset).withMemoryRebound(to: CChar.self, capacity: count) {
+                let state = buffer.baseAddress!.advanced(by: offset)
+                    .withMemoryRebound(to: CChar.self, capacity: count) {
                     PQputCopyData(conn, $0, Int32(count))
                 }
                 if state < 0 { throw lostError(conn) }

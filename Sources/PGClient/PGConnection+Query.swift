@@ -19,7 +19,8 @@ extension PGConnection {
         try query(statement.sql, statement.parameters)
     }
 
-    /// Runs SQL text that may hold several statements, without parameters (the only form a replication session accepts).
+    /// Runs SQL text that may hold several statements, without parameters (the only form a replication session
+    /// accepts).
     @discardableResult
     public func simpleQuery(_ sql: String) throws -> [QueryResult] {
         let conn = try connection()

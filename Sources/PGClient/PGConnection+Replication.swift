@@ -34,26 +34,31 @@ extension PGConnection {
         guard let row = try simpleQuery("IDENTIFY_SYSTEM").last?.rows.first, row.count >= 4 else {
             throw PGError(.protocolViolation, "IDENTIFY_SYSTEM returned no row")
         }
-        return SystemIdentity(systemID: row[0] ?? "", timeline: Int(row[1] ?? "") ?? 0, flushLSN: row[2] ?? "0/0", database: row[3])
+        return SystemIdentity(
+            systemID: row[0] ?? "", timeline: Int(row[1] ?? "") ?? 0, flushLSN: row[2] ?? "0/0", database: row[3])
     }
 
     /// Creates a logical replication slot with the given output plugin (replication sessions only).
     public func createReplicationSlot(
         _ name: String, plugin: String = "pgoutput", temporary: Bool = false, snapshot: SlotSnapshot = .nothing
     ) throws -> CreatedSlot {
-        let sql = "CREATE_REPLICATION_SLOT \(SQLQuoting.identifier(name))\(temporary ? " TEMPORARY" : "") LOGICAL \(SQLQuoting.identifier(plugin)) \(snapshot.rawValue)"
+        let sql =
+            "CREATE_REPLICATION_SLOT \(SQLQuoting.identifier(name))\(temporary ? " TEMPORARY" : "") "
+            + "LOGICAL \(SQLQuoting.identifier(plugin)) \(snapshot.rawValue)"
         guard let row = try simpleQuery(sql).last?.rows.first, row.count >= 3 else {
             throw PGError(.protocolViolation, "CREATE_REPLICATION_SLOT returned no row")
         }
         return CreatedSlot(name: row[0] ?? name, consistentPoint: row[1] ?? "0/0", snapshotName: row[2])
     }
 
-    /// Starts streaming a logical slot from `startLSN` with the plugin's options; the session then stays in CopyBoth mode.
+    /// Starts streaming a logical slot from `startLSN` with the plugin's options; the session then stays in CopyBoth
+    /// mode.
     public func startReplication(slot: String, startLSN: String, options: [(name: String, value: String)]) throws {
         let conn = try connection()
         var sql = "START_REPLICATION SLOT \(SQLQuoting.identifier(slot)) LOGICAL \(startLSN)"
         if !options.isEmpty {
-            sql += " (" + options.map { "\(SQLQuoting.identifier($0.name)) \(SQLQuoting.literal($0.value))" }.joined(separator: ", ") + ")"
+            sql += " (" + options.map { "\(SQLQuoting.identifier($0.name)) \(SQLQuoting.literal($0.value))" }
+                .joined(separator: ", ") + ")"
         }
         guard PQsendQuery(conn, sql) == 1 else { throw sendError(conn) }
         try flushOutgoing(conn)
@@ -70,7 +75,8 @@ extension PGConnection {
     }
 
     /// Reads up to `limit` CopyData messages (and about `byteLimit` bytes) of a running stream, waiting at most
-    /// `timeout` for the first. Returns an empty array when none arrived in time; throws when the server ends the stream.
+    /// `timeout` for the first. Returns an empty array when none arrived in time; throws when the server ends the
+    /// stream.
     public func readCopyData(limit: Int = 512, byteLimit: Int = 1 << 20, timeout: Duration) throws -> [[UInt8]] {
         let conn = try connection()
         var messages: [[UInt8]] = []

@@ -119,7 +119,9 @@ public actor PGConnection {
     /// The error for a connection that failed while in use.
     func lostError(_ conn: OpaquePointer) -> PGError {
         let message = libpqMessage(conn)
-        return PGError(.connectionLost, "connection to \(endpoint) lost: \(message.isEmpty ? "server closed the connection" : message)")
+        return PGError(
+            .connectionLost,
+            "connection to \(endpoint) lost: \(message.isEmpty ? "server closed the connection" : message)")
     }
 
     /// Waits until the socket is ready or 100 ms pass; returns (readable, writable).

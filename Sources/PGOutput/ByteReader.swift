@@ -1,4 +1,5 @@
-/// A bounds-checked big-endian cursor over raw bytes; failed reads throw a `DecodeError` naming `message` and the offset.
+/// A bounds-checked big-endian cursor over raw bytes; failed reads throw a `DecodeError` naming `message` and the
+/// offset.
 public struct ByteReader {
     /// The bytes being read.
     public let bytes: UnsafeRawBufferPointer

@@ -22,6 +22,7 @@ public struct Delete: Hashable, Sendable {
             throw reader.failure("expected old tuple 'K' or 'O', got \(hexByte(marker))", at: reader.offset - 1)
         }
         return Delete(
-            xid: xid, relationID: relationID, old: OldTuple(kind: kind, values: try TupleValue.decodeTuple(from: &reader)))
+            xid: xid, relationID: relationID,
+            old: OldTuple(kind: kind, values: try TupleValue.decodeTuple(from: &reader)))
     }
 }

@@ -1,5 +1,6 @@
 /// A WAL position.
-public struct LSN: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible, LosslessStringConvertible {
+public struct LSN:
+    RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible, LosslessStringConvertible {
     /// The position as one 64-bit number.
     public var rawValue: UInt64
 

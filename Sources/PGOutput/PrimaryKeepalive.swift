@@ -16,6 +16,8 @@ public struct PrimaryKeepalive: Hashable, Sendable {
 
     /// Reads the body after the type byte.
     static func decode(from reader: inout ByteReader) throws(DecodeError) -> PrimaryKeepalive {
-        PrimaryKeepalive(walEnd: try reader.readLSN(), sendTime: try reader.readTimestamp(), replyRequested: try reader.readUInt8() != 0)
+        PrimaryKeepalive(
+            walEnd: try reader.readLSN(), sendTime: try reader.readTimestamp(),
+            replyRequested: try reader.readUInt8() != 0)
     }
 }

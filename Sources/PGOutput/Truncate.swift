@@ -33,6 +33,7 @@ public struct Truncate: Hashable, Sendable {
         for _ in 0..<count {
             relationIDs.append(try reader.readUInt32())
         }
-        return Truncate(xid: xid, cascade: options & 1 != 0, restartIdentity: options & 2 != 0, relationIDs: relationIDs)
+        return Truncate(
+            xid: xid, cascade: options & 1 != 0, restartIdentity: options & 2 != 0, relationIDs: relationIDs)
     }
 }

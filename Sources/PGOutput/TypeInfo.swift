@@ -19,6 +19,7 @@ public struct TypeInfo: Hashable, Sendable {
 
     /// Reads the body after the type byte and the optional xid.
     static func decode(from reader: inout ByteReader, xid: UInt32?) throws(DecodeError) -> TypeInfo {
-        TypeInfo(xid: xid, oid: try reader.readUInt32(), namespace: try reader.readCString(), name: try reader.readCString())
+        TypeInfo(
+            xid: xid, oid: try reader.readUInt32(), namespace: try reader.readCString(), name: try reader.readCString())
     }
 }

@@ -22,7 +22,9 @@ struct BackfillCommand: AsyncParsableCommand {
         let logger = CommandLogging.logger(quiet: true)
         var name: TableName?
         if let table {
-            guard let parsed = TableName(parsing: table) else { throw ValidationError("--table \(table) is not a table name") }
+            guard let parsed = TableName(parsing: table) else {
+                throw ValidationError("--table \(table) is not a table name")
+            }
             name = parsed
         }
         try await CommandLogging.runUntilSignalled(logger: logger) { [name] in
@@ -30,7 +32,11 @@ struct BackfillCommand: AsyncParsableCommand {
             for progress in tables where name == nil || progress.table == name?.description {
                 print("\(progress.table): backfill \(progress.state)")
             }
-            print(running ? "The running bridge starts copying within a second." : "No bridge is attached to slot \(configuration.slot): the copy starts with the next `walbridge run`.")
+            print(
+                running
+                    ? "The running bridge starts copying within a second."
+                    : "No bridge is attached to slot \(configuration.slot): the copy starts with "
+                        + "the next `walbridge run`.")
         }
     }
 }

@@ -27,7 +27,10 @@ struct CheckCommand: AsyncParsableCommand {
             var out = report.plan
             if !report.roundTrip.isEmpty { out += ["round trip:"] + report.roundTrip.map { "  \($0)" } }
             out += report.notes.map { "note: \($0)" }
-            out.append(report.problems.isEmpty ? "check passed" : "check failed: \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s")")
+            out.append(
+                report.problems.isEmpty
+                    ? "check passed"
+                    : "check failed: \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s")")
             print(out.joined(separator: "\n"))
             if !report.problems.isEmpty {
                 FileHandle.standardError.write(Data(report.problems.map { "walbridge: error: \($0)\n" }.joined().utf8))

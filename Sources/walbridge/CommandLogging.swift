@@ -6,7 +6,8 @@ import WALBridge
 
 /// Logging set-up, signal handling and error reporting shared by the subcommands.
 enum CommandLogging {
-    /// Bootstraps swift-log once to standard error (text lines, or one JSON object per line) and returns the command's logger.
+    /// Bootstraps swift-log once to standard error (text lines, or one JSON object per line) and returns the command's
+    /// logger.
     static func logger(quiet: Bool, format: LogFormat = .text) -> Logger {
         let level: Logger.Level = quiet ? .warning : .info
         LoggingSystem.bootstrap { label in
@@ -22,7 +23,8 @@ enum CommandLogging {
         return Logger(label: "walbridge")
     }
 
-    /// Runs `body` as a service until it ends or SIGINT/SIGTERM shuts it down (a clean exit 0); any error becomes one line on stderr and exit 1.
+    /// Runs `body` as a service until it ends or SIGINT/SIGTERM shuts it down (a clean exit 0); any error becomes one
+    /// line on stderr and exit 1.
     static func runUntilSignalled(logger: Logger, _ body: @escaping @Sendable () async throws -> Void) async throws {
         signal(SIGPIPE, SIG_IGN)
         let service = ServiceGroupConfiguration.ServiceConfiguration(
@@ -33,7 +35,8 @@ enum CommandLogging {
         var quietLogger = logger
         quietLogger.logLevel = .warning
         let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: quietLogger)
+            configuration: ServiceGroupConfiguration(
+                services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: quietLogger)
         )
         do {
             try await group.run()

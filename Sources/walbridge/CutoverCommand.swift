@@ -6,7 +6,8 @@ import WALBridge
 struct CutoverCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cutover",
-        abstract: "Switch writes to the new schema: gates, a write fence on the legacy tables, an exact drain, sequences, the switch record.",
+        abstract: "Switch writes to the new schema: gates, a write fence on the legacy tables, an exact drain, "
+            + "sequences, the switch record.",
         discussion: """
             Gates first (the bridge streams, every backfill is done, lag under --max-lag, a clean verify, and with \
             --reverse a reverse mapping that passes check); a failed gate changes nothing. Then it fences the legacy \
@@ -20,10 +21,14 @@ struct CutoverCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOption
 
-    @Option(help: "trigger (refuse writes), lock (queue them for at most --lock-timeout), or none (the application is stopped).")
+    @Option(help: """
+        trigger (refuse writes), lock (queue them for at most --lock-timeout), or none (the application \
+        is stopped).
+        """)
     var fence: String = "trigger"
 
-    @Option(help: "Seconds the fence may wait for the legacy tables' running writers, and a lock fence may queue writes.")
+    @Option(
+        help: "Seconds the fence may wait for the legacy tables' running writers, and a lock fence may queue writes.")
     var lockTimeout: Double = 5
 
     @Option(help: "Seconds within which the bridge must apply the source's current position.")
@@ -35,7 +40,8 @@ struct CutoverCommand: AsyncParsableCommand {
     @Option(help: "Seconds the drain to the fence LSN may take before the cut-over is undone.")
     var drainTimeout: Double = 60
 
-    @Flag(help: "Start reverse replication (the reverse: mapping) once switched, so that walbridge rollback can go back.")
+    @Flag(
+        help: "Start reverse replication (the reverse: mapping) once switched, so that walbridge rollback can go back.")
     var reverse = false
 
     @Flag(help: "Check the gates and print the steps without changing anything.")
@@ -45,9 +51,14 @@ struct CutoverCommand: AsyncParsableCommand {
     var abort = false
 
     func validate() throws {
-        guard FenceKind(rawValue: fence) != nil else { throw ValidationError("--fence must be trigger, lock or none, not \(fence)") }
-        guard VerifyGate(verify) != nil else { throw ValidationError("--verify must be sample:N, full or skip, not \(verify)") }
-        for (name, value) in [("--lock-timeout", lockTimeout), ("--max-lag", maxLag), ("--drain-timeout", drainTimeout)] where !(value > 0) {
+        guard FenceKind(rawValue: fence) != nil else {
+            throw ValidationError("--fence must be trigger, lock or none, not \(fence)")
+        }
+        guard VerifyGate(verify) != nil else {
+            throw ValidationError("--verify must be sample:N, full or skip, not \(verify)")
+        }
+        for (name, value) in [("--lock-timeout", lockTimeout), ("--max-lag", maxLag), ("--drain-timeout", drainTimeout)]
+        where !(value > 0) {
             throw ValidationError("\(name) must be a positive number of seconds")
         }
     }
@@ -75,10 +86,18 @@ enum CutoverText {
     static func finish(_ outcome: CutoverOutcome) throws {
         switch outcome {
         case .done(let record) where record.phase == .rolledBack:
-            let window = record.rollbackUnavailableMilliseconds.map { String(format: ", writes unavailable for %.0f ms", $0) } ?? ""
-            print("walbridge.switch: rolled_back at \(record.rolledBackAt ?? "?")\(record.rollbackLSN.map { ", the reverse direction drained to \($0)" } ?? "")\(window)")
+            let window =
+                record.rollbackUnavailableMilliseconds.map { String(format: ", writes unavailable for %.0f ms", $0) }
+                ?? ""
+            print(
+                "walbridge.switch: rolled_back at \(record.rolledBackAt ?? "?")"
+                    + "\(record.rollbackLSN.map { ", the reverse direction drained to \($0)" } ?? "")\(window)"
+            )
         case .done(let record):
-            print("walbridge.switch: \(record.phase.rawValue)\(record.fenceLSN.map { " at fence LSN \($0)" } ?? "")\(record.unavailableMilliseconds.map { String(format: ", writes unavailable for %.0f ms", $0) } ?? "")")
+            print("""
+                walbridge.switch: \(record.phase.rawValue)\(record.fenceLSN.map { " at fence LSN \($0)" } ?? "")\
+                \(record.unavailableMilliseconds.map { String(format: ", writes unavailable for %.0f ms", $0) } ?? "")
+                """)
         case .dryRun:
             print("dry run: nothing changed")
         case .refused(let reasons):
@@ -119,8 +138,11 @@ struct RollbackCommand: AsyncParsableCommand {
     var dryRun = false
 
     func validate() throws {
-        guard VerifyGate(verify) != nil else { throw ValidationError("--verify must be sample:N, full or skip, not \(verify)") }
-        for (name, value) in [("--lock-timeout", lockTimeout), ("--max-lag", maxLag), ("--drain-timeout", drainTimeout)] where !(value > 0) {
+        guard VerifyGate(verify) != nil else {
+            throw ValidationError("--verify must be sample:N, full or skip, not \(verify)")
+        }
+        for (name, value) in [("--lock-timeout", lockTimeout), ("--max-lag", maxLag), ("--drain-timeout", drainTimeout)]
+        where !(value > 0) {
             throw ValidationError("\(name) must be a positive number of seconds")
         }
     }

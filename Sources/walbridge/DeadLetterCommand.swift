@@ -12,7 +12,8 @@ struct DeadLetterCommand: AsyncParsableCommand {
 
     /// `walbridge dlq list`.
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the dead letters not yet retried, oldest first.")
+        static let configuration = CommandConfiguration(
+            abstract: "List the dead letters not yet retried, oldest first.")
 
         @OptionGroup var options: ConfigOption
         @OptionGroup var direction: DirectionOption
@@ -24,7 +25,9 @@ struct DeadLetterCommand: AsyncParsableCommand {
                 let letters = try await DeadLetterQueue.list(configuration)
                 for letter in letters {
                     let target = letter.targetTable.map { " → \($0)" } ?? ""
-                    print("#\(letter.id) \(letter.createdAt) LSN \(letter.lsn) \(letter.operation) \(letter.sourceTable)\(target) key \(letter.key): \(letter.error)")
+                    print(
+                        "#\(letter.id) \(letter.createdAt) LSN \(letter.lsn) \(letter.operation) "
+                            + "\(letter.sourceTable)\(target) key \(letter.key): \(letter.error)")
                 }
                 print("\(letters.count) dead letter\(letters.count == 1 ? "" : "s")")
             }
@@ -48,7 +51,8 @@ struct DeadLetterCommand: AsyncParsableCommand {
             let logger = CommandLogging.logger(quiet: true)
             let ids = ids
             try await CommandLogging.runUntilSignalled(logger: logger) {
-                let outcomes = try await DeadLetterQueue.retry(configuration, ids: ids.isEmpty ? nil : ids, logger: logger)
+                let outcomes = try await DeadLetterQueue.retry(
+                    configuration, ids: ids.isEmpty ? nil : ids, logger: logger)
                 for outcome in outcomes {
                     print("#\(outcome.id): \(outcome.error.map { "still rejected: \($0)" } ?? "applied")")
                 }

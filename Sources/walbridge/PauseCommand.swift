@@ -5,7 +5,8 @@ import WALBridge
 struct PauseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pause",
-        abstract: "Pause the bridge at the next source transaction boundary (or right after --at-lsn); the slot keeps the WAL.",
+        abstract: "Pause the bridge at the next source transaction boundary (or right after --at-lsn); "
+            + "the slot keeps the WAL.",
         discussion: """
             The pause is stored in walbridge.control in the target: a running bridge stops within a second, and a bridge
             started while paused stays paused. For a clean cut-over, stop the application's writes, take
@@ -20,7 +21,9 @@ struct PauseCommand: AsyncParsableCommand {
     var atLsn: String?
 
     func validate() throws {
-        if let atLsn, WALPosition(atLsn) == nil { throw ValidationError("--at-lsn \(atLsn) is not an LSN such as 0/1A2B3C4") }
+        if let atLsn, WALPosition(atLsn) == nil {
+            throw ValidationError("--at-lsn \(atLsn) is not an LSN such as 0/1A2B3C4")
+        }
     }
 
     func run() async throws {
@@ -28,8 +31,13 @@ struct PauseCommand: AsyncParsableCommand {
         let lsn = atLsn.flatMap { WALPosition($0) }
         try await CommandLogging.runUntilSignalled(logger: CommandLogging.logger(quiet: true)) {
             try await StateStore.withTarget(configuration) { try await $0.pause(at: lsn) }
-            print(lsn.map { "Pause asked for slot \(configuration.slot) after the last transaction committing at or before \($0)." }
-                ?? "Pause asked for slot \(configuration.slot): a running bridge stops at its next transaction boundary, within a second.")
+            print(
+                lsn.map {
+                    "Pause asked for slot \(configuration.slot) after the last transaction "
+                        + "committing at or before \($0)."
+                }
+                    ?? "Pause asked for slot \(configuration.slot): a running bridge stops at its next transaction "
+                    + "boundary, within a second.")
         }
     }
 }

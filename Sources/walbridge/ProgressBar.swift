@@ -15,10 +15,13 @@ final class ProgressBar: Sendable {
             return true
         }
         guard due else { return }
-        let fraction = report.estimate > 0 ? min(Double(report.rows) / Double(report.estimate), 1) : (report.done ? 1 : 0)
+        let fraction =
+            report.estimate > 0 ? min(Double(report.rows) / Double(report.estimate), 1) : (report.done ? 1 : 0)
         let bar = Self.bar(fraction)
         let eta = report.done ? "done" : report.etaSeconds.map { "ETA \($0) s" } ?? ""
-        let line = "\r\u{1B}[K\(report.table) [\(bar)] \(report.rows)/\(report.estimate) rows, \(Int(report.rowsPerSecond)) rows/s \(eta)"
+        let line =
+            "\r\u{1B}[K\(report.table) [\(bar)] \(report.rows)/\(report.estimate) rows, "
+            + "\(Int(report.rowsPerSecond)) rows/s \(eta)"
         FileHandle.standardError.write(Data((line + (report.done ? "\n" : "")).utf8))
     }
 

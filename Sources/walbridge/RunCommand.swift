@@ -20,7 +20,10 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Log only warnings and errors.")
     var quiet = false
 
-    @Option(help: "Log lines as text or as one JSON object per line (\(LogFormat.allCases.map(\.rawValue).joined(separator: ", "))).")
+    @Option(help: """
+        Log lines as text or as one JSON object per line \
+        (\(LogFormat.allCases.map(\.rawValue).joined(separator: ", "))).
+        """)
     var logFormat: LogFormat = .text
 
     @Option(help: "Read at most this many rows per second while backfilling (default: backfill_rate, else no limit).")
@@ -29,23 +32,35 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Rows per backfill chunk (default 10000); each chunk is one short source transaction.")
     var backfillChunkRows: Int?
 
-    @Option(help: "Changes folded and written at a time, also inside one large source transaction (default 20000); fewer bound memory.")
+    @Option(help: """
+        Changes folded and written at a time, also inside one large source transaction (default 20000); \
+        fewer bound memory.
+        """)
     var applySliceRows: Int?
 
-    @Option(help: "Exit after applying the last source transaction that commits at or before this LSN (e.g. 0/1A2B3C4).")
+    @Option(
+        help: "Exit after applying the last source transaction that commits at or before this LSN (e.g. 0/1A2B3C4).")
     var untilLsn: String?
 
-    @Option(help: "Serve /metrics (Prometheus) and /healthz on host:port (default: the configuration's metrics:, else none).")
+    @Option(
+        help:
+            "Serve /metrics (Prometheus) and /healthz on host:port (default: the configuration's metrics:, else none).")
     var metrics: String?
 
     @Option(help: "Seconds of lag at which /healthz starts answering 503.")
     var maxHealthyLag: Int = 60
 
     func validate() throws {
-        if let maxRowsPerSecond, maxRowsPerSecond < 1 { throw ValidationError("--max-rows-per-second must be at least 1") }
-        if let backfillChunkRows, backfillChunkRows < 1 { throw ValidationError("--backfill-chunk-rows must be at least 1") }
+        if let maxRowsPerSecond, maxRowsPerSecond < 1 {
+            throw ValidationError("--max-rows-per-second must be at least 1")
+        }
+        if let backfillChunkRows, backfillChunkRows < 1 {
+            throw ValidationError("--backfill-chunk-rows must be at least 1")
+        }
         if let applySliceRows, applySliceRows < 1 { throw ValidationError("--apply-slice-rows must be at least 1") }
-        if let untilLsn, WALPosition(untilLsn) == nil { throw ValidationError("--until-lsn \(untilLsn) is not an LSN such as 0/1A2B3C4") }
+        if let untilLsn, WALPosition(untilLsn) == nil {
+            throw ValidationError("--until-lsn \(untilLsn) is not an LSN such as 0/1A2B3C4")
+        }
         if maxHealthyLag < 1 { throw ValidationError("--max-healthy-lag must be at least 1 second") }
     }
 
@@ -62,7 +77,8 @@ struct RunCommand: AsyncParsableCommand {
             let bar = ProgressBar()
             bridge.onBackfillProgress = { bar.draw($0) }
         }
-        // With reverse:, the same process runs the reverse direction, paused until walbridge cutover --reverse starts it.
+        // With reverse:, the same process runs the reverse direction, paused until walbridge cutover --reverse starts
+        // it.
         var reverseLogger = logger
         reverseLogger[metadataKey: "direction"] = "reverse"
         let reverse = bridge.configuration.reversed.map { [reverseLogger, limits = bridge.limits] configuration in

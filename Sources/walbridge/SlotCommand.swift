@@ -12,7 +12,9 @@ struct SlotCommand: AsyncParsableCommand {
 
     /// `walbridge slot create`.
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create the publication (for the mapped tables) and the pgoutput slot; does nothing if they exist.")
+        static let configuration = CommandConfiguration(
+            abstract: "Create the publication (for the mapped tables) and the pgoutput slot; "
+                + "does nothing if they exist.")
 
         @OptionGroup var options: ConfigOption
 
@@ -21,14 +23,17 @@ struct SlotCommand: AsyncParsableCommand {
             let logger = CommandLogging.logger(quiet: false)
             try await CommandLogging.runUntilSignalled(logger: logger) {
                 let slot = try await SlotAdmin.create(configuration, logger: logger)
-                print("slot \(configuration.slot) and publication \(configuration.publication) are in place (confirmed_flush_lsn \(slot.confirmedFlushLSN ?? "-"))")
+                print(
+                    "slot \(configuration.slot) and publication \(configuration.publication) "
+                        + "are in place (confirmed_flush_lsn \(slot.confirmedFlushLSN ?? "-"))")
             }
         }
     }
 
     /// `walbridge slot status`.
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show the slot, the WAL it retains and the bridge's applied position and lag.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show the slot, the WAL it retains and the bridge's applied position and lag.")
 
         @OptionGroup var options: ConfigOption
 
@@ -47,7 +52,8 @@ struct SlotCommand: AsyncParsableCommand {
 
     /// `walbridge slot drop`.
     struct Drop: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Drop the slot and the publication (at cut-over); refuses while a bridge is attached.")
+        static let configuration = CommandConfiguration(
+            abstract: "Drop the slot and the publication (at cut-over); refuses while a bridge is attached.")
 
         @OptionGroup var options: ConfigOption
 
@@ -60,9 +66,13 @@ struct SlotCommand: AsyncParsableCommand {
             let logger = CommandLogging.logger(quiet: false)
             try await CommandLogging.runUntilSignalled(logger: logger) {
                 let left = try await SlotAdmin.drop(configuration, force: force, logger: logger)
-                print("slot \(configuration.slot) and publication \(configuration.publication) are gone from the source")
+                print(
+                    "slot \(configuration.slot) and publication \(configuration.publication) "
+                        + "are gone from the source")
                 if let summary = left.summary {
-                    print("The target's walbridge schema still holds \(summary) for this slot; once done with them: DROP SCHEMA walbridge CASCADE (or delete the slot's rows).")
+                    print(
+                        "The target's walbridge schema still holds \(summary) for this slot; once done with them: "
+                            + "DROP SCHEMA walbridge CASCADE (or delete the slot's rows).")
                 }
             }
         }

@@ -6,7 +6,8 @@ import WALBridge
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show the bridge's state, applied position, lag, dead letters, backfill progress and the slot's retained WAL."
+        abstract: "Show the bridge's state, applied position, lag, dead letters, "
+            + "backfill progress and the slot's retained WAL."
     )
 
     @OptionGroup var options: ConfigOption
@@ -35,10 +36,16 @@ enum StatusText {
 
     static func render(_ status: BridgeStatus) -> String {
         var lines = ["slot \(status.slot): \(status.state)\(status.error.map { " (\($0))" } ?? "")"]
-        if status.paused { lines.append("  paused\(status.pauseAtLSN.map { " at LSN \($0)" } ?? ""); walbridge resume goes on") }
-        lines.append("  applied:      \(status.appliedLSN ?? "nothing yet")\(status.sourceCommitTime.map { " (source commit \($0))" } ?? "")")
+        if status.paused {
+            lines.append("  paused\(status.pauseAtLSN.map { " at LSN \($0)" } ?? ""); walbridge resume goes on")
+        }
+        lines.append(
+            "  applied:      \(status.appliedLSN ?? "nothing yet")"
+                + "\(status.sourceCommitTime.map { " (source commit \($0))" } ?? "")"
+        )
         if let bytes = status.lagBytes {
-            lines.append("  lag:          \(bytes) bytes\(status.lagSeconds.map { String(format: ", %.1f s", $0) } ?? "")")
+            lines.append(
+                "  lag:          \(bytes) bytes\(status.lagSeconds.map { String(format: ", %.1f s", $0) } ?? "")")
         }
         lines.append("  dead letters: \(status.deadLetters)")
         for table in status.backfill {
@@ -47,21 +54,36 @@ enum StatusText {
         }
         let slot = status.sourceSlot
         if slot.exists {
-            lines.append("  source slot:  \(slot.active ? "active (walsender pid \(slot.activePID.map(String.init) ?? "?"))" : "inactive"), wal_status \(slot.walStatus ?? "?")")
-            lines.append("                confirmed_flush_lsn \(slot.confirmedFlushLSN ?? "-"), restart_lsn \(slot.restartLSN ?? "-")")
-            lines.append("                retains \(slot.retainedBytes.map(String.init) ?? "?") bytes of WAL (max_slot_wal_keep_size \(slot.maxSlotWALKeepSize))")
+            lines.append("""
+                  source slot:  \
+                \(slot.active ? "active (walsender pid \(slot.activePID.map(String.init) ?? "?"))" : "inactive"), \
+                wal_status \(slot.walStatus ?? "?")
+                """)
+            lines.append(
+                "                confirmed_flush_lsn \(slot.confirmedFlushLSN ?? "-"), "
+                    + "restart_lsn \(slot.restartLSN ?? "-")")
+            lines.append(
+                "                retains \(slot.retainedBytes.map(String.init) ?? "?") "
+                    + "bytes of WAL (max_slot_wal_keep_size \(slot.maxSlotWALKeepSize))")
         } else {
             lines.append("  source slot:  missing")
         }
         if let warning = status.retainedWALWarning { lines.append("  warning: \(warning)") }
         if let cutover = status.cutover {
-            var line = "  cut-over:     \(cutover.phase.rawValue) (step \(cutover.step), fence \(cutover.fence)\(cutover.reverse ? ", reverse" : ""))"
+            var line =
+                "  cut-over:     \(cutover.phase.rawValue) (step \(cutover.step), "
+                + "fence \(cutover.fence)\(cutover.reverse ? ", reverse" : ""))"
             if let lsn = cutover.fenceLSN { line += ", fence LSN \(lsn)" }
-            if let ms = cutover.unavailableMilliseconds { line += String(format: ", writes unavailable for %.0f ms", ms) }
+            if let ms = cutover.unavailableMilliseconds {
+                line += String(format: ", writes unavailable for %.0f ms", ms)
+            }
             lines.append(line)
         }
         if let unfinished = status.unfinished { lines.append("  unfinished:   \(unfinished)") }
-        if !status.fenced.isEmpty { lines.append("  fenced:       \(status.fenced.joined(separator: ", ")) (writes refused with SQLSTATE 25006)") }
+        if !status.fenced.isEmpty {
+            lines.append(
+                "  fenced:       \(status.fenced.joined(separator: ", ")) (writes refused with SQLSTATE 25006)")
+        }
         if let state = status.reverseState {
             lines.append("  reverse:      \(state), applied \(status.reverseAppliedLSN ?? "nothing yet")")
         }

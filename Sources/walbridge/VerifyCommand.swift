@@ -10,7 +10,8 @@ struct VerifyCommand: AsyncParsableCommand {
         discussion: """
             Waits until a streaming bridge has applied the source up to the moment verify starts; a paused or stopped \
             bridge is verified as it stands. Compares hashes of key buckets on each server, then only the rows of \
-            buckets that differ; prints each differing row (table, key, column, source and target value) and a summary. \
+            buckets that differ; prints each differing row (table, key, column, \
+            source and target value) and a summary. \
             A value longer than 80 characters shows its first 60, its length as length() counts it and the start of \
             its md5() (e.g. 'xxx…' (200000 characters, md5 4b981467)), and where the two values first differ.
             """
@@ -42,7 +43,11 @@ struct VerifyCommand: AsyncParsableCommand {
         if isatty(STDERR_FILENO) == 1 {
             verifier.onTable = { table, done, total in
                 let bar = ProgressBar.bar(Double(done) / Double(max(total, 1)))
-                FileHandle.standardError.write(Data("\r\u{1B}[Kverify [\(bar)] \(done)/\(total) tables, \(table.table) done\(done == total ? "\n" : "")".utf8))
+                FileHandle.standardError.write(
+                    Data("""
+                        \r\u{1B}[Kverify [\(bar)] \(done)/\(total) tables, \
+                        \(table.table) done\(done == total ? "\n" : "")
+                        """.utf8))
             }
         }
         try await CommandLogging.runUntilSignalled(logger: logger) { [verifier] in
@@ -59,15 +64,21 @@ enum VerifyText {
         var lines = ["verify: \(report.point)"]
         for table in report.tables {
             let compared = report.sample == nil ? "\(table.rows) rows" : "\(table.rows) sampled keys"
-            let kept = table.keptByOnDeleteIgnore > 0 ? ", \(table.keptByOnDeleteIgnore) rows kept by on_delete: ignore" : ""
-            lines.append("\(table.table): \(compared), \(table.mismatches.count) mismatch\(table.mismatches.count == 1 ? "" : "es")\(kept)")
+            let kept =
+                table.keptByOnDeleteIgnore > 0 ? ", \(table.keptByOnDeleteIgnore) rows kept by on_delete: ignore" : ""
+            lines.append(
+                "\(table.table): \(compared), \(table.mismatches.count) "
+                    + "mismatch\(table.mismatches.count == 1 ? "" : "es")\(kept)")
             lines += table.mismatches.prefix(shownPerTable).map { "  \($0)" }
-            if table.mismatches.count > shownPerTable { lines.append("  … and \(table.mismatches.count - shownPerTable) more") }
+            if table.mismatches.count > shownPerTable {
+                lines.append("  … and \(table.mismatches.count - shownPerTable) more")
+            }
         }
         let rows = report.tables.reduce(0) { $0 + $1.rows }
         lines.append(String(
             format: "summary: %d tables, %d %@ compared in %.1f s, mismatches: %d",
-            report.tables.count, rows, report.sample == nil ? "rows" : "sampled keys", report.seconds, report.mismatchCount))
+                report.tables.count, rows, report.sample == nil ? "rows" : "sampled keys", report.seconds,
+                report.mismatchCount))
         return lines.joined(separator: "\n")
     }
 }

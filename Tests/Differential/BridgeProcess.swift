@@ -92,7 +92,8 @@ final class BridgeProcess: @unchecked Sendable {
         return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(count).joined(separator: "\n")
     }
 
-    /// Polls `walbridge status --json` until the bridge reports backfilling or streaming (false if it died or time ran out).
+    /// Polls `walbridge status --json` until the bridge reports backfilling or streaming (false if it died or time ran
+    /// out).
     func waitStreaming(timeout: Double) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
@@ -188,6 +189,8 @@ enum Command {
         }
         let output = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
         let errors = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
-        return Result(status: timedOut ? -1 : process.terminationStatus, output: output, errors: timedOut ? errors + "\n(timed out after \(timeout) s)" : errors)
+        return Result(
+            status: timedOut ? -1 : process.terminationStatus, output: output,
+            errors: timedOut ? errors + "\n(timed out after \(timeout) s)" : errors)
     }
 }

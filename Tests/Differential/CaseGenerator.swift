@@ -46,7 +46,9 @@ struct Scenario: Sendable {
         let transactions = rng.int(size.transactions)
         let perSession = max(5, transactions / sessions)
         let tables = 2
-        var schema = SchemaGenerator(maxInitialRows: size.maxInitialRows, expectedInsertsPerSession: perSession / (2 * tables)).generate(&rng)
+        var schema = SchemaGenerator(
+            maxInitialRows: size.maxInitialRows, expectedInsertsPerSession: perSession / (2 * tables)
+        ).generate(&rng)
         var mapping = MappingGenerator(schema: schema).generate(&rng)
         var shapes = ShapeGenerator(seed: seed)
         shapes.apply(&schema, &mapping)
@@ -57,7 +59,8 @@ struct Scenario: Sendable {
         var sliceRng = SplitMix64.derived(seed, 400)
         return Scenario(
             seed: seed, size: size, schema: schema, mapping: mapping, workload: workload,
-            chunkRows: rng.pick(size.level > 1 ? [10, 50, 200, 1000] : [5, 10, 20, 50]), sliceRows: sliceRng.pick([nil, 40, 150, 600]),
+            chunkRows: rng.pick(size.level > 1 ? [10, 50, 200, 1000] : [5, 10, 20, 50]),
+            sliceRows: sliceRng.pick([nil, 40, 150, 600]),
             backfillRate: sliceRng.pick([nil, nil, 100 * size.level, 400 * size.level]))
     }
 

@@ -63,7 +63,9 @@ struct CaseRunner: Sendable {
         let sourceDB = Clusters.database(clusters.source, names.source)
         let targetDB = scenario.mapping.inPlace ? sourceDB : Clusters.database(clusters.target, names.target)
         let configPath = "\(directory)/walbridge-\(plan.tag).yml"
-        let bridge = BridgeProcess(binary: walbridge, config: configPath, log: "\(directory)/bridge-\(plan.tag).log", chunkRows: scenario.chunkRows, sliceRows: scenario.sliceRows, backfillRate: scenario.backfillRate)
+        let bridge = BridgeProcess(
+            binary: walbridge, config: configPath, log: "\(directory)/bridge-\(plan.tag).log",
+            chunkRows: scenario.chunkRows, sliceRows: scenario.sliceRows, backfillRate: scenario.backfillRate)
         var outcome = CaseOutcome()
         var mark = Date()
         func phase(_ name: String) {
@@ -72,7 +74,8 @@ struct CaseRunner: Sendable {
         }
         do {
             try await setUp(plan, names, sourceDB, targetDB)
-            let yaml = scenario.mapping.yaml(scenario.schema, source: sourceDB.raw, target: targetDB.raw, slot: names.slot, heartbeat: true)
+            let yaml = scenario.mapping.yaml(
+                scenario.schema, source: sourceDB.raw, target: targetDB.raw, slot: names.slot, heartbeat: true)
             try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
             phase("setup")
             if plan.check {
@@ -89,17 +92,22 @@ struct CaseRunner: Sendable {
                     phase("settle")
                     if outcome.problem == nil {
                         let oracle = Oracle(scenario: scenario, source: sourceDB, target: targetDB)
-                        let first = try await Timeout.run(seconds: 120, "comparing with the oracle") { try await oracle.differences() }
+                        let first = try await Timeout.run(seconds: 120, "comparing with the oracle") {
+                            try await oracle.differences()
+                        }
                         outcome.differences = first
                         if !first.isEmpty && plan.check {
                             try await Task.sleep(for: .seconds(2))
-                            let second = try await Timeout.run(seconds: 120, "comparing with the oracle again") { try await oracle.differences() }
+                            let second = try await Timeout.run(seconds: 120, "comparing with the oracle again") {
+                                try await oracle.differences()
+                            }
                             outcome.differences = second.isEmpty ? first : second
                             outcome.transient = second.isEmpty
                         }
                     }
                 } else {
-                    outcome.problem = "the bridge did not start streaming within 60 s; last lines of its log:\n\(bridge.tail())"
+                    outcome.problem =
+                        "the bridge did not start streaming within 60 s; last lines of its log:\n\(bridge.tail())"
                 }
             }
         } catch {
@@ -130,7 +138,10 @@ struct CaseRunner: Sendable {
             // walbridge quotes every identifier it prints.
             let unsaid = deferrable.filter { !said.contains("DROP CONSTRAINT \"\($0.name)_key\"") }
             if check.status == 0 || !unsaid.isEmpty {
-                return "walbridge check did not refuse the DEFERRABLE key of \(unsaid.map(\.name).joined(separator: ", ")) with its fix (status \(check.status)):\n\(said.split(separator: "\n").suffix(8).joined(separator: "\n"))"
+                return
+                    "walbridge check did not refuse the DEFERRABLE key "
+                    + "of \(unsaid.map(\.name).joined(separator: ", ")) with its fix "
+                    + "(status \(check.status)):\n\(said.split(separator: "\n").suffix(8).joined(separator: "\n"))"
             }
             try await PGConnection.connect(targetDB).closing { db in
                 for target in deferrable { try await db.simpleQuery(target.immediateKey) }
@@ -138,18 +149,24 @@ struct CaseRunner: Sendable {
             check = await Command.run(walbridge, ["check", "--config", configPath], timeout: 120)
         }
         guard check.status != 0 else { return nil }
-        return "walbridge check rejected the generated mapping (status \(check.status)):\n\(check.errors)\(check.output.split(separator: "\n").suffix(5).joined(separator: "\n"))"
+        return
+            "walbridge check rejected the generated mapping (status \(check.status)):\n\(check.errors)"
+            + "\(check.output.split(separator: "\n").suffix(5).joined(separator: "\n"))"
     }
 
     /// Fresh databases with the schema, the initial rows, the history triggers and the target tables.
-    private func setUp(_ plan: RunPlan, _ names: Names, _ sourceDB: ConnectionString, _ targetDB: ConnectionString) async throws {
+    private func setUp(
+        _ plan: RunPlan, _ names: Names, _ sourceDB: ConnectionString, _ targetDB: ConnectionString
+    ) async throws {
         try await Clusters.create(names.source, on: clusters.source)
         if !scenario.mapping.inPlace { try await Clusters.create(names.target, on: clusters.target) }
         var workload = scenario.workload
         workload.initialRows = plan.initialRows
-        let sourceStatements = scenario.sourceDDL + workload.initialSQL(scenario.schema) + scenario.schema.tables.flatMap(\.historyDDL)
+        let sourceStatements =
+            scenario.sourceDDL + workload.initialSQL(scenario.schema) + scenario.schema.tables.flatMap(\.historyDDL)
             + [Mapping.heartbeatSourceDDL]
-        let targetStatements = (plan.check ? scenario.targetDDL : scenario.immediateTargetDDL) + [Mapping.heartbeatTargetDDL]
+        let targetStatements =
+            (plan.check ? scenario.targetDDL : scenario.immediateTargetDDL) + [Mapping.heartbeatTargetDDL]
         try await Timeout.run(seconds: 120, "creating the schema") {
             try await PGConnection.connect(sourceDB).closing { db in
                 for statement in sourceStatements { try await Self.execute(statement, on: db, "source") }
@@ -185,19 +202,25 @@ struct CaseRunner: Sendable {
     /// side by side, session 0 firing the faults; then, once the bridge has caught up and been restarted, the trailing
     /// `alone` ones.
     private func workload(
-        _ plan: RunPlan, _ names: Names, _ sourceDB: ConnectionString, _ targetDB: ConnectionString, _ bridge: BridgeProcess,
-        _ outcome: inout CaseOutcome
+        _ plan: RunPlan, _ names: Names, _ sourceDB: ConnectionString, _ targetDB: ConnectionString,
+        _ bridge: BridgeProcess, _ outcome: inout CaseOutcome
     ) async throws {
         let log = CommitLog()
         let faults = FaultInjector(bridge: bridge)
         let plans = plan.faults
         let parts = plan.sessions.map(SessionParts.init)
         let backfill: @Sendable (String?) async -> Void = { table in
-            let result = await Command.run(bridge.binary, ["backfill", "--config", bridge.config] + (table.map { ["--table", $0] } ?? []), timeout: 60)
-            if result.status != 0 { await log.rolledBack("walbridge backfill: status \(result.status)", result.errors, "walbridge backfill") }
+            let result = await Command.run(
+                bridge.binary, ["backfill", "--config", bridge.config] + (table.map { ["--table", $0] } ?? []),
+                timeout: 60)
+            if result.status != 0 {
+                await log.rolledBack("walbridge backfill: status \(result.status)", result.errors, "walbridge backfill")
+            }
         }
         try await Timeout.run(seconds: 1800, "running the workload") {
-            for part in parts where !part.head.isEmpty { try await Self.session(part.head, sourceDB, log, backfill: backfill) { _ in } }
+            for part in parts where !part.head.isEmpty {
+                try await Self.session(part.head, sourceDB, log, backfill: backfill) { _ in }
+            }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for (number, part) in parts.enumerated() where !part.middle.isEmpty {
                     let fires = number == 0 ? plans : []
@@ -216,16 +239,20 @@ struct CaseRunner: Sendable {
         if parts.contains(where: { !$0.tail.isEmpty }) {
             try await settle(names, sourceDB, targetDB, bridge, &outcome)
             if outcome.problem == nil {
-                // Without a backfill rate: a backfill asked for then reads chunk after chunk, so commits fall inside windows.
-                // Each restart waits until the bridge has caught up (so that it does not cut short what the last transaction
-                // started, such as a backfill's window), and each start until it streams (so that a transaction that locks a
-                // table does not hold up the start).
+                // Without a backfill rate: a backfill asked for then reads chunk after chunk, so commits fall inside
+                // windows. Each restart waits until the bridge has caught up (so that it does not cut short what the
+                // last transaction started, such as a backfill's window), and each start until it streams (so that a
+                // transaction that locks a table does not hold up the start).
                 let restart: @Sendable () async throws -> Void = {
-                    if let problem = try await self.caughtUp(names, sourceDB, targetDB, bridge) { throw Stalled(message: problem) }
+                    if let problem = try await self.caughtUp(names, sourceDB, targetDB, bridge) {
+                        throw Stalled(message: problem)
+                    }
                     await bridge.stop(signal: SIGTERM, timeout: 20)
                     try bridge.start(limited: false)
                     if await !bridge.waitStreaming(timeout: 60) {
-                        throw Stalled(message: "the bridge did not start streaming within 60 s; last lines of its log:\n\(bridge.tail())")
+                        throw Stalled(
+                            message: "the bridge did not start streaming within 60 s; "
+                                + "last lines of its log:\n\(bridge.tail())")
                     }
                 }
                 try await restart()
@@ -243,7 +270,8 @@ struct CaseRunner: Sendable {
         outcome.firstErrors = firstErrors
     }
 
-    /// One session's list cut in three: the leading `alone` transactions, the rest but the trailing `alone` ones, those.
+    /// One session's list cut in three: the leading `alone` transactions, the rest but the trailing `alone` ones,
+    /// those.
     struct SessionParts: Sendable {
         var head: ArraySlice<Transaction>
         var middle: ArraySlice<Transaction>
@@ -259,11 +287,12 @@ struct CaseRunner: Sendable {
     }
 
     /// One session: each transaction in order (`after` gets its index in the session's list; `backfill` runs where a
-    /// transaction asks for it, `restart` before one that asks for it); a failed statement rolls its transaction back and
-    /// the session goes on.
+    /// transaction asks for it, `restart` before one that asks for it); a failed statement rolls its transaction back
+    /// and the session goes on.
     private static func session(
-        _ list: ArraySlice<Transaction>, _ sourceDB: ConnectionString, _ log: CommitLog, backfill: @Sendable (String?) async -> Void,
-        restart: (@Sendable () async throws -> Void)? = nil, after: @Sendable (Int) async -> Void
+        _ list: ArraySlice<Transaction>, _ sourceDB: ConnectionString, _ log: CommitLog,
+        backfill: @Sendable (String?) async -> Void, restart: (@Sendable () async throws -> Void)? = nil,
+        after: @Sendable (Int) async -> Void
     ) async throws {
         var db = try await connect(sourceDB)
         for (position, transaction) in zip(list.indices, list) {
@@ -273,12 +302,18 @@ struct CaseRunner: Sendable {
                 try await db.simpleQuery("BEGIN")
                 for statement in transaction.statements {
                     current = statement
-                    if transaction.backfillDuring && statement.hasPrefix("SELECT pg_sleep") { await backfill(transaction.backfillTable) }
+                    if transaction.backfillDuring && statement.hasPrefix("SELECT pg_sleep") {
+                        await backfill(transaction.backfillTable)
+                    }
                     try await db.simpleQuery(statement)
                 }
                 current = "COMMIT"
                 let tag = try await db.simpleQuery("COMMIT").last?.commandTag
-                if tag == "COMMIT" { await log.committed(transaction) } else { await log.rolledBack("commit: \(tag ?? "?")", "", current) }
+                if tag == "COMMIT" {
+                    await log.committed(transaction)
+                } else {
+                    await log.rolledBack("commit: \(tag ?? "?")", "", current)
+                }
             } catch {
                 let state = (error as? PGError)?.sqlState ?? "\(error)"
                 await log.rolledBack(state, "\(error)", current)
@@ -299,14 +334,19 @@ struct CaseRunner: Sendable {
     }
 
     /// Waits until the bridge has applied the source's current WAL position and finished every backfill. One heartbeat
-    /// commit follows the LSN taken, so the checkpoint can pass it even where the bridge does not record idle keepalives
-    /// (an in-place target) or when the last WAL before it is not a mapped commit.
-    private func settle(_ names: Names, _ sourceDB: ConnectionString, _ targetDB: ConnectionString, _ bridge: BridgeProcess, _ outcome: inout CaseOutcome) async throws {
+    /// commit follows the LSN taken, so the checkpoint can pass it even where the bridge does not record idle
+    /// keepalives (an in-place target) or when the last WAL before it is not a mapped commit.
+    private func settle(
+        _ names: Names, _ sourceDB: ConnectionString, _ targetDB: ConnectionString, _ bridge: BridgeProcess,
+        _ outcome: inout CaseOutcome
+    ) async throws {
         if let problem = try await caughtUp(names, sourceDB, targetDB, bridge) { outcome.problem = problem }
     }
 
     /// Nil once the bridge has applied everything the source wrote until now and finished every backfill, else why not.
-    private func caughtUp(_ names: Names, _ sourceDB: ConnectionString, _ targetDB: ConnectionString, _ bridge: BridgeProcess) async throws -> String? {
+    private func caughtUp(
+        _ names: Names, _ sourceDB: ConnectionString, _ targetDB: ConnectionString, _ bridge: BridgeProcess
+    ) async throws -> String? {
         let lsn = try await Timeout.run(seconds: 30, "reading the source LSN") {
             try await PGConnection.connect(sourceDB).closing { db in
                 let lsn = try await db.query("SELECT pg_current_wal_lsn()::text").scalar ?? "0/0"
@@ -320,7 +360,8 @@ struct CaseRunner: Sendable {
         var state = "no progress yet"
         while Date() < deadline {
             if let status = bridge.exitedOnItsOwn {
-                return "the bridge exited by itself (status \(status)) before catching up; last lines of its log:\n\(bridge.tail())"
+                return "the bridge exited by itself (status \(status)) before catching up; "
+                    + "last lines of its log:\n\(bridge.tail())"
             }
             let row = try? await Timeout.run(seconds: 20, "reading the bridge's progress") {
                 try await PGConnection.connect(targetDB).closing { db in
@@ -329,17 +370,21 @@ struct CaseRunner: Sendable {
                                (SELECT applied_lsn >= $2::pg_lsn FROM walbridge.progress WHERE slot = $1)::text,
                                (SELECT count(*) FROM walbridge.backfill WHERE slot = $1)::text,
                                (SELECT count(*) FROM walbridge.backfill WHERE slot = $1 AND state = 'done')::text,
-                               (SELECT string_agg(source_table || ' ' || state || ' ' || rows_copied, ', ') FROM walbridge.backfill WHERE slot = $1)
+                               (SELECT string_agg(source_table || ' ' || state || ' ' || rows_copied, \
+                        ', ') FROM walbridge.backfill WHERE slot = $1)
                         """, [slot, lsn]).rows.first
                 }
             }
             if let row {
-                state = "applied \(row[0] ?? "nothing") of \(lsn), backfill \(row[3] ?? "?")/\(tables) tables done: \(row[4] ?? "")"
+                state =
+                    "applied \(row[0] ?? "nothing") of \(lsn), backfill \(row[3] ?? "?")/\(tables) "
+                    + "tables done: \(row[4] ?? "")"
                 if row[1] == "true" && row[2] == String(tables) && row[3] == String(tables) { return nil }
             }
             try await Task.sleep(for: .milliseconds(200))
         }
-        return "the bridge did not catch up within \(Int(settleTimeout)) s (\(state)); last lines of its log:\n\(bridge.tail())"
+        return "the bridge did not catch up within \(Int(settleTimeout)) s (\(state)); "
+            + "last lines of its log:\n\(bridge.tail())"
     }
 }
 
@@ -358,7 +403,9 @@ actor CommitLog {
     func rolledBack(_ reason: String, _ message: String, _ statement: String) {
         failures[reason, default: 0] += 1
         attempts += 1
-        if messages[reason] == nil { messages[reason] = "\(message)\n      in: \(SQLText.abbreviated(statement, limit: 300))" }
+        if messages[reason] == nil {
+            messages[reason] = "\(message)\n      in: \(SQLText.abbreviated(statement, limit: 300))"
+        }
     }
 
     func snapshot() -> ([Transaction], Int, [String: Int], [String: String]) {

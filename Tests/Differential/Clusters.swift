@@ -9,8 +9,13 @@ struct Clusters: Sendable {
     /// Reads WALBRIDGE_TEST_SOURCE and WALBRIDGE_TEST_TARGET; nil (with the reason) when they are missing.
     static func fromEnvironment() -> (Clusters?, String?) {
         let environment = ProcessInfo.processInfo.environment
-        guard let source = environment["WALBRIDGE_TEST_SOURCE"], let target = environment["WALBRIDGE_TEST_TARGET"] else {
-            return (nil, "WALBRIDGE_TEST_SOURCE / WALBRIDGE_TEST_TARGET are not set: run scripts/differential.sh, which starts the clusters")
+        guard let source = environment["WALBRIDGE_TEST_SOURCE"], let target = environment["WALBRIDGE_TEST_TARGET"]
+        else {
+            return (
+                nil,
+                "WALBRIDGE_TEST_SOURCE / WALBRIDGE_TEST_TARGET are not set: run scripts/differential.sh, "
+                    + "which starts the clusters"
+            )
         }
         do {
             return (Clusters(source: try ConnectionString(source), target: try ConnectionString(target)), nil)
@@ -48,16 +53,22 @@ struct Clusters: Sendable {
     static func drop(_ name: String, on cluster: ConnectionString) async {
         _ = try? await Timeout.run(seconds: 60, "dropping database \(name)") {
             try await PGConnection.connect(cluster).closing { admin in
-                guard try await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]).rows.count == 1 else { return }
+                guard try await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]).rows.count == 1
+                else { return }
                 let deadline = ContinuousClock.now + .seconds(15)
                 while ContinuousClock.now < deadline {
-                    _ = try? await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [name])
-                    let active = try await admin.query("SELECT count(*) FROM pg_replication_slots WHERE database = $1 AND active", [name]).scalar
+                    _ = try? await admin.query(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND "
+                            + "pid <> pg_backend_pid()", [name])
+                    let active = try await admin.query(
+                        "SELECT count(*) FROM pg_replication_slots WHERE database = $1 AND active", [name]
+                    ).scalar
                     if active == "0" { break }
                     try await Task.sleep(for: .milliseconds(100))
                 }
                 _ = try? await admin.query(
-                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1 AND NOT active", [name])
+                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE "
+                        + "database = $1 AND NOT active", [name])
                 _ = try? await admin.query("DROP DATABASE IF EXISTS \(SQLQuoting.identifier(name)) WITH (FORCE)")
             }
         }
@@ -74,7 +85,9 @@ enum Timeout {
     }
 
     /// `body`'s result, or `Expired` once `seconds` pass (the body's task is cancelled).
-    static func run<R: Sendable>(seconds: Double, _ what: String, _ body: @escaping @Sendable () async throws -> R) async throws -> R {
+    static func run<R: Sendable>(
+        seconds: Double, _ what: String, _ body: @escaping @Sendable () async throws -> R
+    ) async throws -> R {
         try await withThrowingTaskGroup(of: R?.self) { group in
             group.addTask { try await body() }
             group.addTask {
@@ -82,7 +95,9 @@ enum Timeout {
                 return nil
             }
             defer { group.cancelAll() }
-            guard let first = try await group.next(), let result = first else { throw Expired(what: what, seconds: seconds) }
+            guard let first = try await group.next(), let result = first else {
+                throw Expired(what: what, seconds: seconds)
+            }
             return result
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 
-/// The differential test: generates cases from seeds, runs each against the bridge, shrinks failures, prints the summary.
+/// The differential test: generates cases from seeds, runs each against the bridge, shrinks failures, prints the
+/// summary.
 struct Differential {
     let options: Options
 
@@ -16,13 +17,18 @@ struct Differential {
             // The first 15 transactions of each session, and every held-open streamed one.
             for session in scenario.workload.sessions {
                 for transaction in session where transaction.index < 15 || transaction.label.contains("held open") {
-                    Report.say("s\(transaction.session)#\(transaction.index) \(transaction.label): " + transaction.statements.map { SQLText.abbreviated($0, limit: 200) }.joined(separator: "; "))
+                    Report.say(
+                        "s\(transaction.session)#\(transaction.index) \(transaction.label): "
+                            + transaction.statements.map { SQLText.abbreviated($0, limit: 200) }.joined(separator: "; ")
+                    )
                 }
             }
             Report.say("faults: \(scenario.workload.faults)")
             var labels: [String: Int] = [:]
             for transaction in scenario.workload.sessions.joined() { labels[transaction.label, default: 0] += 1 }
-            Report.say("transactions by kind: " + labels.sorted { $0.value > $1.value }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
+            Report.say(
+                "transactions by kind: "
+                    + labels.sorted { $0.value > $1.value }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
             return 0
         }
         let (found, why) = Clusters.fromEnvironment()
@@ -31,7 +37,10 @@ struct Differential {
             Report.say("0 passed, 1 failed")
             return 1
         }
-        let walbridge = URL(fileURLWithPath: options.walbridge, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardized.path
+        let walbridge = URL(
+            fileURLWithPath: options.walbridge,
+            relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        ).standardized.path
         guard FileManager.default.isExecutableFile(atPath: walbridge) else {
             Report.say("differential: no walbridge binary at \(walbridge) (build it, or pass --walbridge PATH)")
             Report.say("0 passed, 1 failed")
@@ -51,7 +60,9 @@ struct Differential {
         }
         let count = options.cases ?? (options.seed != nil ? 1 : (options.long ? Int.max : 10))
         let deadline = started.addingTimeInterval(options.minutes * 60)
-        Report.say("differential: \(options.long ? "long form, \(options.minutes) minutes" : "short form"), base seed \(base), walbridge \(walbridge)")
+        Report.say(
+            "differential: \(options.long ? "long form, \(options.minutes) minutes" : "short form"), "
+                + "base seed \(base), walbridge \(walbridge)")
         var schemas = 0, transactions = 0, kills = 0, failures = 0, passed = 0
         var shrinkBudget = options.shrinkSeconds ?? (options.long ? 600.0 : 60.0)
         // The default short form keeps to about 3 minutes in all: no new case after 150 s, no shrinking past 165 s.
@@ -63,7 +74,8 @@ struct Differential {
                 break
             }
             let seed = base &+ UInt64(i)
-            // Sizes cycle 1 to 4 in the long form: a size-5 case writes gigabytes of WAL, more than this machine drains in time.
+            // Sizes cycle 1 to 4 in the long form: a size-5 case writes gigabytes of WAL, more than this machine drains
+            // in time.
             let level = options.size ?? (options.long ? 1 + (i / 2) % 4 : 1)
             let scenario = Scenario.generate(seed: seed, size: .at(level))
             let directory = "\(options.out)/difftest-\(seed)"
@@ -82,9 +94,16 @@ struct Differential {
             schemas += 1
             transactions += outcome.committed.count
             kills += outcome.kills
-            let rolledBack = outcome.rolledBack.sorted { $0.value > $1.value }.prefix(4).map { "\($0.key)×\($0.value)" }.joined(separator: " ")
-            let stats = "\(outcome.committed.count)/\(outcome.attempted) committed\(rolledBack.isEmpty ? "" : " (rolled back: \(rolledBack))"), \(outcome.kills) fault(s), \(String(format: "%.1f", outcome.seconds)) s (\(outcome.phases.map { "\($0.0) \(String(format: "%.1f", $0.1))" }.joined(separator: ", ")))"
-            // Errors that only a generator bug can cause (syntax, types, undefined names) are printed with their statement.
+            let rolledBack = outcome.rolledBack.sorted { $0.value > $1.value }.prefix(4)
+                .map { "\($0.key)×\($0.value)" }
+                .joined(separator: " ")
+            let stats =
+                "\(outcome.committed.count)/\(outcome.attempted) "
+                + "committed\(rolledBack.isEmpty ? "" : " (rolled back: \(rolledBack))"), "
+                + "\(outcome.kills) fault(s), \(String(format: "%.1f", outcome.seconds)) "
+                + "s (\(outcome.phases.map { "\($0.0) \(String(format: "%.1f", $0.1))" }.joined(separator: ", ")))"
+            // Errors that only a generator bug can cause (syntax, types, undefined names) are printed with their
+            // statement.
             for (state, message) in outcome.firstErrors.sorted(by: { $0.key < $1.key }) where state.hasPrefix("42") {
                 Report.say("  generator error \(state) (\(outcome.rolledBack[state] ?? 0)×): \(message)")
             }
@@ -101,40 +120,62 @@ struct Differential {
             Report.say("  FAIL: \(stats)\(summary.isEmpty ? "" : "; differing rows: \(summary)")")
             let yaml = (try? String(contentsOfFile: "\(directory)/walbridge-a.yml", encoding: .utf8)) ?? ""
             let report = Report.failure(scenario, outcome, yaml: yaml)
-            Report.say(report.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n"))
+            Report.say(
+                report.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }
+                    .joined(separator: "\n"))
             Report.write(report, to: "\(directory)/report.txt")
             Report.write(
-                Report.script(scenario, transactions: outcome.committed, initialRows: scenario.workload.initialRows, note: "the original run's committed transactions, in commit order"),
+                Report.script(
+                    scenario, transactions: outcome.committed, initialRows: scenario.workload.initialRows,
+                    note: "the original run's committed transactions, in commit order"),
                 to: "\(directory)/original.sql")
             if shortForm { shrinkBudget = min(shrinkBudget, 165 - Date().timeIntervalSince(started)) }
-            if options.shrink && !outcome.committed.isEmpty && shrinkBudget >= 10 && (outcome.problem == nil || !outcome.problem!.hasPrefix("walbridge check")) {
+            if options.shrink && !outcome.committed.isEmpty && shrinkBudget >= 10
+                && (outcome.problem == nil || !outcome.problem!.hasPrefix("walbridge check")) {
                 let shrinkStarted = Date()
                 var shrinker = Shrinker(runner: runner, original: outcome, seconds: shrinkBudget)
                 let result = await shrinker.shrink()
-                if !options.long && options.shrinkSeconds == nil { shrinkBudget -= Date().timeIntervalSince(shrinkStarted) }
+                if !options.long && options.shrinkSeconds == nil {
+                    shrinkBudget -= Date().timeIntervalSince(shrinkStarted)
+                }
                 let rows = result.initialRows.reduce(0) { $0 + $1.count }
                 let originalRows = scenario.workload.initialRows.reduce(0) { $0 + $1.count }
                 if result.reproduced {
-                    let note = "shrunk in \(result.trials) replays to \(result.transactions.count) of \(outcome.committed.count) transactions and \(rows) of \(originalRows) initial rows"
+                    let note =
+                        "shrunk in \(result.trials) replays to \(result.transactions.count) "
+                        + "of \(outcome.committed.count) transactions and \(rows) of \(originalRows) initial rows"
                     var shrunk = scenario
                     shrunk.mapping = result.mapping
-                    let script = Report.script(shrunk, transactions: result.transactions, initialRows: result.initialRows, note: note)
+                    let script = Report.script(
+                        shrunk, transactions: result.transactions, initialRows: result.initialRows, note: note)
                     Report.write(script, to: "\(directory)/repro.sql")
-                    Report.say("  shrunk (\(String(format: "%.0f", Date().timeIntervalSince(shrinkStarted))) s): \(note)")
+                    Report.say(
+                        "  shrunk (\(String(format: "%.0f", Date().timeIntervalSince(shrinkStarted))) s): \(note)")
                     if let last = result.outcome {
-                        if let problem = last.problem { Report.say("    replay problem: \(problem.split(separator: "\n").first ?? "")") }
+                        if let problem = last.problem {
+                            Report.say("    replay problem: \(problem.split(separator: "\n").first ?? "")")
+                        }
                         Report.say(Report.differences(last.differences, limit: 5).joined(separator: "\n"))
                     }
                     Report.say("  reproduction script (\(directory)/repro.sql; long lines cut here):")
-                    Report.say(Report.abbreviatedScript(script).split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n"))
+                    Report.say(
+                        Report.abbreviatedScript(script).split(separator: "\n", omittingEmptySubsequences: false).map {
+                            "    " + $0
+                        }.joined(separator: "\n"))
                 } else {
-                    Report.say("  shrinking: the failure did not come back in a serial replay without faults (\(result.trials) replays); the original workload is in \(directory)/original.sql")
+                    Report.say(
+                        "  shrinking: the failure did not come back in a serial replay without "
+                            + "faults (\(result.trials) replays); the original workload is "
+                            + "in \(directory)/original.sql")
                 }
             }
-            Report.say("  files: \(directory)/ (report.txt, original.sql, walbridge-a.yml, bridge-a.log); rerun: \(scenario.rerun)")
+            Report.say(
+                "  files: \(directory)/ (report.txt, original.sql, walbridge-a.yml, bridge-a.log); "
+                    + "rerun: \(scenario.rerun)")
         }
         Report.say("differential: \(String(format: "%.0f", Date().timeIntervalSince(started))) s in all")
-        Report.say("differential: \(schemas) schemas, \(transactions) transactions, \(kills) kills, \(failures) failures")
+        Report.say(
+            "differential: \(schemas) schemas, \(transactions) transactions, \(kills) kills, \(failures) failures")
         Report.say("\(passed) passed, \(failures) failed")
         return failures > 0 ? 1 : 0
     }

@@ -56,7 +56,8 @@ struct TargetSpec: Sendable {
 
     /// The statement that makes a DEFERRABLE primary key immediate, as `walbridge check` advises.
     var immediateKey: String {
-        "ALTER TABLE \(sql) DROP CONSTRAINT \(keyConstraint), ADD CONSTRAINT \(keyConstraint) PRIMARY KEY (\(key.map(SQLText.ident).joined(separator: ", ")))"
+        "ALTER TABLE \(sql) DROP CONSTRAINT \(keyConstraint), ADD CONSTRAINT \(keyConstraint) "
+            + "PRIMARY KEY (\(key.map(SQLText.ident).joined(separator: ", ")))"
             + (include.map { " INCLUDE (\(SQLText.ident($0)))" } ?? "")
     }
 }
@@ -74,7 +75,8 @@ struct ForeignKeySpec: Sendable {
     func ddl(child: String) -> String {
         let list = columns.map(SQLText.ident).joined(separator: ", ")
         let parentList = parentColumns.map(SQLText.ident).joined(separator: ", ")
-        return "ALTER TABLE \(SQLText.qualified(child)) ADD FOREIGN KEY (\(list)) REFERENCES \(SQLText.qualified(parent)) (\(parentList)) "
+        return "ALTER TABLE \(SQLText.qualified(child)) ADD FOREIGN KEY (\(list)) "
+            + "REFERENCES \(SQLText.qualified(parent)) (\(parentList)) "
             + "ON DELETE \(onDelete)" + (deferrable ? " DEFERRABLE INITIALLY DEFERRED" : "")
     }
 }
@@ -89,7 +91,9 @@ struct Mapping: Sendable {
 
     /// The heartbeat table the harness commits to after the workload (not part of the generated mapping under test).
     static let heartbeat = "difftest_heartbeat"
-    static let heartbeatSourceDDL = "CREATE TABLE public.\(heartbeat) (id integer PRIMARY KEY, n integer NOT NULL); INSERT INTO public.\(heartbeat) VALUES (1, 0)"
+    static let heartbeatSourceDDL =
+        "CREATE TABLE public.\(heartbeat) (id integer PRIMARY KEY, n integer NOT NULL); "
+        + "INSERT INTO public.\(heartbeat) VALUES (1, 0)"
     static let heartbeatTargetDDL = "CREATE TABLE public.\(heartbeat)_v2 (id integer PRIMARY KEY, n integer)"
 
     /// Whether one target is the source table itself (so the whole case writes into the source database).
@@ -106,7 +110,8 @@ struct Mapping: Sendable {
     /// keys between them; with `deferrable`, the keys drawn DEFERRABLE are (check must refuse them).
     func targetDDL(deferrable: Bool) -> [String] {
         let tables = targets.filter { !$0.inPlace }
-        return tables.map { $0.ddl(deferrable: deferrable) } + tables.flatMap { target in target.references.map { $0.ddl(child: target.name) } }
+        return tables.map { $0.ddl(deferrable: deferrable) }
+            + tables.flatMap { target in target.references.map { $0.ddl(child: target.name) } }
     }
 
     /// The configuration file.
@@ -125,7 +130,8 @@ struct Mapping: Sendable {
             lines.append("  \(SQLText.yaml(table.sql)):")
             for entry in entries {
                 lines.append("    - into: \(SQLText.yaml(entry.inPlace ? table.sql : entry.sql))")
-                lines.append("      key: [\(entry.key.map { SQLText.yaml(SQLText.ident($0)) }.joined(separator: ", "))]")
+                lines.append(
+                    "      key: [\(entry.key.map { SQLText.yaml(SQLText.ident($0)) }.joined(separator: ", "))]")
                 if let when = entry.when { lines.append("      when: \(SQLText.yaml(when))") }
                 if let onDelete = entry.onDelete { lines.append("      on_delete: \(onDelete)") }
                 if let onTruncate = entry.onTruncate { lines.append("      on_truncate: \(onTruncate)") }
@@ -137,7 +143,8 @@ struct Mapping: Sendable {
         }
         if heartbeat {
             lines += [
-                "  # the test's heartbeat: one commit after the workload, so the checkpoint passes the source's last LSN",
+                "  # the test's heartbeat: one commit after the workload, so the checkpoint passes "
+                    + "the source's last LSN",
                 "  public.\(Self.heartbeat):",
                 "    - into: public.\(Self.heartbeat)_v2",
                 "      key: [id]",

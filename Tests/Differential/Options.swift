@@ -1,6 +1,7 @@
 import Foundation
 
-/// The command line: `differential [--long] [--seed N] [--cases N] [--minutes M] [--size S] [--walbridge PATH] [--out DIR] [--no-shrink] [--shrink-seconds S] [--keep] [--print]`.
+/// The command line: `differential [--long] [--cutover] [--seed N] [--cases N] [--minutes M] [--size S] [--walbridge PATH] [--out
+/// DIR] [--no-shrink] [--shrink-seconds S] [--keep] [--print]`.
 struct Options: Sendable {
     var long = false
     /// The cut-over's long form (`CutoverLongForm`) instead of the mapping cases.
@@ -19,7 +20,9 @@ struct Options: Sendable {
     /// Print the generated case (DDL, mapping, workload) instead of running it.
     var printOnly = false
 
-    static let usage = "usage: differential [--long] [--cutover] [--seed N] [--cases N] [--minutes M] [--size S] [--walbridge PATH] [--out DIR] [--no-shrink] [--shrink-seconds S] [--keep] [--print]"
+    static let usage =
+        "usage: differential [--long] [--cutover] [--seed N] [--cases N] [--minutes M] [--size S] [--walbridge PATH] "
+        + "[--out DIR] [--no-shrink] [--shrink-seconds S] [--keep] [--print]"
 
     /// Parses the arguments; nil (after printing why) when they are wrong.
     static func parse(_ arguments: [String]) -> Options? {
@@ -33,14 +36,26 @@ struct Options: Sendable {
             switch arguments[i] {
             case "--long": options.long = true
             case "--cutover": options.cutover = true
-            case "--seed": guard let v = value(), let n = UInt64(v) else { return fail("--seed needs a number") }; options.seed = n
-            case "--cases": guard let v = value(), let n = Int(v), n > 0 else { return fail("--cases needs a positive number") }; options.cases = n
-            case "--minutes": guard let v = value(), let n = Double(v), n > 0 else { return fail("--minutes needs a positive number") }; options.minutes = n
-            case "--size": guard let v = value(), let n = Int(v), n > 0 else { return fail("--size needs a positive number") }; options.size = n
-            case "--walbridge": guard let v = value() else { return fail("--walbridge needs a path") }; options.walbridge = v
+            case "--seed":
+                guard let v = value(), let n = UInt64(v) else { return fail("--seed needs a number") }; options.seed = n
+            case "--cases":
+                guard let v = value(), let n = Int(v), n > 0 else { return fail("--cases needs a positive number") };
+                options.cases = n
+            case "--minutes":
+                guard let v = value(), let n = Double(v), n > 0 else {
+                    return fail("--minutes needs a positive number")
+                }; options.minutes = n
+            case "--size":
+                guard let v = value(), let n = Int(v), n > 0 else { return fail("--size needs a positive number") };
+                options.size = n
+            case "--walbridge":
+                guard let v = value() else { return fail("--walbridge needs a path") }; options.walbridge = v
             case "--out": guard let v = value() else { return fail("--out needs a directory") }; options.out = v
             case "--no-shrink": options.shrink = false
-            case "--shrink-seconds": guard let v = value(), let n = Double(v), n > 0 else { return fail("--shrink-seconds needs a positive number") }; options.shrinkSeconds = n
+            case "--shrink-seconds":
+                guard let v = value(), let n = Double(v), n > 0 else {
+                    return fail("--shrink-seconds needs a positive number")
+                }; options.shrinkSeconds = n
             case "--keep": options.keep = true
             case "--print": options.printOnly = true
             case "-h", "--help":

@@ -16,7 +16,9 @@ struct Oracle {
     let target: ConnectionString
 
     /// Session settings that make text forms comparable on both sides.
-    static let settings = "SET timezone = 'UTC'; SET datestyle = 'ISO, YMD'; SET extra_float_digits = 3; SET bytea_output = 'hex'; SET intervalstyle = 'postgres'"
+    static let settings =
+        "SET timezone = 'UTC'; SET datestyle = 'ISO, YMD'; SET extra_float_digits = 3; SET bytea_output = 'hex'; "
+        + "SET intervalstyle = 'postgres'"
 
     /// Every difference, for all targets.
     func differences() async throws -> [Difference] {
@@ -51,15 +53,22 @@ struct Oracle {
     private func expected(
         _ spec: TargetSpec, from: String, _ types: [String: String], _ source: PGConnection, removedBy: [String]? = nil
     ) async throws -> [[String?]] {
-        let columns = spec.columns.map { "((\($0.expression))::\(types[$0.name] ?? $0.type))::text" }.joined(separator: ", ")
+        let columns = spec.columns.map { "((\($0.expression))::\(types[$0.name] ?? $0.type))::text" }
+            .joined(separator: ", ")
         let how = removedBy.map { " AND difftest_how IN (\($0.map(SQLText.literal).joined(separator: ", ")))" } ?? ""
-        return try await source.query("SELECT \(columns) FROM \(from) WHERE coalesce((\(spec.when ?? "true")), false)\(how)").rows
+        return try await source.query(
+            "SELECT \(columns) FROM \(from) WHERE coalesce((\(spec.when ?? "true")), false)\(how)"
+        ).rows
     }
 
-    private func compare(_ spec: TargetSpec, _ table: SourceTable, _ source: PGConnection, _ target: PGConnection) async throws -> [Difference] {
+    private func compare(
+        _ spec: TargetSpec, _ table: SourceTable, _ source: PGConnection, _ target: PGConnection
+    ) async throws -> [Difference] {
         let types = try await types(spec.sql, target)
         let expected = try await expected(spec, from: table.ownRows, types, source)
-        let actual = try await target.query("SELECT \(spec.columns.map { "\($0.sql)::text" }.joined(separator: ", ")) FROM \(spec.sql)").rows
+        let actual = try await target.query(
+            "SELECT \(spec.columns.map { "\($0.sql)::text" }.joined(separator: ", ")) FROM \(spec.sql)"
+        ).rows
         let keys = spec.keyPositions
         func key(_ row: [String?]) -> [String?] { keys.map { row[$0] } }
         func keyText(_ row: [String?]) -> String {
@@ -73,13 +82,15 @@ struct Oracle {
         var removed = Set<[String?]>()
         var removedByKey: [[String?]: [[String?]]] = [:]
         if spec.keepsRemovedRows {
-            let kinds = (spec.onDelete == "ignore" ? ["delete"] : []) + (spec.onTruncate == "ignore" ? ["truncate"] : [])
+            let kinds =
+                (spec.onDelete == "ignore" ? ["delete"] : []) + (spec.onTruncate == "ignore" ? ["truncate"] : [])
             let rows = try await self.expected(spec, from: table.goneTable, types, source, removedBy: kinds)
             removed = Set(rows)
             for row in rows { removedByKey[key(row), default: []].append(row) }
         }
-        // walbridge check documents that a row kept by on_delete or on_truncate: ignore, in a table without REPLICA IDENTITY FULL, may keep
-        // columns computed from unchanged TOAST values as they were (the delete does not carry them): those are not compared.
+        // walbridge check documents that a row kept by on_delete or on_truncate: ignore, in a table without REPLICA
+        // IDENTITY FULL, may keep columns computed from unchanged TOAST values as they were (the delete does not carry
+        // them): those are not compared.
         let lenient = Set(spec.keepsRemovedRows && table.identity != .full
             ? spec.columns.indices.filter { spec.columns[$0].reads.contains { table.columns[$0].toast } } : [])
         func strict(_ row: [String?]) -> [String?] { row.indices.map { lenient.contains($0) ? nil : row[$0] } }
@@ -91,22 +102,34 @@ struct Oracle {
         }
         for (k, rows) in expectedByKey.sorted(by: { Self.order($0.key, $1.key) }) {
             guard let have = actualByKey[k] else {
-                differences.append(Difference(target: spec.sql, key: keyText(rows[0]), detail: "missing in the target; expected \(describe(rows[0], spec))", kind: "missing"))
+                differences.append(
+                    Difference(
+                        target: spec.sql, key: keyText(rows[0]),
+                        detail: "missing in the target; expected \(describe(rows[0], spec))", kind: "missing"))
                 continue
             }
             if rows.count > 1 {
-                differences.append(Difference(target: spec.sql, key: keyText(rows[0]), detail: "the oracle itself has \(rows.count) rows for this key (harness bug)", kind: "oracle"))
+                differences.append(
+                    Difference(
+                        target: spec.sql, key: keyText(rows[0]),
+                        detail: "the oracle itself has \(rows.count) rows for this key (harness bug)", kind: "oracle"))
             }
             if have[0] != rows[0] {
-                differences.append(Difference(target: spec.sql, key: keyText(rows[0]), detail: columnDifferences(rows[0], have[0]).joined(separator: "; "), kind: "differs"))
+                differences.append(
+                    Difference(
+                        target: spec.sql, key: keyText(rows[0]),
+                        detail: columnDifferences(rows[0], have[0]).joined(separator: "; "), kind: "differs"))
             }
         }
         for (k, rows) in actualByKey.sorted(by: { Self.order($0.key, $1.key) }) where expectedByKey[k] == nil {
-            if spec.keepsRemovedRows && (removed.contains(rows[0]) || removedStrict.contains(strict(rows[0]))) { continue }
+            if spec.keepsRemovedRows && (removed.contains(rows[0]) || removedStrict.contains(strict(rows[0]))) {
+                continue
+            }
             if let versions = removedByKey[k] {
                 // Kept after a delete or truncate, but not as any removed version's mapping: show the closest one.
                 let closest = versions.min {
-                    columnDifferences($0, rows[0], skipping: lenient).count < columnDifferences($1, rows[0], skipping: lenient).count
+                    columnDifferences($0, rows[0], skipping: lenient).count
+                        < columnDifferences($1, rows[0], skipping: lenient).count
                 }!
                 differences.append(Difference(
                     target: spec.sql, key: keyText(rows[0]),
@@ -115,27 +138,38 @@ struct Oracle {
                     kind: "kept unlike removed row"))
                 continue
             }
-            let why = spec.keepsRemovedRows ? "not in the source and not any removed source row's mapping" : "not in the source"
-            differences.append(Difference(target: spec.sql, key: keyText(rows[0]), detail: "in the target only (\(why)): \(describe(rows[0], spec))", kind: "extra"))
+            let why =
+                spec.keepsRemovedRows
+                ? "not in the source and not any removed source row's mapping" : "not in the source"
+            differences.append(
+                Difference(
+                    target: spec.sql, key: keyText(rows[0]),
+                    detail: "in the target only (\(why)): \(describe(rows[0], spec))", kind: "extra"))
         }
         return differences
     }
 
     /// In place: each row's new column must equal its expression over the row.
-    private func inPlace(_ spec: TargetSpec, _ table: SourceTable, _ source: PGConnection) async throws -> [Difference] {
+    private func inPlace(
+        _ spec: TargetSpec, _ table: SourceTable, _ source: PGConnection
+    ) async throws -> [Difference] {
         let types = try await types(table.sql, source)
         let keys = table.key.map { "\(table.columns[$0].sql)::text" }
         var differences: [Difference] = []
         for column in spec.added {
             let rows = try await source.query("""
-                SELECT \(keys.joined(separator: ", ")), \(column.sql)::text, ((\(column.expression))::\(types[column.name] ?? column.type))::text
+                SELECT \(keys.joined(separator: ", ")), \(column.sql)::text, \
+                ((\(column.expression))::\(types[column.name] ?? column.type))::text
                 FROM \(table.ownRows)
                 """).rows
             for row in rows.sorted(by: Self.order) where row[keys.count] != row[keys.count + 1] {
-                let key = "(" + table.key.map { table.columns[$0].name }.joined(separator: ", ") + ")=(" + row[..<keys.count].map(SQLText.short).joined(separator: ", ") + ")"
+                let key =
+                    "(" + table.key.map { table.columns[$0].name }.joined(separator: ", ") + ")=("
+                    + row[..<keys.count].map(SQLText.short).joined(separator: ", ") + ")"
                 differences.append(Difference(
                     target: "\(table.sql) (in place)", key: key,
-                    detail: "\(column.name): expected \(SQLText.short(row[keys.count + 1])), has \(SQLText.short(row[keys.count]))", kind: "in place"))
+                        detail: "\(column.name): expected \(SQLText.short(row[keys.count + 1])), "
+                            + "has \(SQLText.short(row[keys.count]))", kind: "in place"))
             }
         }
         return differences

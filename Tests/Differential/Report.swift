@@ -11,7 +11,10 @@ enum Report {
     static func shape(_ scenario: Scenario) -> String {
         var lines = scenario.schema.tables.map { "    table \($0.summary)" }
         for target in scenario.mapping.targets {
-            var text = "    target \(target.inPlace ? "\(scenario.schema.tables[target.table].sql) (in place)" : target.sql) key (\(target.key.joined(separator: ", ")))"
+            var text =
+                "    target \(target.inPlace ? "\(scenario.schema.tables[target.table].sql) (in place)" : target.sql) "
+                + "key "
+                + "(\(target.key.joined(separator: ", ")))"
             if let when = target.when { text += " when \(when)" }
             if let onDelete = target.onDelete { text += ", on_delete \(onDelete)" }
             if let onTruncate = target.onTruncate { text += ", on_truncate \(onTruncate)" }
@@ -19,33 +22,47 @@ enum Report {
             if target.deferrableKey { text += ", DEFERRABLE key" }
             if let unique = target.deferredUnique { text += ", deferred UNIQUE (\(unique))" }
             for key in target.references {
-                text += ", (\(key.columns.joined(separator: ", "))) → \(key.parent) ON DELETE \(key.onDelete)\(key.deferrable ? " DEFERRABLE" : "")"
+                text +=
+                    ", (\(key.columns.joined(separator: ", "))) → \(key.parent) "
+                    + "ON DELETE \(key.onDelete)\(key.deferrable ? " DEFERRABLE" : "")"
             }
             let table = scenario.schema.tables[target.table]
             let retyped = target.columns.contains { column in
-                column.type == "text" && column.reads.count == 1 && column.expression == table.columns[column.reads[0]].sql
+                column.type == "text" && column.reads.count == 1
+                    && column.expression == table.columns[column.reads[0]].sql
                     && !table.columns[column.reads[0]].type.isTextLike
             }
             if retyped { text += ", a column of another type than its expression" }
             lines.append(text)
         }
         let w = scenario.workload
-        lines.append("    workload: \(w.sessions.count) session(s), \(w.transactionCount) transactions, \(w.faults.count) fault(s), chunk \(scenario.chunkRows) rows\(scenario.sliceRows.map { ", slice \($0) rows" } ?? "")\(scenario.backfillRate.map { ", backfill \($0) rows/s" } ?? "")")
+        lines.append(
+            "    workload: \(w.sessions.count) session(s), \(w.transactionCount) "
+                + "transactions, \(w.faults.count) fault(s), chunk \(scenario.chunkRows) "
+                + "rows\(scenario.sliceRows.map { ", slice \($0) rows" } ?? "")"
+                + "\(scenario.backfillRate.map { ", backfill \($0) rows/s" } ?? "")"
+        )
         return lines.joined(separator: "\n")
     }
 
     /// What failed: the seed, DDL, mapping and the first differences.
     static func failure(_ scenario: Scenario, _ outcome: CaseOutcome, yaml: String) -> String {
         var lines = ["FAILURE seed \(scenario.seed) (rerun: \(scenario.rerun))"]
-        if let problem = outcome.problem { lines.append("  problem: " + problem.replacingOccurrences(of: "\n", with: "\n    ")) }
+        if let problem = outcome.problem {
+            lines.append("  problem: " + problem.replacingOccurrences(of: "\n", with: "\n    "))
+        }
         lines.append("  source schema:")
         lines += scenario.sourceDDL.map { "    " + $0.replacingOccurrences(of: "\n", with: "\n    ") + ";" }
         lines.append("  target schema\(scenario.mapping.inPlace ? " (in the source database)" : ""):")
         lines += scenario.targetDDL.map { "    " + $0.replacingOccurrences(of: "\n", with: "\n    ") + ";" }
         lines.append("  mapping (walbridge.yml):")
-        lines += yaml.split(separator: "\n").filter { !$0.hasPrefix("source:") && !$0.hasPrefix("target:") && !$0.hasPrefix("#") }.map { "    " + $0 }
+        lines += yaml.split(separator: "\n").filter {
+            !$0.hasPrefix("source:") && !$0.hasPrefix("target:") && !$0.hasPrefix("#")
+        }.map { "    " + $0 }
         if !outcome.differences.isEmpty {
-            lines.append("  differences (first \(min(10, outcome.differences.count)) of \(outcome.differences.count))\(outcome.transient ? ", gone 2 s later" : ""):")
+            lines.append(
+                "  differences (first \(min(10, outcome.differences.count)) "
+                    + "of \(outcome.differences.count))\(outcome.transient ? ", gone 2 s later" : ""):")
             lines += differences(outcome.differences, limit: 10)
         }
         return lines.joined(separator: "\n")
@@ -56,7 +73,9 @@ enum Report {
     }
 
     /// The shrunk reproduction as one SQL script: source schema and rows, target schema, configuration, workload.
-    static func script(_ scenario: Scenario, transactions: [Transaction], initialRows: [[InitialRow]], note: String) -> String {
+    static func script(
+        _ scenario: Scenario, transactions: [Transaction], initialRows: [[InitialRow]], note: String
+    ) -> String {
         // Tables that no target maps and no statement names are left out.
         let text = transactions.flatMap(\.statements).joined(separator: "\n")
         var schema = scenario.schema
@@ -75,16 +94,24 @@ enum Report {
             -- 1. In the SOURCE database (wal_level=logical):
 
             """
-        script += (schema.ddl + scenario.mapping.sourceDDL(scenario.schema) + workload.initialSQL(schema)).map { $0 + ";\n" }.joined()
-        script += "\n-- 2. In the TARGET database\(scenario.mapping.inPlace ? " (the source database itself: in-place case)" : ""):\n"
+        script += (schema.ddl + scenario.mapping.sourceDDL(scenario.schema) + workload.initialSQL(schema)).map {
+            $0 + ";\n"
+        }.joined()
+        script +=
+            "\n-- 2. In the TARGET "
+            + "database\(scenario.mapping.inPlace ? " (the source database itself: in-place case)" : ""):\n"
         script += scenario.targetDDL.map { $0 + ";\n" }.joined()
         script += "\n-- 3. walbridge.yml (set source/target to those databases):\n"
         script += scenario.mapping.yaml(scenario.schema, source: "SOURCE", target: "TARGET", slot: "difftest_repro")
             .split(separator: "\n").map { "--   " + $0 }.joined(separator: "\n")
-        script += "\n-- 4. walbridge run --config walbridge.yml --backfill-chunk-rows \(scenario.chunkRows); wait until walbridge status says streaming\n"
+        script +=
+            "\n-- 4. walbridge run --config walbridge.yml --backfill-chunk-rows \(scenario.chunkRows); "
+            + "wait until walbridge status says streaming\n"
         script += "-- 5. In the SOURCE database, one session, in this order:\n\n"
         script += transactions.map(\.script).joined(separator: "\n")
-        script += "\n-- 6. Wait until walbridge.progress.applied_lsn in the target reaches pg_current_wal_lsn() of the source, then compare.\n"
+        script +=
+            "\n-- 6. Wait until walbridge.progress.applied_lsn in the target reaches pg_current_wal_lsn() "
+            + "of the source, then compare.\n"
         return script
     }
 
@@ -98,7 +125,11 @@ enum Report {
         var logical: [String] = []
         var open = false
         for line in script.split(separator: "\n", omittingEmptySubsequences: false) {
-            if open, let last = logical.popLast() { logical.append(last + "\\n" + line) } else { logical.append(String(line)) }
+            if open, let last = logical.popLast() {
+                logical.append(last + "\\n" + line)
+            } else {
+                logical.append(String(line))
+            }
             if !line.hasPrefix("--") && line.filter({ $0 == "'" }).count % 2 == 1 { open.toggle() }
         }
         for line in logical {
@@ -118,7 +149,9 @@ enum Report {
 
     /// Appends to a text file (creating it), ignoring errors.
     static func append(_ text: String, to path: String) {
-        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) {
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
+        }
         guard let handle = FileHandle(forWritingAtPath: path) else { return }
         handle.seekToEndOfFile()
         handle.write(Data(text.utf8))

@@ -5,8 +5,9 @@ import PGClient
 enum SQLText {
     /// Words that must be quoted as names (the generator uses some of them on purpose).
     static let reserved: Set<String> = [
-        "select", "user", "order", "table", "group", "check", "default", "from", "where", "limit", "end", "column", "both",
-        "all", "and", "or", "not", "null", "true", "false", "primary", "references", "to", "with", "when", "then",
+        "select", "user", "order", "table", "group", "check", "default", "from", "where", "limit", "end", "column",
+        "both", "all", "and", "or", "not", "null", "true", "false", "primary", "references", "to", "with", "when",
+        "then",
     ]
 
     /// A name as SQL: bare when PostgreSQL reads it back unchanged, else double-quoted.

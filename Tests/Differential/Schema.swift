@@ -1,6 +1,7 @@
 /// A column type the generator draws from.
 enum SQLType: String, CaseIterable, Sendable {
-    case int, bigint, numeric, text, varchar, char6, bool, uuid, inet, timestamptz, date, jsonb, bytea, intArray, textArray
+    case int, bigint, numeric, text, varchar, char6, bool, uuid, inet, timestamptz, date, jsonb, bytea, intArray,
+        textArray
     case enumType, domainText, domainInt
 
     /// The type as SQL, with the case's own enum and domain names.
@@ -28,7 +29,9 @@ enum SQLType: String, CaseIterable, Sendable {
     }
 
     /// Types that can be a key on their own (and carry a composite key's uniqueness).
-    static let mainKeyTypes: [SQLType] = [.int, .bigint, .numeric, .text, .varchar, .char6, .uuid, .inet, .date, .timestamptz]
+    static let mainKeyTypes: [SQLType] = [
+        .int, .bigint, .numeric, .text, .varchar, .char6, .uuid, .inet, .date, .timestamptz
+    ]
     /// Types that may be part of a composite key.
     static let keyTypes: [SQLType] = mainKeyTypes + [.bool, .enumType]
 
@@ -97,7 +100,8 @@ struct Partition: Sendable {
     var bound: String
 }
 
-/// A table's partitioning: the kind, the key column, the partitions made up front and maybe one made during the workload.
+/// A table's partitioning: the kind, the key column, the partitions made up front and maybe one made during the
+/// workload.
 struct Partitioning: Sendable {
     enum Kind: String, Sendable { case range = "RANGE", list = "LIST", hash = "HASH" }
     var kind: Kind
@@ -153,7 +157,9 @@ struct SourceTable: Sendable {
         }
         if hasPrimaryKey { body.append("PRIMARY KEY (\(key.map { columns[$0].sql }.joined(separator: ", ")))") }
         var create = "CREATE TABLE \(sql) (\n    \(body.joined(separator: ",\n    "))\n)"
-        if let partitioning { create += " PARTITION BY \(partitioning.kind.rawValue) (\(columns[partitioning.column].sql))" }
+        if let partitioning {
+            create += " PARTITION BY \(partitioning.kind.rawValue) (\(columns[partitioning.column].sql))"
+        }
         var statements = [create]
         for column in toastColumns + columns.indices.filter({ columns[$0].role == .toastedIdentity }) {
             statements.append("ALTER TABLE \(sql) ALTER COLUMN \(columns[column].sql) SET STORAGE EXTERNAL")
@@ -168,7 +174,9 @@ struct SourceTable: Sendable {
         case .index:
             let index = SQLText.ident("\(name)_ident")
             let members = key + columns.indices.filter { columns[$0].role == .toastedIdentity }
-            statements.append("CREATE UNIQUE INDEX \(index) ON \(sql) (\(members.map { columns[$0].sql }.joined(separator: ", ")))")
+            statements.append(
+                "CREATE UNIQUE INDEX \(index) ON \(sql) "
+                    + "(\(members.map { columns[$0].sql }.joined(separator: ", ")))")
             statements.append("ALTER TABLE \(sql) REPLICA IDENTITY USING INDEX \(index)")
         }
         return statements
@@ -177,7 +185,9 @@ struct SourceTable: Sendable {
     /// One partition (replica identity FULL does not pass from the parent to its partitions).
     func partitionDDL(_ partition: Partition) -> [String] {
         var statements = ["CREATE TABLE \(SQLText.qualified(partition.name)) PARTITION OF \(sql) \(partition.bound)"]
-        if identity == .full { statements.append("ALTER TABLE \(SQLText.qualified(partition.name)) REPLICA IDENTITY FULL") }
+        if identity == .full {
+            statements.append("ALTER TABLE \(SQLText.qualified(partition.name)) REPLICA IDENTITY FULL")
+        }
         return statements
     }
 
@@ -186,24 +196,37 @@ struct SourceTable: Sendable {
         let gone = goneTable
         return [
             "CREATE TABLE \(gone) (LIKE \(sql), difftest_how text)",
-            "CREATE FUNCTION \(gone)_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO \(gone) VALUES (OLD.*, 'delete'); RETURN NULL; END $$",
+            "CREATE FUNCTION \(gone)_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO \(gone) "
+                + "VALUES (OLD.*, 'delete'); RETURN NULL; END $$",
             "CREATE TRIGGER \(gone)_d AFTER DELETE ON \(sql) FOR EACH ROW EXECUTE FUNCTION \(gone)_row()",
-            "CREATE FUNCTION \(gone)_all() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO \(gone) SELECT *, 'truncate' FROM \(sql); RETURN NULL; END $$",
+            "CREATE FUNCTION \(gone)_all() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO \(gone) SELECT *, "
+                + "'truncate' FROM \(sql); RETURN NULL; END $$",
             "CREATE TRIGGER \(gone)_t BEFORE TRUNCATE ON \(sql) FOR EACH STATEMENT EXECUTE FUNCTION \(gone)_all()",
         ]
     }
 
     /// One line for the case summary.
     var summary: String {
-        var parts = ["\(sql): key (\(key.map { "\(columns[$0].name) \(columns[$0].type.rawValue)" }.joined(separator: ", "))), identity \(identity.rawValue)"]
+        var parts = [
+            "\(sql): "
+                + "key (\(key.map { "\(columns[$0].name) \(columns[$0].type.rawValue)" }.joined(separator: ", "))), "
+                + "identity \(identity.rawValue)"
+        ]
         if !hasPrimaryKey { parts.append("no PK") }
         if code != nil { parts.append("unique code") }
         if let partitioning {
-            parts.append("partitioned by \(partitioning.kind.rawValue) on \(columns[partitioning.column].name)\(partitioning.late != nil ? " + late partition" : "")")
+            parts.append(
+                "partitioned by \(partitioning.kind.rawValue) "
+                    + "on \(columns[partitioning.column].name)\(partitioning.late != nil ? " + late partition" : "")"
+            )
         }
-        if !toastColumns.isEmpty { parts.append("TOAST \(toastColumns.map { columns[$0].name }.joined(separator: ", "))") }
+        if !toastColumns.isEmpty {
+            parts.append("TOAST \(toastColumns.map { columns[$0].name }.joined(separator: ", "))")
+        }
         if let child = inheritingChild { parts.append("inherited by \(child)") }
-        if let member = columns.first(where: { $0.role == .toastedIdentity }) { parts.append("TOASTed identity member \(member.name)") }
+        if let member = columns.first(where: { $0.role == .toastedIdentity }) {
+            parts.append("TOASTed identity member \(member.name)")
+        }
         if let reference { parts.append("\(columns[reference.column].name) references table \(reference.parent + 1)") }
         parts.append("\(initialRows) initial rows")
         return parts.joined(separator: ", ")
@@ -234,8 +257,9 @@ struct Schema: Sendable {
         names.ddl + tables.flatMap { $0.ddl(names) } + tables.compactMap { table in
             table.reference.map { reference in
                 let parent = tables[reference.parent]
-                return "ALTER TABLE \(table.sql) ADD FOREIGN KEY (\(table.columns[reference.column].sql)) REFERENCES \(parent.sql) "
-                    + "(\(parent.columns[parent.key[0]].sql)) ON DELETE CASCADE"
+                    return "ALTER TABLE \(table.sql) ADD FOREIGN KEY (\(table.columns[reference.column].sql)) "
+                        + "REFERENCES \(parent.sql) (\(parent.columns[parent.key[0]].sql)) "
+                    + "ON DELETE CASCADE"
             }
         }
     }

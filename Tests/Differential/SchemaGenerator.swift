@@ -7,7 +7,9 @@ struct SchemaGenerator {
     /// Workload inserts one session makes per table, roughly, for placing RANGE partition bounds.
     var expectedInsertsPerSession: Int
 
-    static let tableNames = ["users", "orders", "UserAccounts", "line_items", "Events", "order", "products", "Inventory Items", "accounts"]
+    static let tableNames = [
+        "users", "orders", "UserAccounts", "line_items", "Events", "order", "products", "Inventory Items", "accounts"
+    ]
     static let keyNames = ["id", "userId", "order", "region", "tenant", "sku", "k2", "Kind", "slot_no", "user"]
     static let plainNames = [
         "name", "eMail", "street", "city", "price", "qty", "flag", "note", "payload", "data", "tags", "nums", "born",
@@ -75,21 +77,22 @@ struct SchemaGenerator {
         _ = add(Self.plainNames, rng.pick([.text, .varchar, .char6, .domainText]), .plain)
         _ = add(Self.plainNames, rng.pick([.bool, .int, .domainInt]), .plain)
         let allTypes: [(SQLType, Int)] = [
-            (.int, 3), (.bigint, 2), (.numeric, 2), (.text, 4), (.varchar, 2), (.char6, 2), (.bool, 2), (.uuid, 1), (.inet, 2),
-            (.timestamptz, 2), (.date, 1), (.jsonb, 2), (.bytea, 1), (.intArray, 1), (.textArray, 1), (.enumType, 1),
-            (.domainText, 1), (.domainInt, 1),
+            (.int, 3), (.bigint, 2), (.numeric, 2), (.text, 4), (.varchar, 2), (.char6, 2), (.bool, 2), (.uuid, 1),
+            (.inet, 2), (.timestamptz, 2), (.date, 1), (.jsonb, 2), (.bytea, 1), (.intArray, 1), (.textArray, 1),
+            (.enumType, 1), (.domainText, 1), (.domainInt, 1),
         ]
         for _ in 0..<rng.int(0...4) { _ = add(Self.plainNames, rng.weighted(allTypes), .plain) }
         let toastCount = rng.weighted([(0, 2), (1, 6), (2, 2)])
         for _ in 0..<toastCount { _ = add(Self.toastNames, .text, .plain, toast: true) }
 
         let initialRows = maxInitialRows == 0 ? 0 : rng.weighted([
-            (0, 1), (min(3, maxInitialRows), 1), (maxInitialRows / 10, 2), (maxInitialRows / 4, 2), (maxInitialRows / 2, 2), (maxInitialRows, 2),
+                (0, 1), (min(3, maxInitialRows), 1), (maxInitialRows / 10, 2), (maxInitialRows / 4, 2),
+                (maxInitialRows / 2, 2), (maxInitialRows, 2),
         ])
         var table = SourceTable(
             number: number, name: name, columns: columns, key: key, main: main, boolComponent: boolComponent,
-            enumComponent: enumComponent, identity: identity, hasPrimaryKey: hasPrimaryKey, code: code, partitioning: nil,
-            allowTruncate: rng.chance(0.25), initialRows: initialRows)
+            enumComponent: enumComponent, identity: identity, hasPrimaryKey: hasPrimaryKey, code: code,
+            partitioning: nil, allowTruncate: rng.chance(0.25), initialRows: initialRows)
         if partitioned { table.partitioning = partitioning(table, &rng) }
         return table
     }
@@ -105,7 +108,9 @@ struct SchemaGenerator {
         case .range:
             let type = table.columns[table.main].type
             let low = ValueGenerator.mainNumber(table, counter: table.initialRows / 2)
-            let high = max(low + 6, ValueGenerator.mainNumber(table, counter: table.initialRows + 1 + expectedInsertsPerSession * 2 / 5))
+            let high = max(
+                low + 6,
+                ValueGenerator.mainNumber(table, counter: table.initialRows + 1 + expectedInsertsPerSession * 2 / 5))
             let b1 = ValueGenerator.mainKey(type, low), b2 = ValueGenerator.mainKey(type, high)
             if rng.chance(0.5) {
                 return Partitioning(
@@ -128,23 +133,31 @@ struct SchemaGenerator {
             if let bool = table.boolComponent, table.enumComponent == nil || rng.chance(0.5) {
                 return Partitioning(
                     kind: .list, column: bool,
-                    partitions: [Partition(name: part(0), bound: "FOR VALUES IN (true)"), Partition(name: part(1), bound: "FOR VALUES IN (false)")],
+                    partitions: [
+                        Partition(name: part(0), bound: "FOR VALUES IN (true)"),
+                        Partition(name: part(1), bound: "FOR VALUES IN (false)")
+                    ],
                     late: nil)
             }
             let labels = ["red", "green", "Blue", "with space", "it's", "ünï"].map(SQLText.literal)
             let split = rng.int(1...4)
-            var partitions = [Partition(name: part(0), bound: "FOR VALUES IN (\(labels[..<split].joined(separator: ", ")))")]
+            var partitions = [
+                Partition(name: part(0), bound: "FOR VALUES IN (\(labels[..<split].joined(separator: ", ")))")
+            ]
             if rng.chance(0.5) {
                 partitions.append(Partition(name: part(1), bound: "DEFAULT"))
             } else {
-                partitions.append(Partition(name: part(1), bound: "FOR VALUES IN (\(labels[split...].joined(separator: ", ")))"))
+                partitions.append(
+                    Partition(name: part(1), bound: "FOR VALUES IN (\(labels[split...].joined(separator: ", ")))"))
             }
             return Partitioning(kind: .list, column: table.enumComponent!, partitions: partitions, late: nil)
         case .hash:
             let modulus = rng.int(2...3)
             return Partitioning(
                 kind: .hash, column: rng.pick(table.key),
-                partitions: (0..<modulus).map { Partition(name: part($0), bound: "FOR VALUES WITH (MODULUS \(modulus), REMAINDER \($0))") },
+                partitions: (0..<modulus).map {
+                    Partition(name: part($0), bound: "FOR VALUES WITH (MODULUS \(modulus), REMAINDER \($0))")
+                },
                 late: nil)
         }
     }

@@ -15,7 +15,8 @@ struct ShapeGenerator {
         /// shape finds a failure.
         static var enabled: Set<Family> {
             guard let names = ProcessInfo.processInfo.environment["WALBRIDGE_DIFF_SHAPES"] else { return Set(allCases) }
-            return Set(names.split(separator: ",").compactMap { Family(rawValue: $0.trimmingCharacters(in: .whitespaces)) })
+            return Set(
+                names.split(separator: ",").compactMap { Family(rawValue: $0.trimmingCharacters(in: .whitespaces)) })
         }
     }
 
@@ -27,7 +28,8 @@ struct ShapeGenerator {
         rng = SplitMix64.derived(seed, 700)
     }
 
-    /// Whether `family` is drawn: the draw of `chance` is made first, so leaving a family out changes the others little.
+    /// Whether `family` is drawn: the draw of `chance` is made first, so leaving a family out changes the others
+    /// little.
     private mutating func draw(_ family: Family, _ chance: Double) -> Bool {
         rng.chance(chance) && families.contains(family)
     }
@@ -79,18 +81,22 @@ struct ShapeGenerator {
             }
             guard let parentTarget = parentTargets.first else { continue }
             for child in tables where child != parent && schema.tables[child].reference == nil {
-                guard let childTarget = mapping.targets.indices.first(where: { mapping.targets[$0].table == child && !mapping.targets[$0].inPlace })
-                else { continue }
+                guard let childTarget = mapping.targets.indices.first(where: {
+                    mapping.targets[$0].table == child && !mapping.targets[$0].inPlace
+                }) else { continue }
                 // Every row the child's target holds has its parent in the parent's target.
                 mapping.targets[parentTarget].when = nil
-                if mapping.targets[childTarget].onDelete == "ignore" { mapping.targets[childTarget].onDelete = "delete" }
+                if mapping.targets[childTarget].onDelete == "ignore" {
+                    mapping.targets[childTarget].onDelete = "delete"
+                }
                 mapping.targets[childTarget].onTruncate = "truncate"
                 let column = Column(name: "parent_ref", type: table.columns[table.key[0]].type, role: .reference)
                 schema.tables[child].columns.append(column)
                 let position = schema.tables[child].columns.count - 1
                 schema.tables[child].reference = Reference(column: position, parent: parent)
                 let key = mapping.targets[parentTarget].columns[mapping.targets[parentTarget].keyPositions[0]]
-                mapping.targets[childTarget].columns.append(TargetColumn(name: "parent_ref", expression: column.sql, type: key.type, reads: [position]))
+                mapping.targets[childTarget].columns.append(
+                    TargetColumn(name: "parent_ref", expression: column.sql, type: key.type, reads: [position]))
                 mapping.targets[childTarget].references.append(ForeignKeySpec(
                     parent: mapping.targets[parentTarget].name, columns: ["parent_ref"], parentColumns: [key.name],
                     onDelete: rng.pick(["NO ACTION", "CASCADE", "SET NULL"]), deferrable: rng.chance(0.3)))
@@ -120,7 +126,9 @@ struct ShapeGenerator {
         if !nonKey.isEmpty && draw(.include, 0.15) { target.include = rng.pick(nonKey) }
         target.deferrableKey = draw(.deferrable, 0.08)
         if let code = table.code, !target.keepsRemovedRows, draw(.unique, 0.5),
-           let column = target.columns.first(where: { $0.expression == table.columns[code].sql && !target.key.contains($0.name) }) {
+            let column = target.columns.first(where: {
+                $0.expression == table.columns[code].sql && !target.key.contains($0.name)
+            }) {
             target.deferredUnique = column.name
         }
     }
@@ -139,16 +147,20 @@ struct ShapeGenerator {
                   child.onTruncate != "ignore" || parent.onTruncate == "ignore"
             else { continue }
             let keyColumns = parent.keyPositions.map { parent.columns[$0] }
-            child.columns = keyColumns + child.columns.filter { !child.key.contains($0.name) && !parent.key.contains($0.name) }
+            child.columns =
+                keyColumns + child.columns.filter { !child.key.contains($0.name) && !parent.key.contains($0.name) }
             child.key = parent.key
-            if let include = child.include, !child.columns.contains(where: { $0.name == include }) || child.key.contains(include) {
+            if let include = child.include,
+                !child.columns.contains(where: { $0.name == include }) || child.key.contains(include) {
                 child.include = nil
             }
-            if let unique = child.deferredUnique, !child.columns.contains(where: { $0.name == unique }) || child.key.contains(unique) {
+            if let unique = child.deferredUnique,
+                !child.columns.contains(where: { $0.name == unique }) || child.key.contains(unique) {
                 child.deferredUnique = nil
             }
             child.references.append(ForeignKeySpec(
-                parent: parent.name, columns: parent.key, parentColumns: parent.key, onDelete: rng.pick(["NO ACTION", "CASCADE"]),
+                    parent: parent.name, columns: parent.key, parentColumns: parent.key,
+                    onDelete: rng.pick(["NO ACTION", "CASCADE"]),
                 deferrable: rng.chance(0.3)))
             targets[mine[1]] = child
         }

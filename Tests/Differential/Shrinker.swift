@@ -1,7 +1,8 @@
 import Foundation
 
-/// Replays a failing case's committed transactions serially (one session, no faults) on fresh databases and delta-debugs
-/// them, then the initial rows, then the statements inside transactions, keeping the smallest input that still fails.
+/// Replays a failing case's committed transactions serially (one session, no faults) on fresh databases and
+/// delta-debugs them, then the initial rows, then the statements inside transactions, keeping the smallest input that
+/// still fails.
 struct Shrinker {
     let runner: CaseRunner
     let original: CaseOutcome
@@ -43,31 +44,42 @@ struct Shrinker {
             let targets = Set(original.differences.map(\.target))
             return outcome.differences.contains { targets.contains($0.target) }
         }
-        // The same kind of problem: its first words (the bridge exited, did not catch up, …) and the bridge's error line.
+        // The same kind of problem: its first words (the bridge exited, did not catch up, …) and the bridge's error
+        // line.
         func kind(_ problem: String?) -> String {
             guard let problem else { return "" }
-            let error = problem.split(separator: "\n").first { $0.contains("walbridge: error") }.map { String($0.prefix(60)) } ?? ""
+            let error =
+                problem.split(separator: "\n").first { $0.contains("walbridge: error") }.map { String($0.prefix(60)) }
+                ?? ""
             return String(problem.prefix(30)) + error
         }
-        return outcome.problem != nil && outcome.differences.isEmpty && !(outcome.problem ?? "").hasPrefix("harness error")
+        return outcome.problem != nil && outcome.differences.isEmpty
+            && !(outcome.problem ?? "").hasPrefix("harness error")
             && kind(outcome.problem) == kind(original.problem)
     }
 
     /// Runs one serial replay; true when it shows the failure.
-    private mutating func fails(_ transactions: [Transaction], _ initialRows: [[InitialRow]], mapping: Mapping? = nil) async -> Bool {
+    private mutating func fails(
+        _ transactions: [Transaction], _ initialRows: [[InitialRow]], mapping: Mapping? = nil
+    ) async -> Bool {
         trials += 1
         var scenario = runner.scenario
         scenario.mapping = mapping ?? self.mapping
         let replay = CaseRunner(
             scenario: scenario, clusters: runner.clusters, walbridge: runner.walbridge, directory: runner.directory,
             settleTimeout: min(runner.settleTimeout, max(20, 3 * originalSettle)))
-        let plan = RunPlan(tag: "r\(trials)", initialRows: initialRows, sessions: [transactions], faults: [], check: false)
+        let plan = RunPlan(
+            tag: "r\(trials)", initialRows: initialRows, sessions: [transactions], faults: [], check: false)
         let outcome = await replay.run(plan)
         let failing = sameFailure(outcome)
         if failing { lastFailure = outcome }
-        let line = "replay \(trials): \(mapping?.targets.count ?? self.mapping.targets.count) targets, \(transactions.count) transactions, "
-            + "\(initialRows.reduce(0) { $0 + $1.count }) initial rows: \(failing ? "fails" : "passes")\(outcome.problem.map { " (" + ($0.split(separator: "\n").first.map(String.init) ?? "") + ")" } ?? ""), "
-            + "\(String(format: "%.1f", outcome.seconds)) s (\(outcome.phases.map { "\($0.0) \(String(format: "%.1f", $0.1))" }.joined(separator: ", ")))\n"
+        let line =
+            "replay \(trials): \(mapping?.targets.count ?? self.mapping.targets.count) targets, "
+            + "\(transactions.count) transactions, \(initialRows.reduce(0) { $0 + $1.count }) "
+            + "initial rows: \(failing ? "fails" : "passes")"
+            + "\(outcome.problem.map { " (" + ($0.split(separator: "\n").first.map(String.init) ?? "") + ")" } ?? ""), "
+            + "\(String(format: "%.1f", outcome.seconds)) "
+            + "s (\(outcome.phases.map { "\($0.0) \(String(format: "%.1f", $0.1))" }.joined(separator: ", ")))\n"
         Report.append(line, to: "\(runner.directory)/shrink.log")
         return failing
     }
@@ -79,34 +91,47 @@ struct Shrinker {
         var reproduced = await fails(transactions, initial)
         if !reproduced && timeLeft { reproduced = await fails(transactions, initial) }
         guard reproduced else {
-            return Result(transactions: transactions, initialRows: initial, mapping: mapping, reproduced: false, trials: trials, outcome: nil)
+            return Result(
+                transactions: transactions, initialRows: initial, mapping: mapping, reproduced: false, trials: trials,
+                outcome: nil)
         }
 
         // Whole transactions.
         if timeLeft, await fails([], initial) {
             transactions = []
         } else {
-            transactions = await ddmin(transactions) { [initial] candidate, shrinker in await shrinker.fails(candidate, initial) }
+            transactions = await ddmin(transactions) { [initial] candidate, shrinker in
+                await shrinker.fails(candidate, initial)
+            }
         }
         // Targets that the failure does not need (the failing targets stay).
         let failing = Set((lastFailure?.differences ?? original.differences).map(\.target))
-        for target in mapping.targets.reversed() where mapping.targets.count > 1 && timeLeft && !failing.contains(target.sql) {
+        for target in mapping.targets.reversed()
+        where mapping.targets.count > 1 && timeLeft && !failing.contains(target.sql) {
             var candidate = mapping
-            candidate.targets.removeAll { $0.table == target.table && $0.name == target.name && $0.inPlace == target.inPlace }
+            candidate.targets.removeAll {
+                $0.table == target.table && $0.name == target.name && $0.inPlace == target.inPlace
+            }
             if await fails(transactions, initial, mapping: candidate) { mapping = candidate }
         }
-        // Initial rows: first only those whose key the remaining workload names (again after the statements), then table by table.
-        if timeLeft, let relevant = relevantRows(transactions, initial), await fails(transactions, relevant) { initial = relevant }
+        // Initial rows: first only those whose key the remaining workload names (again after the statements), then
+        // table by table.
+        if timeLeft, let relevant = relevantRows(transactions, initial), await fails(transactions, relevant) {
+            initial = relevant
+        }
         // Statements inside the remaining transactions.
         for index in transactions.indices where transactions[index].statements.count > 1 && timeLeft {
-            let statements = await ddmin(transactions[index].statements) { [transactions, initial] statements, shrinker in
+            let statements = await ddmin(transactions[index].statements) {
+                [transactions, initial] statements, shrinker in
                 var candidate = transactions
                 candidate[index].statements = statements
                 return await shrinker.fails(candidate, initial)
             }
             transactions[index].statements = statements
         }
-        if timeLeft, let relevant = relevantRows(transactions, initial), await fails(transactions, relevant) { initial = relevant }
+        if timeLeft, let relevant = relevantRows(transactions, initial), await fails(transactions, relevant) {
+            initial = relevant
+        }
         for table in initial.indices where !initial[table].isEmpty && timeLeft {
             var candidate = initial
             candidate[table] = []
@@ -121,7 +146,9 @@ struct Shrinker {
             }
             initial[table] = rows
         }
-        return Result(transactions: transactions, initialRows: initial, mapping: mapping, reproduced: true, trials: trials, outcome: lastFailure)
+        return Result(
+            transactions: transactions, initialRows: initial, mapping: mapping, reproduced: true, trials: trials,
+            outcome: lastFailure)
     }
 
     /// The initial rows whose key literals all appear in the workload, or nil when that keeps every row.
@@ -129,7 +156,9 @@ struct Shrinker {
         let schema = runner.scenario.schema
         let text = transactions.flatMap(\.statements).joined(separator: "\n")
         let relevant = initial.enumerated().map { index, rows in
-            rows.filter { row in ValueGenerator.keyLiterals(schema.tables[index], row.g, schema.names).allSatisfy { text.contains($0) } }
+            rows.filter { row in
+                ValueGenerator.keyLiterals(schema.tables[index], row.g, schema.names).allSatisfy { text.contains($0) }
+            }
         }
         return relevant.map(\.count) == initial.map(\.count) ? nil : relevant
     }

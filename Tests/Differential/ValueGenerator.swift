@@ -6,17 +6,19 @@ enum ValueGenerator {
     /// Strings that tend to break quoting, COPY escaping, padding and encodings.
     static let trickyText: [String] = [
         "", " ", "it's", "O'Brien", "back\\slash", "C:\\dir\\file", "tab\there", "line1\nline2", "cr\r\nlf",
-        "unicode ☃ é ü 日本語", "emoji 😀👍", "\"double\"", "NULL", "\\N", "a,b;c|d", "{curly}", "[1,2]", "  padded  ",
-        "%_like_%", "$1 $$ dollar", "-- not a comment", "/* nor this */", "trailing space ", "x",
+        "unicode ☃ é ü 日本語", "emoji 😀👍", "\"double\"", "NULL", "\\N", "a,b;c|d", "{curly}", "[1,2]",
+        "  padded  ", "%_like_%", "$1 $$ dollar", "-- not a comment", "/* nor this */", "trailing space ", "x",
     ]
     static let tinyText: [String] = ["", "a", "ab", "a b", "abcdef", "é", "x'y", " ", "ab\t", "\\", "日本", "Z"]
     static let keyPrefixes: [String] = ["k", "Käse", "it's", "a b", "x\\y", "tab\t", "Ω", "K"]
-    static let words: [String] = ["alpha", "beta", "Gamma", "delta", "épsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu"]
+    static let words: [String] = [
+        "alpha", "beta", "Gamma", "delta", "épsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu"
+    ]
 
     // MARK: - Key values
 
-    /// The literal of a key's main column for key number `n` (≥ 0); distinct numbers give distinct values, growing with `n`
-    /// for the rangeable types.
+    /// The literal of a key's main column for key number `n` (≥ 0); distinct numbers give distinct values, growing
+    /// with `n` for the rangeable types.
     static func mainKey(_ type: SQLType, _ n: Int) -> String {
         switch type {
         case .int, .domainInt: return String(n - 100)
@@ -56,9 +58,12 @@ enum ValueGenerator {
         }
     }
 
-    /// SQL expressions for the key columns of counter `c` (an SQL expression, e.g. `(1000 + i)`) in session `s`, matching
-    /// `keyLiterals`, for rows made by generate_series; nil when the main column's type has no such formula here.
-    static func keyExpressions(_ table: SourceTable, counter c: String, session s: Int, _ names: TypeNames) -> [String]? {
+    /// SQL expressions for the key columns of counter `c` (an SQL expression, e.g. `(1000 + i)`) in session `s`,
+    /// matching `keyLiterals`, for rows made by generate_series; nil when the main column's type has no such formula
+    /// here.
+    static func keyExpressions(
+        _ table: SourceTable, counter c: String, session s: Int, _ names: TypeNames
+    ) -> [String]? {
         let m = table.boolComponent != nil ? "(\(c) / 2)" : c
         let n = "(\(m) * 3 + \(s))"
         func main(_ type: SQLType) -> String? {
@@ -67,8 +72,13 @@ enum ValueGenerator {
             case .bigint: return "(3000000000 + \(n)::bigint * 1000003)"
             case .numeric: return "((\(n) * 125 - 5000)::numeric / 100)::numeric(12,2)"
             case .date: return "('1970-01-01'::date + (10957 + \(n))::integer)"
-            case .text: return "((ARRAY[\(keyPrefixes.map(SQLText.literal).joined(separator: ", "))])[\(n) % \(keyPrefixes.count) + 1] || '-' || \(n))"
-            case .varchar: return "((ARRAY[\(["v", "é", "q'"].map(SQLText.literal).joined(separator: ", "))])[\(n) % 3 + 1] || \(n))"
+            case .text:
+                return
+                    "((ARRAY[\(keyPrefixes.map(SQLText.literal).joined(separator: ", "))])[\(n) % \(keyPrefixes.count) "
+                    + "+ 1] || '-' || \(n))"
+            case .varchar:
+                return
+                    "((ARRAY[\(["v", "é", "q'"].map(SQLText.literal).joined(separator: ", "))])[\(n) % 3 + 1] || \(n))"
             default: return nil
             }
         }
@@ -78,15 +88,20 @@ enum ValueGenerator {
             if index == table.main { return mainSQL }
             if index == table.boolComponent { return "(\(c) % 2 = 1)" }
             if index == table.enumComponent {
-                return "(ARRAY[\(names.labels.map(SQLText.literal).joined(separator: ", "))]::\(names.enumName)[])[(\(m) + \(s)) % \(names.labels.count) + 1]"
+                return
+                    "(ARRAY[\(names.labels.map(SQLText.literal).joined(separator: ", "))]::\(names.enumName)[])[(\(m) "
+                    + "+ \(s)) % \(names.labels.count) + 1]"
             }
-            return "(CASE \(n) % 5 " + (0..<5).map { "WHEN \($0) THEN \(secondaryKey(type, $0, names))" }.joined(separator: " ") + " END)::\(type.sql(names))"
+            return "(CASE \(n) % 5 "
+                + (0..<5).map { "WHEN \($0) THEN \(secondaryKey(type, $0, names))" }.joined(separator: " ")
+                + " END)::\(type.sql(names))"
         }
     }
 
     /// The code of code number `g` as an SQL expression over an SQL number expression.
     static func codeExpression(_ g: String) -> String {
-        "((ARRAY[\(["c", "Ç", "c d", "c'q"].map(SQLText.literal).joined(separator: ", "))])[\(g) % 4 + 1] || '-' || \(g))"
+        "((ARRAY[\(["c", "Ç", "c d", "c'q"].map(SQLText.literal).joined(separator: ", "))])[\(g) "
+            + "% 4 + 1] || '-' || \(g))"
     }
 
     /// The number the main column gets for the first row of counter `c`, for partition bounds.
@@ -103,17 +118,26 @@ enum ValueGenerator {
 
     /// A random literal of `type`; NULL with probability `nulls`.
     /// `invalid` is the chance of a value a domain rejects (the statement then fails and its transaction rolls back).
-    static func random(_ type: SQLType, _ rng: inout SplitMix64, _ names: TypeNames, nulls: Double = 0.12, invalid: Double = 0.01) -> String {
+    static func random(
+        _ type: SQLType, _ rng: inout SplitMix64, _ names: TypeNames, nulls: Double = 0.12, invalid: Double = 0.01
+    ) -> String {
         if rng.chance(nulls) { return "NULL" }
         switch type {
-        case .int: return String(rng.pick([0, 1, -1, 42, 2_147_483_647, -2_147_483_648, rng.int(-1000...1000), rng.int(0...100)]))
+        case .int:
+            return String(
+                rng.pick([0, 1, -1, 42, 2_147_483_647, -2_147_483_648, rng.int(-1000...1000), rng.int(0...100)]))
         case .domainInt: return rng.chance(invalid) ? "-1" : String(rng.pick([0, 1, 7, 11, 999, rng.int(0...100)]))
-        case .bigint: return String(rng.pick([0, -1, Int64.max, Int64.min, Int64(rng.int(-1_000_000...1_000_000)) * 1_000_003]))
+        case .bigint:
+            return String(rng.pick([0, -1, Int64.max, Int64.min, Int64(rng.int(-1_000_000...1_000_000)) * 1_000_003]))
         case .numeric:
-            return rng.pick(["0.00", "-0.01", "9999999999.99", "-9999999999.99", cents(rng.int(-100_000...100_000)), cents(rng.int(0...999))])
+            return rng.pick([
+                "0.00", "-0.01", "9999999999.99", "-9999999999.99", cents(rng.int(-100_000...100_000)),
+                cents(rng.int(0...999))
+            ])
         case .text: return SQLText.literal(text(&rng, max: 200))
         case .domainText: return SQLText.literal(rng.chance(invalid) ? "forbidden" : text(&rng, max: 40))
-        case .varchar: return SQLText.literal(String(String.UnicodeScalarView(text(&rng, max: 20).unicodeScalars.prefix(20))))
+        case .varchar:
+            return SQLText.literal(String(String.UnicodeScalarView(text(&rng, max: 20).unicodeScalars.prefix(20))))
         case .char6: return SQLText.literal(rng.pick(tinyText))
         case .bool: return rng.chance(0.5) ? "true" : "false"
         case .uuid: return SQLText.literal(uuid(rng.next(), rng.next()))
@@ -124,28 +148,40 @@ enum ValueGenerator {
             ]))
         case .timestamptz:
             return SQLText.literal(rng.pick([
-                "2024-02-29 12:34:56.789012+00", "1999-12-31 23:59:59+05:30", "1970-01-01 00:00:00+00", "2038-01-19 03:14:08+00",
+                    "2024-02-29 12:34:56.789012+00", "1999-12-31 23:59:59+05:30", "1970-01-01 00:00:00+00",
+                    "2038-01-19 03:14:08+00",
                 "infinity", "-infinity", "2000-06-15 08:00:00-07",
                 timestamp(micros: Int64(rng.int(0...2_000_000_000)) * 1_000_000 + Int64(rng.int(0...999_999))),
             ]))
         case .date:
-            return SQLText.literal(rng.pick(["2024-02-29", "1970-01-01", "0001-01-01", "9999-12-31", "infinity", "2000-02-29", date(days: rng.int(0...40000))]))
+            return SQLText.literal(
+                rng.pick([
+                    "2024-02-29", "1970-01-01", "0001-01-01", "9999-12-31", "infinity", "2000-02-29",
+                    date(days: rng.int(0...40000))
+                ]))
         case .jsonb:
             return SQLText.literal(rng.pick([
-                "{\"a\": 1, \"b\": [true, null, \"x y\"]}", "[]", "{}", "\"str\"", "{\"k\": \"va\\\"l\", \"emoji\": \"😀\"}",
-                "{\"nested\": {\"x\": 1.50, \"y\": -0.0}}", "null", "{\"a\": \"tab\\there\"}", "  {\"spaced\"  :   \"out\"  }  ",
-                "12345678901234567890", "{\"a\": \(rng.int(-5...50))}", "{\"a\": \"\(rng.pick(words))\", \"n\": \(rng.int(0...9))}",
+                    "{\"a\": 1, \"b\": [true, null, \"x y\"]}", "[]", "{}", "\"str\"",
+                    "{\"k\": \"va\\\"l\", \"emoji\": \"😀\"}",
+                    "{\"nested\": {\"x\": 1.50, \"y\": -0.0}}", "null", "{\"a\": \"tab\\there\"}",
+                    "  {\"spaced\"  :   \"out\"  }  ",
+                    "12345678901234567890", "{\"a\": \(rng.int(-5...50))}",
+                    "{\"a\": \"\(rng.pick(words))\", \"n\": \(rng.int(0...9))}",
             ]))
         case .bytea:
             let count = rng.pick([0, 1, 4, 16, 64])
-            return SQLText.literal("\\x" + (0..<count).map { _ in hex2(UInt8(truncatingIfNeeded: rng.next())) }.joined())
+            return SQLText.literal(
+                "\\x" + (0..<count).map { _ in hex2(UInt8(truncatingIfNeeded: rng.next())) }.joined())
         case .intArray:
             return rng.pick([
                 "'{}'", "'{1,2,3}'", "'{NULL,5}'", "'{-2147483648,2147483647}'",
-                "ARRAY[\((0..<rng.int(1...5)).map { _ in String(rng.int(-99...99)) }.joined(separator: ","))]::integer[]",
+                "ARRAY[\((0..<rng.int(1...5)).map { _ in String(rng.int(-99...99)) }.joined(separator: ","))"
+                    + "]::integer[]",
             ])
         case .textArray:
-            let elements = (0..<rng.int(0...4)).map { _ in rng.chance(0.15) ? "NULL" : SQLText.literal(rng.pick(trickyText + words)) }
+            let elements = (0..<rng.int(0...4)).map { _ in
+                rng.chance(0.15) ? "NULL" : SQLText.literal(rng.pick(trickyText + words))
+            }
             return "ARRAY[\(elements.joined(separator: ", "))]::text[]"
         case .enumType: return SQLText.literal(rng.pick(names.labels))
         }
@@ -212,7 +248,8 @@ enum ValueGenerator {
         let hex = (0..<8).map { hex2(UInt8(truncatingIfNeeded: high >> (56 - 8 * $0))) }.joined()
             + (0..<8).map { hex2(UInt8(truncatingIfNeeded: low >> (56 - 8 * $0))) }.joined()
         let h = Array(hex)
-        return "\(String(h[0..<8]))-\(String(h[8..<12]))-\(String(h[12..<16]))-\(String(h[16..<20]))-\(String(h[20..<32]))"
+        return
+            "\(String(h[0..<8]))-\(String(h[8..<12]))-\(String(h[12..<16]))-\(String(h[16..<20]))-\(String(h[20..<32]))"
     }
 
     /// Four inet shapes by `n % 4`: IPv4 host, IPv4 with a /24 mask, IPv6 host, IPv6 /64 network.
@@ -236,7 +273,9 @@ enum ValueGenerator {
     static func timestamp(micros: Int64) -> String {
         let seconds = Int(micros / 1_000_000), fraction = Int(micros % 1_000_000)
         let days = seconds / 86400, rest = seconds % 86400
-        return "\(date(days: days)) \(pad(rest / 3600, 2)):\(pad(rest / 60 % 60, 2)):\(pad(rest % 60, 2)).\(pad(fraction, 6))+00"
+        return
+            "\(date(days: days)) \(pad(rest / 3600, 2)):\(pad(rest / 60 % 60, 2)):\(pad(rest % 60, 2))"
+            + ".\(pad(fraction, 6))+00"
     }
 
     static func pad(_ value: Int, _ width: Int) -> String {

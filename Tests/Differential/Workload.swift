@@ -1,11 +1,12 @@
-/// One generated source transaction: the session that runs it, its place in that session's list, a label and its statements.
+/// One generated source transaction: the session that runs it, its place in that session's list, a label and its
+/// statements.
 struct Transaction: Sendable {
     var session: Int
     var index: Int
     var label: String
     var statements: [String]
-    /// Runs by itself: the other sessions wait for it, so a streaming bridge sees no other commit while it is open (and,
-    /// at a session's end, the bridge is restarted before it, since an earlier fallback turns streaming off).
+    /// Runs by itself: the other sessions wait for it, so a streaming bridge sees no other commit while it is open
+    /// (and, at a session's end, the bridge is restarted before it, since an earlier fallback turns streaming off).
     var alone = false
     /// At its `pg_sleep`, `walbridge backfill` asks the running bridge to copy every table again, while it is open.
     var backfillDuring = false
@@ -44,8 +45,8 @@ struct Workload: Sendable {
     var initialRows: [[InitialRow]]
     var sessions: [[Transaction]]
     var faults: [Fault]
-    /// Per table, the `(…)` tuples of the rows its inheriting table holds before the bridge starts, with keys of their
-    /// own, which no mapping of the table carries.
+    /// Per table, the `(…)` tuples of the rows its inheriting table holds before the bridge starts, with keys of
+    /// their own, which no mapping of the table carries.
     var inheritingRows: [[String]] = []
 
     /// Multi-row INSERTs of the initial rows, 50 rows a statement.
@@ -57,7 +58,9 @@ struct Workload: Sendable {
             var start = 0
             while start < rows.count {
                 let chunk = rows[start..<min(rows.count, start + 50)]
-                statements.append("INSERT INTO \(table.sql) (\(columns)) VALUES\n  \(chunk.map(\.tuple).joined(separator: ",\n  "))")
+                statements.append(
+                    "INSERT INTO \(table.sql) (\(columns)) "
+                        + "VALUES\n  \(chunk.map(\.tuple).joined(separator: ",\n  "))")
                 start += 50
             }
         }
@@ -65,7 +68,9 @@ struct Workload: Sendable {
             let table = schema.tables[index]
             guard let child = table.inheritingChild else { continue }
             let columns = table.columns.map(\.sql).joined(separator: ", ")
-            statements.append("INSERT INTO \(SQLText.qualified(child)) (\(columns)) VALUES\n  \(tuples.joined(separator: ",\n  "))")
+            statements.append(
+                "INSERT INTO \(SQLText.qualified(child)) (\(columns)) "
+                    + "VALUES\n  \(tuples.joined(separator: ",\n  "))")
         }
         // Each referencing row gets a parent, picked by a hash of its key, once every table holds its rows.
         for table in schema.tables {
@@ -74,7 +79,8 @@ struct Workload: Sendable {
             let key = parent.columns[parent.key[0]].sql
             statements.append("""
                 UPDATE \(table.ownRows) AS c SET \(table.columns[reference.column].sql) = p.k
-                FROM (SELECT \(key) AS k, row_number() OVER (ORDER BY \(key)) - 1 AS n, count(*) OVER () AS total FROM \(parent.ownRows)) AS p
+                FROM (SELECT \(key) AS k, row_number() OVER (ORDER BY \(key)) - 1 AS n, \
+                count(*) OVER () AS total FROM \(parent.ownRows)) AS p
                 WHERE p.n = abs(hashtext(c.\(table.columns[table.main].sql)::text)) % p.total
                 """)
         }

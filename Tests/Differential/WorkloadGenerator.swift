@@ -36,7 +36,9 @@ struct WorkloadGenerator {
         var models = Array(repeating: [TableModel](), count: sessions)
         for (t, table) in schema.tables.enumerated() {
             var rows: [InitialRow] = []
-            for s in 0..<sessions { models[s].append(TableModel(nextCounter: table.initialRows + 1, nextCode: table.initialRows + 1)) }
+            for s in 0..<sessions {
+                models[s].append(TableModel(nextCounter: table.initialRows + 1, nextCode: table.initialRows + 1))
+            }
             for i in 0..<table.initialRows {
                 let owner = i % sessions
                 let g = 3 * i + owner
@@ -77,7 +79,9 @@ struct WorkloadGenerator {
             if let k = table.key.firstIndex(of: index) { return keys[k] }
             if column.role == .code { return ValueGenerator.code(code) }
             if column.role == .toastedIdentity { return ValueGenerator.toastedIdentity("\(g)") }
-            if column.role == .reference, let reference = table.reference { return reference.pick(schema, offset: g % 5) }
+            if column.role == .reference, let reference = table.reference {
+                return reference.pick(schema, offset: g % 5)
+            }
             if column.toast { return ValueGenerator.toastLiteral(&rng) }
             return ValueGenerator.random(column.type, &rng, schema.names, invalid: invalid)
         }
@@ -106,10 +110,14 @@ struct WorkloadGenerator {
             if number == 0 { list += heldOpenStream(index: 0, "first") }
             for index in 0..<generator.transactionsPerSession {
                 if index == lateAt, let late = lateDDL() {
-                    list.append(Transaction(session: number, index: list.count, label: "create late partition", statements: late))
+                    list.append(
+                        Transaction(
+                            session: number, index: list.count, label: "create late partition", statements: late))
                 }
                 var (label, statements) = transaction()
-                if statements.isEmpty { (label, statements) = ("insert", insert(rng.int(0...(schema.tables.count - 1)), rows: 1)) }
+                if statements.isEmpty {
+                    (label, statements) = ("insert", insert(rng.int(0...(schema.tables.count - 1)), rows: 1))
+                }
                 list.append(Transaction(session: number, index: list.count, label: label, statements: statements))
             }
             // The same last, where no later transaction of the workload is likely to write those rows again.
@@ -119,16 +127,18 @@ struct WorkloadGenerator {
 
         /// `CREATE TABLE … PARTITION OF …` for each table whose last RANGE partition is made during the workload.
         func lateDDL() -> [String]? {
-            let statements = schema.tables.flatMap { table in table.partitioning?.late.map { table.partitionDDL($0) } ?? [] }
+            let statements = schema.tables.flatMap { table in
+                table.partitioning?.late.map { table.partitionDDL($0) } ?? []
+            }
             return statements.isEmpty ? nil : statements
         }
 
         /// Sometimes (from `opener`), a transaction that updates and moves rows the backfill may be about to copy, then
-        /// streams (a large insert) and stays open for a while: backfill windows open while it is in progress, slices with
-        /// rows to read back are written before it commits, and it commits later. Often it runs alone (see
-        /// `Transaction.alone`); then sometimes every table is backfilled again while it is open, after it updated every
-        /// row of one, and a few more such streamed transactions follow during that backfill, alone as well: each commits
-        /// while chunks read before its commit may be on their way.
+        /// streams (a large insert) and stays open for a while: backfill windows open while it is in progress, slices
+        /// with rows to read back are written before it commits, and it commits later. Often it runs alone (see
+        /// `Transaction.alone`); then sometimes every table is backfilled again while it is open, after it updated
+        /// every row of one, and a few more such streamed transactions follow during that backfill, alone as well: each
+        /// commits while chunks read before its commit may be on their way.
         mutating func heldOpenStream(index: Int, _ position: String) -> [Transaction] {
             let tables = schema.tables.indices.filter { models[$0].rows.count >= 2 }
             guard opener.chance(0.4), !tables.isEmpty else { return [] }
@@ -136,49 +146,62 @@ struct WorkloadGenerator {
             let backfill = alone && opener.chance(0.5)
             // Rows with TOAST values the updates leave out are the ones read back from the source; that makes a bridge
             // stop streaming, so the backfill again is done on a table whose TOAST values no target reads, if any.
-            // Otherwise, if any, a table with a `when` target that reads a TOAST column (a flip of every row brings rows that
-            // target lacks, read back whole before the transaction commits), else one with a target value that mixes a
-            // TOAST column with another one (updating that other column needs the TOAST value read back).
+            // Otherwise, if any, a table with a `when` target that reads a TOAST column (a flip of every row brings
+            // rows that target lacks, read back whole before the transaction commits), else one with a target value
+            // that mixes a TOAST column with another one (updating that other column needs the TOAST value read back).
             let toasted = tables.filter { !schema.tables[$0].toastColumns.isEmpty }
             let unread = tables.filter { !readsToast($0) }
             let whole = tables.filter { !generator.mapping.flips[$0].isEmpty && readsToast($0, when: true) }
             let mixing = tables.filter { !mixedInputs($0).isEmpty }
             let t = opener.pick(
-                backfill ? (unread.isEmpty ? tables : unread) : !whole.isEmpty ? whole : !mixing.isEmpty ? mixing : toasted.isEmpty ? tables : toasted)
+                backfill
+                    ? (unread.isEmpty ? tables : unread)
+                    : !whole.isEmpty ? whole : !mixing.isEmpty ? mixing : toasted.isEmpty ? tables : toasted)
             let main = rng
             rng = opener
             defer { opener = rng; rng = main }
-            // Sometimes it first locks its table, as a TRUNCATE or ALTER TABLE would, and asks for that table alone: the
-            // backfill's first chunk then waits for the commit, in a window that opened while the transaction streamed.
+            // Sometimes it first locks its table, as a TRUNCATE or ALTER TABLE would, and asks for that table alone:
+            // the backfill's first chunk then waits for the commit, in a window that opened while the transaction
+            // streamed.
             let locked = backfill && rng.chance(0.5)
             var statements = locked ? ["LOCK TABLE \(schema.tables[t].sql) IN ACCESS EXCLUSIVE MODE"] : []
             for _ in 0..<rng.int(2...6) { statements += update(t, toast: false) }
             let mixed = mixedInputs(t)
-            for _ in 0..<(backfill || mixed.isEmpty ? 0 : rng.int(2...4)) { statements += update(t, column: rng.pick(mixed)) }
+            for _ in 0..<(backfill || mixed.isEmpty ? 0 : rng.int(2...4)) {
+                statements += update(t, column: rng.pick(mixed))
+            }
             for _ in 0..<rng.int(1...2) { statements += moveKey(t) }
             statements += insert(t, rows: generator.largeRows, invalid: 0)
             // Then every row, like a migration's own `UPDATE … SET name = upper(name)`, streamed as well.
             if backfill || whole.contains(t) || rng.chance(0.5) {
-                statements += allRows(t, flip: whole.contains(t) || rng.chance(0.5)) + insert(t, rows: generator.partRows, invalid: 0)
+                statements +=
+                    allRows(t, flip: whole.contains(t) || rng.chance(0.5))
+                    + insert(t, rows: generator.partRows, invalid: 0)
             }
             // A running bridge starts a requested backfill within a second.
-            statements.append("SELECT pg_sleep(\(backfill ? rng.pick(["2.0", "3.0"]) : rng.pick(["0.5", "1.0", "2.0"])))")
+            statements.append(
+                "SELECT pg_sleep(\(backfill ? rng.pick(["2.0", "3.0"]) : rng.pick(["0.5", "1.0", "2.0"])))")
             let again = backfill ? locked ? ", locked, backfill of it again" : ", backfill again" : ""
-            let label = "updates + moves + large insert (streamed, held open\(alone ? ", alone" : "")\(again)), \(position)"
+            let label =
+                "updates + moves + large insert (streamed, "
+                + "held open\(alone ? ", alone" : "")\(again)), \(position)"
             var list = [Transaction(
-                session: number, index: index, label: label, statements: statements, alone: alone, backfillDuring: backfill,
+                    session: number, index: index, label: label, statements: statements, alone: alone,
+                    backfillDuring: backfill,
                 backfillTable: locked ? schema.tables[t].sql : nil)]
             // (None after one that locked its table: they would write its rows again, over what that chunk got wrong.)
             for _ in 0..<(backfill && !locked ? rng.int(3...8) : 0) {
-                // It sleeps first, before it writes anything (so nothing of it is streamed yet): the backfill reads and places a
-                // chunk meanwhile, with no stream open. Sometimes it sleeps a moment before its commit as well, so that a
-                // window opens while it is streamed and that commit falls inside it. The bridge is restarted before it, when
-                // it runs after the workload (an earlier one's fallback turned streaming off).
+                // It sleeps first, before it writes anything (so nothing of it is streamed yet): the backfill reads and
+                // places a chunk meanwhile, with no stream open. Sometimes it sleeps a moment before its commit as
+                // well, so that a window opens while it is streamed and that commit falls inside it. The bridge is
+                // restarted before it, when it runs after the workload (an earlier one's fallback turned streaming
+                // off).
                 var body = ["SELECT pg_sleep(\(rng.pick(["0.1", "0.3"])))"] + allRows(t, flip: rng.chance(0.5))
                     + insert(t, rows: generator.partRows, invalid: 0)
                 if rng.chance(0.6) { body.append("SELECT pg_sleep(\(rng.pick(["0.01", "0.03", "0.1"])))") }
                 list.append(Transaction(
-                    session: number, index: index + list.count, label: "update every row + large insert (streamed, alone, during a backfill)",
+                        session: number, index: index + list.count,
+                        label: "update every row + large insert (streamed, alone, during a backfill)",
                     statements: body, alone: true, restartBefore: position == "last"))
             }
             return list
@@ -188,7 +211,9 @@ struct WorkloadGenerator {
         func mixedInputs(_ t: Int) -> [Int] {
             let toast = Set(schema.tables[t].toastColumns)
             let plain = Set(schema.tables[t].plainColumns)
-            let mixes = generator.mapping.targets.filter { $0.table == t }.flatMap(\.columns).filter { !toast.isDisjoint(with: $0.reads) }
+            let mixes = generator.mapping.targets.filter { $0.table == t }.flatMap(\.columns).filter {
+                !toast.isDisjoint(with: $0.reads)
+            }
             return Array(Set(mixes.flatMap(\.reads)).intersection(plain).subtracting(toast)).sorted()
         }
 
@@ -197,7 +222,8 @@ struct WorkloadGenerator {
             let table = schema.tables[t]
             let toast = Set(table.toastColumns)
             return generator.mapping.targets.contains { target in
-                target.table == t && (!when || target.when != nil) && (target.columns.contains { !toast.isDisjoint(with: $0.reads) }
+                target.table == t && (!when || target.when != nil)
+                    && (target.columns.contains { !toast.isDisjoint(with: $0.reads) }
                     || toast.contains { target.when?.contains(table.columns[$0].sql) ?? false })
             }
         }
@@ -207,10 +233,13 @@ struct WorkloadGenerator {
             let t = rng.int(0...(schema.tables.count - 1))
             let table = schema.tables[t]
             let special = rng.int(0...99)
-            if special < 2 && rng.chance(0.15), let huge = huge(t) { return ("huge insert + update every row (streamed, held open)", huge) }
+            if special < 2 && rng.chance(0.15), let huge = huge(t) {
+                return ("huge insert + update every row (streamed, held open)", huge)
+            }
             if special < 2 { return ("large insert (streamed)", insert(t, rows: generator.largeRows)) }
             if special < 5 && !models[t].rows.isEmpty {
-                // Streamed before it commits, with updates that leave TOAST columns unchanged (rows that may need reading back).
+                // Streamed before it commits, with updates that leave TOAST columns unchanged (rows that may need
+                // reading back).
                 var statements = insert(t, rows: generator.partRows)
                 if !generator.mapping.flips[t].isEmpty && rng.chance(0.5) {
                     statements += ["UPDATE \(table.sql) SET \(rng.pick(generator.mapping.flips[t]))"]
@@ -222,13 +251,19 @@ struct WorkloadGenerator {
             }
             if special < 8 { return ("update every row", allRows(t, flip: rng.chance(0.6))) }
             if special < 10 && table.allowTruncate {
-                // Now and then with the other tables that may be truncated, in one statement, restarting their sequences.
+                // Now and then with the other tables that may be truncated, in one statement, restarting their
+                // sequences.
                 let others = schema.tables.indices.filter { $0 != t && schema.tables[$0].allowTruncate }
                 let many = ShapeGenerator.Family.enabled.contains(.truncateMany)
-                let together = others.isEmpty || shapes.chance(0.5) || !many ? [t] : [t] + shapes.sample(others, shapes.int(1...others.count))
+                let together =
+                    others.isEmpty || shapes.chance(0.5) || !many
+                    ? [t] : [t] + shapes.sample(others, shapes.int(1...others.count))
                 for index in together { models[index].rows.removeAll() }
                 let restart = shapes.chance(0.3) ? " RESTART IDENTITY" : ""
-                return (together.count > 1 ? "truncate several" : "truncate", ["TRUNCATE \(together.map { schema.tables[$0].sql }.joined(separator: ", "))\(restart)"])
+                return (
+                    together.count > 1 ? "truncate several" : "truncate",
+                    ["TRUNCATE \(together.map { schema.tables[$0].sql }.joined(separator: ", "))\(restart)"]
+                )
             }
             if special < 18 {
                 let before = rng.int(0...1), after = rng.int(0...1)
@@ -239,7 +274,8 @@ struct WorkloadGenerator {
                 let release = rng.chance(0.3)
                 let (inner, body) = operation()
                 if !release { models = saved }
-                statements += ["SAVEPOINT sp1"] + body + [release ? "RELEASE SAVEPOINT sp1" : "ROLLBACK TO SAVEPOINT sp1"]
+                statements +=
+                    ["SAVEPOINT sp1"] + body + [release ? "RELEASE SAVEPOINT sp1" : "ROLLBACK TO SAVEPOINT sp1"]
                 labels.append("savepoint(\(inner))\(release ? " released" : " rolled back")")
                 for _ in 0..<after { let (l, s) = operation(); labels.append(l); statements += s }
                 return (labels.joined(separator: " + "), statements)
@@ -263,7 +299,8 @@ struct WorkloadGenerator {
                 ("insert", rows < 3 ? 30 : 14), ("update", 20), ("update toast", table.toastColumns.isEmpty ? 0 : 10),
                 ("move key", 8), ("delete", 7), ("delete + move into freed key", rows >= 2 ? 6 : 0),
                 ("swap keys", rows >= 2 ? 4 : 0), ("move code", table.code == nil ? 0 : 8),
-                ("swap codes", table.code != nil && rows >= 2 ? 3 : 0), ("flip when", generator.mapping.flips[t].isEmpty ? 0 : 6),
+                ("swap codes", table.code != nil && rows >= 2 ? 3 : 0),
+                ("flip when", generator.mapping.flips[t].isEmpty ? 0 : 6),
                 ("inheriting table", table.inheritingChild == nil || rows == 0 ? 0 : 5),
                 ("reparent", table.reference == nil || rows == 0 ? 0 : 8),
             ]
@@ -287,17 +324,21 @@ struct WorkloadGenerator {
 
         // MARK: - Operations
 
-        /// More rows than one apply slice, by generate_series, then an UPDATE of every row, held open for 2 s: the bridge
-        /// applies slices (and reads rows back) while the source has not committed.
+        /// More rows than one apply slice, by generate_series, then an UPDATE of every row, held open for 2 s: the
+        /// bridge applies slices (and reads rows back) while the source has not committed.
         mutating func huge(_ t: Int) -> [String]? {
             let table = schema.tables[t]
             guard generator.hugeRows > 0, !hugeDone else { return nil }
             let first = models[t].nextCounter, firstCode = models[t].nextCode
-            guard let keys = ValueGenerator.keyExpressions(table, counter: "(\(first) + i)", session: number, schema.names) else { return nil }
+            guard let keys = ValueGenerator.keyExpressions(
+                table, counter: "(\(first) + i)", session: number, schema.names)
+            else { return nil }
             hugeDone = true
             models[t].nextCounter += generator.hugeRows
             models[t].nextCode += generator.hugeRows
-            for i in 0..<generator.hugeRows { models[t].rows.append(Row(g: 3 * (first + i) + number, code: 3 * (firstCode + i) + number)) }
+            for i in 0..<generator.hugeRows {
+                models[t].rows.append(Row(g: 3 * (first + i) + number, code: 3 * (firstCode + i) + number))
+            }
             var columns = table.key.map { table.columns[$0].sql }
             var values = keys
             if let code = table.code {
@@ -313,7 +354,9 @@ struct WorkloadGenerator {
             columns.append(column.sql)
             values.append(ValueGenerator.random(column.type, &rng, schema.names, nulls: 0, invalid: 0))
             var statements = [
-                "INSERT INTO \(table.sql) (\(columns.joined(separator: ", "))) SELECT \(values.joined(separator: ", ")) FROM generate_series(0, \(generator.hugeRows - 1)) i"
+                "INSERT INTO \(table.sql) (\(columns.joined(separator: ", "))) "
+                    + "SELECT \(values.joined(separator: ", ")) FROM generate_series(0, "
+                    + "\(generator.hugeRows - 1)) i"
             ]
             statements += allRows(t, flip: true)
             statements.append("SELECT pg_sleep(2)")
@@ -328,7 +371,11 @@ struct WorkloadGenerator {
             let g = models[t].rows[randomRow(t)].g
             switch rng.int(0...2) {
             case 0: return ["INSERT INTO \(child) SELECT *, \(g) FROM ONLY \(table.sql) WHERE \(keyMatch(table, g))"]
-            case 1: return ["UPDATE \(child) SET difftest_extra = coalesce(difftest_extra, 0) + 1, \(rng.pick(plainSets(t, toast: false)))"]
+            case 1:
+                return [
+                    "UPDATE \(child) SET difftest_extra = coalesce(difftest_extra, 0) + 1, "
+                        + "\(rng.pick(plainSets(t, toast: false)))"
+                ]
             default: return ["DELETE FROM \(child) WHERE difftest_extra % 2 = \(g % 2)"]
             }
         }
@@ -339,7 +386,10 @@ struct WorkloadGenerator {
             guard let reference = table.reference else { return [] }
             let g = models[t].rows[randomRow(t)].g
             let parent = rng.chance(0.15) ? "NULL" : reference.pick(schema, offset: rng.int(0...8))
-            return ["UPDATE \(table.sql) SET \(table.columns[reference.column].sql) = \(parent) WHERE \(keyMatch(table, g))"]
+            return [
+                "UPDATE \(table.sql) SET \(table.columns[reference.column].sql) = \(parent) "
+                    + "WHERE \(keyMatch(table, g))"
+            ]
         }
 
         func keyMatch(_ table: SourceTable, _ g: Int) -> String {
@@ -366,8 +416,8 @@ struct WorkloadGenerator {
             rng.int(0...(models[t].rows.count - 1))
         }
 
-        /// `count` new rows; a value a domain rejects has the chance `invalid`, by default 1% in small inserts and in one
-        /// large insert of five (so a large one rolls back now and then, not nearly always).
+        /// `count` new rows; a value a domain rejects has the chance `invalid`, by default 1% in small inserts and in
+        /// one large insert of five (so a large one rolls back now and then, not nearly always).
         mutating func insert(_ t: Int, rows count: Int, invalid: Double? = nil) -> [String] {
             let table = schema.tables[t]
             let rate = invalid ?? (count <= 10 || rng.chance(0.2) ? 0.01 : 0)
@@ -378,7 +428,10 @@ struct WorkloadGenerator {
                 tuples.append(generator.rowTuple(table, g: row.g, code: row.code, &valueRNG, invalid: rate))
                 models[t].rows.append(row)
             }
-            return ["INSERT INTO \(table.sql) (\(table.columns.map(\.sql).joined(separator: ", "))) VALUES \(tuples.joined(separator: ", "))"]
+            return [
+                "INSERT INTO \(table.sql) (\(table.columns.map(\.sql).joined(separator: ", "))) "
+                    + "VALUES \(tuples.joined(separator: ", "))"
+            ]
         }
 
         /// SET clauses for 1–3 plain columns (hot ones often), never the TOAST columns unless `toast`.
@@ -396,7 +449,9 @@ struct WorkloadGenerator {
                 chosen.insert(!hot.isEmpty && rng.chance(0.6) ? rng.pick(hot) : rng.pick(plain))
             }
             for column in chosen.sorted() {
-                sets.append("\(table.columns[column].sql) = \(ValueGenerator.random(table.columns[column].type, &rng, schema.names))")
+                sets.append(
+                    "\(table.columns[column].sql) "
+                        + "= \(ValueGenerator.random(table.columns[column].type, &rng, schema.names))")
             }
             return sets
         }
@@ -404,7 +459,10 @@ struct WorkloadGenerator {
         mutating func update(_ t: Int, toast: Bool) -> [String] {
             let table = schema.tables[t]
             let row = models[t].rows[randomRow(t)]
-            return ["UPDATE \(table.sql) SET \(plainSets(t, toast: toast).joined(separator: ", ")) WHERE \(keyMatch(table, row.g))"]
+            return [
+                "UPDATE \(table.sql) SET \(plainSets(t, toast: toast).joined(separator: ", ")) "
+                    + "WHERE \(keyMatch(table, row.g))"
+            ]
         }
 
         /// An UPDATE of one column of one row.
@@ -470,7 +528,10 @@ struct WorkloadGenerator {
             models[t].rows[i].code = code
             var sets = ["code = \(ValueGenerator.code(code))"]
             if rng.chance(0.4) { sets += plainSets(t, toast: false) }
-            return ["UPDATE \(table.sql) SET \(sets.joined(separator: ", ")) WHERE \(keyMatch(table, models[t].rows[i].g))"]
+            return [
+                "UPDATE \(table.sql) SET \(sets.joined(separator: ", ")) "
+                    + "WHERE \(keyMatch(table, models[t].rows[i].g))"
+            ]
         }
 
         mutating func swapCodes(_ t: Int) -> [String] {
@@ -494,7 +555,8 @@ struct WorkloadGenerator {
             return ["UPDATE \(table.sql) SET \(rng.pick(generator.mapping.flips[t])) WHERE \(keyMatch(table, row.g))"]
         }
 
-        /// An UPDATE of every row: a `when` flip, or plain columns rewritten from themselves (the TOAST columns left alone).
+        /// An UPDATE of every row: a `when` flip, or plain columns rewritten from themselves (the TOAST columns left
+        /// alone).
         mutating func allRows(_ t: Int, flip: Bool) -> [String] {
             let table = schema.tables[t]
             if flip && !generator.mapping.flips[t].isEmpty {

@@ -19,11 +19,14 @@ struct BackfillTests {
 
     /// One random change to user `id` on the source: an update (that may add an address), a delete, an
     /// insert or upsert, or a key change to a new id.
-    static func change(_ id: Int, next: inout Int, on app: PGConnection, using generator: inout SystemRandomNumberGenerator) async throws {
+    static func change(
+        _ id: Int, next: inout Int, on app: PGConnection, using generator: inout SystemRandomNumberGenerator
+    ) async throws {
         switch Int.random(in: 0..<10, using: &generator) {
         case 0..<5:
             try await app.query("""
-                UPDATE users SET name = name || '+', address_street = CASE WHEN address_street IS NULL THEN 'moved ' || id END
+                UPDATE users SET name = name || '+', address_street = CASE \
+                WHEN address_street IS NULL THEN 'moved ' || id END
                 WHERE id = $1
                 """, [String(id)])
         case 5..<7:
@@ -40,7 +43,10 @@ struct BackfillTests {
         }
     }
 
-    @Test("200,000 users copied while a writer changes rows already copied, being copied and not reached: the target equals the oracle, and no snapshot outlives a chunk")
+    @Test("""
+        200,000 users copied while a writer changes rows already copied, being copied and not reached: the target \
+        equals the oracle, and no snapshot outlives a chunk
+        """)
     func concurrentWriter() async throws {
         try await SeedMigration.with { seed in
             try await seed.onSourceScript(Self.legacyRows(200_000))
@@ -85,13 +91,22 @@ struct BackfillTests {
                             let states = try await seed.backfillStates()
                             if states["public.users"] == "done" && states["public.products"] == "done" { break }
                             copiedThrough = Int(try await PGConnection.connect(seed.target).closing {
-                                try await $0.query("SELECT coalesce((last_key[1])::int, 0)::text FROM walbridge.backfill WHERE source_table = 'public.users'").scalar
+                                        try await $0.query(
+                                            "SELECT coalesce((last_key[1])::int, 0)::text FROM walbridge.backfill "
+                                                + "WHERE source_table = 'public.users'"
+                                        ).scalar
                             } ?? "0") ?? 0
                         }
                         let id = Bool.random(using: &generator) && copiedThrough < 200_000
                             ? Int.random(in: copiedThrough + 1...min(copiedThrough + 2_000, 200_000), using: &generator)
                             : Int.random(in: 1...200_000, using: &generator)
-                        if id <= copiedThrough { counts.copied += 1 } else if id <= copiedThrough + 2_000 { counts.copying += 1 } else { counts.ahead += 1 }
+                        if id <= copiedThrough {
+                            counts.copied += 1
+                        } else if id <= copiedThrough + 2_000 {
+                            counts.copying += 1
+                        } else {
+                            counts.ahead += 1
+                        }
                         try await Self.change(id, next: &next, on: app, using: &generator)
                     }
                     return counts
@@ -109,7 +124,9 @@ struct BackfillTests {
             #expect(seen > 0, "the sampler saw the backfill's transactions")
             // A chunk's transaction lasts milliseconds when the machine is idle; under a loaded test run, allow
             // seconds, still far from a snapshot held for the whole copy.
-            #expect(oldest < min(5.0, BackfillWorker.seconds(took) / 4), "the oldest backfill snapshot was \(oldest) s old; the copy took \(took)")
+            #expect(
+                oldest < min(5.0, BackfillWorker.seconds(took) / 4),
+                "the oldest backfill snapshot was \(oldest) s old; the copy took \(took)")
             #expect(try await seed.targetScalar("SELECT sum(rows_copied)::text FROM walbridge.backfill") != "0")
             bridge.cancel()
             try await bridge.value
@@ -123,7 +140,9 @@ struct BackfillTests {
             let config = try seed.writeConfigFile()
             defer { config.remove() }
             func startBridge() throws -> CommandRun {
-                try CommandRun(["run", "--config", config.path, "--quiet", "--max-rows-per-second", "15000"], environment: config.environment)
+                try CommandRun(
+                    ["run", "--config", config.path, "--quiet", "--max-rows-per-second", "15000"],
+                    environment: config.environment)
             }
             let stop = Flag()
             let writer = Task {
@@ -131,7 +150,8 @@ struct BackfillTests {
                     var generator = SystemRandomNumberGenerator()
                     var next = 300_000
                     while await !stop.isSet {
-                        try await Self.change(Int.random(in: 1...100_000, using: &generator), next: &next, on: app, using: &generator)
+                        try await Self.change(
+                            Int.random(in: 1...100_000, using: &generator), next: &next, on: app, using: &generator)
                     }
                 }
             }
@@ -139,14 +159,21 @@ struct BackfillTests {
             for _ in 0..<3 {
                 let bridge = try startBridge()
                 #expect(await TestClusters.eventually(timeout: .seconds(60)) {
-                    (try? await seed.targetScalar("SELECT max(rows_copied)::text FROM walbridge.backfill WHERE source_table = 'public.users'")).flatMap { $0.flatMap { Int($0) } }.map { $0 > (copied.last ?? 0) } == true
+                        (try? await seed.targetScalar(
+                            "SELECT max(rows_copied)::text FROM walbridge.backfill WHERE source_table = "
+                                + "'public.users'")).flatMap { $0.flatMap { Int($0) } }.map { $0 > (copied.last ?? 0) }
+                            == true
                 }, "the run copies more rows")
                 bridge.signal(SIGKILL)
                 #expect(await bridge.wait() == SIGKILL, "the bridge was still running when killed: \(bridge.stderr)")
-                let users = try await seed.targetScalar("SELECT rows_copied::text FROM walbridge.backfill WHERE source_table = 'public.users' AND state = 'copying'")
+                let users = try await seed.targetScalar(
+                    "SELECT rows_copied::text FROM walbridge.backfill WHERE source_table = 'public.users' "
+                        + "AND state = 'copying'")
                 copied.append(Int(users ?? "") ?? -1)
             }
-            #expect(copied == copied.sorted() && copied.allSatisfy { $0 > 0 }, "each run resumed where the last one stopped: \(copied)")
+            #expect(
+                copied == copied.sorted() && copied.allSatisfy { $0 > 0 },
+                "each run resumed where the last one stopped: \(copied)")
             let bridge = try startBridge()
             try await Task.sleep(for: .seconds(1))
             await stop.set()
@@ -185,9 +212,11 @@ struct BackfillTests {
                 try await PGConnection.connect(source).closing { try await $0.simpleQuery("""
                     CREATE TABLE empty (id int PRIMARY KEY, label text);
                     CREATE TABLE events (tenant int, seq int, body text, PRIMARY KEY (tenant, seq));
-                    INSERT INTO events SELECT t, s, 'event ' || t || '/' || s || E'\\ttab\\\\slash\\nline' FROM generate_series(1, 7) t, generate_series(1, 3000) s;
+                    INSERT INTO events SELECT t, s, 'event ' || t || '/' || s || E'\\ttab\\\\slash\\nline' \
+                    FROM generate_series(1, 7) t, generate_series(1, 3000) s;
                     CREATE TABLE tags (name text PRIMARY KEY, note text);
-                    INSERT INTO tags SELECT 'tag ' || g || ' ' || md5(g::text), CASE WHEN g % 3 > 0 THEN 'note ' || g END FROM generate_series(1, 12000) g;
+                    INSERT INTO tags SELECT 'tag ' || g || ' ' || md5(g::text), CASE WHEN g % 3 > 0 \
+                    THEN 'note ' || g END FROM generate_series(1, 12000) g;
                     """) }
                 try await PGConnection.connect(target).closing { try await $0.simpleQuery("""
                     CREATE TABLE empty_v2 (id int PRIMARY KEY, label text);
@@ -210,18 +239,29 @@ struct BackfillTests {
                 #expect(try await seed.converges())
             let differences = try await seed.differences()
             #expect(differences.isEmpty, "\(differences)")
-                let notes = try await PGConnection.connect(source).closing { try await $0.query("SELECT count(note)::text FROM tags").scalar }
+                let notes = try await PGConnection.connect(source).closing {
+                    try await $0.query("SELECT count(note)::text FROM tags").scalar
+                }
                 #expect(try await seed.targetScalar("SELECT count(*)::text FROM tags_v2") == notes)
-                #expect(try await seed.targetScalar("SELECT rows_copied::text FROM walbridge.backfill WHERE source_table = 'public.empty'") == "0")
+                #expect(
+                    try await seed.targetScalar(
+                        "SELECT rows_copied::text FROM walbridge.backfill WHERE source_table = 'public.empty'") == "0")
                 try await seed.onSource("INSERT INTO empty VALUES (1, 'streamed')")
-                #expect(await TestClusters.eventually { (try? await seed.targetScalar("SELECT label FROM empty_v2 WHERE id = 1")) == "streamed" })
+                #expect(
+                    await TestClusters.eventually {
+                        (try? await seed.targetScalar("SELECT label FROM empty_v2 WHERE id = 1")) == "streamed"
+                    })
                 bridge.cancel()
                 try await bridge.value
             }
         }
     }
 
-    @Test("the source computes mapped columns only where the target would compute the same: a time zone the target sets, a function each side defines its own way, and a row the target rejects (dead-lettered) end as the staged path writes them")
+    @Test("""
+        the source computes mapped columns only where the target would compute the same: a time zone the target \
+        sets, a function each side defines its own way, and a row the target rejects (dead-lettered) end as \
+        the staged path writes them
+        """)
     func computedOnTheSource() async throws {
         let yaml = """
             slot: SLOT
@@ -245,7 +285,8 @@ struct BackfillTests {
             try await TestClusters.withDatabase(on: try TestClusters.target) { target in
                 try await PGConnection.connect(source).closing { try await $0.simpleQuery("""
                     CREATE FUNCTION tag(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'source:' || t $$;
-                    CREATE TABLE orders (id bigint PRIMARY KEY, placed timestamptz NOT NULL, cents bigint NOT NULL, note text);
+                    CREATE TABLE orders (id bigint PRIMARY KEY, placed timestamptz NOT NULL, \
+                    cents bigint NOT NULL, note text);
                     INSERT INTO orders SELECT g, timestamptz '2024-01-01 00:30:00+00' + g * interval '37 minutes',
                         CASE WHEN g = 4321 THEN -1 ELSE g * 7 END, CASE WHEN g % 3 > 0 THEN 'note ' || g END
                     FROM generate_series(1, 9000) g;
@@ -253,9 +294,11 @@ struct BackfillTests {
                     """) }
                 // Dates of the target's time zone, and a function of the same name that answers otherwise.
                 try await PGConnection.connect(target).closing { try await $0.simpleQuery("""
-                    DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET timezone = %L', current_database(), 'America/New_York'); END $$;
+                    DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET timezone = %L', \
+                    current_database(), 'America/New_York'); END $$;
                     CREATE FUNCTION tag(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'target:' || t $$;
-                    CREATE TABLE orders_v2 (id bigint PRIMARY KEY, day date NOT NULL, dollars numeric NOT NULL CHECK (dollars >= 0), note text);
+                    CREATE TABLE orders_v2 (id bigint PRIMARY KEY, day date NOT NULL, \
+                    dollars numeric NOT NULL CHECK (dollars >= 0), note text);
                     CREATE TABLE order_tags (order_id bigint PRIMARY KEY, tag text NOT NULL);
                     CREATE TABLE bookings_v2 (room int, during tstzrange, note text, PRIMARY KEY (room, during));
                     """) }
@@ -264,19 +307,28 @@ struct BackfillTests {
                     yaml: yaml.replacingOccurrences(of: "SLOT", with: slot), file: "computed.yml",
                     environment: ["WALBRIDGE_SOURCE": source.raw, "WALBRIDGE_TARGET": target.raw])
 
-                // orders_v2 is computed on the source, under the target's time zone; order_tags calls a user-defined function.
-                // A range key prints by the time zone, so bookings is not computed on the source.
-                let tables = [TableName(schema: "public", name: "orders"), TableName(schema: "public", name: "bookings")]
+                // orders_v2 is computed on the source, under the target's time zone; order_tags calls a user-defined
+                // function. A range key prints by the time zone, so bookings is not computed on the source.
+                let tables = [
+                    TableName(schema: "public", name: "orders"), TableName(schema: "public", name: "bookings")
+                ]
                 let (evaluation, ranged) = try await PGConnection.connect(source).closing { sourceSession in
                     try await PGConnection.connect(target).closing { targetSession in
                         try await sourceSession.simpleQuery(StableOutput.settings)
                         var infos: [TableName: SourceTableInfo] = [:]
-                        for table in tables { infos[table] = try #require(try await SourceCatalog.describe(table, on: sourceSession)) }
+                        for table in tables {
+                            infos[table] = try #require(try await SourceCatalog.describe(table, on: sourceSession))
+                        }
                         let plan = try MappingPlan.build(configuration, sourceTables: infos, sameDatabase: false)
                         let logger = Logger(label: "test")
                         return (
-                            try await SourceEvaluation.plan(plan.sources[0], direct: [nil, nil], on: sourceSession, target: targetSession, logger: logger),
-                            try await SourceEvaluation.plan(plan.sources[1], direct: [nil], on: sourceSession, target: targetSession, logger: logger))
+                            try await SourceEvaluation.plan(
+                                plan.sources[0], direct: [nil, nil], on: sourceSession, target: targetSession,
+                                logger: logger),
+                            try await SourceEvaluation.plan(
+                                plan.sources[1], direct: [nil], on: sourceSession, target: targetSession, logger: logger
+                            )
+                        )
                     }
                 }
                 #expect(evaluation.map { Array($0.targets.keys) } == [0])
@@ -289,61 +341,101 @@ struct BackfillTests {
                 let bridge = try await seed.start(backfill: limits)
                 #expect(await seed.backfillDone())
                 try await seed.onSource("UPDATE orders SET note = 'late' WHERE id = 3")
-                #expect(await TestClusters.eventually { (try? await seed.targetScalar("SELECT tag FROM order_tags WHERE order_id = 3")) == "target:late" })
+                #expect(
+                    await TestClusters.eventually {
+                        (try? await seed.targetScalar("SELECT tag FROM order_tags WHERE order_id = 3")) == "target:late"
+                    })
                 let expected = try await PGConnection.connect(source).closing { session in
                     try await session.simpleQuery("SET timezone = 'America/New_York'")
                     return try await session.query("""
-                        SELECT id::text, placed::date::text, (cents::numeric / 100)::text, upper(note) FROM orders WHERE id <> 4321 ORDER BY id
+                        SELECT id::text, placed::date::text, (cents::numeric / 100)::text, \
+                        upper(note) FROM orders WHERE id <> 4321 ORDER BY id
                         """).rows
                 }
                 let written = try await PGConnection.connect(target).closing { session in
-                    try await session.query("SELECT id::text, day::text, dollars::text, note FROM orders_v2 ORDER BY id").rows
+                    try await session.query(
+                        "SELECT id::text, day::text, dollars::text, note FROM orders_v2 ORDER BY id"
+                    ).rows
                 }
                 #expect(written.count == expected.count)
-                #expect(written == expected, "first difference: \(zip(written, expected).first { $0 != $1 }.map { "\($0) vs \($1)" } ?? "in the extra rows")")
+                #expect(
+                    written == expected,
+                    """
+                    first difference: \(zip(written, expected).first { $0 != $1 }.map { "\($0) vs \($1)" }
+                        ?? "in the extra rows")
+                    """
+                )
                 let tags = try await PGConnection.connect(target).closing { session in
-                    try await session.query("SELECT count(*)::text, count(*) FILTER (WHERE tag LIKE 'target:note %' OR tag = 'target:late')::text FROM order_tags WHERE order_id <> 4321").rows
+                    try await session.query(
+                        "SELECT count(*)::text, count(*) FILTER (WHERE tag LIKE 'target:note %' OR tag = "
+                            + "'target:late')::text FROM order_tags WHERE order_id <> 4321"
+                    ).rows
                 }
                 #expect(tags == [["6000", "6000"]], "every tag by the target's function (and order 3's streamed one)")
-                #expect(try await seed.targetScalar("SELECT (count(*) > 0)::text FROM walbridge.dead_letters WHERE key->>'id' = '4321' AND sqlstate = '23514'") == "true")
+                #expect(
+                    try await seed.targetScalar(
+                        "SELECT (count(*) > 0)::text FROM walbridge.dead_letters WHERE key->>'id' = '4321' "
+                            + "AND sqlstate = '23514'") == "true")
                 bridge.cancel()
                 try await bridge.value
             }
         }
     }
 
-    @Test("walbridge backfill --table starts a table's copy on a running bridge with backfill: skip, and again from the start")
+    @Test("""
+        walbridge backfill --table starts a table's copy on a running bridge with backfill: skip, \
+        and again from the start
+        """)
     func requestedBackfill() async throws {
         try await SeedMigration.with(edit: { $0 + "backfill: skip\n" }) { seed in
             try await seed.onSourceScript(Self.legacyRows(5_000))
             let bridge = try await seed.start()
             try await seed.onSource("UPDATE users SET name = 'streamed' WHERE id = 1")
-            #expect(await TestClusters.eventually { (try? await seed.targetScalar("SELECT count(*)::text FROM users_v2")) == "1" })
+            #expect(
+                await TestClusters.eventually {
+                    (try? await seed.targetScalar("SELECT count(*)::text FROM users_v2")) == "1"
+                })
             let config = try seed.writeConfigFile { $0 + "backfill: skip\n" }
             defer { config.remove() }
 
-            let request = try CommandRun(["backfill", "--config", config.path, "--table", "public.users"], environment: config.environment)
+            let request = try CommandRun(
+                ["backfill", "--config", config.path, "--table", "public.users"], environment: config.environment)
             #expect(await request.wait() == 0, "\(request.stderr)")
             // The running bridge may claim the table between the request and the print.
-            #expect(request.stdout.contains("public.users: backfill pending") || request.stdout.contains("public.users: backfill copying"), "\(request.stdout)")
+            #expect(
+                request.stdout.contains("public.users: backfill pending")
+                    || request.stdout.contains("public.users: backfill copying"), "\(request.stdout)")
             #expect(request.stdout.contains("The running bridge starts copying within a second"), "\(request.stdout)")
-            #expect(await TestClusters.eventually(timeout: .seconds(60)) { (try? await seed.backfillStates())?["public.users"] == "done" })
+            #expect(
+                await TestClusters.eventually(timeout: .seconds(60)) {
+                    (try? await seed.backfillStates())?["public.users"] == "done"
+                })
             #expect(try await seed.targetScalar("SELECT count(*)::text FROM users_v2") == "5000")
-            #expect(try await seed.targetScalar("SELECT count(*)::text FROM products_v2") == "0", "only the requested table is copied")
+            #expect(
+                try await seed.targetScalar("SELECT count(*)::text FROM products_v2") == "0",
+                "only the requested table is copied")
 
             // Rows deleted on the target come back when the table is requested again; a changed row is written
             // over, and a row whose `when` is false on the source is removed.
             _ = try await seed.targetScalar("DELETE FROM users_v2 WHERE id > 4000")
             _ = try await seed.targetScalar("UPDATE users_v2 SET full_name = 'changed on the target' WHERE id = 10")
             _ = try await seed.targetScalar("INSERT INTO addresses (user_id, street) VALUES (1, 'not on the source')")
-            let again = try CommandRun(["backfill", "--config", config.path, "--table", "users"], environment: config.environment)
+            let again = try CommandRun(
+                ["backfill", "--config", config.path, "--table", "users"], environment: config.environment)
             #expect(await again.wait() == 0, "\(again.stderr)")
-            #expect(await TestClusters.eventually(timeout: .seconds(60)) { (try? await seed.targetScalar("SELECT count(*)::text FROM users_v2")) == "5000" })
-            #expect(await TestClusters.eventually(timeout: .seconds(60)) { (try? await seed.backfillStates())?["public.users"] == "done" })
+            #expect(
+                await TestClusters.eventually(timeout: .seconds(60)) {
+                    (try? await seed.targetScalar("SELECT count(*)::text FROM users_v2")) == "5000"
+                })
+            #expect(
+                await TestClusters.eventually(timeout: .seconds(60)) {
+                    (try? await seed.backfillStates())?["public.users"] == "done"
+                })
             let differences = try await seed.differences()
             #expect(differences.filter { !$0.hasPrefix("public.products_v2") }.isEmpty, "\(differences)")
 
-            let unknown = try CommandRun(["backfill", "--config", config.path, "--table", "public.orders"], environment: config.environment)
+            let unknown = try CommandRun(
+                ["backfill", "--config", config.path, "--table", "public.orders"], environment: config.environment)
             #expect(await unknown.wait() == 1)
             #expect(unknown.stderr.contains("public.orders is not a mapped source table"), "\(unknown.stderr)")
             bridge.cancel()
@@ -359,13 +451,16 @@ struct BackfillTests {
             try await PGConnection.connect(seed.target).closing { target in
                 try await StateSchema.ensure(on: target)
                 try await target.query(
-                    "INSERT INTO walbridge.backfill (slot, source_table, state, last_key) VALUES ($1, 'public.users', 'copying', '{not-a-key}')",
+                    "INSERT INTO walbridge.backfill (slot, source_table, state, last_key) VALUES ($1, 'public.users', "
+                        + "'copying', '{not-a-key}')",
                     [seed.configuration.slot])
             }
             let bridge = try await seed.start()
             let error = await #expect(throws: PGError.self) { try await bridge.value }
             #expect("\(error.map { "\($0)" } ?? "")".contains("invalid input syntax for type bigint"))
-            #expect(try await seed.targetScalar("SELECT state FROM walbridge.control WHERE slot = $1", [seed.configuration.slot]) == "failed")
+            #expect(
+                try await seed.targetScalar(
+                    "SELECT state FROM walbridge.control WHERE slot = $1", [seed.configuration.slot]) == "failed")
         }
     }
 }

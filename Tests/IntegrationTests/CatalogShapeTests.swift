@@ -10,8 +10,11 @@ struct CatalogShapeTests {
     static let big = String(repeating: "an identity member stored out of line ", count: 70)
 
     /// The seed migration with `tables` (YAML from `tables:` on) over these schemas.
-    static func with(legacy: String, target: String, tables: String, _ body: (SeedMigration) async throws -> Void) async throws {
-        try await SeedMigration.with(legacySchema: legacy, targetSchema: target, edit: SeedMigration.tables(tables), body)
+    static func with(
+        legacy: String, target: String, tables: String, _ body: (SeedMigration) async throws -> Void
+    ) async throws {
+        try await SeedMigration.with(
+            legacySchema: legacy, targetSchema: target, edit: SeedMigration.tables(tables), body)
     }
 
     @Test("an update of one identity column while another is an unchanged out-of-line TOAST value keeps the row")
@@ -29,7 +32,9 @@ struct CatalogShapeTests {
                   key: [a, b]
                   columns: {a: a, b: b, v: v}
             """
-        try await Self.with(legacy: legacy, target: "CREATE TABLE tags_v2 (a text, b text, v int, PRIMARY KEY (a, b));", tables: tables) { seed in
+        try await Self.with(
+            legacy: legacy, target: "CREATE TABLE tags_v2 (a text, b text, v int, PRIMARY KEY (a, b));", tables: tables
+        ) { seed in
             try await seed.onSource("INSERT INTO tags VALUES ($1, 'old', 1), ($1 || '2', 'x', 1)", [Self.big])
             let bridge = try await seed.start()
             #expect(await seed.backfillDone())
@@ -46,10 +51,15 @@ struct CatalogShapeTests {
         }
     }
 
-    @Test("INCLUDE columns are not key columns: on the target a key with INCLUDE passes, on the source a key read from one is refused")
+    @Test("""
+        INCLUDE columns are not key columns: on the target a key with INCLUDE passes, on the source a key \
+        read from one is refused
+        """)
     func includeColumns() async throws {
         let legacy = "CREATE TABLE inc (a int, b int, c text, PRIMARY KEY (a) INCLUDE (b));"
-        let target = "CREATE TABLE inc_v2 (a int, b int, c text, PRIMARY KEY (a) INCLUDE (b)); CREATE TABLE inc_by_b (b int PRIMARY KEY, c text);"
+        let target =
+            "CREATE TABLE inc_v2 (a int, b int, c text, PRIMARY KEY (a) INCLUDE (b)); "
+            + "CREATE TABLE inc_by_b (b int PRIMARY KEY, c text);"
         let byA = """
             tables:
               public.inc:
@@ -59,11 +69,15 @@ struct CatalogShapeTests {
             """
         try await Self.with(legacy: legacy, target: target, tables: byA) { seed in
             let report = try await Check.run(seed.configuration)
-            #expect(report.problems.isEmpty, "a primary key with an INCLUDE column is a key on its own columns: \(report.problems)")
+            #expect(
+                report.problems.isEmpty,
+                "a primary key with an INCLUDE column is a key on its own columns: \(report.problems)")
             try await seed.onSource("INSERT INTO inc SELECT g, g * 10, 'row ' || g FROM generate_series(1, 5) g")
             let bridge = try await seed.start()
             #expect(await seed.backfillDone())
-            try await seed.onSourceScript("DELETE FROM inc WHERE a = 1; UPDATE inc SET b = 99 WHERE a = 2; INSERT INTO inc VALUES (6, 60, 'new');")
+            try await seed.onSourceScript(
+                "DELETE FROM inc WHERE a = 1; UPDATE inc SET b = 99 WHERE a = 2; "
+                    + "INSERT INTO inc VALUES (6, 60, 'new');")
             #expect(try await seed.converges())
             #expect(try await seed.differences() == [])
             bridge.cancel()
@@ -78,11 +92,16 @@ struct CatalogShapeTests {
             """
         try await Self.with(legacy: legacy, target: target, tables: byB) { seed in
             let report = try await Check.run(seed.configuration)
-            #expect(report.problems.contains { $0.contains("reads b, which a delete does not carry") }, "\(report.problems)")
+            #expect(
+                report.problems.contains { $0.contains("reads b, which a delete does not carry") }, "\(report.problems)"
+            )
         }
     }
 
-    @Test("a target key unique only through a DEFERRABLE constraint is refused with the fix; a deferrable unique beside the key applies")
+    @Test("""
+        a target key unique only through a DEFERRABLE constraint is refused with the fix; a deferrable \
+        unique beside the key applies
+        """)
     func deferrableKey() async throws {
         let tables = """
             tables:
@@ -91,15 +110,20 @@ struct CatalogShapeTests {
                   key: [id]
                   columns: {id: id, full_name: name, email: email}
             """
-        let deferredKey = "CREATE TABLE users_v2 (id bigint, full_name text, email text, CONSTRAINT users_v2_pkey PRIMARY KEY (id) DEFERRABLE);"
+        let deferredKey =
+            "CREATE TABLE users_v2 (id bigint, full_name text, email text, CONSTRAINT users_v2_pkey "
+            + "PRIMARY KEY (id) DEFERRABLE);"
         try await SeedMigration.with(targetSchema: deferredKey, edit: SeedMigration.tables(tables)) { seed in
             let report = try await Check.run(seed.configuration)
             #expect(report.problems.contains {
                 $0.contains(#"DEFERRABLE constraint "users_v2_pkey""#)
-                    && $0.contains(#"DROP CONSTRAINT "users_v2_pkey", ADD CONSTRAINT "users_v2_pkey" PRIMARY KEY ("id")"#)
+                        && $0.contains(
+                            #"DROP CONSTRAINT "users_v2_pkey", ADD CONSTRAINT "users_v2_pkey" PRIMARY KEY ("id")"#)
             }, "\(report.problems)")
         }
-        let deferredEmail = "CREATE TABLE users_v2 (id bigint PRIMARY KEY, full_name text, email text UNIQUE DEFERRABLE INITIALLY DEFERRED);"
+        let deferredEmail =
+            "CREATE TABLE users_v2 (id bigint PRIMARY KEY, full_name text, email text UNIQUE "
+            + "DEFERRABLE INITIALLY DEFERRED);"
         try await SeedMigration.with(targetSchema: deferredEmail, edit: SeedMigration.tables(tables)) { seed in
             let report = try await Check.run(seed.configuration)
             #expect(report.problems.isEmpty, "\(report.problems)")
@@ -107,7 +131,8 @@ struct CatalogShapeTests {
             let bridge = try await seed.start()
             #expect(await seed.backfillDone())
             try await seed.onSourceScript("""
-                BEGIN; UPDATE users SET email = 'tmp' WHERE email = 'a@x'; UPDATE users SET email = 'a@x' WHERE email = 'b@x';
+                BEGIN; UPDATE users SET email = 'tmp' WHERE email = 'a@x'; UPDATE users \
+                SET email = 'a@x' WHERE email = 'b@x';
                 UPDATE users SET email = 'b@x' WHERE email = 'tmp'; COMMIT;
                 """)
             #expect(try await seed.converges())
@@ -117,7 +142,10 @@ struct CatalogShapeTests {
         }
     }
 
-    @Test("a mapped table with inheriting tables carries its own rows only, in the backfill, the stream and verify, and check says so")
+    @Test("""
+        a mapped table with inheriting tables carries its own rows only, in the backfill, the stream and \
+        verify, and check says so
+        """)
     func inheritance() async throws {
         let legacy = """
             CREATE TABLE m (id bigint PRIMARY KEY, v text);
@@ -134,13 +162,20 @@ struct CatalogShapeTests {
                   key: [id]
                   columns: {id: id, v: v}
             """
-        try await Self.with(legacy: legacy, target: "CREATE TABLE m_v2 (id bigint PRIMARY KEY, v text);", tables: tables) { seed in
+        try await Self.with(
+            legacy: legacy, target: "CREATE TABLE m_v2 (id bigint PRIMARY KEY, v text);", tables: tables
+        ) { seed in
             let report = try await Check.run(seed.configuration)
             #expect(report.problems.isEmpty, "\(report.problems)")
-            #expect(report.notes.contains { $0.contains("m_child") && $0.contains("m_nokey") && $0.contains("ONLY public.m") }, "\(report.notes)")
+            #expect(
+                report.notes.contains {
+                    $0.contains("m_child") && $0.contains("m_nokey") && $0.contains("ONLY public.m")
+                }, "\(report.notes)")
             let bridge = try await seed.start()
             #expect(await seed.backfillDone())
-            #expect(try await seed.targetScalar("SELECT string_agg(id::text || ':' || v, ',' ORDER BY id) FROM m_v2") == "1:parent,2:parent")
+            #expect(
+                try await seed.targetScalar("SELECT string_agg(id::text || ':' || v, ',' ORDER BY id) FROM m_v2")
+                    == "1:parent,2:parent")
             // The publication holds m alone: a child without a replica identity still takes updates on the source.
             try await seed.onSourceScript("""
                 UPDATE m_nokey SET v = 'updated';
@@ -160,7 +195,10 @@ struct CatalogShapeTests {
         }
     }
 
-    @Test("an expression of another type than its column is cast to the column's type: an int key into text, beside a TOASTed column")
+    @Test("""
+        an expression of another type than its column is cast to the column's type: an int key into text, \
+        beside a TOASTed column
+        """)
     func expressionTypes() async throws {
         let legacy = """
             CREATE TABLE items (id int PRIMARY KEY, qty int, note text, price bigint);
@@ -181,7 +219,8 @@ struct CatalogShapeTests {
         try await Self.with(legacy: legacy, target: target, tables: tables) { seed in
             let report = try await Check.run(seed.configuration)
             #expect(report.problems.isEmpty, "\(report.problems)")
-            try await seed.onSource("INSERT INTO items SELECT g, g, $1, g * 1001 FROM generate_series(1, 3) g", [Self.big])
+            try await seed.onSource(
+                "INSERT INTO items SELECT g, g, $1, g * 1001 FROM generate_series(1, 3) g", [Self.big])
             let bridge = try await seed.start()
             #expect(await seed.backfillDone())
             try await seed.onSourceScript("""
@@ -192,7 +231,10 @@ struct CatalogShapeTests {
                 """)
             #expect(try await seed.converges())
             #expect(try await seed.differences() == [])
-            #expect(try await seed.targetScalar("SELECT string_agg(code || '=' || qty || '/' || label || '/' || price, ',' ORDER BY code) FROM items_v2")
+            #expect(
+                try await seed.targetScalar(
+                    "SELECT string_agg(code || '=' || qty || '/' || label || '/' || price, "
+                        + "',' ORDER BY code) FROM items_v2")
                 == "2=12/item 2/20.02,3=13/item 3/30.03,40=4/item 40/123.45")
             bridge.cancel()
             try await bridge.value

@@ -9,7 +9,8 @@ struct CommandOutputTests {
         try await SeedMigration.with { seed in
             let file = try seed.writeConfigFile()
             defer { file.remove() }
-            let log = FileManager.default.temporaryDirectory.appendingPathComponent("walbridge-log-\(UUID().uuidString)")
+            let log = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "walbridge-log-\(UUID().uuidString)")
             FileManager.default.createFile(atPath: log.path, contents: nil)
             defer { try? FileManager.default.removeItem(at: log) }
             let process = Process()

@@ -17,7 +17,8 @@ struct CrashSafetyTests {
               ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, address_street = EXCLUDED.address_street;
             UPDATE users SET name = name || '+' WHERE id = 1 + floor(random() * 2000);
             IF random() < 0.3 THEN DELETE FROM users WHERE id = 1 + floor(random() * 2000); END IF;
-            INSERT INTO products (id, name, price) VALUES (1 + floor(random() * 500), 'p' || i, floor(random() * 100000))
+            INSERT INTO products (id, name, price) VALUES (1 + floor(random() * 500), \
+        'p' || i, floor(random() * 100000))
               ON CONFLICT (id) DO UPDATE SET price = EXCLUDED.price;
             IF random() < 0.1 THEN ROLLBACK; ELSE COMMIT; END IF;
           END LOOP;
@@ -37,7 +38,9 @@ struct CrashSafetyTests {
             var bridge = try startBridge()
             #expect(await TestClusters.eventually {
                 (try? await PGConnection.connect(seed.source).closing {
-                    try await $0.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", [seed.configuration.slot]).scalar
+                        try await $0.query(
+                            "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", [seed.configuration.slot]
+                        ).scalar
                 }) == "1"
             })
             bridge.signal(SIGKILL)
@@ -59,7 +62,8 @@ struct CrashSafetyTests {
             }
             try await writer.value
             bridge = try startBridge()
-            #expect(try await seed.converges(timeout: .seconds(60)), "after 20 kills the target equals the oracle exactly")
+            #expect(
+                try await seed.converges(timeout: .seconds(60)), "after 20 kills the target equals the oracle exactly")
             let differences = try await seed.differences()
             #expect(differences.isEmpty, "\(differences)")
             bridge.signal(SIGTERM)
@@ -69,7 +73,10 @@ struct CrashSafetyTests {
 }
 
 extension CrashSafetyTests {
-    @Test("killed with SIGKILL at random moments of a backfill, of streaming and of streamed transactions (WALBRIDGE_CRASH_KILLS, default 12), it ends equal to the oracle")
+    @Test("""
+        killed with SIGKILL at random moments of a backfill, of streaming and of streamed transactions \
+        (WALBRIDGE_CRASH_KILLS, default 12), it ends equal to the oracle
+        """)
     func killDuringBackfillAndStreams() async throws {
         let kills = Int(ProcessInfo.processInfo.environment["WALBRIDGE_CRASH_KILLS"] ?? "") ?? 12
         try await SeedMigration.with { seed in
@@ -77,14 +84,17 @@ extension CrashSafetyTests {
             try await seed.streamLargeTransactions()
             try await seed.onSourceScript("""
                 INSERT INTO users (id, name, address_street, bio)
-                  SELECT g, 'u' || g, CASE WHEN g % 3 = 0 THEN 'street ' || g END, CASE WHEN g % 40 = 0 THEN repeat('toast ', 3000) END
+                  SELECT g, 'u' || g, CASE WHEN g % 3 = 0 THEN 'street ' || g END, \
+                CASE WHEN g % 40 = 0 THEN repeat('toast ', 3000) END
                   FROM generate_series(1, 30000) g;
                 INSERT INTO products (id, name, price) SELECT g, 'p' || g, g FROM generate_series(1, 3000) g;
                 """)
             let config = try seed.writeConfigFile()
             defer { config.remove() }
             func startBridge() throws -> CommandRun {
-                try CommandRun(["run", "--config", config.path, "--quiet", "--backfill-chunk-rows", "700"], environment: config.environment)
+                try CommandRun(
+                    ["run", "--config", config.path, "--quiet", "--backfill-chunk-rows", "700"],
+                    environment: config.environment)
             }
             let stop = Flag()
             // Small transactions, and large ones (hundreds of rows, TOAST values left unchanged) that are streamed.
@@ -94,8 +104,12 @@ extension CrashSafetyTests {
                     while await !stop.isSet {
                         round += 1
                         try await app.query("CALL churn(40, $1)", [String(Double(round % 100) / 100)])
-                        try await app.query("UPDATE users SET name = name || '.', address_street = CASE WHEN id % 2 = 0 THEN NULL ELSE 'moved' END WHERE id % 97 = $1::int", [String(round % 97)])
-                        try await app.query("UPDATE users SET id = id + 40000 WHERE id % 389 = $1::int AND id < 40000", [String(round % 389)])
+                        try await app.query(
+                            "UPDATE users SET name = name || '.', address_street = CASE WHEN id % 2 = 0 THEN NULL ELSE "
+                                + "'moved' END WHERE id % 97 = $1::int", [String(round % 97)])
+                        try await app.query(
+                            "UPDATE users SET id = id + 40000 WHERE id % 389 = $1::int AND id < 40000",
+                            [String(round % 389)])
                     }
                 }
             }
@@ -110,7 +124,9 @@ extension CrashSafetyTests {
             await stop.set()
             try await writer.value
             #expect(await seed.backfillDone(timeout: .seconds(180)), "the backfill finishes after \(kills) kills")
-            #expect(try await seed.converges(timeout: .seconds(120)), "after \(kills) kills the target equals the oracle exactly")
+            #expect(
+                try await seed.converges(timeout: .seconds(120)),
+                "after \(kills) kills the target equals the oracle exactly")
             let differences = try await seed.differences()
             #expect(differences.isEmpty, "\(differences)")
             bridge.signal(SIGTERM)
@@ -128,7 +144,8 @@ struct RestartTests {
             let rows = try? await PGConnection.connect(server).closing {
                 try await $0.query("""
                     SELECT concat_ws(' | ', pid, application_name, backend_type, state, wait_event_type, wait_event,
-                                     left(query, 160), now() - query_start) FROM pg_stat_activity WHERE pid <> pg_backend_pid()
+                                     left(query, 160), now() - query_start) \
+                    FROM pg_stat_activity WHERE pid <> pg_backend_pid()
                     """).rows
             }
             lines.append("\(server.raw): " + (rows ?? []).compactMap { $0[0] }.joined(separator: "; "))
@@ -155,7 +172,8 @@ struct RestartTests {
         try await seed.onSource("INSERT INTO users (id, name) SELECT g, 'first ' || g FROM generate_series(1, 300) g")
         #expect(try await seed.converges())
         try sourceCluster.restart()
-        try await seed.onSource("INSERT INTO users (id, name) SELECT g, 'second ' || g FROM generate_series(301, 600) g")
+        try await seed.onSource(
+            "INSERT INTO users (id, name) SELECT g, 'second ' || g FROM generate_series(301, 600) g")
         try await seed.onSource("UPDATE users SET address_street = 'after source restart' WHERE id % 3 = 0")
         let afterSource = try await seed.converges()
         let sessionsAfterSource = afterSource ? "" : await Self.activity(source, target)

@@ -13,7 +13,8 @@ struct DockerFilesTests {
     /// The services of docker/docker-compose.yml, parsed as YAML.
     static func services() throws -> Node.Mapping {
         let text = try String(contentsOf: folder.appendingPathComponent("docker-compose.yml"), encoding: .utf8)
-        return try #require(try Yams.compose(yaml: text)?["services"]?.mapping, "docker-compose.yml has a services mapping")
+        return try #require(
+            try Yams.compose(yaml: text)?["services"]?.mapping, "docker-compose.yml has a services mapping")
     }
 
     /// A compose path (relative to docker/ or absolute) as a URL.
@@ -26,19 +27,29 @@ struct DockerFilesTests {
         try TestClusters.psql(database, file: folder.appendingPathComponent(file), options: ["-v", "ON_ERROR_STOP=1"])
     }
 
-    @Test("docker-compose.yml is YAML with the services legacy, new and walbridge; legacy runs with wal_level=logical and walbridge waits for both")
+    @Test("""
+        docker-compose.yml is YAML with the services legacy, new and walbridge; legacy runs with wal_level=logical \
+        and walbridge waits for both
+        """)
     func composeServices() throws {
         let services = try Self.services()
         #expect(Set(services.keys.compactMap(\.string)) == ["legacy", "new", "walbridge"])
         let command = try #require(services["legacy"]?["command"], "legacy has a command")
-        let words = command.sequence.map { $0.compactMap(\.string) } ?? (command.string ?? "").split(separator: " ").map(String.init)
+        let words =
+            command.sequence.map { $0.compactMap(\.string) }
+            ?? (command.string ?? "").split(separator: " ").map(String.init)
         #expect(zip(words, words.dropFirst()).contains { $0 == "-c" && $1 == "wal_level=logical" }, "\(words)")
         for database in ["legacy", "new"] {
-            #expect(services["walbridge"]?["depends_on"]?[database]?["condition"]?.string == "service_healthy", "walbridge waits for \(database)")
+            #expect(
+                services["walbridge"]?["depends_on"]?[database]?["condition"]?.string == "service_healthy",
+                "walbridge waits for \(database)")
         }
     }
 
-    @Test("every file that docker-compose.yml and the Dockerfile name exists: the Dockerfile, each bind-mounted host path, each COPY source")
+    @Test("""
+        every file that docker-compose.yml and the Dockerfile name exists: the Dockerfile, each bind-mounted \
+        host path, each COPY source
+        """)
     func referencedFilesExist() throws {
         var paths: [URL] = []
         var context: URL?
@@ -61,13 +72,18 @@ struct DockerFilesTests {
             let words = line.split(separator: " ").dropFirst().filter { !$0.hasPrefix("--") }
             paths += words.dropLast().map { buildContext.appendingPathComponent(String($0)).standardized }
         }
-        #expect(paths.count >= 8, "the Dockerfile, legacy.sql, new.sql, walbridge.yml and the COPY sources: \(paths.map(\.path))")
+        #expect(
+            paths.count >= 8,
+            "the Dockerfile, legacy.sql, new.sql, walbridge.yml and the COPY sources: \(paths.map(\.path))")
         for path in paths {
             #expect(FileManager.default.fileExists(atPath: path.path), "\(path.path) is missing")
         }
     }
 
-    @Test("legacy.sql and new.sql run on the live clusters in fresh databases, and walbridge check passes with docker/walbridge.yml")
+    @Test("""
+        legacy.sql and new.sql run on the live clusters in fresh databases, and walbridge check passes \
+        with docker/walbridge.yml
+        """)
     func schemasPassCheck() async throws {
         try await TestClusters.withDatabase(on: try TestClusters.source) { source in
             try await TestClusters.withDatabase(on: try TestClusters.target) { target in
@@ -76,7 +92,9 @@ struct DockerFilesTests {
                 let (newStatus, newOutput) = try Self.psql(target, "new.sql")
                 #expect(newStatus == 0, "\(newOutput)")
                 let counts = try await PGConnection.connect(source).closing {
-                    try await $0.query("SELECT (SELECT count(*) FROM users) >= 1000 AND (SELECT count(*) FROM products) >= 1000").scalar
+                    try await $0.query(
+                        "SELECT (SELECT count(*) FROM users) >= 1000 AND (SELECT count(*) FROM products) >= 1000"
+                    ).scalar
                 }
                 #expect(counts == "t", "legacy.sql fills users and products with sample rows")
                 let check = try CommandRun(

@@ -80,7 +80,9 @@ final class FaultProxy: @unchecked Sendable {
         local.sin_port = 0
         local.sin_addr.s_addr = in_addr_t(0x7F00_0001).bigEndian
         let bound = withUnsafePointer(to: &local) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0, listen(fd, 128) == 0 else {
             let code = errno
@@ -182,7 +184,9 @@ final class FaultProxy: @unchecked Sendable {
             let pause = Duration.milliseconds(Int.random(in: gap, using: &generator))
             if waits {
                 let deadline = min(ContinuousClock.now + .seconds(3), started + duration)
-                while ContinuousClock.now < deadline, !Task.isCancelled, await !ready() { try? await Task.sleep(for: .milliseconds(20)) }
+                while ContinuousClock.now < deadline, !Task.isCancelled, await !ready() {
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
             }
             guard ContinuousClock.now + pause - started <= duration else { break }
             try? await Task.sleep(for: pause)
@@ -195,7 +199,8 @@ final class FaultProxy: @unchecked Sendable {
 
     // MARK: - The proxy's thread
 
-    /// One proxied connection: the client's socket, the server's, and the bytes read from each not yet written to the other.
+    /// One proxied connection: the client's socket, the server's, and the bytes read from each not yet written to the
+    /// other.
     private final class Link {
         let client: Int32
         let server: Int32
@@ -238,8 +243,18 @@ final class FaultProxy: @unchecked Sendable {
             var descriptors = [pollfd(fd: listener, events: stalled ? 0 : Int16(POLLIN), revents: 0)]
             if !stalled {
                 for link in links {
-                    descriptors.append(pollfd(fd: link.client, events: Self.events(read: link.toServer.isEmpty && !link.closing, write: !link.toClient.isEmpty), revents: 0))
-                    descriptors.append(pollfd(fd: link.server, events: Self.events(read: link.toClient.isEmpty && !link.closing, write: !link.toServer.isEmpty), revents: 0))
+                    descriptors.append(
+                        pollfd(
+                            fd: link.client,
+                            events: Self.events(
+                                read: link.toServer.isEmpty && !link.closing, write: !link.toClient.isEmpty), revents: 0
+                        ))
+                    descriptors.append(
+                        pollfd(
+                            fd: link.server,
+                            events: Self.events(
+                                read: link.toClient.isEmpty && !link.closing, write: !link.toServer.isEmpty), revents: 0
+                        ))
                 }
             }
             let ready = poll(&descriptors, nfds_t(descriptors.count), 10)
@@ -254,7 +269,9 @@ final class FaultProxy: @unchecked Sendable {
             }
             var kept: [Link] = []
             for (index, link) in links.enumerated() {
-                if forward(link, client: descriptors[1 + index * 2].revents, server: descriptors[2 + index * 2].revents, buffer: &buffer) {
+                if forward(
+                    link, client: descriptors[1 + index * 2].revents, server: descriptors[2 + index * 2].revents,
+                    buffer: &buffer) {
                     kept.append(link)
                 }
             }
@@ -264,11 +281,17 @@ final class FaultProxy: @unchecked Sendable {
     }
 
     /// Moves bytes for one link after a poll; false once the link is closed (a peer closed or failed).
-    private func forward(_ link: Link, client clientEvents: Int16, server serverEvents: Int16, buffer: inout [UInt8]) -> Bool {
+    private func forward(
+        _ link: Link, client clientEvents: Int16, server serverEvents: Int16, buffer: inout [UInt8]
+    ) -> Bool {
         let readable = Int16(POLLIN | POLLHUP | POLLERR)
-        // Writes first, so a buffer empties before the next read fills it; a peer gone while writing is an RST to the other.
-        var failed = clientEvents & Int16(POLLOUT) != 0 && !Self.write(&link.toClient, &link.toClientSent, to: link.client)
-        failed = failed || (serverEvents & Int16(POLLOUT) != 0 && !Self.write(&link.toServer, &link.toServerSent, to: link.server))
+        // Writes first, so a buffer empties before the next read fills it; a peer gone while writing is an RST to the
+        // other.
+        var failed =
+            clientEvents & Int16(POLLOUT) != 0 && !Self.write(&link.toClient, &link.toClientSent, to: link.client)
+        failed =
+            failed
+            || (serverEvents & Int16(POLLOUT) != 0 && !Self.write(&link.toServer, &link.toServerSent, to: link.server))
         if !failed, clientEvents & readable != 0, link.toServer.isEmpty, !link.closing {
             switch Self.read(link.client, into: &buffer) {
             case .data(let count): link.toServer = Array(buffer[0..<count])
@@ -305,7 +328,9 @@ final class FaultProxy: @unchecked Sendable {
             let server = socket(AF_INET, Self.streamType, 0)
             var address = upstream
             let connected = server >= 0 && withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    }
             } == 0
             guard connected else {
                 lock.withLock { upstreamFailures += 1 }

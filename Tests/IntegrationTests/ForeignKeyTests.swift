@@ -9,7 +9,8 @@ import WALBridge
 struct ForeignKeyTests {
     static let legacy = """
         CREATE TABLE customers (id bigserial PRIMARY KEY, name text NOT NULL, street text);
-        CREATE TABLE orders (id bigserial PRIMARY KEY, customer_id bigint NOT NULL REFERENCES customers ON DELETE CASCADE,
+        CREATE TABLE orders (id bigserial PRIMARY KEY, \
+        customer_id bigint NOT NULL REFERENCES customers ON DELETE CASCADE,
                              amount_cents bigint NOT NULL);
         INSERT INTO customers (name, street)
             SELECT 'c' || g, CASE WHEN g % 3 = 0 THEN NULL ELSE 'street ' || g END FROM generate_series(1, 3000) g;
@@ -17,8 +18,10 @@ struct ForeignKeyTests {
         """
     static let target = """
         CREATE TABLE customers_v2 (id bigint PRIMARY KEY, name text NOT NULL, seq serial);
-        CREATE TABLE customer_addresses (customer_id bigint PRIMARY KEY REFERENCES customers_v2 (id), street text NOT NULL);
-        CREATE TABLE orders_v2 (id bigint PRIMARY KEY, customer_id bigint NOT NULL REFERENCES customers_v2 (id), amount numeric(12,2));
+        CREATE TABLE customer_addresses (customer_id bigint PRIMARY KEY REFERENCES customers_v2 (id), \
+        street text NOT NULL);
+        CREATE TABLE orders_v2 (id bigint PRIMARY KEY, \
+        customer_id bigint NOT NULL REFERENCES customers_v2 (id), amount numeric(12,2));
         """
     /// The child table first: a YAML mapping's order means nothing.
     static let tables = """
@@ -47,22 +50,33 @@ struct ForeignKeyTests {
             INSERT INTO orders (customer_id, amount_cents) SELECT id, 100 * \(round) FROM c;
             UPDATE orders SET amount_cents = amount_cents + 1 WHERE customer_id BETWEEN \(high) AND \(high + 20);
             COMMIT;
-            UPDATE orders SET customer_id = \(high + 30) WHERE id = (SELECT min(id) FROM orders WHERE customer_id = \(high + 31));
-            UPDATE customers SET street = CASE WHEN street IS NULL THEN 'moved in' END WHERE id IN (\(high + 5), \(high + 6), \(round + 1));
+            UPDATE orders SET customer_id = \(high + 30) WHERE id = (SELECT min(id) \
+            FROM orders WHERE customer_id = \(high + 31));
+            UPDATE customers SET street = CASE WHEN street IS NULL THEN 'moved in' END \
+            WHERE id IN (\(high + 5), \(high + 6), \(round + 1));
             DELETE FROM customers WHERE id IN (\(high + 10), \(round + 100));
             """)
     }
 
-    @Test("targets of two source tables listed child first, with split targets, while the application writes during the backfill")
+    @Test("""
+        targets of two source tables listed child first, with split targets, while the application \
+        writes during the backfill
+        """)
     func twoSourceTablesDuringBackfill() async throws {
-        try await SeedMigration.with(legacySchema: Self.legacy, targetSchema: Self.target, edit: SeedMigration.tables(Self.tables)) { seed in
+        try await SeedMigration.with(
+            legacySchema: Self.legacy, targetSchema: Self.target, edit: SeedMigration.tables(Self.tables)
+        ) { seed in
             let report = try await Check.run(seed.configuration)
             #expect(report.problems.isEmpty, "\(report.problems)")
             #expect(report.plan.contains {
-                $0.contains("writes go parents first (public.customers_v2, then public.customer_addresses, public.orders_v2)")
+                    $0.contains(
+                        "writes go parents first (public.customers_v2, then public.customer_addresses, "
+                            + "public.orders_v2)")
                     && $0.contains("the backfill copies public.customers, then public.orders")
             }, "\(report.plan.prefix(3))")
-            #expect(report.notes.contains { $0.contains("orders_v2_customer_id_fkey") && $0.contains("is not DEFERRABLE") }, "\(report.notes)")
+            #expect(
+                report.notes.contains { $0.contains("orders_v2_customer_id_fkey") && $0.contains("is not DEFERRABLE") },
+                "\(report.notes)")
             var backfill = BackfillLimits()
             backfill.chunkRows = 300
             backfill.rowsPerSecond = 3000
@@ -82,9 +96,14 @@ struct ForeignKeyTests {
         }
     }
 
-    @Test("a cascaded delete whose parent comes first in the WAL, each change in a slice of its own, is applied children first")
+    @Test("""
+        a cascaded delete whose parent comes first in the WAL, each change in a slice of its own, \
+        is applied children first
+        """)
     func cascadeAcrossSlices() async throws {
-        try await SeedMigration.with(legacySchema: Self.legacy, targetSchema: Self.target, edit: SeedMigration.tables(Self.tables)) { seed in
+        try await SeedMigration.with(
+            legacySchema: Self.legacy, targetSchema: Self.target, edit: SeedMigration.tables(Self.tables)
+        ) { seed in
             var limits = ApplyLimits()
             limits.sliceRows = 1
             let bridge = try await seed.start(limits: limits)
@@ -102,9 +121,13 @@ struct ForeignKeyTests {
         }
     }
 
-    @Test("the seed's users split into users_v2 and addresses REFERENCES users_v2: deletes and key changes, batched and replayed")
+    @Test("""
+        the seed's users split into users_v2 and addresses REFERENCES users_v2: deletes and key \
+        changes, batched and replayed
+        """)
     func splitTargets() async throws {
-        let target = SeedMigration.newSchema + "ALTER TABLE addresses ADD FOREIGN KEY (user_id) REFERENCES users_v2 (id);"
+        let target =
+            SeedMigration.newSchema + "ALTER TABLE addresses ADD FOREIGN KEY (user_id) REFERENCES users_v2 (id);"
         try await SeedMigration.with(targetSchema: target) { seed in
             try await seed.onSource("""
                 INSERT INTO users (name, email, address_street, address_city)
@@ -128,20 +151,29 @@ struct ForeignKeyTests {
 
     @Test("TRUNCATE of a parent and its child in one statement empties their targets in one, RESTART IDENTITY too")
     func multiTableTruncate() async throws {
-        let tables = Self.tables.replacingOccurrences(of: "      key: [", with: "      on_truncate: truncate\n      key: [")
-        try await SeedMigration.with(legacySchema: Self.legacy, targetSchema: Self.target, edit: SeedMigration.tables(tables)) { seed in
+        let tables = Self.tables.replacingOccurrences(
+            of: "      key: [", with: "      on_truncate: truncate\n      key: [")
+        try await SeedMigration.with(
+            legacySchema: Self.legacy, targetSchema: Self.target, edit: SeedMigration.tables(tables)
+        ) { seed in
             let bridge = try await seed.start()
             #expect(await seed.backfillDone())
-            try await seed.onSourceScript("TRUNCATE customers, orders RESTART IDENTITY; INSERT INTO customers (name) VALUES ('after');")
+            try await seed.onSourceScript(
+                "TRUNCATE customers, orders RESTART IDENTITY; INSERT INTO customers (name) VALUES ('after');")
             #expect(try await seed.converges())
             #expect(try await seed.differences() == [])
-            #expect(try await seed.targetScalar("SELECT seq FROM customers_v2") == "1", "the target's own sequences restart with the source's")
+            #expect(
+                try await seed.targetScalar("SELECT seq FROM customers_v2") == "1",
+                "the target's own sequences restart with the source's")
             bridge.cancel()
             try await bridge.value
         }
     }
 
-    @Test("a cycle of foreign keys between targets is refused by check; with one of them DEFERRABLE, under backfill: skip, it is checked at COMMIT")
+    @Test("""
+        a cycle of foreign keys between targets is refused by check; with one of them DEFERRABLE, under backfill: \
+        skip, it is checked at COMMIT
+        """)
     func cycle() async throws {
         let legacy = """
             CREATE TABLE a (id int PRIMARY KEY, b_id int); CREATE TABLE b (id int PRIMARY KEY, a_id int);
@@ -159,31 +191,46 @@ struct ForeignKeyTests {
                   columns: {id: id, a_id: a_id}
             """
         let strict = """
-            CREATE TABLE a_v2 (id int PRIMARY KEY, b_id int); CREATE TABLE b_v2 (id int PRIMARY KEY, a_id int REFERENCES a_v2);
+            CREATE TABLE a_v2 (id int PRIMARY KEY, b_id int); CREATE TABLE b_v2 (id int PRIMARY KEY, \
+            a_id int REFERENCES a_v2);
             ALTER TABLE a_v2 ADD FOREIGN KEY (b_id) REFERENCES b_v2;
             """
-        try await SeedMigration.with(legacySchema: legacy, targetSchema: strict, edit: SeedMigration.tables(tables)) { seed in
+        try await SeedMigration.with(
+            legacySchema: legacy, targetSchema: strict, edit: SeedMigration.tables(tables)
+        ) { seed in
             let report = try await Check.run(seed.configuration)
-            #expect(report.problems.contains { $0.contains("form a cycle") && $0.contains("DEFERRABLE") }, "\(report.problems)")
+            #expect(
+                report.problems.contains { $0.contains("form a cycle") && $0.contains("DEFERRABLE") },
+                "\(report.problems)")
         }
         let deferrable = """
-            CREATE TABLE a_v2 (id int PRIMARY KEY, b_id int); CREATE TABLE b_v2 (id int PRIMARY KEY, a_id int REFERENCES a_v2);
+            CREATE TABLE a_v2 (id int PRIMARY KEY, b_id int); CREATE TABLE b_v2 (id int PRIMARY KEY, \
+            a_id int REFERENCES a_v2);
             ALTER TABLE a_v2 ADD FOREIGN KEY (b_id) REFERENCES b_v2 DEFERRABLE;
             """
-        try await SeedMigration.with(legacySchema: legacy, targetSchema: deferrable, edit: SeedMigration.tables(tables)) { seed in
-            // The backfill copies one table at a time: a row referencing one not copied yet would be refused at its COMMIT.
+        try await SeedMigration.with(
+            legacySchema: legacy, targetSchema: deferrable, edit: SeedMigration.tables(tables)
+        ) { seed in
+            // The backfill copies one table at a time: a row referencing one not copied yet would be refused at its
+            // COMMIT.
             let refused = try await Check.run(seed.configuration)
             #expect(refused.problems.contains { $0.contains("backfill: skip") }, "\(refused.problems)")
         }
-        let skip = { (text: String) in SeedMigration.tables(tables)(text).replacingOccurrences(of: "\ntables:", with: "\nbackfill: skip\ntables:") }
+        let skip = { (text: String) in
+            SeedMigration.tables(tables)(text).replacingOccurrences(of: "\ntables:", with: "\nbackfill: skip\ntables:")
+        }
         try await SeedMigration.with(legacySchema: legacy, targetSchema: deferrable, edit: skip) { seed in
             let report = try await Check.run(seed.configuration)
             #expect(report.problems.isEmpty, "\(report.problems)")
             try await PGConnection.connect(seed.target).closing { target in
-                _ = try await target.simpleQuery("BEGIN; SET CONSTRAINTS ALL DEFERRED; INSERT INTO a_v2 VALUES (1, 1); INSERT INTO b_v2 VALUES (1, 1); COMMIT")
+                _ = try await target.simpleQuery(
+                    "BEGIN; SET CONSTRAINTS ALL DEFERRED; INSERT INTO a_v2 VALUES (1, 1); "
+                        + "INSERT INTO b_v2 VALUES (1, 1); COMMIT")
             }
             let bridge = try await seed.start()
-            try await seed.onSourceScript("BEGIN; INSERT INTO a VALUES (2, 2); INSERT INTO b VALUES (2, 2); COMMIT; BEGIN; DELETE FROM b WHERE id = 1; DELETE FROM a WHERE id = 1; COMMIT;")
+            try await seed.onSourceScript(
+                "BEGIN; INSERT INTO a VALUES (2, 2); INSERT INTO b VALUES (2, 2); COMMIT; BEGIN; "
+                    + "DELETE FROM b WHERE id = 1; DELETE FROM a WHERE id = 1; COMMIT;")
             #expect(try await seed.converges())
             #expect(try await seed.differences() == [])
             bridge.cancel()
@@ -191,10 +238,16 @@ struct ForeignKeyTests {
         }
     }
 
-    @Test("a refused change whose ordered replay cannot start, as a mapped source table was dropped since, is named first")
+    @Test(
+        "a refused change whose ordered replay cannot start, as a mapped source table was dropped since, is named first"
+    )
     func replayBlockedByDroppedTable() async throws {
-        let legacy = "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (id int PRIMARY KEY, p_id int); INSERT INTO p VALUES (1);"
-        let target = "CREATE TABLE p_v2 (id int PRIMARY KEY); CREATE TABLE c_v2 (id int PRIMARY KEY, p_id int REFERENCES p_v2);"
+        let legacy =
+            "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (id int PRIMARY KEY, p_id int); "
+            + "INSERT INTO p VALUES (1);"
+        let target =
+            "CREATE TABLE p_v2 (id int PRIMARY KEY); CREATE TABLE c_v2 (id int PRIMARY KEY, "
+            + "p_id int REFERENCES p_v2);"
         let tables = """
             tables:
               public.p:
@@ -206,7 +259,9 @@ struct ForeignKeyTests {
                   key: [id]
                   columns: {id: id, p_id: p_id}
             """
-        try await SeedMigration.with(legacySchema: legacy, targetSchema: target, edit: SeedMigration.tables(tables)) { seed in
+        try await SeedMigration.with(
+            legacySchema: legacy, targetSchema: target, edit: SeedMigration.tables(tables)
+        ) { seed in
             let bridge = try await seed.start()
             #expect(await seed.backfillDone())
             try await seed.onSourceScript("BEGIN; INSERT INTO c VALUES (1, 99); DROP TABLE p; COMMIT;")

@@ -12,7 +12,11 @@ struct NetworkFaultTests {
     static let seed: UInt64 = ProcessInfo.processInfo.environment["WALBRIDGE_FAULT_SEED"].flatMap { UInt64($0) }
         ?? UInt64.random(in: 0...UInt64.max)
 
-    @Test("random resets, drops, stalls and refusals on the source and target connections during a backfill and a write load: the bridge keeps running, the slot's flush never passes the target's checkpoint, and the target converges to the oracle")
+    @Test("""
+        random resets, drops, stalls and refusals on the source and target connections during a backfill and \
+        a write load: the bridge keeps running, the slot's flush never passes the target's checkpoint, and the \
+        target converges to the oracle
+        """)
     func randomFaults() async throws {
         try await SeedMigration.with { seed in
             try await seed.onSourceScript(BackfillTests.legacyRows(6_000) + CrashSafetyTests.churn)
@@ -21,7 +25,9 @@ struct NetworkFaultTests {
                 $0.backfillLimits.rowsPerSecond = 1_000
             }
             defer { proxied.stop() }
-            let (sourceProxy, targetProxy, log, sessions, outcome) = (proxied.sourceProxy, proxied.targetProxy, proxied.log, proxied.sessions, proxied.outcome)
+            let (sourceProxy, targetProxy, log, sessions, outcome) = (
+                proxied.sourceProxy, proxied.targetProxy, proxied.log, proxied.sessions, proxied.outcome
+            )
             let context = "fault seed \(Self.seed) (WALBRIDGE_FAULT_SEED)"
 
             // The application writes the source directly, not through a proxy.
@@ -49,8 +55,11 @@ struct NetworkFaultTests {
             let faultTime = ContinuousClock.now - started
             await stopWriting.set()
             let rounds = try await writer.value
-            let summary = "\(context); \(injected.source.count) source faults \(injected.source), \(injected.target.count) target faults \(injected.target); "
-                + "\(sessions.value) streaming sessions, writer rounds \(rounds), source proxy \(sourceProxy.counts), target proxy \(targetProxy.counts)"
+            let summary =
+                "\(context); \(injected.source.count) source faults \(injected.source), "
+                + "\(injected.target.count) target faults \(injected.target); \(sessions.value) "
+                + "streaming sessions, writer rounds \(rounds), source proxy \(sourceProxy.counts), "
+                + "target proxy \(targetProxy.counts)"
             print("network faults: \(summary) in \(faultTime)")
             #expect(injected.source.count + injected.target.count >= 20, "\(summary)")
 
@@ -59,13 +68,23 @@ struct NetworkFaultTests {
             let converged = outcome.ended == nil ? try await seed.converges(timeout: .seconds(30)) : false
             sampling.cancel()
             let samples = await sampling.value
-            #expect(outcome.ended == nil, "the bridge still runs after every fault: it \(outcome.ended ?? ""); \(summary); last warnings: \(log.warnings.suffix(8))")
+            #expect(
+                outcome.ended == nil,
+                """
+                the bridge still runs after every fault: it \(outcome.ended ?? ""); \(summary); last warnings: \
+                \(log.warnings.suffix(8))
+                """)
             let states = (try? await seed.backfillStates()) ?? [:]
-            #expect(backfilled, "the backfill finishes: \(states); \(summary); last warnings: \(log.warnings.suffix(8))")
+            #expect(
+                backfilled, "the backfill finishes: \(states); \(summary); last warnings: \(log.warnings.suffix(8))")
             let differences = converged ? [] : try await seed.differences()
-            #expect(converged, "the target equals the oracle: \(differences); \(summary); last warnings: \(log.warnings.suffix(8))")
+            #expect(
+                converged,
+                "the target equals the oracle: \(differences); \(summary); last warnings: \(log.warnings.suffix(8))")
             #expect(samples.count > 50, "the flush position was sampled all along: \(samples.count) samples")
-            #expect(samples.violations.isEmpty, "the slot confirmed more than the target holds: \(samples.violations.prefix(5)); \(summary)")
+            #expect(
+                samples.violations.isEmpty,
+                "the slot confirmed more than the target holds: \(samples.violations.prefix(5)); \(summary)")
             #expect(sessions.value > 1, "the faults made the bridge reconnect: \(summary)")
             print("network faults: \(samples.count) flush samples, \(samples.violations.count) past the checkpoint")
 
@@ -73,7 +92,10 @@ struct NetworkFaultTests {
         }
     }
 
-    @Test("a server that resets the bridge's connections and then refuses reconnects for 2 s (source, then target) is retried; after a target reset the bridge still obeys pause and resume")
+    @Test("""
+        a server that resets the bridge's connections and then refuses reconnects for 2 s (source, then target) is \
+        retried; after a target reset the bridge still obeys pause and resume
+        """)
     func outages() async throws {
         try await SeedMigration.with { seed in
             try await seed.onSourceScript(BackfillTests.legacyRows(500))
@@ -85,17 +107,29 @@ struct NetworkFaultTests {
             for (side, proxy) in [("source", proxied.sourceProxy), ("target", proxied.targetProxy)] {
                 let before = proxied.sessions.value
                 let hit = proxy.refuse(for: .seconds(2))
-                try await seed.onSource("INSERT INTO users (id, name) SELECT g, 'after \(side) outage' FROM generate_series($1::int, $1::int + 99) g", [String(next)])
+                try await seed.onSource(
+                    "INSERT INTO users (id, name) SELECT g, 'after \(side) "
+                        + "outage' FROM generate_series($1::int, $1::int + 99) g", [String(next)])
                 next += 100
-                let back = await TestClusters.eventually(timeout: .seconds(20)) { proxied.sessions.value > before || proxied.outcome.ended != nil }
-                #expect(proxied.outcome.ended == nil, "a \(side) outage (\(hit) connections reset, reconnects refused for 2 s) ended the bridge: it \(proxied.outcome.ended ?? ""); warnings: \(proxied.log.warnings.suffix(6))")
-                try #require(back && proxied.outcome.ended == nil, "the bridge streams again after the \(side) outage; warnings: \(proxied.log.warnings.suffix(6))")
+                let back = await TestClusters.eventually(timeout: .seconds(20)) {
+                    proxied.sessions.value > before || proxied.outcome.ended != nil
+                }
+                #expect(
+                    proxied.outcome.ended == nil,
+                    """
+                    a \(side) outage (\(hit) connections reset, reconnects refused for 2 s) ended the bridge: it \
+                    \(proxied.outcome.ended ?? ""); warnings: \(proxied.log.warnings.suffix(6))
+                    """)
+                try #require(
+                    back && proxied.outcome.ended == nil,
+                    "the bridge streams again after the \(side) outage; warnings: \(proxied.log.warnings.suffix(6))")
                 let converged = try await seed.converges(timeout: .seconds(20))
                 let differences = converged ? [] : try await seed.differences()
                 #expect(converged, "after the \(side) outage; \(differences)")
             }
 
-            // Control goes through the target proxy too: after its connections were reset the bridge must still read a pause.
+            // Control goes through the target proxy too: after its connections were reset the bridge must still read a
+            // pause.
             try await Self.pauseAndResume(seed, proxied, marker: 900_001, when: "after the outages")
             #expect(proxied.outcome.ended == nil, "the bridge still runs: it \(proxied.outcome.ended ?? "")")
             await proxied.cancel()
@@ -104,30 +138,45 @@ struct NetworkFaultTests {
 
     /// Pauses the bridge, expects it to report the pause and hold back a row written meanwhile (user `marker`), then
     /// resumes it and expects the row.
-    static func pauseAndResume(_ seed: SeedMigration, _ proxied: ProxiedBridge, marker id: Int, when: String) async throws {
+    static func pauseAndResume(
+        _ seed: SeedMigration, _ proxied: ProxiedBridge, marker id: Int, when: String
+    ) async throws {
         let slot = seed.configuration.slot
-        try await SQLSession.with(try DatabaseAddress(seed.target.raw)) { try await StateStore($0, slot: slot).pause(at: nil) }
+        try await SQLSession.with(try DatabaseAddress(seed.target.raw)) {
+            try await StateStore($0, slot: slot).pause(at: nil)
+        }
         let state = { try await seed.targetScalar("SELECT state FROM walbridge.control WHERE slot = $1", [slot]) }
         let reported = await TestClusters.eventually(timeout: .seconds(5)) { (try? await state()) == "paused" }
-        try await seed.onSource("INSERT INTO users (id, name) VALUES ($1::bigint, 'written while paused')", [String(id)])
+        try await seed.onSource(
+            "INSERT INTO users (id, name) VALUES ($1::bigint, 'written while paused')", [String(id)])
         try await Task.sleep(for: .seconds(1))
-        let marker = { try await seed.targetScalar("SELECT count(*) FROM users_v2 WHERE id = $1::bigint", [String(id)]) }
+        let marker = {
+            try await seed.targetScalar("SELECT count(*) FROM users_v2 WHERE id = $1::bigint", [String(id)])
+        }
         let heldBack = try await marker() == "0"
         let shown = (try? await state()) ?? nil
         #expect(reported && heldBack, """
-            the bridge obeys a pause \(when): its state row says \(shown ?? "nothing"), and a row written after the pause \
+            the bridge obeys a pause \(when): its state row says \(shown ?? "nothing"), \
+            and a row written after the pause \
             \(heldBack ? "was held back" : "was applied"); warnings: \(proxied.log.warnings.suffix(4))
             """)
-        try await SQLSession.with(try DatabaseAddress(seed.target.raw)) { try await StateStore($0, slot: slot).resume() }
-        #expect(await TestClusters.eventually(timeout: .seconds(10)) { (try? await marker()) == "1" }, "the row is applied after resume (\(when))")
+        try await SQLSession.with(try DatabaseAddress(seed.target.raw)) {
+            try await StateStore($0, slot: slot).resume()
+        }
+        #expect(
+            await TestClusters.eventually(timeout: .seconds(10)) { (try? await marker()) == "1" },
+            "the row is applied after resume (\(when))")
     }
 
     /// 12 to 20 random faults on `proxy` within 20 s.
-    static func faults(_ proxy: FaultProxy, seed: UInt64, ready: @escaping @Sendable () async -> Bool) async -> [FaultProxy.Injected] {
+    static func faults(
+        _ proxy: FaultProxy, seed: UInt64, ready: @escaping @Sendable () async -> Bool
+    ) async -> [FaultProxy.Injected] {
         var generator = SplitMix64(seed: seed)
         let count = Int.random(in: 12...20, using: &generator)
         return await proxy.randomFaults(
-            count: count, within: .seconds(30), gap: 150...1_000, longest: .milliseconds(2_500), ready: ready, using: &generator)
+            count: count, within: .seconds(30), gap: 150...1_000, longest: .milliseconds(2_500), ready: ready,
+            using: &generator)
     }
 }
 
@@ -148,10 +197,13 @@ struct ProxiedBridge {
         let configuration = try Configuration.parse(
             yaml: try SeedMigration.configurationText(slot: seed.configuration.slot), file: "walbridge.yml",
             environment: [
-                "WALBRIDGE_SOURCE": try sourceProxy.route(seed.source).raw, "WALBRIDGE_TARGET": try targetProxy.route(seed.target).raw,
+                "WALBRIDGE_SOURCE": try sourceProxy.route(seed.source).raw,
+                "WALBRIDGE_TARGET": try targetProxy.route(seed.target).raw,
             ])
         let (log, sessions, outcome) = (LogRecord(), Counter(), Outcome())
-        var bridge = Bridge(configuration: configuration, logger: Logger(label: "bridge-faults", factory: { RecordingLogHandler(label: $0, record: log) }))
+        var bridge = Bridge(
+            configuration: configuration,
+            logger: Logger(label: "bridge-faults", factory: { RecordingLogHandler(label: $0, record: log) }))
         bridge.onStreaming = { _ in sessions.add() }
         adjust(&bridge)
         let task = Task { [bridge] in
@@ -163,8 +215,12 @@ struct ProxiedBridge {
                 throw error
             }
         }
-        let proxied = ProxiedBridge(sourceProxy: sourceProxy, targetProxy: targetProxy, log: log, sessions: sessions, outcome: outcome, task: task)
-        #expect(await TestClusters.eventually(timeout: .seconds(30)) { sessions.value > 0 || outcome.ended != nil }, "the bridge starts streaming")
+        let proxied = ProxiedBridge(
+            sourceProxy: sourceProxy, targetProxy: targetProxy, log: log, sessions: sessions, outcome: outcome,
+            task: task)
+        #expect(
+            await TestClusters.eventually(timeout: .seconds(30)) { sessions.value > 0 || outcome.ended != nil },
+            "the bridge starts streaming")
         if let ended = outcome.ended {
             proxied.stop()
             Issue.record("the bridge ended before any fault: it \(ended); \(log.warnings.suffix(5))")
@@ -211,9 +267,12 @@ struct FlushSampler: Sendable {
             do {
                 if source == nil { source = try await PGConnection.connect(seed.source) }
                 if target == nil { target = try await PGConnection.connect(seed.target) }
-                let flushed = try await source!.query("SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1", [slot]).scalar
+                let flushed = try await source!.query(
+                    "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1", [slot]
+                ).scalar
                 let row = try await target!.query(
-                    "SELECT applied_lsn::text, ($1::pg_lsn <= applied_lsn)::text FROM walbridge.progress WHERE slot = $2", [flushed, slot]
+                    "SELECT applied_lsn::text, ($1::pg_lsn <= applied_lsn)::text FROM "
+                        + "walbridge.progress WHERE slot = $2", [flushed, slot]
                 ).rows.first
                 samples.count += 1
                 if let flushed, let row, row[1] == "false" {
@@ -253,7 +312,8 @@ final class Counter: Sendable {
     func add() { count.withLock { $0 = ($0.0 + 1, .now) } }
 }
 
-/// The bridge's warnings and errors, kept for a failing test's message (and printed as they come), and when the last came.
+/// The bridge's warnings and errors, kept for a failing test's message (and printed as they come), and when the last
+/// came.
 final class LogRecord: Sendable {
     private let lines = Mutex<([String], ContinuousClock.Instant?)>(([], nil))
 
@@ -280,7 +340,9 @@ struct RecordingLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         let (level, message) = (event.level, event.message)
-        let fields = metadata.merging(event.metadata ?? [:]) { $1 }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        let fields = metadata.merging(event.metadata ?? [:]) { $1 }.sorted { $0.key < $1.key }.map {
+            "\($0.key)=\($0.value)"
+        }.joined(separator: " ")
         let text = "\(level) \(message) \(fields)"
         if level >= .warning { record.append(text) }
         FileHandle.standardError.write(Data("[\(label)] \(text)\n".utf8))

@@ -6,7 +6,8 @@ struct PGClientTests {
     @Test("parameters are bound, NULL and unicode survive")
     func boundParameters() async throws {
         let pg = try await PGConnection.connect(try TestClusters.target)
-        let result = try await pg.query("SELECT $1::text AS a, $2::int + 1 AS b, $3::text IS NULL AS c", ["héllo 'quoted' ✓", "41", nil])
+        let result = try await pg.query(
+            "SELECT $1::text AS a, $2::int + 1 AS b, $3::text IS NULL AS c", ["héllo 'quoted' ✓", "41", nil])
         #expect(result.columns == ["a", "b", "c"])
         #expect(result.rows == [["héllo 'quoted' ✓", "42", "t"]])
         await pg.close()
@@ -146,8 +147,11 @@ struct PGClientTests {
             let snapshot = try #require(slot.snapshotName)
             try await sql.query("INSERT INTO s VALUES (2)")
             let reader = try await PGConnection.connect(db)
-            try await reader.simpleQuery("BEGIN ISOLATION LEVEL REPEATABLE READ; SET TRANSACTION SNAPSHOT \(SQLQuoting.literal(snapshot))")
-            #expect(try await reader.query("SELECT count(*) FROM s").scalar == "1", "the snapshot predates the second insert")
+            try await reader.simpleQuery(
+                "BEGIN ISOLATION LEVEL REPEATABLE READ; SET TRANSACTION SNAPSHOT \(SQLQuoting.literal(snapshot))")
+            #expect(
+                try await reader.query("SELECT count(*) FROM s").scalar == "1",
+                "the snapshot predates the second insert")
             try await reader.simpleQuery("COMMIT")
             #expect(try await sql.query("SELECT count(*) FROM s").scalar == "2")
         }

@@ -24,9 +24,15 @@ final class PrivateCluster: @unchecked Sendable {
                 wal_level = \(walLevel)
                 fsync = off
                 """
-            try (conf + "\n").write(to: directory.appendingPathComponent("data/postgresql.auto.conf"), atomically: true, encoding: .utf8)
-            if getuid() == 0 { try Self.shell(["chown", "postgres:", directory.appendingPathComponent("data/postgresql.auto.conf").path]) }
-            if (try? Self.run("pg_ctl", ["-D", data, "-l", directory.appendingPathComponent("log").path, "-w", "start"])) != nil {
+            try (conf + "\n").write(
+                to: directory.appendingPathComponent("data/postgresql.auto.conf"), atomically: true, encoding: .utf8)
+            if getuid() == 0 {
+                try Self.shell([
+                    "chown", "postgres:", directory.appendingPathComponent("data/postgresql.auto.conf").path
+                ])
+            }
+            if (try? Self.run(
+                "pg_ctl", ["-D", data, "-l", directory.appendingPathComponent("log").path, "-w", "start"])) != nil {
                 chosen = candidate
                 break
             }
@@ -42,7 +48,8 @@ final class PrivateCluster: @unchecked Sendable {
         try ConnectionString("host=127.0.0.1 port=\(port) user=postgres dbname=\(database)")
     }
 
-    /// Restarts the server (fast shutdown: sessions are cut) and stays down 1.5 s, so that clients see refused connections.
+    /// Restarts the server (fast shutdown: sessions are cut) and stays down 1.5 s, so that clients see refused
+    /// connections.
     func restart() throws {
         try Self.run("pg_ctl", ["-D", dataPath, "-m", "fast", "-w", "stop"])
         usleep(1_500_000)

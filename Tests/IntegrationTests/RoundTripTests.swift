@@ -22,7 +22,9 @@ struct RoundTripTests {
         """
 
     /// The reverse of the seed migration, one entry per new table (`columns` of users_v2 and products_v2 replaceable).
-    static func reverse(users: String = "name: full_name", products: String? = "price: (price * 100)::integer") -> String {
+    static func reverse(
+        users: String = "name: full_name", products: String? = "price: (price * 100)::integer"
+    ) -> String {
         let productsEntry = products.map { """
               public.products_v2:
                 - into: public.products
@@ -57,10 +59,12 @@ struct RoundTripTests {
 
     /// Runs `body` with the seed schemas (legacy without bio unless told), `legacyRows`, and `reverse` appended.
     static func with(
-        legacySchema: String = legacySchema, targetSchema: String = SeedMigration.newSchema, reverse: String = reverse(),
-        _ body: (SeedMigration) async throws -> Void
+        legacySchema: String = legacySchema, targetSchema: String = SeedMigration.newSchema,
+        reverse: String = reverse(), _ body: (SeedMigration) async throws -> Void
     ) async throws {
-        try await SeedMigration.with(legacySchema: legacySchema, targetSchema: targetSchema, edit: { $0 + reverse }) { seed in
+        try await SeedMigration.with(
+            legacySchema: legacySchema, targetSchema: targetSchema, edit: { $0 + reverse }
+        ) { seed in
             try await seed.onSourceScript(legacyRows)
             try await body(seed)
         }
@@ -71,39 +75,60 @@ struct RoundTripTests {
         try await Self.with { seed in
             let report = try await Check.run(seed.configuration)
             #expect(report.problems.isEmpty, "\(report.problems)")
-            #expect(report.roundTrip.contains("public.users: 300 sampled rows, 6 columns compared; every one round-trips"), "\(report.roundTrip)")
-            #expect(report.roundTrip.contains("public.products: 200 sampled rows, 3 columns compared; every one round-trips"), "\(report.roundTrip)")
+            #expect(
+                report.roundTrip.contains("public.users: 300 sampled rows, 6 columns compared; every one round-trips"),
+                "\(report.roundTrip)")
+            #expect(
+                report.roundTrip.contains(
+                    "public.products: 200 sampled rows, 3 columns compared; every one round-trips"),
+                "\(report.roundTrip)")
 
             let small = try await RoundTrip.prove(seed.configuration, sample: 10)
-            #expect(small.problems.isEmpty && small.summary.first?.hasPrefix("public.users: 10 sampled rows") == true, "\(small)")
+            #expect(
+                small.problems.isEmpty && small.summary.first?.hasPrefix("public.users: 10 sampled rows") == true,
+                "\(small)")
 
             let config = try seed.writeConfigFile(edit: { $0 + Self.reverse() })
             defer { config.remove() }
-            let run = try CommandRun(["check", "--config", config.path, "--round-trip-sample", "50"], environment: config.environment)
+            let run = try CommandRun(
+                ["check", "--config", config.path, "--round-trip-sample", "50"], environment: config.environment)
             #expect(await run.wait(timeout: .seconds(60)) == 0, "\(run.stdout)\(run.stderr)")
             #expect(run.stdout.contains("round trip:\n  public.users: 50 sampled rows"), "\(run.stdout)")
         }
     }
 
-    @Test("cents to numeric(10,2) and back is exact; into numeric(10,0), or back through round(price), price does not round-trip, and the command exits 1")
+    @Test("""
+        cents to numeric(10,2) and back is exact; into numeric(10,0), or back through round(price), price does not \
+        round-trip, and the command exits 1
+        """)
     func lossyPrice() async throws {
         let wholeDollars = SeedMigration.newSchema.replacing("price numeric(10,2)", with: "price numeric(10,0)")
         try await Self.with(targetSchema: wholeDollars) { seed in
             let report = try await RoundTrip.prove(seed.configuration)
             #expect(report.problems.count == 1, "\(report.problems)")
             // Product 1 costs 1037 cents: 10.37 dollars, kept as 10, which comes back as 1000; 4700 and 8400 come back.
-            #expect(report.problems.first == "public.products.price does not round-trip on 198 of 200 sampled rows: (id)=(1): 1037 became 1000 (a lossy cast or expression?)", "\(report.problems)")
+            #expect(
+                report.problems.first
+                    == "public.products.price does not round-trip on 198 of 200 sampled rows: (id)=(1): "
+                    + "1037 became 1000 (a lossy cast or expression?)", "\(report.problems)")
 
             let config = try seed.writeConfigFile(edit: { $0 + Self.reverse() })
             defer { config.remove() }
             let run = try CommandRun(["check", "--config", config.path], environment: config.environment)
             #expect(await run.wait(timeout: .seconds(60)) == 1, "\(run.stdout)\(run.stderr)")
-            #expect(run.stdout.contains("public.products: 200 sampled rows, 3 columns compared; price does not round-trip"), "\(run.stdout)")
+            #expect(
+                run.stdout.contains("public.products: 200 sampled rows, 3 columns compared; price does not round-trip"),
+                "\(run.stdout)")
             #expect(run.stderr.contains("walbridge: error: public.products.price does not round-trip"), "\(run.stderr)")
         }
         try await Self.with(reverse: Self.reverse(products: "price: round(price)")) { seed in
             let problems = try await RoundTrip.prove(seed.configuration).problems
-            #expect(problems.count == 1 && problems[0].hasPrefix("public.products.price does not round-trip on 200 of 200 sampled rows: (id)=(1): 1037 became 10 "), "\(problems)")
+            #expect(
+                problems.count == 1
+                    && problems[0].hasPrefix(
+                        "public.products.price does not round-trip on 200 of 200 sampled rows: "
+                            + "(id)=(1): 1037 became 10 "
+                    ), "\(problems)")
         }
     }
 
@@ -112,7 +137,11 @@ struct RoundTripTests {
         try await Self.with { seed in
             try await seed.onSource("UPDATE users SET address_city = 'Nowhere' WHERE id = 7")
             let problems = try await RoundTrip.prove(seed.configuration).problems
-            #expect(problems == ["public.users.address_city does not round-trip on 1 of 300 sampled rows: (id)=(7): Nowhere became NULL (no reverse entry gives it a value)"])
+            #expect(
+                problems == [
+                    "public.users.address_city does not round-trip on 1 of 300 sampled rows: (id)=(7): "
+                        + "Nowhere became NULL (no reverse entry gives it a value)"
+                ])
         }
     }
 
@@ -120,7 +149,10 @@ struct RoundTripTests {
     func columnWithoutReverseSource() async throws {
         try await Self.with(legacySchema: SeedMigration.legacySchema) { seed in
             let report = try await Check.run(seed.configuration)
-            #expect(report.problems == ["public.users.bio has no reverse source: rows the new schema inserts leave it to its default"])
+            #expect(
+                report.problems == [
+                    "public.users.bio has no reverse source: rows the new schema inserts leave it to its default"
+                ])
         }
     }
 
@@ -129,20 +161,37 @@ struct RoundTripTests {
         try await Self.with(reverse: Self.reverse(users: "name: name")) { seed in
             let problems = try await RoundTrip.prove(seed.configuration).problems
             #expect(problems.count == 1, "\(problems)")
-            #expect(problems.first?.contains(".columns.name: does not compile against the columns of public.users_v2") == true, "\(problems)")
+            #expect(
+                problems.first?.contains(".columns.name: does not compile against the columns of public.users_v2")
+                    == true, "\(problems)")
             #expect(problems.first?.contains("column \"name\" does not exist") == true, "\(problems)")
 
             // The values statement on its own: name does not resolve to the legacy row's column there either.
             let users = try #require(seed.configuration.tables.first)
-            let legs = try #require(seed.configuration.reverse).filter { $0.source.name != "products_v2" }.enumerated().map { index, table in
+            let legs = try #require(seed.configuration.reverse).filter { $0.source.name != "products_v2" }.enumerated()
+                .map { index, table in
                 RoundTripQuery.Leg(reverse: table.targets[0], forward: index)
             }
             let query = RoundTripQuery(
                 table: users.source, key: ["id"], ordered: true,
-                legacy: ["id", "name", "email", "address_street", "address_city", "address_postal_code"].map { (name: $0, type: $0 == "id" ? "bigint" : "text") },
+                legacy: ["id", "name", "email", "address_street", "address_city", "address_postal_code"].map {
+                    (name: $0, type: $0 == "id" ? "bigint" : "text")
+                },
                 forward: [
-                    (mapping: users.targets[0], columns: [(name: "email", type: "text"), (name: "full_name", type: "text"), (name: "id", type: "bigint")]),
-                    (mapping: users.targets[1], columns: [(name: "city", type: "text"), (name: "postal_code", type: "text"), (name: "street", type: "text"), (name: "user_id", type: "bigint")]),
+                    (
+                        mapping: users.targets[0],
+                        columns: [
+                            (name: "email", type: "text"), (name: "full_name", type: "text"),
+                            (name: "id", type: "bigint")
+                        ]
+                    ),
+                    (
+                        mapping: users.targets[1],
+                        columns: [
+                            (name: "city", type: "text"), (name: "postal_code", type: "text"),
+                            (name: "street", type: "text"), (name: "user_id", type: "bigint")
+                        ]
+                    ),
                 ], legs: legs)
             let error = await #expect(throws: PGError.self) {
                 try await PGConnection.connect(seed.source).closing { try await $0.query(query.sql, ["10"]) }
@@ -155,7 +204,11 @@ struct RoundTripTests {
     func tableWithoutReverse() async throws {
         try await Self.with(reverse: Self.reverse(products: nil)) { seed in
             let report = try await Check.run(seed.configuration)
-            #expect(report.problems == ["public.products has no reverse mapping; writes to public.products_v2 after the cut-over would not reach it"])
+            #expect(
+                report.problems == [
+                    "public.products has no reverse mapping; writes to public.products_v2 after the "
+                        + "cut-over would not reach it"
+                ])
             #expect(report.roundTrip == ["public.users: 300 sampled rows, 6 columns compared; every one round-trips"])
         }
     }

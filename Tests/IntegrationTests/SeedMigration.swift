@@ -31,11 +31,15 @@ struct SeedMigration {
 
     /// The example configuration file, with a slot name of its own and edits applied to its text; without its
     /// `reverse:` mapping unless `reverse` (the seed's legacy users.bio has no way back).
-    static func configurationText(slot: String, reverse: Bool = false, edit: (String) -> String = { $0 }) throws -> String {
+    static func configurationText(
+        slot: String, reverse: Bool = false, edit: (String) -> String = { $0 }
+    ) throws -> String {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../examples/walbridge.yml").standardized.path
         var text = try String(contentsOfFile: path, encoding: .utf8)
-        if !reverse, let cut = text.range(of: "\n# After the cut-over") { text = String(text[..<cut.lowerBound]) + "\n" }
+        if !reverse, let cut = text.range(of: "\n# After the cut-over") {
+            text = String(text[..<cut.lowerBound]) + "\n"
+        }
         text = text
             .replacingOccurrences(of: "slot: walbridge_shop", with: "slot: \(slot)")
             .replacingOccurrences(of: "publication: walbridge_shop", with: "publication: \(slot)")
@@ -50,7 +54,9 @@ struct SeedMigration {
         try await TestClusters.withDatabase(on: try TestClusters.source) { source in
             func setUp(_ target: ConnectionString) async throws -> R {
                 try await PGConnection.connect(source).closing { try await $0.simpleQuery(legacySchema) }
-                if !inPlace { try await PGConnection.connect(target).closing { try await $0.simpleQuery(targetSchema) } }
+                if !inPlace {
+                    try await PGConnection.connect(target).closing { try await $0.simpleQuery(targetSchema) }
+                }
                 let slot = "wbt_\(UInt32.random(in: 0...UInt32.max))"
                 let text = try configurationText(slot: slot, edit: edit)
                 let configuration = try Configuration.parse(
@@ -78,13 +84,16 @@ struct SeedMigration {
     /// Writes the configuration file for commands run as the `walbridge` binary.
     func writeConfigFile(edit: (String) -> String = { $0 }) throws -> ConfigFile {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("walbridge-\(UUID().uuidString).yml")
-        try Self.configurationText(slot: configuration.slot, edit: edit).write(to: file, atomically: true, encoding: .utf8)
-        return ConfigFile(path: file.path, environment: ["WALBRIDGE_SOURCE": source.raw, "WALBRIDGE_TARGET": target.raw])
+        try Self.configurationText(slot: configuration.slot, edit: edit).write(
+            to: file, atomically: true, encoding: .utf8)
+        return ConfigFile(
+            path: file.path, environment: ["WALBRIDGE_SOURCE": source.raw, "WALBRIDGE_TARGET": target.raw])
     }
 
     /// Starts the bridge in this process; returns once it streams.
     func start(
-        limits: ApplyLimits = ApplyLimits(), backfill: BackfillLimits = BackfillLimits(), configuration: Configuration? = nil
+        limits: ApplyLimits = ApplyLimits(), backfill: BackfillLimits = BackfillLimits(),
+        configuration: Configuration? = nil
     ) async throws -> Task<Void, Error> {
         let streaming = Flag()
         var bridge = Bridge(configuration: configuration ?? self.configuration, logger: Logger(label: "bridge-test"))
@@ -116,8 +125,11 @@ struct SeedMigration {
             try await PGConnection.connect(target).closing { target in
                 var differences: [String] = []
                 for table in configuration.tables {
-                    // The table's own rows (ONLY), without those of tables inheriting from it; a partitioned table whole.
-                    let kind = try await source.query("SELECT relkind FROM pg_class WHERE oid = to_regclass($1)", [table.source.quoted]).scalar
+                    // The table's own rows (ONLY), without those of tables inheriting from it; a partitioned table
+                    // whole.
+                    let kind = try await source.query(
+                        "SELECT relkind FROM pg_class WHERE oid = to_regclass($1)", [table.source.quoted]
+                    ).scalar
                     let rows = kind == "p" ? table.source.quoted : "ONLY \(table.source.quoted)"
                     for mapping in table.targets where mapping.into != table.source {
                         let types = try await target.query("""
@@ -125,17 +137,25 @@ struct SeedMigration {
                             WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped
                             """, [mapping.into.quoted]).rows
                         let type = Dictionary(uniqueKeysWithValues: types.map { ($0[0] ?? "", $0[1] ?? "text") })
-                        let order = mapping.key.map { key in String(mapping.columns.firstIndex { $0.column == key }! + 1) }.joined(separator: ", ")
+                        let order = mapping.key.map { key in
+                            String(mapping.columns.firstIndex { $0.column == key }! + 1)
+                        }.joined(separator: ", ")
                         let expected = try await source.query("""
-                            SELECT \(mapping.columns.map { "((\($0.expression))::\(type[$0.column] ?? "text"))::text" }.joined(separator: ", "))
+                            SELECT \(mapping.columns.map { "((\($0.expression))::\(type[$0.column] ?? "text"))::text" }
+                                .joined(separator: ", "))
                             FROM \(rows) WHERE \(mapping.when ?? "true") ORDER BY \(order)
                             """).rows
                         let actual = try await target.query("""
-                            SELECT \(mapping.columns.map { "\(SQLQuoting.identifier($0.column))::text" }.joined(separator: ", "))
+                            SELECT \(mapping.columns.map { "\(SQLQuoting.identifier($0.column))::text" }
+                                .joined(separator: ", "))
                             FROM \(mapping.into.quoted) ORDER BY \(order)
                             """).rows
                         if expected != actual {
-                            differences.append("\(mapping.into): expected \(expected.count) rows, target has \(actual.count); first difference: \(zip(expected, actual).first { $0 != $1 }.map { "\($0) vs \($1)" } ?? "in the extra rows")")
+                            differences.append("""
+                                \(mapping.into): expected \(expected.count) rows, target has \(actual.count); \
+                                first difference: \(zip(expected, actual).first { $0 != $1 }.map { "\($0) vs \($1)" }
+                                    ?? "in the extra rows")
+                                """)
                         }
                     }
                 }
@@ -152,7 +172,9 @@ struct SeedMigration {
     /// The backfill state of every table of the slot (`pending`, `copying`, `done`), by source table.
     func backfillStates() async throws -> [String: String] {
         try await PGConnection.connect(target).closing { target in
-            let rows = try await target.query("SELECT source_table, state FROM walbridge.backfill WHERE slot = $1", [configuration.slot]).rows
+            let rows = try await target.query(
+                "SELECT source_table, state FROM walbridge.backfill WHERE slot = $1", [configuration.slot]
+            ).rows
             return Dictionary(uniqueKeysWithValues: rows.map { ($0[0] ?? "", $0[1] ?? "") })
         }
     }
@@ -165,9 +187,12 @@ struct SeedMigration {
         }
     }
 
-    /// Makes the source's walsenders for this database stream every transaction that decodes to more than 64 kB, before it commits.
+    /// Makes the source's walsenders for this database stream every transaction that decodes to more than 64 kB, before
+    /// it commits.
     func streamLargeTransactions() async throws {
-        let database = try await PGConnection.connect(source).closing { try await $0.query("SELECT current_database()").scalar } ?? ""
+        let database =
+            try await PGConnection.connect(source).closing { try await $0.query("SELECT current_database()").scalar }
+            ?? ""
         try await onSource("ALTER DATABASE \(SQLQuoting.identifier(database)) SET logical_decoding_work_mem = '64kB'")
     }
 

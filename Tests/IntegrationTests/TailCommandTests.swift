@@ -57,7 +57,9 @@ struct TailCommandTests {
     func wrongPassword() async throws {
         let source = try TestClusters.source
         try await TestClusters.ensurePasswordRole(on: source)
-        let run = try CommandRun(["tail", "--publication", "p", "--source", source.raw + " user=walbridge_pw password=not-it"])
+        let run = try CommandRun([
+            "tail", "--publication", "p", "--source", source.raw + " user=walbridge_pw password=not-it"
+        ])
         #expect(await run.wait() == 1)
         let lines = run.stderr.split(separator: "\n")
         #expect(lines.count == 1)
@@ -79,7 +81,8 @@ struct TailCommandTests {
     func walLevelNotLogical() async throws {
         let cluster = try PrivateCluster(walLevel: "replica")
         defer { cluster.destroy() }
-        let run = try CommandRun(["tail", "--publication", "p"], environment: ["WALBRIDGE_SOURCE": try cluster.connection().raw])
+        let run = try CommandRun(
+            ["tail", "--publication", "p"], environment: ["WALBRIDGE_SOURCE": try cluster.connection().raw])
         #expect(await run.wait() == 1)
         #expect(run.stderr.contains("wal_level is 'replica'"))
         #expect(run.stderr.contains("wal_level = logical"))
@@ -101,7 +104,10 @@ struct TailCommandTests {
             run.signal(SIGINT)
             #expect(await run.wait(timeout: .seconds(5)) == 0)
             #expect(await TestClusters.eventually {
-                (try? await app.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'walbridge_tail_%' AND database = current_database()").scalar) == "0"
+                    (try? await app.query(
+                        "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'walbridge_tail_%' AND "
+                            + "database = current_database()"
+                    ).scalar) == "0"
             })
         }
     }
@@ -114,17 +120,25 @@ struct TailCommandTests {
                 CREATE TABLE t (id int PRIMARY KEY, v text); CREATE PUBLICATION p FOR TABLE t;
                 """)
             try await app.query("SELECT pg_create_logical_replication_slot('kept', 'pgoutput')")
-            let before = try await app.query("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'kept'").scalar
+            let before = try await app.query(
+                "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'kept'"
+            ).scalar
             try await app.query("INSERT INTO t VALUES (7, 'seven')")
             for round in 1...2 {
-                let run = try CommandRun(["tail", "--publication", "p", "--slot", "kept", "--format", "text", "--source", db.raw])
-                #expect(await TestClusters.eventually { run.stdout.contains("INSERT public.t id=7 v='seven'") }, "round \(round)")
+                let run = try CommandRun([
+                    "tail", "--publication", "p", "--slot", "kept", "--format", "text", "--source", db.raw
+                ])
+                #expect(
+                    await TestClusters.eventually { run.stdout.contains("INSERT public.t id=7 v='seven'") },
+                    "round \(round)")
                 // Let a status update go out before stopping.
                 try await Task.sleep(for: .seconds(1))
                 run.signal(SIGTERM)
                 #expect(await run.wait(timeout: .seconds(5)) == 0)
             }
-            let after = try await app.query("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'kept'").scalar
+            let after = try await app.query(
+                "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'kept'"
+            ).scalar
             #expect(after == before)
         }
     }

@@ -30,7 +30,9 @@ struct TailTests {
                 CREATE PUBLICATION tp FOR TABLE items, other;
                 """)
             let log = EventLog()
-            let tail = Tail(options: TailOptions(source: try DatabaseAddress(db.raw), publications: ["tp"]), logger: Logger(label: "test"))
+            let tail = Tail(
+                options: TailOptions(source: try DatabaseAddress(db.raw), publications: ["tp"]),
+                logger: Logger(label: "test"))
             let task = Task {
                 try await tail.run(onStart: { _, _ in await log.markStarted() }, onChanges: { await log.append($0) })
             }
@@ -40,7 +42,8 @@ struct TailTests {
                 INSERT INTO items VALUES (1, NULL, '', '\\x00ff10'::bytea, 12345.678, '2026-11-21 10:04:05.123456+00',
                                           '{a,"b c",NULL}', '{"k": [1, "two", null]}', $1, true)
                 """, [String(Self.bigText)])
-            try await app.query("INSERT INTO items (id, label, flag) VALUES (2, $1, false)", ["héllo wörld ✓ 日本"])
+            try await app.query(
+                "INSERT INTO items (id, label, flag) VALUES (2, $1, false)", ["héllo wörld ✓ 日本"])
             try await app.query("UPDATE items SET note = 'changed' WHERE id = 1")
             try await app.query("UPDATE items SET id = 10 WHERE id = 2")
             try await app.query("DELETE FROM items WHERE id = 10")
@@ -58,8 +61,14 @@ struct TailTests {
             let events = await log.events
             try #require(events.count == 10)
 
-            #expect(events.map(\.operation) == [.insert, .insert, .update, .update, .delete, .insert, .insert, .insert, .truncate, .message])
-            #expect(events.map { $0.relation?.name } == ["items", "items", "items", "items", "items", "other", "other", "other", "other", nil])
+            #expect(
+                events.map(\.operation) == [
+                    .insert, .insert, .update, .update, .delete, .insert, .insert, .insert, .truncate, .message
+                ])
+            #expect(
+                events.map { $0.relation?.name } == [
+                    "items", "items", "items", "items", "items", "other", "other", "other", "other", nil
+                ])
             func text(_ value: TupleValue?) -> String? {
                 if case .text(let bytes) = value { return String(decoding: bytes, as: UTF8.self) }
                 return nil
@@ -131,7 +140,8 @@ struct TailTests {
             #expect(await TestClusters.eventually { await log.events.count == 100 })
             let advanced = await TestClusters.eventually {
                 let now = try? await app.query(
-                    "SELECT confirmed_flush_lsn > $1::pg_lsn FROM pg_replication_slots WHERE slot_name LIKE 'walbridge_tail_%'",
+                    "SELECT confirmed_flush_lsn > $1::pg_lsn FROM pg_replication_slots WHERE slot_name "
+                        + "LIKE 'walbridge_tail_%'",
                     [start ?? "0/0"]).scalar
                 return now == "t"
             }
@@ -139,7 +149,9 @@ struct TailTests {
             task.cancel()
             try await task.value
             #expect(await TestClusters.eventually {
-                (try? await app.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'walbridge_tail_%'").scalar) == "0"
+                    (try? await app.query(
+                        "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'walbridge_tail_%'"
+                    ).scalar) == "0"
             })
         }
     }

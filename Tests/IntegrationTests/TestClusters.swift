@@ -16,7 +16,8 @@ enum TestClusters {
 
     private static func cluster(_ variable: String) throws -> ConnectionString {
         guard let value = ProcessInfo.processInfo.environment[variable] else {
-            Issue.record("\(variable) is not set: run the tests with scripts/test.sh, which starts the PostgreSQL clusters")
+            Issue.record(
+                "\(variable) is not set: run the tests with scripts/test.sh, which starts the PostgreSQL clusters")
             throw MissingCluster()
         }
         return try ConnectionString(value)
@@ -42,12 +43,16 @@ enum TestClusters {
 
     /// Ends the database's sessions (walsenders included), drops its slots once they are free, then the database.
     private static func drop(_ name: String, _ admin: PGConnection) async {
-        _ = try? await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [name])
+        _ = try? await admin.query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND "
+                + "pid <> pg_backend_pid()", [name])
         _ = await eventually(timeout: .seconds(10)) {
-            (try? await admin.query("SELECT count(*) FROM pg_replication_slots WHERE database = $1 AND active", [name]).scalar) == "0"
+            (try? await admin.query("SELECT count(*) FROM pg_replication_slots WHERE database = $1 AND active", [name])
+                .scalar) == "0"
         }
         _ = try? await admin.query(
-            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1 AND NOT active", [name])
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE "
+                + "database = $1 AND NOT active", [name])
         _ = try? await admin.query("DROP DATABASE IF EXISTS \(SQLQuoting.identifier(name)) WITH (FORCE)")
         await admin.close()
     }
@@ -66,7 +71,9 @@ enum TestClusters {
     }
 
     /// Polls `condition` every 50 ms until it holds or `timeout` passes; returns whether it held.
-    static func eventually(timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async rethrows -> Bool {
+    static func eventually(
+        timeout: Duration = .seconds(20), _ condition: () async throws -> Bool
+    ) async rethrows -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if try await condition() { return true }

@@ -23,7 +23,10 @@ import Testing
             #expect(throws: DecodeError(message: "Test", offset: bytes.count - 1, reason: "needs 4 bytes, 1 left")) {
                 try reader.readUInt32()
             }
-            #expect(throws: DecodeError(message: "Test", offset: bytes.count - 1, reason: "1 trailing byte after the message")) {
+            #expect(
+                throws: DecodeError(
+                    message: "Test", offset: bytes.count - 1, reason: "1 trailing byte after the message")
+            ) {
                 try reader.expectEnd()
             }
             #expect(throws: DecodeError(message: "Test", offset: bytes.count - 1, reason: "negative length -1")) {
@@ -44,7 +47,9 @@ import Testing
             let value = try shared.readSlice(3)
             #expect(value == [2, 3, 4])
             #expect(value.startIndex == 2)
-            #expect(throws: DecodeError(message: "Test", offset: 4, reason: "needs 2 bytes, 1 left")) { try shared.readSlice(2) }
+            #expect(throws: DecodeError(message: "Test", offset: 4, reason: "needs 2 bytes, 1 left")) {
+                try shared.readSlice(2)
+            }
             var copying = ByteReader(buffer, message: "Test")
             _ = try copying.readUInt8()
             let copy = try copying.readSlice(3)
@@ -56,7 +61,9 @@ import Testing
     @Test func emptyInputThrowsWithoutCrashing() {
         var reader = ByteReader(UnsafeRawBufferPointer(start: nil, count: 0), message: "Empty")
         #expect(reader.remaining == 0)
-        #expect(throws: DecodeError(message: "Empty", offset: 0, reason: "needs 1 byte, 0 left")) { try reader.readUInt8() }
+        #expect(throws: DecodeError(message: "Empty", offset: 0, reason: "needs 1 byte, 0 left")) {
+            try reader.readUInt8()
+        }
         #expect(throws: DecodeError(message: "Empty", offset: 0, reason: "string has no terminating NUL")) {
             try reader.readCString()
         }

@@ -16,7 +16,9 @@ import Testing
         #expect(data.sendTime == PGTimestamp(rawValue: 123_456))
         #expect(Array(data.data) == begin.bytes)
         var decoder = PGOutputDecoder()
-        #expect(try decoder.decode(data.data) == .begin(Begin(finalLSN: LSN("1/20")!, commitTime: PGTimestamp(rawValue: 777), xid: 42)))
+        #expect(
+            try decoder.decode(data.data)
+                == .begin(Begin(finalLSN: LSN("1/20")!, commitTime: PGTimestamp(rawValue: 777), xid: 42)))
     }
 
     @Test func xLogDataMayBeEmpty() throws {
@@ -31,7 +33,8 @@ import Testing
     @Test func keepaliveDecodes() throws {
         let frame = Wire("k").u64(0x2_0000_0010).i64(-5).u8(1).bytes
         #expect(try ReplicationMessage.decode(frame)
-            == .keepalive(PrimaryKeepalive(walEnd: LSN("2/10")!, sendTime: PGTimestamp(rawValue: -5), replyRequested: true)))
+                == .keepalive(
+                    PrimaryKeepalive(walEnd: LSN("2/10")!, sendTime: PGTimestamp(rawValue: -5), replyRequested: true)))
         let quiet = Wire("k").u64(7).i64(8).u8(0).bytes
         #expect(try ReplicationMessage.decode(quiet)
             == .keepalive(PrimaryKeepalive(walEnd: LSN(7), sendTime: PGTimestamp(rawValue: 8), replyRequested: false)))
@@ -61,7 +64,8 @@ import Testing
             + [1, 2, 3, 4, 5, 6, 7, 8] + [1]
         #expect(update.encoded() == expected)
         #expect(update.encoded().count == 34)
-        let negative = StandbyStatusUpdate(written: .zero, flushed: .zero, applied: .zero, sendTime: PGTimestamp(rawValue: -1))
+        let negative = StandbyStatusUpdate(
+            written: .zero, flushed: .zero, applied: .zero, sendTime: PGTimestamp(rawValue: -1))
         #expect(negative.encoded() == [0x72] + Array(repeating: 0, count: 24) + Array(repeating: 0xFF, count: 8) + [0])
     }
 }

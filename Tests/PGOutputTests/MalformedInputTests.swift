@@ -11,7 +11,9 @@ import Testing
         return try decoder.decode(wire.bytes)
     }
 
-    func expectError(_ wire: Wire, inStream: Bool = false, _ expected: DecodeError, sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectError(
+        _ wire: Wire, inStream: Bool = false, _ expected: DecodeError, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(throws: expected, sourceLocation: sourceLocation) { try decode(wire, inStream: inStream) }
     }
 
@@ -73,7 +75,8 @@ import Testing
 
     @Test func streamBlocksAddXIDPrefixes() throws {
         let insert = Wire("I").u32(77).u32(1234).u8(UInt8(ascii: "N")).u16(1).u8(UInt8(ascii: "u"))
-        #expect(try decode(insert, inStream: true) == .insert(Insert(xid: 77, relationID: 1234, new: [.unchangedToast])))
+        #expect(
+            try decode(insert, inStream: true) == .insert(Insert(xid: 77, relationID: 1234, new: [.unchangedToast])))
         // Outside a block the same bytes mean relation 77 followed by garbage.
         expectError(insert, DecodeError(message: "Insert", offset: 5, reason: "expected new tuple 'N', got 0x00"))
         let truncate = Wire("T").u32(5).i32(1).u8(2).u32(99)
@@ -91,7 +94,8 @@ import Testing
         #expect(!decoder.inStreamBlock)
         #expect(throws: DecodeError.self) { try decoder.decode(Wire("S").u32(1).bytes) }
         #expect(!decoder.inStreamBlock)
-        #expect(try decoder.decode(Wire("S").u32(1).u8(0).bytes) == .streamStart(StreamStart(xid: 1, firstSegment: false)))
+        #expect(
+            try decoder.decode(Wire("S").u32(1).u8(0).bytes) == .streamStart(StreamStart(xid: 1, firstSegment: false)))
         #expect(decoder.inStreamBlock)
         #expect(throws: DecodeError.self) { try decoder.decode(Wire("E").u8(0).bytes) }
         #expect(decoder.inStreamBlock)

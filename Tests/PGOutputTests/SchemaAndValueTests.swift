@@ -39,7 +39,8 @@ import Testing
         let children = try #require(messages[2].message.relation)
         #expect([parents.name, children.name] == ["parents", "children"])
         let cascade = try #require(messages[3].message.truncate)
-        #expect(cascade == Truncate(xid: nil, cascade: true, restartIdentity: true, relationIDs: [parents.id, children.id]))
+        #expect(
+            cascade == Truncate(xid: nil, cascade: true, restartIdentity: true, relationIDs: [parents.id, children.id]))
         let logs = try #require(messages[6].message.relation)
         let plain = try #require(messages[7].message.truncate)
         #expect(plain == Truncate(xid: nil, cascade: false, restartIdentity: false, relationIDs: [logs.id]))

@@ -1,5 +1,5 @@
-/// A seeded SplitMix64 generator with its own range and choice helpers, so a seed gives the same case (or run of faults)
-/// on every machine and Swift version.
+/// A seeded SplitMix64 generator with its own range and choice helpers, so a seed gives the same case (or run of
+/// faults) on every machine and Swift version.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 

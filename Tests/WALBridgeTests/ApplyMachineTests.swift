@@ -8,7 +8,8 @@ struct ApplyMachineTests {
     static let plan = TransactionReaderTests.plan
 
     static func machine(
-        sliceRows: Int = 100, sliceBytes: Int = 1 << 20, batchRows: Int = 100, markWrites: Bool = false, chunkSessions: Bool = false, orderedThrough: LSN? = nil
+        sliceRows: Int = 100, sliceBytes: Int = 1 << 20, batchRows: Int = 100, markWrites: Bool = false,
+        chunkSessions: Bool = false, orderedThrough: LSN? = nil
     ) -> ApplyMachine {
         var limits = ApplyLimits()
         limits.sliceRows = sliceRows
@@ -17,16 +18,18 @@ struct ApplyMachineTests {
         limits.batchTime = .seconds(3600)
         let start = ContinuousClock.now
         return ApplyMachine(
-            plan: plan, limits: limits, markWrites: markWrites, chunkSessions: chunkSessions, counting: false, durable: LSN(10),
-            orderedThrough: orderedThrough, now: { start })
+            plan: plan, limits: limits, markWrites: markWrites, chunkSessions: chunkSessions, counting: false,
+            durable: LSN(10), orderedThrough: orderedThrough, now: { start })
     }
 
     static func insert(_ id: String, _ name: String = "n", at lsn: UInt64) -> ApplyEvent {
-        .change(source: 0, RowChange(kind: .insert, new: [text(id), text(name)], old: nil, oldIsFull: false, lsn: LSN(lsn)))
+        .change(
+            source: 0, RowChange(kind: .insert, new: [text(id), text(name)], old: nil, oldIsFull: false, lsn: LSN(lsn)))
     }
 
     static func update(_ id: String, _ name: String, at lsn: UInt64) -> ApplyEvent {
-        .change(source: 0, RowChange(kind: .update, new: [text(id), text(name)], old: nil, oldIsFull: false, lsn: LSN(lsn)))
+        .change(
+            source: 0, RowChange(kind: .update, new: [text(id), text(name)], old: nil, oldIsFull: false, lsn: LSN(lsn)))
     }
 
     static func commit(_ xid: UInt32, at lsn: UInt64) -> ApplyEvent {
@@ -35,7 +38,8 @@ struct ApplyMachineTests {
 
     static func text(_ value: String) -> TupleValue { .text(ArraySlice(value.utf8)) }
 
-    static let progress = ChunkProgress(table: TableName(schema: "public", name: "users"), request: 0, lastKey: ["9"], rows: 1, done: true)
+    static let progress = ChunkProgress(
+        table: TableName(schema: "public", name: "users"), request: 0, lastKey: ["9"], rows: 1, done: true)
 
     /// Every action of the events, then of a quiet moment.
     static func run(_ machine: inout ApplyMachine, _ events: [ApplyEvent], quiet: Bool = true) -> [ApplyAction] {
@@ -57,7 +61,10 @@ struct ApplyMachineTests {
         actions.firstIndex(where: match)
     }
 
-    @Test("source transactions share one target transaction, folded per row; the position moves only once its COMMIT settles")
+    @Test("""
+        source transactions share one target transaction, folded per row; the position moves only \
+        once its COMMIT settles
+        """)
     func batchesAndFolds() throws {
         var machine = Self.machine()
         let actions = Self.run(&machine, [
@@ -99,7 +106,9 @@ struct ApplyMachineTests {
         let wide = String(repeating: "x", count: 1000)
         let changes = (1...7).map { Self.insert("\($0)", wide, at: UInt64(20 + $0)) }
         let inside = Self.run(&machine, [.begin(xid: 100)] + changes, quiet: false)
-        #expect(Self.slices(inside).map { $0.rows.map(\.rows.count) } == [[3], [3]], "two slices of three 1 KB rows inside the transaction")
+        #expect(
+            Self.slices(inside).map { $0.rows.map(\.rows.count) } == [[3], [3]],
+            "two slices of three 1 KB rows inside the transaction")
         let end = Self.run(&machine, [Self.commit(100, at: 40)])
         #expect(Self.slices(end).map { $0.rows.map(\.rows.count) } == [[1]], "the last row goes with the commit")
         #expect(Self.commits(end).map(\.rows) == [7])
@@ -109,10 +118,13 @@ struct ApplyMachineTests {
     func readBackSeesItsTransactions() throws {
         var machine = Self.machine(sliceRows: 1)
         let first = Self.run(&machine, [.begin(xid: 7000), Self.insert("1", at: 20)], quiet: false)
-        #expect(Self.slices(first).map(\.visible) == [[7000]], "its commit is in the stream, the source may not show it yet")
+        #expect(
+            Self.slices(first).map(\.visible) == [[7000]], "its commit is in the stream, the source may not show it yet"
+        )
         var batched = Self.machine(sliceRows: 2)
         let both = Self.run(&batched, [
-            .begin(xid: 7000), Self.insert("1", at: 20), Self.commit(7000, at: 30), .begin(xid: 7001), Self.insert("2", at: 31),
+                .begin(xid: 7000), Self.insert("1", at: 20), Self.commit(7000, at: 30), .begin(xid: 7001),
+                Self.insert("2", at: 31),
         ], quiet: false)
         #expect(Self.slices(both).map(\.visible) == [[7000, 7001]])
     }
@@ -136,17 +148,21 @@ struct ApplyMachineTests {
     @Test("a streamed transaction gets a target transaction of its own, its slices marked as not yet committed")
     func streamedTransactionStandsAlone() throws {
         var machine = Self.machine(sliceRows: 1)
-        let before = Self.run(&machine, [.begin(xid: 100), Self.insert("1", at: 20), Self.commit(100, at: 30)], quiet: false)
+        let before = Self.run(
+            &machine, [.begin(xid: 100), Self.insert("1", at: 20), Self.commit(100, at: 30)], quiet: false)
         #expect(Self.commits(before).isEmpty)
         let start = machine.handle(.streamStart)
         #expect(Self.commits(start).map(\.checkpoint.endLSN) == [LSN(30)], "the batch before it commits first")
         let inside = Self.run(&machine, [Self.insert("2", at: 40)], quiet: false)
         #expect(Self.slices(inside).map(\.streamed) == [true])
-        let after = Self.run(&machine, [Self.commit(200, at: 50), .begin(xid: 201), Self.insert("3", at: 60)], quiet: false)
+        let after = Self.run(
+            &machine, [Self.commit(200, at: 50), .begin(xid: 201), Self.insert("3", at: 60)], quiet: false)
         #expect(Self.slices(after).map(\.streamed) == [false])
     }
 
-    @Test("while a streamed transaction is open, an idle position is recorded aside, then reported; its commit moves it on")
+    @Test("""
+        while a streamed transaction is open, an idle position is recorded aside, then reported; its commit moves it on
+        """)
     func idleInsideStream() throws {
         var machine = Self.machine(sliceRows: 1)
         _ = machine.handle(.streamStart)
@@ -163,7 +179,10 @@ struct ApplyMachineTests {
         #expect(marking.handle(.idle(LSN(90))).isEmpty, "where the target is the source, nothing is recorded")
     }
 
-    @Test("ordered replay applies one change at a time, commits each source transaction, and goes back to batches past the fault")
+    @Test("""
+        ordered replay applies one change at a time, commits each source transaction, and goes back \
+        to batches past the fault
+        """)
     func orderedReplay() throws {
         var machine = Self.machine(orderedThrough: LSN(40))
         let actions = Self.run(&machine, [
@@ -173,9 +192,12 @@ struct ApplyMachineTests {
         let ones = actions.filter { if case .applyOne = $0 { true } else { false } }
         #expect(ones.count == 3)
         #expect(Self.commits(actions).map(\.checkpoint.endLSN) == [LSN(30), LSN(45)])
-        #expect(actions.contains(.advance(LSN(30))) && actions.contains(.advance(LSN(45))), "each commit is waited for at once")
+        #expect(
+            actions.contains(.advance(LSN(30))) && actions.contains(.advance(LSN(45))),
+            "each commit is waited for at once")
         #expect(actions.last == .orderedReplayDone(LSN(45)))
-        #expect(machine.mode == .ordered(through: LSN(40)), "a failure of that last COMMIT still belongs to ordered replay")
+        #expect(
+            machine.mode == .ordered(through: LSN(40)), "a failure of that last COMMIT still belongs to ordered replay")
         let batched = Self.run(&machine, [.begin(xid: 102), Self.insert("4", at: 50)], quiet: false)
         #expect(machine.mode == .batched)
         #expect(Self.slices(batched).isEmpty && !batched.contains { if case .applyOne = $0 { true } else { false } })
@@ -184,7 +206,8 @@ struct ApplyMachineTests {
     @Test("a backfill chunk is one more transaction: its rows are upserts, its progress commits with them")
     func backfillChunkThroughTheBatch() throws {
         var machine = Self.machine()
-        let chunk = BackfillChunk(source: 0, rows: [[Self.text("9"), Self.text("x")]], lsn: LSN(80), progress: Self.progress)
+        let chunk = BackfillChunk(
+            source: 0, rows: [[Self.text("9"), Self.text("x")]], lsn: LSN(80), progress: Self.progress)
         let actions = Self.run(&machine, [.backfill(chunk)])
         let commits = Self.commits(actions)
         #expect(commits.count == 1)
@@ -197,10 +220,13 @@ struct ApplyMachineTests {
     @Test("with chunk sessions, everything before the high watermark commits before the chunk is written")
     func backfillChunkOnItsSessions() throws {
         var machine = Self.machine(chunkSessions: true)
-        let chunk = BackfillChunk(source: 0, rows: [[Self.text("9"), Self.text("x")]], lsn: LSN(80), progress: Self.progress)
-        let actions = Self.run(&machine, [.begin(xid: 100), Self.insert("1", at: 20), Self.commit(100, at: 30), .backfill(chunk)])
+        let chunk = BackfillChunk(
+            source: 0, rows: [[Self.text("9"), Self.text("x")]], lsn: LSN(80), progress: Self.progress)
+        let actions = Self.run(
+            &machine, [.begin(xid: 100), Self.insert("1", at: 20), Self.commit(100, at: 30), .backfill(chunk)])
         let write = try #require(actions.firstIndex(of: .writeChunk(chunk)))
-        let commit = try #require(Self.first(actions) { if case .commit(let c) = $0 { c.checkpoint.endLSN == LSN(30) } else { false } })
+        let commit = try #require(
+            Self.first(actions) { if case .commit(let c) = $0 { c.checkpoint.endLSN == LSN(30) } else { false } })
         #expect(commit < write)
         #expect(actions[commit..<write].contains(.settle), "the commit before it is waited for")
     }
@@ -208,21 +234,28 @@ struct ApplyMachineTests {
     @Test("a TRUNCATE the mapping stops on (the default) fails after the slices before it were written and waited for")
     func truncateStops() throws {
         var machine = Self.machine()
-        let actions = Self.run(&machine, [.begin(xid: 100), Self.insert("1", at: 20), .truncate(sources: [0], lsn: LSN(21))], quiet: false)
+        let actions = Self.run(
+            &machine, [.begin(xid: 100), Self.insert("1", at: 20), .truncate(sources: [0], lsn: LSN(21))], quiet: false)
         let stop = BridgeError.truncateStops(
-            table: TableName(schema: "public", name: "users"), target: TableName(schema: "public", name: "users_v2"), at: WALPosition(LSN(21)))
+            table: TableName(schema: "public", name: "users"), target: TableName(schema: "public", name: "users_v2"),
+            at: WALPosition(LSN(21)))
         #expect(actions.last == .fail(stop))
         let write = try #require(Self.first(actions) { if case .write = $0 { true } else { false } })
         #expect(actions[write...].contains(.settle), "a rejected slice surfaces before the stop")
         #expect(!actions.contains { if case .truncate = $0 { true } else { false } })
     }
 
-    @Test("with on_truncate: truncate, the pending slice is written first, then the target is truncated in the same transaction")
+    @Test("""
+        with on_truncate: truncate, the pending slice is written first, then the target is truncated \
+        in the same transaction
+        """)
     func truncateTruncates() throws {
         let plan = TransactionReaderTests.usersPlan(extra: "\n      on_truncate: truncate")
         var machine = ApplyMachine(
-            plan: plan, limits: ApplyLimits(), markWrites: false, chunkSessions: false, counting: false, durable: .zero, orderedThrough: nil)
-        let actions = Self.run(&machine, [.begin(xid: 100), Self.insert("1", at: 20), .truncate(sources: [0], lsn: LSN(21))], quiet: false)
+            plan: plan, limits: ApplyLimits(), markWrites: false, chunkSessions: false, counting: false, durable: .zero,
+            orderedThrough: nil)
+        let actions = Self.run(
+            &machine, [.begin(xid: 100), Self.insert("1", at: 20), .truncate(sources: [0], lsn: LSN(21))], quiet: false)
         let write = try #require(Self.first(actions) { if case .write = $0 { true } else { false } })
         let truncate = try #require(actions.firstIndex(of: .truncate(["TRUNCATE \"public\".\"users_v2\""])))
         #expect(write < truncate && actions[write..<truncate].contains(.settle))

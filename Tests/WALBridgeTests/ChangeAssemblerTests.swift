@@ -25,7 +25,8 @@ struct ChangeAssemblerTests {
         #expect(try assembler.consume(.begin(begin), at: LSN(0x100)).isEmpty)
         #expect(assembler.inTransaction)
         let events = try assembler.consume(
-            .insert(Insert(xid: nil, relationID: users.id, new: [text("1"), text("a"), text("t"), .null])), at: LSN(0x150))
+            .insert(Insert(xid: nil, relationID: users.id, new: [text("1"), text("a"), text("t"), .null])),
+            at: LSN(0x150))
         #expect(events.count == 1)
         #expect(events[0].xid == 77)
         #expect(events[0].commitTime == PGTimestamp(rawValue: 0))
@@ -42,7 +43,9 @@ struct ChangeAssemblerTests {
     func unknownRelation() {
         var assembler = ChangeAssembler()
         #expect(throws: BridgeError.unknownRelation(99, at: WALPosition(LSN(0x10)))) {
-            try assembler.consume(.delete(Delete(xid: nil, relationID: 99, old: OldTuple(kind: .key, values: [text("1")]))), at: LSN(0x10))
+            try assembler.consume(
+                .delete(Delete(xid: nil, relationID: 99, old: OldTuple(kind: .key, values: [text("1")]))), at: LSN(0x10)
+            )
         }
     }
 
@@ -55,7 +58,8 @@ struct ChangeAssemblerTests {
         _ = try assembler.consume(.relation(users), at: .zero)
         _ = try assembler.consume(.relation(other), at: .zero)
         let events = try assembler.consume(
-            .truncate(Truncate(xid: nil, cascade: true, restartIdentity: false, relationIDs: [users.id, other.id])), at: LSN(5))
+            .truncate(Truncate(xid: nil, cascade: true, restartIdentity: false, relationIDs: [users.id, other.id])),
+            at: LSN(5))
         #expect(events.map { $0.relation?.name } == ["users", "orders"])
         #expect(events.allSatisfy { $0.cascade && !$0.restartIdentity && $0.operation == .truncate })
     }
@@ -68,7 +72,8 @@ struct ChangeAssemblerTests {
         #expect(events.count == 1)
         #expect(events[0].xid == nil)
         #expect(events[0].commitTime == nil)
-        #expect(events[0].json == #"{"lsn":"0/9","op":"message","transactional":false,"prefix":"p","content_hex":"ff00"}"#)
+        #expect(
+            events[0].json == #"{"lsn":"0/9","op":"message","transactional":false,"prefix":"p","content_hex":"ff00"}"#)
     }
 
     @Test("streaming messages are refused on a protocol 1 stream")

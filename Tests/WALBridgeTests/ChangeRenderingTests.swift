@@ -14,13 +14,23 @@ struct ChangeRenderingTests {
     func json() {
         let change = event(.update, new: [text("42"), text("Ann \"A\"\n\u{1}✓"), text("f"), .unchangedToast],
                            old: OldTuple(kind: .key, values: [text("41"), .null, .null, .null]))
-        #expect(change.json == #"{"lsn":"16/B374D848","xid":744,"commit_time":"2000-01-01T00:00:00.000000Z","op":"update","table":"public.users","new":{"id":42,"name":"Ann \"A\"\n\u0001✓","active":false,"big":{"unchanged_toast":true}},"old":{"id":41}}"#)
+        #expect(
+            change.json
+                == #"{"lsn":"16/B374D848","xid":744,"commit_time":"2000-01-01T00:00:00.000000Z","op":"update","#
+                + #""table":"public.users","new":{"id":42,"name":"Ann \"A\"\n\u0001✓","active":false,"#
+                + #""big":{"unchanged_toast":true}},"old":{"id":41}}"#
+        )
     }
 
     @Test("NULL, binary values and a full old row")
     func nullBinaryFullOld() {
-        let change = event(.delete, old: OldTuple(kind: .full, values: [text("1"), .null, .binary([0xDE, 0xAD]), text("x")]))
-        #expect(change.json.hasSuffix(#""op":"delete","table":"public.users","old":{"id":1,"name":null,"active":{"binary":"dead"},"big":"x"}}"#))
+        let change = event(
+            .delete, old: OldTuple(kind: .full, values: [text("1"), .null, .binary([0xDE, 0xAD]), text("x")]))
+        #expect(
+            change.json.hasSuffix(
+                #""op":"delete","table":"public.users","old":{"id":1,"name":null,"#
+                    + #""active":{"binary":"dead"},"big":"x"}}"#
+            ))
     }
 
     @Test("an integer column whose text is not a plain integer stays a string")
@@ -39,7 +49,9 @@ struct ChangeRenderingTests {
         #expect(line.hasPrefix("16/B374D848 xid=744 UPDATE public.users id=7 name='it''s' active=t big='zzz"))
         #expect(line.contains("…(502 bytes)"))
         #expect(line.hasSuffix("(old: id=6)"))
-        #expect(event(.insert, new: [text("1"), .null, .null, .unchangedToast]).text.hasSuffix("name=NULL active=NULL big=<unchanged toast>"))
+        #expect(
+            event(.insert, new: [text("1"), .null, .null, .unchangedToast]).text.hasSuffix(
+                "name=NULL active=NULL big=<unchanged toast>"))
     }
 
     @Test("ISO 8601 commit times, including leap days, pre-2000 and pre-1970")

@@ -146,7 +146,9 @@ struct ConfigurationErrorTests {
         #expect(error.column == 7)
         #expect(error.path == "tables.public.users[0].colums")
         #expect(error.message == "unknown key 'colums'; did you mean 'columns'?")
-        #expect(error.description == "w.yml:9:7: tables.public.users[0].colums: unknown key 'colums'; did you mean 'columns'?")
+        #expect(
+            error.description
+                == "w.yml:9:7: tables.public.users[0].colums: unknown key 'colums'; did you mean 'columns'?")
     }
 
     @Test("an unknown key far from every known one lists the allowed keys")
@@ -187,15 +189,20 @@ struct ConfigurationErrorTests {
         #expect(error.message.contains("'Walbridge-Shop' is not a valid replication slot name"))
         #expect(error.message.contains("e.g. walbridge_shop"))
 
-        let long = try failure(minimal.replacingOccurrences(of: "slot: s", with: "slot: \(String(repeating: "a", count: 64))"))
+        let long = try failure(
+            minimal.replacingOccurrences(of: "slot: s", with: "slot: \(String(repeating: "a", count: 64))"))
         #expect(long.path == "slot")
         #expect(long.message.contains("1 to 63"))
-        #expect(try parse(minimal.replacingOccurrences(of: "slot: s", with: "slot: \(String(repeating: "a", count: 63))")).slot.count == 63)
+        #expect(
+            try parse(minimal.replacingOccurrences(of: "slot: s", with: "slot: \(String(repeating: "a", count: 63))"))
+                .slot.count == 63)
     }
 
     @Test("a publication name over 63 bytes is rejected")
     func longPublication() throws {
-        let error = try failure(minimal.replacingOccurrences(of: "publication: p", with: "publication: \(String(repeating: "é", count: 32))"))
+        let error = try failure(
+            minimal.replacingOccurrences(
+                of: "publication: p", with: "publication: \(String(repeating: "é", count: 32))"))
         #expect(error.line == 4)
         #expect(error.path == "publication")
         #expect(error.message.contains("1 to 63 bytes"))
@@ -316,7 +323,8 @@ struct ConfigurationErrorTests {
     @Test("${NAME} is replaced from the environment, and an unset one is named")
     func environmentReferences() throws {
         let yaml = minimal.replacingOccurrences(
-            of: "source: \"host=a dbname=shop\"", with: "source: \"host=${DB_HOST} password=${DB_PASSWORD} dbname=shop$1\"")
+            of: "source: \"host=a dbname=shop\"",
+            with: "source: \"host=${DB_HOST} password=${DB_PASSWORD} dbname=shop$1\"")
         let configuration = try parse(yaml, environment: ["DB_HOST": "legacy", "DB_PASSWORD": "hunter2"])
         #expect(configuration.source.connectionString["host"] == "legacy")
         #expect(configuration.source.connectionString["password"] == "hunter2")
@@ -336,7 +344,9 @@ struct ConfigurationErrorTests {
 
     @Test("WALBRIDGE_SOURCE and WALBRIDGE_TARGET override the file, which may then leave them out")
     func environmentOverrides() throws {
-        let environment = ["WALBRIDGE_SOURCE": "host=env-source dbname=x", "WALBRIDGE_TARGET": "postgresql://u:pw@env-target/y"]
+        let environment = [
+            "WALBRIDGE_SOURCE": "host=env-source dbname=x", "WALBRIDGE_TARGET": "postgresql://u:pw@env-target/y"
+        ]
         let overridden = try parse(minimal, environment: environment)
         #expect(overridden.source.connectionString["host"] == "env-source")
         #expect(overridden.target.connectionString["host"] == "env-target")
@@ -378,7 +388,9 @@ struct ConfigurationErrorTests {
         #expect(list.line == 1)
         #expect(list.column == 1)
         #expect(list.path == "")
-        #expect(list.message.contains("the file must be a YAML mapping with source, target, slot, publication and tables, not a list"))
+        #expect(
+            list.message.contains(
+                "the file must be a YAML mapping with source, target, slot, publication and tables, not a list"))
         #expect(list.description.hasPrefix("w.yml:1:1: the file must be"))
 
         let secret = try failure("host=x password=hunter2\n")
@@ -424,8 +436,12 @@ struct ConfigurationErrorTests {
     @Test("retained_wal_warning takes a size with a unit, defaults to 1 GB, and names the fix when malformed")
     func retainedWALWarning() throws {
         #expect(try parse(minimal).retainedWALWarningBytes == 1 << 30)
-        for (value, bytes) in [("512MB", Int64(512) << 20), ("2GB", Int64(2) << 30), ("64kB", Int64(64) << 10), ("1048576", Int64(1_048_576))] {
-            #expect(try parse(minimal + "retained_wal_warning: \(value)\n").retainedWALWarningBytes == bytes, "\(value)")
+        for (value, bytes) in [
+            ("512MB", Int64(512) << 20), ("2GB", Int64(2) << 30), ("64kB", Int64(64) << 10),
+            ("1048576", Int64(1_048_576))
+        ] {
+            #expect(
+                try parse(minimal + "retained_wal_warning: \(value)\n").retainedWALWarningBytes == bytes, "\(value)")
         }
         for value in ["lots", "0", "-1GB", "1.5GB", "1 PB"] {
             let error = try failure(minimal + "retained_wal_warning: \(value)\n")
@@ -445,7 +461,9 @@ struct ConfigurationErrorTests {
         #expect(expression.path == "tables.public.users[0].columns.id")
         #expect(expression.message == "must be text, not a mapping")
 
-        let entry = try failure(minimal.replacingOccurrences(of: "    - into: public.users_v2", with: "    - public.users_v2\n    - into: x"))
+        let entry = try failure(
+            minimal.replacingOccurrences(
+                of: "    - into: public.users_v2", with: "    - public.users_v2\n    - into: x"))
         #expect(entry.path == "tables.public.users[0]")
         #expect(entry.message.contains("must be a mapping with into, key and columns, not text"))
 
@@ -456,7 +474,8 @@ struct ConfigurationErrorTests {
 
     @Test("a name that is not a valid table name says why")
     func badTableName() throws {
-        let error = try failure(minimal.replacingOccurrences(of: "into: public.users_v2", with: "into: public.users v2"))
+        let error = try failure(
+            minimal.replacingOccurrences(of: "into: public.users_v2", with: "into: public.users v2"))
         #expect(error.line == 7)
         #expect(error.column == 13)
         #expect(error.path == "tables.public.users[0].into")

@@ -5,7 +5,8 @@ import Testing
 @Suite("MappingPlan")
 struct MappingPlanTests {
     func configuration(_ yaml: String) throws -> Configuration {
-        try Configuration.parse(yaml: yaml, file: "t.yml", environment: ["WALBRIDGE_SOURCE": "host=a", "WALBRIDGE_TARGET": "host=b"])
+        try Configuration.parse(
+            yaml: yaml, file: "t.yml", environment: ["WALBRIDGE_SOURCE": "host=a", "WALBRIDGE_TARGET": "host=b"])
     }
 
     func info(_ table: String, identity: Character = "d", primaryKey: [String] = ["id"]) -> SourceTableInfo {
@@ -33,11 +34,15 @@ struct MappingPlanTests {
 
     @Test("stages only the columns the mapping reads, and generates set-based SQL per target")
     func plan() throws {
-        let plan = try MappingPlan.build(try configuration(yaml), sourceTables: [TableName(schema: "public", name: "users"): info("users")], sameDatabase: false)
+        let plan = try MappingPlan.build(
+            try configuration(yaml), sourceTables: [TableName(schema: "public", name: "users"): info("users")],
+            sameDatabase: false)
         let source = try #require(plan.sources.first)
         #expect(source.stagedColumns.map(\.name) == ["id", "name", "address_street"])
         let users = source.statements(for: source.targets[0])
-        #expect(users.insertFresh.hasPrefix("INSERT INTO \"public\".\"users_v2\" (\"id\", \"full_name\") SELECT (id), (name)"))
+        #expect(
+            users.insertFresh.hasPrefix(
+                "INSERT INTO \"public\".\"users_v2\" (\"id\", \"full_name\") SELECT (id), (name)"))
         #expect(!users.insertFresh.contains("ON CONFLICT"))
         #expect(users.write.contains("ON CONFLICT (\"id\") DO UPDATE SET \"full_name\" = EXCLUDED.\"full_name\""))
         let addresses = source.statements(for: source.targets[1])
@@ -50,7 +55,9 @@ struct MappingPlanTests {
         let users = [TableName(schema: "public", name: "users"): info("users")]
         let elsewhere = try MappingPlan.build(try configuration(same), sourceTables: users, sameDatabase: false)
         #expect(elsewhere.sources[0].targets[0].inPlace == false, "a new database with the same table names")
-        #expect(elsewhere.sources[0].statements(for: elsewhere.sources[0].targets[0]).insertFresh.hasPrefix("INSERT INTO \"public\".\"users\""))
+        #expect(
+            elsewhere.sources[0].statements(for: elsewhere.sources[0].targets[0]).insertFresh.hasPrefix(
+                "INSERT INTO \"public\".\"users\""))
         let here = try MappingPlan.build(try configuration(same), sourceTables: users, sameDatabase: true)
         #expect(here.sources[0].targets[0].inPlace)
     }
@@ -59,22 +66,34 @@ struct MappingPlanTests {
     func problems() throws {
         let bad = yaml.replacingOccurrences(of: "key: [user_id]", with: "key: [street]")
         let error = #expect(throws: PlanProblems.self) {
-            try MappingPlan.build(try configuration(bad), sourceTables: [TableName(schema: "public", name: "users"): info("users")], sameDatabase: false)
+            try MappingPlan.build(
+                try configuration(bad), sourceTables: [TableName(schema: "public", name: "users"): info("users")],
+                sameDatabase: false)
         }
         #expect(error?.description.contains("reads address_street, which a delete does not carry") == true)
 
-        for (identity, primaryKey, expected) in [("n" as Character, ["id"], "REPLICA IDENTITY NOTHING"), ("d", [], "has no primary key")] {
+        for (identity, primaryKey, expected) in [
+            ("n" as Character, ["id"], "REPLICA IDENTITY NOTHING"), ("d", [], "has no primary key")
+        ] {
             let error = #expect(throws: PlanProblems.self) {
-                try MappingPlan.build(try configuration(yaml), sourceTables: [TableName(schema: "public", name: "users"): info("users", identity: identity, primaryKey: primaryKey)], sameDatabase: false)
+                try MappingPlan.build(
+                    try configuration(yaml),
+                    sourceTables: [
+                        TableName(schema: "public", name: "users"): info(
+                            "users", identity: identity, primaryKey: primaryKey)
+                    ], sameDatabase: false)
             }
             #expect(error?.description.contains(expected) == true)
         }
         // REPLICA IDENTITY FULL without a primary key streams, but cannot be backfilled in key order.
         let users = [TableName(schema: "public", name: "users"): info("users", identity: "f", primaryKey: [])]
-        let full = #expect(throws: PlanProblems.self) { try MappingPlan.build(try configuration(yaml), sourceTables: users, sameDatabase: false) }
+        let full = #expect(throws: PlanProblems.self) {
+            try MappingPlan.build(try configuration(yaml), sourceTables: users, sameDatabase: false)
+        }
         #expect(full?.description.contains("REPLICA IDENTITY FULL but no primary key") == true)
         #expect(full?.description.contains("backfill: skip") == true)
-        _ = try MappingPlan.build(try configuration(yaml + "\nbackfill: skip\n"), sourceTables: users, sameDatabase: false)
+        _ = try MappingPlan.build(
+            try configuration(yaml + "\nbackfill: skip\n"), sourceTables: users, sameDatabase: false)
 
         let missing = #expect(throws: PlanProblems.self) {
             try MappingPlan.build(try configuration(yaml), sourceTables: [:], sameDatabase: false)
@@ -93,7 +112,9 @@ struct MappingPlanTests {
                   key: [id]
                   columns: {id: id, full_name: name}
             """
-        let plan = try MappingPlan.build(try configuration(text), sourceTables: [TableName(schema: "public", name: "users"): info("users")], sameDatabase: true)
+        let plan = try MappingPlan.build(
+            try configuration(text), sourceTables: [TableName(schema: "public", name: "users"): info("users")],
+            sameDatabase: true)
         let source = try #require(plan.sources.first)
         let statements = source.statements(for: source.targets[0])
         #expect(statements.delete == nil)

@@ -7,10 +7,14 @@ struct PostponedChangesTests {
     static func table(_ name: String) -> TableName { TableName(schema: "public", name: name) }
 
     static func change(_ source: Int) -> PostponedChanges.Change {
-        PostponedChanges.Change(source: source, change: RowChange(kind: .insert, new: [], old: nil, oldIsFull: false, lsn: LSN(1)), visible: [])
+        PostponedChanges.Change(
+            source: source, change: RowChange(kind: .insert, new: [], old: nil, oldIsFull: false, lsn: LSN(1)),
+            visible: [])
     }
 
-    @Test("a later change writing any target table a postponed change writes waits behind it; one writing others does not")
+    @Test(
+        "a later change writing any target table a postponed change writes waits behind it; one writing others does not"
+    )
     func holds() {
         var postponed = PostponedChanges()
         #expect(postponed.isEmpty)

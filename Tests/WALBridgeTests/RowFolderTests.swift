@@ -6,7 +6,9 @@ import Testing
 struct RowFolderTests {
     // Staged columns: id (row key), name, big.
     func row(_ id: String, _ name: TupleValue, _ big: TupleValue = .null) -> [TupleValue] { [text(id), name, big] }
-    func change(_ kind: RowChange.Kind, new: [TupleValue]? = nil, old: [TupleValue]? = nil, full: Bool = false) -> RowChange {
+    func change(
+        _ kind: RowChange.Kind, new: [TupleValue]? = nil, old: [TupleValue]? = nil, full: Bool = false
+    ) -> RowChange {
         RowChange(kind: kind, new: new, old: old, oldIsFull: full, lsn: LSN(1))
     }
 
@@ -36,7 +38,10 @@ struct RowFolderTests {
         #expect(!alone.rows[0].fresh)
 
         var full = RowFolder(rowKey: [0])
-        full.fold(change(.update, new: row("3", text("b"), .unchangedToast), old: row("3", text("a"), text("OLD BIG")), full: true))
+        full.fold(
+            change(
+                .update, new: row("3", text("b"), .unchangedToast), old: row("3", text("a"), text("OLD BIG")),
+                full: true))
         #expect(full.rows[0].values[2] == text("OLD BIG"))
     }
 
@@ -67,13 +72,18 @@ struct RowFolderTests {
         #expect(folder.rows.map(\.operation) == [.upsert, .upsert])
     }
 
-    @Test("a row moved into a key freed in the batch, without its TOAST value, is marked to be read back; so is a later update of it")
+    @Test("""
+        a row moved into a key freed in the batch, without its TOAST value, is marked to be read back; \
+        so is a later update of it
+        """)
     func movedIntoFreedKey() {
         var folder = RowFolder(rowKey: [0])
         folder.fold(change(.delete, old: row("1", .null)))
         folder.fold(change(.update, new: row("1", text("b"), .unchangedToast), old: row("2", .null)))
         let moved = folder.rows.first { $0.values[0] == text("1") }
-        #expect(moved?.operation == .upsert && moved?.movedIn == true, "the target row at 1 is the deleted row's: its TOAST value is not this row's")
+        #expect(
+            moved?.operation == .upsert && moved?.movedIn == true,
+            "the target row at 1 is the deleted row's: its TOAST value is not this row's")
         folder.fold(change(.update, new: row("1", text("c"), .unchangedToast)))
         #expect(folder.rows.first { $0.values[0] == text("1") }?.movedIn == true)
         // A move whose values are all known needs nothing from the target.
@@ -82,28 +92,48 @@ struct RowFolderTests {
         #expect(known.rows.allSatisfy { !$0.movedIn })
     }
 
-    @Test("REPLICA IDENTITY FULL: an update of a column some target is keyed on deletes that target's row at the old values")
+    @Test("""
+        REPLICA IDENTITY FULL: an update of a column some target is keyed on deletes that target's \
+        row at the old values
+        """)
     func rekeyedOutsideRowKey() {
         // Column 1 (name) is a target's key; the row key is column 0.
         var folder = RowFolder(rowKey: [0], targetKeyColumns: [1])
-        folder.fold(change(.update, new: row("1", text("new"), text("BIG")), old: row("1", text("old"), text("BIG")), full: true))
+        folder.fold(
+            change(
+                .update, new: row("1", text("new"), text("BIG")), old: row("1", text("old"), text("BIG")), full: true))
         #expect(folder.rows.map(\.operation) == [.delete, .upsert])
         #expect(folder.rows[0].rekeyed && folder.rows[0].values[1] == text("old"))
-        // A delete, then another row moved into the freed row key (or inserted there): the deleted row's target key goes too.
+        // A delete, then another row moved into the freed row key (or inserted there): the deleted row's target key
+        // goes too.
         var freed = RowFolder(rowKey: [0], targetKeyColumns: [1])
         freed.fold(change(.delete, old: row("1", text("gone"), text("BIG")), full: true))
-        freed.fold(change(.update, new: row("1", text("moved"), text("B")), old: row("2", text("moved"), text("B")), full: true))
-        #expect(freed.rows.contains { $0.displaced && !$0.rekeyed && $0.values[1] == text("gone") }, "a source delete: it follows on_delete")
-        // The same after a write in the batch: the delete carries that write's values, staged as Y (kept under on_delete: ignore).
+        freed.fold(
+            change(
+                .update, new: row("1", text("moved"), text("B")), old: row("2", text("moved"), text("B")), full: true))
+        #expect(
+            freed.rows.contains { $0.displaced && !$0.rekeyed && $0.values[1] == text("gone") },
+            "a source delete: it follows on_delete")
+        // The same after a write in the batch: the delete carries that write's values, staged as Y (kept under
+        // on_delete: ignore).
         var written = RowFolder(rowKey: [0], targetKeyColumns: [1])
-        written.fold(change(.update, new: row("1", text("gone"), text("new")), old: row("1", text("gone"), text("BIG")), full: true))
+        written.fold(
+            change(
+                .update, new: row("1", text("gone"), text("new")), old: row("1", text("gone"), text("BIG")), full: true)
+        )
         written.fold(change(.delete, old: row("1", text("gone"), text("new")), full: true))
         written.fold(change(.insert, new: row("1", text("other"), text("B"))))
         let kept = written.rows.firstIndex { $0.displaced }
         #expect(kept.map { written.rows[$0].deletedAfterWrite && written.rows[$0].values[2] == text("new") } == true)
-        #expect(kept.map { String(decoding: StagingCopy.encode(written.rows, at: [$0]), as: UTF8.self).split(separator: "\t")[1] } == "Y")
+        #expect(
+            kept.map {
+                String(decoding: StagingCopy.encode(written.rows, at: [$0]), as: UTF8.self).split(separator: "\t")[1]
+            } == "Y")
         var same = RowFolder(rowKey: [0], targetKeyColumns: [1])
-        same.fold(change(.update, new: row("1", text("old"), text("other")), old: row("1", text("old"), text("BIG")), full: true))
+        same.fold(
+            change(
+                .update, new: row("1", text("old"), text("other")), old: row("1", text("old"), text("BIG")), full: true)
+        )
         #expect(same.rows.map(\.operation) == [.upsert], "the target key did not change: nothing to delete")
     }
 
@@ -131,7 +161,8 @@ struct StagingCopyTests {
     @Test("COPY text escapes, NULL, unchanged positions and op letters")
     func encoding() {
         var rows = [FoldedRow](repeating: FoldedRow(operation: .delete, values: [], lsn: .zero), count: 6)
-        rows[0] = FoldedRow(operation: .upsert, fresh: true, values: [text("1"), text("tab\there\\ and\nnew line\r")], lsn: .zero)
+        rows[0] = FoldedRow(
+            operation: .upsert, fresh: true, values: [text("1"), text("tab\there\\ and\nnew line\r")], lsn: .zero)
         rows[4] = FoldedRow(operation: .upsert, values: [text("2"), .unchangedToast], lsn: .zero)
         rows[5] = FoldedRow(operation: .delete, values: [text("3"), .null], lsn: .zero)
         let text = String(decoding: StagingCopy.encode(rows, at: [0, 4, 5]), as: UTF8.self)
@@ -146,12 +177,17 @@ struct ExpressionReferencesTests {
     @Test("finds column names outside literals and comments, folding unquoted names")
     func references() {
         #expect(ExpressionReferences.columns(in: "price::numeric / 100", among: columns) == ["price"])
-        #expect(ExpressionReferences.columns(in: "upper(NAME) || 'price' || $$address_street$$", among: columns) == ["name"])
-        #expect(ExpressionReferences.columns(in: "coalesce(\"Mixed\", E'it\\'s price') -- address_street", among: columns) == ["Mixed"])
+        #expect(
+            ExpressionReferences.columns(in: "upper(NAME) || 'price' || $$address_street$$", among: columns) == ["name"]
+        )
+        #expect(
+            ExpressionReferences.columns(in: "coalesce(\"Mixed\", E'it\\'s price') -- address_street", among: columns)
+                == ["Mixed"])
         #expect(ExpressionReferences.columns(in: "/* name */ 42", among: columns).isEmpty)
         #expect(ExpressionReferences.columns(in: "address_street IS NOT NULL", among: columns) == ["address_street"])
         // A typed literal of type `name` is no E'…' string: its backslash ends nothing, and `price` after it counts.
-        #expect(ExpressionReferences.columns(in: "name'C:\\' || upper(price::text)", among: columns) == ["name", "price"])
+        #expect(
+            ExpressionReferences.columns(in: "name'C:\\' || upper(price::text)", among: columns) == ["name", "price"])
     }
 
     @Test("renames plain column references to target columns, and refuses anything else")
@@ -162,9 +198,12 @@ struct ExpressionReferencesTests {
             ExpressionReferences.renaming(expression, renamed, among: columns, taken: taken)
         }
         #expect(rename("address_street IS NOT NULL") == "\"street\" IS NOT NULL")
-        #expect(rename("length(NAME) > 3 AND \"Mixed\" <> 'name' -- name") == "length(\"full_name\") > 3 AND \"mixed\" <> 'name' -- name")
+        #expect(
+            rename("length(NAME) > 3 AND \"Mixed\" <> 'name' -- name")
+                == "length(\"full_name\") > 3 AND \"mixed\" <> 'name' -- name")
         #expect(rename("address_street::text <> ''") == "\"street\"::text <> ''")
-        // A column not copied straight, a target column's name that the source lacks, and names that are not columns here.
+        // A column not copied straight, a target column's name that the source lacks, and names that are not columns
+        // here.
         #expect(rename("price > 0") == nil)
         #expect(rename("city IS NOT NULL") == nil)
         #expect(rename("name(address_street) IS NULL") == nil)

@@ -9,7 +9,10 @@ struct SourceCheckTests {
     @Test("a failed password names the fix and never the password")
     func password() {
         let text = SourceCheck.advice(
-            for: PGError(.connect, "cannot connect to app@db.internal:5433/shop: FATAL: password authentication failed for user \"app\""),
+            for: PGError(
+                .connect,
+                "cannot connect to app@db.internal:5433/shop: FATAL: password authentication "
+                    + "failed for user \"app\""),
             connection: connection, role: "source")
         #expect(text.hasPrefix("source: cannot connect"))
         #expect(text.contains("check the password for app"))
@@ -36,9 +39,15 @@ struct SourceCheckTests {
 
     @Test("a server that is down, starting or full is worth retrying; a wrong password is not")
     func passingFailures() {
-        let starting = PGError(.connect, "cannot connect to a@b:1/c: connection to server at \"127.0.0.1\", port 1 failed: FATAL:  the database system is starting up")
-        let refused = PGError(.connect, "cannot connect to a@b:1/c: connection to server at \"127.0.0.1\", port 1 failed: Connection refused")
-        let password = PGError(.connect, "cannot connect to a@b:1/c: FATAL:  password authentication failed for user \"a\"")
+        let starting = PGError(
+            .connect,
+            "cannot connect to a@b:1/c: connection to server at \"127.0.0.1\", port 1 failed: FATAL:  "
+                + "the database system is starting up")
+        let refused = PGError(
+            .connect,
+            "cannot connect to a@b:1/c: connection to server at \"127.0.0.1\", port 1 failed: Connection refused")
+        let password = PGError(
+            .connect, "cannot connect to a@b:1/c: FATAL:  password authentication failed for user \"a\"")
         #expect(SourceCheck.isPassing(starting))
         #expect(SourceCheck.isPassing(refused))
         #expect(SourceCheck.isPassing(PGError(.timeout, "no answer within 30 seconds")))

@@ -7,7 +7,8 @@ struct VerifyValueTests {
     func md5() {
         #expect(MD5.hex([]) == "d41d8cd98f00b204e9800998ecf8427e")
         #expect(MD5.hex(Array("abc".utf8)) == "900150983cd24fb0d6963f7d28e17f72")
-        #expect(MD5.hex(Array("The quick brown fox jumps over the lazy dog".utf8)) == "9e107d9d372bb6826bd81d3542a419d6")
+        #expect(
+            MD5.hex(Array("The quick brown fox jumps over the lazy dog".utf8)) == "9e107d9d372bb6826bd81d3542a419d6")
         #expect(MD5.hex(Array(String(repeating: "a", count: 55).utf8)) == "ef1772b6dff9a122358552954ad0df65")
         #expect(MD5.hex(Array(String(repeating: "a", count: 56).utf8)) == "3b0c8ac703f828b04c6c197006d17218")
         #expect(MD5.hex(Array(String(repeating: "a", count: 64).utf8)) == "014842d480b571495a4a0363793f7367")
@@ -25,13 +26,19 @@ struct VerifyValueTests {
         let long = String(repeating: "x", count: 200_000)
         let shown = VerifyValue.shown(long)
         #expect(shown == "'\(String(repeating: "x", count: 60))…' (200000 characters, md5 4b981467)")
-        #expect(VerifyValue.shown(String(repeating: "e", count: 81)).hasSuffix("(81 characters, md5 \(VerifyValue.shortHash(String(repeating: "e", count: 81))))"))
+        #expect(
+            VerifyValue.shown(String(repeating: "e", count: 81)).hasSuffix(
+                "(81 characters, md5 \(VerifyValue.shortHash(String(repeating: "e", count: 81))))"))
     }
 
-    @Test("a cut value counts code points as length() does, keeps multi-byte characters whole and escapes control characters")
+    @Test("""
+        a cut value counts code points as length() does, keeps multi-byte characters whole and \
+        escapes control characters
+        """)
     func unicodeAndControls() {
         let umlauts = String(repeating: "ü", count: 100)
-        #expect(VerifyValue.shown(umlauts) == "'\(String(repeating: "ü", count: 60))…' (100 characters, md5 975a1c22)")
+        #expect(VerifyValue.shown(umlauts) == "'\(String(repeating: "ü", count: 60))…' (100 "
+            + "characters, md5 975a1c22)")
         let lines = String(repeating: "a\n", count: 50)
         let shown = VerifyValue.shown(lines)
         #expect(!shown.contains("\n"), "one report line: \(shown)")
@@ -52,11 +59,19 @@ struct VerifyValueTests {
             ])
         let line = mismatch.description
         #expect(line.count < 400, "\(line)")
-        #expect(line.contains("bio: source '\(String(repeating: "b", count: 60))…' (200000 characters, md5 \(VerifyValue.shortHash(base)))"))
-        #expect(line.contains("target '\(String(repeating: "b", count: 60))…' (200000 characters, md5 \(VerifyValue.shortHash(target))), first different at character 199991"))
+        #expect(
+            line.contains(
+                "bio: source '\(String(repeating: "b", count: 60))…' (200000 characters, "
+                    + "md5 \(VerifyValue.shortHash(base)))"))
+        #expect(
+            line.contains(
+                "target '\(String(repeating: "b", count: 60))…' (200000 characters, "
+                    + "md5 \(VerifyValue.shortHash(target))), first different at character 199991"))
         #expect(line.hasSuffix("; full_name: source 'user 7', target NULL"), "\(line)")
         #expect(VerifyValue.shortHash(base) != VerifyValue.shortHash(target))
         #expect(VerifyValue.firstDifference("short", "shirt") == "", "short values need no pointer")
-        #expect(VerifyValue.firstDifference(base, String(repeating: "b", count: 100)) == ", first different at character 101")
+        #expect(
+            VerifyValue.firstDifference(base, String(repeating: "b", count: 100))
+                == ", first different at character 101")
     }
 }

@@ -143,7 +143,9 @@ func peakRSSKilobytes() -> Int? {
 }
 
 var arguments = CommandLine.arguments.dropFirst()
-guard let path = arguments.popFirst() else { fail("usage: decoder-bench FILE [--passes N] [--postgres MESSAGES_PER_SECOND]") }
+guard let path = arguments.popFirst() else {
+    fail("usage: decoder-bench FILE [--passes N] [--postgres MESSAGES_PER_SECOND]")
+}
 var passes = 5
 var postgresRate: Double?
 while let option = arguments.popFirst() {
@@ -168,10 +170,16 @@ for _ in 0..<passes {
 }
 let rate = Double(expected.messages) / seconds(best)
 
-print("messages:            \(format(Double(expected.messages))) (\(format(Double(expected.changes))) inserts/updates/deletes)")
+print(
+    "messages:            \(format(Double(expected.messages))) (\(format(Double(expected.changes))) "
+        + "inserts/updates/deletes)")
 print("data:                \(format(megabytes, 1)) MB of XLogData frames")
-print("decoded values:      \(format(Double(expected.valueBytes))) value bytes, \(expected.nulls) NULL/unchanged (checksum \(expected.xids))")
-print("decoder, one core:   \(format(rate)) messages/s, \(format(megabytes / seconds(best), 1)) MB/s (best of \(passes) passes, \(format(seconds(best) * 1000, 1)) ms)")
+print(
+    "decoded values:      \(format(Double(expected.valueBytes))) value bytes, \(expected.nulls) "
+        + "NULL/unchanged (checksum \(expected.xids))")
+print(
+    "decoder, one core:   \(format(rate)) messages/s, \(format(megabytes / seconds(best), 1)) MB/s (best of \(passes) "
+        + "passes, \(format(seconds(best) * 1000, 1)) ms)")
 if let postgresRate {
     print("PostgreSQL pgoutput: \(format(postgresRate)) messages/s")
     print("decoder/PostgreSQL:  \(format(rate / postgresRate, 1))x")

@@ -6,10 +6,10 @@
 // An application of SESSIONS sessions writes RATE transactions per second in all, each adding a dollar to a random
 // product: `UPDATE products SET price = price + 100` in the legacy schema, `UPDATE products_v2 SET price = price + 1`
 // in the new one. Its feature switch is the switch record: a watcher reads walbridge.switch every 5 ms and sends the
-// writes to the new schema once it says `switched`, to the legacy one once a rollback's step says `legacy open`. A refused write
-// (SQLSTATE 25006, the fence) is counted and not retried. The window of one command is from the start of the first
-// write it made the application lose (refused, or queued behind the lock and then refused) to the end of the first
-// write the other schema accepted.
+// writes to the new schema once it says `switched`, to the legacy one once a rollback's step says `legacy open`. A
+// refused write (SQLSTATE 25006, the fence) is counted and not retried. The window of one command is from the start of
+// the first write it made the application lose (refused, or queued behind the lock and then refused) to the end of the
+// first write the other schema accepted.
 //
 // Baseline, in the same run: the manual cut-over the README described before `walbridge cutover` existed. The
 // application stops writing; the harness takes pg_current_wal_lsn(), runs `walbridge pause --at-lsn` and polls
@@ -151,7 +151,8 @@ let options = Options(Array(CommandLine.arguments.dropFirst()))
 let app = Application()
 let newAdmin = try await PGConnection.connect(try ConnectionString(options.new))
 let legacyAdmin = try await PGConnection.connect(try ConnectionString(options.legacy))
-try await newAdmin.simpleQuery("CREATE TABLE IF NOT EXISTS window_probe (id bigserial PRIMARY KEY, at timestamptz DEFAULT clock_timestamp())")
+try await newAdmin.simpleQuery(
+    "CREATE TABLE IF NOT EXISTS window_probe (id bigserial PRIMARY KEY, at timestamptz DEFAULT clock_timestamp())")
 let startSum = Int64(try await legacyAdmin.query("SELECT sum(price)::text FROM products").scalar ?? "") ?? 0
 
 let interval = Duration.milliseconds(Int64(1000.0 * Double(options.sessions) / options.rate))
@@ -163,10 +164,14 @@ let watcher = Task {
     let session = try await PGConnection.connect(try ConnectionString(options.new))
     while !Task.isCancelled {
         if following.load(ordering: .relaxed) {
-            let row = try? await session.query("SELECT phase, step FROM walbridge.switch WHERE slot = $1", [options.slot]).rows.first
+            let row = try? await session.query(
+                "SELECT phase, step FROM walbridge.switch WHERE slot = $1", [options.slot]
+            ).rows.first
             let (phase, step) = (row?[0] ?? nil, row?[1] ?? nil)
             if phase == "switched" && app.current == .legacy { app.set(.new) }
-            if (phase == "rolled_back" || step == "legacy open" || step == "reverse dropped") && app.current == .new { app.set(.legacy) }
+            if (phase == "rolled_back" || step == "legacy open" || step == "reverse dropped") && app.current == .new {
+                app.set(.legacy)
+            }
         }
         try? await Task.sleep(for: .milliseconds(5))
     }
@@ -183,12 +188,15 @@ for _ in 0..<options.rounds {
     let (status, output) = walbridge(options, ["pause", "--at-lsn", lsn])
     guard status == 0 else { fail("pause --at-lsn: \(output)") }
     while try await newAdmin.query(
-        "SELECT state = 'paused' AND pause_at_lsn = $2::pg_lsn FROM walbridge.control WHERE slot = $1", [options.slot, lsn]
+        "SELECT state = 'paused' AND pause_at_lsn = $2::pg_lsn FROM walbridge.control WHERE slot = $1",
+        [options.slot, lsn]
     ).scalar != "t" {
         try await Task.sleep(for: .milliseconds(10))
     }
     app.set(.probe)
-    while !app.all.contains(where: { $0.live == .probe && $0.accepted && $0.start >= stopped }) { try await Task.sleep(for: .milliseconds(1)) }
+    while !app.all.contains(where: { $0.live == .probe && $0.accepted && $0.start >= stopped }) {
+        try await Task.sleep(for: .milliseconds(1))
+    }
     let end = app.all.filter { $0.live == .probe && $0.accepted && $0.start >= stopped }.map(\.end).min()!
     baseline.append((end - stopped) / .milliseconds(1))
     app.set(.legacy)
@@ -204,11 +212,14 @@ for fence in ["trigger", "lock"] {
     var recorded: [Double] = []
     for _ in 0..<options.rounds {
         let began = ContinuousClock.now
-        let (cut, cutOutput) = walbridge(options, ["cutover", "--reverse", "--fence", fence, "--verify", "sample:100", "--max-lag", "5"])
+        let (cut, cutOutput) = walbridge(
+            options, ["cutover", "--reverse", "--fence", fence, "--verify", "sample:100", "--max-lag", "5"])
         guard cut == 0 else { fail("cutover --fence \(fence): \(cutOutput)") }
         try await Task.sleep(for: .seconds(2))
         if let ms = window(app.all, after: began, lost: .legacy, to: .new) { cutovers.append(ms) }
-        if let ms = try await newAdmin.query("SELECT unavailable_ms::text FROM walbridge.switch WHERE slot = $1", [options.slot]).scalar.flatMap({ Double($0) }) {
+        if let ms = try await newAdmin.query(
+            "SELECT unavailable_ms::text FROM walbridge.switch WHERE slot = $1", [options.slot]
+        ).scalar.flatMap({ Double($0) }) {
             recorded.append(ms)
         }
         let back = ContinuousClock.now
@@ -230,12 +241,16 @@ let writes = app.all
 let accepted = writes.filter { $0.accepted && ($0.live == .legacy || $0.live == .new) }.count
 print(String(format: "window-bench: %.0f txn/s asked over %d sessions; %d writes, %d accepted, %d refused by a fence",
              options.rate, options.sessions, writes.count, accepted, writes.filter { !$0.accepted }.count))
-print("| fence | cut-over window ms (min / median / max) | rollback window ms (min / median / max) | manual pause --at-lsn baseline ms | cut-over / baseline (median) |")
+print(
+    "| fence | cut-over window ms (min / median / max) | rollback window ms (min / median / max) "
+        + "| manual pause --at-lsn baseline ms | cut-over / baseline (median) |")
 print("|---|---|---|---|---|")
 let baselineMedian = baseline.sorted()[baseline.count / 2]
 for (fence, cutovers, rollbacks, _) in rows {
     let median = cutovers.isEmpty ? Double.nan : cutovers.sorted()[cutovers.count / 2]
-    print("| \(fence) | \(spread(cutovers)) | \(spread(rollbacks)) | \(spread(baseline)) | \(String(format: "%.2f", median / baselineMedian)) |")
+    print(
+        "| \(fence) | \(spread(cutovers)) | \(spread(rollbacks)) | \(spread(baseline)) "
+            + "| \(String(format: "%.2f", median / baselineMedian)) |")
 }
 // Every accepted dollar is in the legacy table once forward replication caught up after the last rollback.
 let goal = try await legacyAdmin.query("SELECT pg_current_wal_lsn()::text").scalar ?? "0/0"
@@ -243,5 +258,7 @@ _ = try await newAdmin.query("SELECT walbridge.wait_for_lsn($1::pg_lsn, '60 seco
 let endSum = Int64(try await legacyAdmin.query("SELECT sum(price)::text FROM products").scalar ?? "") ?? 0
 let (verified, verifyOutput) = walbridge(options, ["verify"])
 let match = endSum - startSum == Int64(accepted) * 100 && verified == 0
-print("window-bench: \(match ? "MATCH" : "MISMATCH"): legacy prices grew by \(endSum - startSum) cents for \(accepted) accepted writes; verify \(verified == 0 ? "passed" : "failed: \(verifyOutput)")")
+print(
+    "window-bench: \(match ? "MATCH" : "MISMATCH"): legacy prices grew by \(endSum - startSum) cents for \(accepted) "
+        + "accepted writes; verify \(verified == 0 ? "passed" : "failed: \(verifyOutput)")")
 exit(match ? 0 : 1)

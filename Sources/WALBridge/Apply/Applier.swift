@@ -41,14 +41,15 @@ final class Applier {
 
     /// An applier writing to `target`, starting from the checkpoint `durable`.
     init(
-        plan: MappingPlan, target: PGConnection, sourceRows: SourceRows, slot: String, markWrites: Bool, marksWrites: Bool, onError: OnError,
-        backfill: BackfillMode = .auto, limits: ApplyLimits, logger: Logger, durable: LSN, orderedThrough: LSN?, chunkWriters: ChunkWriters? = nil,
-        metrics: BridgeMetrics? = nil, openAside: (@Sendable () async throws -> PGConnection)? = nil,
+        plan: MappingPlan, target: PGConnection, sourceRows: SourceRows, slot: String, markWrites: Bool,
+        marksWrites: Bool, onError: OnError, backfill: BackfillMode = .auto, limits: ApplyLimits, logger: Logger,
+        durable: LSN, orderedThrough: LSN?, chunkWriters: ChunkWriters? = nil, metrics: BridgeMetrics? = nil,
+        openAside: (@Sendable () async throws -> PGConnection)? = nil,
         onBackfillChunk: @escaping @Sendable () async -> Void = {}
     ) {
         machine = ApplyMachine(
-            plan: plan, limits: limits, markWrites: markWrites, chunkSessions: chunkWriters != nil, counting: metrics != nil,
-            durable: durable, orderedThrough: orderedThrough)
+            plan: plan, limits: limits, markWrites: markWrites, chunkSessions: chunkWriters != nil,
+            counting: metrics != nil, durable: durable, orderedThrough: orderedThrough)
         self.plan = plan
         self.target = target
         self.slot = slot
@@ -72,7 +73,9 @@ final class Applier {
     /// Applies events until the queue ends or the halt stops it; publishes the durable position after every commit.
     /// A queue ended with an error (the stream or the backfill failed) ends it too, keeping the complete transactions,
     /// so that a restart after the fix starts right at the transaction that stopped it.
-    func run(_ queue: AsyncBoundedQueue<[ApplyEvent]>, report: @escaping @Sendable (LSN) -> Void) async throws -> ApplyOutcome {
+    func run(
+        _ queue: AsyncBoundedQueue<[ApplyEvent]>, report: @escaping @Sendable (LSN) -> Void
+    ) async throws -> ApplyOutcome {
         self.report = report
         do {
             let outcome = try await applyAll(queue)
@@ -136,12 +139,15 @@ final class Applier {
     private func perform(_ action: ApplyAction) async throws {
         switch action {
         case .begin:
-            // Where the target is the source, the mark keeps the bridge from applying its own transaction again; where it
-            // is the reverse direction's source, it keeps that direction from carrying the write back.
-            // DEFERRABLE foreign keys among the targets are checked at the COMMIT (`ForeignKeyOrder.deferred`); in ordered
-            // replay those the order follows are checked at once, so a refusal shows at its change and can be postponed.
-            let deferral = machine.mode == .batched ? plan.foreignKeys.deferral.map { [$0] } ?? [] : plan.foreignKeys.replayDeferral
-            _ = try await target.pipeline([Statement("BEGIN")] + deferral + (marksWrites ? [TransactionReader.marker(slot: slot)] : []))
+            // Where the target is the source, the mark keeps the bridge from applying its own transaction again; where
+            // it is the reverse direction's source, it keeps that direction from carrying the write back. DEFERRABLE
+            // foreign keys among the targets are checked at the COMMIT (`ForeignKeyOrder.deferred`); in ordered replay
+            // those the order follows are checked at once, so a refusal shows at its change and can be postponed.
+            let deferral =
+                machine.mode == .batched
+                ? plan.foreignKeys.deferral.map { [$0] } ?? [] : plan.foreignKeys.replayDeferral
+            _ = try await target.pipeline(
+                [Statement("BEGIN")] + deferral + (marksWrites ? [TransactionReader.marker(slot: slot)] : []))
         case .waitUntilVisible(let xids):
             try await SourceSnapshot.waitUntilVisible(xids, on: target)
         case .write(let slice):
@@ -176,7 +182,8 @@ final class Applier {
             if rollback { _ = try? await target.simpleQuery("ROLLBACK") }
         case .recordQuiet(let lsn):
             _ = try await target.pipeline([
-                Statement("BEGIN"), Statement("SET LOCAL synchronous_commit = off"), ProgressState.recordIdle(slot: slot, lsn: lsn), Statement("COMMIT"),
+                Statement("BEGIN"), Statement("SET LOCAL synchronous_commit = off"),
+                ProgressState.recordIdle(slot: slot, lsn: lsn), Statement("COMMIT"),
             ])
         case .recordAside(let lsn):
             guard let openAside else { return }
@@ -190,7 +197,9 @@ final class Applier {
             for statement in statements { try await target.query(statement) }
         case .writeChunk(let chunk):
             if let rejection = try await chunkWriters?.write(chunk) {
-                logger.warning("the target refused a row of a backfill chunk; writing the chunk again to find the rows at fault", metadata: ["error": "\(rejection.message)"])
+                logger.warning(
+                    "the target refused a row of a backfill chunk; writing the chunk again to find the rows at fault",
+                    metadata: ["error": "\(rejection.message)"])
                 try await applyRows(of: chunk)
             }
         case .tookChunk(let chunk):
@@ -215,7 +224,9 @@ final class Applier {
     /// Adds a committed batch to the metrics.
     private func count(_ commit: ApplyAction.Commit, into metrics: BridgeMetrics) {
         for (source, kinds) in commit.counts {
-            for (kind, count) in kinds { metrics.applied(count, table: plan.sources[source].info.table.description, operation: "\(kind)") }
+            for (kind, count) in kinds {
+                metrics.applied(count, table: plan.sources[source].info.table.description, operation: "\(kind)")
+            }
         }
         metrics.committed(rows: commit.rows, duration: ContinuousClock.now - commit.started)
     }
@@ -228,7 +239,8 @@ final class Applier {
     private func applyRows(of chunk: BackfillChunk) async throws {
         // Deferred constraints are checked by each write, so that a refused row shows where it is.
         _ = try await target.pipeline(
-            [Statement("BEGIN"), Statement("SET CONSTRAINTS ALL IMMEDIATE")] + (marksWrites ? [TransactionReader.marker(slot: slot)] : []))
+            [Statement("BEGIN"), Statement("SET CONSTRAINTS ALL IMMEDIATE")]
+                + (marksWrites ? [TransactionReader.marker(slot: slot)] : []))
         do {
             try await applyRows(chunk.stagedRows(plan.sources[chunk.source].stagedColumns.count)[...], of: chunk)
             try await target.query("COMMIT")
@@ -241,13 +253,17 @@ final class Applier {
     private func applyRows(_ rows: ArraySlice<[TupleValue]>, of chunk: BackfillChunk) async throws {
         guard rows.count > 1 else {
             for values in rows {
-                try await applyOne(chunk.source, RowChange(kind: .update, new: values, old: nil, oldIsFull: false, lsn: chunk.lsn), visible: [])
+                try await applyOne(
+                    chunk.source, RowChange(kind: .update, new: values, old: nil, oldIsFull: false, lsn: chunk.lsn),
+                    visible: [])
             }
             return
         }
         try await target.query("SAVEPOINT walbridge_rows")
         do {
-            try await writer.apply(rows.map { FoldedRow(operation: .upsert, values: $0, lsn: chunk.lsn) }, source: chunk.source, upsertOnly: true, visible: [])
+            try await writer.apply(
+                rows.map { FoldedRow(operation: .upsert, values: $0, lsn: chunk.lsn) }, source: chunk.source,
+                upsertOnly: true, visible: [])
             try await target.query("RELEASE SAVEPOINT walbridge_rows")
         } catch let error as PGError where error.isRejection {
             try await target.simpleQuery("ROLLBACK TO SAVEPOINT walbridge_rows; RELEASE SAVEPOINT walbridge_rows")
@@ -271,7 +287,9 @@ final class Applier {
     /// Applies one change on its own; a rejection stops the bridge (`on_error: stop`) after committing
     /// the transactions before it, or lands in the dead-letter table (`on_error: dead_letter`); a foreign key's refusal
     /// goes as `refused` says.
-    private func applyOne(_ source: Int, _ change: RowChange, visible: [UInt32], refused: ForeignKeyRefusal = .judge) async throws {
+    private func applyOne(
+        _ source: Int, _ change: RowChange, visible: [UInt32], refused: ForeignKeyRefusal = .judge
+    ) async throws {
         let targets = Set(plan.sources[source].targets.map(\.mapping.into))
         if refused == .postpone && postponed.holds(targets) {
             postponed.append(.init(source: source, change: change, visible: visible), targets: targets)
@@ -297,14 +315,25 @@ final class Applier {
                 let referenced = plan.foreignKeys.keys.contains { targets.contains($0.parent) }
                 if !referenced, change.kind != .delete, try await copiedLater(source),
                    try await removeUntilCopied(folder.rows, source: source, visible: visible) {
-                    logger.info("change held for the backfill: a foreign key refused it, and the backfill copies its row later, after the rows it references", metadata: [
-                        "table": "\(plan.sources[source].info.table)", "lsn": "\(change.lsn)", "error": "\(error.message)",
+                    logger.info("""
+                        change held for the backfill: a foreign key refused it, and the backfill copies its row later, \
+                        after the rows it references
+                        """,
+                        metadata: [
+                            "table": "\(plan.sources[source].info.table)", "lsn": "\(change.lsn)",
+                            "error": "\(error.message)",
                     ])
                     return
                 }
-                if !referenced, change.kind != .delete, try await caughtUpWithSource(folder.rows, source: source, change: change, visible: visible) {
-                    logger.info("change a foreign key refused written as the source holds its row now: the row it references was read back from the source ahead of the stream", metadata: [
-                        "table": "\(plan.sources[source].info.table)", "lsn": "\(change.lsn)", "error": "\(error.message)",
+                if !referenced, change.kind != .delete,
+                    try await caughtUpWithSource(folder.rows, source: source, change: change, visible: visible) {
+                    logger.info("""
+                        change a foreign key refused written as the source holds its row now: the row it references \
+                        was read back from the source ahead of the stream
+                        """,
+                        metadata: [
+                            "table": "\(plan.sources[source].info.table)", "lsn": "\(change.lsn)",
+                            "error": "\(error.message)",
                     ])
                     return
                 }
@@ -317,7 +346,9 @@ final class Applier {
     /// would not remove), and the row itself removed until the backfill copies it as it then is (a target keeping
     /// deleted rows keeps it as it was); false (nothing written) when the target refuses that.
     private func removeUntilCopied(_ rows: [FoldedRow], source: Int, visible: [UInt32]) async throws -> Bool {
-        let removals = rows.map { row in row.operation == .upsert ? FoldedRow(operation: .delete, values: row.values, lsn: row.lsn) : row }
+        let removals = rows.map { row in
+            row.operation == .upsert ? FoldedRow(operation: .delete, values: row.values, lsn: row.lsn) : row
+        }
         try await target.query("SAVEPOINT walbridge_hold")
         do {
             try await writer.apply(removals, source: source, upsertOnly: true, visible: visible)
@@ -334,19 +365,23 @@ final class Applier {
     /// (nothing written) when the target refuses that too. A parent read back from the source ahead of the stream (its
     /// insert left out an unchanged TOAST value, and it was gone by then) is missing from the target until the change
     /// that removed it, which the source's own key makes come with or after this row's; the row's later changes follow.
-    private func caughtUpWithSource(_ rows: [FoldedRow], source: Int, change: RowChange, visible: [UInt32]) async throws -> Bool {
+    private func caughtUpWithSource(
+        _ rows: [FoldedRow], source: Int, change: RowChange, visible: [UInt32]
+    ) async throws -> Bool {
         guard let new = change.new else { return false }
         try await target.query("SAVEPOINT walbridge_catch_up")
         do {
             guard try await removeUntilCopied(rows, source: source, visible: visible) else {
-                try await target.simpleQuery("ROLLBACK TO SAVEPOINT walbridge_catch_up; RELEASE SAVEPOINT walbridge_catch_up")
+                try await target.simpleQuery(
+                    "ROLLBACK TO SAVEPOINT walbridge_catch_up; RELEASE SAVEPOINT walbridge_catch_up")
                 return false
             }
             try await writer.resync(source: source, keys: [RowFolder(plan.sources[source]).key(new)])
             try await target.query("RELEASE SAVEPOINT walbridge_catch_up")
             return true
         } catch let error as PGError where error.isRejection {
-            try await target.simpleQuery("ROLLBACK TO SAVEPOINT walbridge_catch_up; RELEASE SAVEPOINT walbridge_catch_up")
+            try await target.simpleQuery(
+                "ROLLBACK TO SAVEPOINT walbridge_catch_up; RELEASE SAVEPOINT walbridge_catch_up")
             return false
         }
     }
@@ -358,9 +393,13 @@ final class Applier {
     private func retryPostponed() async throws {
         while !postponed.isEmpty {
             let round = postponed.takeAll()
-            for item in round { try await applyOne(item.source, item.change, visible: item.visible, refused: .postpone) }
+            for item in round {
+                try await applyOne(item.source, item.change, visible: item.visible, refused: .postpone)
+            }
             if postponed.changes.count == round.count {
-                for item in postponed.takeAll() { try await applyOne(item.source, item.change, visible: item.visible, refused: .hold) }
+                for item in postponed.takeAll() {
+                    try await applyOne(item.source, item.change, visible: item.visible, refused: .hold)
+                }
             }
         }
     }
@@ -369,7 +408,9 @@ final class Applier {
     private func copiedLater(_ source: Int) async throws -> Bool {
         let table = plan.sources[source].info.table.description
         let row = try await target.query(
-            "SELECT state, last_key IS NULL FROM walbridge.backfill WHERE slot = $1 AND source_table = $2", [slot, table]).rows.first
+            "SELECT state, last_key IS NULL FROM walbridge.backfill WHERE slot = $1 AND source_table = $2",
+            [slot, table]
+        ).rows.first
         guard let row else { return backfill == .auto }
         return row[0] != BackfillPhase.done.rawValue && row[1] == "t"
     }
@@ -394,7 +435,8 @@ final class Applier {
         } ?? sourcePlan.targets.first?.mapping.into
         return RejectedChange(
             sourceTable: sourcePlan.info.table, targetTable: targetTable,
-            operation: "\(change.kind)", key: "(\(keyNames.joined(separator: ", ")))=(\(keyValues.joined(separator: ", ")))",
+            operation: "\(change.kind)",
+            key: "(\(keyNames.joined(separator: ", ")))=(\(keyValues.joined(separator: ", ")))",
             lsn: change.lsn, sqlState: error.sqlState, message: error.description)
     }
 }

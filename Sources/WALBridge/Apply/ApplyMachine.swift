@@ -164,7 +164,9 @@ struct ApplyMachine {
 
     // MARK: - Changes and transactions
 
-    private mutating func apply(_ source: Int, _ change: RowChange, chunkRow: Bool = false, into actions: inout [ApplyAction]) {
+    private mutating func apply(
+        _ source: Int, _ change: RowChange, chunkRow: Bool = false, into actions: inout [ApplyAction]
+    ) {
         midTransaction = true
         if counting { counts[source, default: [:]][change.kind, default: 0] += 1 }
         highest = max(highest, change.lsn)
@@ -218,7 +220,9 @@ struct ApplyMachine {
             actions.append(.writeChunk(chunk))
         } else {
             for values in chunk.stagedRows(plan.sources[chunk.source].stagedColumns.count) {
-                apply(chunk.source, RowChange(kind: .update, new: values, old: nil, oldIsFull: false, lsn: chunk.lsn), chunkRow: true, into: &actions)
+                apply(
+                    chunk.source, RowChange(kind: .update, new: values, old: nil, oldIsFull: false, lsn: chunk.lsn),
+                    chunkRow: true, into: &actions)
             }
         }
         actions.append(.tookChunk(chunk))
@@ -241,12 +245,17 @@ struct ApplyMachine {
                 case .truncate where mapped.mapping.onDelete == .clear: statements.append(mapped.truncation)
                 case .truncate: if !tables.contains(mapped.mapping.into) { tables.append(mapped.mapping.into) }
                 case .ignore: continue
-                case .stop: return .fail(BridgeError.truncateStops(table: plan.sources[source].info.table, target: mapped.mapping.into, at: WALPosition(lsn)))
+                case .stop:
+                    return .fail(
+                        BridgeError.truncateStops(
+                            table: plan.sources[source].info.table, target: mapped.mapping.into, at: WALPosition(lsn)))
                 }
             }
         }
         if !tables.isEmpty {
-            statements.append("TRUNCATE \(tables.map(\.quoted).joined(separator: ", "))" + (restartIdentity ? " RESTART IDENTITY" : ""))
+            statements.append(
+                "TRUNCATE \(tables.map(\.quoted).joined(separator: ", "))"
+                    + (restartIdentity ? " RESTART IDENTITY" : ""))
         }
         return .truncate(statements)
     }
@@ -325,7 +334,10 @@ struct ApplyMachine {
             recordQuiet(end.endLSN, into: &actions)
             return
         }
-        actions.append(.commit(ApplyAction.Commit(checkpoint: end, chunks: chunks, rows: batchRows, counts: counts, started: batchStart)))
+        actions.append(
+            .commit(
+                ApplyAction.Commit(
+                    checkpoint: end, chunks: chunks, rows: batchRows, counts: counts, started: batchStart)))
         open = false
         recorded = max(recorded, end.endLSN)
         chunks.removeAll()
@@ -354,7 +366,9 @@ struct ApplyMachine {
         batchRows += pending.count
         pending.removeAll(keepingCapacity: true)
         pendingBytes = 0
-        let rows = plan.inApplyOrder(order).compactMap { source in folders[source].map { ApplyAction.Slice.Source(source: source, rows: $0.rows) } }
+        let rows = plan.inApplyOrder(order).compactMap { source in
+            folders[source].map { ApplyAction.Slice.Source(source: source, rows: $0.rows) }
+        }
         settle(into: &actions)
         actions.append(.write(ApplyAction.Slice(rows: rows, visible: visible, streamed: streaming)))
         inFlight = .slice

@@ -46,7 +46,8 @@ struct RowFolder: Sendable {
             let moved = oldKey != RowKey(new, at: rowKey)
             if moved, let old = change.old {
                 set(FoldedRow(operation: .delete, moved: true, values: old, lsn: change.lsn))
-            } else if change.oldIsFull, let old = change.old, targetKeyColumns.contains(where: { $0 < old.count && old[$0] != new[$0] }) {
+            } else if change.oldIsFull, let old = change.old,
+                targetKeyColumns.contains(where: { $0 < old.count && old[$0] != new[$0] }) {
                 // Not registered under a key: the row keeps its row key, only some target's key moved.
                 rows.append(FoldedRow(operation: .delete, rekeyed: true, values: old, lsn: change.lsn))
             }

@@ -38,7 +38,8 @@ actor SliceWriter {
     func prepare(copies: [[DirectCopy?]]) async throws {
         // Every apply statement joins a slice of staged keys to the target's unique key. The staging tables have
         // no statistics, and a hash or merge join would read the whole target table for each slice.
-        try await target.simpleQuery("SET synchronous_commit = on; SET enable_hashjoin = off; SET enable_mergejoin = off")
+        try await target.simpleQuery(
+            "SET synchronous_commit = on; SET enable_hashjoin = off; SET enable_mergejoin = off")
         for source in plan.sources {
             try await target.query(source.createStaging(types: try await TargetCheck.stagingTypes(source, on: target)))
         }
@@ -69,45 +70,59 @@ actor SliceWriter {
     /// before), a row that needs reading back throws `StreamingFallback`: the transaction is applied again once
     /// committed.
     func apply(
-        _ folded: [FoldedRow], source: Int, upsertOnly: Bool, targets: Set<Int>? = nil, visible: [UInt32] = [], streamed: Bool = false
+        _ folded: [FoldedRow], source: Int, upsertOnly: Bool, targets: Set<Int>? = nil, visible: [UInt32] = [],
+        streamed: Bool = false
     ) async throws {
-        try await apply([ApplyAction.Slice.Source(source: source, rows: folded)], upsertOnly: upsertOnly, targets: targets, visible: visible, streamed: streamed)
+        try await apply(
+            [ApplyAction.Slice.Source(source: source, rows: folded)], upsertOnly: upsertOnly, targets: targets,
+            visible: visible, streamed: streamed)
     }
 
     /// Applies a slice's source tables together, so the target's foreign keys hold after each statement: every delete
     /// first, the children's before their parents', then every write, the parents' before their children's.
     func apply(
-        _ parts: [ApplyAction.Slice.Source], upsertOnly: Bool, targets: Set<Int>? = nil, visible: [UInt32] = [], streamed: Bool = false
+        _ parts: [ApplyAction.Slice.Source], upsertOnly: Bool, targets: Set<Int>? = nil, visible: [UInt32] = [],
+        streamed: Bool = false
     ) async throws {
         // Where sources share a target, one source's rows (those read back too) are whole before the next updates them.
         if parts.count > 1 && plan.sharesTargets {
-            for part in parts { try await apply([part], upsertOnly: upsertOnly, targets: targets, visible: visible, streamed: streamed) }
+            for part in parts {
+                try await apply([part], upsertOnly: upsertOnly, targets: targets, visible: visible, streamed: streamed)
+            }
             return
         }
         var current: [ApplyAction.Slice.Source] = []
         for part in parts {
             var rows = part.rows
             let source = part.source
-            // Read the row now where a value the source did not send decides something: a key or `when` that reads it, a
-            // column whose expression also reads a value that was sent (and may have changed), or a row moved to a key
-            // whose target row is another row's.
+            // Read the row now where a value the source did not send decides something: a key or `when` that reads it,
+            // a column whose expression also reads a value that was sent (and may have changed), or a row moved to a
+            // key whose target row is another row's.
             let undecidable = rows.indices.filter { index in
                 let row = rows[index]
                 guard row.operation == .upsert && row.hasUnchanged else { return false }
-                return row.movedIn || !decisive[source].isDisjoint(with: row.unchanged) || mixedInputs[source].contains { row.mixes($0) }
+                return row.movedIn || !decisive[source].isDisjoint(with: row.unchanged)
+                    || mixedInputs[source].contains { row.mixes($0) }
             }
             if !undecidable.isEmpty {
-                let (read, gone) = try await readBack(rows, undecidable, source: source, upsertOnly: upsertOnly, targets: targets, visible: visible, streamed: streamed)
+                let (read, gone) = try await readBack(
+                    rows, undecidable, source: source, upsertOnly: upsertOnly, targets: targets, visible: visible,
+                    streamed: streamed)
                 rows = read.indices.filter { !gone.contains($0) }.map { read[$0] }
             }
             current.append(ApplyAction.Slice.Source(source: source, rows: rows))
         }
         let unmatched = try await stageAndRun(current, upsertOnly: upsertOnly, targets: targets)
         for (part, seqs) in zip(current, unmatched) where !seqs.isEmpty {
-            // Rows with unchanged TOAST values that a target did not hold yet: write them whole, what was not sent read back.
-            let (refetched, gone) = try await readBack(part.rows, seqs.sorted(), source: part.source, upsertOnly: upsertOnly, targets: targets, visible: visible, streamed: streamed)
+            // Rows with unchanged TOAST values that a target did not hold yet: write them whole, what was not sent
+            // read back.
+            let (refetched, gone) = try await readBack(
+                part.rows, seqs.sorted(), source: part.source, upsertOnly: upsertOnly, targets: targets,
+                visible: visible, streamed: streamed)
             let complete = seqs.sorted().filter { !gone.contains($0) }.map { refetched[$0] }.filter { !$0.hasUnchanged }
-            if !complete.isEmpty { _ = try await stageAndRun(complete, source: part.source, upsertOnly: upsertOnly, targets: targets) }
+            if !complete.isEmpty {
+                _ = try await stageAndRun(complete, source: part.source, upsertOnly: upsertOnly, targets: targets)
+            }
         }
     }
 
@@ -115,13 +130,17 @@ actor SliceWriter {
     /// removed it, later in the stream (a delete, a key change, or a TRUNCATE that a target may ignore), after the
     /// targets that keep rows got what was sent of it. Inside a `streamed` transaction, throws `StreamingFallback`.
     private func readBack(
-        _ rows: [FoldedRow], _ indices: [Int], source: Int, upsertOnly: Bool, targets: Set<Int>?, visible: [UInt32], streamed: Bool
+        _ rows: [FoldedRow], _ indices: [Int], source: Int, upsertOnly: Bool, targets: Set<Int>?, visible: [UInt32],
+        streamed: Bool
     ) async throws -> (rows: [FoldedRow], gone: Set<Int>) {
         if streamed, let first = indices.first {
-            throw StreamingFallback(reason: "a streamed transaction has rows to read back from the source, which has not committed it", at: rows[first].lsn)
+            throw StreamingFallback(
+                reason: "a streamed transaction has rows to read back from the source, which has not committed it",
+                at: rows[first].lsn)
         }
         let (current, gone) = try await refetch(rows, indices, plan.sources[source], visible: visible)
-        try await keepWhatWasSent(gone.sorted().map { rows[$0] }, source: source, upsertOnly: upsertOnly, targets: targets)
+        try await keepWhatWasSent(
+            gone.sorted().map { rows[$0] }, source: source, upsertOnly: upsertOnly, targets: targets)
         return (current, gone)
     }
 
@@ -136,14 +155,20 @@ actor SliceWriter {
     private func keepWhatWasSent(_ gone: [FoldedRow], source: Int, upsertOnly: Bool, targets: Set<Int>?) async throws {
         let sourcePlan = plan.sources[source]
         // Rows grouped by the values they lack, so one row's gap does not keep another's update from a target.
-        for (unchanged, rows) in Dictionary(grouping: gone, by: \.unchanged).sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+        for (unchanged, rows) in Dictionary(grouping: gone, by: \.unchanged).sorted(by: {
+            $0.key.lexicographicallyPrecedes($1.key)
+        }) {
             let unsent = Set(unchanged)
             var whole = Set<Int>(), partial = Set<Int>()
             for index in sourcePlan.targets.indices where targets?.contains(index) ?? true {
                 let target = sourcePlan.targets[index]
                 guard !target.inPlace && target.keepsRows
                     && target.keyDependencies.union(target.whenDependencies).isDisjoint(with: unsent) else { continue }
-                if target.dependencies.allSatisfy({ $0.allSatisfy { !unsent.contains($0) } }) { whole.insert(index) } else { partial.insert(index) }
+                if target.dependencies.allSatisfy({ $0.allSatisfy { !unsent.contains($0) } }) {
+                    whole.insert(index)
+                } else {
+                    partial.insert(index)
+                }
             }
             if !whole.isEmpty {
                 // Those targets read none of the values left out: NULL stands in for them.
@@ -154,7 +179,9 @@ actor SliceWriter {
                 }
                 _ = try await stageAndRun(complete, source: source, upsertOnly: upsertOnly, targets: whole)
             }
-            if !partial.isEmpty { _ = try await stageAndRun(rows, source: source, upsertOnly: upsertOnly, targets: partial) }
+            if !partial.isEmpty {
+                _ = try await stageAndRun(rows, source: source, upsertOnly: upsertOnly, targets: partial)
+            }
         }
     }
 
@@ -162,14 +189,19 @@ actor SliceWriter {
     /// something
     /// in them; new rows go straight into the targets that take them by COPY instead. Returns the rows with unchanged
     /// values that some target did not have.
-    func stageAndRun(_ folded: [FoldedRow], source: Int, upsertOnly: Bool, targets: Set<Int>? = nil) async throws -> Set<Int> {
-        try await stageAndRun([ApplyAction.Slice.Source(source: source, rows: folded)], upsertOnly: upsertOnly, targets: targets)[0]
+    func stageAndRun(
+        _ folded: [FoldedRow], source: Int, upsertOnly: Bool, targets: Set<Int>? = nil
+    ) async throws -> Set<Int> {
+        try await stageAndRun(
+            [ApplyAction.Slice.Source(source: source, rows: folded)], upsertOnly: upsertOnly, targets: targets)[0]
     }
 
     /// Stages each part's rows and runs their targets' statements in the order the target's foreign keys ask for (see
     /// `TargetRun`): one pipeline where no key orders them. Returns, per part, the rows with unchanged values that some
     /// target did not have.
-    private func stageAndRun(_ parts: [ApplyAction.Slice.Source], upsertOnly: Bool, targets: Set<Int>?) async throws -> [Set<Int>] {
+    private func stageAndRun(
+        _ parts: [ApplyAction.Slice.Source], upsertOnly: Bool, targets: Set<Int>?
+    ) async throws -> [Set<Int>] {
         var runs: [TargetRun] = []
         var direct: [(part: Int, rank: Int, statement: String, data: [UInt8])] = []
         var truncates: [Statement] = []
@@ -178,7 +210,8 @@ actor SliceWriter {
             let sourcePlan = plan.sources[source]
             var rows = part.rows
             if upsertOnly {
-                // Replaying in order: upsert everything, so a target row that should not exist cannot fail the insert again.
+                // Replaying in order: upsert everything, so a target row that should not exist cannot fail the insert
+                // again.
                 for index in rows.indices { rows[index].fresh = false }
             }
             // A row inserted and deleted within the batch never reached the target: nothing to do, unless a
@@ -188,10 +221,12 @@ actor SliceWriter {
             let chosen = sourcePlan.targets.indices.filter { targets?.contains($0) ?? true }
             // Not into a target that may hold a new row's key already (it keeps deleted rows): that one upserts.
             let fresh = staged.filter { rows[$0].fresh && rows[$0].operation == .upsert }
-            let copied = fresh.isEmpty ? [] : chosen.filter { copies[source][$0] != nil && !sourcePlan.targets[$0].keepsRows }
+            let copied =
+                fresh.isEmpty ? [] : chosen.filter { copies[source][$0] != nil && !sourcePlan.targets[$0].keepsRows }
             if copied.count == chosen.count { staged.removeAll { rows[$0].fresh && rows[$0].operation == .upsert } }
             if !staged.isEmpty {
-                try await target.copyIn("COPY \(sourcePlan.staging) FROM STDIN", data: StagingCopy.encode(rows, at: staged))
+                try await target.copyIn(
+                    "COPY \(sourcePlan.staging) FROM STDIN", data: StagingCopy.encode(rows, at: staged))
                 runs += self.runs(rows, staged, part: partIndex, source: source, targets: chosen, copied: Set(copied))
                 truncates.append(Statement("TRUNCATE \(sourcePlan.staging)"))
             }
@@ -199,18 +234,25 @@ actor SliceWriter {
                 let values = fresh.map { rows[$0].values }
                 for index in copied {
                     guard let copy = copies[source][index] else { continue }
-                    direct.append((partIndex, plan.foreignKeys.rank(sourcePlan.targets[index].mapping.into), copy.statement, copy.data(values)))
+                    direct.append((
+                        partIndex, plan.foreignKeys.rank(sourcePlan.targets[index].mapping.into), copy.statement,
+                        copy.data(values)))
                 }
             }
         }
         // Deletes, the deepest children first; then writes level by level, parents first, each part's COPYs right after
         // its statements (a later part may update the rows they insert).
-        let removals = runs.enumerated().sorted { ($0.element.rank, $1.offset) > ($1.element.rank, $0.offset) }.flatMap(\.element.removals)
+        let removals = runs.enumerated().sorted { ($0.element.rank, $1.offset) > ($1.element.rank, $0.offset) }
+            .flatMap(\.element.removals)
         var steps: [WriteStep] = removals.isEmpty ? [] : [.statements(removals, run: nil)]
         for level in Set(runs.map(\.rank) + direct.map(\.rank)).sorted() {
             for part in parts.indices {
-                for run in runs where run.rank == level && run.part == part && !run.writes.isEmpty { steps.append(.statements(run.writes, run: run)) }
-                for copy in direct where copy.rank == level && copy.part == part { steps.append(.copy(copy.statement, copy.data)) }
+                for run in runs where run.rank == level && run.part == part && !run.writes.isEmpty {
+                    steps.append(.statements(run.writes, run: run))
+                }
+                for copy in direct where copy.rank == level && copy.part == part {
+                    steps.append(.copy(copy.statement, copy.data))
+                }
             }
         }
         // The staging tables are emptied with the last statements: the COPYs after them do not read them.
@@ -235,7 +277,9 @@ actor SliceWriter {
             case .statements(let statements, let run):
                 if groups.isEmpty || groups[groups.count - 1].copy != nil { groups.append(([], [], nil)) }
                 let last = groups.count - 1
-                if let run { groups[last].partials += run.partialResults.map { (run.part, groups[last].statements.count + $0) } }
+                if let run {
+                    groups[last].partials += run.partialResults.map { (run.part, groups[last].statements.count + $0) }
+                }
                 groups[last].statements += statements
             case .copy(let statement, let data):
                 groups.append(([], [], (statement, data)))
@@ -271,7 +315,9 @@ actor SliceWriter {
 
     /// The statements of `targets` that can match something in the rows at `staged`, except the insert of new rows
     /// into the targets `copied` (which get them by COPY).
-    private func runs(_ rows: [FoldedRow], _ staged: [Int], part: Int, source: Int, targets: [Int], copied: Set<Int>) -> [TargetRun] {
+    private func runs(
+        _ rows: [FoldedRow], _ staged: [Int], part: Int, source: Int, targets: [Int], copied: Set<Int>
+    ) -> [TargetRun] {
         let sourcePlan = plan.sources[source]
         var hasDelete = false, hasMoved = false, hasFresh = false, hasStale = false, hasPartial = false
         var hasKept = false, hasKeptDisplaced = false
@@ -306,7 +352,9 @@ actor SliceWriter {
             }
             if hasKeptDisplaced, let keep = statement.keepDisplaced { run.writes.append(Statement(keep)) }
             if hasStale || (mapped.updatesOnly && hasFresh) { run.writes.append(Statement(statement.write)) }
-            if hasFresh && !mapped.updatesOnly && !copied.contains(index) { run.writes.append(Statement(statement.insertFresh)) }
+            if hasFresh && !mapped.updatesOnly && !copied.contains(index) {
+                run.writes.append(Statement(statement.insertFresh))
+            }
             if hasPartial {
                 // A row a target that only updates does not hold is not for it to write.
                 if !mapped.updatesOnly { run.partialResults.append(run.writes.count) }
@@ -320,9 +368,12 @@ actor SliceWriter {
     /// stream sent stay, so a row read back never runs ahead of the stream where it was sent (a foreign key's column
     /// names a parent the target holds by then). A row gone from the source becomes a delete and is listed in `gone`
     /// (the change that removed it follows later in the stream).
-    func refetch(_ rows: [FoldedRow], _ indices: [Int], _ sourcePlan: SourcePlan, visible: [UInt32]) async throws -> (rows: [FoldedRow], gone: Set<Int>) {
+    func refetch(
+        _ rows: [FoldedRow], _ indices: [Int], _ sourcePlan: SourcePlan, visible: [UInt32]
+    ) async throws -> (rows: [FoldedRow], gone: Set<Int>) {
         let folder = RowFolder(sourcePlan)
-        let current = try await sourceRows.fetch(sourcePlan, keys: indices.map { folder.key(rows[$0].values) }, seeing: visible)
+        let current = try await sourceRows.fetch(
+            sourcePlan, keys: indices.map { folder.key(rows[$0].values) }, seeing: visible)
         var result = rows
         var gone = Set<Int>()
         for index in indices {
@@ -331,7 +382,9 @@ actor SliceWriter {
                     sent == .unchangedToast ? now : sent
                 }
             } else {
-                logger.debug("row gone from the source; the change that removed it follows", metadata: ["table": "\(sourcePlan.info.table)"])
+                logger.debug(
+                    "row gone from the source; the change that removed it follows",
+                    metadata: ["table": "\(sourcePlan.info.table)"])
                 result[index].operation = .delete
                 gone.insert(index)
             }

@@ -14,7 +14,9 @@ actor SourceRows {
 
     /// The current staged-column values of the rows with these row keys, by key, as of a snapshot that sees the
     /// transactions `seeing`; rows that no longer exist are absent.
-    func fetch(_ plan: SourcePlan, keys: [[TupleValue]], seeing: [UInt32] = []) async throws -> [[TupleValue]: [TupleValue]] {
+    func fetch(
+        _ plan: SourcePlan, keys: [[TupleValue]], seeing: [UInt32] = []
+    ) async throws -> [[TupleValue]: [TupleValue]] {
         guard !keys.isEmpty else { return [:] }
         let connection = try await open()
         try await SourceSnapshot.waitUntilVisible(seeing, on: connection)
@@ -25,7 +27,8 @@ actor SourceRows {
         let casts = zip(aliases, keyColumns).map { "\($0)::\($1.typeSQL)" }.joined(separator: ", ")
         let sql = """
             SELECT \(plan.stagedColumns.map { q($0.name) }.joined(separator: ", ")) FROM \(plan.info.ownRows)
-            WHERE (\(keyColumns.map { q($0.name) }.joined(separator: ", "))) IN (SELECT \(casts) FROM unnest(\(unnest)) AS u(\(aliases.joined(separator: ", "))))
+            WHERE (\(keyColumns.map { q($0.name) }.joined(separator: ", "))) IN (SELECT \(casts) \
+            FROM unnest(\(unnest)) AS u(\(aliases.joined(separator: ", "))))
             """
         let arrays = keyColumns.indices.map { column in
             TextArray.literal(keys.map { $0[column].textString })

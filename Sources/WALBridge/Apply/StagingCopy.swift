@@ -6,7 +6,10 @@ enum StagingCopy {
     static func encode(_ rows: [FoldedRow], at indices: [Int]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(indices.count * 16 + indices.reduce(0) { total, index in
-            total + rows[index].values.reduce(0) { if case .text(let bytes) = $1 { $0 + bytes.count + 1 } else { $0 + 3 } }
+                    total
+                        + rows[index].values.reduce(0) {
+                            if case .text(let bytes) = $1 { $0 + bytes.count + 1 } else { $0 + 3 }
+                        }
         })
         for seq in indices {
             let row = rows[seq]
@@ -32,14 +35,19 @@ enum StagingCopy {
         return out
     }
 
-    /// COPY text lines holding, for each row, the values at `positions` (a target's columns copied straight from the source).
+    /// COPY text lines holding, for each row, the values at `positions` (a target's columns copied straight from the
+    /// source).
     static func encode(_ rows: [[TupleValue]], columns positions: [Int]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(rows.count * positions.count * 12)
         for row in rows {
             for (index, position) in positions.enumerated() {
                 if index > 0 { out.append(tab) }
-                if case .text(let bytes) = row[position] { appendEscaped(bytes, to: &out) } else { out.append(contentsOf: nullMarker) }
+                if case .text(let bytes) = row[position] {
+                    appendEscaped(bytes, to: &out)
+                } else {
+                    out.append(contentsOf: nullMarker)
+                }
             }
             out.append(newline)
         }

@@ -25,7 +25,8 @@ enum StagingOp: Character, Sendable {
     /// The SQL condition that the op column holds one of `ops`: `"__wb_op" = 'U'`, `"__wb_op" IN ('U', 'E')`.
     static func sql(_ ops: StagingOp...) -> String {
         let letters = ops.map { "'\($0.rawValue)'" }
-        return letters.count == 1 ? "\(StagingColumn.op) = \(letters[0])" : "\(StagingColumn.op) IN (\(letters.joined(separator: ", ")))"
+        return letters.count == 1
+            ? "\(StagingColumn.op) = \(letters[0])" : "\(StagingColumn.op) IN (\(letters.joined(separator: ", ")))"
     }
 }
 

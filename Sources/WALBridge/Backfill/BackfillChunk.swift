@@ -1,6 +1,7 @@
 import PGOutput
 
-/// The rows of a chunk that go to the target at the high watermark, with the progress to record in the same transaction.
+/// The rows of a chunk that go to the target at the high watermark, with the progress to record in the same
+/// transaction.
 struct BackfillChunk: Sendable, Equatable {
     var source: Int
     /// Rows in staged-column order, followed by the computed columns of `evaluation`'s targets.
@@ -16,8 +17,8 @@ struct BackfillChunk: Sendable, Equatable {
 }
 
 extension BackfillChunk {
-    /// How target `index` takes the chunk by COPY alone, if it can: its direct copy (among `direct`), or the columns the
-    /// source computed for it (a target is never both).
+    /// How target `index` takes the chunk by COPY alone, if it can: its direct copy (among `direct`), or the columns
+    /// the source computed for it (a target is never both).
     func copyOnly(_ index: Int, direct: [DirectCopy?]) -> (any CopyOnlyTarget)? {
         direct[index] ?? evaluation?.targets[index]
     }
@@ -27,7 +28,8 @@ extension BackfillChunk {
         payloads[index].flatMap { $0.statement == statement ? $0.data : nil }
     }
 
-    /// The rows with the staged columns only (the first `staged` values), as the staging table and the stream take them.
+    /// The rows with the staged columns only (the first `staged` values), as the staging table and the stream take
+    /// them.
     func stagedRows(_ staged: Int) -> [[TupleValue]] {
         evaluation == nil ? rows : rows.map { Array($0.prefix(staged)) }
     }

@@ -82,7 +82,9 @@ actor BackfillCoordinator {
                 self.placed(chunk)
                 placed.append(.backfill(rows))
             } else {
-                logger.debug("backfill chunk must be read again", metadata: ["table": "\(plan.sources[window.source].info.table)", "at": "\(window.lsn)"])
+                logger.debug(
+                    "backfill chunk must be read again",
+                    metadata: ["table": "\(plan.sources[window.source].info.table)", "at": "\(window.lsn)"])
                 discard(chunk)
             }
         }
@@ -115,7 +117,8 @@ actor BackfillCoordinator {
     func discard(_ chunk: PendingChunk) {
         deciding -= 1
         pending = pending.filter { $0.key < chunk.seq }
-        // A restart the worker has not taken yet starts at or before this chunk: keep it, or the rows between would be skipped.
+        // A restart the worker has not taken yet starts at or before this chunk: keep it, or the rows between would be
+        // skipped.
         if restart == nil { restart = (chunk.source, chunk.after) }
         wake()
     }

@@ -32,8 +32,11 @@ struct BackfillMark: Sendable, Equatable {
 
     /// Parses a message content; nil for anything else.
     init?(content: [UInt8]) {
-        let fields = String(decoding: content, as: UTF8.self).split(separator: " ", maxSplits: 4, omittingEmptySubsequences: false)
-        guard fields.count == 5, let edge = Edge(rawValue: String(fields[0])), let seq = Int(fields[1]), let source = Int(fields[2]) else {
+        let fields = String(decoding: content, as: UTF8.self).split(
+            separator: " ", maxSplits: 4, omittingEmptySubsequences: false)
+        guard fields.count == 5, let edge = Edge(rawValue: String(fields[0])), let seq = Int(fields[1]),
+            let source = Int(fields[2])
+        else {
             return nil
         }
         self.init(edge: edge, seq: seq, source: source, run: String(fields[3]), slot: String(fields[4]))

@@ -9,8 +9,10 @@ struct BackfillWindow: Sendable, Equatable {
     var lsn: LSN
     /// Keys of the chunk's table that transactions committed inside the window changed.
     var touched: Set<RowKey> = []
-    /// How many commits the reader had seen at the low watermark: those before it are checked against the chunk's snapshot.
+    /// How many commits the reader had seen at the low watermark: those before it are checked against the chunk's
+    /// snapshot.
     var commitsBefore = 0
-    /// The chunk cannot be placed at the high watermark: a streamed transaction was open at either watermark, or its table was truncated in the window.
+    /// The chunk cannot be placed at the high watermark: a streamed transaction was open at either watermark, or its
+    /// table was truncated in the window.
     var interrupted = false
 }

@@ -30,10 +30,14 @@ struct ChunkQuery: Sendable {
         let q = SQLQuoting.identifier
         keys = plan.rowKey.map { q(plan.stagedColumns[$0].name) }.joined(separator: ", ")
         // COPY takes no parameters: the last key goes in as transaction-local settings, bound like any value.
-        bounds = plan.rowKey.indices.map { "current_setting('walbridge.after_\($0)')::\(plan.stagedColumns[plan.rowKey[$0]].typeSQL)" }.joined(separator: ", ")
+        bounds = plan.rowKey.indices.map {
+            "current_setting('walbridge.after_\($0)')::\(plan.stagedColumns[plan.rowKey[$0]].typeSQL)"
+        }.joined(separator: ", ")
         let columns = plan.stagedColumns.map { q($0.name) }
         select = "SELECT \(columns.joined(separator: ", ")) FROM \(plan.info.ownRows)"
-        selectComputed = evaluation.map { "SELECT \((columns + $0.select).joined(separator: ", ")) FROM \(plan.info.ownRows)" }
+        selectComputed = evaluation.map {
+            "SELECT \((columns + $0.select).joined(separator: ", ")) FROM \(plan.info.ownRows)"
+        }
     }
 
     /// `COPY (select …) TO STDOUT` of the `limit` rows after the bound (or from the start).
@@ -48,19 +52,29 @@ struct ChunkQuery: Sendable {
     func read(after: [String]?, limit: Int, on source: PGConnection, logger: Logger) async throws -> Chunk {
         if let evaluation, let selectComputed {
             do {
-                return try await read(after: after, statement: statement(selectComputed, after: after, limit: limit), evaluation: evaluation, on: source)
+                return try await read(
+                    after: after, statement: statement(selectComputed, after: after, limit: limit),
+                    evaluation: evaluation, on: source)
             } catch let error as PGError where error.kind == .server {
-                logger.info("backfill chunk read again without computing on the source", metadata: ["table": "\(plan.info.table)", "error": "\(error.message)"])
+                logger.info(
+                    "backfill chunk read again without computing on the source",
+                    metadata: ["table": "\(plan.info.table)", "error": "\(error.message)"])
             }
         }
-        return try await read(after: after, statement: statement(select, after: after, limit: limit), evaluation: nil, on: source)
+        return try await read(
+            after: after, statement: statement(select, after: after, limit: limit), evaluation: nil, on: source)
     }
 
-    private func read(after: [String]?, statement: String, evaluation: SourceEvaluation?, on source: PGConnection) async throws -> Chunk {
+    private func read(
+        after: [String]?, statement: String, evaluation: SourceEvaluation?, on source: PGConnection
+    ) async throws -> Chunk {
         let data: [UInt8]
         let snapshot: String
         do {
-            var setup = [Statement("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"), Statement("SELECT pg_current_snapshot()::text")]
+            var setup = [
+                Statement("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
+                Statement("SELECT pg_current_snapshot()::text")
+            ]
             for (index, value) in (after ?? []).enumerated() {
                 setup.append(Statement("SELECT set_config($1, $2, true)", ["walbridge.after_\(index)", value]))
             }
@@ -75,6 +89,8 @@ struct ChunkQuery: Sendable {
             throw error
         }
         let columns = plan.stagedColumns.count + (evaluation?.select.count ?? 0)
-        return Chunk(rows: try CopyText.rows(data, columns: columns), snapshot: try SourceSnapshot.parsing(snapshot), evaluation: evaluation, bytes: data.count)
+        return Chunk(
+            rows: try CopyText.rows(data, columns: columns), snapshot: try SourceSnapshot.parsing(snapshot),
+            evaluation: evaluation, bytes: data.count)
     }
 }

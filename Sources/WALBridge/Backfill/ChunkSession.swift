@@ -24,9 +24,11 @@ actor ChunkSession {
         let staged = plan.sources[chunk.source].stagedColumns.count
         // Only the staging table needs them (without the computed columns), so they are made when it is used.
         let folded = { chunk.stagedRows(staged).map { FoldedRow(operation: .upsert, values: $0, lsn: chunk.lsn) } }
-        // No flush wait: the apply session's commit of the chunk's checkpoint comes later and flushes the WAL before it.
+        // No flush wait: the apply session's commit of the chunk's checkpoint comes later and flushes the WAL before
+        // it.
         _ = try await target.pipeline(
-            [Statement("BEGIN"), Statement("SET LOCAL synchronous_commit = off")] + (plan.foreignKeys.deferral.map { [$0] } ?? [])
+            [Statement("BEGIN"), Statement("SET LOCAL synchronous_commit = off")]
+                + (plan.foreignKeys.deferral.map { [$0] } ?? [])
                 + (marker.map { [$0] } ?? []) + [Statement("SAVEPOINT walbridge_chunk")])
         do {
             do {
@@ -66,17 +68,21 @@ actor ChunkSession {
         var staged = false
         let parentsFirst = plan.writeGroups(of: chunk.source).flatMap { $0 }
         for index in parentsFirst where targets.contains(index) {
-            if let copy = chunk.copyOnly(index, direct: copies), try await copy.suffices(for: chunk.rows, source: sourcePlan, on: target) {
-                _ = try await target.copyIn(copy.statement, data: chunk.payload(index, for: copy.statement) ?? copy.data(chunk.rows))
+            if let copy = chunk.copyOnly(index, direct: copies),
+                try await copy.suffices(for: chunk.rows, source: sourcePlan, on: target) {
+                _ = try await target.copyIn(
+                    copy.statement, data: chunk.payload(index, for: copy.statement) ?? copy.data(chunk.rows))
                 continue
             }
             if !staged {
                 let rows = folded()
-                _ = try await target.copyIn("COPY \(sourcePlan.staging) FROM STDIN", data: StagingCopy.encode(rows, at: Array(rows.indices)))
+                _ = try await target.copyIn(
+                    "COPY \(sourcePlan.staging) FROM STDIN", data: StagingCopy.encode(rows, at: Array(rows.indices)))
                 staged = true
             }
             let statement = writer.statements[chunk.source][index]
-            _ = try await target.pipeline(([statement.deleteUnwanted, statement.insertAll] as [String?]).compactMap { $0 }.map { Statement($0) })
+            _ = try await target.pipeline(
+                ([statement.deleteUnwanted, statement.insertAll] as [String?]).compactMap { $0 }.map { Statement($0) })
         }
         if staged { try await target.query("TRUNCATE \(sourcePlan.staging)") }
     }

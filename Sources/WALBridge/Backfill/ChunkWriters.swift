@@ -25,7 +25,10 @@ final class ChunkWriters {
     private var writers: [ChunkSession] = []
 
     /// Writers over `sessions` target sessions opened with `connect`.
-    init(plan: MappingPlan, sessions: Int, sourceRows: SourceRows, marker: Statement?, logger: Logger, connect: @escaping @Sendable () async throws -> PGConnection) {
+    init(
+        plan: MappingPlan, sessions: Int, sourceRows: SourceRows, marker: Statement?, logger: Logger,
+        connect: @escaping @Sendable () async throws -> PGConnection
+    ) {
         self.plan = plan
         self.sessions = sessions
         self.sourceRows = sourceRows

@@ -23,7 +23,8 @@ enum CopyText {
                 start = index + 1
                 if byte == newline {
                     guard row.count == columns else {
-                        throw BridgeError.sourceNotReady("source: COPY sent a row with \(row.count) values, \(columns) expected")
+                        throw BridgeError.sourceNotReady(
+                            "source: COPY sent a row with \(row.count) values, \(columns) expected")
                     }
                     rows.append(row)
                     row.removeAll(keepingCapacity: true)

@@ -26,6 +26,7 @@ extension PendingChunk {
         let kept = window.touched.isEmpty ? rows : rows.filter { !window.touched.contains(RowKey($0, at: rowKey)) }
         // Encoded for every row: of no use once some are dropped.
         return BackfillChunk(
-            source: source, rows: kept, evaluation: evaluation, payloads: kept.count == rows.count ? payloads : [:], lsn: window.lsn, progress: progress)
+            source: source, rows: kept, evaluation: evaluation, payloads: kept.count == rows.count ? payloads : [:],
+            lsn: window.lsn, progress: progress)
     }
 }

@@ -14,7 +14,8 @@ public struct Bridge: Sendable {
     public var backfillLimits = BackfillLimits()
     /// How often the flush position goes to the source at the least.
     public var statusInterval: Duration = .seconds(1)
-    /// Receives backfill progress after every chunk (a terminal's progress bar); without it, progress is logged every 5 seconds.
+    /// Receives backfill progress after every chunk (a terminal's progress bar); without it, progress is logged every 5
+    /// seconds.
     public var onBackfillProgress: (@Sendable (BackfillReport) -> Void)?
     /// Called once the stream is running (with the start position), and again after each reconnect.
     public var onStreaming: @Sendable (WALPosition) async -> Void = { _ in }
@@ -66,7 +67,8 @@ public struct Bridge: Sendable {
             metrics?.set(state)
             do {
                 try await control.run {
-                    try await Control.report(state, error: error, stoppedAt: stoppedAt, partner: partner, slot: slot, pid: pid, on: $0)
+                    try await Control.report(
+                        state, error: error, stoppedAt: stoppedAt, partner: partner, slot: slot, pid: pid, on: $0)
                 }
             } catch {
                 logger.debug("could not record the bridge's state", metadata: ["error": "\(error)"])
@@ -79,22 +81,31 @@ public struct Bridge: Sendable {
             while !Task.isCancelled {
                 if ContinuousClock.now - lastWALCheck >= .seconds(10) {
                     lastWALCheck = .now
-                    if await checkRetainedWAL(metrics: metrics, warn: ContinuousClock.now - lastWarning >= .seconds(60)) { lastWarning = .now }
+                    if await checkRetainedWAL(
+                        metrics: metrics, warn: ContinuousClock.now - lastWarning >= .seconds(60)) {
+                        lastWarning = .now
+                    }
                 }
                 // A cut-over's nudge in the stream cuts the wait short.
                 let next = ContinuousClock.now + interval
-                while ContinuousClock.now < next && !watch.takeWake() && !Task.isCancelled { try? await Task.sleep(for: .milliseconds(10)) }
-                if let request = try? await control.run({ try await Control.request(slot: slot, on: $0) }) { watch.set(request) }
+                while ContinuousClock.now < next && !watch.takeWake() && !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(10))
+                }
+                if let request = try? await control.run({ try await Control.request(slot: slot, on: $0) }) {
+                    watch.set(request)
+                }
             }
         }
         await report(.starting, nil, nil)
         do {
-            var supervisor = BridgeSupervisor(bridge: self, watch: watch, control: control, metrics: metrics, report: report)
+            var supervisor = BridgeSupervisor(
+                bridge: self, watch: watch, control: control, metrics: metrics, report: report)
             try await supervisor.run()
             await report(.stopped, nil, nil)
         } catch {
             // Cancelled while a session started (the process ends because the other direction failed): not a failure.
-            await report(error is CancellationError ? .stopped : .failed, error is CancellationError ? nil : "\(error)", nil)
+            await report(
+                error is CancellationError ? .stopped : .failed, error is CancellationError ? nil : "\(error)", nil)
             poller.cancel()
             _ = await poller.result
             await control.close()
@@ -108,12 +119,19 @@ public struct Bridge: Sendable {
     /// Reads the WAL the slot keeps on the source into the metrics, and logs a warning (when `warn`) while it is over
     /// `retained_wal_warning`; true when it warned.
     private func checkRetainedWAL(metrics: BridgeMetrics?, warn: Bool) async -> Bool {
-        guard metrics != nil || warn, let slot = try? await SourceCheck.connect(configuration.source).closing({ try await SlotStatus.read(configuration.slot, on: $0) }),
+        guard metrics != nil || warn,
+            let slot = try? await SourceCheck.connect(configuration.source).closing({
+                try await SlotStatus.read(configuration.slot, on: $0)
+            }),
             let retained = slot.retainedBytes
         else { return false }
         metrics?.retained(retained)
         guard warn, let limit = configuration.retainedWALWarningBytes, retained > limit else { return false }
-        logger.warning("the slot keeps much WAL on the source; see walbridge status, and resume or drop the slot before the disk fills", metadata: [
+        logger.warning("""
+            the slot keeps much WAL on the source; see walbridge status, and resume or drop the \
+            slot before the disk fills
+            """,
+            metadata: [
             "slot": "\(configuration.slot)", "retained_bytes": "\(retained)", "retained_wal_warning": "\(limit)",
             "wal_status": "\(slot.walStatus ?? "?")",
         ])
@@ -132,7 +150,8 @@ public struct Bridge: Sendable {
         case .connect, .connectionLost, .timeout, .closed: return true
         case .server:
             let state = error.sqlState ?? ""
-            // Lost connections, server shutdown, resources, locks, deadlocks, serialization, cancelled statements, a busy slot.
+            // Lost connections, server shutdown, resources, locks, deadlocks, serialization, cancelled statements, a
+            // busy slot.
             return ["08", "57", "53", "40"].contains(String(state.prefix(2))) || state == "55006" || state == "55P03"
         case .protocolViolation: return false
         }

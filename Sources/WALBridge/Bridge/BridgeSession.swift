@@ -47,10 +47,12 @@ struct BridgeSession {
         let marker = TransactionReader.marker(for: configuration, sameDatabase: sameDatabase)
         var chunkWriters: ChunkWriters?
         if !sameDatabase && bridge.backfillLimits.writerSessions > 0 {
-            // The bridge's own writes need marking only when the target is the source database; there they stay on one session.
+            // The bridge's own writes need marking only when the target is the source database; there they stay on one
+            // session.
             let target = configuration.target
             chunkWriters = ChunkWriters(
-                plan: plan, sessions: bridge.backfillLimits.writerSessions, sourceRows: SourceRows(source: configuration.source),
+                plan: plan, sessions: bridge.backfillLimits.writerSessions,
+                sourceRows: SourceRows(source: configuration.source),
                 marker: marker, logger: logger,
                 connect: {
                     let session = try await SourceCheck.connect(target, role: "target")
@@ -59,9 +61,9 @@ struct BridgeSession {
                 })
         }
         let applier = Applier(
-            plan: plan, target: target, sourceRows: SourceRows(source: configuration.source), slot: configuration.slot, markWrites: sameDatabase,
-            marksWrites: marker != nil,
-            onError: configuration.onError, backfill: configuration.backfill, limits: bridge.limits, logger: logger, durable: start,
+            plan: plan, target: target, sourceRows: SourceRows(source: configuration.source), slot: configuration.slot,
+            markWrites: sameDatabase, marksWrites: marker != nil, onError: configuration.onError,
+            backfill: configuration.backfill, limits: bridge.limits, logger: logger, durable: start,
             orderedThrough: mode.orderedThrough, chunkWriters: chunkWriters, metrics: metrics,
             openAside: { [target = configuration.target] in try await SourceCheck.connect(target, role: "target") },
             onBackfillChunk: { await coordinator.applied() })
@@ -81,12 +83,15 @@ struct BridgeSession {
             plan: plan, configuration: configuration, run: run, coordinator: coordinator, limits: backfillLimits,
             computesOnSource: chunkWriters != nil, logger: logger,
             report: bridge.onBackfillProgress)
-        var reader = TransactionReader(plan: plan, slot: configuration.slot, partnerSlot: configuration.partnerSlot, checkpoint: start, backfillRun: run)
+        var reader = TransactionReader(
+            plan: plan, slot: configuration.slot, partnerSlot: configuration.partnerSlot, checkpoint: start,
+            backfillRun: run)
         reader.stopAfter = stop
         // The source's WAL end as the stream last showed it, for the lag.
         let sourceEnd = DurablePosition(start)
         var pump = StreamPump(
-            stream: stream, reader: reader, queue: queue, coordinator: coordinator, plan: plan, watch: watch, durable: durable,
+            stream: stream, reader: reader, queue: queue, coordinator: coordinator, plan: plan, watch: watch,
+            durable: durable,
             sourceEnd: sourceEnd, metrics: metrics, logger: logger)
         let metrics = metrics
         let halt = applier.halt

@@ -43,7 +43,9 @@ struct BridgeSupervisor {
             let request = watch.current
             if request.paused && (request.atLSN == nil || request.atLSN == stoppedAt) {
                 let at = try? await control.run { try await ProgressState.checkpoint(slot: slot, on: $0) }
-                logger.info("paused; the slot keeps the source's WAL from here until walbridge resume", metadata: ["applied": "\(at.flatMap { $0 } ?? .zero)"])
+                logger.info(
+                    "paused; the slot keeps the source's WAL from here until walbridge resume",
+                    metadata: ["applied": "\(at.flatMap { $0 } ?? .zero)"])
                 await report(.paused, nil, request.atLSN == nil ? nil : stoppedAt)
                 while !Task.isCancelled && watch.current == request { try? await Task.sleep(for: .milliseconds(50)) }
                 if Task.isCancelled { return }
@@ -60,7 +62,8 @@ struct BridgeSupervisor {
                     await report(.streaming, nil, nil)
                     await bridge.onStreaming(WALPosition(start))
                 }
-            } catch where (streamedOnce && Bridge.isTransient(error)) || (Bridge.isSlotBusy(error) && ContinuousClock.now < busySlotDeadline) {
+            } catch where (streamedOnce && Bridge.isTransient(error))
+                || (Bridge.isSlotBusy(error) && ContinuousClock.now < busySlotDeadline) {
                 logger.warning("connection lost; resuming from the checkpoint", metadata: [
                     "error": "\(error)", "retry_in": "\(delay)",
                 ])
@@ -68,12 +71,13 @@ struct BridgeSupervisor {
                 delay = min(delay * 2, .seconds(30))
                 continue
             } catch let problems as PlanProblems {
-                // A replay not yet past the refusal: say what was refused first, as the plan's problem (a mapped table dropped
-                // since, say) only keeps it from being found.
+                // A replay not yet past the refusal: say what was refused first, as the plan's problem (a mapped table
+                // dropped since, say) only keeps it from being found.
                 guard let cause = replayCause, let through = mode.orderedThrough else { throw problems }
                 let applied = try? await control.run { try await ProgressState.checkpoint(slot: slot, on: $0) }
                 guard (applied.flatMap { $0 } ?? .zero) <= through else { throw problems }
-                throw BridgeError.replayBlocked(cause: cause.description, through: WALPosition(through), reason: problems.description)
+                throw BridgeError.replayBlocked(
+                    cause: cause.description, through: WALPosition(through), reason: problems.description)
             }
             switch outcome {
             case .cancelled:
@@ -88,12 +92,18 @@ struct BridgeSupervisor {
                 stoppedAt = lsn
             case .stopRequested:
                 // The pause is in walbridge.control already; read it now rather than at the next poll.
-                if let request = try? await control.run({ try await Control.request(slot: slot, on: $0) }) { watch.set(request) }
+                if let request = try? await control.run({ try await Control.request(slot: slot, on: $0) }) {
+                    watch.set(request)
+                }
             case .disableStreaming(let fallback):
-                logger.info("replaying from the checkpoint without streaming large transactions", metadata: ["reason": "\(fallback)"])
+                logger.info(
+                    "replaying from the checkpoint without streaming large transactions",
+                    metadata: ["reason": "\(fallback)"])
                 mode.streaming = false
             case .replayInOrder(let through, let cause):
-                logger.warning("the target refused a batch; replaying it one change at a time to find the change at fault", metadata: [
+                logger.warning(
+                    "the target refused a batch; replaying it one change at a time to find the change at fault",
+                    metadata: [
                     "error": "\(cause)", "through": "\(through)",
                 ])
                 mode.orderedThrough = through

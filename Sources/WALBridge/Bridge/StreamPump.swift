@@ -29,8 +29,8 @@ struct StreamPump {
     let metrics: BridgeMetrics?
     let logger: Logger
 
-    /// Reads until cancelled, paused, past the stop, or the applier stops; throws what the stream or reader failed with,
-    /// after queueing the events decoded before the failure.
+    /// Reads until cancelled, paused, past the stop, or the applier stops; throws what the stream or reader failed
+    /// with, after queueing the events decoded before the failure.
     mutating func run() async throws -> End {
         while !Task.isCancelled, await !queue.isFinished {
             let request = watch.current
@@ -44,7 +44,8 @@ struct StreamPump {
             }
             for item in items {
                 switch item {
-                case .keepalive(let keepalive): if keepalive.walEnd > sourceEnd.load() { sourceEnd.store(keepalive.walEnd) }
+                case .keepalive(let keepalive):
+                    if keepalive.walEnd > sourceEnd.load() { sourceEnd.store(keepalive.walEnd) }
                 case .message(let lsn, _): if lsn > sourceEnd.load() { sourceEnd.store(lsn) }
                 }
             }

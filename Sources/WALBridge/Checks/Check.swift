@@ -5,7 +5,9 @@ import PGClient
 public enum Check {
     /// Runs every check, with `reverse:` the round trip on `roundTripSample` rows per legacy table; throws only when a
     /// database cannot be reached at all.
-    public static func run(_ configuration: Configuration, roundTripSample: Int = RoundTrip.defaultSample) async throws -> CheckReport {
+    public static func run(
+        _ configuration: Configuration, roundTripSample: Int = RoundTrip.defaultSample
+    ) async throws -> CheckReport {
         var report = CheckReport()
         do {
             try await SourceCheck.checkForLogicalReplication(configuration.source, publications: [])
@@ -15,7 +17,9 @@ public enum Check {
         }
         let (tables, sourceIdentity, notes) = try await SourceCheck.connect(configuration.source).closing { source in
             let slot = try await SlotStatus.read(configuration.slot, on: source)
-            let publication = try await source.query("SELECT pubviaroot FROM pg_publication WHERE pubname = $1", [configuration.publication]).rows
+            let publication = try await source.query(
+                "SELECT pubviaroot FROM pg_publication WHERE pubname = $1", [configuration.publication]
+            ).rows
             let tables = try await SourceSetup.describeTables(configuration, on: source)
             let partitioned = configuration.tables.map(\.source).filter { tables[$0]?.partitioned == true }
             var notes = [
@@ -23,16 +27,27 @@ public enum Check {
                     ? "slot \(configuration.slot) does not exist yet; walbridge run creates it"
                     : "slot \(configuration.slot) exists\(slot.active ? " and is in use" : "")",
                 publication.isEmpty
-                    ? "publication \(configuration.publication) does not exist yet; walbridge run creates it for the mapped tables"
+                    ? "publication \(configuration.publication) does not exist yet; "
+                        + "walbridge run creates it for the mapped tables"
                     : "publication \(configuration.publication) exists",
             ]
             for table in partitioned {
-                let change = publication.first.map { $0[0] == "t" } ?? true ? "" : "; walbridge run sets publish_via_partition_root = true on it"
-                notes.append("\(table) is partitioned: its changes, in every partition (also ones attached later), are published through \(table) itself (publish_via_partition_root)\(change). A TRUNCATE or DETACH of a single partition is not published: truncate or delete through \(table)")
+                let change =
+                    publication.first.map { $0[0] == "t" } ?? true
+                    ? "" : "; walbridge run sets publish_via_partition_root = true on it"
+                notes.append(
+                    "\(table) is partitioned: its changes, in every partition (also ones attached later), "
+                        + "are published through \(table) itself (publish_via_partition_root)\(change). "
+                        + "A TRUNCATE or DETACH of a single partition is not published: "
+                        + "truncate or delete through \(table)")
             }
             for table in configuration.tables.map(\.source) {
                 guard let children = tables[table]?.inheritanceChildren, !children.isEmpty else { continue }
-                notes.append("\(table) has tables that inherit from it (\(children.joined(separator: ", "))): the mapping carries only the rows of \(table) itself (ONLY \(table), as native logical replication does), in the backfill, the stream and verify; map each of them to carry its rows")
+                notes.append(
+                    "\(table) has tables that inherit from it (\(children.joined(separator: ", "))): "
+                        + "the mapping carries only the rows of \(table) itself (ONLY \(table), "
+                        + "as native logical replication does), in the backfill, the stream and verify; "
+                        + "map each of them to carry its rows")
             }
             return (tables, try await SourceSetup.databaseIdentity(source), notes)
         }
@@ -66,12 +81,22 @@ public enum Check {
             guard source.info.replicaIdentity != "f" else { return [] }
             return source.targets.compactMap { target in
                 guard !target.inPlace && target.keepsRows else { return nil }
-                let toastable = Set(target.dependencies.joined()).sorted().map { source.stagedColumns[$0] }.filter(\.mayBeToasted).map(\.name)
+                let toastable = Set(target.dependencies.joined()).sorted().map { source.stagedColumns[$0] }
+                    .filter(\.mayBeToasted).map(\.name)
                 guard !toastable.isEmpty else { return nil }
                 let keeps = target.mapping.onDelete == .ignore
-                    ? (target.mapping.onTruncate == .ignore ? "deleted and truncated rows (on_delete: ignore, on_truncate: ignore)" : "deleted rows (on_delete: ignore)")
+                    ? (target.mapping.onTruncate == .ignore
+                        ? "deleted and truncated rows (on_delete: ignore, on_truncate: ignore)"
+                        : "deleted rows (on_delete: ignore)")
                     : "truncated rows (on_truncate: ignore)"
-                return "\(source.info.table) → \(target.mapping.into) keeps \(keeps) and reads \(toastable.joined(separator: ", ")), which an update leaves out when unchanged and stored out of line (TOAST): a row so updated and then removed before the bridge reads it back from the source keeps there the columns computed from those values as they were (where the update moved it to another row's key, as that row's; to a key the target does not hold, it is not kept); a key or when over them leaves the row as it was. ALTER TABLE \(source.info.table.quoted) REPLICA IDENTITY FULL makes every update carry the whole row"
+                return "\(source.info.table) → \(target.mapping.into) "
+                    + "keeps \(keeps) and reads \(toastable.joined(separator: ", ")), "
+                    + "which an update leaves out when unchanged and stored out of line (TOAST): "
+                    + "a row so updated and then removed before the bridge reads it back from the source keeps "
+                    + "there the columns computed from those values as they were (where the update moved it to "
+                    + "another row's key, as that row's; to a key the target does not hold, it is not kept); "
+                    + "a key or when over them leaves the row as it was. ALTER TABLE \(source.info.table.quoted) "
+                    + "REPLICA IDENTITY FULL makes every update carry the whole row"
             }
         }
     }
@@ -80,11 +105,17 @@ public enum Check {
     /// children follow in the same source transaction has no order of writes that satisfies them.
     static func keyChangeNotes(_ plan: MappingPlan) -> [String] {
         let sources = Dictionary(
-            plan.sources.flatMap { source in source.targets.map { ($0.mapping.into, source.info.table) } }, uniquingKeysWith: { first, _ in first })
+            plan.sources.flatMap { source in source.targets.map { ($0.mapping.into, source.info.table) } },
+            uniquingKeysWith: { first, _ in first })
         return plan.foreignKeys.keys.filter { key in
             !key.deferrable && key.child != key.parent && sources[key.child] != sources[key.parent]
         }.map { key in
-            "\(key.name) (\(key.child) → \(key.parent)) is not DEFERRABLE: if \(sources[key.parent].map(\.description) ?? "its source") changes a key that rows of \(sources[key.child].map(\.description) ?? "the child's source") follow in the same transaction (ON UPDATE CASCADE), no order of writes satisfies it and the bridge stops there; ALTER TABLE \(key.child.quoted) ALTER CONSTRAINT \(key.constraint) DEFERRABLE INITIALLY DEFERRED has it checked at each COMMIT"
+            "\(key.name) (\(key.child) → \(key.parent)) is not DEFERRABLE: "
+                + "if \(sources[key.parent].map(\.description) ?? "its source") "
+                + "changes a key that rows of \(sources[key.child].map(\.description) ?? "the child's source") "
+                + "follow in the same transaction (ON UPDATE CASCADE), no order of writes satisfies it and "
+                + "the bridge stops there; ALTER TABLE \(key.child.quoted) ALTER CONSTRAINT \(key.constraint) "
+                + "DEFERRABLE INITIALLY DEFERRED has it checked at each COMMIT"
         }
     }
 
@@ -95,25 +126,37 @@ public enum Check {
         let keys = plan.foreignKeys
         if !keys.keys.isEmpty {
             let described = keys.keys.map { key in
-                "\(key.child) → \(key.parent) (\(key.name)\(keys.deferred.contains(key) ? ", DEFERRABLE: deferred to each COMMIT" : ""))"
+                "\(key.child) → \(key.parent) "
+                    + "(\(key.name)\(keys.deferred.contains(key) ? ", DEFERRABLE: deferred to each COMMIT" : ""))"
             }
             let byDepth = Dictionary(grouping: plan.sources.flatMap { $0.targets.map(\.mapping.into) }, by: keys.rank)
                 .sorted { $0.key < $1.key }.map { Set($0.value).sorted().map(\.description).joined(separator: ", ") }
             let copied = plan.inApplyOrder(Array(plan.sources.indices)).map { plan.sources[$0].info.table.description }
             lines.append("foreign keys among the targets: \(described.joined(separator: "; "))")
-            lines.append("  writes go parents first (\(byDepth.joined(separator: ", then "))), deletes children first; the backfill copies \(copied.joined(separator: ", then "))")
+            lines.append(
+                "  writes go parents first (\(byDepth.joined(separator: ", then "))), deletes children first; "
+                    + "the backfill copies \(copied.joined(separator: ", then "))")
         }
         for (sourceIndex, source) in plan.sources.enumerated() {
             let staged = source.stagedColumns.map { "\($0.name) \($0.typeSQL)" }.joined(separator: ", ")
-            lines.append("\(source.info.table) (row key: \(source.info.rowKey.joined(separator: ", ")); staged columns: \(staged))")
+            lines.append(
+                "\(source.info.table) (row key: \(source.info.rowKey.joined(separator: ", ")); "
+                    + "staged columns: \(staged))")
             for (targetIndex, target) in source.targets.enumerated() {
                 let statements = source.statements(for: target)
                 let mapping = target.mapping
-                let only = target.inPlace ? ", in place: updates only" : mapping.insert == .never ? ", insert: never: updates only the rows it holds" : ""
+                let only =
+                    target.inPlace
+                    ? ", in place: updates only"
+                    : mapping.insert == .never ? ", insert: never: updates only the rows it holds" : ""
                 let clear = mapping.onDelete == .clear ? ", on_delete: clear" : ""
-                lines.append("  → \(mapping.into) (key: \(mapping.key.joined(separator: ", "))\(only)\(clear)\(mapping.when.map { "; when: \($0)" } ?? ""))")
+                lines.append(
+                    "  → \(mapping.into) (key: \(mapping.key.joined(separator: ", "))\(only)\(clear)"
+                        + "\(mapping.when.map { "; when: \($0)" } ?? ""))"
+                )
                 lines.append("    INSERT, UPDATE: \(statements.write)")
-                if !target.keepsRows, copies.indices.contains(sourceIndex), let copy = copies[sourceIndex][targetIndex] {
+                if !target.keepsRows, copies.indices.contains(sourceIndex),
+                    let copy = copies[sourceIndex][targetIndex] {
                     lines.append("    INSERT of a key the target does not hold: \(copy.statement)")
                 }
                 lines.append("    UPDATE with unchanged TOAST values: \(statements.writePartial)")

@@ -30,19 +30,25 @@ struct RoundTripQuery: Sendable {
     ) {
         self.table = table
         self.key = key
-        let compared = legacy.filter { column in legs.contains { $0.reverse.columns.contains { $0.column == column.name } } }
+        let compared = legacy.filter { column in
+            legs.contains { $0.reverse.columns.contains { $0.column == column.name } }
+        }
         columns = compared.map(\.name)
         let types = Dictionary(legacy.map { ($0.name, $0.type) }, uniquingKeysWith: { first, _ in first })
         let row = SQLQuoting.identifier("__walbridge_row")
         let sample = SQLQuoting.identifier("__walbridge_sample")
         let alias = SQLQuoting.identifier(table.name)
         var ctes = [
-            "\(sample) AS MATERIALIZED (SELECT row_number() OVER (\(ordered ? "ORDER BY " + key.map(SQLQuoting.identifier).joined(separator: ", ") : "")) AS \(row), * FROM (SELECT * FROM \(rows ?? table.quoted) ORDER BY random() LIMIT $1::bigint) AS \(alias))"
+            "\(sample) AS MATERIALIZED (SELECT row_number() "
+                + "OVER (\(ordered ? "ORDER BY " + key.map(SQLQuoting.identifier).joined(separator: ", ") : "")) "
+                + "AS \(row), * FROM (SELECT * FROM \(rows ?? table.quoted) ORDER BY random() "
+                + "LIMIT $1::bigint) AS \(alias))"
         ]
         for index in Set(legs.map(\.forward)).sorted() {
             let (mapping, targetColumns) = forward[index]
             let values = targetColumns.map { column in
-                let expression = mapping.columns.first { $0.column == column.name }.map { "(\($0.expression))" } ?? "NULL"
+                let expression =
+                    mapping.columns.first { $0.column == column.name }.map { "(\($0.expression))" } ?? "NULL"
                 return "(\(expression)::\(column.type)) AS \(SQLQuoting.identifier(column.name))"
             }
             ctes.append("""
@@ -56,7 +62,8 @@ struct RoundTripQuery: Sendable {
             }
             ctes.append("""
                 \(Self.reverseName(index)) AS (SELECT \(([row] + values).joined(separator: ", ")) \
-                FROM \(Self.forwardName(leg.forward)) AS \(SQLQuoting.identifier(forward[leg.forward].mapping.into.name))\
+                FROM \(Self.forwardName(leg.forward)) \
+                AS \(SQLQuoting.identifier(forward[leg.forward].mapping.into.name))\
                 \(leg.reverse.when.map { " WHERE (\($0))" } ?? ""))
                 """)
         }
@@ -68,23 +75,43 @@ struct RoundTripQuery: Sendable {
         for (index, column) in compared.enumerated() {
             let legacy = "(s.\(SQLQuoting.identifier(column.name)))::text"
             let differs = legs.enumerated().compactMap { legIndex, leg -> (String, String)? in
-                guard let position = leg.reverse.columns.firstIndex(where: { $0.column == column.name }) else { return nil }
+                guard let position = leg.reverse.columns.firstIndex(where: { $0.column == column.name }) else {
+                    return nil
+                }
                 let value = "b\(legIndex).v\(position)"
                 let distinct = "\(legacy) IS DISTINCT FROM \(value)"
-                // A key column comes back from each entry whose row exists; any other column from its entry, NULL where that row is absent.
-                return (leg.reverse.key.contains(column.name) ? "(b\(legIndex).\(row) IS NOT NULL AND \(distinct))" : "(\(distinct))", value)
+                // A key column comes back from each entry whose row exists; any other column from its entry, NULL where
+                // that row is absent.
+                return (
+                    leg.reverse.key.contains(column.name)
+                        ? "(b\(legIndex).\(row) IS NOT NULL AND \(distinct))" : "(\(distinct))", value
+                )
             }
-            let value = "CASE \(differs.map { "WHEN \($0.0) THEN \($0.1)" }.joined(separator: " ")) ELSE \(differs[0].1) END"
-            selected += ["(\(differs.map(\.0).joined(separator: " OR "))) AS d\(index)", "\(legacy) AS l\(index)", "\(value) AS r\(index)"]
+            let value =
+                "CASE \(differs.map { "WHEN \($0.0) THEN \($0.1)" }.joined(separator: " ")) "
+                + "ELSE \(differs[0].1) END"
+            selected += [
+                "(\(differs.map(\.0).joined(separator: " OR "))) AS d\(index)", "\(legacy) AS l\(index)",
+                "\(value) AS r\(index)"
+            ]
         }
-        let joins = legs.indices.map { " LEFT JOIN \(Self.reverseName($0)) AS b\($0) ON b\($0).\(row) = s.\(row)" }.joined()
-        ctes.append("\(SQLQuoting.identifier("__walbridge_compared")) AS (SELECT \(selected.joined(separator: ", ")) FROM \(sample) AS s\(joins))")
-        var results = ["count(*)", "count(*) FILTER (WHERE NOT reached)", "(array_agg(k ORDER BY n) FILTER (WHERE NOT reached))[1]"]
+        let joins = legs.indices.map { " LEFT JOIN \(Self.reverseName($0)) AS b\($0) ON b\($0).\(row) = s.\(row)" }
+            .joined()
+        ctes.append(
+            "\(SQLQuoting.identifier("__walbridge_compared")) AS (SELECT \(selected.joined(separator: ", ")) "
+                + "FROM \(sample) AS s\(joins))")
+        var results = [
+            "count(*)", "count(*) FILTER (WHERE NOT reached)", "(array_agg(k ORDER BY n) FILTER (WHERE NOT reached))[1]"
+        ]
         for index in compared.indices {
             let filter = "FILTER (WHERE reached AND d\(index))"
-            results += ["count(*) \(filter)"] + ["k", "l\(index)", "r\(index)"].map { "(array_agg(\($0) ORDER BY n) \(filter))[1]" }
+            results +=
+                ["count(*) \(filter)"]
+                + ["k", "l\(index)", "r\(index)"].map { "(array_agg(\($0) ORDER BY n) \(filter))[1]" }
         }
-        sql = "WITH \(ctes.joined(separator: ",\n")) SELECT \(results.joined(separator: ", ")) FROM \(SQLQuoting.identifier("__walbridge_compared"))"
+        sql =
+            "WITH \(ctes.joined(separator: ",\n")) SELECT \(results.joined(separator: ", ")) "
+            + "FROM \(SQLQuoting.identifier("__walbridge_compared"))"
     }
 
     private static func forwardName(_ index: Int) -> String { SQLQuoting.identifier("__walbridge_forward_\(index)") }
@@ -97,7 +124,8 @@ struct RoundTripQuery: Sendable {
         let unreached = Int(row[1] ?? "") ?? 0
         let keyText = "(\(key.joined(separator: ", ")))="
         let notes = unreached == 0 ? [] : [
-            "\(unreached) of \(sampled) sampled rows of \(table) reach no reverse entry (\(keyText)\(row[2] ?? "")): no new table holds them, so their columns are not compared"
+                "\(unreached) of \(sampled) sampled rows of \(table) reach no reverse entry "
+                    + "(\(keyText)\(row[2] ?? "")): no new table holds them, so their columns are not compared"
         ]
         let differing = columns.enumerated().compactMap { index, column -> (column: String, problem: String)? in
             let base = 3 + 4 * index
@@ -105,11 +133,18 @@ struct RoundTripQuery: Sendable {
             guard count > 0 else { return nil }
             let back = row[base + 3]
             let hint = back == nil ? "no reverse entry gives it a value" : "a lossy cast or expression?"
-            let example = "\(keyText)\(row[base + 1] ?? ""): \(row[base + 2] ?? "NULL") became \(back ?? "NULL") (\(hint))"
-            return (column, "\(table).\(SQLIdentifier.display(column)) does not round-trip on \(count) of \(sampled) sampled rows: \(example)")
+            let example =
+                "\(keyText)\(row[base + 1] ?? ""): \(row[base + 2] ?? "NULL") became \(back ?? "NULL") (\(hint))"
+            return (
+                column,
+                "\(table).\(SQLIdentifier.display(column)) does not round-trip on \(count) of \(sampled) "
+                    + "sampled rows: \(example)"
+            )
         }
         let names = differing.map { SQLIdentifier.display($0.column) }.joined(separator: ", ")
-        let verdict = differing.isEmpty ? "every one round-trips" : "\(names) \(differing.count == 1 ? "does" : "do") not round-trip"
+        let verdict =
+            differing.isEmpty
+            ? "every one round-trips" : "\(names) \(differing.count == 1 ? "does" : "do") not round-trip"
         let problems = differing.map(\.problem)
         return ("\(table): \(sampled) sampled rows, \(columns.count) columns compared; \(verdict)", notes, problems)
     }

@@ -11,13 +11,18 @@ enum TargetCheck {
                 let location = mapped.mapping.location
                 let table = mapped.mapping.into
                 guard let oid = try await target.query("SELECT to_regclass($1)::oid", [table.quoted]).scalar else {
-                    problems.append(PlanProblem(location: location, message: "target table \(table) does not exist in the target database"))
+                    problems.append(
+                        PlanProblem(
+                            location: location, message: "target table \(table) does not exist in the target database"))
                     continue
                 }
                 let existing = try await columns(of: table, on: target)
                 let missing = mapped.mapping.columns.map(\.column).filter { existing[$0] == nil }
                 if !missing.isEmpty {
-                    problems.append(PlanProblem(location: location, message: "target table \(table) has no column \(missing.joined(separator: ", "))"))
+                    problems.append(
+                        PlanProblem(
+                            location: location,
+                            message: "target table \(table) has no column \(missing.joined(separator: ", "))"))
                     continue
                 }
                 if !mapped.inPlace {
@@ -34,14 +39,17 @@ enum TargetCheck {
 
     /// Why the target's key cannot be an ON CONFLICT arbiter: no unique index on exactly its columns (INCLUDE columns
     /// are not key columns), or a DEFERRABLE one, which ON CONFLICT refuses even beside an immediate one.
-    private static func keyProblem(_ mapped: TargetPlan, table: TableName, oid: String, on target: PGConnection) async throws -> PlanProblem? {
+    private static func keyProblem(
+        _ mapped: TargetPlan, table: TableName, oid: String, on target: PGConnection
+    ) async throws -> PlanProblem? {
         let uniques = try await target.query("""
             SELECT array_to_string(array_agg(a.attname ORDER BY a.attname), ','), bool_and(i.indimmediate),
                    min(c.conname), bool_or(c.contype = 'p')
             FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
             LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
-            WHERE i.indrelid = $1 AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL AND k.ord <= i.indnkeyatts
+            WHERE i.indrelid = $1 AND i.indisunique AND i.indpred IS NULL \
+            AND i.indexprs IS NULL AND k.ord <= i.indnkeyatts
             GROUP BY i.indexrelid
             """, [oid]).rows
         let key = mapped.mapping.key
@@ -52,9 +60,11 @@ enum TargetCheck {
             let kind = deferrable[3] == "t" ? "PRIMARY KEY" : "UNIQUE"
             return PlanProblem(
                 location: mapped.mapping.location,
-                message: "key \(key.joined(separator: ", ")) of \(table) is unique through the DEFERRABLE constraint \(name), "
-                    + "which INSERT … ON CONFLICT refuses as an arbiter: make it immediate, e.g. ALTER TABLE \(table.quoted) "
-                    + "DROP CONSTRAINT \(name), ADD CONSTRAINT \(name) \(kind) (\(columns))")
+                message: "key \(key.joined(separator: ", ")) of \(table) "
+                    + "is unique through the DEFERRABLE constraint \(name), "
+                    + "which INSERT … ON CONFLICT refuses as an arbiter: make it immediate, e.g. "
+                    + "ALTER TABLE \(table.quoted) DROP CONSTRAINT \(name), ADD CONSTRAINT \(name) "
+                    + "\(kind) (\(columns))")
         }
         if !matching.isEmpty { return nil }
         return PlanProblem(
@@ -65,7 +75,9 @@ enum TargetCheck {
 
     /// Compiles the target's statements with EXPLAIN inside a rolled-back transaction; a failure is traced to the
     /// column or `when` at fault.
-    private static func compile(_ source: SourcePlan, _ mapped: TargetPlan, on target: PGConnection) async throws -> [PlanProblem] {
+    private static func compile(
+        _ source: SourcePlan, _ mapped: TargetPlan, on target: PGConnection
+    ) async throws -> [PlanProblem] {
         let types = try await stagingTypes(source, on: target)
         try await target.simpleQuery("BEGIN")
         do {
@@ -86,7 +98,9 @@ enum TargetCheck {
     }
 
     /// Finds which expression makes a statement fail, by compiling each on its own.
-    private static func locate(_ error: PGError, _ source: SourcePlan, _ mapped: TargetPlan, on target: PGConnection) async throws -> PlanProblem {
+    private static func locate(
+        _ error: PGError, _ source: SourcePlan, _ mapped: TargetPlan, on target: PGConnection
+    ) async throws -> PlanProblem {
         let location = mapped.mapping.location
         var pieces = mapped.mapping.columns.map { column in
             let cast = mapped.castTypes[column.column].map { "::\($0)" } ?? ""
@@ -95,10 +109,14 @@ enum TargetCheck {
         if let when = mapped.mapping.when { pieces.append(("when", "SELECT 1 FROM \(source.staging) WHERE (\(when))")) }
         for (name, sql) in pieces {
             if let pieceError = try await explainError(sql, on: target) {
-                return PlanProblem(location: "\(location).\(name)", message: "does not compile against the source columns: \(pieceError.description)")
+                return PlanProblem(
+                    location: "\(location).\(name)",
+                    message: "does not compile against the source columns: \(pieceError.description)")
             }
         }
-        return PlanProblem(location: location, message: "the statements for \(mapped.mapping.into) do not compile: \(error.description)")
+        return PlanProblem(
+            location: location,
+            message: "the statements for \(mapped.mapping.into) do not compile: \(error.description)")
     }
 
     /// EXPLAINs one statement inside a savepoint of the open transaction; returns the server's error, if any.
@@ -117,13 +135,17 @@ enum TargetCheck {
 
     /// Each column of `table` in the target: its type as `format_type` spells it, the same without the type modifier
     /// (`numeric` for `numeric(10,2)`), and whether it sorts by a collation.
-    static func columns(of table: TableName, on target: PGConnection) async throws -> [String: (type: String, baseType: String, collated: Bool)] {
+    static func columns(
+        of table: TableName, on target: PGConnection
+    ) async throws -> [String: (type: String, baseType: String, collated: Bool)] {
         let rows = try await target.query("""
-            SELECT attname, format_type(atttypid, atttypmod), format_type(atttypid, NULL), attcollation <> 0 FROM pg_attribute
+            SELECT attname, format_type(atttypid, atttypmod), format_type(atttypid, \
+            NULL), attcollation <> 0 FROM pg_attribute
             WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped
             """, [table.quoted]).rows
         return Dictionary(
-            rows.map { ($0[0] ?? "", (type: $0[1] ?? "text", baseType: $0[2] ?? "text", collated: $0[3] == "t")) }, uniquingKeysWith: { first, _ in first })
+            rows.map { ($0[0] ?? "", (type: $0[1] ?? "text", baseType: $0[2] ?? "text", collated: $0[3] == "t")) },
+            uniquingKeysWith: { first, _ in first })
     }
 
     /// The staging column types: the source's, or text where the target lacks the type.

@@ -21,7 +21,8 @@ public struct Configuration: Sendable {
     public var retainedWALWarningBytes: Int64?
     /// The default warning threshold: 1 GB.
     public static let defaultRetainedWALWarning: Int64 = 1 << 30
-    /// The mapping from the new tables back to the legacy ones (`reverse:`), replicated after a cut-over; nil without one.
+    /// The mapping from the new tables back to the legacy ones (`reverse:`), replicated after a cut-over; nil without
+    /// one.
     public var reverse: [TableMapping]?
     /// The reverse direction's slot, on the target (`reverse_slot`, by default the slot's name with `_reverse`).
     public var reverseSlot: String
@@ -69,7 +70,9 @@ public struct Configuration: Sendable {
     }
 
     /// The forward direction, with `reverse:` set: it marks its writes for the reverse one.
-    func withReverse(_ tables: [TableMapping]?, slot reverseSlot: String?, publication reversePublication: String?) -> Configuration {
+    func withReverse(
+        _ tables: [TableMapping]?, slot reverseSlot: String?, publication reversePublication: String?
+    ) -> Configuration {
         var configuration = self
         configuration.reverse = tables
         if let reverseSlot { configuration.reverseSlot = reverseSlot }
@@ -78,7 +81,8 @@ public struct Configuration: Sendable {
         return configuration
     }
 
-    /// Reads and validates a file; `environment` supplies ${NAME} and the WALBRIDGE_SOURCE / WALBRIDGE_TARGET overrides.
+    /// Reads and validates a file; `environment` supplies ${NAME} and the WALBRIDGE_SOURCE / WALBRIDGE_TARGET
+    /// overrides.
     public static func load(
         path: String, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> Configuration {
@@ -87,10 +91,12 @@ public struct Configuration: Sendable {
             throw ConfigurationError(file: path, line: nil, column: nil, path: "", message: "no such file")
         }
         guard !isDirectory.boolValue else {
-            throw ConfigurationError(file: path, line: nil, column: nil, path: "", message: "is a directory, not a YAML file")
+            throw ConfigurationError(
+                file: path, line: nil, column: nil, path: "", message: "is a directory, not a YAML file")
         }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigurationError(file: path, line: nil, column: nil, path: "", message: "cannot be read; check its permissions")
+            throw ConfigurationError(
+                file: path, line: nil, column: nil, path: "", message: "cannot be read; check its permissions")
         }
         guard let yaml = String(data: data, encoding: .utf8) else {
             throw ConfigurationError(file: path, line: nil, column: nil, path: "", message: "is not UTF-8 text")

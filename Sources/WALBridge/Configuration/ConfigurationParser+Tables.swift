@@ -22,7 +22,8 @@ extension ConfigurationParser {
                         + "put all of \(source)'s targets in one list")
             }
             seen[source] = keyNode
-            let entries = try nonEmptyList(value, at: path, what: "the targets this table feeds, each starting with '- into:'")
+            let entries = try nonEmptyList(
+                value, at: path, what: "the targets this table feeds, each starting with '- into:'")
             var targets: [TargetMapping] = []
             var intoNodes: [TableName: Node] = [:]
             for (index, entry) in entries.enumerated() {
@@ -47,18 +48,23 @@ extension ConfigurationParser {
         let intoNode = try required(entry, "into", "the target table this entry fills, e.g. into: public.users_v2")
         let into = try tableName(text(intoNode, at: entry.path(of: "into")), at: intoNode, entry.path(of: "into"))
         let columns = try self.columns(
-            required(entry, "columns", "a mapping from each target column to an SQL expression over the source row, e.g. id: id"),
+            required(
+                entry, "columns",
+                "a mapping from each target column to an SQL expression over the source row, e.g. id: id"),
             at: entry.path(of: "columns"))
         let key = try self.key(
             required(entry, "key", "the target columns that identify a row, e.g. key: [id]"),
             at: entry.path(of: "key"), columns: columns.map(\.column))
         let insert: InsertMode = try entry["insert"].map { try choice($0, at: entry.path(of: "insert")) } ?? .always
-        let onDelete: OnDelete = try entry["on_delete"].map { try choice($0, at: entry.path(of: "on_delete")) } ?? .delete
+        let onDelete: OnDelete =
+            try entry["on_delete"].map { try choice($0, at: entry.path(of: "on_delete")) } ?? .delete
         if onDelete == .clear && insert == .always {
             throw error(
                 at: entry["on_delete"], entry.path(of: "on_delete"),
-                "clear keeps the row with this entry's columns NULL, which only fits an entry that does not insert the row; "
-                    + "add insert: never (another entry or the application inserts the rows), or use on_delete: delete or ignore")
+                "clear keeps the row with this entry's columns NULL, "
+                    + "which only fits an entry that does not insert the row; add insert: "
+                    + "never (another entry or the application inserts the rows), "
+                    + "or use on_delete: delete or ignore")
         }
         let target = TargetMapping(
             into: into, key: key, columns: columns,
@@ -83,7 +89,8 @@ extension ConfigurationParser {
             if let first = seen[column] {
                 throw error(
                     at: keyNode, columnPath,
-                    "names column \(SQLIdentifier.display(column)) again (first on line \(first.mark?.line ?? 0)); keep one")
+                    "names column \(SQLIdentifier.display(column)) again (first on "
+                        + "line \(first.mark?.line ?? 0)); keep one")
             }
             seen[column] = keyNode
             columns.append(ColumnMapping(column: column, expression: try expression(value, at: columnPath)))
@@ -102,12 +109,18 @@ extension ConfigurationParser {
             let itemPath = "\(path)[\(index)]"
             let column = try columnName(text(item, at: itemPath), at: item, itemPath)
             let shown = SQLIdentifier.display(column)
-            guard !key.contains(column) else { throw error(at: item, itemPath, "names \(shown) twice; list each column once") }
+            guard !key.contains(column) else {
+                throw error(at: item, itemPath, "names \(shown) twice; list each column once")
+            }
             guard columns.contains(column) else {
-                let suggestion = KeySuggestion.closest(to: column, among: columns).map { " Did you mean \(SQLIdentifier.display($0))?" } ?? ""
+                let suggestion =
+                    KeySuggestion.closest(to: column, among: columns).map {
+                        " Did you mean \(SQLIdentifier.display($0))?"
+                    } ?? ""
                 throw error(
                     at: item, itemPath,
-                    "\(shown) is not one of this entry's columns (\(columns.map(SQLIdentifier.display).joined(separator: ", "))); "
+                    "\(shown) is not one of this entry's columns "
+                        + "(\(columns.map(SQLIdentifier.display).joined(separator: ", "))); "
                         + "add it to columns or fix the name.\(suggestion)")
             }
             key.append(column)
@@ -117,7 +130,8 @@ extension ConfigurationParser {
 
     /// An SQL expression as written, trimmed; it is checked against the database later.
     private func expression(_ node: Node, at path: String) throws -> String {
-        let expression = node.tagName == .null ? "" : try text(node, at: path).trimmingCharacters(in: .whitespacesAndNewlines)
+        let expression =
+            node.tagName == .null ? "" : try text(node, at: path).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !expression.isEmpty else {
             throw error(at: node, path, "is empty; write an SQL expression over the source row, e.g. a column name")
         }

@@ -52,7 +52,8 @@ extension ConfigurationParser {
     }
 
     /// One of an enumeration's raw values; anything else is an error listing them.
-    func choice<T: RawRepresentable & CaseIterable>(_ node: Node, at path: String) throws -> T where T.RawValue == String {
+    func choice<T: RawRepresentable & CaseIterable>(_ node: Node, at path: String) throws -> T
+    where T.RawValue == String {
         let value = try text(node, at: path)
         guard let choice = T(rawValue: value) else {
             let allowed = T.allCases.map(\.rawValue)
@@ -64,7 +65,9 @@ extension ConfigurationParser {
     /// `node`'s items; an empty list is an error that says what to put in it.
     func nonEmptyList(_ node: Node, at path: String, what: String) throws -> [Node] {
         if case .sequence(let sequence) = node, !sequence.isEmpty { return Array(sequence) }
-        if node.tagName == .null || node.sequence != nil { throw error(at: node, path, "is empty; it must list \(what)") }
+        if node.tagName == .null || node.sequence != nil {
+            throw error(at: node, path, "is empty; it must list \(what)")
+        }
         throw error(at: node, path, "must be a list of \(what), not \(kind(of: node))")
     }
 

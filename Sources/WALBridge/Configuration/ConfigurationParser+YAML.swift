@@ -17,9 +17,11 @@ extension ConfigurationParser {
         case .scanner(let context, let problem, let mark, _),
             .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
-            let during = context.map { " (\($0.text) that starts at line \($0.mark.line), column \($0.mark.column))" } ?? ""
+            let during =
+                context.map { " (\($0.text) that starts at line \($0.mark.line), column \($0.mark.column))" } ?? ""
             return ConfigurationError(
-                file: file, line: mark.line, column: mark.column, path: "", message: "invalid YAML: \(problem)\(during)")
+                file: file, line: mark.line, column: mark.column, path: "", message: "invalid YAML: \(problem)\(during)"
+            )
         case .reader(let problem, let offset, _, _):
             let place = offset.flatMap { YAMLText.position(ofCharacter: $0, in: yaml) }
             return ConfigurationError(
@@ -35,7 +37,8 @@ extension ConfigurationParser {
                 file: file, line: repeated.mark.line, column: repeated.mark.column, path: repeated.path,
                 message: "appears twice in the same mapping (first on line \(context.mark.line)); keep one")
         default:
-            return ConfigurationError(file: file, line: nil, column: nil, path: "", message: "cannot be read as YAML: \(error)")
+            return ConfigurationError(
+                file: file, line: nil, column: nil, path: "", message: "cannot be read as YAML: \(error)")
         }
     }
 }

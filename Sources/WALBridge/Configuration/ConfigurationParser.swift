@@ -11,27 +11,33 @@ struct ConfigurationParser {
 
     /// The keys allowed at the top of the file.
     static let topLevelKeys = [
-        "source", "target", "slot", "publication", "tables", "on_error", "backfill", "backfill_rate", "metrics", "retained_wal_warning",
-        "reverse", "reverse_slot", "reverse_publication",
+        "source", "target", "slot", "publication", "tables", "on_error", "backfill", "backfill_rate", "metrics",
+        "retained_wal_warning", "reverse", "reverse_slot", "reverse_publication",
     ]
 
     /// Parses and checks the whole file.
     func configuration(yaml: String) throws -> Configuration {
         guard let root = try compose(yaml) else {
-            throw error(at: nil, "", "the file is empty; it must be a YAML mapping with source, target, slot, publication and tables")
+            throw error(
+                at: nil, "",
+                "the file is empty; it must be a YAML mapping with source, target, slot, publication and tables")
         }
-        let top = try mapping(root, at: "", allowed: Self.topLevelKeys, what: "a YAML mapping with source, target, slot, publication and tables")
+        let top = try mapping(
+            root, at: "", allowed: Self.topLevelKeys,
+            what: "a YAML mapping with source, target, slot, publication and tables")
         return Configuration(
             source: DatabaseAddress(try connection(top, key: "source", override: "WALBRIDGE_SOURCE")),
             target: DatabaseAddress(try connection(top, key: "target", override: "WALBRIDGE_TARGET")),
             slot: try slot(top),
             publication: try publication(top),
-            tables: try tables(required(top, "tables", "a mapping from each source table to the targets it feeds"), at: "tables"),
+            tables: try tables(
+                required(top, "tables", "a mapping from each source table to the targets it feeds"), at: "tables"),
             onError: try top["on_error"].map { try choice($0, at: "on_error") } ?? .stop,
             backfill: try top["backfill"].map { try choice($0, at: "backfill") } ?? .auto,
             backfillRate: try top["backfill_rate"].map(backfillRate),
             metrics: try top["metrics"].map(metrics),
-            retainedWALWarningBytes: try top["retained_wal_warning"].map(byteSize) ?? Configuration.defaultRetainedWALWarning
+            retainedWALWarningBytes: try top["retained_wal_warning"].map(byteSize)
+                ?? Configuration.defaultRetainedWALWarning
         ).withReverse(
             try top["reverse"].map { try tables($0, at: "reverse") },
             slot: try top["reverse_slot"].map { try slot($0, at: "reverse_slot") },
@@ -46,7 +52,8 @@ struct ConfigurationParser {
             } catch {
                 throw self.error(
                     at: nil, key,
-                    "\(variable) (set in the environment, overriding the file) is not a valid connection string \(reason(error))")
+                    "\(variable) (set in the environment, overriding the file) is not a valid connection "
+                        + "string \(reason(error))")
             }
         }
         let node = try required(
@@ -56,7 +63,9 @@ struct ConfigurationParser {
         do {
             raw = try EnvironmentSubstitution.expand(written, environment: environment)
         } catch .unset(let name) {
-            throw error(at: node, key, "uses ${\(name)}, but the environment variable \(name) is not set; set it or write the value")
+            throw error(
+                at: node, key,
+                "uses ${\(name)}, but the environment variable \(name) is not set; set it or write the value")
         } catch {
             throw self.error(at: node, key, "has a '${' that is not followed by a variable name and '}'; write ${NAME}")
         }
@@ -80,18 +89,23 @@ struct ConfigurationParser {
 
     /// The replication slot's name, which PostgreSQL restricts to lower-case letters, digits and `_`.
     private func slot(_ top: CheckedMapping) throws -> String {
-        try slot(required(top, "slot", "the name of the logical replication slot on the source, e.g. slot: walbridge_shop"), at: "slot")
+        try slot(
+            required(top, "slot", "the name of the logical replication slot on the source, e.g. slot: walbridge_shop"),
+            at: "slot")
     }
 
     /// A replication slot's name under `key`.
     private func slot(_ node: Node, at key: String) throws -> String {
         let slot = try text(node, at: key)
-        let allowed = slot.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+        let allowed = slot.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_"
+        }
         guard allowed, !slot.isEmpty, slot.count <= SQLIdentifier.maximumBytes else {
             throw error(
                 at: node, key,
-                "'\(slot)' is not a valid replication slot name: use 1 to \(SQLIdentifier.maximumBytes) lower-case letters, "
-                    + "digits and underscores, e.g. \(suggestedSlot(slot))")
+                "'\(slot)' is not a valid replication slot name: use 1 to \(SQLIdentifier.maximumBytes) "
+                    + "lower-case letters, digits and underscores, e.g. "
+                    + "\(suggestedSlot(slot))")
         }
         return slot
     }
@@ -107,7 +121,9 @@ struct ConfigurationParser {
 
     /// The publication's name: any text of 1 to 63 bytes.
     private func publication(_ top: CheckedMapping) throws -> String {
-        try publication(required(top, "publication", "the name of the publication on the source, e.g. publication: walbridge_shop"), at: "publication")
+        try publication(
+            required(top, "publication", "the name of the publication on the source, e.g. publication: walbridge_shop"),
+            at: "publication")
     }
 
     /// A publication's name under `key`.
@@ -127,7 +143,8 @@ struct ConfigurationParser {
             let given = node.scalar.map { "'\($0.string)'" } ?? kind(of: node)
             throw error(
                 at: node, "backfill_rate",
-                "must be a positive whole number of rows per second, e.g. 5000, not \(given); leave it out for no limit")
+                "must be a positive whole number of rows per second, e.g. 5000, not \(given); "
+                    + "leave it out for no limit")
         }
         return rate
     }
@@ -135,14 +152,17 @@ struct ConfigurationParser {
     /// `retained_wal_warning`: bytes, or a number with kB, MB, GB or TB (powers of 1024, as PostgreSQL reads them).
     private func byteSize(_ node: Node) throws -> Int64 {
         let value = (node.scalar?.string ?? "").trimmingCharacters(in: .whitespaces)
-        let units: [(String, Int64)] = [("TB", 1 << 40), ("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10), ("B", 1), ("", 1)]
+        let units: [(String, Int64)] = [
+            ("TB", 1 << 40), ("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10), ("B", 1), ("", 1)
+        ]
         for (unit, factor) in units where value.hasSuffix(unit) {
             if let number = Int64(value.dropLast(unit.count).trimmingCharacters(in: .whitespaces)), number > 0 {
                 return number * factor
             }
             break
         }
-        throw error(at: node, "retained_wal_warning", "'\(value)' must be a size such as 1GB, 512MB or 1073741824 (bytes)")
+        throw error(
+            at: node, "retained_wal_warning", "'\(value)' must be a size such as 1GB, 512MB or 1073741824 (bytes)")
     }
 
     /// The metrics endpoint's `host:port`.

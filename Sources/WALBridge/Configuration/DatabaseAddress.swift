@@ -1,6 +1,7 @@
 import PGClient
 
-/// A database to connect to: a libpq connection string or `postgresql://` URI, parsed once; it prints without its password.
+/// A database to connect to: a libpq connection string or `postgresql://` URI, parsed once; it prints without its
+/// password.
 public struct DatabaseAddress: Sendable, CustomStringConvertible {
     /// The parsed connection string; its raw text never goes to a log line or a message.
     let connectionString: ConnectionString
@@ -10,7 +11,8 @@ public struct DatabaseAddress: Sendable, CustomStringConvertible {
         self.connectionString = connectionString
     }
 
-    /// Parses `text` with libpq's own parser; a malformed one throws `BridgeError.malformedAddress`, without echoing it.
+    /// Parses `text` with libpq's own parser; a malformed one throws `BridgeError.malformedAddress`, without echoing
+    /// it.
     public init(_ text: String) throws {
         do {
             connectionString = try ConnectionString(text)

@@ -19,7 +19,8 @@ enum DuplicateKeyLocator {
         var text = yaml
         for _ in 0..<attempts {
             guard let last = masked.last,
-                let patched = YAMLText.replacing(line: last.line, column: last.column, with: mask(masked.count), in: text)
+                let patched = YAMLText.replacing(
+                    line: last.line, column: last.column, with: mask(masked.count), in: text)
             else { return nil }
             text = patched
             do {
@@ -47,7 +48,9 @@ enum DuplicateKeyLocator {
         switch node {
         case .mapping(let mapping):
             let pairs = Array(mapping)
-            if let start = pairs.firstIndex(where: { $0.key.mark?.line == first.line && $0.key.mark?.column == first.column }) {
+            if let start = pairs.firstIndex(where: {
+                $0.key.mark?.line == first.line && $0.key.mark?.column == first.column
+            }) {
                 return pairs[(start + 1)...].lazy
                     .compactMap { pair in name(pair.key) == key ? pair.key.mark.map { (join(key), $0) } : nil }
                     .first

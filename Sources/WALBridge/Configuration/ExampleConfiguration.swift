@@ -32,8 +32,10 @@ public enum ExampleConfiguration {
                 name: name
                 price: price::numeric / 100   # cents (integer) to dollars (DECIMAL(10,2)), exact
 
-        # After the cut-over (walbridge cutover --reverse) the application writes the new tables, and this mapping carries
-        # their changes back to the legacy ones, so that walbridge rollback can return to them. walbridge check proves the
+        # After the cut-over (walbridge cutover --reverse) the application writes the new tables, \
+        and this mapping carries
+        # their changes back to the legacy ones, \
+        so that walbridge rollback can return to them. walbridge check proves the
         # pair: a sample of legacy rows, mapped forward and back, must come back as they were.
         reverse:
           public.users_v2:

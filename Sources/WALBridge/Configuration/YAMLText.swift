@@ -19,7 +19,9 @@ enum YAMLText {
     }
 
     /// `text` with the Unicode scalar at a line and column replaced by `replacement`, nil when no scalar is there.
-    static func replacing(line target: Int, column targetColumn: Int, with replacement: Unicode.Scalar, in text: String) -> String? {
+    static func replacing(
+        line target: Int, column targetColumn: Int, with replacement: Unicode.Scalar, in text: String
+    ) -> String? {
         var scalars = Array(text.unicodeScalars)
         var line = 1, column = 1
         for i in scalars.indices {

@@ -6,7 +6,9 @@ extension Configuration {
 /// The sessions a cut-over command works through: one to the legacy database, one to the new.
 enum CutoverSessions {
     /// Runs `body` with the forward direction, and the reverse one when the configuration has `reverse:`.
-    static func with<R: Sendable>(_ configuration: Configuration, _ body: (Direction, Direction?) async throws -> R) async throws -> R {
+    static func with<R: Sendable>(
+        _ configuration: Configuration, _ body: (Direction, Direction?) async throws -> R
+    ) async throws -> R {
         try await SourceCheck.connect(configuration.source).closing { source in
             try await SourceCheck.connect(configuration.target, role: "target").closing { target in
                 try await StateSchema.ensure(on: target)

@@ -13,7 +13,8 @@ struct Direction {
     /// The source's current WAL position: the end of every commit made so far.
     func currentLSN() async throws -> LSN {
         // The insert position: a commit made with synchronous_commit = off may not be written out yet.
-        guard let lsn = try await source.query("SELECT pg_current_wal_insert_lsn()::text").scalar.flatMap({ LSN($0) }) else {
+        guard let lsn = try await source.query("SELECT pg_current_wal_insert_lsn()::text").scalar.flatMap({ LSN($0) })
+        else {
             throw BridgeError.sourceNotReady("source: pg_current_wal_insert_lsn() gave no LSN")
         }
         return lsn
@@ -45,7 +46,8 @@ struct Direction {
             }
             let reported = try await Control.reported(slot: slot, on: target)
             if reported?.state == BridgeState.failed.rawValue {
-                throw BridgeError.targetNotReady("the bridge of slot \(slot) failed while draining: \(reported?.error ?? "?")")
+                throw BridgeError.targetNotReady(
+                    "the bridge of slot \(slot) failed while draining: \(reported?.error ?? "?")")
             }
             // The bridge's own word that its stream stopped there, not the request this command wrote.
             if let reported, reported.state == BridgeState.paused.rawValue, reported.stoppedAt == lsn,
@@ -60,7 +62,9 @@ struct Direction {
         let deadline = ContinuousClock.now + timeout
         repeat {
             let reported = try await Control.reported(slot: slot, on: target)
-            if let reported, !reported.request.paused, ["streaming", "backfilling"].contains(reported.state ?? "") { return true }
+            if let reported, !reported.request.paused, ["streaming", "backfilling"].contains(reported.state ?? "") {
+                return true
+            }
             try await Task.sleep(for: .milliseconds(10))
         } while ContinuousClock.now < deadline
         return false
@@ -85,7 +89,9 @@ struct Direction {
     /// Installs `fence` on the source tables in one transaction, waiting at most `lockTimeout` for their writers.
     func install(_ fence: WriteFence, lockTimeout: Duration) async throws {
         // CREATE OR REPLACE TRIGGER takes SHARE ROW EXCLUSIVE: readers go on.
-        try await Self.run(fence.install, locking: fence.tables.map(\.table.quoted), mode: "SHARE ROW EXCLUSIVE", lockTimeout: lockTimeout, on: source)
+        try await Self.run(
+            fence.install, locking: fence.tables.map(\.table.quoted), mode: "SHARE ROW EXCLUSIVE",
+            lockTimeout: lockTimeout, on: source)
     }
 
     /// Lifts the fence of `slot`'s direction from `database`. Dropping a trigger locks its table ACCESS EXCLUSIVE, so
@@ -93,12 +99,16 @@ struct Direction {
     /// waits at most 5 s for readers (a long query would otherwise hold every later read and write back behind it).
     static func lift(slot: String, on database: PGConnection) async throws {
         let tables = try await WriteFence.fenced(slot: slot, on: database)
-        try await run(WriteFence.remove(slot: slot) + ";", locking: tables, mode: "ACCESS EXCLUSIVE", lockTimeout: .seconds(5), on: database)
+        try await run(
+            WriteFence.remove(slot: slot) + ";", locking: tables, mode: "ACCESS EXCLUSIVE", lockTimeout: .seconds(5),
+            on: database)
     }
 
     /// Runs `script` in one transaction that first locks `tables` together (`TableLocks`, within `lockTimeout`), so it
     /// never waits for one of them while holding another; rolled back on failure.
-    private static func run(_ script: String, locking tables: [String], mode: String, lockTimeout: Duration, on database: PGConnection) async throws {
+    private static func run(
+        _ script: String, locking tables: [String], mode: String, lockTimeout: Duration, on database: PGConnection
+    ) async throws {
         try await TableLocks.acquire(tables, mode: mode, timeout: lockTimeout, on: database)
         do {
             try await database.simpleQuery("SET LOCAL lock_timeout = '\(lockTimeout.milliseconds)ms'; \(script) COMMIT")

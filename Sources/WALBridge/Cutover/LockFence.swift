@@ -8,7 +8,8 @@ enum LockFence {
     static func acquire(_ configuration: Configuration, timeout: Duration) async throws -> PGConnection {
         let session = try await SourceCheck.connect(configuration.source)
         do {
-            try await TableLocks.acquire(configuration.tables.map(\.source.quoted), mode: "EXCLUSIVE", timeout: timeout, on: session)
+            try await TableLocks.acquire(
+                configuration.tables.map(\.source.quoted), mode: "EXCLUSIVE", timeout: timeout, on: session)
             return session
         } catch {
             await session.close()

@@ -38,10 +38,23 @@ public struct Rollback: Sendable {
                 return (.done(record), nil)
             }
             guard let record, [.switched, .rollingBack].contains(record.phase) else {
-                return (.refused(["no cut-over has switched (\(record.map { "the last one is \($0.phase.rawValue)" } ?? "none began")); nothing to roll back\(record?.phase == .cuttingOver ? "; cutover --abort undoes one under way" : "")"]), nil)
+                return (
+                    .refused([
+                        "no cut-over has switched "
+                            + "(\(record.map { "the last one is \($0.phase.rawValue)" } ?? "none began")); "
+                            + "nothing to roll "
+                            + "back\(record?.phase == .cuttingOver ? "; cutover --abort undoes one under way" : "")"
+                    ]), nil
+                )
             }
             guard record.reverse, let reverse else {
-                return (.refused(["the cut-over at \(record.switchedAt ?? "?") ran without reverse replication, so the legacy tables lack what the application wrote to the new schema since; walbridge rollback needs cutover --reverse"]), nil)
+                return (
+                    .refused([
+                        "the cut-over at \(record.switchedAt ?? "?") ran without reverse replication, "
+                            + "so the legacy tables lack what the application wrote to the new schema since; "
+                            + "walbridge rollback needs cutover --reverse"
+                    ]), nil
+                )
             }
             if let waiting = try await deadLetters(reverse) { return (.refused([waiting]), nil) }
             if record.phase == .switched {
@@ -50,9 +63,17 @@ public struct Rollback: Sendable {
                     return (.dryRun, nil)
                 }
                 guard try await reverse.caughtUp(within: maxLag) else {
-                    return (.refused(["the reverse direction (slot \(reverse.slot)) did not apply the new schema's current position within --max-lag \(maxLag), so the new tables would refuse writes while it drains; nothing changed. See walbridge status (reverse:), wait until it has caught up, or raise --max-lag"]), nil)
+                    return (
+                        .refused([
+                            "the reverse direction (slot \(reverse.slot)) "
+                                + "did not apply the new schema's current position within --max-lag \(maxLag), "
+                                + "so the new tables would refuse writes while it drains; nothing changed. "
+                                + "See walbridge status (reverse:), wait until it has caught up, or raise --max-lag"
+                        ]), nil
+                    )
                 }
-                try await SwitchState.record(phase: .rollingBack, step: "started", slot: forward.slot, on: forward.target)
+                try await SwitchState.record(
+                    phase: .rollingBack, step: "started", slot: forward.slot, on: forward.target)
             } else if dryRun {
                 say("A rollback is under way (step '\(record.step)'); walbridge rollback goes on with it.")
                 return (.dryRun, nil)
@@ -81,14 +102,21 @@ public struct Rollback: Sendable {
             try await SwitchState.recordLegacyOpen(slot: slot, on: forward.target)
             onLegacyOpen()
             let window = try await SwitchState.read(slot: slot, on: forward.target)?.rollbackUnavailableMilliseconds
-            say("Fence lifted from \(configuration.sourceTableList): write to the legacy schema now\(window.map { String(format: " (writes were unavailable for %.0f ms)", $0) } ?? "").")
+            say(
+                "Fence lifted from \(configuration.sourceTableList): write to the legacy schema "
+                    + "now\(window.map { String(format: " (writes were unavailable for %.0f ms)", $0) } ?? "")."
+            )
         }
         try await forward.resume()
-        say("Forward replication resumed from \(record.fenceLSN ?? "where it paused"); it skips the reverse direction's writes.")
+        say(
+            "Forward replication resumed from \(record.fenceLSN ?? "where it paused"); "
+                + "it skips the reverse direction's writes.")
         if record.step != "reverse dropped" {
             try await ReverseSlot.drop(reverse, logger: Logger(label: "walbridge.rollback"))
             try await SwitchState.record(phase: .rollingBack, step: "reverse dropped", slot: slot, on: forward.target)
-            say("Reverse replication stopped; its slot \(reverse.slot) is dropped. The new tables stay fenced for the application; the bridge still writes them.")
+            say(
+                "Reverse replication stopped; its slot \(reverse.slot) is dropped. The new tables stay fenced for the "
+                    + "application; the bridge still writes them.")
         }
         try await SwitchState.record(phase: .rolledBack, step: "rolled back", slot: slot, on: forward.target)
     }
@@ -100,19 +128,27 @@ public struct Rollback: Sendable {
         let newFence = WriteFence(reverse.configuration, action: "rolled back to", instead: "the legacy schema")
         try await reverse.install(newFence, lockTimeout: lockTimeout)
         try await SwitchState.recordRollbackFence(slot: slot, on: forward.target)
-        say("Fence: writes to \(reverse.configuration.sourceTableList) are refused (SQLSTATE \(WriteFence.sqlState)) by trigger \(WriteFence.trigger(slot: reverse.slot)).")
+        say(
+            "Fence: writes to \(reverse.configuration.sourceTableList) are refused (SQLSTATE \(WriteFence.sqlState)) "
+                + "by trigger \(WriteFence.trigger(slot: reverse.slot)).")
         let lsn = try await reverse.currentLSN()
         try await SwitchState.recordRollbackLSN(lsn.description, slot: slot, on: forward.target)
         try await reverse.pause(at: lsn)
         guard try await reverse.waitUntilPaused(at: lsn, timeout: drainTimeout) else {
-            throw BridgeError.targetNotReady("the reverse direction (slot \(reverse.slot)) did not drain to \(lsn) within \(drainTimeout) (is walbridge run running?); the new tables' fence is lifted and reverse replication resumed, so writes go to the new schema as before. See walbridge status, and run walbridge rollback again")
+            throw BridgeError.targetNotReady(
+                "the reverse direction (slot \(reverse.slot)) did not drain to \(lsn) within \(drainTimeout) "
+                    + "(is walbridge run running?); the new tables' fence is lifted and reverse replication resumed, "
+                    + "so writes go to the new schema as before. See walbridge status, "
+                    + "and run walbridge rollback again")
         }
         if let waiting = try await deadLetters(reverse) {
-            throw BridgeError.targetNotReady(waiting + "; the new tables' fence is lifted and reverse replication resumed")
+            throw BridgeError.targetNotReady(
+                waiting + "; the new tables' fence is lifted and reverse replication resumed")
         }
         try await SwitchState.record(phase: .rollingBack, step: "drained", slot: slot, on: forward.target)
         say("Drained: the legacy tables hold exactly the new schema's transactions committed up to \(lsn).")
-        for change in try await SequenceHandover(configuration: reverse.configuration).run(source: reverse.source, target: reverse.target, apply: true) {
+        for change in try await SequenceHandover(configuration: reverse.configuration).run(
+            source: reverse.source, target: reverse.target, apply: true) {
             say("Sequence: \(change)")
         }
     }
@@ -120,8 +156,13 @@ public struct Rollback: Sendable {
     /// `--dry-run`: what the steps would do.
     private func describe(_ reverse: Direction) {
         say("Dry run; nothing changes. The rollback would:")
-        say("  wait until the reverse direction (slot \(reverse.slot)) applies the new schema within --max-lag \(maxLag)")
-        say("  fence \(reverse.configuration.sourceTableList) with trigger \(WriteFence.trigger(slot: reverse.slot)) (writes refused with SQLSTATE \(WriteFence.sqlState))")
+        say(
+            "  wait until the reverse direction (slot \(reverse.slot)) applies the new schema "
+                + "within --max-lag \(maxLag)")
+        say(
+            "  fence \(reverse.configuration.sourceTableList) with trigger \(WriteFence.trigger(slot: reverse.slot)) "
+                + "(writes refused with SQLSTATE \(WriteFence.sqlState))"
+        )
         say("  drain the reverse direction exactly to the LSN taken right after that fence, within \(drainTimeout)")
         say("  set the legacy sequences past what it copied, and lift the fence from \(configuration.sourceTableList)")
         say("  resume forward replication from where the cut-over paused it, drop slot \(reverse.slot), and verify")
@@ -132,14 +173,20 @@ public struct Rollback: Sendable {
     private func deadLetters(_ reverse: Direction) async throws -> String? {
         let count = try await DeadLetters.pendingCount(slot: reverse.slot, on: reverse.target)
         guard count > 0 else { return nil }
-        return "the legacy tables refused \(count) change\(count == 1 ? "" : "s") of the new schema (walbridge.dead_letters in the legacy database, slot \(reverse.slot)), so they lack them; walbridge dlq list --reverse shows them; mend the legacy tables and walbridge dlq retry --reverse, then roll back"
+        return "the legacy tables refused \(count) change\(count == 1 ? "" : "s") "
+            + "of the new schema (walbridge.dead_letters in the legacy database, slot \(reverse.slot)), "
+            + "so they lack them; walbridge dlq list --reverse shows them; mend the legacy tables and walbridge dlq "
+            + "retry --reverse, then roll back"
     }
 
     /// Verifies the forward direction once it streams again (verify then waits until it has caught up).
     private func verified(_ forward: Direction) async throws -> VerifyReport? {
         guard let verifier = verify.verifier(configuration) else { return nil }
         guard try await forward.waitUntilStreaming(timeout: drainTimeout) else {
-            throw BridgeError.targetNotReady("rolled back, but forward replication (slot \(forward.slot)) did not stream again within \(drainTimeout), so it was not verified; see walbridge status, and run walbridge verify once it streams")
+            throw BridgeError.targetNotReady(
+                "rolled back, but forward replication (slot \(forward.slot)) "
+                    + "did not stream again within \(drainTimeout), so it was not verified; see walbridge status, "
+                    + "and run walbridge verify once it streams")
         }
         return try await verifier.run()
     }

@@ -24,7 +24,8 @@ struct SequenceHandover: Sendable {
             if let copiedMax { reasons.append("largest \(column) copied \(copiedMax)") }
             if let sourceSequence { reasons.append("\(sourceSequence.name) would give \(sourceSequence.next)") }
             let moved = after == before ? "stays at " : "next value \(before) → "
-            return "\(table).\(SQLIdentifier.display(column)): \(sequence) \(moved)\(after)\(reasons.isEmpty ? "" : " (\(reasons.joined(separator: "; ")))")"
+            return "\(table).\(SQLIdentifier.display(column)): \(sequence) "
+                + "\(moved)\(after)\(reasons.isEmpty ? "" : " (\(reasons.joined(separator: "; ")))")"
         }
     }
 
@@ -38,22 +39,31 @@ struct SequenceHandover: Sendable {
         var sourceSequences: [TableName: [(column: String, name: String, increment: Int64)]] = [:]
         for table in configuration.tables {
             for mapping in table.targets where done.insert(mapping.into).inserted {
-                let feeders = configuration.tables.flatMap { t in t.targets.filter { $0.into == mapping.into }.map { (t.source, $0) } }
+                let feeders = configuration.tables.flatMap { t in
+                    t.targets.filter { $0.into == mapping.into }.map { (t.source, $0) }
+                }
                 for sequence in try await Self.sequences(of: mapping.into, on: target) {
                     guard sequence.increment > 0 else {
                         changes.append(Change(
-                            table: mapping.into, column: sequence.column, sequence: sequence.name, before: 0, after: 0, copiedMax: nil,
-                            sourceSequence: nil, skipped: "it descends (increment \(sequence.increment)); set it past the copied values by hand"))
+                                table: mapping.into, column: sequence.column, sequence: sequence.name, before: 0,
+                                after: 0, copiedMax: nil,
+                                sourceSequence: nil,
+                                skipped: "it descends (increment \(sequence.increment)); "
+                                    + "set it past the copied values by hand"))
                         continue
                     }
                     let copied = try await target.query(
-                        "SELECT max(\(SQLQuoting.identifier(sequence.column)))::text FROM \(mapping.into.quoted)").scalar.flatMap { Int64($0) }
+                        "SELECT max(\(SQLQuoting.identifier(sequence.column)))::text FROM \(mapping.into.quoted)"
+                    ).scalar.flatMap { Int64($0) }
                     var replaced: (name: String, next: Int64)?
-                    // Any source column with a sequence that the column's expression reads (id, id::bigint, id + 0): going past
-                    // a sequence the column does not really copy only skips some values.
+                    // Any source column with a sequence that the column's expression reads (id, id::bigint, id + 0):
+                    // going past a sequence the column does not really copy only skips some values.
                     for (sourceTable, feeder) in feeders {
-                        guard let expression = feeder.columns.first(where: { $0.column == sequence.column })?.expression else { continue }
-                        if sourceSequences[sourceTable] == nil { sourceSequences[sourceTable] = try await Self.sequences(of: sourceTable, on: source) }
+                        guard let expression = feeder.columns.first(where: { $0.column == sequence.column })?.expression
+                        else { continue }
+                        if sourceSequences[sourceTable] == nil {
+                            sourceSequences[sourceTable] = try await Self.sequences(of: sourceTable, on: source)
+                        }
                         let theirs = (sourceSequences[sourceTable] ?? []).filter { $0.increment > 0 }
                         let read = ExpressionReferences.columns(in: expression, among: Set(theirs.map(\.column)))
                         for candidate in theirs where read.contains(candidate.column) {
@@ -62,12 +72,16 @@ struct SequenceHandover: Sendable {
                         }
                     }
                     let current = try await Self.next(sequence.name, on: target)
-                    let floor = max(copied.map { $0 + sequence.increment } ?? current, replaced?.next ?? current, current)
+                    let floor = max(
+                        copied.map { $0 + sequence.increment } ?? current, replaced?.next ?? current, current)
                     if apply && floor != current {
-                        try await target.query("SELECT setval($1::regclass, $2::bigint, true)", [sequence.name, String(floor - sequence.increment)])
+                        try await target.query(
+                            "SELECT setval($1::regclass, $2::bigint, true)",
+                            [sequence.name, String(floor - sequence.increment)])
                     }
                     changes.append(Change(
-                        table: mapping.into, column: sequence.column, sequence: sequence.name, before: current, after: floor,
+                            table: mapping.into, column: sequence.column, sequence: sequence.name, before: current,
+                            after: floor,
                         copiedMax: copied, sourceSequence: replaced))
                 }
             }
@@ -86,7 +100,9 @@ struct SequenceHandover: Sendable {
     }
 
     /// The sequences behind `table`'s columns: serial and identity columns, and defaults calling `nextval`.
-    private static func sequences(of table: TableName, on database: PGConnection) async throws -> [(column: String, name: String, increment: Int64)] {
+    private static func sequences(
+        of table: TableName, on database: PGConnection
+    ) async throws -> [(column: String, name: String, increment: Int64)] {
         try await database.query("""
             SELECT a.attname, s.seq::regclass::text, q.seqincrement::text
             FROM pg_attribute a
@@ -94,7 +110,8 @@ struct SequenceHandover: Sendable {
                 SELECT pg_get_serial_sequence($1, a.attname)::regclass AS seq
                 UNION
                 SELECT d.refobjid::regclass FROM pg_attrdef ad
-                JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid AND d.refclassid = 'pg_class'::regclass
+                JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid \
+            AND d.refclassid = 'pg_class'::regclass
                 JOIN pg_class c ON c.oid = d.refobjid AND c.relkind = 'S'
                 WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum
             ) s
@@ -102,7 +119,8 @@ struct SequenceHandover: Sendable {
             WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped AND s.seq IS NOT NULL
             ORDER BY a.attnum
             """, [table.quoted]).rows.compactMap { row in
-            guard let column = row[0] ?? nil, let name = row[1] ?? nil, let increment = row[2].flatMap({ Int64($0) }) else { return nil }
+            guard let column = row[0] ?? nil, let name = row[1] ?? nil, let increment = row[2].flatMap({ Int64($0) })
+            else { return nil }
             return (column, name, increment)
         }
     }

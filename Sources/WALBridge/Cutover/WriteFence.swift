@@ -54,15 +54,20 @@ struct WriteFence: Sendable {
                 RAISE EXCEPTION USING ERRCODE = '\(Self.sqlState)', MESSAGE = TG_ARGV[0], HINT = TG_ARGV[1];
             END
             $fence$;
-            COMMENT ON FUNCTION \(function)() IS \(SQLQuoting.literal("walbridge: the write fence of slot \(slot)'s cut-over; DROP FUNCTION \(function)() CASCADE lifts it"));
+            COMMENT ON FUNCTION \(function)() IS \(SQLQuoting.literal(
+                "walbridge: the write fence of slot \(slot)'s cut-over; "
+                    + "DROP FUNCTION \(function)() CASCADE lifts it"));
 
             """
-        let hint = "walbridge status --config … shows the cut-over; DROP FUNCTION \(function)() CASCADE lifts the fence by hand"
+        let hint =
+            "walbridge status --config … shows the cut-over; DROP FUNCTION \(function)() "
+            + "CASCADE lifts the fence by hand"
         for (table, message) in tables {
             // CREATE OR REPLACE takes SHARE ROW EXCLUSIVE (readers go on); DROP TRIGGER would take ACCESS EXCLUSIVE.
             script += """
                 CREATE OR REPLACE TRIGGER \(trigger) BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON \(table.quoted)
-                    FOR EACH STATEMENT EXECUTE FUNCTION \(function)(\(SQLQuoting.literal(message)), \(SQLQuoting.literal(hint)));
+                    FOR EACH STATEMENT EXECUTE FUNCTION \(function)(\(SQLQuoting.literal(message)), \
+                \(SQLQuoting.literal(hint)));
 
                 """
         }

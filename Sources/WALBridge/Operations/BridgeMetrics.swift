@@ -23,19 +23,32 @@ public final class BridgeMetrics: Sendable {
     }
 
     public init() {
-        lagBytes = registry.makeGauge(descriptor: Self.name("lag", "bytes", "Source WAL not yet applied to the target, in bytes"))
-        lagSeconds = registry.makeGauge(descriptor: Self.name("lag", "seconds", "Time since the bridge last had applied all of the source's WAL; 0 when caught up"))
-        retainedWAL = registry.makeGauge(descriptor: Self.name("retained_wal", "bytes", "WAL the replication slot keeps on the source"))
-        deadLetters = registry.makeCounter(descriptor: Self.name("dead_letters", "total", "Changes the target rejected, kept in walbridge.dead_letters"))
-        transactions = registry.makeCounter(descriptor: Self.name("target_transactions", "total", "Target transactions committed"))
+        lagBytes = registry.makeGauge(
+            descriptor: Self.name("lag", "bytes", "Source WAL not yet applied to the target, in bytes"))
+        lagSeconds = registry.makeGauge(
+            descriptor: Self.name(
+                "lag", "seconds", "Time since the bridge last had applied all of the source's WAL; 0 when caught up"))
+        retainedWAL = registry.makeGauge(
+            descriptor: Self.name("retained_wal", "bytes", "WAL the replication slot keeps on the source"))
+        deadLetters = registry.makeCounter(
+            descriptor: Self.name(
+                "dead_letters", "total", "Changes the target rejected, kept in walbridge.dead_letters"))
+        transactions = registry.makeCounter(
+            descriptor: Self.name("target_transactions", "total", "Target transactions committed"))
         batchRows = registry.makeValueHistogram(
-            descriptor: Self.name("batch", "rows", "Source changes per target transaction"), buckets: [1, 10, 100, 1_000, 10_000, 100_000])
+            descriptor: Self.name("batch", "rows", "Source changes per target transaction"),
+            buckets: [1, 10, 100, 1_000, 10_000, 100_000])
         applyLatency = registry.makeDurationHistogram(
             descriptor: Self.name("apply", "seconds", "Time from a target transaction's first statement to its commit"),
-            buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(20), .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10)])
+            buckets: [
+                .milliseconds(1), .milliseconds(5), .milliseconds(20), .milliseconds(100), .milliseconds(500),
+                .seconds(2), .seconds(10)
+            ])
         var states: [BridgeState: Gauge] = [:]
         for state in [BridgeState.starting, .backfilling, .streaming, .paused, .stopped, .failed] {
-            states[state] = registry.makeGauge(descriptor: Self.name("state", "", "1 for the bridge's current state"), labels: [("state", state.rawValue)])
+            states[state] = registry.makeGauge(
+                descriptor: Self.name("state", "", "1 for the bridge's current state"),
+                labels: [("state", state.rawValue)])
         }
         self.states = states
         set(.starting)
@@ -62,7 +75,9 @@ public final class BridgeMetrics: Sendable {
 
     /// Rows a backfill chunk wrote for `table`.
     func backfilled(_ count: Int, table: String) {
-        registry.makeCounter(descriptor: Self.name("backfill_rows", "total", "Rows copied by the backfill"), labels: [("table", table)])
+        registry.makeCounter(
+            descriptor: Self.name("backfill_rows", "total", "Rows copied by the backfill"), labels: [("table", table)]
+        )
             .increment(by: Int64(count))
     }
 

@@ -39,9 +39,11 @@ public struct BridgeStatus: Sendable, Codable, Equatable {
         case .cuttingOver?: "run walbridge cutover again to go on, or cutover --abort to undo it"
         case .rollingBack?: "run walbridge rollback again to go on"
         case .switched? where newFenced:
-            "the application writes the new schema, but the fence the last rollback left on the new tables stands: run walbridge cutover again to lift it"
+            "the application writes the new schema, but the fence the last rollback left on the new tables stands: "
+                + "run walbridge cutover again to lift it"
         case .aborted? where legacyFenced:
-            "the application writes the legacy schema, but the fence of a cut-over that was undone stands on it: run walbridge cutover --abort again to lift it"
+            "the application writes the legacy schema, but the fence of a cut-over that was undone stands on it: "
+                + "run walbridge cutover --abort again to lift it"
         case nil where legacyFenced:
             "a write fence stands on the legacy tables with no cut-over recorded: slots/unfence.sql lifts it"
         default: nil
@@ -53,7 +55,9 @@ public struct BridgeStatus: Sendable, Codable, Equatable {
         let (slot, legacyFence, reverse) = try await SourceCheck.connect(configuration.source).closing { source in
             let slot = try await SlotStatus.read(configuration.slot, on: source)
             let fenced = try await WriteFence.fenced(slot: configuration.slot, on: source)
-            guard configuration.reverse != nil, try await Control.exists(on: source) else { return (slot, fenced, nil as (String?, String?)?) }
+            guard configuration.reverse != nil, try await Control.exists(on: source) else {
+                return (slot, fenced, nil as (String?, String?)?)
+            }
             let state = try await Control.reported(slot: configuration.reverseSlot, on: source)?.state
             let applied = try await ProgressState.checkpoint(slot: configuration.reverseSlot, on: source)
             return (slot, fenced, (state, applied?.description))
@@ -76,7 +80,9 @@ public struct BridgeStatus: Sendable, Codable, Equatable {
             let age = progress?.sourceCommitAge
             var warning: String?
             if let limit = configuration.retainedWALWarningBytes, let retained = slot.retainedBytes, retained > limit {
-                warning = "the slot retains \(retained) bytes of WAL on the source, over the warning threshold of \(limit)"
+                warning =
+                    "the slot retains \(retained) bytes of WAL on the source, "
+                    + "over the warning threshold of \(limit)"
             }
             let cutover = try await SwitchState.read(slot: configuration.slot, on: target)
             let newFence = try await WriteFence.fenced(slot: configuration.reverseSlot, on: target)

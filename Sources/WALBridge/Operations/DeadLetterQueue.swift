@@ -15,11 +15,16 @@ public enum DeadLetterQueue {
 
     /// Re-applies each dead letter's row as the source holds it now (or deletes it from the targets if the
     /// source no longer has it), each in its own transaction; a success marks the letter retried.
-    public static func retry(_ configuration: Configuration, ids: [Int]? = nil, logger: Logger) async throws -> [RetryOutcome] {
+    public static func retry(
+        _ configuration: Configuration, ids: [Int]? = nil, logger: Logger
+    ) async throws -> [RetryOutcome] {
         let letters = try await list(configuration).filter { ids == nil || ids!.contains($0.id) }
         guard !letters.isEmpty else { return [] }
         let (tables, sourceIdentity) = try await SourceCheck.connect(configuration.source).closing { source in
-            (try await SourceSetup.describeTables(configuration, on: source), try await SourceSetup.databaseIdentity(source))
+            (
+                try await SourceSetup.describeTables(configuration, on: source),
+                try await SourceSetup.databaseIdentity(source)
+            )
         }
         let sourceRows = SourceRows(source: configuration.source)
         do {
@@ -44,7 +49,8 @@ public enum DeadLetterQueue {
             let plan = try await TargetCatalog.read(into: built, backfill: configuration.backfill, on: target)
             let writer = SliceWriter(plan: plan, target: target, sourceRows: sourceRows, logger: logger)
             try await writer.prepare(copies: try await DirectCopy.plan(plan, on: target))
-            // Where the target is the source (or the reverse direction's), the mark keeps the retry from being applied again.
+            // Where the target is the source (or the reverse direction's), the mark keeps the retry from being applied
+            // again.
             let begin = [Statement("BEGIN")] + (plan.foreignKeys.deferral.map { [$0] } ?? [])
                 + (TransactionReader.marker(for: configuration, sameDatabase: sameDatabase).map { [$0] } ?? [])
             return try await retryEach(letters, plan: plan, writer: writer, begin: begin, on: target)
@@ -60,7 +66,9 @@ public enum DeadLetterQueue {
             guard let index = plan.sources.firstIndex(where: { $0.info.table.description == letter.sourceTable }),
                   let key = keyValues(letter.key, plan.sources[index])
             else {
-                outcomes.append(RetryOutcome(id: letter.id, error: "\(letter.sourceTable) is no longer mapped, or the key cannot be read"))
+                outcomes.append(
+                    RetryOutcome(
+                        id: letter.id, error: "\(letter.sourceTable) is no longer mapped, or the key cannot be read"))
                 continue
             }
             do {
@@ -80,7 +88,9 @@ public enum DeadLetterQueue {
 
     /// The row-key values, in row-key order, from the JSON object stored with the letter.
     private static func keyValues(_ json: String, _ plan: SourcePlan) -> [TupleValue]? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return nil }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+            return nil
+        }
         var values: [TupleValue] = []
         for index in plan.rowKey {
             guard let text = object[plan.stagedColumns[index].name] as? String else { return nil }

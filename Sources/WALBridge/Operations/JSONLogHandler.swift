@@ -32,7 +32,9 @@ public struct JSONLogHandler: LogHandler {
         json.string(event.message.description)
         json.key("source")
         json.string(event.source)
-        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }).sorted(by: { $0.key < $1.key }) {
+        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }).sorted(by: {
+            $0.key < $1.key
+        }) {
             json.key(key)
             json.string("\(value)")
         }

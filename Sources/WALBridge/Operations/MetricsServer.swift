@@ -30,14 +30,17 @@ public final class MetricsServer: @unchecked Sendable {
         let socket = Glibc.socket(first.pointee.ai_family, Int32(SOCK_STREAM.rawValue), 0)
         var yes: Int32 = 1
         setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        guard socket >= 0, bind(socket, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0, listen(socket, 16) == 0 else {
+        guard socket >= 0, bind(socket, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0, listen(socket, 16) == 0
+        else {
             let reason = String(cString: strerror(errno))
             if socket >= 0 { Glibc.close(socket) }
             throw BridgeError.sourceNotReady("metrics: cannot listen on \(address): \(reason)")
         }
         var bound = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        _ = withUnsafeMutablePointer(to: &bound) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
+        _ = withUnsafeMutablePointer(to: &bound) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
+        }
         self.port = Int(UInt16(bigEndian: withUnsafeBytes(of: bound) { $0.load(fromByteOffset: 2, as: UInt16.self) }))
         descriptor = socket
         self.metrics = metrics
@@ -85,17 +88,24 @@ public final class MetricsServer: @unchecked Sendable {
             (status, type, body) = ("200 OK", "text/plain; version=0.0.4; charset=utf-8", metrics.exposition())
         case ("GET", "/healthz"):
             let healthy = metrics.healthy(maxLag: maxLag)
-            (status, type, body) = (healthy ? "200 OK" : "503 Service Unavailable", "text/plain", Array((healthy ? "ok\n" : "not streaming, or lagging\n").utf8))
+            (status, type, body) = (
+                healthy ? "200 OK" : "503 Service Unavailable", "text/plain",
+                Array((healthy ? "ok\n" : "not streaming, or lagging\n").utf8)
+            )
         case ("GET", _):
             (status, type, body) = ("404 Not Found", "text/plain", Array("try /metrics or /healthz\n".utf8))
         default:
             (status, type, body) = ("405 Method Not Allowed", "text/plain", Array("GET only\n".utf8))
         }
-        let head = "HTTP/1.1 \(status)\r\nContent-Type: \(type)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+        let head =
+            "HTTP/1.1 \(status)\r\nContent-Type: \(type)\r\nContent-Length: "
+            + "\(body.count)\r\nConnection: close\r\n\r\n"
         let response = Array(head.utf8) + body
         var sent = 0
         while sent < response.count {
-            let count = response[sent...].withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let count = response[sent...].withUnsafeBytes {
+                send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             if count <= 0 { return }
             sent += count
         }

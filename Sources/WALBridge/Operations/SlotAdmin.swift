@@ -32,7 +32,8 @@ public enum SlotAdmin {
         return try await SourceCheck.connect(configuration.source).closing { source in
             let tables = try await SourceSetup.describeTables(configuration, on: source)
             for mapping in configuration.tables where tables[mapping.source] == nil {
-                throw BridgeError.sourceNotReady("source: table \(mapping.source) does not exist; create it or remove it from tables")
+                throw BridgeError.sourceNotReady(
+                    "source: table \(mapping.source) does not exist; create it or remove it from tables")
             }
             try await SourceSetup.ensurePublication(configuration, tables: tables, on: source, logger: logger)
             try await SourceSetup.ensureSlot(configuration.slot, checkpoint: checkpoint, on: source, logger: logger)
@@ -48,16 +49,21 @@ public enum SlotAdmin {
             if slot.active {
                 guard force, let pid = slot.activePID else {
                     throw BridgeError.sourceNotReady(
-                        "source: a bridge is attached to slot \(configuration.slot) (walsender pid \(slot.activePID.map(String.init) ?? "?")); stop it first, or pass --force to end its connection and drop anyway")
+                        "source: a bridge is attached to slot \(configuration.slot) "
+                            + "(walsender pid \(slot.activePID.map(String.init) ?? "?")); stop it first, "
+                            + "or pass --force to end its connection and drop anyway")
                 }
                 try await source.query("SELECT pg_terminate_backend($1::int)", [String(pid)])
-                logger.warning("ended the walsender attached to the slot", metadata: ["slot": "\(configuration.slot)", "pid": "\(pid)"])
+                logger.warning(
+                    "ended the walsender attached to the slot",
+                    metadata: ["slot": "\(configuration.slot)", "pid": "\(pid)"])
             }
             if slot.exists {
                 try await dropSlot(configuration.slot, on: source)
                 logger.info("dropped replication slot", metadata: ["slot": "\(configuration.slot)"])
             }
-            if try await source.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [configuration.publication]).scalar != nil {
+            if try await source.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [configuration.publication])
+                .scalar != nil {
                 try await source.query("DROP PUBLICATION \(SQLQuoting.identifier(configuration.publication))")
                 logger.info("dropped publication", metadata: ["publication": "\(configuration.publication)"])
             }

@@ -20,8 +20,11 @@ public struct SlotStatus: Sendable, Codable, Equatable {
 
     /// Reads the slot's row in `pg_replication_slots`.
     static func read(_ slot: String, on source: PGConnection) async throws -> SlotStatus {
-        let current = try await source.query("SELECT pg_current_wal_lsn()::text, current_setting('max_slot_wal_keep_size')").rows[0]
-        var status = SlotStatus(exists: false, active: false, maxSlotWALKeepSize: current[1] ?? "", currentLSN: current[0] ?? "")
+        let current = try await source.query(
+            "SELECT pg_current_wal_lsn()::text, current_setting('max_slot_wal_keep_size')"
+        ).rows[0]
+        var status = SlotStatus(
+            exists: false, active: false, maxSlotWALKeepSize: current[1] ?? "", currentLSN: current[0] ?? "")
         let row = try await source.query("""
             SELECT active::text, active_pid::text, confirmed_flush_lsn::text, restart_lsn::text,
                    pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint::text, wal_status

@@ -22,18 +22,26 @@ struct DirectCopy: CopyOnlyTarget {
 
         /// The probe of a target with a `when` whose key columns take the staged columns at `keyPositions`, among
         /// target column `types` (and the `collated` ones).
-        init(_ mapping: TargetMapping, keyPositions: [Int], of source: SourcePlan, types: [String: String], collated: Set<String>) {
+        init(
+            _ mapping: TargetMapping, keyPositions: [Int], of source: SourcePlan, types: [String: String],
+            collated: Set<String>
+        ) {
             guard keyPositions == source.rowKey, collated.isDisjoint(with: mapping.key),
-                mapping.key.indices.allSatisfy({ types[mapping.key[$0]] == source.stagedColumns[keyPositions[$0]].typeSQL })
+                mapping.key.indices.allSatisfy({
+                    types[mapping.key[$0]] == source.stagedColumns[keyPositions[$0]].typeSQL
+                })
             else {
                 self = .unknown
                 return
             }
             let keys = mapping.key.map(SQLQuoting.identifier).joined(separator: ", ")
             let bound = { (offset: Int) in
-                mapping.key.indices.map { "$\($0 + offset + 1)::\(types[mapping.key[$0]] ?? "text")" }.joined(separator: ", ")
+                mapping.key.indices.map { "$\($0 + offset + 1)::\(types[mapping.key[$0]] ?? "text")" }
+                    .joined(separator: ", ")
             }
-            self = .range("SELECT EXISTS (SELECT 1 FROM \(mapping.into.quoted) WHERE (\(keys)) >= (\(bound(0))) AND (\(keys)) <= (\(bound(mapping.key.count))))")
+            self = .range(
+                "SELECT EXISTS (SELECT 1 FROM \(mapping.into.quoted) WHERE (\(keys)) >= (\(bound(0))) AND (\(keys)) "
+                    + "<= (\(bound(mapping.key.count))))")
         }
 
         /// Whether COPY alone writes `rows` (a backfill chunk, in row-key order) as the staged statements would: true
@@ -66,12 +74,18 @@ struct DirectCopy: CopyOnlyTarget {
     }
 
     /// The position of the first staged column that `expression` names alone (plain or quoted) and `accept` takes.
-    static func stagedPosition(of expression: String, in source: SourcePlan, where accept: (SourceColumn) -> Bool = { _ in true }) -> Int? {
+    static func stagedPosition(
+        of expression: String, in source: SourcePlan, where accept: (SourceColumn) -> Bool = { _ in true }
+    ) -> Int? {
         let name = expression.trimmingCharacters(in: .whitespaces)
-        return source.stagedColumns.firstIndex { ($0.name == name || SQLQuoting.identifier($0.name) == name) && accept($0) }
+        return source.stagedColumns.firstIndex {
+            ($0.name == name || SQLQuoting.identifier($0.name) == name) && accept($0)
+        }
     }
 
-    private static func direct(_ mapped: TargetPlan, of source: SourcePlan, on target: PGConnection) async throws -> DirectCopy? {
+    private static func direct(
+        _ mapped: TargetPlan, of source: SourcePlan, on target: PGConnection
+    ) async throws -> DirectCopy? {
         guard !mapped.updatesOnly else { return nil }
         let mapping = mapped.mapping
         let columns = try await TargetCheck.columns(of: mapping.into, on: target)
@@ -80,7 +94,9 @@ struct DirectCopy: CopyOnlyTarget {
         var positions: [Int] = []
         var renamed: [String: String] = [:]
         for column in mapping.columns {
-            guard let position = stagedPosition(of: column.expression, in: source, where: { types[column.column] == $0.typeSQL }) else { return nil }
+            guard let position = stagedPosition(
+                of: column.expression, in: source, where: { types[column.column] == $0.typeSQL })
+            else { return nil }
             positions.append(position)
             renamed[source.stagedColumns[position].name] = column.column
         }
@@ -89,7 +105,8 @@ struct DirectCopy: CopyOnlyTarget {
         var probe: Probe?
         if let when = mapping.when {
             let names = Set(source.info.columns.map(\.name))
-            guard let condition = ExpressionReferences.renaming(when, renamed, among: names, taken: Set(types.keys)) else { return nil }
+            guard let condition = ExpressionReferences.renaming(when, renamed, among: names, taken: Set(types.keys))
+            else { return nil }
             statement += " WHERE \(condition)"
             // COPY's WHERE takes no subquery, for one; the same statement with no rows says whether it takes this one.
             try await target.simpleQuery("BEGIN")
@@ -100,7 +117,9 @@ struct DirectCopy: CopyOnlyTarget {
                 try await target.simpleQuery("ROLLBACK")
                 return nil
             }
-            let keyPositions = mapping.key.compactMap { key in mapping.columns.firstIndex { $0.column == key }.map { positions[$0] } }
+            let keyPositions = mapping.key.compactMap { key in
+                mapping.columns.firstIndex { $0.column == key }.map { positions[$0] }
+            }
             probe = Probe(mapping, keyPositions: keyPositions, of: source, types: types, collated: collated)
         }
         return DirectCopy(statement: statement, positions: positions, probe: probe)

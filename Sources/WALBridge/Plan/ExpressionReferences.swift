@@ -14,10 +14,12 @@ enum ExpressionReferences {
         identifierTokens(in: Array(expression.unicodeScalars)).map(\.name)
     }
 
-    /// `expression` with each of the `renamed` columns (among the columns `names`) replaced by its new name, quoted; nil
-    /// unless each column appears only as a plain column reference and named one of `renamed`, and no name in `taken`
-    /// appears other than through the renaming.
-    static func renaming(_ expression: String, _ renamed: [String: String], among names: Set<String>, taken: Set<String>) -> String? {
+    /// `expression` with each of the `renamed` columns (among the columns `names`) replaced by its new name, quoted;
+    /// nil unless each column appears only as a plain column reference and named one of `renamed`, and no name in
+    /// `taken` appears other than through the renaming.
+    static func renaming(
+        _ expression: String, _ renamed: [String: String], among names: Set<String>, taken: Set<String>
+    ) -> String? {
         let chars = Array(expression.unicodeScalars)
         var result = String.UnicodeScalarView()
         var copied = 0
@@ -59,7 +61,8 @@ enum ExpressionReferences {
             if c == "'" {
                 // A string literal; E'…' literals may also escape with a backslash.
                 // The E must stand alone: in `name'C:\'` it ends a type name, and the backslash escapes nothing.
-                let escapes = i > 0 && (chars[i - 1] == "E" || chars[i - 1] == "e") && (i < 2 || !isIdentifierPart(chars[i - 2]))
+                let escapes =
+                    i > 0 && (chars[i - 1] == "E" || chars[i - 1] == "e") && (i < 2 || !isIdentifierPart(chars[i - 2]))
                 i += 1
                 while i < chars.count {
                     if escapes && chars[i] == "\\" { i += 2; continue }
@@ -76,7 +79,9 @@ enum ExpressionReferences {
                 i += 1
                 while i < chars.count {
                     if chars[i] == "\"" {
-                        if i + 1 < chars.count && chars[i + 1] == "\"" { name.unicodeScalars.append("\""); i += 2; continue }
+                        if i + 1 < chars.count && chars[i + 1] == "\"" {
+                            name.unicodeScalars.append("\""); i += 2; continue
+                        }
                         break
                     }
                     name.unicodeScalars.append(chars[i])
@@ -111,11 +116,14 @@ enum ExpressionReferences {
         return names
     }
 
-    /// The index just past a dollar-quoted string starting at `start` (`$$…$$` or `$tag$…$tag$`), if one starts there.
+    /// The index just past a dollar-quoted string starting at `start` (`$$…$$` or `$tag$…$tag$`), if one starts
+    /// there.
     private static func dollarQuoteEnd(_ chars: [Unicode.Scalar], from start: Int) -> Int? {
         var j = start + 1
         while j < chars.count && chars[j] != "$" {
-            guard chars[j] == "_" || chars[j].properties.isAlphabetic || ("0"..."9").contains(chars[j]) else { return nil }
+            guard chars[j] == "_" || chars[j].properties.isAlphabetic || ("0"..."9").contains(chars[j]) else {
+                return nil
+            }
             j += 1
         }
         guard j < chars.count else { return nil }

@@ -32,7 +32,9 @@ struct ForeignKeyOrder: Sendable {
         let deferred = keys.filter(\.deferrable)
         let between = keys.filter { $0.child != $0.parent }
         let immediate = between.filter { !$0.deferrable }
-        if let ranks = ranks(between) { return ForeignKeyOrder(keys: keys, ordered: between, ranks: ranks, deferred: deferred) }
+        if let ranks = ranks(between) {
+            return ForeignKeyOrder(keys: keys, ordered: between, ranks: ranks, deferred: deferred)
+        }
         guard let ranks = ranks(immediate) else { return nil }
         return ForeignKeyOrder(keys: keys, ordered: immediate, ranks: ranks, deferred: deferred)
     }
@@ -75,7 +77,8 @@ struct ForeignKeyOrder: Sendable {
     /// The keys in `tables` (the plan's targets) as the target catalog holds them.
     static func read(among tables: Set<TableName>, on target: PGConnection) async throws -> [Key] {
         let rows = try await target.query("""
-            SELECT quote_ident(n.nspname) || '.' || quote_ident(c.conname), cn.nspname, cc.relname, pn.nspname, pc.relname,
+            SELECT quote_ident(n.nspname) || '.' || quote_ident(c.conname), cn.nspname, \
+            cc.relname, pn.nspname, pc.relname,
                    c.condeferrable, quote_ident(c.conname)
             FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
             JOIN pg_class cc ON cc.oid = c.conrelid JOIN pg_namespace cn ON cn.oid = cc.relnamespace
@@ -87,7 +90,8 @@ struct ForeignKeyOrder: Sendable {
             let child = TableName(schema: row[1] ?? "", name: row[2] ?? "")
             let parent = TableName(schema: row[3] ?? "", name: row[4] ?? "")
             guard tables.contains(child), tables.contains(parent) else { return nil }
-            return Key(name: row[0] ?? "", constraint: row[6] ?? "", child: child, parent: parent, deferrable: row[5] == "t")
+            return Key(
+                name: row[0] ?? "", constraint: row[6] ?? "", child: child, parent: parent, deferrable: row[5] == "t")
         }
     }
 }

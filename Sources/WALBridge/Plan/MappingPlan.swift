@@ -28,25 +28,54 @@ public struct MappingPlan: Sendable {
         for (index, table) in configuration.tables.enumerated() {
             let location = "tables.\(table.source)"
             guard let info = sourceTables[table.source] else {
-                problems.append(PlanProblem(location: location, message: "source table \(table.source) does not exist on the source"))
+                problems.append(
+                    PlanProblem(
+                        location: location, message: "source table \(table.source) does not exist on the source"))
                 continue
             }
             switch info.replicaIdentity {
             case "n":
-                problems.append(PlanProblem(location: location, message: "\(table.source) has REPLICA IDENTITY NOTHING, so its updates and deletes cannot be mapped; use ALTER TABLE \(table.source.quoted) REPLICA IDENTITY DEFAULT (with a primary key), USING INDEX or FULL"))
+                problems.append(
+                    PlanProblem(
+                        location: location,
+                        message: "\(table.source) has REPLICA IDENTITY NOTHING, "
+                            + "so its updates and deletes cannot be mapped; use ALTER TABLE \(table.source.quoted) "
+                            + "REPLICA IDENTITY DEFAULT (with a primary key), USING INDEX or FULL"))
                 continue
             case "d" where info.primaryKey.isEmpty:
-                problems.append(PlanProblem(location: location, message: "\(table.source) has no primary key, so PostgreSQL cannot publish its updates and deletes; add a primary key, or run ALTER TABLE \(table.source.quoted) REPLICA IDENTITY FULL (or USING INDEX a unique index)"))
+                problems.append(
+                    PlanProblem(
+                        location: location,
+                        message: "\(table.source) has no primary key, so PostgreSQL cannot publish its updates "
+                            + "and deletes; add a primary key, or run ALTER TABLE \(table.source.quoted) "
+                            + "REPLICA IDENTITY FULL (or USING INDEX a unique index)"))
                 continue
             case "f" where info.primaryKey.isEmpty && configuration.backfill == .auto:
-                problems.append(PlanProblem(location: location, message: "\(table.source) has REPLICA IDENTITY FULL but no primary key, so its existing rows cannot be copied in key order; add a primary key, or use ALTER TABLE \(table.source.quoted) REPLICA IDENTITY USING INDEX with a unique index, or set backfill: skip"))
+                problems.append(
+                    PlanProblem(
+                        location: location,
+                        message: "\(table.source) has REPLICA IDENTITY FULL but no primary key, "
+                            + "so its existing rows cannot be copied in key order; add a primary key, "
+                            + "or use ALTER TABLE \(table.source.quoted) REPLICA IDENTITY USING INDEX with a unique "
+                            + "index, or set backfill: skip"))
                 continue
             default:
                 break
             }
             if !info.partitionsWithOtherIdentity.isEmpty {
-                let identity = ["d": "DEFAULT", "i": "USING INDEX", "f": "FULL", "n": "NOTHING"][String(info.replicaIdentity)] ?? "\(info.replicaIdentity)"
-                problems.append(PlanProblem(location: location, message: "\(table.source) has REPLICA IDENTITY \(identity), but its partitions \(info.partitionsWithOtherIdentity.joined(separator: ", ")) have another, and PostgreSQL sends each partition's own old values; give each the same (ALTER TABLE partition REPLICA IDENTITY \(identity == "USING INDEX" ? "USING INDEX its matching index" : identity))"))
+                let identity =
+                    ["d": "DEFAULT", "i": "USING INDEX", "f": "FULL", "n": "NOTHING"][String(info.replicaIdentity)]
+                    ?? "\(info.replicaIdentity)"
+                problems.append(
+                    PlanProblem(
+                        location: location,
+                        message:
+                            "\(table.source) has REPLICA IDENTITY \(identity), "
+                                + "but its partitions \(info.partitionsWithOtherIdentity.joined(separator: ", ")) "
+                                + "have another, and PostgreSQL sends each partition's own old values; "
+                                + "give each the same (ALTER TABLE partition REPLICA "
+                                + "IDENTITY \(identity == "USING INDEX" ? "USING INDEX its matching index" : identity))"
+                    ))
                 continue
             }
             let names = Set(info.columns.map(\.name))
@@ -62,7 +91,11 @@ public struct MappingPlan: Sendable {
                 if !outsideIdentity.isEmpty {
                     problems.append(PlanProblem(
                         location: target.location,
-                        message: "key \(target.key.joined(separator: ", ")) reads \(outsideIdentity.sorted().joined(separator: ", ")), which a delete does not carry: key expressions may only use the replica identity of \(table.source) (\(info.identityColumns.joined(separator: ", ")))"))
+                            message: "key \(target.key.joined(separator: ", ")) "
+                                + "reads \(outsideIdentity.sorted().joined(separator: ", ")), "
+                                + "which a delete does not carry: "
+                                + "key expressions may only use the replica identity of \(table.source) "
+                                + "(\(info.identityColumns.joined(separator: ", ")))"))
                 }
                 used.formUnion(deps.joined())
                 used.formUnion(whenDeps)
@@ -73,7 +106,10 @@ public struct MappingPlan: Sendable {
                 guard let expression = column.generated else { continue }
                 problems.append(PlanProblem(
                     location: location,
-                    message: "column \(column.name) of \(table.source) is generated (GENERATED ALWAYS AS (\(expression)) STORED), and PostgreSQL does not publish generated columns to logical replication; map its expression over the other columns instead (for example \(column.name): \(expression))"))
+                        message: "column \(column.name) of \(table.source) "
+                            + "is generated (GENERATED ALWAYS AS (\(expression)) STORED), "
+                            + "and PostgreSQL does not publish generated columns to logical replication; map its "
+                            + "expression over the other columns instead (for example \(column.name): \(expression))"))
             }
             let position = Dictionary(uniqueKeysWithValues: staged.enumerated().map { ($1.name, $0) })
             func positions(_ names: Set<String>) -> Set<Int> { Set(names.compactMap { position[$0] }) }
@@ -93,17 +129,30 @@ public struct MappingPlan: Sendable {
                 }))
         }
         let shared = SharedTarget.all(in: configuration)
-        let rowKeys = sourceTables.mapValues { info in [info.rowKey, info.primaryKey].filter { !$0.isEmpty }.reduce(into: [[String]]()) { if !$0.contains($1) { $0.append($1) } } }
+        let rowKeys = sourceTables.mapValues { info in
+            [info.rowKey, info.primaryKey].filter { !$0.isEmpty }.reduce(into: [[String]]()) {
+                if !$0.contains($1) { $0.append($1) }
+            }
+        }
         problems += shared.flatMap { $0.problems(sameDatabase: sameDatabase, rowKeys: rowKeys) }
         var inserters = [Set<Int>](repeating: [], count: configuration.tables.count)
         for target in shared {
             guard let inserting = target.inserting else { continue }
-            for entry in target.entries where entry.source != inserting.source { inserters[entry.source].insert(inserting.source) }
+            for entry in target.entries where entry.source != inserting.source {
+                inserters[entry.source].insert(inserting.source)
+            }
         }
         let ordered = Self.order(inserters)
         if ordered.count < configuration.tables.count {
-            let cycle = configuration.tables.indices.filter { !ordered.contains($0) }.map { configuration.tables[$0].source.description }
-            problems.append(PlanProblem(location: "tables", message: "\(cycle.joined(separator: ", ")) each update rows of a shared target that another of them inserts, so no order applies them; let one table insert the rows of all the targets they share"))
+            let cycle = configuration.tables.indices.filter { !ordered.contains($0) }.map {
+                configuration.tables[$0].source.description
+            }
+            problems.append(
+                PlanProblem(
+                    location: "tables",
+                    message: "\(cycle.joined(separator: ", ")) each update rows of a shared target that "
+                        + "another of them inserts, so no order applies them; let one table insert the rows of "
+                        + "all the targets they share"))
         }
         if !problems.isEmpty { throw PlanProblems(problems: problems) }
         return MappingPlan(sources: sources, inserters: inserters, predecessors: inserters)
@@ -113,17 +162,33 @@ public struct MappingPlan: Sendable {
     mutating func order(by keys: [ForeignKeyOrder.Key], backfill: BackfillMode) -> [PlanProblem] {
         guard let order = ForeignKeyOrder.ordering(keys) else {
             let names = keys.filter { $0.child != $0.parent }.map { "\($0.child) → \($0.parent)" }
-            return [PlanProblem(location: "tables", message: "the target's foreign keys \(names.joined(separator: ", ")) form a cycle that no order of writes satisfies; make one of them DEFERRABLE (ALTER TABLE child ALTER CONSTRAINT name DEFERRABLE), so it is checked at each batch's COMMIT")]
+            return [
+                PlanProblem(
+                    location: "tables",
+                    message: "the target's foreign keys \(names.joined(separator: ", ")) "
+                        + "form a cycle that no order of writes satisfies; make one of them DEFERRABLE (ALTER TABLE "
+                        + "child ALTER CONSTRAINT name DEFERRABLE), so it is checked at each batch's COMMIT")
+            ]
         }
         foreignKeys = order
         // The keys that close a cycle hold only at COMMIT, and the backfill copies one source table at a time.
-        let sourceOf = Dictionary(sources.flatMap { source in source.targets.map { ($0.mapping.into, source.info.table) } }, uniquingKeysWith: { first, _ in first })
+        let sourceOf = Dictionary(
+            sources.flatMap { source in source.targets.map { ($0.mapping.into, source.info.table) } },
+            uniquingKeysWith: { first, _ in first })
         let across = order.deferred.filter { key in
             key.child != key.parent && !order.ordered.contains(key) && sourceOf[key.child] != sourceOf[key.parent]
         }
         if backfill == .auto && !across.isEmpty {
             let names = across.map { "\($0.child) → \($0.parent) (\($0.name))" }
-            return [PlanProblem(location: "tables", message: "the target's foreign keys form a cycle that \(names.joined(separator: ", ")) closes; the bridge checks it at each COMMIT, but the backfill copies one source table at a time, so a row that references one not copied yet would be refused. Set backfill: skip and copy those tables yourself, or drop that key until the backfill is done and add it again after")]
+            return [
+                PlanProblem(
+                    location: "tables",
+                    message: "the target's foreign keys form a cycle that \(names.joined(separator: ", ")) closes; "
+                        + "the bridge checks it at each COMMIT, but the backfill copies one source table at a time, "
+                        + "so a row that references one not copied yet would be refused. Set backfill: "
+                        + "skip and copy those tables yourself, or drop that key until the backfill is done "
+                        + "and add it again after")
+            ]
         }
         let ordered = Set(order.ordered.map { [$0.child, $0.parent] })
         predecessors = inserters
@@ -137,7 +202,14 @@ public struct MappingPlan: Sendable {
         }
         if Self.order(predecessors).count < sources.count {
             let tables = sources.map(\.info.table.description).joined(separator: ", ")
-            return [PlanProblem(location: "tables", message: "the target's foreign keys ask for some of \(tables) to be copied before another and that one before it (a source table feeds both a parent and a child of another's target); map those targets from one source table, or make a foreign key between them DEFERRABLE")]
+            return [
+                PlanProblem(
+                    location: "tables",
+                    message: "the target's foreign keys ask for some of \(tables) "
+                        + "to be copied before another and that one before it (a source table feeds both a "
+                        + "parent and a child of another's target); map those targets from one source table, "
+                        + "or make a foreign key between them DEFERRABLE")
+            ]
         }
         return []
     }
@@ -173,7 +245,9 @@ public struct MappingPlan: Sendable {
             let merged = linked.flatMap { groups[$0] } + [index]
             groups = groups.indices.filter { !linked.contains($0) }.map { groups[$0] } + [merged]
         }
-        return groups.map { group in group.sorted { foreignKeys.rank(targets[$0].mapping.into) < foreignKeys.rank(targets[$1].mapping.into) } }
+        return groups.map { group in
+            group.sorted { foreignKeys.rank(targets[$0].mapping.into) < foreignKeys.rank(targets[$1].mapping.into) }
+        }
     }
 
     /// The sources in file order, each after those in `inserters` (a stable topological order); a cycle's sources are
@@ -181,7 +255,9 @@ public struct MappingPlan: Sendable {
     private static func order(_ inserters: [Set<Int>]) -> [Int] {
         var order: [Int] = []
         while order.count < inserters.count {
-            guard let next = inserters.indices.first(where: { !order.contains($0) && inserters[$0].isSubset(of: order) }) else { break }
+            guard let next = inserters.indices.first(where: {
+                !order.contains($0) && inserters[$0].isSubset(of: order)
+            }) else { break }
             order.append(next)
         }
         return order

@@ -16,7 +16,9 @@ struct SharedTarget {
     var inserting: Entry? { entries.first { $0.mapping.insert == .always } }
 
     /// The entries, the one that inserts the rows first.
-    var insertingFirst: [Entry] { entries.filter { $0.mapping.insert == .always } + entries.filter { $0.mapping.insert == .never } }
+    var insertingFirst: [Entry] {
+        entries.filter { $0.mapping.insert == .always } + entries.filter { $0.mapping.insert == .never }
+    }
 
     /// The target as one mapping: the inserting entry's key and columns, then every other entry's non-key columns.
     var combined: TargetMapping {
@@ -52,29 +54,66 @@ struct SharedTarget {
         for entry in entries {
             let mapping = entry.mapping
             if mapping.insert == .always, let when = mapping.when {
-                problems.append(PlanProblem(location: mapping.location, message: "\(entry.table) inserts the rows of \(into), which other source tables fill too, so its when (\(when)) turning false would delete their columns with the row, and they would not come back when it holds again; drop the when (or map this entry to a table of its own)"))
+                problems.append(
+                    PlanProblem(
+                        location: mapping.location,
+                        message: "\(entry.table) inserts the rows of \(into), which other source tables fill too, "
+                            + "so its when (\(when)) turning false would delete their columns with the row, "
+                            + "and they would not come back when it holds again; drop the when (or map this "
+                            + "entry to a table of its own)"))
             }
             if mapping.insert == .never, let keys = rowKeys[entry.table] {
-                let keyColumns = mapping.key.map { key in mapping.columns.first { $0.column == key }.flatMap { try? SQLIdentifier.name($0.expression) } }
+                let keyColumns = mapping.key.map { key in
+                    mapping.columns.first { $0.column == key }.flatMap { try? SQLIdentifier.name($0.expression) }
+                }
                 let named = Set(keyColumns.compactMap { $0 })
                 if keyColumns.contains(nil) || !keys.contains(where: { Set($0) == named }) {
                     let shown = keys.map { "(\($0.joined(separator: ", ")))" }.joined(separator: " or ")
-                    problems.append(PlanProblem(location: mapping.location, message: "\(entry.table) fills rows of \(into) by key [\(mapping.key.joined(separator: ", "))], whose expressions are not exactly a unique key of \(entry.table) (\(shown.isEmpty ? "it has none" : shown)); two of its rows could then write one target row, and deleting either would clear it. Map the key columns straight from \(entry.table)'s primary key (or a unique index with REPLICA IDENTITY USING INDEX)"))
+                    problems.append(
+                        PlanProblem(
+                            location: mapping.location,
+                            message: "\(entry.table) fills rows of \(into) "
+                                + "by key [\(mapping.key.joined(separator: ", "))], "
+                                + "whose expressions are not exactly a unique key of \(entry.table) "
+                                + "(\(shown.isEmpty ? "it has none" : shown)); two of its rows could "
+                                + "then write one target row, and deleting either would clear it. "
+                                + "Map the key columns straight from \(entry.table)'s primary key (or a unique index "
+                                + "with REPLICA IDENTITY USING INDEX)"))
                 }
             }
             if sameDatabase && mapping.into == entry.table {
-                problems.append(PlanProblem(location: mapping.location, message: "\(into) is \(entry.table) itself (in place), which other source tables cannot feed too; map the other tables into another table, or drop this entry"))
+                problems.append(
+                    PlanProblem(
+                        location: mapping.location,
+                        message: "\(into) is \(entry.table) itself (in place), which other source tables cannot feed "
+                            + "too; map the other tables into another table, or drop this entry"))
             }
             if mapping.insert == .never && mapping.onDelete != .clear {
                 let inserter = inserting.map { " (\($0.table) inserts them, \($0.mapping.location))" } ?? ""
-                problems.append(PlanProblem(location: mapping.location, message: "\(entry.table) updates rows of \(into) that it does not insert\(inserter), so on_delete: \(mapping.onDelete) would \(mapping.onDelete == .delete ? "delete the whole row, other entries' columns included" : "keep values its source no longer holds, which verify cannot tell from differences"); use on_delete: clear"))
+                problems.append(
+                    PlanProblem(
+                        location: mapping.location,
+                        message: """
+                            \(entry.table) updates rows of \(into) that it does not insert\(inserter), so on_delete: \
+                            \(mapping.onDelete) would \(mapping.onDelete == .delete
+                                ? "delete the whole row, other entries' columns included"
+                                : "keep values its source no longer holds, which verify cannot tell from differences"
+                            ); use on_delete: clear
+                            """
+                    ))
             }
         }
         for entry in entries.dropFirst() {
             let mapping = entry.mapping
             let other = "\(first.table)'s entry (\(first.mapping.location))"
             if Set(mapping.key) != Set(first.mapping.key) {
-                problems.append(PlanProblem(location: mapping.location, message: "\(into) is also fed by \(other) with key [\(first.mapping.key.joined(separator: ", "))], and this entry's key is [\(mapping.key.joined(separator: ", "))]; entries feeding one target must name the same key columns"))
+                problems.append(
+                    PlanProblem(
+                        location: mapping.location,
+                        message: "\(into) is also fed by \(other) "
+                            + "with key [\(first.mapping.key.joined(separator: ", "))], "
+                            + "and this entry's key is [\(mapping.key.joined(separator: ", "))]; "
+                            + "entries feeding one target must name the same key columns"))
             }
         }
         for (index, entry) in entries.enumerated() {
@@ -82,10 +121,22 @@ struct SharedTarget {
                 let mine = Set(entry.mapping.nonKeyColumns.map(\.column)).union(entry.mapping.key)
                 let shared = earlier.mapping.nonKeyColumns.map(\.column).filter { mine.contains($0) }
                 if !shared.isEmpty {
-                    problems.append(PlanProblem(location: entry.mapping.location, message: "\(into) column\(shared.count == 1 ? "" : "s") \(shared.map(SQLIdentifier.display).joined(separator: ", ")) \(shared.count == 1 ? "is" : "are") also written by \(earlier.table)'s entry (\(earlier.mapping.location)); each non-key column of a shared target belongs to one entry: remove it from one of them"))
+                    problems.append(
+                        PlanProblem(
+                            location: entry.mapping.location,
+                            message: "\(into) column\(shared.count == 1 ? "" : "s") "
+                                + "\(shared.map(SQLIdentifier.display).joined(separator: ", ")) "
+                                + "\(shared.count == 1 ? "is" : "are") also written by \(earlier.table)'s entry "
+                                + "(\(earlier.mapping.location)); each non-key column of a shared target belongs to "
+                                + "one entry: remove it from one of them"))
                 }
                 if entry.mapping.insert == .always && earlier.mapping.insert == .always {
-                    problems.append(PlanProblem(location: entry.mapping.location, message: "\(into) is also inserted into by \(earlier.table)'s entry (\(earlier.mapping.location)); at most one entry of a shared target inserts rows: add insert: never (and on_delete: clear) to the others"))
+                    problems.append(
+                        PlanProblem(
+                            location: entry.mapping.location,
+                            message: "\(into) is also inserted into by \(earlier.table)'s entry "
+                                + "(\(earlier.mapping.location)); at most one entry of a shared target inserts rows: "
+                                + "add insert: never (and on_delete: clear) to the others"))
                 }
             }
         }

@@ -15,7 +15,8 @@ enum SourceCatalog {
             FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
             WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
             """, [oid]).rows.map {
-                SourceColumn(name: $0[0] ?? "", typeOID: UInt32($0[1] ?? "") ?? 0, typeSQL: $0[2] ?? "text", generated: $0[3])
+            SourceColumn(
+                name: $0[0] ?? "", typeOID: UInt32($0[1] ?? "") ?? 0, typeSQL: $0[2] ?? "text", generated: $0[3])
             }
         // Only the first indnkeyatts columns are the key; an index's INCLUDE columns follow them in indkey.
         let indexes = try await connection.query("""
@@ -39,7 +40,8 @@ enum SourceCatalog {
             table: table, oid: UInt32(oid) ?? 0, columns: columns, replicaIdentity: identity, primaryKey: primaryKey,
             identityColumns: identityColumns, partitioned: row[2] == "t")
         if info.partitioned {
-            // PostgreSQL sends each leaf's own old values; a leaf with another identity than the table's would not match the plan.
+            // PostgreSQL sends each leaf's own old values; a leaf with another identity than the table's would not
+            // match the plan.
             info.partitionsWithOtherIdentity = try await connection.query("""
                 SELECT t.relid::regclass::text FROM pg_partition_tree($1::oid) t JOIN pg_class c ON c.oid = t.relid
                 WHERE t.isleaf AND c.relreplident <> $2 ORDER BY 1

@@ -8,7 +8,10 @@ public struct SourceColumn: Hashable, Sendable {
     public var typeSQL: String
     /// Whether values of this type can be stored out of line (TOAST), so that an update may leave them out.
     var mayBeToasted: Bool {
-        let plain = ["smallint", "integer", "bigint", "boolean", "real", "double precision", "date", "uuid", "money", "oid", "\"char\""]
+        let plain = [
+            "smallint", "integer", "bigint", "boolean", "real", "double precision", "date", "uuid", "money", "oid",
+            "\"char\""
+        ]
         return !plain.contains(typeSQL) && !typeSQL.hasPrefix("timestamp") && !typeSQL.hasPrefix("time")
     }
 

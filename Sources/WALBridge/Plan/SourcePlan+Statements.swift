@@ -10,7 +10,9 @@ extension SourcePlan {
     /// lacks one).
     func createStaging(types: [String]) -> String {
         let columns = zip(stagedColumns, types).map { "\(SQLQuoting.identifier($0.name)) \($1)" }
-        return "CREATE TEMP TABLE IF NOT EXISTS \(SQLQuoting.identifier(stagingTable)) (\(StagingColumn.seq) int4, \(StagingColumn.op) \"char\", \(StagingColumn.unchanged) int2[], \(columns.joined(separator: ", "))) ON COMMIT DELETE ROWS"
+        return "CREATE TEMP TABLE IF NOT EXISTS \(SQLQuoting.identifier(stagingTable)) (\(StagingColumn.seq) int4, "
+            + "\(StagingColumn.op) \"char\", \(StagingColumn.unchanged) int2[], \(columns.joined(separator: ", "))) "
+            + "ON COMMIT DELETE ROWS"
     }
 
     /// The SQL that applies this source's staged rows to `target`.
@@ -22,8 +24,11 @@ extension SourcePlan {
         let keys = mapping.key.map(q)
         let nonKey = mapping.columns.filter { !mapping.key.contains($0.column) }
         let keyMatch = keys.map { "t.\($0) = m.\($0)" }.joined(separator: " AND ")
-        // Each expression cast to its column's type, so that keys compare and CASE branches combine as the column holds them.
-        let value = { (column: ColumnMapping) in target.castTypes[column.column].map { "(\(column.expression))::\($0)" } ?? "(\(column.expression))" }
+        // Each expression cast to its column's type, so that keys compare and CASE branches combine as the column holds
+        // them.
+        let value = { (column: ColumnMapping) in
+            target.castTypes[column.column].map { "(\(column.expression))::\($0)" } ?? "(\(column.expression))"
+        }
         let selectKeys = mapping.key.map { key in
             "\(mapping.columns.first { $0.column == key }.map(value) ?? "NULL") AS \(q(key))"
         }
@@ -36,7 +41,10 @@ extension SourcePlan {
         let expressions = mapping.columns.map(value).joined(separator: ", ")
 
         // A target whose columns are all key columns has nothing to update: touch the key so the match still counts.
-        let set = nonKey.isEmpty ? keys.prefix(1).map { "\($0) = t.\($0)" }.joined() : nonKey.map { "\(q($0.column)) = m.\(q($0.column))" }.joined(separator: ", ")
+        let set =
+            nonKey.isEmpty
+            ? keys.prefix(1).map { "\($0) = t.\($0)" }.joined()
+            : nonKey.map { "\(q($0.column)) = m.\(q($0.column))" }.joined(separator: ", ")
         // With on_delete: clear, where a delete would remove the row, this entry's columns become NULL instead.
         let remove: (String) -> String = { rows in
             mapping.onDelete == .clear
@@ -46,14 +54,22 @@ extension SourcePlan {
         var deleteWhen: [String] = []
         if !target.inPlace && !keyedOutsideRowKey(target) { deleteWhen.append(StagingOp.sql(.oldKey)) }
         if !target.inPlace && keyedOutsideRowKey(target) {
-            deleteWhen.append(target.removes ? StagingOp.sql(.oldKey, .rekeyed, .displaced, .displacedAfterWrite) : StagingOp.sql(.oldKey, .rekeyed))
-            // Kept there, its last write's `when` decides: a row that left the filter before its delete leaves the target.
-            if mapping.onDelete == .ignore && mapping.when != nil { deleteWhen.append("(\(StagingOp.sql(.displacedAfterWrite)) AND NOT \(when))") }
+            deleteWhen.append(
+                target.removes
+                    ? StagingOp.sql(.oldKey, .rekeyed, .displaced, .displacedAfterWrite)
+                    : StagingOp.sql(.oldKey, .rekeyed))
+            // Kept there, its last write's `when` decides: a row that left the filter before its delete leaves the
+            // target.
+            if mapping.onDelete == .ignore && mapping.when != nil {
+                deleteWhen.append("(\(StagingOp.sql(.displacedAfterWrite)) AND NOT \(when))")
+            }
         }
         if target.removes { deleteWhen.append(StagingOp.sql(.delete, .deletedAfterWrite)) }
         if !target.inPlace && mapping.when != nil { deleteWhen.append("(\(live) AND NOT \(when))") }
         let delete = deleteWhen.isEmpty ? nil :
-            remove("SELECT \(selectKeys.joined(separator: ", ")) FROM \(staging) WHERE \(deleteWhen.joined(separator: " OR "))")
+            remove(
+                "SELECT \(selectKeys.joined(separator: ", ")) FROM \(staging) "
+                    + "WHERE \(deleteWhen.joined(separator: " OR "))")
 
         let onConflict = nonKey.isEmpty
             ? "DO NOTHING"
@@ -61,11 +77,16 @@ extension SourcePlan {
         let write: String
         let insertFresh: String
         if target.updatesOnly {
-            // Nothing is inserted: fresh rows update the row the application (in place) or another entry wrote, like any other.
-            write = "UPDATE \(table) AS t SET \(set) FROM (SELECT \(selectAll.joined(separator: ", ")) FROM \(staging) WHERE (\(complete)) OR (\(fresh))) AS m WHERE \(keyMatch)"
+            // Nothing is inserted: fresh rows update the row the application (in place) or another entry wrote, like
+            // any other.
+            write =
+                "UPDATE \(table) AS t SET \(set) FROM (SELECT \(selectAll.joined(separator: ", ")) FROM \(staging) "
+                + "WHERE (\(complete)) OR (\(fresh))) AS m WHERE \(keyMatch)"
             insertFresh = write
         } else {
-            write = "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) WHERE \(complete) ON CONFLICT (\(keys.joined(separator: ", "))) \(onConflict)"
+            write =
+                "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) WHERE \(complete) "
+                + "ON CONFLICT (\(keys.joined(separator: ", "))) \(onConflict)"
             // A target that keeps rows the source deleted or truncated may hold a "new" key already: upsert there too.
             insertFresh = "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) WHERE \(fresh)"
                 + (target.keepsRows ? " ON CONFLICT (\(keys.joined(separator: ", "))) \(onConflict)" : "")
@@ -73,12 +94,16 @@ extension SourcePlan {
 
         let keepsDisplaced = !target.updatesOnly && keyedOutsideRowKey(target) && mapping.onDelete == .ignore
         let keepDisplaced = keepsDisplaced
-            ? "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) WHERE \(StagingOp.sql(.displacedAfterWrite)) AND \(when) ON CONFLICT (\(keys.joined(separator: ", "))) \(onConflict)"
+            ? "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) "
+                + "WHERE \(StagingOp.sql(.displacedAfterWrite)) AND \(when) "
+                + "ON CONFLICT (\(keys.joined(separator: ", "))) \(onConflict)"
             : nil
         // A scalar subquery of two rows raises 21000, only where such a key exists.
         let keptCollision = keepsDisplaced
-            ? "SELECT (SELECT 1 UNION ALL SELECT 2) FROM (SELECT 1 FROM (SELECT \(selectKeys.joined(separator: ", ")), \(StagingColumn.op) FROM \(staging)) AS s "
-                + "GROUP BY \(keys.joined(separator: ", ")) HAVING count(*) > 1 AND bool_or(\(StagingOp.sql(.deletedAfterWrite, .displacedAfterWrite))) LIMIT 1) AS collision"
+            ? "SELECT (SELECT 1 UNION ALL SELECT 2) FROM (SELECT 1 FROM (SELECT \(selectKeys.joined(separator: ", ")), "
+                + "\(StagingColumn.op) FROM \(staging)) AS s GROUP BY \(keys.joined(separator: ", ")) "
+                + "HAVING count(*) > 1 AND bool_or(\(StagingOp.sql(.deletedAfterWrite, .displacedAfterWrite))) "
+                + "LIMIT 1) AS collision"
             : nil
 
         var partialSelect = ["\(StagingColumn.seq)"] + selectAll
@@ -89,25 +114,33 @@ extension SourcePlan {
                 partialSet.append("\(q(column.column)) = m.\(q(column.column))")
             } else {
                 let present = q("__wb_present_\(index)")
-                partialSelect.append("NOT (\(StagingColumn.unchanged) && '{\(deps.map { String($0) }.joined(separator: ","))}'::int2[]) AS \(present)")
-                partialSet.append("\(q(column.column)) = CASE WHEN m.\(present) THEN m.\(q(column.column)) ELSE t.\(q(column.column)) END")
+                partialSelect.append(
+                    "NOT (\(StagingColumn.unchanged) && '{\(deps.map { String($0) }.joined(separator: ","))"
+                        + "}'::int2[]) AS \(present)")
+                partialSet.append(
+                    "\(q(column.column)) = CASE WHEN m.\(present) THEN m.\(q(column.column)) "
+                        + "ELSE t.\(q(column.column)) END")
             }
         }
         // A target whose columns are all key columns has nothing to update: touch the key so the match still counts.
         if partialSet.isEmpty, let key = keys.first { partialSet.append("\(key) = t.\(key)") }
         let writePartial = """
-            WITH m AS (SELECT \(partialSelect.joined(separator: ", ")) FROM \(staging) WHERE \(live) AND \(StagingColumn.unchanged) IS NOT NULL AND \(when)), \
-            u AS (UPDATE \(table) AS t SET \(partialSet.joined(separator: ", ")) FROM m WHERE \(keyMatch) RETURNING m.\(StagingColumn.seq)) \
+            WITH m AS (SELECT \(partialSelect.joined(separator: ", ")) FROM \(staging) WHERE \(live) \
+            AND \(StagingColumn.unchanged) IS NOT NULL AND \(when)), \
+            u AS (UPDATE \(table) AS t SET \(partialSet.joined(separator: ", ")) FROM m WHERE \(keyMatch) \
+            RETURNING m.\(StagingColumn.seq)) \
             SELECT \(StagingColumn.seq) FROM m WHERE \(StagingColumn.seq) NOT IN (SELECT \(StagingColumn.seq) FROM u)
             """
 
         let insertAll = target.updatesOnly
-            ? "UPDATE \(table) AS t SET \(set) FROM (SELECT \(selectAll.joined(separator: ", ")) FROM \(staging) WHERE \(when)) AS m WHERE \(keyMatch)"
+            ? "UPDATE \(table) AS t SET \(set) FROM (SELECT \(selectAll.joined(separator: ", ")) FROM \(staging) "
+                + "WHERE \(when)) AS m WHERE \(keyMatch)"
             : "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) WHERE \(when)"
         let deleteUnwanted = mapping.when == nil || target.inPlace ? nil :
             remove("SELECT \(selectKeys.joined(separator: ", ")) FROM \(staging) WHERE NOT \(when)")
         return TargetStatements(
-            delete: delete, keptCollision: keptCollision, keepDisplaced: keepDisplaced, write: write, insertFresh: insertFresh, writePartial: writePartial, insertAll: insertAll, deleteUnwanted: deleteUnwanted)
+            delete: delete, keptCollision: keptCollision, keepDisplaced: keepDisplaced, write: write,
+            insertFresh: insertFresh, writePartial: writePartial, insertAll: insertAll, deleteUnwanted: deleteUnwanted)
     }
 }
 
@@ -115,12 +148,15 @@ extension TargetPlan {
     /// The SET list that clears this entry's non-key columns (a target of key columns alone touches its key).
     var cleared: String {
         let nonKey = mapping.nonKeyColumns.map { "\(SQLQuoting.identifier($0.column)) = NULL" }
-        return nonKey.isEmpty ? mapping.key.prefix(1).map { "\(SQLQuoting.identifier($0)) = t.\(SQLQuoting.identifier($0))" }.joined() : nonKey.joined(separator: ", ")
+        return nonKey.isEmpty
+            ? mapping.key.prefix(1).map { "\(SQLQuoting.identifier($0)) = t.\(SQLQuoting.identifier($0))" }.joined()
+            : nonKey.joined(separator: ", ")
     }
 
     /// What a TRUNCATE of the source runs under `on_truncate: truncate`: TRUNCATE, or with `on_delete: clear` (the
     /// target holds other entries' columns) this entry's columns set to NULL in every row.
     var truncation: String {
-        mapping.onDelete == .clear ? "UPDATE \(mapping.into.quoted) AS t SET \(cleared)" : "TRUNCATE \(mapping.into.quoted)"
+        mapping.onDelete == .clear
+            ? "UPDATE \(mapping.into.quoted) AS t SET \(cleared)" : "TRUNCATE \(mapping.into.quoted)"
     }
 }

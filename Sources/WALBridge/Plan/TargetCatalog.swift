@@ -7,7 +7,9 @@ import PGClient
 enum TargetCatalog {
     /// `plan` with every target's `castTypes` (a table that does not exist gets none) and the targets' foreign keys;
     /// throws `PlanProblems` when no order of writes satisfies those keys.
-    static func read(into plan: MappingPlan, backfill: BackfillMode, on target: PGConnection) async throws -> MappingPlan {
+    static func read(
+        into plan: MappingPlan, backfill: BackfillMode, on target: PGConnection
+    ) async throws -> MappingPlan {
         var plan = plan
         let tables = Set(plan.sources.flatMap { $0.targets.map(\.mapping.into) })
         let problems = plan.order(by: try await ForeignKeyOrder.read(among: tables, on: target), backfill: backfill)
@@ -27,7 +29,8 @@ enum TargetCatalog {
     private static func types(of table: TableName, on target: PGConnection) async throws -> [String: String] {
         let rows = try await target.query("""
             WITH RECURSIVE c(name, type) AS (
-                SELECT attname, atttypid FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped
+                SELECT attname, atttypid FROM pg_attribute WHERE attrelid = to_regclass($1) \
+            AND attnum > 0 AND NOT attisdropped
                 UNION ALL
                 SELECT c.name, t.typbasetype FROM c JOIN pg_type t ON t.oid = c.type WHERE t.typtype = 'd')
             SELECT c.name, quote_ident(n.nspname) || '.' || quote_ident(t.typname)

@@ -16,7 +16,8 @@ struct TargetStatements: Sendable {
     /// Inserts fresh rows (op `I`), which the target cannot hold yet, without the cost of ON CONFLICT.
     /// A conflict means the target had a row it should not have: the batch fails and is replayed in order with upserts.
     let insertFresh: String
-    /// Updates existing rows from rows with unchanged TOAST inputs, keeping those columns; returns the staged seq of each row it did not find.
+    /// Updates existing rows from rows with unchanged TOAST inputs, keeping those columns; returns the staged seq of
+    /// each row it did not find.
     let writePartial: String
     /// Inserts every staged row whose `when` holds, without ON CONFLICT (a backfill chunk's first try).
     let insertAll: String
@@ -25,6 +26,8 @@ struct TargetStatements: Sendable {
 
     /// Every statement, for checking that they all compile.
     var all: [String] {
-        [keptCollision, delete, keepDisplaced, write, insertFresh, writePartial, insertAll, deleteUnwanted].compactMap { $0 }
+        [keptCollision, delete, keepDisplaced, write, insertFresh, writePartial, insertAll, deleteUnwanted].compactMap {
+            $0
+        }
     }
 }

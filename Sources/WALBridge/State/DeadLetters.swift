@@ -1,10 +1,13 @@
 import PGClient
 import PGOutput
 
-/// Reads and writes `walbridge.dead_letters` in the target: changes the target rejected under `on_error: dead_letter`, with their payload.
+/// Reads and writes `walbridge.dead_letters` in the target: changes the target rejected under `on_error: dead_letter`,
+/// with their payload.
 enum DeadLetters {
     /// Records a rejected change inside the current target transaction.
-    static func record(_ rejected: RejectedChange, change: RowChange, plan: SourcePlan, slot: String, on target: PGConnection) async throws {
+    static func record(
+        _ rejected: RejectedChange, change: RowChange, plan: SourcePlan, slot: String, on target: PGConnection
+    ) async throws {
         let names = plan.stagedColumns.map(\.name)
         var key = JSONText()
         key.raw("{")
@@ -31,7 +34,8 @@ enum DeadLetters {
         row.raw(String(change.oldIsFull))
         row.raw("}")
         try await target.query("""
-            INSERT INTO walbridge.dead_letters (slot, lsn, source_table, target_table, operation, key, row_data, sqlstate, error)
+            INSERT INTO walbridge.dead_letters (slot, lsn, source_table, target_table, \
+            operation, key, row_data, sqlstate, error)
             VALUES ($1, $2::pg_lsn, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9)
             """, [slot, rejected.lsn.description, rejected.sourceTable.description, rejected.targetTable?.description,
                   rejected.operation, key.text, row.text, rejected.sqlState, rejected.message])
@@ -45,19 +49,23 @@ enum DeadLetters {
             """, [slot]).rows.map { row in
             DeadLetter(
                 id: Int(row[0] ?? "") ?? 0, createdAt: row[1] ?? "", lsn: row[2] ?? "", sourceTable: row[3] ?? "",
-                targetTable: row[4], operation: row[5] ?? "", key: row[6] ?? "{}", sqlState: row[7], error: row[8] ?? "")
+                targetTable: row[4], operation: row[5] ?? "", key: row[6] ?? "{}", sqlState: row[7], error: row[8] ?? ""
+            )
         }
     }
 
     /// How many dead letters `slot` has not yet retried successfully.
     static func pendingCount(slot: String, on target: PGConnection) async throws -> Int {
         Int(try await target.query(
-            "SELECT count(*)::text FROM walbridge.dead_letters WHERE slot = $1 AND retried_at IS NULL", [slot]).scalar ?? "0") ?? 0
+                "SELECT count(*)::text FROM walbridge.dead_letters WHERE slot = $1 AND retried_at IS NULL", [slot]
+            ).scalar ?? "0") ?? 0
     }
 
     /// How many dead letters `slot` has, retried or not.
     static func count(slot: String, on target: PGConnection) async throws -> Int {
-        Int(try await target.query("SELECT count(*)::text FROM walbridge.dead_letters WHERE slot = $1", [slot]).scalar ?? "0") ?? 0
+        Int(
+            try await target.query("SELECT count(*)::text FROM walbridge.dead_letters WHERE slot = $1", [slot]).scalar
+                ?? "0") ?? 0
     }
 
     /// Marks a letter retried, in the transaction that re-applied its row.

@@ -5,7 +5,8 @@ import PGOutput
 enum ProgressState {
     /// The checkpoint stored for `slot`: the end LSN of the last applied source transaction.
     static func checkpoint(slot: String, on target: PGConnection) async throws -> LSN? {
-        let value = try await target.query("SELECT applied_lsn::text FROM walbridge.progress WHERE slot = $1", [slot]).scalar
+        let value = try await target.query("SELECT applied_lsn::text FROM walbridge.progress WHERE slot = $1", [slot])
+            .scalar
         return value.flatMap { LSN($0) }
     }
 
@@ -38,8 +39,10 @@ enum ProgressState {
         return Statement("""
             INSERT INTO walbridge.progress (slot, applied_lsn, applied_commit_lsn, source_commit_time, updated_at)
             VALUES ($1, $2::pg_lsn, $3::pg_lsn, $4::timestamptz, now())
-            ON CONFLICT (slot) DO UPDATE SET applied_lsn = EXCLUDED.applied_lsn, applied_commit_lsn = EXCLUDED.applied_commit_lsn,
-                source_commit_time = coalesce(EXCLUDED.source_commit_time, walbridge.progress.source_commit_time), updated_at = now()
+            ON CONFLICT (slot) DO UPDATE SET applied_lsn = EXCLUDED.applied_lsn, \
+            applied_commit_lsn = EXCLUDED.applied_commit_lsn,
+                source_commit_time = coalesce(EXCLUDED.source_commit_time, \
+            walbridge.progress.source_commit_time), updated_at = now()
             """, [slot, lsn.description, commitLSN.description, commitTime?.iso8601])
     }
 
@@ -47,7 +50,8 @@ enum ProgressState {
     /// false when it has not by then.
     static func waitFor(lsn: String, seconds: Int, slot: String, on target: PGConnection) async throws -> Bool {
         try await target.query(
-            "SELECT walbridge.wait_for_lsn($1::pg_lsn, make_interval(secs => $2::int), $3)::text", [lsn, String(seconds), slot]
+            "SELECT walbridge.wait_for_lsn($1::pg_lsn, make_interval(secs => $2::int), $3)::text",
+            [lsn, String(seconds), slot]
         ).scalar == "true"
     }
 

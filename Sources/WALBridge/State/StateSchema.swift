@@ -15,7 +15,8 @@ public enum StateSchema {
             source_commit_time timestamptz,
             updated_at timestamptz NOT NULL DEFAULT now()
         );
-        COMMENT ON TABLE walbridge.progress IS 'walbridge: per slot, the end LSN of the last source transaction applied and its commit time';
+        COMMENT ON TABLE walbridge.progress \
+        IS 'walbridge: per slot, the end LSN of the last source transaction applied and its commit time';
         CREATE TABLE IF NOT EXISTS walbridge.dead_letters (
             id bigserial PRIMARY KEY,
             slot text NOT NULL,
@@ -44,8 +45,10 @@ public enum StateSchema {
             updated_at timestamptz NOT NULL DEFAULT now(),
             PRIMARY KEY (slot, source_table)
         );
-        COMMENT ON TABLE walbridge.backfill IS 'walbridge: per slot and source table, the backfill state and the last row key copied (written with the rows)';
-        COMMENT ON TABLE walbridge.dead_letters IS 'walbridge: changes the target rejected (on_error: dead_letter); walbridge dlq list | retry';
+        COMMENT ON TABLE walbridge.backfill IS \
+        'walbridge: per slot and source table, the backfill state and the last row key copied (written with the rows)';
+        COMMENT ON TABLE walbridge.dead_letters \
+        IS 'walbridge: changes the target rejected (on_error: dead_letter); walbridge dlq list | retry';
         CREATE TABLE IF NOT EXISTS walbridge.control (
             slot text PRIMARY KEY,
             paused boolean NOT NULL DEFAULT false,
@@ -74,30 +77,38 @@ public enum StateSchema {
         );
         ALTER TABLE walbridge.switch ADD COLUMN IF NOT EXISTS rollback_fenced_at timestamptz,
             ADD COLUMN IF NOT EXISTS rollback_unavailable_ms double precision;
-        COMMENT ON TABLE walbridge.switch IS 'walbridge: per slot, the last cut-over (walbridge cutover | rollback): phase, step, fence, fence LSN and the write-unavailable window';
+        COMMENT ON TABLE walbridge.switch IS 'walbridge: per slot, the last cut-over (walbridge cutover | rollback): \
+        phase, step, fence, fence LSN and the write-unavailable window';
         CREATE OR REPLACE FUNCTION walbridge.check_stop(slot_name text, commit_lsn pg_lsn)
         RETURNS void LANGUAGE plpgsql VOLATILE AS $check$
         DECLARE
             stop pg_lsn;
             asked boolean;
         BEGIN
-            -- The row lock serialises with walbridge pause --at-lsn, which updates the row and then reads what was applied.
-            SELECT c.pause_at_lsn, c.paused INTO stop, asked FROM walbridge.control c WHERE c.slot = slot_name FOR SHARE;
+            -- The row lock serialises with walbridge pause --at-lsn, \
+        which updates the row and then reads what was applied.
+            SELECT c.pause_at_lsn, c.paused INTO stop, asked FROM walbridge.control c \
+        WHERE c.slot = slot_name FOR SHARE;
             IF asked AND stop IS NOT NULL AND commit_lsn > stop THEN
-                RAISE EXCEPTION 'walbridge: a pause at % was asked, and this batch holds a transaction committing at %', stop, commit_lsn
+                RAISE EXCEPTION \
+        'walbridge: a pause at % was asked, and this batch holds a transaction committing at %', stop, commit_lsn
                     USING ERRCODE = 'WBS01';
             END IF;
         END
         $check$;
-        COMMENT ON FUNCTION walbridge.check_stop(text, pg_lsn) IS 'walbridge: called by the bridge before each commit; fails when a pause --at-lsn lies before the batch''s last source commit';
-        COMMENT ON TABLE walbridge.control IS 'walbridge: per slot, the pause asked for by walbridge pause | resume, and the state the bridge last reported';
-        CREATE OR REPLACE FUNCTION walbridge.wait_for_lsn(lsn pg_lsn, timeout interval DEFAULT '10 seconds', slot_name text DEFAULT NULL)
+        COMMENT ON FUNCTION walbridge.check_stop(text, pg_lsn) IS 'walbridge: called by the bridge before each commit; \
+        fails when a pause --at-lsn lies before the batch''s last source commit';
+        COMMENT ON TABLE walbridge.control IS \
+        'walbridge: per slot, the pause asked for by walbridge pause | resume, and the state the bridge last reported';
+        CREATE OR REPLACE FUNCTION walbridge.wait_for_lsn(lsn pg_lsn, \
+        timeout interval DEFAULT '10 seconds', slot_name text DEFAULT NULL)
         RETURNS boolean LANGUAGE plpgsql VOLATILE AS $wait$
         DECLARE
             deadline timestamptz := clock_timestamp() + timeout;
         BEGIN
             LOOP
-                IF EXISTS (SELECT 1 FROM walbridge.progress p WHERE (slot_name IS NULL OR p.slot = slot_name) AND p.applied_lsn >= lsn) THEN
+                IF EXISTS (SELECT 1 FROM walbridge.progress p WHERE (slot_name IS NULL \
+        OR p.slot = slot_name) AND p.applied_lsn >= lsn) THEN
                     RETURN true;
                 END IF;
                 IF clock_timestamp() >= deadline THEN
@@ -107,8 +118,11 @@ public enum StateSchema {
             END LOOP;
         END
         $wait$;
-        COMMENT ON FUNCTION walbridge.wait_for_lsn(pg_lsn, interval, text) IS 'walbridge: true once the bridge has applied the source up to lsn (take pg_current_wal_lsn() on the source after a write), false after timeout; call it outside a REPEATABLE READ transaction';
-        CREATE OR REPLACE FUNCTION walbridge.schema_version() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT \(version)';
+        COMMENT ON FUNCTION walbridge.wait_for_lsn(pg_lsn, interval, \
+        text) IS 'walbridge: true once the bridge has applied the source up to lsn (take pg_current_wal_lsn() on the \
+        source after a write), false after timeout; call it outside a REPEATABLE READ transaction';
+        CREATE OR REPLACE FUNCTION walbridge.schema_version() RETURNS integer \
+        LANGUAGE sql IMMUTABLE AS 'SELECT \(version)';
         """
 
     /// The schema's version: `ensure` runs its DDL only when the target's is another (ALTER TABLE locks a table
@@ -117,10 +131,14 @@ public enum StateSchema {
 
     /// Creates the schema if it is missing; concurrent bridges may race, so a duplicate is not an error.
     static func ensure(on target: PGConnection) async throws {
-        if (try? await target.query("SELECT (walbridge.schema_version() >= $1::int)::text", [String(version)]).scalar) == "true" { return }
+        if (try? await target.query("SELECT (walbridge.schema_version() >= $1::int)::text", [String(version)]).scalar)
+            == "true" {
+            return
+        }
         do {
             try await target.simpleQuery(create)
-        } catch let error as PGError where error.sqlState == "23505" || error.sqlState == "42P06" || error.sqlState == "42P07" {
+        } catch let error as PGError
+            where error.sqlState == "23505" || error.sqlState == "42P06" || error.sqlState == "42P07" {
             try await target.simpleQuery(create)
         }
     }

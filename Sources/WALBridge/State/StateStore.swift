@@ -19,7 +19,9 @@ public struct StateStore: Sendable {
     }
 
     /// Runs `body` against `configuration`'s target and slot, creating the state schema if needed.
-    public static func withTarget<R: Sendable>(_ configuration: Configuration, _ body: (StateStore) async throws -> R) async throws -> R {
+    public static func withTarget<R: Sendable>(
+        _ configuration: Configuration, _ body: (StateStore) async throws -> R
+    ) async throws -> R {
         try await SourceCheck.connect(configuration.target, role: "target").closing { target in
             try await StateSchema.ensure(on: target)
             return try await body(StateStore(target, slot: configuration.slot))

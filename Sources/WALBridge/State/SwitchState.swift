@@ -5,7 +5,8 @@ enum SwitchState {
     /// The record of `slot`, nil before the first cut-over.
     static func read(slot: String, on target: PGConnection) async throws -> SwitchRecord? {
         let row = try await target.query("""
-            SELECT phase, step, fence, reverse::text, fence_lsn::text, fenced_at::text, switched_at::text, unavailable_ms::text,
+            SELECT phase, step, fence, reverse::text, fence_lsn::text, fenced_at::text, \
+            switched_at::text, unavailable_ms::text,
                    rollback_lsn::text, rolled_back_at::text, updated_at::text, rollback_unavailable_ms::text
             FROM walbridge.switch WHERE slot = $1
             """, [slot]).rows.first
@@ -13,37 +14,45 @@ enum SwitchState {
         return SwitchRecord(
             phase: phase, step: row[1] ?? "", fence: row[2] ?? "", reverse: row[3] == "true", fenceLSN: row[4] ?? nil,
             fencedAt: row[5] ?? nil, switchedAt: row[6] ?? nil, unavailableMilliseconds: row[7].flatMap { Double($0) },
-            rollbackLSN: row[8] ?? nil, rolledBackAt: row[9] ?? nil, rollbackUnavailableMilliseconds: row[11].flatMap { Double($0) },
+            rollbackLSN: row[8] ?? nil, rolledBackAt: row[9] ?? nil,
+            rollbackUnavailableMilliseconds: row[11].flatMap { Double($0) },
             updatedAt: row[10] ?? "")
     }
 
     /// Starts a cut-over: the phase is `cutting_over` at step `started`, everything of an earlier one cleared.
     static func begin(slot: String, fence: String, reverse: Bool, on target: PGConnection) async throws {
         try await target.query("""
-            INSERT INTO walbridge.switch (slot, phase, step, fence, reverse) VALUES ($1, 'cutting_over', 'started', $2, $3::boolean)
-            ON CONFLICT (slot) DO UPDATE SET phase = 'cutting_over', step = 'started', fence = EXCLUDED.fence, reverse = EXCLUDED.reverse,
-                fence_lsn = NULL, fenced_at = NULL, switched_at = NULL, unavailable_ms = NULL, rollback_lsn = NULL, rolled_back_at = NULL,
+            INSERT INTO walbridge.switch (slot, phase, step, fence, reverse) VALUES ($1, \
+            'cutting_over', 'started', $2, $3::boolean)
+            ON CONFLICT (slot) DO UPDATE SET phase = 'cutting_over', step = 'started', \
+            fence = EXCLUDED.fence, reverse = EXCLUDED.reverse,
+                fence_lsn = NULL, fenced_at = NULL, switched_at = NULL, unavailable_ms = NULL, \
+            rollback_lsn = NULL, rolled_back_at = NULL,
                 rollback_fenced_at = NULL, rollback_unavailable_ms = NULL, updated_at = now()
             """, [slot, fence, String(reverse)])
     }
 
     /// Records `step` within the current phase.
     static func record(step: String, slot: String, on target: PGConnection) async throws {
-        try await target.query("UPDATE walbridge.switch SET step = $2, updated_at = now() WHERE slot = $1", [slot, step])
+        try await target.query(
+            "UPDATE walbridge.switch SET step = $2, updated_at = now() WHERE slot = $1", [slot, step])
     }
 
     /// Records the fence: its LSN on the source and when the first write was refused (or queued); a cut-over that goes
     /// on after a kill keeps the first fence's time, since writes were refused from then on.
     static func recordFence(lsn: String, at fencedAt: String, slot: String, on target: PGConnection) async throws {
         try await target.query("""
-            UPDATE walbridge.switch SET step = 'fenced', fence_lsn = $2::pg_lsn, fenced_at = coalesce(fenced_at, $3::timestamptz),
+            UPDATE walbridge.switch SET step = 'fenced', fence_lsn = $2::pg_lsn, \
+            fenced_at = coalesce(fenced_at, $3::timestamptz),
                 updated_at = now() WHERE slot = $1
             """, [slot, lsn, fencedAt])
     }
 
     /// Records the switch, with the write-unavailable window; false when the cut-over is no longer under way (an abort
     /// ended it meanwhile).
-    static func recordSwitch(unavailableMilliseconds: Double, slot: String, on target: PGConnection) async throws -> Bool {
+    static func recordSwitch(
+        unavailableMilliseconds: Double, slot: String, on target: PGConnection
+    ) async throws -> Bool {
         try await target.query("""
             UPDATE walbridge.switch SET phase = 'switched', step = 'switched', switched_at = clock_timestamp(),
                 unavailable_ms = $2::float8, updated_at = now()
@@ -55,7 +64,8 @@ enum SwitchState {
     /// the new database's clock.
     static func recordRollbackFence(slot: String, on target: PGConnection) async throws {
         try await target.query(
-            "UPDATE walbridge.switch SET rollback_fenced_at = coalesce(rollback_fenced_at, clock_timestamp()), updated_at = now() WHERE slot = $1",
+            "UPDATE walbridge.switch SET rollback_fenced_at = coalesce(rollback_fenced_at, clock_timestamp()), "
+                + "updated_at = now() WHERE slot = $1",
             [slot])
     }
 
@@ -71,7 +81,8 @@ enum SwitchState {
     /// Marks a cut-over under way aborted; false when none is (it switched meanwhile).
     static func abort(slot: String, on target: PGConnection) async throws -> Bool {
         try await target.query("""
-            UPDATE walbridge.switch SET phase = 'aborted', step = 'aborting', updated_at = now() WHERE slot = $1 AND phase = 'cutting_over' RETURNING 1
+            UPDATE walbridge.switch SET phase = 'aborted', step = 'aborting', updated_at = now() WHERE slot = $1 \
+            AND phase = 'cutting_over' RETURNING 1
             """, [slot]).scalar != nil
     }
 
@@ -80,14 +91,17 @@ enum SwitchState {
         try await target.query("""
             UPDATE walbridge.switch SET phase = $2, step = $3, updated_at = now(),
                 rolled_back_at = CASE WHEN $2 = 'rolled_back' THEN now() ELSE rolled_back_at END,
-                rollback_fenced_at = CASE WHEN $2 = 'rolling_back' AND $3 = 'started' THEN NULL ELSE rollback_fenced_at END,
-                rollback_unavailable_ms = CASE WHEN $2 = 'rolling_back' AND $3 = 'started' THEN NULL ELSE rollback_unavailable_ms END
+                rollback_fenced_at = CASE WHEN $2 = 'rolling_back' AND $3 = 'started' \
+            THEN NULL ELSE rollback_fenced_at END,
+                rollback_unavailable_ms = CASE WHEN $2 = 'rolling_back' AND $3 = 'started' \
+            THEN NULL ELSE rollback_unavailable_ms END
             WHERE slot = $1
             """, [slot, phase.rawValue, step])
     }
 
     /// Records the reverse direction's drain position at the rollback.
     static func recordRollbackLSN(_ lsn: String, slot: String, on target: PGConnection) async throws {
-        try await target.query("UPDATE walbridge.switch SET rollback_lsn = $2::pg_lsn, updated_at = now() WHERE slot = $1", [slot, lsn])
+        try await target.query(
+            "UPDATE walbridge.switch SET rollback_lsn = $2::pg_lsn, updated_at = now() WHERE slot = $1", [slot, lsn])
     }
 }

@@ -77,7 +77,8 @@ extension ChangeEvent {
         if let message {
             parts.append(message.transactional ? "transactional" : "non-transactional")
             parts.append("prefix=\(Self.quoted(message.prefix))")
-            let content = String(validating: message.content, as: UTF8.self).map(Self.quoted) ?? "\\x" + message.content.hexString
+            let content =
+                String(validating: message.content, as: UTF8.self).map(Self.quoted) ?? "\\x" + message.content.hexString
             parts.append("content=\(Self.abbreviated(content))")
         }
         return parts.filter { !$0.isEmpty }.joined(separator: " ")

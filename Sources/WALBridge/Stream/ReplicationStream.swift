@@ -46,7 +46,8 @@ final class ReplicationStream {
         ]
         if streaming { options.append(("streaming", "on")) }
         try await connection.startReplication(slot: slot, startLSN: start.description, options: options)
-        return ReplicationStream(connection: connection, start: start, acknowledges: acknowledges, statusInterval: statusInterval)
+        return ReplicationStream(
+            connection: connection, start: start, acknowledges: acknowledges, statusInterval: statusInterval)
     }
 
     /// Reads what has arrived, waiting at most `timeout` (less when a status update falls due first).

@@ -81,14 +81,15 @@ struct TransactionReader: Sendable {
         if stopped { return [] }
         switch item {
         case .keepalive(let keepalive):
-            // Everything before the keepalive's position was sent: no transaction committing at or before the stop is left
-            // (a streamed one still open commits later), unless one sent whole is under way.
+            // Everything before the keepalive's position was sent: no transaction committing at or before the stop is
+            // left (a streamed one still open commits later), unless one sent whole is under way.
             if let stop = stopAfter, keepalive.walEnd > stop, transaction == nil {
                 stopped = true
                 return []
             }
             // Inside a streamed transaction, with no whole one under way, every transaction committed before the
-            // keepalive's position was seen too: the position may move past the streamed one's start, which commits later.
+            // keepalive's position was seen too: the position may move past the streamed one's start, which commits
+            // later.
             if inTransaction && (streamed == nil || transaction != nil) { return [] }
             return [.idle(keepalive.walEnd)]
         case .message(let lsn, let message):
@@ -124,7 +125,9 @@ struct TransactionReader: Sendable {
             skipping = begin.finalLSN < checkpoint
             return skipping ? [] : [.begin(xid: begin.xid)]
         case .commit(let commit):
-            guard let begin = transaction else { throw BridgeError.unexpectedMessage("Commit without Begin", at: WALPosition(lsn)) }
+            guard let begin = transaction else {
+                throw BridgeError.unexpectedMessage("Commit without Begin", at: WALPosition(lsn))
+            }
             transaction = nil
             committed(begin.xid)
             if let resumed = streamSkipping {
@@ -134,13 +137,20 @@ struct TransactionReader: Sendable {
             }
             skipping = false
             inTransaction = false
-            return [.commit(TransactionEnd(xid: begin.xid, commitLSN: commit.commitLSN, endLSN: commit.endLSN, commitTime: commit.commitTime))]
+            return [
+                .commit(
+                    TransactionEnd(
+                        xid: begin.xid, commitLSN: commit.commitLSN, endLSN: commit.endLSN,
+                        commitTime: commit.commitTime))
+            ]
         case .relation(let relation):
             relations[relation.id] = try resolve(relation, at: lsn)
         case .message(let logical):
-            if logical.transactional && logical.prefix == Self.markerPrefix && skippedMarkers.contains(logical.content) {
+            if logical.transactional && logical.prefix == Self.markerPrefix
+                && skippedMarkers.contains(logical.content) {
                 skipping = true
-            } else if logical.transactional && logical.prefix == Self.nudgePrefix && logical.content == Array(slot.utf8) {
+            } else if logical.transactional && logical.prefix == Self.nudgePrefix
+                && logical.content == Array(slot.utf8) {
                 nudged = true
             } else if !logical.transactional && logical.prefix == BackfillMark.prefix {
                 return try watermark(logical.content, at: lsn)
@@ -151,25 +161,36 @@ struct TransactionReader: Sendable {
             guard !skipping, let state = try mapped(insert.relationID, at: lsn) else { break }
             let new = try staged(insert.new, state, at: lsn)
             touch(state.source, new)
-            return [.change(source: state.source, RowChange(kind: .insert, new: new, old: nil, oldIsFull: false, lsn: lsn))]
+            return [
+                .change(source: state.source, RowChange(kind: .insert, new: new, old: nil, oldIsFull: false, lsn: lsn))
+            ]
         case .update(let update):
             guard !skipping, let state = try mapped(update.relationID, at: lsn) else { break }
             let new = try staged(update.new, state, at: lsn)
             let old = try update.old.map { try staged($0.values, state, at: lsn) }
             touch(state.source, new)
             if let old { touch(state.source, old) }
-            return [.change(source: state.source, RowChange(kind: .update, new: new, old: old, oldIsFull: update.old?.kind == .full, lsn: lsn))]
+            return [
+                .change(
+                    source: state.source,
+                    RowChange(kind: .update, new: new, old: old, oldIsFull: update.old?.kind == .full, lsn: lsn))
+            ]
         case .delete(let delete):
             guard !skipping, let state = try mapped(delete.relationID, at: lsn) else { break }
             let old = try staged(delete.old.values, state, at: lsn)
             touch(state.source, old)
-            return [.change(source: state.source, RowChange(kind: .delete, new: nil, old: old, oldIsFull: delete.old.kind == .full, lsn: lsn))]
+            return [
+                .change(
+                    source: state.source,
+                    RowChange(kind: .delete, new: nil, old: old, oldIsFull: delete.old.kind == .full, lsn: lsn))
+            ]
         case .truncate(let truncate):
             guard !skipping else { break }
             let sources = try truncate.relationIDs.compactMap { try mapped($0, at: lsn)?.source }
             // A chunk read around a TRUNCATE of its table may hold rows that are gone: read it again.
             if let source = window?.source, sources.contains(source) { window?.interrupted = true }
-            return sources.isEmpty ? [] : [.truncate(sources: sources, lsn: lsn, restartIdentity: truncate.restartIdentity)]
+            return sources.isEmpty
+                ? [] : [.truncate(sources: sources, lsn: lsn, restartIdentity: truncate.restartIdentity)]
         case .streamStart(let start):
             // Chunks of one large transaction are applied as they come; a second one at the same time is not.
             if streamed == nil && !inTransaction {
@@ -183,14 +204,23 @@ struct TransactionReader: Sendable {
         case .streamStop:
             break
         case .streamCommit(let commit):
-            guard commit.xid == streamed else { throw StreamingFallback(reason: "commit of a transaction not being streamed", at: lsn) }
+            guard commit.xid == streamed else {
+                throw StreamingFallback(reason: "commit of a transaction not being streamed", at: lsn)
+            }
             // Already applied before a restart: its chunks must not count twice, so replay without streaming.
-            if commit.commitLSN < checkpoint { throw StreamingFallback(reason: "a streamed transaction was already applied", at: lsn) }
+            if commit.commitLSN < checkpoint {
+                throw StreamingFallback(reason: "a streamed transaction was already applied", at: lsn)
+            }
             streamed = nil
             inTransaction = false
             skipping = false
             committed(commit.xid)
-            return [.commit(TransactionEnd(xid: commit.xid, commitLSN: commit.commitLSN, endLSN: commit.endLSN, commitTime: commit.commitTime))]
+            return [
+                .commit(
+                    TransactionEnd(
+                        xid: commit.xid, commitLSN: commit.commitLSN, endLSN: commit.endLSN,
+                        commitTime: commit.commitTime))
+            ]
         case .streamAbort:
             throw StreamingFallback(reason: "a streamed transaction or subtransaction was rolled back", at: lsn)
         case .beginPrepare, .prepare, .commitPrepared, .rollbackPrepared, .streamPrepare:
@@ -218,12 +248,17 @@ struct TransactionReader: Sendable {
             // A transaction streamed before the low watermark may have changed keys of the chunk there, unseen by the
             // window; if it commits after the chunk's snapshot, the chunk would hold older values. Read it again.
             window = BackfillWindow(
-                seq: mark.seq, source: mark.source, lsn: lsn, commitsBefore: recentCommits.count, interrupted: streamed != nil)
+                seq: mark.seq, source: mark.source, lsn: lsn, commitsBefore: recentCommits.count,
+                interrupted: streamed != nil)
             return []
         case .high:
-            // A chunk can't be placed while a streamed transaction is open, nor one read then again (it would be discarded as
-            // long as large transactions keep streaming): replay without streaming, as the chunk's own commit used to ask.
-            if streamed != nil { throw StreamingFallback(reason: "a backfill chunk was read while a streamed transaction was open", at: lsn) }
+            // A chunk can't be placed while a streamed transaction is open, nor one read then again (it would be
+            // discarded as long as large transactions keep streaming): replay without streaming, as the chunk's own
+            // commit used to ask.
+            if streamed != nil {
+                throw StreamingFallback(
+                    reason: "a backfill chunk was read while a streamed transaction was open", at: lsn)
+            }
             guard var closed = window, closed.seq == mark.seq else { return [] }
             window = nil
             closed.lsn = lsn
@@ -236,7 +271,9 @@ struct TransactionReader: Sendable {
     /// transaction interleaved with a streamed one asks for the replay without streaming.
     private func mapped(_ id: UInt32, at lsn: LSN) throws -> RelationState? {
         guard let state = relations[id] else { throw BridgeError.unknownRelation(id, at: WALPosition(lsn)) }
-        if streamSkipping != nil, state != nil { throw StreamingFallback(reason: "a transaction committed while a streamed one was open", at: lsn) }
+        if streamSkipping != nil, state != nil {
+            throw StreamingFallback(reason: "a transaction committed while a streamed one was open", at: lsn)
+        }
         return state
     }
 
@@ -244,14 +281,16 @@ struct TransactionReader: Sendable {
     private func resolve(_ relation: Relation, at lsn: LSN) throws -> RelationState? {
         let name = TableName(schema: relation.namespace, name: relation.name)
         if let renamed = plan.sources.first(where: { $0.info.oid == relation.id && $0.info.table != name }) {
-            throw BridgeError.schemaDrift(table: renamed.info.table, at: WALPosition(lsn), reason: "the table was renamed to \(name)")
+            throw BridgeError.schemaDrift(
+                table: renamed.info.table, at: WALPosition(lsn), reason: "the table was renamed to \(name)")
         }
         guard let source = plan.sources.firstIndex(where: { $0.info.table == name }) else { return nil }
         let sourcePlan = plan.sources[source]
         var positions: [Int] = []
         for column in sourcePlan.stagedColumns {
             guard let position = relation.columns.firstIndex(where: { $0.name == column.name }) else {
-                throw BridgeError.schemaDrift(table: name, at: WALPosition(lsn), reason: "mapped column \(column.name) no longer exists")
+                throw BridgeError.schemaDrift(
+                    table: name, at: WALPosition(lsn), reason: "mapped column \(column.name) no longer exists")
             }
             let now = relation.columns[position].typeOID
             guard now == column.typeOID else {
@@ -268,10 +307,12 @@ struct TransactionReader: Sendable {
     private func staged(_ tuple: [TupleValue], _ state: RelationState, at lsn: LSN) throws -> [TupleValue] {
         try state.positions.map { position in
             guard position < tuple.count else {
-                throw BridgeError.corruptStream(at: WALPosition(lsn), reason: "tuple has \(tuple.count) columns, its relation more")
+                throw BridgeError.corruptStream(
+                    at: WALPosition(lsn), reason: "tuple has \(tuple.count) columns, its relation more")
             }
             if case .binary = tuple[position] {
-                throw BridgeError.corruptStream(at: WALPosition(lsn), reason: "binary tuple value, but the stream was started in text mode")
+                throw BridgeError.corruptStream(
+                    at: WALPosition(lsn), reason: "binary tuple value, but the stream was started in text mode")
             }
             return tuple[position]
         }

@@ -1,7 +1,8 @@
 import PGClient
 
 extension BridgeError {
-    /// The one line to show for an error the library throws (its own, the plan's problems, or a database's); nil for others.
+    /// The one line to show for an error the library throws (its own, the plan's problems, or a database's); nil for
+    /// others.
     public static func message(for error: any Error) -> String? {
         switch error {
         case let error as BridgeError: error.description

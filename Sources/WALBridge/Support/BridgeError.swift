@@ -34,15 +34,21 @@ public enum BridgeError: Error, CustomStringConvertible, Equatable {
         case .sourceNotReady(let text), .targetNotReady(let text), .malformedAddress(let text):
             return text
         case .schemaDrift(let table, let lsn, let reason):
-            return "schema drift on \(table) at LSN \(lsn): \(reason); nothing of that transaction was applied. Update the mapping (and the target) to match, then restart"
+            return "schema drift on \(table) at LSN \(lsn): \(reason); nothing of that transaction was applied. "
+                + "Update the mapping (and the target) to match, then restart"
         case .truncateStops(let table, let target, let lsn):
-            return "\(table) was truncated at LSN \(lsn), and its target \(target) has on_truncate: stop; truncate the target yourself and set on_truncate (truncate or ignore), then restart"
+            return "\(table) was truncated at LSN \(lsn), and its target \(target) has on_truncate: stop; "
+                + "truncate the target yourself and set on_truncate (truncate or ignore), then restart"
         case .rejected(let change):
             return change.description
         case .replayBlocked(let cause, let through, let reason):
-            return "the target refused a batch of changes up to LSN \(through): \(cause); replaying them one at a time to find the change at fault cannot start: \(reason). Mend that (or the target, for the refusal), then restart"
+            return "the target refused a batch of changes up to LSN \(through): \(cause); "
+                + "replaying them one at a time to find the change at fault cannot start: \(reason). "
+                + "Mend that (or the target, for the refusal), then restart"
         case .pastStop(let slot, let stop, let applied):
-            return "the bridge of slot \(slot) has already applied a source transaction committing at \(applied), after \(stop), so it cannot stop at \(stop); nothing was asked. Pause at a later LSN, or stop the writes first and take pg_current_wal_lsn() then"
+            return "the bridge of slot \(slot) has already applied a source transaction committing at \(applied), "
+                + "after \(stop), so it cannot stop at \(stop); nothing was asked. Pause at a later LSN, "
+                + "or stop the writes first and take pg_current_wal_lsn() then"
         }
     }
 }

@@ -6,7 +6,9 @@ public struct SQLSession: Sendable {
     let connection: PGConnection
 
     /// Runs `body` on a new session to `address`, closed when `body` returns or throws.
-    public static func with<R: Sendable>(_ address: DatabaseAddress, _ body: (SQLSession) async throws -> R) async throws -> R {
+    public static func with<R: Sendable>(
+        _ address: DatabaseAddress, _ body: (SQLSession) async throws -> R
+    ) async throws -> R {
         try await PGConnection.connect(address.connectionString).closing { try await body(SQLSession(connection: $0)) }
     }
 

@@ -51,7 +51,8 @@ extension SourceSnapshot {
     /// in that moment would miss the transaction's rows.
     static func waitUntilVisible(_ xids: [UInt32], on connection: PGConnection) async throws {
         var waiting = xids
-        // A commit held back by a synchronous standby can stay hidden for long: ask less and less often, up to 10 times a second.
+        // A commit held back by a synchronous standby can stay hidden for long: ask less and less often, up to 10 times
+        // a second.
         var delay = Duration.milliseconds(1)
         while !waiting.isEmpty {
             let snapshot = try parsing(try await connection.query("SELECT pg_current_snapshot()::text").scalar ?? "")

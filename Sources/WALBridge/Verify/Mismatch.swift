@@ -37,7 +37,8 @@ public struct Mismatch: Sendable, Equatable, CustomStringConvertible {
         case .extra: return "\(table) \(key): in the target only (the mapping over the source gives no such row)"
         case .changed:
             let columns = columns.map {
-                "\($0.column): source \(Self.show($0.source)), target \(Self.show($0.target))" + VerifyValue.firstDifference($0.source, $0.target)
+                "\($0.column): source \(Self.show($0.source)), target \(Self.show($0.target))"
+                    + VerifyValue.firstDifference($0.source, $0.target)
             }
             return "\(table) \(key): \(columns.joined(separator: "; "))"
         }

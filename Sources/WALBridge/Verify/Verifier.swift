@@ -26,7 +26,8 @@ public struct Verifier: Sendable {
         return try await SourceCheck.connect(configuration.source).closing { source in
             try await SourceCheck.connect(configuration.target, role: "target").closing { target in
                 let point = try await catchUp(source: source, target: target)
-                let sameDatabase = try await SourceSetup.databaseIdentity(source) == SourceSetup.databaseIdentity(target)
+                let sameDatabase =
+                    try await SourceSetup.databaseIdentity(source) == SourceSetup.databaseIdentity(target)
                 let ownRows = try await SourceSetup.describeTables(configuration, on: source).mapValues(\.ownRows)
                 var tables: [TableVerification] = []
                 // A target no entry inserts into holds the rows someone else wrote: the mapping cannot say which.
@@ -35,11 +36,17 @@ public struct Verifier: Sendable {
                 let updatedOnly = all.filter { $0.inserting == nil }.map(\.into)
                 for shared in targets {
                     let inPlace = shared.entries.count == 1 && sameDatabase && shared.into == shared.entries[0].table
-                    let result = try await verify(shared, inPlace: inPlace, rows: ownRows, point: point, source: source, target: target)
+                    let result = try await verify(
+                        shared, inPlace: inPlace, rows: ownRows, point: point, source: source, target: target)
                     tables.append(result)
                     onTable(result, tables.count, targets.count)
                 }
-                let notCompared = updatedOnly.isEmpty ? "" : "; not compared: \(updatedOnly.map(\.description).joined(separator: ", ")), which no entry inserts into (insert: never), so which rows \(updatedOnly.count == 1 ? "it holds" : "they hold") is not the mapping's to say"
+                let notCompared =
+                    updatedOnly.isEmpty
+                    ? ""
+                    : "; not compared: \(updatedOnly.map(\.description).joined(separator: ", ")), "
+                        + "which no entry inserts into (insert: never), so which "
+                        + "rows \(updatedOnly.count == 1 ? "it holds" : "they hold") is not the mapping's to say"
                 return VerifyReport(
                     point: point.description + (try await unfinishedBackfill(on: target)) + notCompared, tables: tables,
                     seconds: (ContinuousClock.now - started) / .seconds(1), sample: sample)
@@ -55,7 +62,10 @@ public struct Verifier: Sendable {
         var description: String {
             switch self {
             case .applied(let lsn): return "the bridge has applied the source up to \(lsn)"
-            case .notStreaming(let why): return "\(why); the target is compared as it stands, and source changes the bridge has not applied show as differences"
+            case .notStreaming(let why):
+                return
+                    "\(why); the target is compared as it stands, and source changes the bridge has not "
+                    + "applied show as differences"
             }
         }
     }
@@ -71,8 +81,12 @@ public struct Verifier: Sendable {
         guard active, hasState else { return .notStreaming("no bridge is attached to slot \(slot)") }
         let lsn = try await source.query("SELECT pg_current_wal_lsn()::text").scalar ?? "0/0"
         let seconds = String(Int(timeout.components.seconds))
-        guard try await ProgressState.waitFor(lsn: lsn, seconds: Int(timeout.components.seconds), slot: slot, on: target) else {
-            throw BridgeError.targetNotReady("verify: the bridge has not applied the source up to \(lsn) within \(seconds) s; see walbridge status (or pause the bridge to verify at its position)")
+        guard try await ProgressState.waitFor(
+            lsn: lsn, seconds: Int(timeout.components.seconds), slot: slot, on: target)
+        else {
+            throw BridgeError.targetNotReady(
+                "verify: the bridge has not applied the source up to \(lsn) within \(seconds) s; "
+                    + "see walbridge status (or pause the bridge to verify at its position)")
         }
         return .applied(lsn)
     }
@@ -80,12 +94,16 @@ public struct Verifier: Sendable {
     /// A note naming the tables whose backfill has not finished (their uncopied rows show as missing), or "".
     private func unfinishedBackfill(on target: PGConnection) async throws -> String {
         let tables = try await BackfillState.unfinished(slot: configuration.slot, on: target)
-        return tables.isEmpty ? "" : "; the backfill of \(tables.joined(separator: ", ")) has not finished, so rows it has not copied yet show as missing"
+        return tables.isEmpty
+            ? ""
+            : "; the backfill of \(tables.joined(separator: ", ")) has not finished, "
+                + "so rows it has not copied yet show as missing"
     }
 
     /// Compares one target table with its entries (the inserting one first) evaluated over the source.
     private func verify(
-        _ shared: SharedTarget, inPlace: Bool, rows: [TableName: String], point: Point, source: PGConnection, target: PGConnection
+        _ shared: SharedTarget, inPlace: Bool, rows: [TableName: String], point: Point, source: PGConnection,
+        target: PGConnection
     ) async throws -> TableVerification {
         let mapping = shared.combined
         let typeOf = try await TargetCheck.columns(of: mapping.into, on: target).mapValues(\.type)
@@ -108,7 +126,9 @@ public struct Verifier: Sendable {
             for _ in 0..<3 where !differing.isEmpty {
                 // Changes in flight during the comparison: look again once the bridge has caught up.
                 _ = try await catchUp(source: source, target: target)
-                differing = try await compare(Set(differing.map { $0.keyText }), mapping, sides.source, sides.target, source: source, target: target)
+                differing = try await compare(
+                    Set(differing.map { $0.keyText }), mapping, sides.source, sides.target, source: source,
+                    target: target)
             }
         }
         let ignoresDeletes = mapping.onDelete == .ignore
@@ -118,7 +138,9 @@ public struct Verifier: Sendable {
     }
 
     /// Keys of the rows whose hashes differ, found through the buckets that differ; and the source side's row count.
-    private func differingKeys(_ sourceSide: VerifySide, _ targetSide: VerifySide, source: PGConnection, target: PGConnection) async throws -> (Set<String>, Int) {
+    private func differingKeys(
+        _ sourceSide: VerifySide, _ targetSide: VerifySide, source: PGConnection, target: PGConnection
+    ) async throws -> (Set<String>, Int) {
         async let fromSource = source.query(sourceSide.summary).rows
         async let fromTarget = target.query(targetSide.summary).rows
         func buckets(_ rows: [[String?]]) -> [String: [String?]] {
@@ -126,7 +148,9 @@ public struct Verifier: Sendable {
         }
         let (sourceBuckets, targetBuckets) = (buckets(try await fromSource), buckets(try await fromTarget))
         let rows = sourceBuckets.values.reduce(0) { $0 + (Int($1[0] ?? "") ?? 0) }
-        let differing = Set(sourceBuckets.keys).union(targetBuckets.keys).filter { sourceBuckets[$0] != targetBuckets[$0] }
+        let differing = Set(sourceBuckets.keys).union(targetBuckets.keys).filter {
+            sourceBuckets[$0] != targetBuckets[$0]
+        }
         guard !differing.isEmpty else { return ([], rows) }
         let bucketList = VerifySide.arrayLiteral(differing.sorted())
         async let sourceHashes = source.query(sourceSide.hashesInBuckets, [bucketList]).rows
@@ -145,7 +169,10 @@ public struct Verifier: Sendable {
     }
 
     /// The rows of `keys` that differ between the two sides, column by column.
-    private func compare(_ keys: Set<String>, _ mapping: TargetMapping, _ sourceSide: VerifySide, _ targetSide: VerifySide, source: PGConnection, target: PGConnection) async throws -> [Differing] {
+    private func compare(
+        _ keys: Set<String>, _ mapping: TargetMapping, _ sourceSide: VerifySide, _ targetSide: VerifySide,
+        source: PGConnection, target: PGConnection
+    ) async throws -> [Differing] {
         guard !keys.isEmpty else { return [] }
         let list = VerifySide.arrayLiteral(keys.sorted())
         let count = mapping.columns.count
@@ -163,15 +190,23 @@ public struct Verifier: Sendable {
             case (nil, nil):
                 continue
             case (.some, nil):
-                differing.append(Differing(keyText: key, mismatch: Mismatch(table: mapping.into, key: shown, kind: .missing, columns: [])))
+                differing.append(
+                    Differing(
+                        keyText: key, mismatch: Mismatch(table: mapping.into, key: shown, kind: .missing, columns: [])))
             case (nil, .some):
-                differing.append(Differing(keyText: key, mismatch: Mismatch(table: mapping.into, key: shown, kind: .extra, columns: [])))
+                differing.append(
+                    Differing(
+                        keyText: key, mismatch: Mismatch(table: mapping.into, key: shown, kind: .extra, columns: [])))
             case (let expected?, let actual?):
                 let columns = mapping.columns.indices.filter { expected[$0] != actual[$0] }.map {
-                    Mismatch.ColumnDifference(column: mapping.columns[$0].column, source: expected[$0], target: actual[$0])
+                    Mismatch.ColumnDifference(
+                        column: mapping.columns[$0].column, source: expected[$0], target: actual[$0])
                 }
                 if !columns.isEmpty {
-                    differing.append(Differing(keyText: key, mismatch: Mismatch(table: mapping.into, key: shown, kind: .changed, columns: columns)))
+                    differing.append(
+                        Differing(
+                            keyText: key,
+                            mismatch: Mismatch(table: mapping.into, key: shown, kind: .changed, columns: columns)))
                 }
             }
         }

@@ -15,7 +15,8 @@ struct VerifySide: Sendable {
     /// the key to every other entry's row: where one has none, its columns are NULL, as `on_delete: clear` leaves them.
     /// `rows` names each source table's own rows in a FROM clause (`SourceTableInfo.ownRows`).
     static func source(
-        _ entries: [SharedTarget.Entry], combined: TargetMapping, types: [String: String], rows ownRows: [TableName: String]
+        _ entries: [SharedTarget.Entry], combined: TargetMapping, types: [String: String],
+        rows ownRows: [TableName: String]
     ) -> VerifySide {
         let q = SQLQuoting.identifier
         var from = ""
@@ -23,17 +24,24 @@ struct VerifySide: Sendable {
         for (index, entry) in entries.enumerated() {
             let mapping = entry.mapping
             let alias = "g\(index)"
-            let select = mapping.columns.map { "((\($0.expression))::\(types[$0.column] ?? "text")) AS \(q($0.column))" }
-            let rows = "(SELECT \(select.joined(separator: ", ")) FROM \(ownRows[entry.table] ?? entry.table.quoted)\(mapping.when.map { " WHERE (\($0))" } ?? "")) AS \(alias)"
+            let select = mapping.columns.map {
+                "((\($0.expression))::\(types[$0.column] ?? "text")) AS \(q($0.column))"
+            }
+            let rows =
+                "(SELECT \(select.joined(separator: ", ")) FROM \(ownRows[entry.table] ?? entry.table.quoted)"
+                + "\(mapping.when.map { " WHERE (\($0))" } ?? "")) AS \(alias)"
             if index == 0 {
                 from = rows
                 for column in mapping.columns { place[column.column] = "\(alias).\(q(column.column))" }
             } else {
-                from += " LEFT JOIN \(rows) ON " + combined.key.map { "g0.\(q($0)) = \(alias).\(q($0))" }.joined(separator: " AND ")
+                from +=
+                    " LEFT JOIN \(rows) ON "
+                    + combined.key.map { "g0.\(q($0)) = \(alias).\(q($0))" }.joined(separator: " AND ")
                 for column in mapping.nonKeyColumns { place[column.column] = "\(alias).\(q(column.column))" }
             }
         }
-        return VerifySide(combined, columns: combined.columns.map { "(\(place[$0.column] ?? "NULL"))::text" }, from: from)
+        return VerifySide(
+            combined, columns: combined.columns.map { "(\(place[$0.column] ?? "NULL"))::text" }, from: from)
     }
 
     /// The side over the target table (where it is the source table itself, only the rows `when` selects).
@@ -47,7 +55,8 @@ struct VerifySide: Sendable {
         let key = mapping.key.compactMap { key in mapping.columns.firstIndex { $0.column == key }.map { columns[$0] } }
         let named = columns.enumerated().map { "\($1) AS c\($0)" }.joined(separator: ", ")
         rows = """
-            SELECT ROW(\(key.joined(separator: ", ")))::text AS k, ROW(\(columns.joined(separator: ", ")))::text AS r, \(named) \
+            SELECT ROW(\(key.joined(separator: ", ")))::text AS k, \
+            ROW(\(columns.joined(separator: ", ")))::text AS r, \(named) \
             FROM \(from)
             """
     }
@@ -76,6 +85,7 @@ struct VerifySide: Sendable {
 
     /// A PostgreSQL array literal of `values`, to be bound as one parameter.
     static func arrayLiteral(_ values: some Sequence<String>) -> String {
-        "{" + values.map { "\"" + $0.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\"" }.joined(separator: ",") + "}"
+        "{" + values.map { "\"" + $0.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\"" }
+            .joined(separator: ",") + "}"
     }
 }

@@ -11,7 +11,8 @@ public enum VerifyValue {
     /// Hex digits of the MD5 printed.
     public static let hashDigits = 8
 
-    /// `NULL`, `'value'`, or for a value longer than `limit`: `'first 60 characters…' (200000 characters, md5 1a2b3c4d)`.
+    /// `NULL`, `'value'`, or for a value longer than `limit`:
+    /// `'first 60 characters…' (200000 characters, md5 1a2b3c4d)`.
     public static func shown(_ value: String?, limit: Int = limit, prefix: Int = prefixLength) -> String {
         guard let value else { return "NULL" }
         let length = value.unicodeScalars.count
@@ -44,7 +45,9 @@ public enum VerifyValue {
         case "\r": return "\\r"
         case "\t": return "\\t"
         default:
-            if scalar.value < 0x20 || scalar.value == 0x7F { return "\\x" + String(scalar.value, radix: 16, uppercase: false) }
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                return "\\x" + String(scalar.value, radix: 16, uppercase: false)
+            }
             return String(scalar)
         }
     }

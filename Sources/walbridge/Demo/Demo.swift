@@ -12,7 +12,9 @@ struct Demo {
 
     func run() async throws {
         let started = ContinuousClock.now
-        say("walbridge demo: the seed documents' zero-downtime migration, with the write-ahead log instead of dual writes")
+        say(
+            "walbridge demo: the seed documents' zero-downtime migration, with the write-ahead log "
+                + "instead of dual writes")
         step("1. prepare: two throwaway PostgreSQL clusters, legacy (wal_level=logical) and new")
         let clusters = try DemoClusters()
         do {
@@ -44,12 +46,18 @@ struct Demo {
         }
     }
 
-    private func migrate(_ clusters: DemoClusters, legacy: SQLSession, new: SQLSession, started: ContinuousClock.Instant) async throws {
+    private func migrate(
+        _ clusters: DemoClusters, legacy: SQLSession, new: SQLSession, started: ContinuousClock.Instant
+    ) async throws {
         try await legacy.execute(DemoSchema.legacy(users: users))
         try await new.execute(DemoSchema.new)
         let products = max(users / 10, 1)
-        say("   legacy: users (name, email, address columns) with \(users) rows, products (price in integer cents) with \(products)")
-        say("   new:    users_v2 (full_name), addresses (its own table), products_v2 (price DECIMAL(10,2) dollars), empty")
+        say(
+            "   legacy: users (name, email, address columns) with \(users) rows, products (price in integer "
+                + "cents) with \(products)")
+        say(
+            "   new:    users_v2 (full_name), addresses (its own table), products_v2 (price "
+                + "DECIMAL(10,2) dollars), empty")
 
         step("2. walbridge check and run, with the example configuration (examples/walbridge.yml)")
         let configFile = clusters.folder.appendingPathComponent("walbridge.yml")
@@ -58,7 +66,9 @@ struct Demo {
             yaml: ExampleConfiguration.text, file: configFile.path,
             environment: ["WALBRIDGE_SOURCE": clusters.legacy, "WALBRIDGE_TARGET": clusters.new])
         let check = try await Check.run(configuration)
-        guard check.problems.isEmpty else { throw DemoError("check failed: \(check.problems.map(\.description).joined(separator: "; "))") }
+        guard check.problems.isEmpty else {
+            throw DemoError("check failed: \(check.problems.map(\.description).joined(separator: "; "))")
+        }
         say("   check passed: 3 targets, every expression prepared on the new database")
         let state = StateStore(new, slot: configuration.slot)
         let app = DemoApplication(legacy: configuration.source, new: configuration.target, users: users)
@@ -67,7 +77,9 @@ struct Demo {
         let bridge = Task { [logger] in try await Bridge(configuration: configuration, logger: logger).run() }
         defer { bridge.cancel() }
         // As walbridge run does with reverse:, the reverse direction runs beside it, paused until the cut-over.
-        guard let reversed = configuration.reversed else { throw DemoError("the example configuration has no reverse: mapping") }
+        guard let reversed = configuration.reversed else {
+            throw DemoError("the example configuration has no reverse: mapping")
+        }
         let reverse = Task { [logger] in
             var reverse = Bridge(configuration: reversed, logger: logger)
             reverse.startsPaused = true
@@ -80,30 +92,40 @@ struct Demo {
             return tables?.count == 2 && tables?.allSatisfy { $0.state == .done } == true
         }
         let copied = try await state.backfill().map(\.rowsCopied).reduce(0, +)
-        say("   backfill: \(copied) existing rows copied in chunks in \(Self.seconds(since: backfillStart)), while \(app.writes) application writes streamed")
+        say(
+            "   backfill: \(copied) existing rows copied in chunks in \(Self.seconds(since: backfillStart)), "
+                + "while \(app.writes) application writes streamed")
 
         step("3. gray reads: a share of reads, routed by user id, goes to the new schema; each is compared with legacy")
         for share in [1, 10, 50, 100] {
             let reads = try await grayReads(share: share, legacy: legacy, new: new, state: state)
-            say("   \(String(share).leftPadded(3))% of users read the new schema: \(reads.new) of \(reads.total) reads served by users_v2 + addresses, mismatches: \(reads.mismatches)")
+            say(
+                "   \(String(share).leftPadded(3))% of users read the new schema: \(reads.new) of \(reads.total) "
+                    + "reads served by users_v2 + addresses, mismatches: \(reads.mismatches)")
             guard reads.mismatches == 0 else { throw DemoError("a gray read differed from legacy") }
         }
 
         step("4. pause and resume (walbridge pause / walbridge resume)")
         try await state.pause(at: nil)
-        try await waitFor("the pause", timeout: .seconds(10)) { (try? await BridgeStatus.read(configuration))?.state == "paused" }
+        try await waitFor("the pause", timeout: .seconds(10)) {
+            (try? await BridgeStatus.read(configuration))?.state == "paused"
+        }
         let pausedAt = try await appliedLSN(state)
         try await Task.sleep(for: .seconds(1))
         let lag = try await BridgeStatus.read(configuration).lagBytes ?? 0
         let stillAt = try await appliedLSN(state)
-        say("   paused at \(pausedAt): a second later the target is still at \(stillAt), the slot holds \(lag) bytes of WAL for it")
+        say(
+            "   paused at \(pausedAt): a second later the target is still at \(stillAt), the slot holds \(lag) "
+                + "bytes of WAL for it")
         let resumed = ContinuousClock.now
         try await state.resume()
         let now = try await currentLSN(legacy)
         try await waitFor("the catch-up", timeout: .seconds(30)) { try await state.waitFor(now, seconds: 1) }
         say("   resumed: caught up with the legacy database in \(Self.seconds(since: resumed))")
 
-        step("5. walbridge cutover --reverse, while the application keeps writing: gates, fence, exact drain, sequences, switch")
+        step(
+            "5. walbridge cutover --reverse, while the application keeps writing: gates, fence, "
+                + "exact drain, sequences, switch")
         var options = CutoverOptions()
         options.reverse = true
         options.maxLag = .seconds(5)
@@ -112,29 +134,43 @@ struct Demo {
         cutting.onSwitched = { app.write(to: .new) }
         let cutover = try await cutting.run()
         guard case .done(let switched) = cutover else { throw DemoError("cutover did not switch: \(cutover)") }
-        say("   the application's feature switch: writes go to users_v2, addresses and products_v2 (\(app.refused - refusedBefore) writes were refused by the fence meanwhile)")
+        say(
+            "   the application's feature switch: writes go to users_v2, addresses and products_v2 "
+                + "(\(app.refused - refusedBefore) writes were refused by the fence meanwhile)")
         say(String(format: "   writes were unavailable for %.0f ms", switched.unavailableMilliseconds ?? 0))
 
         step("6. the application writes the new schema; reverse replication keeps the legacy tables current")
         let writesBefore = app.writes
         try await Task.sleep(for: .seconds(3))
-        try await verify(reversed, "verify --reverse (the legacy tables against reverse: over the new ones)", writes: app.writes - writesBefore)
+        try await verify(
+            reversed, "verify --reverse (the legacy tables against reverse: over the new ones)",
+            writes: app.writes - writesBefore)
 
         step("7. walbridge rollback: the rehearsed way back")
         var rollingBack = Rollback(configuration: configuration, say: { say("   " + $0) })
         rollingBack.onLegacyOpen = { app.write(to: .legacy) }
         let rollback = try await rollingBack.run()
         guard case .done = rollback.0 else { throw DemoError("rollback did not finish: \(rollback.0)") }
-        guard rollback.1?.mismatchCount == 0 else { throw DemoError("rollback's verify found \(rollback.1?.mismatchCount ?? -1) mismatches") }
-        say("   the feature switch back: writes go to the legacy tables again; rollback's verify: \(rollback.1?.mismatchCount ?? 0) mismatches")
+        guard rollback.1?.mismatchCount == 0 else {
+            throw DemoError("rollback's verify found \(rollback.1?.mismatchCount ?? -1) mismatches")
+        }
+        say(
+            "   the feature switch back: writes go to the legacy tables again; rollback's verify: "
+                + "\(rollback.1?.mismatchCount ?? 0) mismatches")
         let legacyWrites = app.writes
         try await Task.sleep(for: .seconds(2))
         await app.stop()
-        try await verify(configuration, "verify (the new tables against the mapping over the legacy ones)", writes: app.writes - legacyWrites)
+        try await verify(
+            configuration, "verify (the new tables against the mapping over the legacy ones)",
+            writes: app.writes - legacyWrites)
 
-        step("8. contract, once the way back is no longer wanted: walbridge cutover (--reverse), stop walbridge run, slot drop")
+        step(
+            "8. contract, once the way back is no longer wanted: walbridge cutover (--reverse), "
+                + "stop walbridge run, slot drop")
         say("   then drop the legacy columns or tables, and the walbridge schema when its history is no longer needed")
-        say("done in \(Self.seconds(since: started)): \(copied) rows backfilled, \(app.writes) application writes, \(app.refused) refused by a fence, every verify at 0 mismatches")
+        say(
+            "done in \(Self.seconds(since: started)): \(copied) rows backfilled, \(app.writes) application writes, "
+                + "\(app.refused) refused by a fence, every verify at 0 mismatches")
     }
 
     /// Verifies `configuration`'s direction and says so; fails on a mismatch.
@@ -144,12 +180,17 @@ struct Demo {
             say("   \(table.table): \(table.rows) rows, mismatches: \(table.mismatches.count)")
             for mismatch in table.mismatches.prefix(5) { say("     \(mismatch)") }
         }
-        say("   \(what) after \(writes) application writes: mismatches: \(report.mismatchCount) (\(String(format: "%.1f", report.seconds)) s)")
+        say(
+            "   \(what) after \(writes) application writes: mismatches: \(report.mismatchCount) "
+                + "(\(String(format: "%.1f", report.seconds)) s)")
         guard report.mismatchCount == 0 else { throw DemoError("verify found \(report.mismatchCount) mismatches") }
     }
 
-    /// Reads 200 random users the way a gray-read router would, and compares each answer from the new schema with legacy.
-    private func grayReads(share: Int, legacy: SQLSession, new: SQLSession, state: StateStore) async throws -> (total: Int, new: Int, mismatches: Int) {
+    /// Reads 200 random users the way a gray-read router would, and compares each answer from the new schema with
+    /// legacy.
+    private func grayReads(
+        share: Int, legacy: SQLSession, new: SQLSession, state: StateStore
+    ) async throws -> (total: Int, new: Int, mismatches: Int) {
         var served = 0
         var mismatches = 0
         let total = 200
@@ -159,8 +200,11 @@ struct Demo {
             guard user % 100 < share else { continue }
             let id = String(user)
             served += 1
-            // Read your writes: the legacy answer and its LSN, then the new schema once the bridge has applied that LSN.
-            let before = try await legacy.pipeline([(DemoSchema.legacyRead, [id]), ("SELECT pg_current_wal_lsn()::text", [])])
+            // Read your writes: the legacy answer and its LSN, then the new schema once the bridge has applied that
+            // LSN.
+            let before = try await legacy.pipeline([
+                (DemoSchema.legacyRead, [id]), ("SELECT pg_current_wal_lsn()::text", [])
+            ])
             let written = before[1].first?.first ?? nil
             _ = try await state.waitFor(written.flatMap { WALPosition($0) } ?? Self.start, seconds: 5)
             let answer = try await new.query(DemoSchema.newRead, [id])

@@ -62,7 +62,8 @@ actor DemoApplication {
     private static func writeLegacy(_ app: SQLSession, id: String, products: Int) async throws {
         switch Int.random(in: 0..<10) {
         case 0..<4:
-            try await app.query("UPDATE users SET name = 'renamed ' || id || ' ' || (random() * 1000)::int WHERE id = $1", [id])
+            try await app.query(
+                "UPDATE users SET name = 'renamed ' || id || ' ' || (random() * 1000)::int WHERE id = $1", [id])
         case 4..<6:
             try await app.query("""
                 UPDATE users SET address_street = CASE WHEN address_street IS NULL THEN id || ' New Rd' END,
@@ -78,7 +79,9 @@ actor DemoApplication {
                 VALUES ('new user', 'n' || gen_random_uuid() || '@example.com', 'Elm St', 'Springfield', '54321')
                 """)
         default:
-            try await app.query("UPDATE products SET price = price + 1 WHERE id = $1", [String(Int.random(in: 1_001...1_000 + products))])
+            try await app.query(
+                "UPDATE products SET price = price + 1 WHERE id = $1",
+                [String(Int.random(in: 1_001...1_000 + products))])
         }
     }
 
@@ -86,11 +89,14 @@ actor DemoApplication {
     private static func writeNew(_ app: SQLSession, id: String, products: Int) async throws {
         switch Int.random(in: 0..<10) {
         case 0..<4:
-            try await app.query("UPDATE users_v2 SET full_name = 'renamed ' || id || ' ' || (random() * 1000)::int WHERE id = $1", [id])
+            try await app.query(
+                "UPDATE users_v2 SET full_name = 'renamed ' || id || ' ' || (random() * 1000)::int WHERE id = $1", [id])
         case 4:
             try await app.query("""
-                INSERT INTO addresses (user_id, street, city, postal_code) SELECT id, id || ' New Rd', 'Shelbyville', '67890'
-                FROM users_v2 WHERE id = $1 ON CONFLICT (user_id) DO UPDATE SET street = EXCLUDED.street, city = 'Shelbyville', postal_code = '67890'
+                INSERT INTO addresses (user_id, street, city, postal_code) SELECT id, \
+                id || ' New Rd', 'Shelbyville', '67890'
+                FROM users_v2 WHERE id = $1 ON CONFLICT (user_id) DO UPDATE SET street = EXCLUDED.street, \
+                city = 'Shelbyville', postal_code = '67890'
                 """, [id])
         case 5:
             try await app.query("DELETE FROM addresses WHERE user_id = $1", [id])
@@ -101,11 +107,15 @@ actor DemoApplication {
                 """, [id])
         case 7..<9:
             try await app.query("""
-                WITH u AS (INSERT INTO users_v2 (full_name, email) VALUES ('new user', 'n' || gen_random_uuid() || '@example.com') RETURNING id)
-                INSERT INTO addresses (user_id, street, city, postal_code) SELECT id, 'Elm St', 'Springfield', '54321' FROM u
+                WITH u AS (INSERT INTO users_v2 (full_name, email) VALUES ('new user', \
+                'n' || gen_random_uuid() || '@example.com') RETURNING id)
+                INSERT INTO addresses (user_id, street, city, postal_code) SELECT id, \
+                'Elm St', 'Springfield', '54321' FROM u
                 """)
         default:
-            try await app.query("UPDATE products_v2 SET price = price + 0.01 WHERE id = $1", [String(Int.random(in: 1_001...1_000 + products))])
+            try await app.query(
+                "UPDATE products_v2 SET price = price + 0.01 WHERE id = $1",
+                [String(Int.random(in: 1_001...1_000 + products))])
         }
     }
 

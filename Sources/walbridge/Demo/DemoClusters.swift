@@ -12,15 +12,20 @@ final class DemoClusters: Sendable {
     /// Initialises and starts both clusters on free loopback ports (as the `postgres` user when run as root).
     init() throws {
         guard let bin = Self.serverBinaries() else {
-            throw DemoError("walbridge demo needs the PostgreSQL server (initdb, pg_ctl): install it with `apt-get install -y postgresql-15`, or put its bin folder on PATH")
+            throw DemoError(
+                "walbridge demo needs the PostgreSQL server (initdb, pg_ctl): install it with `apt-get install -y "
+                    + "postgresql-15`, or put its bin folder on PATH")
         }
         self.bin = bin
-        folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("walbridge-demo-\(UUID().uuidString.prefix(8))")
+        folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
+            "walbridge-demo-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         if getuid() == 0 { try Self.run("/bin/chown", ["postgres:", folder.path]) }
         do {
-            let legacyPort = try Self.start(bin: bin, data: folder.appendingPathComponent("legacy").path, socket: folder.path, walLevel: "logical")
-            let newPort = try Self.start(bin: bin, data: folder.appendingPathComponent("new").path, socket: folder.path, walLevel: "logical")
+            let legacyPort = try Self.start(
+                bin: bin, data: folder.appendingPathComponent("legacy").path, socket: folder.path, walLevel: "logical")
+            let newPort = try Self.start(
+                bin: bin, data: folder.appendingPathComponent("new").path, socket: folder.path, walLevel: "logical")
             legacy = "host=127.0.0.1 port=\(legacyPort) user=postgres dbname=postgres"
             new = "host=127.0.0.1 port=\(newPort) user=postgres dbname=postgres"
         } catch {
@@ -41,8 +46,10 @@ final class DemoClusters: Sendable {
     }
 
     private static func stop(bin: String, folder: URL) {
-        for name in ["legacy", "new"] where FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path) {
-            _ = try? runAsPostgres(bin + "/pg_ctl", ["-D", folder.appendingPathComponent(name).path, "-m", "immediate", "-w", "stop"])
+        for name in ["legacy", "new"]
+        where FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path) {
+            _ = try? runAsPostgres(
+                bin + "/pg_ctl", ["-D", folder.appendingPathComponent(name).path, "-m", "immediate", "-w", "stop"])
         }
         try? FileManager.default.removeItem(at: folder)
     }
@@ -50,16 +57,25 @@ final class DemoClusters: Sendable {
     /// The folder holding initdb and pg_ctl: PATH first, then Debian's PostgreSQL 15.
     private static func serverBinaries() -> String? {
         let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
-        return (path + ["/usr/lib/postgresql/15/bin"]).first { FileManager.default.isExecutableFile(atPath: $0 + "/initdb") && FileManager.default.isExecutableFile(atPath: $0 + "/pg_ctl") }
+        return (path + ["/usr/lib/postgresql/15/bin"]).first {
+            FileManager.default.isExecutableFile(atPath: $0 + "/initdb")
+                && FileManager.default.isExecutableFile(atPath: $0 + "/pg_ctl")
+        }
     }
 
     /// Initialises a cluster in `data` and starts it on a free port; returns the port.
     private static func start(bin: String, data: String, socket: String, walLevel: String) throws -> Int {
-        try runAsPostgres(bin + "/initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"])
+        try runAsPostgres(
+            bin + "/initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"])
         for _ in 0..<20 {
             let port = Int.random(in: 20_000...60_000)
-            let options = "-c listen_addresses=127.0.0.1 -c port=\(port) -c unix_socket_directories=\(socket) -c wal_level=\(walLevel) -c fsync=off -c log_min_messages=warning"
-            if (try? runAsPostgres(bin + "/pg_ctl", ["-D", data, "-l", data + ".log", "-o", options, "-w", "start"])) != nil { return port }
+            let options =
+                "-c listen_addresses=127.0.0.1 -c port=\(port) -c unix_socket_directories=\(socket) "
+                + "-c wal_level=\(walLevel) -c fsync=off -c log_min_messages=warning"
+            if (try? runAsPostgres(bin + "/pg_ctl", ["-D", data, "-l", data + ".log", "-o", options, "-w", "start"]))
+                != nil {
+                return port
+            }
         }
         throw DemoError("no free port for a demo cluster; see \(data).log")
     }
@@ -87,12 +103,16 @@ final class DemoClusters: Sendable {
         let argv = ([program] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        guard posix_spawn(&pid, program, &actions, nil, argv, environ) == 0 else { throw DemoError("cannot start \(program)") }
+        guard posix_spawn(&pid, program, &actions, nil, argv, environ) == 0 else {
+            throw DemoError("cannot start \(program)")
+        }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
         guard status == 0 else {
             let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-            throw DemoError("\(URL(fileURLWithPath: program).lastPathComponent) failed: \(text.trimmingCharacters(in: .whitespacesAndNewlines).suffix(500))")
+            throw DemoError(
+                "\(URL(fileURLWithPath: program).lastPathComponent) failed: "
+                    + "\(text.trimmingCharacters(in: .whitespacesAndNewlines).suffix(500))")
         }
     }
 }
