@@ -18,6 +18,7 @@ struct CutoverLongForm {
     /// Counts for the summary.
     struct Totals {
         var schemas = 0, rounds = 0, writes = 0, cutovers = 0, switched = 0, rollbacks = 0, rolledBack = 0, aborts = 0
+        var aborted = 0
         var commandKills = 0, bridgeKills = 0, fenceRefusals = 0, failures = 0
     }
 
@@ -50,7 +51,7 @@ struct CutoverLongForm {
         Report.say("differential: \(String(format: "%.0f", Date().timeIntervalSince(started))) s in all")
         Report.say("differential: \(totals.schemas) schemas, \(totals.rounds) rounds, \(totals.writes) transactions, "
             + "\(totals.cutovers) cut-overs (\(totals.switched) switched), \(totals.rollbacks) rollbacks "
-            + "(\(totals.rolledBack) rolled back), \(totals.aborts) aborts, \(totals.commandKills) command kills, "
+            + "(\(totals.rolledBack) rolled back), \(totals.aborts) aborts (\(totals.aborted) undid a cut-over), \(totals.commandKills) command kills, "
             + "\(totals.bridgeKills) bridge kills, \(totals.fenceRefusals) writes refused by a fence, \(totals.failures) failures")
         Report.say("\(totals.schemas - totals.failures) passed, \(totals.failures) failed")
         return totals.failures > 0 ? 1 : 0
@@ -200,7 +201,7 @@ struct CutoverRound {
         for _ in 0..<rng.int(3...6) {
             try await Task.sleep(for: .milliseconds(rng.int(500...3000)))
             let record = await switchRecord()
-            let killAfter = rng.chance(0.4) ? Double(rng.int(20...3500)) / 1000 : nil
+            let killAfter = rng.chance(0.5) ? Double(rng.int(10...1500)) / 1000 : nil
             let verify = rng.pick(["skip", "sample:50", "full"])
             switch (Self.side(record?.phase), rng.int(0...9)) {
             case (_, 0...1):
@@ -227,7 +228,7 @@ struct CutoverRound {
                 totals.cutovers += 1
                 totals.aborts += 1
                 let started = Date()
-                let result = await command(["cutover", "--reverse", "--verify", "skip"], killAfter: Double(rng.int(20...2500)) / 1000)
+                let result = await command(["cutover", "--reverse", "--verify", "skip"], killAfter: Double(rng.int(10...900)) / 1000)
                 if result.killed { totals.commandKills += 1 }
                 let abort = await command(["cutover", "--abort"], killAfter: rng.chance(0.3) ? Double(rng.int(10...800)) / 1000 : nil)
                 if abort.killed { totals.commandKills += 1 }
@@ -237,6 +238,7 @@ struct CutoverRound {
                     close(.new, at: started)
                     fences.append((.legacy, after.fence, nil))
                 }
+                if await switchRecord()?.phase == "aborted" { totals.aborted += 1 }
                 done.append("cutover then --abort\(abort.killed ? " killed" : "")")
             case (.new?, _):
                 totals.rollbacks += 1

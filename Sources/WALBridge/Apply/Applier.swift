@@ -297,8 +297,11 @@ final class Applier {
         }
         var folder = RowFolder(plan.sources[source])
         folder.fold(change)
-        // Only where the transaction goes on after a refusal: dead letters, or a foreign key among the targets.
-        let savepoint = onError == .deadLetter || !plan.foreignKeys.keys.isEmpty
+        // Values read back beside those the stream sent (`SliceWriter.refetch`) may be refused together.
+        let readsBack = folder.rows.contains(where: \.hasUnchanged)
+        // Only where the transaction goes on after a refusal: dead letters, a foreign key among the targets, or a row
+        // that can be written as the source holds it now.
+        let savepoint = onError == .deadLetter || !plan.foreignKeys.keys.isEmpty || readsBack
         if savepoint { try await target.query("SAVEPOINT walbridge_change") }
         do {
             try await writer.apply(folder.rows, source: source, upsertOnly: true, visible: visible)
@@ -338,6 +341,20 @@ final class Applier {
                     return
                 }
             }
+            // The values sent and those read back later can make a row the source never held (a cast or a CHECK over
+            // both refuses it): the row as the source holds it now goes in instead, and its later changes follow.
+            if readsBack, error.sqlState != Self.foreignKeyViolation, change.kind != .delete,
+               !plan.foreignKeys.keys.contains(where: { targets.contains($0.parent) }),
+               try await caughtUpWithSource(folder.rows, source: source, change: change, visible: visible) {
+                logger.info("""
+                    change refused with values read back from the source written as the source holds its row now
+                    """,
+                    metadata: [
+                        "table": "\(plan.sources[source].info.table)", "lsn": "\(change.lsn)",
+                        "error": "\(error.message)",
+                    ])
+                return
+            }
             try await reject(change, source: source, error: error)
         }
     }
@@ -361,10 +378,10 @@ final class Applier {
     }
 
     /// Writes a refused change's row as the source holds it now, after the removals the change would leave behind;
-    /// false
-    /// (nothing written) when the target refuses that too. A parent read back from the source ahead of the stream (its
-    /// insert left out an unchanged TOAST value, and it was gone by then) is missing from the target until the change
-    /// that removed it, which the source's own key makes come with or after this row's; the row's later changes follow.
+    /// false (nothing written) when the target refuses that too. A parent read back from the source ahead of the
+    /// stream (its insert left out an unchanged TOAST value, and it was gone by then) is missing from the target until
+    /// the change that removed it, which the source's own key makes come with or after this row's; the row's later
+    /// changes follow.
     private func caughtUpWithSource(
         _ rows: [FoldedRow], source: Int, change: RowChange, visible: [UInt32]
     ) async throws -> Bool {
