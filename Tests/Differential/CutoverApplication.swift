@@ -34,7 +34,10 @@ actor CutoverApplication {
     /// Numbers the writes of every round, so keys made up from them never repeat.
     private var serial = 0
 
-    init(schema: CutoverSchema, legacy: ConnectionString, new: ConnectionString, rows: [[String: [String?]]], writers: Int) {
+    init(
+        schema: CutoverSchema, legacy: ConnectionString, new: ConnectionString, rows: [[String: [String?]]],
+        writers: Int
+    ) {
         self.schema = schema
         self.legacy = legacy
         self.new = new
@@ -54,8 +57,10 @@ actor CutoverApplication {
             let columns = table.columns.map { "t.\(SQLText.ident($0.legacy))::text" } + ["t.version::text"]
             return "SELECT \((keys + columns).joined(separator: ", ")) FROM \(SQLText.ident(table.legacy)) AS t"
         case .new:
-            let columns = table.columns.map { "\($0.split ? "e" : "t").\(SQLText.ident($0.new))::text" } + ["t.version::text"]
-            let join = table.extra.map { " LEFT JOIN \(SQLText.ident($0)) AS e USING (\(table.keyColumns.joined(separator: ", ")))" } ?? ""
+            let columns = table.columns.map { "\($0.split ? "e" : "t").\(SQLText.ident($0.new))::text" }
+                + ["t.version::text"]
+            let using = table.keyColumns.joined(separator: ", ")
+            let join = table.extra.map { " LEFT JOIN \(SQLText.ident($0)) AS e USING (\(using))" } ?? ""
             return "SELECT \((keys + columns).joined(separator: ", ")) FROM \(SQLText.ident(table.main)) AS t\(join)"
         }
     }
@@ -74,12 +79,11 @@ actor CutoverApplication {
         var rows: [String: [String?]] = [:]
         for row in try await connection.query(rowSelect(table, side: side)).rows { rows[keyText(row, table)] = row }
         guard side == .new, let extra = table.extra else { return (rows, 0) }
-        let keys = table.keyColumns.joined(separator: ", ")
+        let on = table.keyColumns.map { "m.\($0) = e.\($0)" }.joined(separator: " AND ")
+        let key = table.keyColumns[0]
         let orphans = try await connection.query("""
-            SELECT (SELECT count(*) FROM \(SQLText.ident(table.main)) m WHERE NOT EXISTS
-                        (SELECT 1 FROM \(SQLText.ident(extra)) e WHERE (e.\(keys.replacingOccurrences(of: ", ", with: ", e."))) = (m.\(keys.replacingOccurrences(of: ", ", with: ", m."))))) +
-                   (SELECT count(*) FROM \(SQLText.ident(extra)) e WHERE NOT EXISTS
-                        (SELECT 1 FROM \(SQLText.ident(table.main)) m WHERE (e.\(keys.replacingOccurrences(of: ", ", with: ", e."))) = (m.\(keys.replacingOccurrences(of: ", ", with: ", m.")))))
+            SELECT count(*) FROM \(SQLText.ident(table.main)) m FULL JOIN \(SQLText.ident(extra)) e ON \(on)
+            WHERE m.\(key) IS NULL OR e.\(key) IS NULL
             """).scalar
         return (rows, Int(orphans ?? "0") ?? 0)
     }
@@ -98,11 +102,14 @@ actor CutoverApplication {
         var connections: [Side: PGConnection] = [:]
         while !stopping {
             do {
-                if connections[side] == nil { connections[side] = try await PGConnection.connect(side == .legacy ? legacy : new) }
+                if connections[side] == nil {
+                    connections[side] = try await PGConnection.connect(side == .legacy ? legacy : new)
+                }
                 guard let connection = connections[side] else { continue }
                 serial += 1
                 let serial = serial
-                let tables = rng.chance(0.2) && schema.tables.count > 1 ? rng.sample(Array(schema.tables.indices), 2) : [rng.int(0...schema.tables.count - 1)]
+                let tables = rng.chance(0.2) && schema.tables.count > 1
+                    ? rng.sample(Array(schema.tables.indices), 2) : [rng.int(0...schema.tables.count - 1)]
                 var plans: [(table: Int, key: String?, statements: [String])] = []
                 for table in tables { plans.append(plan(table, writer: id, serial: serial, side: side, &rng)) }
                 try await connection.query("BEGIN")
@@ -112,7 +119,9 @@ actor CutoverApplication {
                         var found: String? = plan.key
                         for statement in plan.statements {
                             let result = try await connection.query(statement)
-                            if found == nil, let row = result.rows.first { found = Self.keyText(row, schema.tables[plan.table]) }
+                            if found == nil, let row = result.rows.first {
+                                found = Self.keyText(row, schema.tables[plan.table])
+                            }
                         }
                         let after = try await rowNow(plan.table, key: found, side: side, on: connection)
                         results.append((plan.table, found, after))
@@ -161,7 +170,9 @@ actor CutoverApplication {
             var keyColumns: [String] = [], keyValues: [String] = []
             switch table.key {
             case .text: (keyColumns, keyValues) = (["id"], [SQLText.literal("w\(writer)-\(serial)-\(side)")])
-            case .composite: (keyColumns, keyValues) = (["region", "code"], ["\(rng.int(0...6))", SQLText.literal("w\(writer)-\(serial)")])
+            case .composite:
+                keyColumns = ["region", "code"]
+                keyValues = ["\(rng.int(0...6))", SQLText.literal("w\(writer)-\(serial)")]
             default: break
             }
             let values = table.columns.map { CutoverValues.literal($0.type, &rng) }
@@ -169,7 +180,8 @@ actor CutoverApplication {
             switch side {
             case .legacy:
                 let columns = keyColumns + table.columns.map { SQLText.ident($0.legacy) } + ["version"]
-                return (index, nil, ["INSERT INTO \(SQLText.ident(table.legacy)) (\(columns.joined(separator: ", "))) VALUES ("
+                let into = SQLText.ident(table.legacy)
+                return (index, nil, ["INSERT INTO \(into) (\(columns.joined(separator: ", "))) VALUES ("
                     + (keyValues + values + ["1"]).joined(separator: ", ") + ")" + returning])
             case .new:
                 let main = table.columns.indices.filter { !table.columns[$0].split }
@@ -182,7 +194,8 @@ actor CutoverApplication {
                 let keys = table.keyColumns.joined(separator: ", ")
                 let splitColumns = split.map { SQLText.ident(table.columns[$0].new) }.joined(separator: ", ")
                 return (index, nil, [
-                    "WITH m AS (\(insert) RETURNING \(keys)) INSERT INTO \(SQLText.ident(extra)) (\(keys), \(splitColumns)) "
+                    "WITH m AS (\(insert) RETURNING \(keys)) "
+                        + "INSERT INTO \(SQLText.ident(extra)) (\(keys), \(splitColumns)) "
                         + "SELECT \(keys), \(split.map { values[$0] }.joined(separator: ", ")) FROM m" + returning,
                 ])
             }
@@ -193,15 +206,20 @@ actor CutoverApplication {
             let changed = rng.sample(Array(table.columns.indices), rng.int(1...table.columns.count))
             switch side {
             case .legacy:
-                let set = changed.map { "\(SQLText.ident(table.columns[$0].legacy)) = \(CutoverValues.literal(table.columns[$0].type, &rng))" }
-                return (index, key, ["UPDATE \(SQLText.ident(table.legacy)) SET \((set + ["version = version + 1"]).joined(separator: ", ")) WHERE \(match)"])
+                let set = changed.map { assign(table.columns[$0].legacy, table.columns[$0].type, &rng) }
+                    + ["version = version + 1"]
+                let name = SQLText.ident(table.legacy)
+                return (index, key, ["UPDATE \(name) SET \(set.joined(separator: ", ")) WHERE \(match)"])
             case .new:
-                let main = changed.filter { !table.columns[$0].split }.map { "\(SQLText.ident(table.columns[$0].new)) = \(CutoverValues.literal(table.columns[$0].type, &rng))" }
-                var statements = ["UPDATE \(SQLText.ident(table.main)) SET \((main + ["version = version + 1"]).joined(separator: ", ")) WHERE \(match)"]
+                let main = changed.filter { !table.columns[$0].split }
+                    .map { assign(table.columns[$0].new, table.columns[$0].type, &rng) } + ["version = version + 1"]
+                let into = SQLText.ident(table.main)
+                var statements = ["UPDATE \(into) SET \(main.joined(separator: ", ")) WHERE \(match)"]
                 let split = changed.filter { table.columns[$0].split }
                 if let extra = table.extra, !split.isEmpty {
-                    let set = split.map { "\(SQLText.ident(table.columns[$0].new)) = \(CutoverValues.literal(table.columns[$0].type, &rng))" }
-                    statements.append("UPDATE \(SQLText.ident(extra)) SET \(set.joined(separator: ", ")) WHERE \(match)")
+                    let set = split.map { assign(table.columns[$0].new, table.columns[$0].type, &rng) }
+                    let splitTable = SQLText.ident(extra)
+                    statements.append("UPDATE \(splitTable) SET \(set.joined(separator: ", ")) WHERE \(match)")
                 }
                 return (index, key, statements)
             }
@@ -210,9 +228,15 @@ actor CutoverApplication {
         case .legacy:
             return (index, key, ["DELETE FROM \(SQLText.ident(table.legacy)) WHERE \(match)"])
         case .new:
-            let extra = table.extra.map { table.cascade ? [] : ["DELETE FROM \(SQLText.ident($0)) WHERE \(match)"] } ?? []
+            let extra = table.extra.map { table.cascade ? [] : ["DELETE FROM \(SQLText.ident($0)) WHERE \(match)"] }
+                ?? []
             return (index, key, extra + ["DELETE FROM \(SQLText.ident(table.main)) WHERE \(match)"])
         }
+    }
+
+    /// `column = value` with a value of `type`.
+    private func assign(_ column: String, _ type: String, _ rng: inout SplitMix64) -> String {
+        "\(SQLText.ident(column)) = \(CutoverValues.literal(type, &rng))"
     }
 
     /// `key = value` for each key column of a model key.
@@ -222,10 +246,13 @@ actor CutoverApplication {
     }
 
     /// The row at `key` as the write's transaction sees it (nil: gone).
-    private func rowNow(_ index: Int, key: String?, side: Side, on connection: PGConnection) async throws -> [String?]? {
+    private func rowNow(
+        _ index: Int, key: String?, side: Side, on connection: PGConnection
+    ) async throws -> [String?]? {
         guard let key else { return nil }
         let table = schema.tables[index]
-        return try await connection.query(Self.rowSelect(table, side: side) + " WHERE " + keyMatch(table, key)).rows.first
+        let select = Self.rowSelect(table, side: side) + " WHERE " + keyMatch(table, key)
+        return try await connection.query(select).rows.first
     }
 
     /// Keeps a committed write's row in the model, owned by its writer.
@@ -241,7 +268,9 @@ enum LSNText {
     /// The position as a number (0 when it does not parse).
     static func parse(_ text: String) -> UInt64 {
         let parts = text.split(separator: "/")
-        guard parts.count == 2, let high = UInt64(parts[0], radix: 16), let low = UInt64(parts[1], radix: 16) else { return 0 }
+        guard parts.count == 2, let high = UInt64(parts[0], radix: 16), let low = UInt64(parts[1], radix: 16) else {
+            return 0
+        }
         return high << 32 | low
     }
 }

@@ -25,6 +25,10 @@ struct CutoverLongForm {
     /// A failure of one round.
     struct Failure: Error, CustomStringConvertible {
         var description: String
+
+        init(_ description: String) {
+            self.description = description
+        }
     }
 
     /// Runs schemas until the time is up; the exit status.
@@ -45,14 +49,16 @@ struct CutoverLongForm {
             } catch {
                 totals.schemas += 1
                 totals.failures += 1
-                Report.say("  FAIL seed \(seed): \(error)\n  rerun: scripts/differential.sh --cutover --seed \(seed) --minutes 5")
+                Report.say("  FAIL seed \(seed): \(error)")
+                Report.say("  rerun: scripts/differential.sh --cutover --seed \(seed) --minutes 5")
             }
         }
         Report.say("differential: \(String(format: "%.0f", Date().timeIntervalSince(started))) s in all")
         Report.say("differential: \(totals.schemas) schemas, \(totals.rounds) rounds, \(totals.writes) transactions, "
             + "\(totals.cutovers) cut-overs (\(totals.switched) switched), \(totals.rollbacks) rollbacks "
-            + "(\(totals.rolledBack) rolled back), \(totals.aborts) aborts (\(totals.aborted) undid a cut-over), \(totals.commandKills) command kills, "
-            + "\(totals.bridgeKills) bridge kills, \(totals.fenceRefusals) writes refused by a fence, \(totals.failures) failures")
+            + "(\(totals.rolledBack) rolled back), \(totals.aborts) aborts (\(totals.aborted) undid a cut-over), "
+            + "\(totals.commandKills) command kills, \(totals.bridgeKills) bridge kills, "
+            + "\(totals.fenceRefusals) writes refused by a fence, \(totals.failures) failures")
         Report.say("\(totals.schemas - totals.failures) passed, \(totals.failures) failed")
         return totals.failures > 0 ? 1 : 0
     }
@@ -60,7 +66,8 @@ struct CutoverLongForm {
     /// One schema: set up, the bridge started, two to four rounds, torn down.
     private func runSchema(_ schema: CutoverSchema, seed: UInt64, deadline: Date, totals: inout Totals) async throws {
         var rng = SplitMix64.derived(seed, 4_200)
-        let names = (source: "cuttest_\(seed % 1_000_000)_s", target: "cuttest_\(seed % 1_000_000)_t", slot: "cuttest_\(seed % 1_000_000)")
+        let stem = "cuttest_\(seed % 1_000_000)"
+        let names = (source: stem + "_s", target: stem + "_t", slot: stem)
         let directory = "\(out)/cuttest-\(seed)"
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try await Clusters.create(names.source, on: clusters.source)
@@ -68,8 +75,11 @@ struct CutoverLongForm {
         let legacyDB = Clusters.database(clusters.source, names.source)
         let newDB = Clusters.database(clusters.target, names.target)
         let config = "\(directory)/walbridge.yml"
-        try schema.yaml(source: legacyDB.raw, target: newDB.raw, slot: names.slot).write(toFile: config, atomically: true, encoding: .utf8)
-        let bridge = BridgeProcess(binary: walbridge, config: config, log: "\(directory)/bridge.log", chunkRows: 500, sliceRows: nil, backfillRate: nil)
+        try schema.yaml(source: legacyDB.raw, target: newDB.raw, slot: names.slot)
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let bridge = BridgeProcess(
+            binary: walbridge, config: config, log: "\(directory)/bridge.log", chunkRows: 500, sliceRows: nil,
+            backfillRate: nil)
         defer { Task { await bridge.stop() } }
         try await PGConnection.connect(legacyDB).closing { legacy in
             for statement in schema.legacyDDL(initialRows: rng.int(50...400)) { _ = try await legacy.query(statement) }
@@ -78,15 +88,22 @@ struct CutoverLongForm {
             for statement in schema.newDDL { _ = try await new.query(statement) }
         }
         let check = await Command.run(walbridge, ["check", "--config", config], timeout: 120)
-        guard check.status == 0 else { throw Failure(description: "walbridge check failed:\n\(check.output)\n\(check.errors)") }
+        guard check.status == 0 else {
+            throw Failure("walbridge check failed:\n\(check.output)\n\(check.errors)")
+        }
         try bridge.start()
-        guard await bridge.waitStreaming(timeout: 120) else { throw Failure(description: "the bridge did not start:\n\(bridge.tail())") }
+        guard await bridge.waitStreaming(timeout: 120) else {
+            throw Failure("the bridge did not start:\n\(bridge.tail())")
+        }
         var rows: [[String: [String?]]] = []
         try await PGConnection.connect(legacyDB).closing { legacy in
-            for index in schema.tables.indices { rows.append(try await CutoverApplication.read(schema, index, side: .legacy, on: legacy).rows) }
+            for index in schema.tables.indices {
+                rows.append(try await CutoverApplication.read(schema, index, side: .legacy, on: legacy).rows)
+            }
         }
         var round = CutoverRound(
-            schema: schema, walbridge: walbridge, config: config, legacy: legacyDB, new: newDB, slot: names.slot, bridge: bridge,
+            schema: schema, walbridge: walbridge, config: config, legacy: legacyDB, new: newDB, slot: names.slot,
+            bridge: bridge,
             application: CutoverApplication(schema: schema, legacy: legacyDB, new: newDB, rows: rows, writers: 3))
         for number in 0..<rng.int(2...4) where Date() < deadline {
             try await round.run(seed: seed &+ UInt64(number) &* 7919, totals: &totals)
@@ -103,6 +120,8 @@ struct CutoverLongForm {
 /// One round of the cut-over's long form on a running bridge: writers and lock holders start, the commands run, the
 /// writers stop, and both schemas must come to hold what the writers had accepted.
 struct CutoverRound {
+    typealias Failure = CutoverLongForm.Failure
+
     let schema: CutoverSchema
     let walbridge: String
     let config: String
@@ -133,7 +152,10 @@ struct CutoverRound {
     private func switchRecord() async -> (phase: String, fence: UInt64, rollback: UInt64)? {
         try? await PGConnection.connect(new).closing { target in
             guard let row = try await target.query(
-                "SELECT phase, coalesce(fence_lsn::text, '0/0'), coalesce(rollback_lsn::text, '0/0') FROM walbridge.switch WHERE slot = $1",
+                """
+                SELECT phase, coalesce(fence_lsn::text, '0/0'), coalesce(rollback_lsn::text, '0/0')
+                FROM walbridge.switch WHERE slot = $1
+                """,
                 [slot]).rows.first else { return nil }
             return (row[0] ?? "", LSNText.parse(row[1] ?? ""), LSNText.parse(row[2] ?? ""))
         } ?? nil
@@ -190,7 +212,9 @@ struct CutoverRound {
         totals.writes += writes
         totals.fenceRefusals += refused
         let unexpected = await application.unexpected
-        if !unexpected.isEmpty { throw CutoverLongForm.Failure(description: "writes refused for no good reason:\n" + unexpected.prefix(5).joined(separator: "\n")) }
+        if !unexpected.isEmpty {
+            throw Failure("writes refused for no good reason:\n" + unexpected.prefix(5).joined(separator: "\n"))
+        }
         summary = "\(writes) writes accepted, \(refused) refused by a fence; " + done.joined(separator: ", ")
     }
 
@@ -214,7 +238,8 @@ struct CutoverRound {
             case (.legacy?, 2...6):
                 totals.cutovers += 1
                 let started = Date()
-                let result = await command(["cutover", "--reverse", "--verify", verify, "--max-lag", "5"], killAfter: killAfter)
+                let arguments = ["cutover", "--reverse", "--verify", verify, "--max-lag", "5"]
+                let result = await command(arguments, killAfter: killAfter)
                 if result.killed { totals.commandKills += 1 }
                 try await finish(&rng, totals: &totals)
                 if let after = await switchRecord(), after.phase == "switched", record?.phase != "switched" {
@@ -228,9 +253,11 @@ struct CutoverRound {
                 totals.cutovers += 1
                 totals.aborts += 1
                 let started = Date()
-                let result = await command(["cutover", "--reverse", "--verify", "skip"], killAfter: Double(rng.int(10...900)) / 1000)
+                let killCutover = Double(rng.int(10...900)) / 1000
+                let result = await command(["cutover", "--reverse", "--verify", "skip"], killAfter: killCutover)
                 if result.killed { totals.commandKills += 1 }
-                let abort = await command(["cutover", "--abort"], killAfter: rng.chance(0.3) ? Double(rng.int(10...800)) / 1000 : nil)
+                let killAbort = rng.chance(0.3) ? Double(rng.int(10...800)) / 1000 : nil
+                let abort = await command(["cutover", "--abort"], killAfter: killAbort)
                 if abort.killed { totals.commandKills += 1 }
                 try await finish(&rng, totals: &totals)
                 if let after = await switchRecord(), after.phase == "switched", record?.phase != "switched" {
@@ -260,14 +287,16 @@ struct CutoverRound {
             }
             try await writable()
             if let status = bridge.exitedOnItsOwn {
-                throw CutoverLongForm.Failure(description: "the bridge exited by itself (status \(status)):\n\(bridge.tail(20))")
+                throw Failure("the bridge exited by itself (status \(status)):\n\(bridge.tail(20))")
             }
         }
     }
 
     /// Marks the fences on `side` as liftable from `date` (a command that lifts them started).
     private mutating func close(_ side: CutoverApplication.Side, at date: Date) {
-        for index in fences.indices where fences[index].side == side && fences[index].liftedFrom == nil { fences[index].liftedFrom = date }
+        for index in fences.indices where fences[index].side == side && fences[index].liftedFrom == nil {
+            fences[index].liftedFrom = date
+        }
     }
 
     /// A rollback that did not happen leaves the legacy fence of the last cut-over standing.
@@ -287,7 +316,7 @@ struct CutoverRound {
             let status = await Command.run(walbridge, ["status", "--json", "--config", config], timeout: 60)
             guard status.status == 0, let data = status.output.data(using: .utf8),
                   let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw CutoverLongForm.Failure(description: "walbridge status failed: \(status.errors)")
+                throw Failure("walbridge status failed: \(status.errors)")
             }
             guard let unfinished = object["unfinished"] as? String else { return }
             let next: [String]
@@ -300,30 +329,31 @@ struct CutoverRound {
             } else if unfinished.contains("rollback again") {
                 next = ["rollback", "--verify", "skip"]
             } else {
-                throw CutoverLongForm.Failure(description: "status names no command that finishes this: \(unfinished)")
+                throw Failure("status names no command that finishes this: \(unfinished)")
             }
             let result = await Command.run(walbridge, next + ["--config", config], timeout: 180)
             if next.contains("--abort") { totals.aborts += 1 }
             if result.status != 0 { try await Task.sleep(for: .milliseconds(500)) }
         }
-        throw CutoverLongForm.Failure(description: "six commands that status named left the switch unfinished")
+        throw Failure("six commands that status named left the switch unfinished")
     }
 
     /// Some schema takes writes: the one the switch record names.
     private func writable() async throws {
         let record = await switchRecord()
         guard let side = Self.side(record?.phase) else {
-            throw CutoverLongForm.Failure(description: "the switch is left \(record?.phase ?? "?") after the command status named")
+            throw Failure("the switch is left \(record?.phase ?? "?") after the commands status named")
         }
         let database = side == .legacy ? legacy : new
-        let tables = side == .legacy ? schema.tables.map(\.legacy) : schema.tables.flatMap { [$0.main] + ($0.extra.map { [$0] } ?? []) }
+        let tables = side == .legacy ? schema.tables.map(\.legacy) : schema.tables.flatMap(\.newTables)
         try await PGConnection.connect(database).closing { connection in
             for table in tables {
                 do {
-                    _ = try await connection.simpleQuery("BEGIN; DELETE FROM \(SQLText.ident(table)) WHERE false; ROLLBACK")
+                    let probe = "BEGIN; DELETE FROM \(SQLText.ident(table)) WHERE false; ROLLBACK"
+                    _ = try await connection.simpleQuery(probe)
                 } catch let error as PGError {
                     _ = try? await connection.simpleQuery("ROLLBACK")
-                    throw CutoverLongForm.Failure(description: "the switch says \(side) takes writes, but \(table) refuses them: \(error.message)")
+                    throw Failure("the switch says \(side) takes writes, but \(table) refuses them: \(error.message)")
                 }
             }
         }
@@ -338,7 +368,8 @@ struct CutoverRound {
             if last.isEmpty { return }
             try await Task.sleep(for: .milliseconds(500))
         }
-        throw CutoverLongForm.Failure(description: "the schemas do not hold the accepted writes after 180 s: \(last)\nbridge log:\n\(bridge.tail(20))")
+        throw Failure(
+            "the schemas do not hold the accepted writes after 180 s: \(last)\nbridge log:\n" + bridge.tail(20))
     }
 
     /// How the schemas differ from the model, in a line ("" when they do not).
@@ -350,14 +381,16 @@ struct CutoverRound {
                 for index in schema.tables.indices {
                     let (rows, orphans) = try await CutoverApplication.read(schema, index, side: side, on: connection)
                     let expected = model[index]
-                    if orphans > 0 { problems.append("\(side) \(schema.tables[index].legacy): \(orphans) rows without their other half") }
+                    let name = "\(side) \(schema.tables[index].legacy)"
+                    if orphans > 0 { problems.append("\(name): \(orphans) rows without their other half") }
                     let missing = expected.filter { rows[$0.key] != $0.value }
                     let extra = rows.keys.filter { expected[$0] == nil }
                     if let first = missing.first {
-                        problems.append("\(side) \(schema.tables[index].legacy): \(missing.count) rows differ, e.g. key \(first.key.replacingOccurrences(of: "\u{1}", with: ",")): "
+                        let key = first.key.replacingOccurrences(of: "\u{1}", with: ",")
+                        problems.append("\(name): \(missing.count) rows differ, e.g. key \(key): "
                             + "accepted \(first.value), holds \(rows[first.key].map { "\($0)" } ?? "nothing")")
                     }
-                    if !extra.isEmpty { problems.append("\(side) \(schema.tables[index].legacy): \(extra.count) rows nobody wrote") }
+                    if !extra.isEmpty { problems.append("\(name): \(extra.count) rows nobody wrote") }
                 }
             }
         }
@@ -368,27 +401,35 @@ struct CutoverRound {
     private func pastFences(since first: Int) async throws {
         let writes = await application.writes.dropFirst(first)
         for fence in fences {
-            let late = writes.filter { $0.side == fence.side && $0.lsn > fence.lsn && $0.at < (fence.liftedFrom ?? .distantFuture) }
+            let late = writes.filter {
+                $0.side == fence.side && $0.lsn > fence.lsn && $0.at < (fence.liftedFrom ?? .distantFuture)
+            }
             if let write = late.first {
-                throw CutoverLongForm.Failure(description: "\(late.count) \(fence.side) writes accepted past the fence LSN, e.g. at \(write.lsn) after \(fence.lsn)")
+                throw Failure("\(late.count) \(fence.side) writes accepted past the fence LSN, "
+                    + "e.g. at \(write.lsn) after \(fence.lsn)")
             }
         }
     }
 
-    /// Until cancelled: transactions that lock tables of one side in a random order (as writers and as readers) and hold
-    /// them up to 2.5 s.
-    private static func holdLocks(seed: UInt64, legacy: ConnectionString, new: ConnectionString, schema: CutoverSchema) async {
+    /// Until cancelled: transactions that lock tables of one side in a random order (as writers and as readers) and
+    /// hold them up to 2.5 s.
+    private static func holdLocks(
+        seed: UInt64, legacy: ConnectionString, new: ConnectionString, schema: CutoverSchema
+    ) async {
         var rng = SplitMix64.derived(seed, 4_400)
         while !Task.isCancelled {
             let onLegacy = rng.chance(0.5)
-            let tables = onLegacy ? schema.tables.map(\.legacy) : schema.tables.flatMap { [$0.main] + ($0.extra.map { [$0] } ?? []) }
+            let tables = onLegacy ? schema.tables.map(\.legacy) : schema.tables.flatMap(\.newTables)
             let locks = rng.shuffled(tables).map { table in
-                rng.chance(0.5) ? "LOCK TABLE \(SQLText.ident(table)) IN ROW EXCLUSIVE MODE" : "SELECT count(*) FROM \(SQLText.ident(table))"
+                rng.chance(0.5)
+                    ? "LOCK TABLE \(SQLText.ident(table)) IN ROW EXCLUSIVE MODE"
+                    : "SELECT count(*) FROM \(SQLText.ident(table))"
             }
             let hold = Double(rng.int(50...2500)) / 1000
             _ = try? await PGConnection.connect(onLegacy ? legacy : new).closing { connection in
-                _ = try await connection.simpleQuery(
-                    "SET lock_timeout = '10s'; BEGIN; \(locks.joined(separator: "; ")); SELECT pg_sleep(\(hold)); COMMIT")
+                let script = "SET lock_timeout = '10s'; BEGIN; \(locks.joined(separator: "; ")); "
+                    + "SELECT pg_sleep(\(hold)); COMMIT"
+                _ = try await connection.simpleQuery(script)
             }
             try? await Task.sleep(for: .milliseconds(rng.int(200...3000)))
         }

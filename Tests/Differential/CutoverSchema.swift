@@ -30,8 +30,12 @@ struct CutoverSchema: Sendable {
         /// The key's column names, legacy and new alike.
         var keyColumns: [String] { key == .composite ? ["region", "code"] : ["id"] }
         /// Payload columns of the main table (with `version`) and of the split table.
-        var mainColumns: [Column] { columns.filter { !$0.split } + [Column(legacy: "version", new: "version", type: "bigint", split: false)] }
+        var mainColumns: [Column] {
+            columns.filter { !$0.split } + [Column(legacy: "version", new: "version", type: "bigint", split: false)]
+        }
         var extraColumns: [Column] { columns.filter(\.split) }
+        /// The new tables: the main one, and the split one if any.
+        var newTables: [String] { [main] + (extra.map { [$0] } ?? []) }
     }
 
     var tables: [Table]
@@ -47,7 +51,8 @@ struct CutoverSchema: Sendable {
             var columns: [Column] = []
             for c in 0..<rng.int(2...5) {
                 let name = rng.pick(["name", "Amount", "note", "flag", "seen at", "data", "code2", "total"]) + "\(c)"
-                columns.append(Column(legacy: name, new: rng.chance(0.5) ? name + "_v2" : name, type: rng.pick(types), split: false))
+                let new = rng.chance(0.5) ? name + "_v2" : name
+                columns.append(Column(legacy: name, new: new, type: rng.pick(types), split: false))
             }
             let split = columns.count > 2 && rng.chance(0.5)
             if split { for c in columns.indices.suffix(rng.int(1...2)) { columns[c].split = true } }
@@ -83,8 +88,10 @@ struct CutoverSchema: Sendable {
     /// The legacy tables, with `initialRows` rows each.
     func legacyDDL(initialRows: Int) -> [String] {
         tables.flatMap { table -> [String] in
-            let columns = table.columns.map { "\(SQLText.ident($0.legacy)) \($0.type)" } + ["version bigint NOT NULL DEFAULT 0"]
-            let create = "CREATE TABLE \(SQLText.ident(table.legacy)) (\(keyDDL(table, new: false)), \(columns.joined(separator: ", ")))"
+            let name = SQLText.ident(table.legacy)
+            let columns = table.columns.map { "\(SQLText.ident($0.legacy)) \($0.type)" }
+                + ["version bigint NOT NULL DEFAULT 0"]
+            let create = "CREATE TABLE \(name) (\(keyDDL(table, new: false)), \(columns.joined(separator: ", ")))"
             let keys: [String] = switch table.key {
             case .text: ["id"]
             case .composite: ["region", "code"]
@@ -96,7 +103,8 @@ struct CutoverSchema: Sendable {
             default: []
             }
             let values = table.columns.map { CutoverValues.seriesExpression($0.type) }
-            let insert = "INSERT INTO \(SQLText.ident(table.legacy)) (\((keys + table.columns.map { SQLText.ident($0.legacy) }).joined(separator: ", "))) "
+            let names = keys + table.columns.map { SQLText.ident($0.legacy) }
+            let insert = "INSERT INTO \(name) (\(names.joined(separator: ", "))) "
                 + "SELECT \((keyValues + values).joined(separator: ", ")) FROM generate_series(1, \(initialRows)) g"
             return [create, insert]
         }
@@ -105,13 +113,18 @@ struct CutoverSchema: Sendable {
     /// The new tables: main tables, and split tables referencing them.
     var newDDL: [String] {
         tables.flatMap { table -> [String] in
-            let main = table.mainColumns.map { "\(SQLText.ident($0.new)) \($0.type)\($0.new == "version" ? " NOT NULL" : "")" }
-            var ddl = ["CREATE TABLE \(SQLText.ident(table.main)) (\(keyDDL(table, new: true)), \(main.joined(separator: ", ")))"]
+            let main = table.mainColumns.map { column in
+                "\(SQLText.ident(column.new)) \(column.type)\(column.new == "version" ? " NOT NULL" : "")"
+            }
+            let mainName = SQLText.ident(table.main)
+            var ddl = ["CREATE TABLE \(mainName) (\(keyDDL(table, new: true)), \(main.joined(separator: ", ")))"]
             if let extra = table.extra {
                 let columns = table.extraColumns.map { "\(SQLText.ident($0.new)) \($0.type)" }
                 let keys = table.keyColumns.joined(separator: ", ")
-                ddl.append("CREATE TABLE \(SQLText.ident(extra)) (\(keyTypes(table)), \(columns.joined(separator: ", ")), "
-                    + "FOREIGN KEY (\(keys)) REFERENCES \(SQLText.ident(table.main)) (\(keys))\(table.cascade ? " ON DELETE CASCADE" : ""))")
+                let cascade = table.cascade ? " ON DELETE CASCADE" : ""
+                let split = columns.joined(separator: ", ")
+                ddl.append("CREATE TABLE \(SQLText.ident(extra)) (\(keyTypes(table)), \(split), "
+                    + "FOREIGN KEY (\(keys)) REFERENCES \(mainName) (\(keys))\(cascade))")
             }
             return ddl
         }
@@ -124,10 +137,13 @@ struct CutoverSchema: Sendable {
             "source: \(SQLText.yaml(source))", "target: \(SQLText.yaml(target))",
             "slot: \(slot)", "publication: \(slot)", "tables:",
         ]
-        let quotedKeys = { (table: Table) in table.keyColumns.map { SQLText.yaml(SQLText.ident($0)) }.joined(separator: ", ") }
+        let quotedKeys = { (table: Table) in
+            table.keyColumns.map { SQLText.yaml(SQLText.ident($0)) }.joined(separator: ", ")
+        }
         let entry = { (into: String, table: Table, columns: [(String, String)], extra: [String]) -> [String] in
-            ["    - into: \(SQLText.yaml("public." + SQLText.ident(into)))", "      key: [\(quotedKeys(table))]"] + extra.map { "      " + $0 }
-                + ["      columns:"] + columns.map { "        \(SQLText.yaml(SQLText.ident($0.0))): \(SQLText.yaml(SQLText.ident($0.1)))" }
+            ["    - into: \(SQLText.yaml("public." + SQLText.ident(into)))", "      key: [\(quotedKeys(table))]"]
+                + extra.map { "      " + $0 } + ["      columns:"]
+                + columns.map { "        \(SQLText.yaml(SQLText.ident($0.0))): \(SQLText.yaml(SQLText.ident($0.1)))" }
         }
         for table in tables {
             let keys = table.keyColumns.map { ($0, $0) }
@@ -144,7 +160,8 @@ struct CutoverSchema: Sendable {
             lines += entry(table.legacy, table, keys + table.mainColumns.map { ($0.legacy, $0.new) }, [])
             if let extra = table.extra {
                 lines.append("  \(SQLText.yaml("public." + SQLText.ident(extra))):")
-                lines += entry(table.legacy, table, keys + table.extraColumns.map { ($0.legacy, $0.new) }, ["insert: never", "on_delete: clear"])
+                let columns = keys + table.extraColumns.map { ($0.legacy, $0.new) }
+                lines += entry(table.legacy, table, columns, ["insert: never", "on_delete: clear"])
             }
         }
         return lines.joined(separator: "\n") + "\n"
@@ -153,8 +170,9 @@ struct CutoverSchema: Sendable {
     /// One line per table, for the report.
     var shape: String {
         tables.map { table in
-            "\(table.legacy) (key \(table.key.rawValue), \(table.columns.map { "\($0.legacy) \($0.type)" }.joined(separator: ", ")))"
-                + " → \(table.main)\(table.extra.map { " + \($0)\(table.cascade ? " ON DELETE CASCADE" : "")" } ?? "")"
+            let columns = table.columns.map { "\($0.legacy) \($0.type)" }.joined(separator: ", ")
+            let extra = table.extra.map { " + \($0)\(table.cascade ? " ON DELETE CASCADE" : "")" } ?? ""
+            return "\(table.legacy) (key \(table.key.rawValue), \(columns)) → \(table.main)\(extra)"
         }.joined(separator: "; ")
     }
 }

@@ -56,7 +56,9 @@ struct Differential {
         let started = Date()
         let base = options.seed ?? UInt64(Date().timeIntervalSince1970 * 1000) % 1_000_000_000_000
         if options.cutover {
-            return await CutoverLongForm(clusters: clusters, walbridge: walbridge, minutes: options.minutes, base: base, out: options.out).run()
+            let form = CutoverLongForm(
+                clusters: clusters, walbridge: walbridge, minutes: options.minutes, base: base, out: options.out)
+            return await form.run()
         }
         let count = options.cases ?? (options.seed != nil ? 1 : (options.long ? Int.max : 10))
         let deadline = started.addingTimeInterval(options.minutes * 60)
@@ -86,7 +88,8 @@ struct Differential {
             let copySeconds = scenario.backfillRate.map { 2 * Double(rows) / Double(max($0, 1)) } ?? 0
             let runner = CaseRunner(
                 scenario: scenario, clusters: clusters, walbridge: walbridge, directory: directory,
-                settleTimeout: (level > 1 ? min(600, 120 + 30 * Double(level)) : 60) + copySeconds, keepFailed: options.keep)
+                settleTimeout: (level > 1 ? min(600, 120 + 30 * Double(level)) : 60) + copySeconds,
+                keepFailed: options.keep)
             let plan = RunPlan(
                 tag: "a", initialRows: scenario.workload.initialRows, sessions: scenario.workload.sessions,
                 faults: scenario.workload.faults, check: true)

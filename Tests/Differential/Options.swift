@@ -1,7 +1,7 @@
 import Foundation
 
-/// The command line: `differential [--long] [--cutover] [--seed N] [--cases N] [--minutes M] [--size S] [--walbridge PATH] [--out
-/// DIR] [--no-shrink] [--shrink-seconds S] [--keep] [--print]`.
+/// The command line: `differential [--long] [--cutover] [--seed N] [--cases N] [--minutes M] [--size S]
+/// [--walbridge PATH] [--out DIR] [--no-shrink] [--shrink-seconds S] [--keep] [--print]`.
 struct Options: Sendable {
     var long = false
     /// The cut-over's long form (`CutoverLongForm`) instead of the mapping cases.

@@ -299,12 +299,13 @@ struct ForeignKeyTests {
                   key: [id]
                   columns: {id: id}
             """
-        try await SeedMigration.with(legacySchema: legacy, targetSchema: target, edit: SeedMigration.tables(tables)) { seed in
+        try await SeedMigration.with(legacySchema: legacy, targetSchema: target, edit: SeedMigration.tables(tables)) {
+            seed in
             let first = try await seed.start()
             #expect(await seed.backfillDone())
             first.cancel()
             _ = await first.result
-            // The child enters the `when` with its body left out; its next parent is inserted after, and is taken after.
+            // The child enters the `when` with its body left out; its next parent is inserted after, and taken after.
             try await seed.onSource("UPDATE children SET flag = 'in' WHERE id = 1")
             try await seed.onSource("INSERT INTO parents VALUES (2)")
             try await seed.onSource("UPDATE children SET parent_id = 2 WHERE id = 1")
