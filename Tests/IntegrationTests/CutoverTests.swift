@@ -645,6 +645,13 @@ extension CutoverTests {
 extension CutoverTests {
     /// Runs `body` with the products mapped both ways and both directions running in this process.
     static func bothWays(_ body: (SeedMigration, Configuration, Task<Void, Error>) async throws -> Void) async throws {
+        try await bothWays { seed, reversed, forward, _ in try await body(seed, reversed, forward) }
+    }
+
+    /// `bothWays`, with the reverse direction's task too.
+    static func bothWays(
+        _ body: (SeedMigration, Configuration, Task<Void, Error>, Task<Void, Error>) async throws -> Void
+    ) async throws {
         try await Self.withProducts { seed in
             let reversed = try #require(seed.configuration.reversed)
             let forward = Self.start(seed.configuration)
@@ -659,7 +666,7 @@ extension CutoverTests {
                 (try? await BridgeStatus.read(reversed).state) == "paused"
             }
             #expect(waiting)
-            try await body(seed, reversed, forward)
+            try await body(seed, reversed, forward, reverse)
         }
     }
 
@@ -827,6 +834,58 @@ extension CutoverTests {
             #expect(
                 open.unfinished == nil && !open.fenced.contains { $0.hasSuffix("(new)") },
                 "the legacy tables stay fenced, the new ones open: \(open)")
+            try await PGConnection.connect(seed.target).closing {
+                _ = try await $0.query("UPDATE products_v2 SET price = price + 1 WHERE id = 1")
+            }
+        }
+    }
+
+    @Test("""
+        a rollback undone after its drain fails, whose lift of the new tables' fence is blocked, says so; \
+        cutover run again lifts it
+        """)
+    func blockedRollbackUndo() async throws {
+        try await Self.bothWays { seed, _, _, reverse in
+            let options = Self.options { $0.reverse = true; $0.verify = .skip }
+            let switched = await TestClusters.eventually(timeout: .seconds(30)) {
+                let cut = try? await Cutover(configuration: seed.configuration, options: options, say: { _ in }).run()
+                if case .done = cut { return true } else { return false }
+            }
+            guard switched else { Issue.record("the cut-over did not switch"); return }
+            let reader = try await PGConnection.connect(seed.target)
+            var rollback = Rollback(configuration: seed.configuration, say: { line in
+                guard line.hasPrefix("Fence:") else { return }
+                // The reverse direction stops, so the drain times out; a report on the new schema holds a lock that
+                // lifting the fence must wait for.
+                reverse.cancel()
+                Task { try await reader.simpleQuery("BEGIN; SELECT count(*) FROM products_v2") }
+            })
+            rollback.verify = .skip
+            rollback.maxLag = .seconds(30)
+            rollback.drainTimeout = .milliseconds(1500)
+            var message = ""
+            do {
+                let outcome = try await rollback.run().0
+                Issue.record("the rollback ended with the reverse direction held: \(outcome)")
+            } catch {
+                message = BridgeError.message(for: error) ?? "\(error)"
+            }
+            #expect(
+                message.contains("could not be lifted") && message.contains("run walbridge cutover again")
+                    && !message.contains("fence is lifted"), "\(message)")
+            let stuck = try await BridgeStatus.read(seed.configuration)
+            #expect(
+                stuck.cutover?.phase == .switched && stuck.unfinished?.contains("run walbridge cutover again") == true,
+                "\(stuck)")
+            try await reader.simpleQuery("COMMIT")
+            await reader.close()
+            let again = try await Cutover(configuration: seed.configuration, options: options, say: { _ in }).run()
+            guard case .done = again else {
+                Issue.record("cutover run again did not finish: \(again)")
+                return
+            }
+            let open = try await BridgeStatus.read(seed.configuration)
+            #expect(open.unfinished == nil && !open.fenced.contains { $0.hasSuffix("(new)") }, "\(open)")
             try await PGConnection.connect(seed.target).closing {
                 _ = try await $0.query("UPDATE products_v2 SET price = price + 1 WHERE id = 1")
             }

@@ -93,10 +93,22 @@ public struct Rollback: Sendable {
                 try await drainReverse(forward: forward, reverse: reverse)
             } catch {
                 // Back to the switched state: the application may write the new schema again, and the reverse goes on.
-                try? await Direction.lift(slot: reverse.slot, on: reverse.source)
+                var stuck: Error?
+                do { try await Direction.lift(slot: reverse.slot, on: reverse.source) } catch { stuck = error }
                 try? await reverse.resume()
                 try? await SwitchState.record(phase: .switched, step: "rollback undone", slot: slot, on: forward.target)
-                throw error
+                let reason = BridgeError.message(for: error) ?? "\(error)"
+                if let stuck {
+                    throw BridgeError.targetNotReady(
+                        "\(reason); the rollback is undone, but the fence on \(reverse.configuration.sourceTableList) "
+                            + "could not be lifted (\(BridgeError.message(for: stuck) ?? "\(stuck)")), so they refuse "
+                            + "the application's writes; run walbridge cutover again to lift it (walbridge status says "
+                            + "so until then)")
+                }
+                throw BridgeError.targetNotReady(
+                    "\(reason); the rollback is undone: the new tables' fence is lifted and reverse replication "
+                        + "resumed, so writes go to the new schema as before. See walbridge status, and run walbridge "
+                        + "rollback again")
             }
             try await Direction.lift(slot: slot, on: forward.source)
             try await SwitchState.recordLegacyOpen(slot: slot, on: forward.target)
@@ -137,13 +149,10 @@ public struct Rollback: Sendable {
         guard try await reverse.waitUntilPaused(at: lsn, timeout: drainTimeout) else {
             throw BridgeError.targetNotReady(
                 "the reverse direction (slot \(reverse.slot)) did not drain to \(lsn) within \(drainTimeout) "
-                    + "(is walbridge run running?); the new tables' fence is lifted and reverse replication resumed, "
-                    + "so writes go to the new schema as before. See walbridge status, "
-                    + "and run walbridge rollback again")
+                    + "(is walbridge run running?)")
         }
         if let waiting = try await deadLetters(reverse) {
-            throw BridgeError.targetNotReady(
-                waiting + "; the new tables' fence is lifted and reverse replication resumed")
+            throw BridgeError.targetNotReady(waiting)
         }
         try await SwitchState.record(phase: .rollingBack, step: "drained", slot: slot, on: forward.target)
         say("Drained: the legacy tables hold exactly the new schema's transactions committed up to \(lsn).")
