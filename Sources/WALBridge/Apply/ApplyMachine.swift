@@ -238,12 +238,12 @@ struct ApplyMachine {
     /// own).
     private func truncation(of sources: [Int], at lsn: LSN, restartIdentity: Bool) -> ApplyAction {
         var statements: [String] = []
-        var tables: [TableName] = []
+        var tables: [String] = []
         for source in sources {
             for mapped in plan.sources[source].targets where !mapped.inPlace {
                 switch mapped.mapping.onTruncate {
                 case .truncate where mapped.mapping.onDelete == .clear: statements.append(mapped.truncation)
-                case .truncate: if !tables.contains(mapped.mapping.into) { tables.append(mapped.mapping.into) }
+                case .truncate: if !tables.contains(mapped.ownRows) { tables.append(mapped.ownRows) }
                 case .ignore: continue
                 case .stop:
                     return .fail(
@@ -254,7 +254,7 @@ struct ApplyMachine {
         }
         if !tables.isEmpty {
             statements.append(
-                "TRUNCATE \(tables.map(\.quoted).joined(separator: ", "))"
+                "TRUNCATE \(tables.joined(separator: ", "))"
                     + (restartIdentity ? " RESTART IDENTITY" : ""))
         }
         return .truncate(statements)

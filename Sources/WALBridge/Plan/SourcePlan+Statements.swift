@@ -48,8 +48,8 @@ extension SourcePlan {
         // With on_delete: clear, where a delete would remove the row, this entry's columns become NULL instead.
         let remove: (String) -> String = { rows in
             mapping.onDelete == .clear
-                ? "UPDATE \(table) AS t SET \(target.cleared) FROM (\(rows)) AS m WHERE \(keyMatch)"
-                : "DELETE FROM \(table) AS t USING (\(rows)) AS m WHERE \(keyMatch)"
+                ? "UPDATE \(target.ownRows) AS t SET \(target.cleared) FROM (\(rows)) AS m WHERE \(keyMatch)"
+                : "DELETE FROM \(target.ownRows) AS t USING (\(rows)) AS m WHERE \(keyMatch)"
         }
         var deleteWhen: [String] = []
         if !target.inPlace && !keyedOutsideRowKey(target) { deleteWhen.append(StagingOp.sql(.oldKey)) }
@@ -80,7 +80,8 @@ extension SourcePlan {
             // Nothing is inserted: fresh rows update the row the application (in place) or another entry wrote, like
             // any other.
             write =
-                "UPDATE \(table) AS t SET \(set) FROM (SELECT \(selectAll.joined(separator: ", ")) FROM \(staging) "
+                "UPDATE \(target.ownRows) AS t SET \(set) "
+                + "FROM (SELECT \(selectAll.joined(separator: ", ")) FROM \(staging) "
                 + "WHERE (\(complete)) OR (\(fresh))) AS m WHERE \(keyMatch)"
             insertFresh = write
         } else {
@@ -127,14 +128,15 @@ extension SourcePlan {
         let writePartial = """
             WITH m AS (SELECT \(partialSelect.joined(separator: ", ")) FROM \(staging) WHERE \(live) \
             AND \(StagingColumn.unchanged) IS NOT NULL AND \(when)), \
-            u AS (UPDATE \(table) AS t SET \(partialSet.joined(separator: ", ")) FROM m WHERE \(keyMatch) \
+            u AS (UPDATE \(target.ownRows) AS t SET \(partialSet.joined(separator: ", ")) FROM m WHERE \(keyMatch) \
             RETURNING m.\(StagingColumn.seq)) \
             SELECT \(StagingColumn.seq) FROM m WHERE \(StagingColumn.seq) NOT IN (SELECT \(StagingColumn.seq) FROM u)
             """
 
         let insertAll = target.updatesOnly
-            ? "UPDATE \(table) AS t SET \(set) FROM (SELECT \(selectAll.joined(separator: ", ")) FROM \(staging) "
-                + "WHERE \(when)) AS m WHERE \(keyMatch)"
+            ? "UPDATE \(target.ownRows) AS t SET \(set) "
+                + "FROM (SELECT \(selectAll.joined(separator: ", ")) FROM \(staging) WHERE \(when)) AS m "
+                + "WHERE \(keyMatch)"
             : "INSERT INTO \(table) (\(columnList)) SELECT \(expressions) FROM \(staging) WHERE \(when)"
         let deleteUnwanted = mapping.when == nil || target.inPlace ? nil :
             remove("SELECT \(selectKeys.joined(separator: ", ")) FROM \(staging) WHERE NOT \(when)")
@@ -157,6 +159,6 @@ extension TargetPlan {
     /// target holds other entries' columns) this entry's columns set to NULL in every row.
     var truncation: String {
         mapping.onDelete == .clear
-            ? "UPDATE \(mapping.into.quoted) AS t SET \(cleared)" : "TRUNCATE \(mapping.into.quoted)"
+            ? "UPDATE \(ownRows) AS t SET \(cleared)" : "TRUNCATE \(ownRows)"
     }
 }

@@ -1,12 +1,13 @@
 import PGClient
 
-/// What the plan takes from the target catalog: the type each target column's expression is cast to, and the foreign
-/// keys among the targets (`ForeignKeyOrder`). The cast type is the column's type without its modifier, a domain's base
-/// type, so an `int` expression meets a `text` column as text in every key match and CASE, while the column's own
-/// modifier (`varchar(3)`, `numeric(10,2)`) and a domain's checks still apply on assignment, as an INSERT's would.
+/// What the plan takes from the target catalog: the type each target column's expression is cast to, whether the
+/// target is an ordinary table (named with ONLY where rows are changed), and the foreign keys among the targets
+/// (`ForeignKeyOrder`). The cast type is the column's type without its modifier, a domain's base type, so an `int`
+/// expression meets a `text` column as text in every key match and CASE, while the column's own modifier
+/// (`varchar(3)`, `numeric(10,2)`) and a domain's checks still apply on assignment, as an INSERT's would.
 enum TargetCatalog {
-    /// `plan` with every target's `castTypes` (a table that does not exist gets none) and the targets' foreign keys;
-    /// throws `PlanProblems` when no order of writes satisfies those keys.
+    /// `plan` with every target's `castTypes` and `ordinary` (a table that does not exist gets none) and the targets'
+    /// foreign keys; throws `PlanProblems` when no order of writes satisfies those keys.
     static func read(
         into plan: MappingPlan, backfill: BackfillMode, on target: PGConnection
     ) async throws -> MappingPlan {
@@ -14,12 +15,17 @@ enum TargetCatalog {
         let tables = Set(plan.sources.flatMap { $0.targets.map(\.mapping.into) })
         let problems = plan.order(by: try await ForeignKeyOrder.read(among: tables, on: target), backfill: backfill)
         if !problems.isEmpty { throw PlanProblems(problems: problems) }
-        var cache: [TableName: [String: String]] = [:]
+        var cache: [TableName: (types: [String: String], ordinary: Bool)] = [:]
         for source in plan.sources.indices {
             for index in plan.sources[source].targets.indices {
                 let table = plan.sources[source].targets[index].mapping.into
-                if cache[table] == nil { cache[table] = try await types(of: table, on: target) }
-                plan.sources[source].targets[index].castTypes = cache[table] ?? [:]
+                if cache[table] == nil {
+                    let kind = try await target.query(
+                        "SELECT relkind FROM pg_class WHERE oid = to_regclass($1)", [table.quoted]).scalar
+                    cache[table] = (try await types(of: table, on: target), kind == "r")
+                }
+                plan.sources[source].targets[index].castTypes = cache[table]?.types ?? [:]
+                plan.sources[source].targets[index].ordinary = cache[table]?.ordinary ?? false
             }
         }
         return plan

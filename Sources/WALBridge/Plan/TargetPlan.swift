@@ -12,6 +12,12 @@ public struct TargetPlan: Sendable {
     let whenDependencies: Set<Int>
     /// Per target column, the type its expression is cast to in the statements (`TargetColumnTypes`); empty until read.
     var castTypes: [String: String] = [:]
+    /// The target is an ordinary table (not partitioned): UPDATE, DELETE and TRUNCATE name it with ONLY, so that rows
+    /// of tables inheriting from it are never touched (`TargetCatalog`).
+    var ordinary = false
+
+    /// The target in UPDATE, DELETE and TRUNCATE: its own rows alone.
+    var ownRows: String { (ordinary ? "ONLY " : "") + mapping.into.quoted }
 
     /// Rows are only updated, never inserted: in place, or with `insert: never`.
     var updatesOnly: Bool { inPlace || mapping.insert == .never }

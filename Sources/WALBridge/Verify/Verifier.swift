@@ -107,9 +107,13 @@ public struct Verifier: Sendable {
     ) async throws -> TableVerification {
         let mapping = shared.combined
         let typeOf = try await TargetCheck.columns(of: mapping.into, on: target).mapValues(\.type)
+        // The target table's own rows, without those of tables inheriting from it.
+        let kind = try await target.query(
+            "SELECT relkind FROM pg_class WHERE oid = to_regclass($1)", [mapping.into.quoted])
+        let targetRows = (kind.scalar == "r" ? "ONLY " : "") + mapping.into.quoted
         let sides = (
             source: VerifySide.source(shared.insertingFirst, combined: mapping, types: typeOf, rows: rows),
-            target: VerifySide.target(mapping, inPlace: inPlace)
+            target: VerifySide.target(mapping, inPlace: inPlace, rows: targetRows)
         )
         var suspects: Set<String>
         var rows: Int

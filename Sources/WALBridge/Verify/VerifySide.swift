@@ -44,11 +44,11 @@ struct VerifySide: Sendable {
             combined, columns: combined.columns.map { "(\(place[$0.column] ?? "NULL"))::text" }, from: from)
     }
 
-    /// The side over the target table (where it is the source table itself, only the rows `when` selects).
-    static func target(_ mapping: TargetMapping, inPlace: Bool) -> VerifySide {
+    /// The side over the target table's `rows` (where it is the source table itself, only the rows `when` selects).
+    static func target(_ mapping: TargetMapping, inPlace: Bool, rows: String) -> VerifySide {
         let columns = mapping.columns.map { "(\(SQLQuoting.identifier($0.column)))::text" }
         let when = inPlace ? mapping.when.map { " WHERE (\($0))" } ?? "" : ""
-        return VerifySide(mapping, columns: columns, from: mapping.into.quoted + when)
+        return VerifySide(mapping, columns: columns, from: rows + when)
     }
 
     private init(_ mapping: TargetMapping, columns: [String], from: String) {
