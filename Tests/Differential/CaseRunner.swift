@@ -86,7 +86,9 @@ struct CaseRunner: Sendable {
                 try bridge.start()
                 if await bridge.waitStreaming(timeout: 60) {
                     phase("start")
+                    let archiving = Task { await Self.fillArchives(scenario.mapping.targets, on: targetDB) }
                     try await workload(plan, names, sourceDB, targetDB, bridge, &outcome)
+                    let archives = await archiving.value
                     phase("workload")
                     if outcome.problem == nil { try await settle(names, sourceDB, targetDB, bridge, &outcome) }
                     phase("settle")
@@ -103,6 +105,9 @@ struct CaseRunner: Sendable {
                             }
                             outcome.differences = second.isEmpty ? first : second
                             outcome.transient = second.isEmpty
+                        }
+                        if let touched = try await Self.touchedArchive(archives, on: targetDB) {
+                            outcome.problem = touched
                         }
                     }
                 } else {
@@ -127,6 +132,48 @@ struct CaseRunner: Sendable {
         phase("teardown")
         outcome.seconds = Date().timeIntervalSince(started)
         return outcome
+    }
+
+    /// A second into the workload, copies each archived target's rows into the table inheriting from it; returns each
+    /// archive's checksum then.
+    private static func fillArchives(
+        _ targets: [TargetSpec], on database: ConnectionString
+    ) async -> [String: String] {
+        guard targets.contains(where: \.archive) else { return [:] }
+        try? await Task.sleep(for: .seconds(1))
+        var sums: [String: String] = [:]
+        _ = try? await PGConnection.connect(database).closing { connection in
+            for target in targets where target.archive {
+                _ = try await connection.query("INSERT INTO \(target.archiveSQL) SELECT * FROM ONLY \(target.sql)")
+                sums[target.archiveSQL] = try await checksum(target.archiveSQL, on: connection)
+            }
+        }
+        return sums
+    }
+
+    /// The rows of `table` alone, as one checksum.
+    private static func checksum(_ table: String, on connection: PGConnection) async throws -> String {
+        try await connection.query(
+            "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '') "
+                + "FROM ONLY \(table) t"
+        ).scalar ?? ""
+    }
+
+    /// Why an archive's rows changed since they were copied, if one did: the bridge wrote rows it does not own.
+    private static func touchedArchive(
+        _ sums: [String: String], on database: ConnectionString
+    ) async throws -> String? {
+        guard !sums.isEmpty else { return nil }
+        return try await PGConnection.connect(database).closing { connection in
+            for (table, sum) in sums.sorted(by: { $0.key < $1.key }) {
+                let now = try await checksum(table, on: connection)
+                if now != sum {
+                    return "the rows of \(table), which inherits from a target, changed (count:md5 \(sum) → \(now)): "
+                        + "the bridge updated, deleted or truncated rows that are not its target's own"
+                }
+            }
+            return nil
+        }
     }
 
     /// Runs `walbridge check`: it must refuse each DEFERRABLE target key with the fix, which is then made, and pass.

@@ -33,9 +33,14 @@ struct TargetSpec: Sendable {
     /// Foreign keys to other targets: from its key to the key of another target of the same source row, or from a
     /// column that a legacy foreign key feeds to the key of the referenced table's target.
     var references: [ForeignKeySpec] = []
+    /// A table inheriting from this one (`archiveName`), which the run fills with a copy of the target's rows while
+    /// the workload runs: the bridge must never update, delete or truncate them.
+    var archive = false
 
     /// `public.name` as SQL.
     var sql: String { SQLText.qualified(name) }
+    /// The inheriting table's name, as SQL.
+    var archiveSQL: String { SQLText.qualified(name + "_archive") }
     /// Whether deleted or truncated source rows may stay in the target.
     var keepsRemovedRows: Bool { !inPlace && (onDelete == "ignore" || onTruncate == "ignore") }
     /// Positions of the key columns in `columns`.
@@ -111,6 +116,7 @@ struct Mapping: Sendable {
     func targetDDL(deferrable: Bool) -> [String] {
         let tables = targets.filter { !$0.inPlace }
         return tables.map { $0.ddl(deferrable: deferrable) }
+            + tables.filter(\.archive).map { "CREATE TABLE \($0.archiveSQL) () INHERITS (\($0.sql))" }
             + tables.flatMap { target in target.references.map { $0.ddl(child: target.name) } }
     }
 

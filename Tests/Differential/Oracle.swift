@@ -67,7 +67,8 @@ struct Oracle {
         let types = try await types(spec.sql, target)
         let expected = try await expected(spec, from: table.ownRows, types, source)
         let actual = try await target.query(
-            "SELECT \(spec.columns.map { "\($0.sql)::text" }.joined(separator: ", ")) FROM \(spec.sql)"
+            "SELECT \(spec.columns.map { "\($0.sql)::text" }.joined(separator: ", ")) "
+                + "FROM \(spec.archive ? "ONLY " : "")\(spec.sql)"
         ).rows
         let keys = spec.keyPositions
         func key(_ row: [String?]) -> [String?] { keys.map { row[$0] } }

@@ -20,6 +20,7 @@ enum Report {
             if let onTruncate = target.onTruncate { text += ", on_truncate \(onTruncate)" }
             if let include = target.include { text += ", INCLUDE (\(include))" }
             if target.deferrableKey { text += ", DEFERRABLE key" }
+            if target.archive { text += ", inherited by \(target.name)_archive" }
             if let unique = target.deferredUnique { text += ", deferred UNIQUE (\(unique))" }
             for key in target.references {
                 text +=

@@ -10,6 +10,7 @@ struct ShapeGenerator {
     enum Family: String, CaseIterable {
         case inherit, identity, retype, include, deferrable, unique, splitKey = "split-fk", legacyKey = "legacy-fk"
         case truncateMany = "truncate-many"
+        case archive
 
         /// The families `WALBRIDGE_DIFF_SHAPES` names (comma-separated), every one without it: a subset shows which
         /// shape finds a failure.
@@ -55,6 +56,11 @@ struct ShapeGenerator {
         let referenced = Set(mapping.targets.flatMap { $0.references.map(\.parent) })
         for index in mapping.targets.indices where referenced.contains(mapping.targets[index].name) {
             mapping.targets[index].deferrableKey = false
+        }
+        // A table inheriting from a target, filled with a copy of its rows mid-run: nothing may touch them (drawn
+        // last, so the other shapes of a seed stay as they were).
+        for index in mapping.targets.indices where !mapping.targets[index].inPlace {
+            mapping.targets[index].archive = draw(.archive, 0.25)
         }
     }
 
