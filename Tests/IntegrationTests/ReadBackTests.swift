@@ -41,4 +41,37 @@ struct ReadBackTests {
             }
         }
     }
+
+    @Test("a change the target refuses for a value it sent, with a TOAST value left out, stops the bridge")
+    func refusedSentValue() async throws {
+        let legacy = """
+            CREATE TABLE scores (id int PRIMARY KEY, score int, bio text);
+            ALTER TABLE scores ALTER COLUMN bio SET STORAGE EXTERNAL;
+            INSERT INTO scores VALUES (1, 5, repeat('bio ', 3000)), (2, 7, repeat('bio ', 3000));
+            """
+        let target = "CREATE TABLE profiles (id int PRIMARY KEY, score int CHECK (score >= 0), bio text);"
+        let tables = """
+            tables:
+              public.scores:
+                - into: public.profiles
+                  key: [id]
+                  columns: {id: id, score: score, bio: bio}
+            """
+        try await SeedMigration.with(legacySchema: legacy, targetSchema: target, edit: SeedMigration.tables(tables)) {
+            seed in
+            let bridge = try await seed.start()
+            #expect(await seed.backfillDone())
+            try await seed.onSource("UPDATE scores SET score = -1 WHERE id = 1")
+            let stopped = await TestClusters.eventually(timeout: .seconds(30)) {
+                if case .failure = await bridge.result { true } else { false }
+            }
+            #expect(stopped, "the refused change stops the bridge")
+            if case .failure(let error) = await bridge.result {
+                let message = BridgeError.message(for: error) ?? "\(error)"
+                #expect(message.contains("23514") && message.contains("profiles"), "\(message)")
+            }
+            let row = try await seed.targetScalar("SELECT score || ':' || length(bio) FROM profiles WHERE id = 1")
+            #expect(row == "5:12000", "the target row stays as it was: \(row ?? "gone")")
+        }
+    }
 }

@@ -297,7 +297,7 @@ final class Applier {
         }
         var folder = RowFolder(plan.sources[source])
         folder.fold(change)
-        // Values read back beside those the stream sent (`SliceWriter.refetch`) may be refused together.
+        // Values read back beside those the stream sent (`ReadBack.filled`) may be refused together.
         let readsBack = folder.rows.contains(where: \.hasUnchanged)
         // Only where the transaction goes on after a refusal: dead letters, a foreign key among the targets, or a row
         // that can be written as the source holds it now.
@@ -342,12 +342,12 @@ final class Applier {
                 }
             }
             // The values sent and those read back later can make a row the source never held (a cast or a CHECK over
-            // both refuses it): the row as the source holds it now goes in instead, and its later changes follow.
-            if readsBack, error.sqlState != Self.foreignKeyViolation, change.kind != .delete,
-               !plan.foreignKeys.keys.contains(where: { targets.contains($0.parent) }),
-               try await caughtUpWithSource(folder.rows, source: source, change: change, visible: visible) {
-                logger.info("""
-                    change refused with values read back from the source written as the source holds its row now
+            // both refuses it): written as before, with the rows read back whole, as the source holds them now.
+            if readsBack, error.sqlState != Self.foreignKeyViolation,
+               try await writtenWhole(folder.rows, source: source, visible: visible) {
+                logger.warning("""
+                    change refused with values read back from the source beside those sent; written with its row as \
+                    the source holds it now, which its later changes follow
                     """,
                     metadata: [
                         "table": "\(plan.sources[source].info.table)", "lsn": "\(change.lsn)",
@@ -356,6 +356,20 @@ final class Applier {
                 return
             }
             try await reject(change, source: source, error: error)
+        }
+    }
+
+    /// Writes a change's rows again with every row read back taken whole (`ReadBack.whole`); false (nothing written)
+    /// when the target refuses that too.
+    private func writtenWhole(_ rows: [FoldedRow], source: Int, visible: [UInt32]) async throws -> Bool {
+        try await target.query("SAVEPOINT walbridge_whole")
+        do {
+            try await writer.apply(rows, source: source, upsertOnly: true, visible: visible, filling: .whole)
+            try await target.query("RELEASE SAVEPOINT walbridge_whole")
+            return true
+        } catch let error as PGError where error.isRejection {
+            try await target.simpleQuery("ROLLBACK TO SAVEPOINT walbridge_whole; RELEASE SAVEPOINT walbridge_whole")
+            return false
         }
     }
 

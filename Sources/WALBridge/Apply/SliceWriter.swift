@@ -64,30 +64,32 @@ actor SliceWriter {
     }
 
     /// Applies one source table's folded rows to all of its targets, or to those at `targets` (indexes in the source's
-    /// plan);
-    /// a row read back from the source reflects at least the transactions `visible`.
+    /// plan); a row read back from the source reflects at least the transactions `visible`, and is written as
+    /// `filling` says.
     /// Inside a `streamed` transaction, which the source has not committed yet (a row read back would be as it was
     /// before), a row that needs reading back throws `StreamingFallback`: the transaction is applied again once
     /// committed.
     func apply(
         _ folded: [FoldedRow], source: Int, upsertOnly: Bool, targets: Set<Int>? = nil, visible: [UInt32] = [],
-        streamed: Bool = false
+        streamed: Bool = false, filling: ReadBack = .filled
     ) async throws {
         try await apply(
             [ApplyAction.Slice.Source(source: source, rows: folded)], upsertOnly: upsertOnly, targets: targets,
-            visible: visible, streamed: streamed)
+            visible: visible, streamed: streamed, filling: filling)
     }
 
     /// Applies a slice's source tables together, so the target's foreign keys hold after each statement: every delete
     /// first, the children's before their parents', then every write, the parents' before their children's.
     func apply(
         _ parts: [ApplyAction.Slice.Source], upsertOnly: Bool, targets: Set<Int>? = nil, visible: [UInt32] = [],
-        streamed: Bool = false
+        streamed: Bool = false, filling: ReadBack = .filled
     ) async throws {
         // Where sources share a target, one source's rows (those read back too) are whole before the next updates them.
         if parts.count > 1 && plan.sharesTargets {
             for part in parts {
-                try await apply([part], upsertOnly: upsertOnly, targets: targets, visible: visible, streamed: streamed)
+                try await apply(
+                    [part], upsertOnly: upsertOnly, targets: targets, visible: visible, streamed: streamed,
+                    filling: filling)
             }
             return
         }
@@ -107,7 +109,7 @@ actor SliceWriter {
             if !undecidable.isEmpty {
                 let (read, gone) = try await readBack(
                     rows, undecidable, source: source, upsertOnly: upsertOnly, targets: targets, visible: visible,
-                    streamed: streamed)
+                    streamed: streamed, filling: filling)
                 rows = read.indices.filter { !gone.contains($0) }.map { read[$0] }
             }
             current.append(ApplyAction.Slice.Source(source: source, rows: rows))
@@ -118,7 +120,7 @@ actor SliceWriter {
             // read back.
             let (refetched, gone) = try await readBack(
                 part.rows, seqs.sorted(), source: part.source, upsertOnly: upsertOnly, targets: targets,
-                visible: visible, streamed: streamed)
+                visible: visible, streamed: streamed, filling: filling)
             let complete = seqs.sorted().filter { !gone.contains($0) }.map { refetched[$0] }.filter { !$0.hasUnchanged }
             if !complete.isEmpty {
                 _ = try await stageAndRun(complete, source: part.source, upsertOnly: upsertOnly, targets: targets)
@@ -131,14 +133,14 @@ actor SliceWriter {
     /// targets that keep rows got what was sent of it. Inside a `streamed` transaction, throws `StreamingFallback`.
     private func readBack(
         _ rows: [FoldedRow], _ indices: [Int], source: Int, upsertOnly: Bool, targets: Set<Int>?, visible: [UInt32],
-        streamed: Bool
+        streamed: Bool, filling: ReadBack
     ) async throws -> (rows: [FoldedRow], gone: Set<Int>) {
         if streamed, let first = indices.first {
             throw StreamingFallback(
                 reason: "a streamed transaction has rows to read back from the source, which has not committed it",
                 at: rows[first].lsn)
         }
-        let (current, gone) = try await refetch(rows, indices, plan.sources[source], visible: visible)
+        let (current, gone) = try await refetch(rows, indices, plan.sources[source], visible: visible, filling: filling)
         try await keepWhatWasSent(
             gone.sorted().map { rows[$0] }, source: source, upsertOnly: upsertOnly, targets: targets)
         return (current, gone)
@@ -364,12 +366,11 @@ actor SliceWriter {
         }
     }
 
-    /// Fills the values the rows at `indices` left out from the source's current version of each row; the values the
-    /// stream sent stay, so a row read back never runs ahead of the stream where it was sent (a foreign key's column
-    /// names a parent the target holds by then). A row gone from the source becomes a delete and is listed in `gone`
-    /// (the change that removed it follows later in the stream).
+    /// Fills the values the rows at `indices` left out from the source's current version of each row, or takes that
+    /// version whole (`filling`). A row gone from the source becomes a delete and is listed in `gone` (the change that
+    /// removed it follows later in the stream).
     func refetch(
-        _ rows: [FoldedRow], _ indices: [Int], _ sourcePlan: SourcePlan, visible: [UInt32]
+        _ rows: [FoldedRow], _ indices: [Int], _ sourcePlan: SourcePlan, visible: [UInt32], filling: ReadBack = .filled
     ) async throws -> (rows: [FoldedRow], gone: Set<Int>) {
         let folder = RowFolder(sourcePlan)
         let current = try await sourceRows.fetch(
@@ -378,7 +379,7 @@ actor SliceWriter {
         var gone = Set<Int>()
         for index in indices {
             if let values = current[folder.key(rows[index].values)] {
-                result[index].values = zip(rows[index].values, values).map { sent, now in
+                result[index].values = filling == .whole ? values : zip(rows[index].values, values).map { sent, now in
                     sent == .unchangedToast ? now : sent
                 }
             } else {

@@ -92,23 +92,7 @@ public struct Rollback: Sendable {
             do {
                 try await drainReverse(forward: forward, reverse: reverse)
             } catch {
-                // Back to the switched state: the application may write the new schema again, and the reverse goes on.
-                var stuck: Error?
-                do { try await Direction.lift(slot: reverse.slot, on: reverse.source) } catch { stuck = error }
-                try? await reverse.resume()
-                try? await SwitchState.record(phase: .switched, step: "rollback undone", slot: slot, on: forward.target)
-                let reason = BridgeError.message(for: error) ?? "\(error)"
-                if let stuck {
-                    throw BridgeError.targetNotReady(
-                        "\(reason); the rollback is undone, but the fence on \(reverse.configuration.sourceTableList) "
-                            + "could not be lifted (\(BridgeError.message(for: stuck) ?? "\(stuck)")), so they refuse "
-                            + "the application's writes; run walbridge cutover again to lift it (walbridge status says "
-                            + "so until then)")
-                }
-                throw BridgeError.targetNotReady(
-                    "\(reason); the rollback is undone: the new tables' fence is lifted and reverse replication "
-                        + "resumed, so writes go to the new schema as before. See walbridge status, and run walbridge "
-                        + "rollback again")
+                throw await undo(after: error, forward: forward, reverse: reverse)
             }
             try await Direction.lift(slot: slot, on: forward.source)
             try await SwitchState.recordLegacyOpen(slot: slot, on: forward.target)
@@ -131,6 +115,39 @@ public struct Rollback: Sendable {
                     + "application; the bridge still writes them.")
         }
         try await SwitchState.record(phase: .rolledBack, step: "rolled back", slot: slot, on: forward.target)
+    }
+
+    /// Returns to the switched state after `failure` (the application may write the new schema again, and the reverse
+    /// direction goes on), and the error that says so, or says which step of that failed and what finishes it.
+    private func undo(after failure: Error, forward: Direction, reverse: Direction) async -> Error {
+        let describe = { (error: Error) in BridgeError.message(for: error) ?? "\(error)" }
+        var lift: String?, rest: [String] = []
+        do { try await Direction.lift(slot: reverse.slot, on: reverse.source) } catch { lift = describe(error) }
+        do { try await reverse.resume() } catch { rest.append("resuming reverse replication (\(describe(error)))") }
+        do {
+            try await SwitchState.record(
+                phase: .switched, step: "rollback undone", slot: forward.slot, on: forward.target)
+        } catch {
+            rest.append("recording the switched state back (\(describe(error)))")
+        }
+        let tables = reverse.configuration.sourceTableList
+        switch (lift, rest.isEmpty) {
+        case (nil, true):
+            return BridgeError.targetNotReady(
+                "\(describe(failure)); the rollback is undone: the new tables' fence is lifted and reverse replication "
+                    + "resumed, so writes go to the new schema as before. See walbridge status, and run walbridge "
+                    + "rollback again")
+        case (let lift?, true):
+            return BridgeError.targetNotReady(
+                "\(describe(failure)); the rollback is undone, but the fence on \(tables) could not be lifted "
+                    + "(\(lift)), so they refuse the application's writes; run walbridge cutover again to lift it "
+                    + "(walbridge status says so until then)")
+        default:
+            let failed = (lift.map { ["lifting the fence on \(tables) (\($0))"] } ?? []) + rest
+            return BridgeError.targetNotReady(
+                "\(describe(failure)); undoing the rollback failed at \(failed.joined(separator: "; ")): walbridge "
+                    + "status names the command that finishes it")
+        }
     }
 
     /// Fences the new tables, drains the reverse direction to the LSN right after the fence, and hands the legacy
