@@ -362,14 +362,9 @@ final class Applier {
     /// Writes a change's rows again with every row read back taken whole (`ReadBack.whole`); false (nothing written)
     /// when the target refuses that too.
     private func writtenWhole(_ rows: [FoldedRow], source: Int, visible: [UInt32]) async throws -> Bool {
-        try await target.query("SAVEPOINT walbridge_whole")
-        do {
+        try await accepted("walbridge_whole") {
             try await writer.apply(rows, source: source, upsertOnly: true, visible: visible, filling: .whole)
-            try await target.query("RELEASE SAVEPOINT walbridge_whole")
             return true
-        } catch let error as PGError where error.isRejection {
-            try await target.simpleQuery("ROLLBACK TO SAVEPOINT walbridge_whole; RELEASE SAVEPOINT walbridge_whole")
-            return false
         }
     }
 
@@ -380,14 +375,9 @@ final class Applier {
         let removals = rows.map { row in
             row.operation == .upsert ? FoldedRow(operation: .delete, values: row.values, lsn: row.lsn) : row
         }
-        try await target.query("SAVEPOINT walbridge_hold")
-        do {
+        return try await accepted("walbridge_hold") {
             try await writer.apply(removals, source: source, upsertOnly: true, visible: visible)
-            try await target.query("RELEASE SAVEPOINT walbridge_hold")
             return true
-        } catch let error as PGError where error.isRejection {
-            try await target.simpleQuery("ROLLBACK TO SAVEPOINT walbridge_hold; RELEASE SAVEPOINT walbridge_hold")
-            return false
         }
     }
 
@@ -400,21 +390,25 @@ final class Applier {
         _ rows: [FoldedRow], source: Int, change: RowChange, visible: [UInt32]
     ) async throws -> Bool {
         guard let new = change.new else { return false }
-        try await target.query("SAVEPOINT walbridge_catch_up")
-        do {
-            guard try await removeUntilCopied(rows, source: source, visible: visible) else {
-                try await target.simpleQuery(
-                    "ROLLBACK TO SAVEPOINT walbridge_catch_up; RELEASE SAVEPOINT walbridge_catch_up")
-                return false
-            }
+        return try await accepted("walbridge_catch_up") {
+            guard try await removeUntilCopied(rows, source: source, visible: visible) else { return false }
             try await writer.resync(source: source, keys: [RowFolder(plan.sources[source]).key(new)])
-            try await target.query("RELEASE SAVEPOINT walbridge_catch_up")
             return true
-        } catch let error as PGError where error.isRejection {
-            try await target.simpleQuery(
-                "ROLLBACK TO SAVEPOINT walbridge_catch_up; RELEASE SAVEPOINT walbridge_catch_up")
-            return false
         }
+    }
+
+    /// Runs `body` inside savepoint `name`: kept when it returns true; rolled back, with false, when it returns false
+    /// or the target refuses what it writes.
+    private func accepted(_ name: String, _ body: () async throws -> Bool) async throws -> Bool {
+        try await target.query("SAVEPOINT \(name)")
+        do {
+            if try await body() {
+                try await target.query("RELEASE SAVEPOINT \(name)")
+                return true
+            }
+        } catch let error as PGError where error.isRejection {}
+        try await target.simpleQuery("ROLLBACK TO SAVEPOINT \(name); RELEASE SAVEPOINT \(name)")
+        return false
     }
 
     /// SQLSTATE foreign_key_violation.
